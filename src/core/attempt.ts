@@ -1,0 +1,13 @@
+/** One try of an item against a provider (SPEC section 2). */
+export interface Attempt {
+  seq: number;
+  /** 1-based attempt number within the item. */
+  attempt: number;
+  startedAt: number;
+  latencyMs: number;
+  statusCode: number | null;
+  /** `ok`, or the failure's stable code (`http_429`, `timeout`, ...). */
+  outcome: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+}

@@ -1,0 +1,55 @@
+import type { ItemState } from './states.ts';
+
+/** The HTTP request an item stands for, as it will be sent. `body` is JSON text. */
+export interface PreparedRequest {
+  method: 'POST';
+  /** Path as written in the input line or derived, e.g. `/v1/chat/completions`. */
+  url: string;
+  body: string;
+}
+
+/** Where an item's line sits in the input file: what resume needs instead of a copy. */
+export interface ItemLocation {
+  /** 0-based position among the job's valid items; fixes input order. */
+  seq: number;
+  customId: string;
+  /** 1-based line number in the input file. */
+  lineNo: number;
+  byteOffset: number;
+  /** Length of the line in bytes, without its newline. */
+  byteLength: number;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Why an item ended without a result. */
+export type MissingReason = 'limit' | 'interrupted' | 'cancelled' | 'budget' | 'auth';
+
+export interface ItemError {
+  /** Stable short code, e.g. `http_400`, `timeout`, `connection_ECONNRESET`, `malformed`. */
+  code: string;
+  message: string;
+  status?: number;
+  /** Why retrying stopped. */
+  reason?: 'maxRetriesExceeded' | 'errorNotRetryable' | 'abort';
+}
+
+/** The final outcome of an item (SPEC section 2): exactly one per valid item. */
+export type ItemResult =
+  | { status: 'succeeded'; statusCode: number; requestId: string | null; body: string; usage: TokenUsage | null }
+  | { status: 'failed'; error: ItemError; attempts: number }
+  | { status: 'missing'; reason: MissingReason };
+
+/** One item as the store lists it, with its result when it has one. */
+export interface ItemRecord extends ItemLocation {
+  state: ItemState;
+  attempts: number;
+  missingReason: MissingReason | null;
+  statusCode: number | null;
+  requestId: string | null;
+  responseBody: string | null;
+  error: ItemError | null;
+}

@@ -1,0 +1,59 @@
+import type { JobState } from './states.ts';
+
+/** Enough of the input file to notice it changed, without hashing all of it on resume. */
+export interface InputFingerprint {
+  size: number;
+  /** sha256 over sampled blocks (head, tail and evenly spaced blocks). */
+  sample: string;
+}
+
+/** How far the streaming reader got; resume continues reading from here. */
+export interface IngestCursor {
+  /** Next byte to read. */
+  byte: number;
+  /** Number of lines read so far (the next line is `line + 1`). */
+  line: number;
+  /** Next item seq. */
+  seq: number;
+  /** Items accepted so far (within the limit). */
+  accepted: number;
+  /** Valid items beyond `limit`, left out. */
+  leftOut: number;
+  rejected: number;
+  /** The whole file has been read. */
+  done: boolean;
+}
+
+export interface JobLease {
+  pid: number;
+  host: string;
+  token: string;
+  heartbeatAt: number;
+}
+
+export interface Job {
+  id: string;
+  state: JobState;
+  createdAt: number;
+  updatedAt: number;
+  inputPath: string;
+  inputFingerprint: InputFingerprint;
+  /** Resolved configuration without secrets, as JSON. */
+  config: Record<string, unknown>;
+  outDir: string;
+  cursor: IngestCursor;
+  /** Time spent running, summed over runs (resumes), in ms. */
+  activeMs: number;
+  finishedAt: number | null;
+  lease: JobLease | null;
+}
+
+/** Item counts by outcome, as status and the report show them. */
+export interface JobCounts {
+  total: number;
+  pending: number;
+  retryWait: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}

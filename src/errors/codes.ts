@@ -1,0 +1,28 @@
+/**
+ * The catalog of error codes. Every `BatchpilotError` carries one of these;
+ * tests assert codes, never message text. The exit code of the CLI is decided
+ * here and nowhere else (see `exitCodeFor`).
+ */
+export const ERROR_CODES = {
+  USAGE: { exitCode: 2, meaning: 'the command line is wrong' },
+  CONFIG_INVALID: { exitCode: 2, meaning: 'a configuration value is wrong' },
+  CONFIG_UNREADABLE: { exitCode: 2, meaning: 'the configuration file cannot be read or parsed' },
+  API_KEY_MISSING: { exitCode: 2, meaning: 'no API key was found where the config says to look' },
+  INPUT_UNREADABLE: { exitCode: 2, meaning: 'the input file cannot be read' },
+  INPUT_EMPTY: { exitCode: 2, meaning: 'the input file has no valid line' },
+  INPUT_CHANGED: { exitCode: 2, meaning: 'the input file changed since the job started' },
+  JOB_NOT_FOUND: { exitCode: 2, meaning: 'no job with that id in the workspace' },
+  JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
+  JOB_NOT_RESUMABLE: { exitCode: 2, meaning: 'the job cannot be resumed in its state' },
+  AUTH_FAILED: { exitCode: 2, meaning: 'the provider refused the API key (401/403); the job stopped' },
+  STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
+  PROVIDER_FAILED: { exitCode: 1, meaning: 'a provider call failed' },
+  ITEMS_UNFINISHED: { exitCode: 3, meaning: 'the job ended with failed or missing items' },
+  INTERRUPTED: { exitCode: 130, meaning: 'the job was interrupted and can be resumed' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function exitCodeFor(code: ErrorCode): number {
+  return ERROR_CODES[code].exitCode;
+}

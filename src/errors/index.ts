@@ -1,0 +1,17 @@
+export { ERROR_CODES, exitCodeFor, type ErrorCode } from './codes.ts';
+export { BatchpilotError, type ErrorContext, type BatchpilotErrorOptions } from './batchpilot-error.ts';
+export { ConfigError, UsageError } from './config-error.ts';
+export { InputError } from './input-error.ts';
+export { StoreError } from './store-error.ts';
+export { CancelledError } from './cancelled-error.ts';
+export {
+  ProviderError,
+  AuthenticationError,
+  RateLimitError,
+  InternalServerError,
+  ConnectionError,
+  TimeoutError,
+  MalformedResponseError,
+  type ProviderFailureKind,
+  type ProviderErrorFields,
+} from './provider-error.ts';

@@ -1,0 +1,108 @@
+import type { Attempt } from '../core/attempt.ts';
+import type { IngestCursor, InputFingerprint, Job, JobCounts, JobLease } from '../core/job.ts';
+import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../core/item.ts';
+import type { Reject } from '../core/reject.ts';
+import type { JobState } from '../core/states.ts';
+
+/**
+ * The state store contract. The engine, output writer and CLI talk to the store only
+ * through this interface.
+ *
+ * Deliberately left out: SQL, connections, transactions as objects, HTTP, providers and
+ * request bodies. The store keeps where each item's line sits in the input file (offset and
+ * length), never a second copy of the input. Every method that writes is atomic: after a
+ * crash, either all of one call's changes are there or none.
+ */
+export interface Store {
+  createJob(job: NewJob): Promise<Job>;
+  getJob(jobId: string): Promise<Job | undefined>;
+  listJobs(): Promise<Job[]>;
+  setJobState(jobId: string, state: JobState, patch?: { activeMsDelta?: number; finishedAt?: number | null }): Promise<void>;
+  /** Replace the stored (secret-free) config, e.g. when `resume` overrides concurrency. */
+  setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void>;
+
+  /**
+   * Take the job's lease. Refused with `StoreError` `JOB_LOCKED` while another live holder
+   * heartbeats; a holder whose heartbeat is older than `staleMs`, or whose pid is gone on
+   * this host, is taken over.
+   */
+  acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void>;
+  heartbeat(jobId: string, token: string, now: number): Promise<void>;
+  releaseLease(jobId: string, token: string): Promise<void>;
+
+  /**
+   * Commit newly read lines: valid items (pending, or cancelled with a reason such as
+   * `limit`) and rejects, together with the reader's cursor. Items whose `customId` the
+   * job already has are not inserted; they come back in `duplicates` and the caller
+   * rejects them in its next call.
+   */
+  ingest(jobId: string, batch: IngestBatch): Promise<{ duplicates: ItemLocation[] }>;
+
+  /** Commit what happened to in-flight items: their attempts and new states, in one transaction. */
+  commitProgress(jobId: string, batch: ProgressBatch): Promise<void>;
+
+  /** Unfinished items (pending, retry_wait) in input order, for resume. */
+  iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }>;
+  /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
+  reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number>;
+  /** Mark every unfinished item cancelled with a reason (interrupt, auth failure). */
+  cancelUnfinished(jobId: string, reason: MissingReason): Promise<number>;
+
+  /** Every item with its result, in input order or in completion order. */
+  iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord>;
+  iterateRejects(jobId: string): AsyncIterable<Reject>;
+  counts(jobId: string): Promise<JobCounts>;
+  attemptStats(jobId: string): Promise<AttemptStats>;
+
+  close(): Promise<void>;
+}
+
+export interface NewJob {
+  id: string;
+  inputPath: string;
+  inputFingerprint: InputFingerprint;
+  config: Record<string, unknown>;
+  outDir: string;
+  now: number;
+}
+
+export interface NewItem extends ItemLocation {
+  state: 'pending' | 'cancelled';
+  missingReason?: MissingReason;
+}
+
+export interface IngestBatch {
+  items: NewItem[];
+  rejects: Reject[];
+  cursor: IngestCursor;
+}
+
+/** The change of one item's state that goes with an attempt's end. */
+export type ItemUpdate =
+  | {
+      seq: number;
+      state: 'succeeded';
+      attempts: number;
+      statusCode: number;
+      requestId: string | null;
+      body: string;
+      completedAt: number;
+    }
+  | { seq: number; state: 'failed'; attempts: number; error: ItemError; completedAt: number }
+  | { seq: number; state: 'retry_wait'; attempts: number; error: ItemError; nextAttemptAt: number }
+  | { seq: number; state: 'cancelled'; attempts: number; missingReason: MissingReason };
+
+export interface ProgressBatch {
+  attempts: Attempt[];
+  updates: ItemUpdate[];
+}
+
+export interface AttemptStats {
+  attempts: number;
+  /** Failed attempts by cause (`http_429`, `timeout`, ...). */
+  failuresByCause: Record<string, number>;
+  inputTokens: number;
+  outputTokens: number;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+}
