@@ -31,12 +31,12 @@ export interface Store {
   releaseLease(jobId: string, token: string): Promise<void>;
 
   /**
-   * Commit newly read lines: valid items (pending, or cancelled with a reason such as
-   * `limit`) and rejects, together with the reader's cursor. Items whose `customId` the
-   * job already has are not inserted; they come back in `duplicates` and the caller
-   * rejects them in its next call.
+   * Commit newly read lines and the reader's position, in one transaction. Each valid line
+   * becomes an item: pending while fewer than `limit` items are accepted (0 = no limit),
+   * else cancelled with reason `limit`. A line whose `customId` the job already has becomes
+   * a reject instead. Returns the items accepted as pending, which the caller may send.
    */
-  ingest(jobId: string, batch: IngestBatch): Promise<{ duplicates: ItemLocation[] }>;
+  ingest(jobId: string, batch: IngestBatch): Promise<IngestResult>;
 
   /** Commit what happened to in-flight items: their attempts and new states, in one transaction. */
   commitProgress(jobId: string, batch: ProgressBatch): Promise<void>;
@@ -67,13 +67,20 @@ export interface NewJob {
 }
 
 export interface NewItem extends ItemLocation {
-  state: 'pending' | 'cancelled';
-  missingReason?: MissingReason;
+  /** The line's text, used only to build a reject record when the custom_id is a duplicate. */
+  raw: string;
 }
 
 export interface IngestBatch {
   items: NewItem[];
   rejects: Reject[];
+  /** Where the reader stands after this batch; the counters are kept by the store. */
+  position: Pick<IngestCursor, 'byte' | 'line' | 'seq' | 'done'>;
+  limit: number;
+}
+
+export interface IngestResult {
+  pending: ItemLocation[];
   cursor: IngestCursor;
 }
 

@@ -1,0 +1,170 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors/index.ts';
+import { type FailureRates, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
+
+const DEFAULT_PORT = 8000;
+
+const RATE_FLAGS: readonly { key: string; flag: string; rate: keyof FailureRates }[] = [
+  { key: 'fail500', flag: '--fail-500', rate: 'http500' },
+  { key: 'fail429', flag: '--fail-429', rate: 'http429' },
+  { key: 'failReset', flag: '--fail-reset', rate: 'resetBeforeResponse' },
+  { key: 'failResetMid', flag: '--fail-reset-mid', rate: 'resetMidBody' },
+  { key: 'failHang', flag: '--fail-hang', rate: 'hang' },
+  { key: 'failMalformed', flag: '--fail-malformed', rate: 'malformed' },
+];
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('Serve an OpenAI-compatible simulator on loopback, with latency, faults and limits to test against')
+    .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_PORT))
+    .option('--host <h>', 'interface to listen on', '127.0.0.1')
+    .option('--latency-ms <n>', 'base latency of every answer, in ms')
+    .option('--jitter-ms <n>', 'uniform +- jitter added to the latency, in ms')
+    .option('--fail-500 <rate>', 'share of requests answered 500 (0 to 1)')
+    .option('--fail-429 <rate>', 'share of requests answered 429 with retry-after headers (0 to 1)')
+    .option('--fail-reset <rate>', 'share of connections reset before any response (0 to 1)')
+    .option('--fail-reset-mid <rate>', 'share of answers cut in the middle of the body (0 to 1)')
+    .option('--fail-hang <rate>', 'share of requests that never get an answer (0 to 1)')
+    .option('--fail-malformed <rate>', 'share of 200 answers whose body is not JSON (0 to 1)')
+    .option('--retry-after-ms <n>', 'delay advertised by injected 429s, in ms (default 100)')
+    .option('--rpm <n>', 'requests per minute enforced with a token bucket (0 = off)')
+    .option('--rate-limit-headers', 'send x-ratelimit-*-requests headers when --rpm is set')
+    .option('--max-concurrency <n>', 'requests in flight at once before answering 429 (0 = off)')
+    .option('--api-key-env <NAME>', 'require `Authorization: Bearer <key>` with the key read from this env var')
+    .option('--seed <n>', 'seed of the fault and jitter PRNG (default 1)')
+    .option('--json', 'print the listening address as one JSON object')
+    .action(async (flags: Record<string, unknown>) => {
+      await runSimulateCommand(flags);
+    });
+}
+
+/** Turns commander's flag values (strings) into simulator options; every bad value names its flag and the fix. */
+export function parseSimulatorFlags(
+  flags: Record<string, unknown>,
+  env: Record<string, string | undefined> = process.env,
+): SimulatorOptions {
+  const options: SimulatorOptions = {
+    port: readInteger(flags, 'port', '--port', 65_535) ?? DEFAULT_PORT,
+  };
+  const host = flags['host'];
+  if (host !== undefined) {
+    if (typeof host !== 'string' || host.trim() === '') {
+      throw invalidFlag('--host', 'expected a host name or IP address such as 127.0.0.1', host);
+    }
+    options.host = host;
+  }
+  assignIfSet(options, 'latencyMs', readInteger(flags, 'latencyMs', '--latency-ms'));
+  assignIfSet(options, 'jitterMs', readInteger(flags, 'jitterMs', '--jitter-ms'));
+  assignIfSet(options, 'retryAfterMs', readInteger(flags, 'retryAfterMs', '--retry-after-ms'));
+  assignIfSet(options, 'rpm', readInteger(flags, 'rpm', '--rpm'));
+  assignIfSet(options, 'maxConcurrency', readInteger(flags, 'maxConcurrency', '--max-concurrency'));
+  assignIfSet(options, 'seed', readInteger(flags, 'seed', '--seed'));
+
+  const failureRates: FailureRates = {};
+  for (const { key, flag, rate } of RATE_FLAGS) {
+    const value = readRate(flags, key, flag);
+    if (value !== undefined) failureRates[rate] = value;
+  }
+  if (Object.keys(failureRates).length > 0) options.failureRates = failureRates;
+
+  if (flags['rateLimitHeaders'] === true) options.rateLimitHeaders = true;
+
+  const apiKeyEnv = flags['apiKeyEnv'];
+  if (apiKeyEnv !== undefined) {
+    if (typeof apiKeyEnv !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(apiKeyEnv)) {
+      throw invalidFlag('--api-key-env', 'expected the name of an environment variable such as SIM_API_KEY', apiKeyEnv);
+    }
+    const apiKey = env[apiKeyEnv];
+    if (apiKey === undefined || apiKey === '') {
+      throw new ConfigError(
+        'API_KEY_MISSING',
+        `flag --api-key-env: environment variable ${apiKeyEnv} is not set or empty; export it or drop the flag`,
+        { context: { flag: '--api-key-env' } },
+      );
+    }
+    options.apiKey = apiKey;
+  }
+  return options;
+}
+
+async function runSimulateCommand(flags: Record<string, unknown>): Promise<void> {
+  const options = parseSimulatorFlags(flags);
+  const simulator = await startSimulator(options).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `flag --port: port ${String(options.port)} is already in use; pick another with --port <n>, or --port 0 for any free port`,
+        { context: { flag: '--port' }, cause: error },
+      );
+    }
+    throw error;
+  });
+  const announcement =
+    flags['json'] === true
+      ? JSON.stringify({
+          event: 'simulator-listening',
+          url: simulator.url,
+          baseUrl: simulator.baseUrl,
+          port: simulator.port,
+          apiKeyRequired: options.apiKey !== undefined,
+        })
+      : `batchpilot simulator listening on ${simulator.baseUrl}`;
+  process.stdout.write(`${announcement}\n`);
+  await waitForShutdownSignal();
+  await simulator.close();
+  process.exitCode = 0;
+}
+
+function waitForShutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function readInteger(flags: Record<string, unknown>, key: string, flag: string, max?: number): number | undefined {
+  const value = flags[key];
+  if (value === undefined) return undefined;
+  const parsed =
+    typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < 0 || (max !== undefined && parsed > max)) {
+    const range = max === undefined ? 'a whole number from 0 and up' : `a whole number from 0 to ${String(max)}`;
+    throw invalidFlag(flag, `expected ${range}`, value);
+  }
+  return parsed;
+}
+
+function readRate(flags: Record<string, unknown>, key: string, flag: string): number | undefined {
+  const value = flags[key];
+  if (value === undefined) return undefined;
+  const parsed =
+    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+    throw invalidFlag(flag, 'expected a rate from 0 to 1, such as 0.05', value);
+  }
+  return parsed;
+}
+
+function invalidFlag(flag: string, expectation: string, value: unknown): ConfigError {
+  return new ConfigError(
+    'CONFIG_INVALID',
+    `flag ${flag}: ${expectation}, got ${JSON.stringify(value) ?? String(value)}`,
+    {
+      context: { flag },
+    },
+  );
+}
+
+function assignIfSet<K extends keyof SimulatorOptions>(
+  options: SimulatorOptions,
+  key: K,
+  value: SimulatorOptions[K],
+): void {
+  if (value !== undefined) options[key] = value;
+}

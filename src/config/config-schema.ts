@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { parseSize } from './parse-size.ts';
+
+/**
+ * The configuration schema (SPEC §4): keys are snake_case, as users write them
+ * in `batchpilot.yaml`, and every object is `.strict()` so a typo is an error,
+ * not a silently ignored key. Descriptions set with `.describe()` are what
+ * error messages say a value is expected to be.
+ */
+
+/** The name an environment variable can have; `api_key_env` must be one. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The variable the API key is read from when `api_key_env` is not set. */
+export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
+
+/** Concurrency hard cap of the safety policy (SPEC §10): no config or flag can go over it. */
+export const MAX_CONCURRENCY = 1024;
+
+/**
+ * Values users may reasonably try that are planned but not built yet, with
+ * the hint their error message carries.
+ */
+export const PLANNED_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  provider: {
+    anthropic: 'the anthropic provider arrives in a later release; use provider: openai for now',
+    command: 'the command provider arrives in a later release; use provider: openai for now',
+  },
+  mode: {
+    batch: 'batch mode arrives in a later release; use mode: realtime for now',
+  },
+};
+
+const sizeSchema = z
+  .union([z.number(), z.string()])
+  .transform((value, context) => {
+    if (typeof value === 'number') return value;
+    const bytes = parseSize(value);
+    if (bytes === null) {
+      context.issues.push({
+        code: 'custom',
+        message: 'must be a size such as "200MB", "1.5GB" or "512KB", or a whole number of bytes',
+        input: value,
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  })
+  .pipe(z.number().int().min(1))
+  .describe('a size such as "200MB", "1.5GB" or "512KB", or a whole number of bytes');
+
+const requestSchema = z
+  .object({
+    /** Upper bound of generated tokens per request. Minimum: 1. Omitted from the request when unset. */
+    max_tokens: z.number().int().min(1).optional(),
+    /** Sampling temperature. From 0 to 2. Omitted from the request when unset. */
+    temperature: z.number().min(0).max(2).optional(),
+    /** Nucleus sampling mass. From 0 to 1. Omitted from the request when unset. */
+    top_p: z.number().min(0).max(1).optional(),
+    /** Provider-specific fields merged into every request body as they are (e.g. `{ stop: [] }`). */
+    extra_body: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const inputSchema = z
+  .object({
+    /**
+     * How input lines are read: `openai_batch` lines (`{custom_id, method, url, body}`), `messages` rows, or
+     * `auto` to detect from the first lines.
+     * @default 'auto'
+     */
+    format: z.enum(['auto', 'openai_batch', 'messages']).default('auto'),
+    /**
+     * Field of a `messages` row holding the chat messages.
+     * @default 'messages'
+     */
+    messages_key: z.string().min(1).default('messages'),
+    /**
+     * Longest accepted input line, in bytes; a longer line becomes a reject. Minimum: 1024.
+     * @default 10485760 (10 MiB)
+     */
+    max_line_bytes: z.number().int().min(1024).default(10_485_760),
+  })
+  .strict();
+
+const rateLimitSchema = z
+  .object({
+    /**
+     * Requests per minute. 0 = unlimited.
+     * @default 0
+     */
+    rpm: z.number().int().min(0).default(0),
+    /**
+     * Tokens per minute (estimated before a request, corrected by `usage` after). 0 = unlimited.
+     * @default 0
+     */
+    tpm: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+const retrySchema = z
+  .object({
+    /**
+     * Attempts per item, the first one included. From 1 to 100.
+     * @default 4
+     */
+    max_attempts: z.number().int().min(1).max(100).default(4),
+    /**
+     * First backoff delay, in milliseconds; doubled per attempt with full jitter. Minimum: 0; at most `max_delay_ms`.
+     * @default 500
+     */
+    base_delay_ms: z.number().int().min(0).default(500),
+    /**
+     * Longest backoff delay, in milliseconds. Minimum: 0.
+     * @default 60000
+     */
+    max_delay_ms: z.number().int().min(0).default(60_000),
+  })
+  .strict()
+  .superRefine((retry, context) => {
+    if (retry.base_delay_ms <= retry.max_delay_ms) return;
+    context.addIssue({
+      code: 'custom',
+      message: `must not be more than retry.max_delay_ms (${String(retry.max_delay_ms)})`,
+      path: ['base_delay_ms'],
+      input: retry.base_delay_ms,
+    });
+  });
+
+const outputSchema = z
+  .object({
+    /**
+     * Line order of the output files: the input's, or the order items completed in.
+     * @default 'input'
+     */
+    order: z.enum(['input', 'completion']).default('input'),
+  })
+  .strict();
+
+const chunkSchema = z
+  .object({
+    /**
+     * Batch mode: most requests per uploaded chunk. Minimum: 1.
+     * @default 50000
+     */
+    max_requests: z.number().int().min(1).default(50_000),
+    /**
+     * Batch mode: largest uploaded chunk file, in bytes; accepts a number or a size string (`200MB` = 200,000,000
+     * bytes, `512KiB` = 524,288 bytes). Minimum: 1.
+     * @default '200MB'
+     */
+    max_bytes: sizeSchema.prefault('200MB'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /**
+     * Which provider API requests are sent to. Only `openai` (and OpenAI-compatible servers such as vLLM) for now.
+     * @default 'openai'
+     */
+    provider: z.enum(['openai']).default('openai'),
+    /**
+     * `realtime`: one HTTP request per item. `batch` (the provider's batch API) arrives in a later release.
+     * @default 'realtime'
+     */
+    mode: z.enum(['realtime']).default('realtime'),
+    /**
+     * Base URL of the API, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`. http or https only.
+     * Required unless the run uses `--simulate` (checked by `loadConfig`, not here).
+     */
+    base_url: z
+      .url({ protocol: /^https?$/ })
+      .describe('an http or https URL such as "http://127.0.0.1:8000/v1"')
+      .optional(),
+    /**
+     * Name of the environment variable holding the API key.
+     * @default 'OPENAI_API_KEY'
+     */
+    api_key_env: z
+      .string()
+      .regex(ENV_NAME_PATTERN)
+      .describe('the name of an environment variable (letters, digits and _, not starting with a digit)')
+      .default(DEFAULT_API_KEY_ENV),
+    /** A literal API key. Allowed, but `loadConfig` warns: keep the key in the environment (`api_key_env`). */
+    api_key: z.string().min(1).optional(),
+    /** Model for every request; a `model` in an input line wins. */
+    model: z.string().min(1).optional(),
+    /** Request body fields applied to every request. */
+    request: requestSchema.prefault({}),
+    /** How the input file is read. */
+    input: inputSchema.prefault({}),
+    /**
+     * Most items to run, in input order; the rest are reported missing. 0 = all. Minimum: 0.
+     * @default 0
+     */
+    limit: z.number().int().min(0).default(0),
+    /**
+     * Requests in flight at once. From 1 to 1024 (the hard cap of SPEC §10).
+     * @default 32
+     */
+    concurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(32),
+    /** Provider-side limits the runner keeps under. */
+    rate_limit: rateLimitSchema.prefault({}),
+    /** Retries of failed requests (connection errors, timeouts, 408, 409, 429, 5xx). */
+    retry: retrySchema.prefault({}),
+    /**
+     * Timeout of one request, in milliseconds. Minimum: 100.
+     * @default 600000 (10 minutes)
+     */
+    timeout_ms: z.number().int().min(100).default(600_000),
+    /** How the output files are written. */
+    output: outputSchema.prefault({}),
+    /** Batch mode: how items are cut into uploaded files. Accepted now, used once batch mode lands. */
+    chunk: chunkSchema.prefault({}),
+    /**
+     * Batch mode: seconds between two status polls of a submitted batch. Minimum: 1.
+     * @default 30
+     */
+    poll_interval_s: z.number().int().min(1).default(30),
+  })
+  .strict();
+
+/** The configuration as users write it (file, or `defineConfig` in code): every key optional. */
+export type BatchpilotConfig = z.input<typeof configSchema>;
+
+/** The validated configuration with every default filled in. */
+export type ConfigValues = z.output<typeof configSchema>;
+
+type DeepReadonly<T> = T extends readonly (infer Element)[]
+  ? readonly DeepReadonly<Element>[]
+  : T extends object
+    ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
+    : T;
+
+/**
+ * What `loadConfig` returns: the validated, defaulted values under the same
+ * snake_case keys as the file, deeply frozen, plus what was resolved around them.
+ */
+export interface ResolvedConfig extends DeepReadonly<ConfigValues> {
+  /** Absolute path of the config file read, or null when none was. */
+  readonly configFile: string | null;
+  /**
+   * The API key, from `$api_key_env` or else the literal `api_key`; null when neither is set.
+   * Never serialised: `toStoredConfig` drops it.
+   */
+  readonly apiKey: string | null;
+  /** The run targets the built-in simulator (`--simulate`), so `base_url` and the key are optional. */
+  readonly simulate: boolean;
+}

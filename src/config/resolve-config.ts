@@ -1,0 +1,99 @@
+import { knownSecrets, redactSecrets, registerSecret } from '../util/redact.ts';
+import { configSchema, DEFAULT_API_KEY_ENV, type ResolvedConfig } from './config-schema.ts';
+import { describeConfigSource, type ConfigEntry, type ConfigSource } from './config-source.ts';
+import { deepFreeze } from './deep-freeze.ts';
+import { createConfigError, formatConfigIssues, formatMissingBaseUrl } from './format-config-issues.ts';
+import { mergeConfigLayers } from './merge-config-layers.ts';
+
+/**
+ * The shared back half of `loadConfig` and `fromStoredConfig`: merge the
+ * layers, validate once, check `base_url`, resolve the API key, freeze.
+ */
+
+export interface ResolveConfigOptions {
+  /** Leaf entries of every layer, lowest precedence first. */
+  readonly entries: readonly ConfigEntry[];
+  readonly configFile: string | null;
+  readonly configLabel: string | null;
+  /** Read only for the variable `api_key_env` names. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly simulate: boolean;
+}
+
+export interface LoadedConfig {
+  readonly config: ResolvedConfig;
+  /** One line each, secrets masked; the CLI prints them before the run starts. */
+  readonly warnings: string[];
+}
+
+function literalKeyWarning(source: ConfigSource | undefined, keyEnv: string): string {
+  const fix = `prefer api_key_env: ${keyEnv} and keep the key in the environment`;
+  if (source === undefined || source.kind === 'file') {
+    return `${source?.label ?? 'the config'}: api_key is written in the file; ${fix}`;
+  }
+  // No colon right after the source: `BATCHPILOT_API_KEY: x` would read as a key value to redactSecrets.
+  if (source.kind === 'flag') {
+    return `${describeConfigSource(source)} puts a key on the command line, where shell history keeps it; ${fix}`;
+  }
+  return `${describeConfigSource(source)} sets a literal api_key; ${fix}`;
+}
+
+/**
+ * Local servers take placeholder keys (`EMPTY`, `none`, `dummy`); masking those
+ * process-wide would garble every log line containing the word. Real keys are
+ * far longer than this.
+ */
+const MIN_REGISTERED_KEY_LENGTH = 8;
+
+function registerKey(key: string): void {
+  if (key.length >= MIN_REGISTERED_KEY_LENGTH) registerSecret(key);
+}
+
+export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
+  const merged = mergeConfigLayers(options.entries);
+  const rawLiteral = merged.valueAt(['api_key']);
+  const rawKeyEnv = merged.valueAt(['api_key_env']);
+  const rawEnvKey = typeof rawKeyEnv === 'string' ? options.env[rawKeyEnv] : options.env[DEFAULT_API_KEY_ENV];
+  // Masked in every message below, even before we know the config is valid.
+  const secrets = [rawLiteral, rawEnvKey, ...knownSecrets()].filter(
+    (secret): secret is string => typeof secret === 'string',
+  );
+
+  const result = configSchema.safeParse(merged.values);
+  const problems = result.success
+    ? []
+    : formatConfigIssues(result.error.issues, {
+        merged,
+        fallbackLabel: options.configLabel ?? 'config',
+        fallbackFile: options.configFile ?? undefined,
+      });
+  if (!options.simulate && merged.valueAt(['base_url']) === undefined) {
+    problems.push(formatMissingBaseUrl(options.configLabel ?? 'batchpilot.yaml', options.configFile ?? undefined));
+  }
+  if (!result.success || problems.length > 0) throw createConfigError(problems, secrets);
+
+  const values = result.data;
+  const warnings: string[] = [];
+  const fromEnv = options.env[values.api_key_env];
+  let apiKey: string | null = null;
+  if (fromEnv !== undefined && fromEnv !== '') apiKey = fromEnv;
+  else if (values.api_key !== undefined) apiKey = values.api_key;
+
+  if (values.api_key !== undefined) {
+    registerKey(values.api_key);
+    warnings.push(literalKeyWarning(merged.sourceAt(['api_key']), values.api_key_env));
+  }
+  if (apiKey !== null) registerKey(apiKey);
+  else if (!options.simulate) {
+    warnings.push(`no API key in $${values.api_key_env}; sending requests without Authorization`);
+  }
+
+  const config: ResolvedConfig = deepFreeze({
+    ...values,
+    configFile: options.configFile,
+    apiKey,
+    simulate: options.simulate,
+  });
+  const allSecrets = [...secrets, ...(apiKey === null ? [] : [apiKey])];
+  return { config, warnings: warnings.map((warning) => redactSecrets(warning, allSecrets)) };
+}

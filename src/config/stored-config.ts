@@ -1,0 +1,99 @@
+import { ConfigError } from '../errors/index.ts';
+import { knownSecrets, redactObject } from '../util/redact.ts';
+import { DEFAULT_API_KEY_ENV, type ResolvedConfig } from './config-schema.ts';
+import { readFlagLayer, type ConfigFlags } from './config-flags.ts';
+import type { ConfigEntry } from './config-source.ts';
+import { flattenConfigObject } from './merge-config-layers.ts';
+import { parseConfigFile } from './read-config-file.ts';
+import { resolveConfig, type LoadedConfig } from './resolve-config.ts';
+
+/**
+ * The config as the job store keeps it, and back. The stored form never holds
+ * a key: `apiKey` is dropped and a literal `api_key` becomes `***`, which on
+ * resume means "read `api_key` from the original config file again".
+ */
+
+const MASK = '***';
+
+/**
+ * The config as plain JSON for the job store: snake_case keys as in the file,
+ * plus `configFile` and `simulate`; no `apiKey`, `api_key` as `***` when set,
+ * and any string holding a known secret redacted.
+ */
+export function toStoredConfig(config: ResolvedConfig): Record<string, unknown> {
+  const { apiKey, ...rest } = config;
+  const plain = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  if (plain['api_key'] !== undefined) plain['api_key'] = MASK;
+  return redactObject(plain, apiKey === null ? knownSecrets() : [apiKey, ...knownSecrets()]);
+}
+
+export interface StoredConfigOverrides {
+  /** The environment at resume time: the key is read again from `$api_key_env`. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Flags given to `resume` (e.g. `--concurrency`), over the stored values. */
+  readonly flags?: ConfigFlags | undefined;
+  /** Defaults to the stored `simulate`. */
+  readonly simulate?: boolean | undefined;
+}
+
+/**
+ * Rebuilds a ResolvedConfig on resume: stored values < resume flags,
+ * validated again. `BATCHPILOT_*` variables are not applied again: the stored
+ * config already holds what they said when the job was created. The key comes
+ * from `$api_key_env` now, else (when the job used a literal `api_key`) from
+ * the original config file, else from `BATCHPILOT_API_KEY`.
+ *
+ * Throws CONFIG_INVALID when the stored values no longer validate, and
+ * API_KEY_MISSING when the job's literal key came from a file that cannot be
+ * read now and `$api_key_env` is not set.
+ */
+export async function fromStoredConfig(
+  stored: Readonly<Record<string, unknown>>,
+  overrides: StoredConfigOverrides,
+): Promise<LoadedConfig> {
+  // A copy: the caller's object must not end up frozen inside the returned config.
+  const { configFile, simulate, apiKey: _apiKey, api_key: storedLiteral, ...values } = structuredClone(stored);
+  const file = typeof configFile === 'string' ? configFile : null;
+  const entries: ConfigEntry[] = flattenConfigObject(values, { kind: 'stored' });
+  const flagEntries = readFlagLayer(overrides.flags ?? {});
+
+  if (storedLiteral !== undefined) {
+    const keyEnv =
+      overrides.flags?.apiKeyEnv ??
+      (typeof values['api_key_env'] === 'string' ? values['api_key_env'] : DEFAULT_API_KEY_ENV);
+    const hasEnvKey = (overrides.env[keyEnv] ?? '') !== '';
+    if (file !== null) {
+      try {
+        const fileValues = await parseConfigFile(file, file);
+        const literal = fileValues['api_key'];
+        if (typeof literal === 'string') {
+          entries.push({ path: ['api_key'], value: literal, source: { kind: 'file', file, label: file } });
+        }
+      } catch (error) {
+        if (!hasEnvKey) {
+          throw new ConfigError(
+            'API_KEY_MISSING',
+            `the job used api_key from ${file}, which cannot be read now; set $${keyEnv} or restore the file`,
+            { cause: error, context: { file, key: 'api_key' } },
+          );
+        }
+      }
+    }
+    const fromBatchpilotEnv = overrides.env['BATCHPILOT_API_KEY'];
+    if (fromBatchpilotEnv !== undefined && fromBatchpilotEnv !== '') {
+      entries.push({
+        path: ['api_key'],
+        value: fromBatchpilotEnv,
+        source: { kind: 'env', variable: 'BATCHPILOT_API_KEY', key: 'api_key', text: MASK },
+      });
+    }
+  }
+
+  return resolveConfig({
+    entries: [...entries, ...flagEntries],
+    configFile: file,
+    configLabel: file,
+    env: overrides.env,
+    simulate: overrides.simulate ?? simulate === true,
+  });
+}

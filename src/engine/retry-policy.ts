@@ -1,0 +1,105 @@
+import type { ProviderError } from '../errors/index.ts';
+
+/**
+ * The one retry policy (STYLE guideline 6): pure, table-driven, unit-tested in full.
+ *
+ * - An explicit `x-should-retry` header from the server wins over the tables.
+ * - 401/403 stop the whole job: every other request would fail the same way.
+ * - Retryable statuses and failure kinds back off exponentially with full jitter,
+ *   keyed by cause; a server's `retry-after-ms` / `retry-after` is obeyed when it is
+ *   within bounds (a server asking for an hour is not believed: we cap it).
+ */
+export interface RetrySettings {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export type RetryDecision =
+  | { retry: true; delayMs: number; scope: 'item' }
+  | { retry: false; scope: 'item'; reason: 'maxRetriesExceeded' | 'errorNotRetryable' | 'abort' }
+  | { retry: false; scope: 'job'; reason: 'errorNotRetryable' };
+
+/** Statuses that are retried, with a multiplier of the base delay (429 and 503 back off harder). */
+const RETRYABLE_STATUSES: Readonly<Record<number, number>> = {
+  408: 1,
+  409: 1,
+  429: 2,
+  500: 1,
+  502: 1,
+  503: 2,
+  504: 1,
+};
+
+const JOB_STOPPING_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+
+/** Failures without a status; all retryable. `aborted` is ours, never retried. */
+const RETRYABLE_KINDS: Readonly<Record<string, number>> = {
+  connection: 1,
+  timeout: 1,
+  malformed: 1,
+};
+
+/** Server-provided waits above this are capped rather than obeyed. */
+export const MAX_SERVER_RETRY_AFTER_MS = 60_000;
+
+export function decideRetry(
+  error: Pick<ProviderError, 'kind' | 'status' | 'retryAfterMs' | 'shouldRetryHeader'>,
+  attempt: number,
+  settings: RetrySettings,
+  random: () => number = Math.random,
+): RetryDecision {
+  if (error.kind === 'aborted') return { retry: false, scope: 'item', reason: 'abort' };
+  if (error.status !== undefined && JOB_STOPPING_STATUSES.has(error.status)) {
+    return { retry: false, scope: 'job', reason: 'errorNotRetryable' };
+  }
+  const multiplier = classify(error);
+  if (multiplier === undefined) return { retry: false, scope: 'item', reason: 'errorNotRetryable' };
+  if (attempt >= settings.maxAttempts) return { retry: false, scope: 'item', reason: 'maxRetriesExceeded' };
+  return { retry: true, scope: 'item', delayMs: backoffDelay(error.retryAfterMs, attempt, multiplier, settings, random) };
+}
+
+function classify(error: Pick<ProviderError, 'kind' | 'status' | 'shouldRetryHeader'>): number | undefined {
+  if (error.shouldRetryHeader === false) return undefined;
+  const fromTable =
+    error.kind === 'http'
+      ? (RETRYABLE_STATUSES[error.status ?? 0] ?? ((error.status ?? 0) >= 500 ? 1 : undefined))
+      : RETRYABLE_KINDS[error.kind];
+  if (fromTable === undefined && error.shouldRetryHeader === true) return 1;
+  return fromTable;
+}
+
+/** Full jitter: uniform in [0, min(max, base * 2^(attempt-1) * multiplier)]; a server's wait is a floor. */
+export function backoffDelay(
+  retryAfterMs: number | undefined,
+  attempt: number,
+  multiplier: number,
+  settings: Pick<RetrySettings, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * multiplier * 2 ** Math.max(0, attempt - 1));
+  const jittered = Math.round(random() * ceiling);
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs < 0) return jittered;
+  const serverWait = Math.min(retryAfterMs, MAX_SERVER_RETRY_AFTER_MS, Math.max(settings.maxDelayMs, 1));
+  // A small jitter on top of the server's wait keeps a crowd of retries from arriving together.
+  return Math.round(serverWait + random() * Math.min(serverWait * 0.2 + 10, 1000));
+}
+
+/** Parses `retry-after-ms`, then `retry-after` (seconds or an HTTP date) into ms. */
+export function parseRetryAfter(
+  retryAfterMsHeader: string | undefined,
+  retryAfterHeader: string | undefined,
+  now: number,
+): number | undefined {
+  if (retryAfterMsHeader !== undefined) {
+    const value = Number.parseFloat(retryAfterMsHeader);
+    if (Number.isFinite(value) && value >= 0) return value;
+  }
+  if (retryAfterHeader !== undefined) {
+    const seconds = Number.parseFloat(retryAfterHeader);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    const date = Date.parse(retryAfterHeader);
+    if (Number.isFinite(date)) return Math.max(0, date - now);
+  }
+  return undefined;
+}

@@ -1,0 +1,194 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { buildGenerationAnswer } from './build-generation-answer.ts';
+import { type PlannedAnswer, scheduleAnswer } from './deliver-answer.ts';
+import type { GenerationEndpoint } from './generation-endpoint.ts';
+import {
+  BODY_TOO_LARGE_BODY,
+  CONCURRENCY_LIMIT_BODY,
+  INJECTED_RATE_LIMIT_BODY,
+  INVALID_JSON_BODY,
+  RPM_LIMIT_BODY,
+  SERVER_ERROR_BODY,
+  UNAUTHORIZED_BODY,
+  createErrorBody,
+} from './openai-error-body.ts';
+import { formatResetDuration } from './rpm-limiter.ts';
+import type { SimulatorContext } from './simulator-context.ts';
+
+/**
+ * The life of one generation request:
+ *   auth (401) -> maxConcurrency gate (429) -> rpm bucket (429) -> admitted: counted in flight until its socket
+ *   answer closes -> body read -> one fault draw -> fault, or 400 for a bad body, or the deterministic 200.
+ * The gates come before the fault draw so that rejected requests neither take a token nor move the fault sequence.
+ */
+
+const CONCURRENCY_RETRY_AFTER_MS = 50;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export function handleGenerationRequest(
+  context: SimulatorContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  endpoint: GenerationEndpoint,
+  path: string,
+  sequence: number,
+): void {
+  const { stats, options, limiter } = context;
+  stats.generationRequests += 1;
+  if (!isAuthorized(context, request)) {
+    stats.faults.unauthorized += 1;
+    scheduleAnswer(context, response, sequence, { kind: 'answer', status: 401, body: UNAUTHORIZED_BODY });
+    return;
+  }
+  if (options.maxConcurrency > 0 && stats.inFlight >= options.maxConcurrency) {
+    stats.faults.concurrencyLimited += 1;
+    const headers = retryHeaders(CONCURRENCY_RETRY_AFTER_MS);
+    scheduleAnswer(context, response, sequence, { kind: 'answer', status: 429, body: CONCURRENCY_LIMIT_BODY, headers });
+    return;
+  }
+  let rateHeaders: OutgoingHttpHeaders | undefined;
+  if (limiter !== undefined) {
+    const decision = limiter.tryTake();
+    if (options.rateLimitHeaders) {
+      rateHeaders = {
+        'x-ratelimit-limit-requests': String(decision.limit),
+        'x-ratelimit-remaining-requests': String(decision.remaining),
+        'x-ratelimit-reset-requests': formatResetDuration(decision.resetMs),
+      };
+    }
+    if (!decision.allowed) {
+      stats.faults.rateLimited += 1;
+      const headers = { ...rateHeaders, ...retryHeaders(decision.retryAfterMs) };
+      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 429, body: RPM_LIMIT_BODY, headers });
+      return;
+    }
+  }
+  stats.enterFlight();
+  response.once('close', stats.leaveFlight);
+  readBody(context, request, response, endpoint, path, sequence, rateHeaders);
+}
+
+export function isAuthorized(context: SimulatorContext, request: IncomingMessage): boolean {
+  return context.expectedAuthorization === undefined || request.headers.authorization === context.expectedAuthorization;
+}
+
+/** Both spellings OpenAI clients read: `retry-after-ms` first, then `retry-after` in whole seconds (at least 1). */
+export function retryHeaders(retryAfterMs: number): OutgoingHttpHeaders {
+  return {
+    'retry-after-ms': String(Math.ceil(retryAfterMs)),
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+  };
+}
+
+function readBody(
+  context: SimulatorContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  endpoint: GenerationEndpoint,
+  path: string,
+  sequence: number,
+  rateHeaders: OutgoingHttpHeaders | undefined,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  });
+  request.on('end', () => {
+    if (size > MAX_BODY_BYTES) {
+      const planned: PlannedAnswer = { kind: 'answer', status: 413, body: BODY_TOO_LARGE_BODY, headers: rateHeaders };
+      scheduleAnswer(context, response, sequence, planned);
+      return;
+    }
+    const rawBody = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+    answerBody(context, response, endpoint, path, sequence, rawBody, rateHeaders);
+  });
+}
+
+function answerBody(
+  context: SimulatorContext,
+  response: ServerResponse,
+  endpoint: GenerationEndpoint,
+  path: string,
+  sequence: number,
+  rawBody: string,
+  headers: OutgoingHttpHeaders | undefined,
+): void {
+  const fault = context.pickFault();
+  if (fault !== undefined) context.stats.faults[fault] += 1;
+  switch (fault) {
+    case 'http500':
+      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 500, body: SERVER_ERROR_BODY, headers });
+      return;
+    case 'http429': {
+      const retry = { ...headers, ...retryHeaders(context.options.retryAfterMs) };
+      scheduleAnswer(context, response, sequence, {
+        kind: 'answer',
+        status: 429,
+        body: INJECTED_RATE_LIMIT_BODY,
+        headers: retry,
+      });
+      return;
+    }
+    case 'resetBeforeResponse':
+      scheduleAnswer(context, response, sequence, { kind: 'resetBeforeResponse' });
+      return;
+    case 'hang':
+      holdUntilHangEnds(context, response);
+      return;
+    case 'resetMidBody':
+      scheduleAnswer(context, response, sequence, {
+        kind: 'resetMidBody',
+        body: buildAnswerBody(endpoint, rawBody, sequence).body,
+        headers,
+      });
+      return;
+    case 'malformed': {
+      const full = buildAnswerBody(endpoint, rawBody, sequence).body;
+      // A strict prefix of a JSON object never parses: the top-level `}` is its last character.
+      const body = full.slice(0, Math.max(1, Math.floor(full.length / 2)));
+      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 200, body, headers });
+      return;
+    }
+    case undefined: {
+      const built = buildAnswerBody(endpoint, rawBody, sequence);
+      const planned: PlannedAnswer = built.ok
+        ? { kind: 'success', body: built.body, headers, path, rawBody }
+        : { kind: 'answer', status: 400, body: built.body, headers };
+      scheduleAnswer(context, response, sequence, planned);
+      return;
+    }
+  }
+}
+
+function buildAnswerBody(
+  endpoint: GenerationEndpoint,
+  rawBody: string,
+  sequence: number,
+): { ok: boolean; body: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch {
+    return { ok: false, body: INVALID_JSON_BODY };
+  }
+  const answer = buildGenerationAnswer(endpoint, parsed, sequence);
+  if (!answer.ok) {
+    return { ok: false, body: createErrorBody(answer.message, 'invalid_request_error', answer.code, answer.param) };
+  }
+  return { ok: true, body: JSON.stringify(answer.payload) };
+}
+
+/** Holds the socket open without a byte written until `hangMs` passes or the client or close() ends it. */
+function holdUntilHangEnds(context: SimulatorContext, response: ServerResponse): void {
+  const socket = response.socket;
+  if (socket === null) return;
+  const timer = setTimeout(() => socket.destroy(), context.options.hangMs);
+  timer.unref();
+  context.hangTimers.add(timer);
+  response.once('close', () => {
+    clearTimeout(timer);
+    context.hangTimers.delete(timer);
+  });
+}

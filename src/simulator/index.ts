@@ -1,0 +1,15 @@
+export { startSimulator, type SimulatorHandle } from './simulator-server.ts';
+export {
+  SIMULATOR_DEFAULTS,
+  resolveSimulatorOptions,
+  type FailureRates,
+  type ResolvedSimulatorOptions,
+  type SimulatorOptions,
+} from './simulator-options.ts';
+export type { SimulatorFaultCounts, SimulatorStats } from './simulator-stats.ts';
+export { answerKey, answerText, embeddingVector } from './deterministic-answer.ts';
+export { estimateTokens } from './build-generation-answer.ts';
+export { GENERATION_ENDPOINTS, toGenerationEndpoint, type GenerationEndpoint } from './generation-endpoint.ts';
+export { FAULT_KINDS, createFaultPicker, type FaultKind } from './fault-injection.ts';
+export { createSeededRandom } from './seeded-random.ts';
+export { RpmLimiter, formatResetDuration, type RpmDecision, type RpmLimiterOptions } from './rpm-limiter.ts';

@@ -1,0 +1,132 @@
+/**
+ * Probability, from 0 to 1, that a generation request gets each fault. One PRNG draw per request picks at most one
+ * fault, trying the kinds in the order of this type (see fault-injection.ts).
+ */
+export interface FailureRates {
+  /** Answer 500 with an OpenAI-shaped `server_error`. @default 0 */
+  http500?: number;
+  /** Answer 429 with `retry-after-ms` and `retry-after` headers of `retryAfterMs`. @default 0 */
+  http429?: number;
+  /** Reset the connection without writing anything. @default 0 */
+  resetBeforeResponse?: number;
+  /** Write status 200, headers with the full content-length and about half the body, then close the socket. @default 0 */
+  resetMidBody?: number;
+  /** Never answer; hold the socket for `hangMs`, then destroy it. @default 0 */
+  hang?: number;
+  /** Answer 200 `application/json` with a truncated body that is not JSON. @default 0 */
+  malformed?: number;
+}
+
+export interface SimulatorOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** `0` picks a free port. @default 0 */
+  port?: number;
+  /** Base latency of every answered request, in ms. @default 0 */
+  latencyMs?: number;
+  /** Uniform +-jitter added to the latency, in ms; the total never drops below 0. @default 0 */
+  jitterMs?: number;
+  failureRates?: FailureRates;
+  /** Delay advertised by injected 429s, in ms. @default 100 */
+  retryAfterMs?: number;
+  /** Requests per minute enforced with a token bucket holding one second of burst; `0` turns it off. @default 0 */
+  rpm?: number;
+  /** Send OpenAI's `x-ratelimit-*-requests` headers when `rpm` is on. @default false */
+  rateLimitHeaders?: boolean;
+  /** Generation requests allowed in flight at once; more get a 429. `0` turns it off. @default 0 */
+  maxConcurrency?: number;
+  /** When set, every API request must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Seed of the PRNG that picks faults and jitter. @default 1 */
+  seed?: number;
+  /** How long a hang holds the socket, in ms; keep it above any client timeout. @default 600000 */
+  hangMs?: number;
+  /** Count repeated successful answers to the same path and body in `stats().duplicates`. @default true */
+  trackDuplicates?: boolean;
+}
+
+export interface ResolvedSimulatorOptions {
+  host: string;
+  port: number;
+  latencyMs: number;
+  jitterMs: number;
+  failureRates: Required<FailureRates>;
+  retryAfterMs: number;
+  rpm: number;
+  rateLimitHeaders: boolean;
+  maxConcurrency: number;
+  apiKey: string | undefined;
+  seed: number;
+  hangMs: number;
+  trackDuplicates: boolean;
+}
+
+export const SIMULATOR_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  latencyMs: 0,
+  jitterMs: 0,
+  retryAfterMs: 100,
+  rpm: 0,
+  rateLimitHeaders: false,
+  maxConcurrency: 0,
+  seed: 1,
+  hangMs: 600_000,
+  trackDuplicates: true,
+} as const;
+
+// setTimeout overflows above 2^31-1 ms and fires at once, which would turn a long hang into an instant reset.
+const MAX_TIMER_MS = 2_147_483_647;
+
+export function resolveSimulatorOptions(options: SimulatorOptions = {}): ResolvedSimulatorOptions {
+  const rates = options.failureRates ?? {};
+  const port = options.port ?? SIMULATOR_DEFAULTS.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`Expected \`port\` to be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  const apiKey = options.apiKey;
+  if (apiKey === '')
+    throw new RangeError('Expected `apiKey` to be a non-empty string or undefined, got an empty string');
+  return {
+    host: options.host ?? SIMULATOR_DEFAULTS.host,
+    port,
+    latencyMs: checkNonNegative('latencyMs', options.latencyMs ?? SIMULATOR_DEFAULTS.latencyMs),
+    jitterMs: checkNonNegative('jitterMs', options.jitterMs ?? SIMULATOR_DEFAULTS.jitterMs),
+    failureRates: {
+      http500: checkRate('http500', rates.http500),
+      http429: checkRate('http429', rates.http429),
+      resetBeforeResponse: checkRate('resetBeforeResponse', rates.resetBeforeResponse),
+      resetMidBody: checkRate('resetMidBody', rates.resetMidBody),
+      hang: checkRate('hang', rates.hang),
+      malformed: checkRate('malformed', rates.malformed),
+    },
+    retryAfterMs: checkNonNegative('retryAfterMs', options.retryAfterMs ?? SIMULATOR_DEFAULTS.retryAfterMs),
+    rpm: checkNonNegative('rpm', options.rpm ?? SIMULATOR_DEFAULTS.rpm),
+    rateLimitHeaders: options.rateLimitHeaders ?? SIMULATOR_DEFAULTS.rateLimitHeaders,
+    maxConcurrency: checkNonNegative('maxConcurrency', options.maxConcurrency ?? SIMULATOR_DEFAULTS.maxConcurrency),
+    apiKey,
+    seed: checkFinite('seed', options.seed ?? SIMULATOR_DEFAULTS.seed),
+    hangMs: Math.min(MAX_TIMER_MS, checkNonNegative('hangMs', options.hangMs ?? SIMULATOR_DEFAULTS.hangMs)),
+    trackDuplicates: options.trackDuplicates ?? SIMULATOR_DEFAULTS.trackDuplicates,
+  };
+}
+
+function checkRate(name: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new RangeError(`Expected \`failureRates.${name}\` to be a number from 0 to 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkNonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`Expected \`${name}\` to be a number from 0 and up, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkFinite(name: string, value: number): number {
+  if (!Number.isFinite(value)) throw new RangeError(`Expected \`${name}\` to be a finite number, got ${String(value)}`);
+  return value;
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+
+export interface SimulatorFaultCounts {
+  http500: number;
+  http429: number;
+  /** 429s from the `rpm` token bucket. */
+  rateLimited: number;
+  /** 429s from `maxConcurrency`. */
+  concurrencyLimited: number;
+  resetBeforeResponse: number;
+  resetMidBody: number;
+  hang: number;
+  malformed: number;
+  /** 401s for a missing or wrong API key. */
+  unauthorized: number;
+}
+
+export interface SimulatorStats {
+  /** Every request received, except those to `/stats` itself. */
+  requests: number;
+  /** Status codes of complete answers; faults that never finish an answer (resets, hangs) count only in `faults`. */
+  byStatus: Record<string, number>;
+  faults: SimulatorFaultCounts;
+  /** Generation requests admitted and not yet finished, including ones waiting out latency or hanging. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Complete 200 answers on the generation endpoints. */
+  answered200: number;
+  /** Complete 200 generation answers whose path and raw body had already been answered 200 before. */
+  duplicates: number;
+  /** Requests to chat/completions, completions, embeddings and responses, whatever their outcome. */
+  generationRequests: number;
+}
+
+function createFaultCounts(): SimulatorFaultCounts {
+  return {
+    http500: 0,
+    http429: 0,
+    rateLimited: 0,
+    concurrencyLimited: 0,
+    resetBeforeResponse: 0,
+    resetMidBody: 0,
+    hang: 0,
+    malformed: 0,
+    unauthorized: 0,
+  };
+}
+
+/**
+ * The counters behind `GET /stats`. `inFlight` is live state, so a reset keeps it and restarts `maxInFlight` from it.
+ */
+export class SimulatorStatsRecorder {
+  requests = 0;
+  generationRequests = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  answered200 = 0;
+  duplicates = 0;
+  faults: SimulatorFaultCounts = createFaultCounts();
+  private byStatus = new Map<number, number>();
+  private readonly answeredKeys: Set<string> | undefined;
+
+  constructor(trackDuplicates: boolean) {
+    this.answeredKeys = trackDuplicates ? new Set() : undefined;
+  }
+
+  recordStatus(status: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+  }
+
+  enterFlight(): void {
+    this.inFlight += 1;
+    if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+  }
+
+  /** Bound, so it can be handed to `response.once('close', ...)` without a closure per request. */
+  readonly leaveFlight = (): void => {
+    this.inFlight -= 1;
+  };
+
+  recordSuccess(path: string, rawBody: string): void {
+    this.answered200 += 1;
+    if (this.answeredKeys === undefined) return;
+    // A 16-hex-char prefix keeps a million answers at a few tens of MB while collisions stay negligible.
+    const key = createHash('sha256').update(path).update('\n').update(rawBody).digest('hex').slice(0, 16);
+    if (this.answeredKeys.has(key)) this.duplicates += 1;
+    else this.answeredKeys.add(key);
+  }
+
+  reset(): void {
+    this.requests = 0;
+    this.generationRequests = 0;
+    this.maxInFlight = this.inFlight;
+    this.answered200 = 0;
+    this.duplicates = 0;
+    this.faults = createFaultCounts();
+    this.byStatus = new Map();
+    this.answeredKeys?.clear();
+  }
+
+  snapshot(): SimulatorStats {
+    const byStatus: Record<string, number> = {};
+    for (const [status, count] of this.byStatus) byStatus[String(status)] = count;
+    return {
+      requests: this.requests,
+      byStatus,
+      faults: { ...this.faults },
+      inFlight: this.inFlight,
+      maxInFlight: this.maxInFlight,
+      answered200: this.answered200,
+      duplicates: this.duplicates,
+      generationRequests: this.generationRequests,
+    };
+  }
+}

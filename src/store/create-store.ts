@@ -1,0 +1,19 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Store } from './store.ts';
+import { SqliteStore } from './sqlite/sqlite-store.ts';
+
+export interface CreateStoreOptions {
+  /** The workspace folder; the store lives in `<workspace>/state.db`. */
+  workspace: string;
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+/** The one place a store adapter is chosen. Only composition roots (cli/, server/) call it. */
+export function createStore(options: CreateStoreOptions): Store {
+  mkdirSync(options.workspace, { recursive: true });
+  const path = join(options.workspace, 'state.db');
+  return options.isProcessAlive === undefined
+    ? new SqliteStore({ path })
+    : new SqliteStore({ path, isProcessAlive: options.isProcessAlive });
+}

@@ -1,0 +1,41 @@
+import type { Database } from 'better-sqlite3';
+import type { AttemptStats } from '../../store.ts';
+
+export function prepareAttemptQueries(db: Database) {
+  const insert = db.prepare<[string, number, number, number, number, number | null, string, number | null, number | null]>(
+    `INSERT INTO attempts (job_id, seq, attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const totals = db.prepare<
+    [string],
+    { attempts: number; input_tokens: number | null; output_tokens: number | null; ok: number }
+  >(
+    `SELECT COUNT(*) AS attempts, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+       SUM(outcome = 'ok') AS ok FROM attempts WHERE job_id = ?`,
+  );
+  const failures = db.prepare<[string], { outcome: string; count: number }>(
+    `SELECT outcome, COUNT(*) AS count FROM attempts WHERE job_id = ? AND outcome <> 'ok' GROUP BY outcome`,
+  );
+  const latencyAt = db.prepare<[string, number], { latency_ms: number }>(
+    `SELECT latency_ms FROM attempts WHERE job_id = ? AND outcome = 'ok' ORDER BY latency_ms LIMIT 1 OFFSET ?`,
+  );
+
+  function stats(jobId: string): AttemptStats {
+    const total = totals.get(jobId) ?? { attempts: 0, input_tokens: 0, output_tokens: 0, ok: 0 };
+    const failuresByCause: Record<string, number> = {};
+    for (const row of failures.all(jobId)) failuresByCause[row.outcome] = row.count;
+    const ok = total.ok;
+    const percentile = (fraction: number): number | null =>
+      ok === 0 ? null : (latencyAt.get(jobId, Math.min(ok - 1, Math.floor(ok * fraction)))?.latency_ms ?? null);
+    return {
+      attempts: total.attempts,
+      failuresByCause,
+      inputTokens: total.input_tokens ?? 0,
+      outputTokens: total.output_tokens ?? 0,
+      latencyP50Ms: percentile(0.5),
+      latencyP95Ms: percentile(0.95),
+    };
+  }
+
+  return { insert, stats };
+}

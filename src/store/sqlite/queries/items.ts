@@ -1,0 +1,95 @@
+import type { Database } from 'better-sqlite3';
+import type { ItemError, ItemRecord, MissingReason } from '../../../core/item.ts';
+import type { ItemState } from '../../../core/states.ts';
+
+export interface ItemRow {
+  seq: number;
+  custom_id: string;
+  line_no: number;
+  byte_offset: number;
+  byte_length: number;
+  state: string;
+  attempts: number;
+  missing_reason: string | null;
+  status_code: number | null;
+  request_id: string | null;
+  response_body: string | null;
+  error_json: string | null;
+  completed_at: number | null;
+}
+
+export function toItemRecord(row: ItemRow): ItemRecord {
+  return {
+    seq: row.seq,
+    customId: row.custom_id,
+    lineNo: row.line_no,
+    byteOffset: row.byte_offset,
+    byteLength: row.byte_length,
+    state: row.state as ItemState,
+    attempts: row.attempts,
+    missingReason: row.missing_reason as MissingReason | null,
+    statusCode: row.status_code,
+    requestId: row.request_id,
+    responseBody: row.response_body,
+    error: row.error_json === null ? null : (JSON.parse(row.error_json) as ItemError),
+  };
+}
+
+const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, state, attempts, missing_reason,
+  status_code, request_id, response_body, error_json, completed_at`;
+
+/** Pages are read with keyset pagination so no statement stays open across an await. */
+export const PAGE_SIZE = 2000;
+
+export function prepareItemQueries(db: Database) {
+  return {
+    insert: db.prepare<[string, number, string, number, number, number, string, string | null]>(
+      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, state, missing_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    succeed: db.prepare<[number, number, string | null, string, number, string, number]>(
+      `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
+         error_json = NULL, next_attempt_at = NULL, missing_reason = NULL, completed_at = ?
+       WHERE job_id = ? AND seq = ?`,
+    ),
+    fail: db.prepare<[number, string, number | null, number, string, number]>(
+      `UPDATE items SET state = 'failed', attempts = ?, error_json = ?, status_code = ?, next_attempt_at = NULL,
+         missing_reason = NULL, completed_at = ? WHERE job_id = ? AND seq = ?`,
+    ),
+    retryWait: db.prepare<[number, string, number, string, number]>(
+      `UPDATE items SET state = 'retry_wait', attempts = ?, error_json = ?, next_attempt_at = ? WHERE job_id = ? AND seq = ?`,
+    ),
+    cancel: db.prepare<[number, string, string, number]>(
+      `UPDATE items SET state = 'cancelled', attempts = ?, missing_reason = ? WHERE job_id = ? AND seq = ?`,
+    ),
+    unfinishedPage: db.prepare<[string, number, number], ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
+       ORDER BY seq LIMIT ?`,
+    ),
+    pageBySeq: db.prepare<[string, number, number], ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    completedPage: db.prepare<[string, number, number, number, number], ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND completed_at IS NOT NULL
+         AND (completed_at > ? OR (completed_at = ? AND seq > ?)) ORDER BY completed_at, seq LIMIT ?`,
+    ),
+    notCompletedPage: db.prepare<[string, number, number], ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND completed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    reopenFailed: db.prepare<[string]>(
+      `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
+       WHERE job_id = ? AND state = 'failed'`,
+    ),
+    reopenCancelled: db.prepare<[string]>(
+      `UPDATE items SET state = 'pending', missing_reason = NULL
+       WHERE job_id = ? AND state = 'cancelled' AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
+    ),
+    cancelUnfinished: db.prepare<[string, string]>(
+      `UPDATE items SET missing_reason = ?, state = 'cancelled'
+       WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight')`,
+    ),
+    countByState: db.prepare<[string], { state: string; count: number }>(
+      'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY state',
+    ),
+  };
+}

@@ -1,0 +1,73 @@
+import type { Database } from 'better-sqlite3';
+import type { IngestCursor, Job } from '../../../core/job.ts';
+import type { JobState } from '../../../core/states.ts';
+
+export interface JobRow {
+  id: string;
+  state: string;
+  created_at: number;
+  updated_at: number;
+  input_path: string;
+  input_size: number;
+  input_sample: string;
+  config_json: string;
+  out_dir: string;
+  cursor_json: string;
+  active_ms: number;
+  finished_at: number | null;
+  lease_pid: number | null;
+  lease_host: string | null;
+  lease_token: string | null;
+  lease_heartbeat_at: number | null;
+}
+
+export function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    state: row.state as JobState,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    inputPath: row.input_path,
+    inputFingerprint: { size: row.input_size, sample: row.input_sample },
+    config: JSON.parse(row.config_json) as Record<string, unknown>,
+    outDir: row.out_dir,
+    cursor: JSON.parse(row.cursor_json) as IngestCursor,
+    activeMs: row.active_ms,
+    finishedAt: row.finished_at,
+    lease:
+      row.lease_token === null
+        ? null
+        : {
+            pid: row.lease_pid ?? 0,
+            host: row.lease_host ?? '',
+            token: row.lease_token,
+            heartbeatAt: row.lease_heartbeat_at ?? 0,
+          },
+  };
+}
+
+export function prepareJobQueries(db: Database) {
+  return {
+    insert: db.prepare<[Record<string, unknown>]>(
+      `INSERT INTO jobs (id, state, created_at, updated_at, input_path, input_size, input_sample, config_json, out_dir, cursor_json)
+       VALUES (@id, @state, @now, @now, @input_path, @input_size, @input_sample, @config_json, @out_dir, @cursor_json)`,
+    ),
+    get: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
+    list: db.prepare<[], JobRow>('SELECT * FROM jobs ORDER BY created_at, id'),
+    setState: db.prepare<[string, number, number, number, number | null, string]>(
+      `UPDATE jobs SET state = ?, updated_at = ?, active_ms = active_ms + ?,
+         finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END WHERE id = ?`,
+    ),
+    setConfig: db.prepare<[string, number, string]>('UPDATE jobs SET config_json = ?, updated_at = ? WHERE id = ?'),
+    setCursor: db.prepare<[string, number, string]>('UPDATE jobs SET cursor_json = ?, updated_at = ? WHERE id = ?'),
+    setLease: db.prepare<[number | null, string | null, string | null, number | null, string]>(
+      'UPDATE jobs SET lease_pid = ?, lease_host = ?, lease_token = ?, lease_heartbeat_at = ? WHERE id = ?',
+    ),
+    heartbeat: db.prepare<[number, string, string]>(
+      'UPDATE jobs SET lease_heartbeat_at = ? WHERE id = ? AND lease_token = ?',
+    ),
+    release: db.prepare<[string, string]>(
+      'UPDATE jobs SET lease_pid = NULL, lease_host = NULL, lease_token = NULL, lease_heartbeat_at = NULL WHERE id = ? AND lease_token = ?',
+    ),
+  };
+}

@@ -1,0 +1,19 @@
+import type { Database } from 'better-sqlite3';
+
+export interface RejectRow {
+  line: number;
+  custom_id: string | null;
+  reason: string;
+  raw: string;
+}
+
+export function prepareRejectQueries(db: Database) {
+  return {
+    insert: db.prepare<[string, number, string | null, string, string]>(
+      'INSERT INTO rejects (job_id, line, custom_id, reason, raw) VALUES (?, ?, ?, ?, ?)',
+    ),
+    page: db.prepare<[string, number, number], RejectRow>(
+      'SELECT line, custom_id, reason, raw FROM rejects WHERE job_id = ? AND line > ? ORDER BY line LIMIT ?',
+    ),
+  };
+}

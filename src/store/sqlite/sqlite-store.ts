@@ -1,0 +1,373 @@
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { hostname } from 'node:os';
+import type { IngestCursor, Job, JobCounts, JobLease } from '../../core/job.ts';
+import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
+import { REJECT_RAW_MAX_BYTES, type Reject } from '../../core/reject.ts';
+import type { JobState } from '../../core/states.ts';
+import { assertJobTransition } from '../../core/states.ts';
+import { StoreError } from '../../errors/index.ts';
+import type { AttemptStats, IngestBatch, IngestResult, NewJob, ProgressBatch, Store } from '../store.ts';
+import { migrate } from './migrate.ts';
+import { prepareAttemptQueries } from './queries/attempts.ts';
+import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './queries/items.ts';
+import { prepareJobQueries, toJob } from './queries/jobs.ts';
+import { prepareRejectQueries } from './queries/rejects.ts';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; the workspace keeps it as `state.db`. */
+  path: string;
+  /** Whether a pid on this host is still running; injected so tests can fake a dead holder. */
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+const EMPTY_CURSOR: IngestCursor = { byte: 0, line: 0, seq: 0, accepted: 0, leftOut: 0, rejected: 0, done: false };
+
+function defaultIsProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function cutRaw(raw: string): string {
+  if (raw.length <= REJECT_RAW_MAX_BYTES / 4) return raw;
+  const bytes = Buffer.from(raw, 'utf8');
+  if (bytes.length <= REJECT_RAW_MAX_BYTES) return raw;
+  // Decoding a cut buffer may end in a replacement char; drop it rather than emit half a character.
+  return bytes.subarray(0, REJECT_RAW_MAX_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+}
+
+/**
+ * The embedded store: one SQLite file per workspace, WAL so readers (`status`) run beside
+ * the writer. All writes of one contract call run in one transaction; the engine batches
+ * many item updates into one call, so a commit costs one WAL append, not one per request.
+ *
+ * Durability: synchronous=NORMAL. A kill -9 loses nothing committed; a power cut may lose
+ * the last commits, which only means those items are sent again (see docs/decisions).
+ */
+export class SqliteStore implements Store {
+  private readonly db: SqliteDatabase;
+  private readonly jobs: ReturnType<typeof prepareJobQueries>;
+  private readonly items: ReturnType<typeof prepareItemQueries>;
+  private readonly attempts: ReturnType<typeof prepareAttemptQueries>;
+  private readonly rejects: ReturnType<typeof prepareRejectQueries>;
+  private readonly isProcessAlive: (pid: number) => boolean;
+  private readonly findCustomIdLine;
+
+  constructor(options: SqliteStoreOptions) {
+    try {
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 10000');
+      this.db.pragma('cache_size = -32000');
+      migrate(this.db);
+    } catch (error) {
+      throw new StoreError('STORE_FAILED', `cannot open the state store ${options.path}: ${(error as Error).message}`, {
+        cause: error,
+        context: { file: options.path },
+      });
+    }
+    this.jobs = prepareJobQueries(this.db);
+    this.items = prepareItemQueries(this.db);
+    this.attempts = prepareAttemptQueries(this.db);
+    this.rejects = prepareRejectQueries(this.db);
+    this.findCustomIdLine = this.db.prepare<[string, string], { line_no: number }>(
+      'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
+    );
+    this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
+  }
+
+  createJob(job: NewJob): Promise<Job> {
+    this.jobs.insert.run({
+      id: job.id,
+      state: 'created',
+      now: job.now,
+      input_path: job.inputPath,
+      input_size: job.inputFingerprint.size,
+      input_sample: job.inputFingerprint.sample,
+      config_json: JSON.stringify(job.config),
+      out_dir: job.outDir,
+      cursor_json: JSON.stringify(EMPTY_CURSOR),
+    });
+    return Promise.resolve(this.requireJob(job.id));
+  }
+
+  getJob(jobId: string): Promise<Job | undefined> {
+    const row = this.jobs.get.get(jobId);
+    return Promise.resolve(row === undefined ? undefined : toJob(row));
+  }
+
+  listJobs(): Promise<Job[]> {
+    return Promise.resolve(this.jobs.list.all().map(toJob));
+  }
+
+  setJobState(
+    jobId: string,
+    state: JobState,
+    patch: { activeMsDelta?: number; finishedAt?: number | null } = {},
+  ): Promise<void> {
+    this.db
+      .transaction(() => {
+        const job = this.requireJob(jobId);
+        assertJobTransition(job.state, state);
+        const hasFinished = patch.finishedAt === undefined ? 0 : 1;
+        this.jobs.setState.run(state, Date.now(), patch.activeMsDelta ?? 0, hasFinished, patch.finishedAt ?? null, jobId);
+      })
+      .immediate();
+    return Promise.resolve();
+  }
+
+  setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void> {
+    this.jobs.setConfig.run(JSON.stringify(config), Date.now(), jobId);
+    return Promise.resolve();
+  }
+
+  acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void> {
+    this.db
+      .transaction(() => {
+        const current = this.requireJob(jobId).lease;
+        if (current !== null && current.token !== lease.token) {
+          const fresh = lease.heartbeatAt - current.heartbeatAt < staleMs;
+          const alive = current.host !== hostname() || this.isProcessAlive(current.pid);
+          if (fresh && alive) {
+            throw new StoreError(
+              'JOB_LOCKED',
+              `job ${jobId} is being run by process ${String(current.pid)} on ${current.host}; wait for it to end or stop it (Ctrl-C / kill ${String(current.pid)}) first`,
+              { context: { jobId } },
+            );
+          }
+        }
+        this.jobs.setLease.run(lease.pid, lease.host, lease.token, lease.heartbeatAt, jobId);
+      })
+      .immediate();
+    return Promise.resolve();
+  }
+
+  heartbeat(jobId: string, token: string, now: number): Promise<void> {
+    this.jobs.heartbeat.run(now, jobId, token);
+    return Promise.resolve();
+  }
+
+  releaseLease(jobId: string, token: string): Promise<void> {
+    this.jobs.release.run(jobId, token);
+    return Promise.resolve();
+  }
+
+  ingest(jobId: string, batch: IngestBatch): Promise<IngestResult> {
+    const result = this.db
+      .transaction((): IngestResult => {
+        const cursor = { ...this.requireJob(jobId).cursor, ...batch.position };
+        const pending: ItemLocation[] = [];
+        const insertReject = (reject: Reject): void => {
+          this.rejects.insert.run(jobId, reject.line, reject.custom_id ?? null, reject.reason, cutRaw(reject.raw));
+          cursor.rejected += 1;
+        };
+        for (const reject of batch.rejects) insertReject(reject);
+        for (const item of batch.items) {
+          const withinLimit = batch.limit === 0 || cursor.accepted < batch.limit;
+          const state = withinLimit ? 'pending' : 'cancelled';
+          const inserted = this.items.insert.run(
+            jobId,
+            item.seq,
+            item.customId,
+            item.lineNo,
+            item.byteOffset,
+            item.byteLength,
+            state,
+            withinLimit ? null : 'limit',
+          );
+          if (inserted.changes === 0) {
+            const first = this.findCustomIdLine.get(jobId, item.customId);
+            insertReject({
+              line: item.lineNo,
+              custom_id: item.customId,
+              reason: `duplicate custom_id "${item.customId}" (first seen on line ${String(first?.line_no ?? '?')}); make custom_id unique`,
+              raw: item.raw,
+            });
+          } else if (withinLimit) {
+            cursor.accepted += 1;
+            pending.push({
+              seq: item.seq,
+              customId: item.customId,
+              lineNo: item.lineNo,
+              byteOffset: item.byteOffset,
+              byteLength: item.byteLength,
+            });
+          } else {
+            cursor.leftOut += 1;
+          }
+        }
+        this.jobs.setCursor.run(JSON.stringify(cursor), Date.now(), jobId);
+        return { pending, cursor };
+      })
+      .immediate();
+    return Promise.resolve(result);
+  }
+
+  commitProgress(jobId: string, batch: ProgressBatch): Promise<void> {
+    this.db
+      .transaction(() => {
+        for (const attempt of batch.attempts) {
+          this.attempts.insert.run(
+            jobId,
+            attempt.seq,
+            attempt.attempt,
+            attempt.startedAt,
+            attempt.latencyMs,
+            attempt.statusCode,
+            attempt.outcome,
+            attempt.inputTokens,
+            attempt.outputTokens,
+          );
+        }
+        for (const update of batch.updates) {
+          switch (update.state) {
+            case 'succeeded':
+              this.items.succeed.run(
+                update.attempts,
+                update.statusCode,
+                update.requestId,
+                update.body,
+                update.completedAt,
+                jobId,
+                update.seq,
+              );
+              break;
+            case 'failed':
+              this.items.fail.run(
+                update.attempts,
+                JSON.stringify(update.error),
+                update.error.status ?? null,
+                update.completedAt,
+                jobId,
+                update.seq,
+              );
+              break;
+            case 'retry_wait':
+              this.items.retryWait.run(
+                update.attempts,
+                JSON.stringify(update.error),
+                update.nextAttemptAt,
+                jobId,
+                update.seq,
+              );
+              break;
+            case 'cancelled':
+              this.items.cancel.run(update.attempts, update.missingReason, jobId, update.seq);
+              break;
+          }
+        }
+      })
+      .immediate();
+    return Promise.resolve();
+  }
+
+  async *iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }> {
+    for (const row of this.pages(jobId, (after) => this.items.unfinishedPage.all(jobId, after, PAGE_SIZE))) {
+      yield {
+        seq: row.seq,
+        customId: row.custom_id,
+        lineNo: row.line_no,
+        byteOffset: row.byte_offset,
+        byteLength: row.byte_length,
+        attempts: row.attempts,
+      };
+      await Promise.resolve();
+    }
+  }
+
+  reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
+    const statement = from === 'failed' ? this.items.reopenFailed : this.items.reopenCancelled;
+    return Promise.resolve(statement.run(jobId).changes);
+  }
+
+  cancelUnfinished(jobId: string, reason: MissingReason): Promise<number> {
+    return Promise.resolve(this.items.cancelUnfinished.run(reason, jobId).changes);
+  }
+
+  async *iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord> {
+    if (order === 'input') {
+      for (const row of this.pages(jobId, (after) => this.items.pageBySeq.all(jobId, after, PAGE_SIZE))) {
+        yield toItemRecord(row);
+      }
+      return;
+    }
+    let afterTime = -1;
+    let afterSeq = -1;
+    for (;;) {
+      const rows = this.items.completedPage.all(jobId, afterTime, afterTime, afterSeq, PAGE_SIZE);
+      for (const row of rows) yield toItemRecord(row);
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < PAGE_SIZE) break;
+      afterTime = last.completed_at ?? afterTime;
+      afterSeq = last.seq;
+    }
+    for (const row of this.pages(jobId, (after) => this.items.notCompletedPage.all(jobId, after, PAGE_SIZE))) {
+      yield toItemRecord(row);
+    }
+  }
+
+  async *iterateRejects(jobId: string): AsyncIterable<Reject> {
+    let after = 0;
+    for (;;) {
+      const rows = this.rejects.page.all(jobId, after, PAGE_SIZE);
+      for (const row of rows) {
+        yield row.custom_id === null
+          ? { line: row.line, reason: row.reason, raw: row.raw }
+          : { line: row.line, custom_id: row.custom_id, reason: row.reason, raw: row.raw };
+      }
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < PAGE_SIZE) return;
+      after = last.line;
+      await Promise.resolve();
+    }
+  }
+
+  counts(jobId: string): Promise<JobCounts> {
+    const counts: JobCounts = { total: 0, pending: 0, retryWait: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    for (const row of this.items.countByState.all(jobId)) {
+      counts.total += row.count;
+      if (row.state === 'pending' || row.state === 'in_flight') counts.pending += row.count;
+      else if (row.state === 'retry_wait') counts.retryWait += row.count;
+      else if (row.state === 'succeeded') counts.succeeded += row.count;
+      else if (row.state === 'failed') counts.failed += row.count;
+      else if (row.state === 'cancelled') counts.cancelled += row.count;
+    }
+    return Promise.resolve(counts);
+  }
+
+  attemptStats(jobId: string): Promise<AttemptStats> {
+    return Promise.resolve(this.attempts.stats(jobId));
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  /** Keyset pagination: no statement stays open across a yield, so writes can interleave. */
+  private *pages(jobId: string, fetchPage: (afterSeq: number) => ItemRow[]): Generator<ItemRow> {
+    let after = -1;
+    for (;;) {
+      const rows = fetchPage(after);
+      yield* rows;
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < PAGE_SIZE) return;
+      after = last.seq;
+    }
+  }
+
+  private requireJob(jobId: string): Job {
+    const row = this.jobs.get.get(jobId);
+    if (row === undefined) {
+      throw new StoreError('JOB_NOT_FOUND', `no job ${jobId} in this workspace; run "batchpilot list" to see the jobs`, {
+        context: { jobId },
+      });
+    }
+    return toJob(row);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The one redaction function (SPEC §4, STYLE guideline 10). Every output path
+ * (logger serializers, error formatting, status JSON, reports, `logs`) passes
+ * its text through `redactSecrets(text, knownSecrets())`, so a key loaded once
+ * by the config layer is masked everywhere as `***`.
+ *
+ * Two kinds of masking, applied in this order:
+ * 1. known secrets: every occurrence of a registered or passed-in value;
+ * 2. patterns, for keys we were never told about: `Authorization` headers,
+ *    `api-key` / `x-api-key` / `api_key` values, `--api-key VALUE`, and
+ *    OpenAI-style `sk-...` keys.
+ */
+
+const MASK = '***';
+
+/** Shorter values would mask ordinary words and digits all over the output. */
+const MIN_SECRET_LENGTH = 4;
+
+/** Header and field names whose values are always masked, compared lowercased with `-` and `_` removed. */
+const SECRET_KEY_NAMES = new Set(['authorization', 'proxyauthorization', 'apikey', 'xapikey']);
+
+const registry = new Set<string>();
+
+/** Remembers a secret (an API key once it is loaded) so every later `knownSecrets()` call masks it. */
+export function registerSecret(secret: string): void {
+  if (secret.length >= MIN_SECRET_LENGTH) registry.add(secret);
+}
+
+/** The secrets registered so far in this process, for `redactSecrets(text, knownSecrets())`. */
+export function knownSecrets(): readonly string[] {
+  return [...registry];
+}
+
+/** Value characters of a header or field: stops at quotes, spaces and JSON punctuation; a JSON `null` stays. */
+const VALUE = `(?!null\\b)[^\\s"',;}]+`;
+
+const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
+  // `--api-key VALUE` and `--api-key=VALUE` on command lines (before the api-key rule, which would keep the `=`).
+  [/--api-key(?:=|\s+)(?!\*\*\*)\S+/gi, `--api-key ${MASK}`],
+  // `Authorization: Bearer xxx`, `"authorization":"Bearer xxx"`, and schemeless `Authorization: xxx`.
+  [new RegExp(`(authorization["']?\\s*[:=]\\s*["']?(?:(?:bearer|basic|token)\\s+)?)${VALUE}`, 'gi'), `$1${MASK}`],
+  // `api-key: x`, `x-api-key: x`, `"api_key":"x"`, `apiKey=x`, `OPENAI_API_KEY=x` (not `api_key_env`, which names a variable).
+  [new RegExp(`((?:x-)?api[-_]?key["']?\\s*[:=]\\s*["']?)${VALUE}`, 'gi'), `$1${MASK}`],
+  // The lookbehind keeps ids such as `task-0123456789abcdef0` intact.
+  [/(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g, `sk-${MASK}`],
+];
+
+/**
+ * Masks every occurrence of each secret (values shorter than 4 characters are
+ * ignored) and every known key pattern with `***`.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let redacted = text;
+  // Longest first, so a secret that contains another is masked whole.
+  const usable = secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of usable) redacted = redacted.split(secret).join(MASK);
+  for (const [pattern, replacement] of PATTERNS) redacted = redacted.replace(pattern, replacement);
+  return redacted;
+}
+
+function isSecretKeyName(key: string): boolean {
+  return SECRET_KEY_NAMES.has(key.toLowerCase().replace(/[-_]/g, ''));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+function redactValue(value: unknown, secrets: readonly string[], seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return redactSecrets(value, secrets);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((element) => redactValue(element, secrets, seen));
+    if (value instanceof Error) {
+      // Errors carry their text in non-enumerable fields; copy them out so they are redacted too.
+      const copy: Record<string, unknown> = { name: value.name, message: value.message, stack: value.stack };
+      for (const [key, field] of Object.entries(value)) copy[key] = field;
+      return redactEntries(copy, secrets, seen);
+    }
+    if (isPlainObject(value)) return redactEntries(value, secrets, seen);
+    return value;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function redactEntries(
+  value: Record<string, unknown>,
+  secrets: readonly string[],
+  seen: WeakSet<object>,
+): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    // null/undefined stay as they are: "no key" must not read as "a key, masked".
+    copy[key] =
+      isSecretKeyName(key) && field !== null && field !== undefined ? MASK : redactValue(field, secrets, seen);
+  }
+  return copy;
+}
+
+/**
+ * A deep copy of `value` with every string redacted by `redactSecrets` and the
+ * values of fields named like `authorization`, `api_key`, `apiKey`,
+ * `x-api-key` or `api-key` replaced by `***`. Plain objects, arrays and errors
+ * are copied (an error becomes a plain object with `name`, `message`, `stack`);
+ * other objects are returned as they are.
+ */
+export function redactObject<T>(value: T, secrets: readonly string[]): T {
+  return redactValue(value, secrets, new WeakSet()) as T;
+}
