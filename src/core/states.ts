@@ -15,7 +15,8 @@
  *
  * Job states
  * - created -> running -> finalizing -> completed | failed | cancelled
- * - interrupted is not stored: it is how a `running` job whose lease went stale is shown.
+ * - running -> interrupted when stopped by Ctrl-C/SIGTERM (state committed, resumable);
+ *   a `running` job whose lease went stale (kill -9) is also shown as interrupted.
  */
 export const ITEM_STATES = {
   pending: 'pending',
@@ -48,9 +49,9 @@ const ITEM_TRANSITIONS: Record<ItemState, readonly ItemState[]> = {
 };
 
 const JOB_TRANSITIONS: Record<JobState, readonly JobState[]> = {
-  created: ['running', 'cancelled'],
-  running: ['running', 'finalizing', 'cancelled', 'failed'],
-  finalizing: ['completed', 'failed', 'cancelled', 'running'],
+  created: ['running', 'cancelled', 'failed'],
+  running: ['running', 'finalizing', 'cancelled', 'failed', 'interrupted'],
+  finalizing: ['completed', 'failed', 'cancelled', 'running', 'interrupted'],
   completed: ['running'],
   failed: ['running'],
   cancelled: ['running'],

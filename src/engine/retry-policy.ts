@@ -84,22 +84,3 @@ export function backoffDelay(
   // A small jitter on top of the server's wait keeps a crowd of retries from arriving together.
   return Math.round(serverWait + random() * Math.min(serverWait * 0.2 + 10, 1000));
 }
-
-/** Parses `retry-after-ms`, then `retry-after` (seconds or an HTTP date) into ms. */
-export function parseRetryAfter(
-  retryAfterMsHeader: string | undefined,
-  retryAfterHeader: string | undefined,
-  now: number,
-): number | undefined {
-  if (retryAfterMsHeader !== undefined) {
-    const value = Number.parseFloat(retryAfterMsHeader);
-    if (Number.isFinite(value) && value >= 0) return value;
-  }
-  if (retryAfterHeader !== undefined) {
-    const seconds = Number.parseFloat(retryAfterHeader);
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-    const date = Date.parse(retryAfterHeader);
-    if (Number.isFinite(date)) return Math.max(0, date - now);
-  }
-  return undefined;
-}

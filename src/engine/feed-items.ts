@@ -1,0 +1,140 @@
+import type { ItemLocation, PreparedRequest } from '../core/item.ts';
+import type { IngestCursor, Job } from '../core/job.ts';
+import type { Reject } from '../core/reject.ts';
+import { createLineParser, type LineParser, type LineParserOptions } from '../input/parse-input-line.ts';
+import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
+import { createLineReader } from '../input/read-line-at.ts';
+import type { NewItem, Store } from '../store/store.ts';
+import { requestTokens, type RealtimeDispatcher } from './realtime-dispatcher.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+export interface FeedOptions {
+  job: Job;
+  store: Store;
+  dispatcher: RealtimeDispatcher;
+  limiter: RateLimiter;
+  parserOptions: LineParserOptions;
+  maxLineBytes: number;
+  limit: number;
+  signal: AbortSignal;
+  /** Told the format once a line reveals it, so resume reads the file the same way. */
+  onFormatDetected: (format: string) => Promise<void>;
+  /** Told the reader's committed position after every ingest, for progress. */
+  onCursor: (cursor: IngestCursor) => void;
+}
+
+const RESUME_PAGE = 512;
+
+/**
+ * Feeds the dispatcher, never more than its window ahead: first the items a previous run
+ * left unfinished (their lines re-read by offset), then the rest of the file from the
+ * committed cursor, each batch of lines committed before any of it is sent.
+ */
+export async function feedItems(options: FeedOptions): Promise<void> {
+  const parser = createLineParser(options.parserOptions);
+  await feedUnfinished(options, parser);
+  if (!options.job.cursor.done) await feedFromCursor(options, parser);
+}
+
+async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise<void> {
+  const { job, store, dispatcher, limiter, signal } = options;
+  const reader = await createLineReader(job.inputPath);
+  try {
+    let page: (ItemLocation & { attempts: number })[] = [];
+    const sendPage = async (): Promise<void> => {
+      const texts = await reader.readMany(page);
+      for (const [index, location] of page.entries()) {
+        const text = texts[index] ?? '';
+        const parsed = parser.parse({ lineNo: location.lineNo, byteLength: location.byteLength, text });
+        if (!parsed.ok) continue; // The fingerprint check makes this unreachable short of a hand-edited file.
+        await dispatcher.waitForSpace();
+        if (signal.aborted) return;
+        dispatcher.push({
+          location,
+          request: parsed.request,
+          attempts: location.attempts,
+          tokens: requestTokens(limiter, parsed.request),
+        });
+      }
+      page = [];
+    };
+    for await (const location of store.iterateUnfinished(job.id)) {
+      if (signal.aborted) return;
+      page.push(location);
+      if (page.length >= RESUME_PAGE) await sendPage();
+    }
+    if (page.length > 0 && !signal.aborted) await sendPage();
+  } finally {
+    await reader.close();
+  }
+}
+
+async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise<void> {
+  const { job, store, dispatcher, limiter, signal, limit } = options;
+  let seq = job.cursor.seq;
+  let formatReported = parser.format !== undefined;
+  const lines = readJsonlLineBatches(job.inputPath, {
+    startByte: job.cursor.byte,
+    startLine: job.cursor.line,
+    maxLineBytes: options.maxLineBytes,
+    signal,
+  });
+  for await (const batch of lines) {
+    // Slice big read batches so one ingest commit never runs far ahead of the pool.
+    for (let start = 0; start < batch.length; start += dispatcher.window) {
+      const slice = batch.slice(start, start + dispatcher.window);
+      const items: NewItem[] = [];
+      const requests = new Map<number, PreparedRequest>();
+      const rejects: Reject[] = [];
+      for (const line of slice) {
+        const parsed = parser.parse(line);
+        if (!parsed.ok) {
+          rejects.push(parsed.reject);
+          continue;
+        }
+        const item = {
+          seq,
+          customId: parsed.customId,
+          lineNo: line.lineNo,
+          byteOffset: line.byteOffset,
+          byteLength: line.byteLength,
+          raw: line.text ?? '',
+        };
+        seq += 1;
+        items.push(item);
+        requests.set(item.seq, parsed.request);
+      }
+      if (!formatReported && parser.format !== undefined) {
+        formatReported = true;
+        await options.onFormatDetected(parser.format);
+      }
+      const last = slice.at(-1);
+      if (last === undefined) continue;
+      const result = await store.ingest(job.id, {
+        items,
+        rejects,
+        limit,
+        position: { byte: last.nextByte, line: last.lineNo, seq, done: false },
+      });
+      options.onCursor(result.cursor);
+      for (const location of result.pending) {
+        const request = requests.get(location.seq);
+        if (request === undefined) continue;
+        await dispatcher.waitForSpace();
+        if (signal.aborted) return;
+        dispatcher.push({ location, request, attempts: 0, tokens: requestTokens(limiter, request) });
+      }
+      if (signal.aborted) return;
+    }
+  }
+  if (signal.aborted) return;
+  const current = await store.getJob(job.id);
+  const cursor = current?.cursor ?? job.cursor;
+  const final = await store.ingest(job.id, {
+    items: [],
+    rejects: [],
+    limit,
+    position: { byte: cursor.byte, line: cursor.line, seq, done: true },
+  });
+  options.onCursor(final.cursor);
+}

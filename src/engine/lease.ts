@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Store } from '../store/store.ts';
+import type { Clock } from '../util/clock.ts';
+
+/** A lease whose heartbeat is older than this is stale: its job shows as interrupted. */
+export const LEASE_STALE_MS = 15_000;
+const HEARTBEAT_MS = 2_000;
+
+export interface HeldLease {
+  token: string;
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the job's lease (pid + heartbeat) and keeps it fresh. A second live process is
+ * refused (`JOB_LOCKED`); a dead holder's lease is taken over at once on the same host,
+ * or once stale elsewhere.
+ */
+export async function holdLease(store: Store, jobId: string, clock: Clock): Promise<HeldLease> {
+  const token = randomUUID();
+  await store.acquireLease(jobId, { pid: process.pid, host: hostname(), token, heartbeatAt: clock.now() }, LEASE_STALE_MS);
+  const timer = setInterval(() => {
+    store.heartbeat(jobId, token, clock.now()).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  timer.unref();
+  return {
+    token,
+    async release() {
+      clearInterval(timer);
+      await store.releaseLease(jobId, token);
+    },
+  };
+}
+
+/** Whether a job marked running is really running: its lease is fresh. */
+export function isLeaseLive(lease: { heartbeatAt: number } | null, now: number): boolean {
+  return lease !== null && now - lease.heartbeatAt < LEASE_STALE_MS;
+}

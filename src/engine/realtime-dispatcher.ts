@@ -1,0 +1,350 @@
+import type { Attempt } from '../core/attempt.ts';
+import type { ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
+import { ProviderError } from '../errors/index.ts';
+import { estimateRequestTokens } from '../plan/estimate-tokens.ts';
+import type { RealtimeProvider } from '../providers/provider.ts';
+import type { ItemUpdate, Store } from '../store/store.ts';
+import type { Clock } from '../util/clock.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { decideRetry, type RetrySettings } from './retry-policy.ts';
+
+export interface DispatchItem {
+  location: ItemLocation;
+  request: PreparedRequest;
+  /** Attempts already made (in earlier runs too). */
+  attempts: number;
+  tokens: number;
+}
+
+export interface DispatcherOptions {
+  jobId: string;
+  store: Store;
+  provider: RealtimeProvider;
+  limiter: RateLimiter;
+  clock: Clock;
+  concurrency: number;
+  timeoutMs: number;
+  retry: RetrySettings;
+  /** Called once when an error means no request can succeed (401/403). */
+  onFatal: (error: ProviderError) => void;
+  random?: () => number;
+}
+
+export interface DispatcherCounters {
+  succeeded: number;
+  failed: number;
+  retries: number;
+  inFlight: number;
+  waitingRetry: number;
+  queued: number;
+}
+
+interface PendingCommit {
+  attempts: Attempt[];
+  updates: ItemUpdate[];
+  slots: number;
+}
+
+/**
+ * The realtime pool. A request holds its slot from send until its outcome is committed to
+ * the store, so at any moment at most `concurrency` requests are sent-but-not-committed:
+ * a kill -9 can cost at most that many repeated requests. Outcomes that arrive in the same
+ * turn of the event loop are committed together (group commit).
+ *
+ * Items that wait for a retry do not hold a slot; they come back to the front of the queue.
+ */
+export class RealtimeDispatcher {
+  readonly counters: DispatcherCounters = {
+    succeeded: 0,
+    failed: 0,
+    retries: 0,
+    inFlight: 0,
+    waitingRetry: 0,
+    queued: 0,
+  };
+  private readonly options: DispatcherOptions;
+  private readonly random: () => number;
+  private queue: DispatchItem[] = [];
+  private queueHead = 0;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private pending: PendingCommit = { attempts: [], updates: [], slots: 0 };
+  private flushScheduled = false;
+  private flushing: Promise<void> | undefined;
+  private stopped = false;
+  private readonly hardAbort = new AbortController();
+  private idleWaiters: (() => void)[] = [];
+  private spaceWaiters: (() => void)[] = [];
+  private commitError: unknown;
+
+  constructor(options: DispatcherOptions) {
+    this.options = options;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The number of queued items below which the reader may add more. */
+  get window(): number {
+    return this.options.concurrency * 2;
+  }
+
+  push(item: DispatchItem): void {
+    this.queue.push(item);
+    this.counters.queued += 1;
+    this.pump();
+  }
+
+  /** Backpressure: resolves when the queue has room (STYLE guideline 8). */
+  async waitForSpace(): Promise<void> {
+    this.throwIfCommitFailed();
+    if (this.hasSpace() || this.stopped) return;
+    await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    this.throwIfCommitFailed();
+  }
+
+  /** Resolves when nothing is queued, in flight, waiting for a retry or uncommitted. */
+  async whenIdle(): Promise<void> {
+    if (!this.isIdle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.throwIfCommitFailed();
+  }
+
+  /**
+   * Stop taking new work. Items waiting for a retry stay `retry_wait` in the store and
+   * queued items stay `pending`: both are sent on resume. In-flight requests go on
+   * until `abortInFlight` or their end.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.counters.waitingRetry = 0;
+    if (this.pumpTimer !== undefined) clearTimeout(this.pumpTimer);
+    this.queue = [];
+    this.queueHead = 0;
+    this.counters.queued = 0;
+    this.wakeSpaceWaiters();
+    this.checkIdle();
+  }
+
+  abortInFlight(): void {
+    this.hardAbort.abort();
+  }
+
+  private hasSpace(): boolean {
+    return (
+      this.queue.length - this.queueHead < this.window &&
+      this.counters.waitingRetry < this.options.concurrency * 8 + 1000
+    );
+  }
+
+  private isIdle(): boolean {
+    return (
+      this.counters.queued === 0 &&
+      this.counters.inFlight === 0 &&
+      this.counters.waitingRetry === 0 &&
+      !this.flushScheduled &&
+      this.flushing === undefined
+    );
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.counters.inFlight < this.options.concurrency && this.queueHead < this.queue.length) {
+      const item = this.queue[this.queueHead];
+      if (item === undefined) break;
+      const wait = this.options.limiter.tryAcquire(item.tokens);
+      if (wait > 0) {
+        if (this.pumpTimer === undefined) {
+          this.pumpTimer = setTimeout(() => {
+            this.pumpTimer = undefined;
+            this.pump();
+          }, wait);
+        }
+        return;
+      }
+      this.queue[this.queueHead] = undefined as unknown as DispatchItem;
+      this.queueHead += 1;
+      this.counters.queued -= 1;
+      if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
+      this.counters.inFlight += 1;
+      void this.execute(item);
+    }
+    if (this.hasSpace()) this.wakeSpaceWaiters();
+  }
+
+  private async execute(item: DispatchItem): Promise<void> {
+    const { clock, provider, timeoutMs, limiter } = this.options;
+    const attempt = item.attempts + 1;
+    const startedAt = clock.now();
+    const seq = item.location.seq;
+    try {
+      const response = await provider.send(item.request, { timeoutMs, signal: this.hardAbort.signal });
+      const latencyMs = clock.now() - startedAt;
+      limiter.recordSuccess();
+      if (response.usage !== null && limiter.tracksTokens) {
+        limiter.settleTokens(item.tokens, response.usage.inputTokens + response.usage.outputTokens);
+      }
+      this.counters.succeeded += 1;
+      this.enqueueCommit(
+        {
+          seq,
+          attempt,
+          startedAt,
+          latencyMs,
+          statusCode: response.statusCode,
+          outcome: 'ok',
+          inputTokens: response.usage?.inputTokens ?? null,
+          outputTokens: response.usage?.outputTokens ?? null,
+        },
+        {
+          seq,
+          state: 'succeeded',
+          attempts: attempt,
+          statusCode: response.statusCode,
+          requestId: response.requestId,
+          body: response.body,
+          completedAt: clock.now(),
+        },
+      );
+    } catch (thrown) {
+      const error =
+        thrown instanceof ProviderError
+          ? thrown
+          : new ProviderError(`provider failed: ${(thrown as Error).message}`, { kind: 'connection', cause: thrown });
+      this.handleFailure(item, attempt, startedAt, error);
+    }
+  }
+
+  private handleFailure(item: DispatchItem, attempt: number, startedAt: number, error: ProviderError): void {
+    const { clock, limiter } = this.options;
+    const seq = item.location.seq;
+    const latencyMs = clock.now() - startedAt;
+    const record: Attempt = {
+      seq,
+      attempt,
+      startedAt,
+      latencyMs,
+      statusCode: error.status ?? null,
+      outcome: error.causeLabel,
+      inputTokens: null,
+      outputTokens: null,
+    };
+    if (error.kind === 'aborted') {
+      // Abandoned by a hard stop: the item stays pending and is sent again on resume.
+      limiter.release(0);
+      this.enqueueCommit(null, null);
+      return;
+    }
+    if (error.status === 429) limiter.recordRateLimited(error.retryAfterMs);
+    const decision = decideRetry(error, attempt, this.options.retry, this.random);
+    const itemError = toItemError(error);
+    if (decision.scope === 'job') {
+      this.options.onFatal(error);
+      this.enqueueCommit(record, { seq, state: 'cancelled', attempts: attempt, missingReason: 'auth' });
+      return;
+    }
+    if (decision.retry && !this.stopped) {
+      this.counters.retries += 1;
+      const nextAttemptAt = clock.now() + decision.delayMs;
+      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError, nextAttemptAt });
+      this.scheduleRetry({ ...item, attempts: attempt }, decision.delayMs);
+      return;
+    }
+    if (decision.retry) {
+      // Stopping: leave it waiting in the store; resume sends it.
+      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError, nextAttemptAt: 0 });
+      return;
+    }
+    itemError.reason = decision.reason;
+    this.counters.failed += 1;
+    this.enqueueCommit(record, { seq, state: 'failed', attempts: attempt, error: itemError, completedAt: clock.now() });
+  }
+
+  private scheduleRetry(item: DispatchItem, delayMs: number): void {
+    this.counters.waitingRetry += 1;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.counters.waitingRetry -= 1;
+      if (this.stopped) return;
+      // Back to the front: a retried item should not wait behind the whole window again.
+      if (this.queueHead > 0) {
+        this.queueHead -= 1;
+        this.queue[this.queueHead] = item;
+      } else {
+        this.queue.unshift(item);
+      }
+      this.counters.queued += 1;
+      this.pump();
+    }, delayMs);
+    this.retryTimers.add(timer);
+  }
+
+  private enqueueCommit(attempt: Attempt | null, update: ItemUpdate | null): void {
+    if (attempt !== null) this.pending.attempts.push(attempt);
+    if (update !== null) this.pending.updates.push(update);
+    this.pending.slots += 1;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing !== undefined) await this.flushing;
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = { attempts: [], updates: [], slots: 0 };
+    if (batch.slots === 0) {
+      this.checkIdle();
+      return;
+    }
+    const committing = (async () => {
+      try {
+        if (batch.attempts.length > 0 || batch.updates.length > 0) {
+          await this.options.store.commitProgress(this.options.jobId, batch);
+        }
+      } catch (error) {
+        // A store that cannot commit must stop the job: nothing may count as done unrecorded.
+        this.commitError = error;
+        this.stop();
+        this.abortInFlight();
+      }
+    })();
+    this.flushing = committing;
+    await committing;
+    this.flushing = undefined;
+    this.counters.inFlight -= batch.slots;
+    this.pump();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private wakeSpaceWaiters(): void {
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private throwIfCommitFailed(): void {
+    if (this.commitError !== undefined) throw this.commitError;
+  }
+}
+
+/** Token cost of a request for the TPM bucket; 0 when no TPM limit is set (no encoding on the hot path). */
+export function requestTokens(limiter: RateLimiter, request: PreparedRequest): number {
+  return limiter.tracksTokens ? estimateRequestTokens(request.body) : 0;
+}
+
+function toItemError(error: ProviderError): ItemError {
+  const itemError: ItemError = { code: error.causeLabel, message: error.message };
+  if (error.status !== undefined) itemError.status = error.status;
+  return itemError;
+}

@@ -1,0 +1,238 @@
+import type { IngestCursor, Job, JobCounts } from '../core/job.ts';
+import { InputError, ProviderError, StoreError } from '../errors/index.ts';
+import { assertSameInput } from '../input/fingerprint-input.ts';
+import type { LineParserOptions } from '../input/parse-input-line.ts';
+import { buildReport, type JobReport } from '../output/build-report.ts';
+import { writeFileAtomically } from '../output/atomic-write.ts';
+import { RESULT_FILES } from '../output/result-file-names.ts';
+import { writeResultFiles } from '../output/write-result-files.ts';
+import type { RealtimeProvider } from '../providers/provider.ts';
+import type { Store } from '../store/store.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { createLogger, type Logger } from '../util/logger.ts';
+import { join } from 'node:path';
+import { feedItems } from './feed-items.ts';
+import { holdLease } from './lease.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
+import type { RetrySettings } from './retry-policy.ts';
+
+/** What the engine needs of the resolved config; the CLI derives it (see cli/job-settings.ts). */
+export interface RunSettings {
+  concurrency: number;
+  timeoutMs: number;
+  retry: RetrySettings;
+  rpm: number;
+  tpm: number;
+  limit: number;
+  order: 'input' | 'completion';
+  parser: LineParserOptions;
+  maxLineBytes: number;
+}
+
+export interface JobProgress {
+  jobId: string;
+  /** Items finished in earlier runs of this job. */
+  earlier: { succeeded: number; failed: number };
+  counters: DispatcherCounters;
+  /** Valid items accepted so far (within the limit). */
+  accepted: number;
+  /** Fraction of the input file read, 0..1. */
+  inputFraction: number;
+  inputDone: boolean;
+  elapsedMs: number;
+  learnedRate: number | null;
+}
+
+export interface RunJobOptions {
+  jobId: string;
+  store: Store;
+  provider: RealtimeProvider;
+  settings: RunSettings;
+  clock?: Clock;
+  logger?: Logger;
+  /** Aborting it stops the job: no new requests, in-flight ones get `graceMs` to finish. */
+  signal?: AbortSignal;
+  /** @default 5000 */
+  graceMs?: number;
+  /** `retry JOB` reopens failed items before running. */
+  reopenFailed?: boolean;
+  onProgress?: (progress: JobProgress) => void;
+  /** @default 250 */
+  progressIntervalMs?: number;
+}
+
+export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed';
+
+export interface RunJobResult {
+  outcome: RunOutcome;
+  job: Job;
+  report: JobReport;
+  /** The 401/403 that stopped the job, when `outcome` is `auth_failed`. */
+  fatal?: ProviderError;
+}
+
+/**
+ * Runs (or resumes) one realtime job to its end: lease, feed, dispatch, commit, finalize.
+ * Works the same against the simulator, a temp-dir store and a fake clock: all I/O is
+ * passed in.
+ */
+export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
+  const { store, provider, settings } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger();
+  const startedAt = clock.now();
+  const initial = await store.getJob(options.jobId);
+  if (initial === undefined) {
+    throw new StoreError('JOB_NOT_FOUND', `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`, {
+      context: { jobId: options.jobId },
+    });
+  }
+  await assertSameInput(initial.inputPath, initial.inputFingerprint, { jobId: initial.id });
+  const lease = await holdLease(store, initial.id, clock);
+  const stop = new AbortController();
+  let fatal: ProviderError | undefined;
+  let progressTimer: NodeJS.Timeout | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onOuterAbort = (): void => stop.abort();
+  try {
+    if (options.reopenFailed === true) await store.reopenItems(initial.id, 'failed');
+    await store.reopenItems(initial.id, 'cancelled');
+    await store.setJobState(initial.id, 'running', { finishedAt: null });
+    const earlier = await store.counts(initial.id);
+    logger.info({ jobId: initial.id, earlier }, 'job-start');
+
+    const limiter = new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() });
+    const dispatcher = new RealtimeDispatcher({
+      jobId: initial.id,
+      store,
+      provider,
+      limiter,
+      clock,
+      concurrency: settings.concurrency,
+      timeoutMs: settings.timeoutMs,
+      retry: settings.retry,
+      onFatal: (error) => {
+        if (fatal !== undefined) return;
+        fatal = error;
+        logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+        stop.abort();
+      },
+    });
+    stop.signal.addEventListener('abort', () => {
+      dispatcher.stop();
+      if (fatal !== undefined) dispatcher.abortInFlight();
+      else graceTimer = setTimeout(() => dispatcher.abortInFlight(), options.graceMs ?? 5000);
+    });
+    if (options.signal?.aborted === true) stop.abort();
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+    let cursor: IngestCursor = initial.cursor;
+    if (options.onProgress !== undefined) {
+      const report = options.onProgress;
+      const emit = (): void =>
+        report(progressOf(initial, earlier, dispatcher.counters, cursor, clock.now() - startedAt, limiter.learnedRate));
+      progressTimer = setInterval(emit, options.progressIntervalMs ?? 250);
+      emit();
+    }
+    try {
+      await feedItems({
+        job: initial,
+        store,
+        dispatcher,
+        limiter,
+        parserOptions: settings.parser,
+        maxLineBytes: settings.maxLineBytes,
+        limit: settings.limit,
+        signal: stop.signal,
+        onFormatDetected: async (format) => {
+          const config = { ...initial.config, input: { ...(initial.config['input'] as object), format } };
+          await store.setJobConfig(initial.id, config);
+        },
+        onCursor: (next) => {
+          cursor = next;
+        },
+      });
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+    }
+    await dispatcher.whenIdle();
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    if (progressTimer !== undefined) clearInterval(progressTimer);
+    options.onProgress?.(
+      progressOf(initial, earlier, dispatcher.counters, cursor, clock.now() - startedAt, limiter.learnedRate),
+    );
+
+    let outcome: RunOutcome = 'completed';
+    if (fatal !== undefined) {
+      outcome = 'auth_failed';
+      await store.cancelUnfinished(initial.id, 'auth');
+    } else if (stop.signal.aborted) {
+      outcome = 'interrupted';
+      await store.cancelUnfinished(initial.id, 'interrupted');
+    }
+    const finalState = outcome === 'completed' ? 'completed' : outcome === 'auth_failed' ? 'failed' : 'interrupted';
+    const result = await finalize(store, initial.id, finalState, settings, clock.now() - startedAt, clock);
+    logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'job-end');
+    if (outcome === 'completed' && result.report.counts.total === 0) {
+      throw new InputError(
+        'INPUT_EMPTY',
+        `${initial.inputPath}: no valid line (${String(result.report.counts.rejected)} rejected; see ${join(initial.outDir, RESULT_FILES.rejects)})`,
+        { context: { file: initial.inputPath } },
+      );
+    }
+    return fatal === undefined ? { outcome, ...result } : { outcome, ...result, fatal };
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    if (progressTimer !== undefined) clearInterval(progressTimer);
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    await lease.release();
+    logger.flush();
+  }
+}
+
+async function finalize(
+  store: Store,
+  jobId: string,
+  finalState: 'completed' | 'failed' | 'interrupted',
+  settings: RunSettings,
+  runMs: number,
+  clock: Clock,
+): Promise<{ job: Job; report: JobReport }> {
+  await store.setJobState(jobId, 'finalizing', { activeMsDelta: runMs });
+  const job = (await store.getJob(jobId)) as Job;
+  const counts = await writeResultFiles(store, job, settings.order);
+  const stats = await store.attemptStats(jobId);
+  const report = buildReport({
+    job,
+    state: finalState,
+    counts,
+    stats,
+    limit: settings.limit,
+    wallMs: job.activeMs,
+    now: clock.now(),
+  });
+  await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
+  await store.setJobState(jobId, finalState, { finishedAt: clock.now() });
+  return { job: (await store.getJob(jobId)) as Job, report };
+}
+
+function progressOf(
+  job: Job,
+  earlier: JobCounts,
+  counters: DispatcherCounters,
+  cursor: IngestCursor,
+  elapsedMs: number,
+  learnedRate: number | null,
+): JobProgress {
+  return {
+    jobId: job.id,
+    earlier: { succeeded: earlier.succeeded, failed: earlier.failed },
+    counters,
+    accepted: cursor.accepted,
+    inputFraction: job.inputFingerprint.size === 0 ? 1 : Math.min(1, cursor.byte / job.inputFingerprint.size),
+    inputDone: cursor.done,
+    elapsedMs,
+    learnedRate,
+  };
+}

@@ -1,0 +1,73 @@
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+
+const FLUSH_BYTES = 1 << 20;
+
+/**
+ * A file written in full or not at all: lines go to a temp file beside the target, which
+ * is fsynced and renamed over it. A reader never sees half a file, even after kill -9.
+ */
+export class AtomicFileWriter {
+  private readonly target: string;
+  private readonly tempPath: string;
+  private handle: FileHandle | undefined;
+  private buffer: string[] = [];
+  private bufferedChars = 0;
+  lines = 0;
+
+  constructor(target: string) {
+    this.target = target;
+    this.tempPath = join(dirname(target), `.${basename(target)}.${String(process.pid)}.tmp`);
+  }
+
+  async open(): Promise<void> {
+    this.handle = await open(this.tempPath, 'w');
+  }
+
+  async writeLine(line: string): Promise<void> {
+    this.buffer.push(line, '\n');
+    this.bufferedChars += line.length + 1;
+    this.lines += 1;
+    if (this.bufferedChars >= FLUSH_BYTES) await this.flush();
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    const handle = this.requireHandle();
+    await handle.sync();
+    await handle.close();
+    this.handle = undefined;
+    await rename(this.tempPath, this.target);
+  }
+
+  async abort(): Promise<void> {
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+    await rm(this.tempPath, { force: true });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const text = this.buffer.join('');
+    this.buffer = [];
+    this.bufferedChars = 0;
+    await this.requireHandle().write(text);
+  }
+
+  private requireHandle(): FileHandle {
+    if (this.handle === undefined) throw new Error(`${this.target}: writer not open`);
+    return this.handle;
+  }
+}
+
+export async function writeFileAtomically(target: string, text: string): Promise<void> {
+  const writer = new AtomicFileWriter(target);
+  await writer.open();
+  try {
+    if (text.length > 0) await writer.writeLine(text.endsWith('\n') ? text.slice(0, -1) : text);
+    await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}

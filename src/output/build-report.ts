@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import type { Job } from '../core/job.ts';
+import type { AttemptStats } from '../store/store.ts';
+import { RESULT_FILES } from './result-file-names.ts';
+import type { ResultFileCounts } from './write-result-files.ts';
+
+/** report.json (SPEC section 6). Keys are snake_case like the files around it. */
+export interface JobReport {
+  job_id: string;
+  state: string;
+  input: { path: string; lines_read: number; fully_read: boolean };
+  counts: {
+    total: number;
+    succeeded: number;
+    failed: number;
+    missing: number;
+    rejected: number;
+    left_out_by_limit: number;
+  };
+  limit: number;
+  missing_by_reason: Record<string, number>;
+  attempts: number;
+  retries: number;
+  retries_by_cause: Record<string, number>;
+  tokens: { input: number; output: number };
+  wall_time_s: number;
+  throughput_rps: number;
+  latency_ms: { p50: number | null; p95: number | null };
+  files: Record<string, string>;
+  finished_at: string;
+}
+
+export interface BuildReportOptions {
+  job: Job;
+  state: string;
+  counts: ResultFileCounts;
+  stats: AttemptStats;
+  limit: number;
+  /** Active running time over all runs of the job, in ms. */
+  wallMs: number;
+  now: number;
+}
+
+export function buildReport(options: BuildReportOptions): JobReport {
+  const { job, counts, stats } = options;
+  const retriesByCause: Record<string, number> = {};
+  let retries = 0;
+  for (const [cause, failures] of Object.entries(stats.failuresByCause)) {
+    const retried = failures - (counts.finalFailuresByCause[cause] ?? 0);
+    if (retried > 0) {
+      retriesByCause[cause] = retried;
+      retries += retried;
+    }
+  }
+  const finished = counts.succeeded + counts.failed;
+  const wallSeconds = options.wallMs / 1000;
+  const files: Record<string, string> = {};
+  for (const [name, file] of Object.entries(RESULT_FILES)) files[name] = join(job.outDir, file);
+  return {
+    job_id: job.id,
+    state: options.state,
+    input: { path: job.inputPath, lines_read: job.cursor.line, fully_read: job.cursor.done },
+    counts: {
+      total: counts.succeeded + counts.failed + counts.missing,
+      succeeded: counts.succeeded,
+      failed: counts.failed,
+      missing: counts.missing,
+      rejected: counts.rejected,
+      left_out_by_limit: job.cursor.leftOut,
+    },
+    limit: options.limit,
+    missing_by_reason: counts.missingByReason,
+    attempts: stats.attempts,
+    retries,
+    retries_by_cause: retriesByCause,
+    tokens: { input: stats.inputTokens, output: stats.outputTokens },
+    wall_time_s: Math.round(wallSeconds * 1000) / 1000,
+    throughput_rps: wallSeconds > 0 ? Math.round((finished / wallSeconds) * 10) / 10 : 0,
+    latency_ms: { p50: stats.latencyP50Ms, p95: stats.latencyP95Ms },
+    files,
+    finished_at: new Date(options.now).toISOString(),
+  };
+}

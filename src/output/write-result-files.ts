@@ -1,0 +1,104 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ItemRecord, MissingReason } from '../core/item.ts';
+import type { Job } from '../core/job.ts';
+import { createLineReader } from '../input/read-line-at.ts';
+import type { Store } from '../store/store.ts';
+import { AtomicFileWriter } from './atomic-write.ts';
+import { RESULT_FILES } from './result-file-names.ts';
+
+export interface ResultFileCounts {
+  succeeded: number;
+  failed: number;
+  missing: number;
+  rejected: number;
+  missingByReason: Record<string, number>;
+  /** Final failures by cause, to tell retries from last attempts in the report. */
+  finalFailuresByCause: Record<string, number>;
+}
+
+const MISSING_READ_PAGE = 1000;
+
+/**
+ * Materialises output.jsonl, errors.jsonl, missing_records.jsonl and rejects.jsonl from
+ * the store. Every item is written to exactly one of the first three, by its state:
+ * succeeded -> output, failed -> errors, anything else -> missing (its original line).
+ */
+export async function writeResultFiles(store: Store, job: Job, order: 'input' | 'completion'): Promise<ResultFileCounts> {
+  await mkdir(job.outDir, { recursive: true });
+  const output = new AtomicFileWriter(join(job.outDir, RESULT_FILES.output));
+  const errors = new AtomicFileWriter(join(job.outDir, RESULT_FILES.errors));
+  const missing = new AtomicFileWriter(join(job.outDir, RESULT_FILES.missing));
+  const rejects = new AtomicFileWriter(join(job.outDir, RESULT_FILES.rejects));
+  const writers = [output, errors, missing, rejects];
+  const counts: ResultFileCounts = {
+    succeeded: 0,
+    failed: 0,
+    missing: 0,
+    rejected: 0,
+    missingByReason: {},
+    finalFailuresByCause: {},
+  };
+  const reader = await createLineReader(job.inputPath);
+  try {
+    for (const writer of writers) await writer.open();
+    let missingPage: ItemRecord[] = [];
+    const flushMissing = async (): Promise<void> => {
+      const lines = await reader.readMany(missingPage);
+      for (const line of lines) await missing.writeLine(line);
+      missingPage = [];
+    };
+    for await (const item of store.iterateItems(job.id, order)) {
+      if (item.state === 'succeeded') {
+        counts.succeeded += 1;
+        await output.writeLine(formatOutputLine(job.id, item));
+      } else if (item.state === 'failed') {
+        counts.failed += 1;
+        const code = item.error?.code ?? 'unknown';
+        counts.finalFailuresByCause[code] = (counts.finalFailuresByCause[code] ?? 0) + 1;
+        await errors.writeLine(formatErrorLine(job.id, item));
+      } else {
+        counts.missing += 1;
+        const reason: MissingReason | 'unfinished' = item.missingReason ?? 'unfinished';
+        counts.missingByReason[reason] = (counts.missingByReason[reason] ?? 0) + 1;
+        missingPage.push(item);
+        if (missingPage.length >= MISSING_READ_PAGE) await flushMissing();
+      }
+    }
+    if (missingPage.length > 0) await flushMissing();
+    for await (const reject of store.iterateRejects(job.id)) {
+      counts.rejected += 1;
+      await rejects.writeLine(JSON.stringify(reject));
+    }
+    for (const writer of writers) await writer.commit();
+    return counts;
+  } catch (error) {
+    for (const writer of writers) await writer.abort();
+    throw error;
+  } finally {
+    await reader.close();
+  }
+}
+
+function resultId(jobId: string, seq: number): string {
+  return `batch_req_${jobId.replace(/[^A-Za-z0-9]/g, '')}_${String(seq)}`;
+}
+
+/** OpenAI batch output format; the body is spliced in as the raw JSON text it arrived as. */
+function formatOutputLine(jobId: string, item: ItemRecord): string {
+  const head = `{"id":${JSON.stringify(resultId(jobId, item.seq))},"custom_id":${JSON.stringify(item.customId)}`;
+  const response = `"response":{"status_code":${String(item.statusCode ?? 200)},"request_id":${JSON.stringify(item.requestId)},"body":${item.responseBody ?? 'null'}}`;
+  return `${head},${response},"error":null}`;
+}
+
+function formatErrorLine(jobId: string, item: ItemRecord): string {
+  const error = item.error ?? { code: 'unknown', message: 'no error recorded' };
+  return JSON.stringify({
+    id: resultId(jobId, item.seq),
+    custom_id: item.customId,
+    response:
+      item.statusCode === null ? null : { status_code: item.statusCode, request_id: item.requestId, body: null },
+    error: { code: error.code, message: error.message, ...(error.reason === undefined ? {} : { reason: error.reason }) },
+    attempts: item.attempts,
+  });
+}

@@ -1,0 +1,27 @@
+import pino, { type Logger } from 'pino';
+import { knownSecrets, redactSecrets } from './redact.ts';
+
+export type { Logger } from 'pino';
+
+export interface CreateLoggerOptions {
+  /** Write JSON lines to this file; otherwise the logger is silent. */
+  file?: string;
+  level?: string;
+}
+
+/**
+ * pino, with every written line passed through the one redaction function: whatever a
+ * caller logs (an error with a request attached, a config object), a known key cannot
+ * reach the file.
+ */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  if (options.file === undefined) return pino({ level: 'silent' });
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { pid: process.pid },
+      hooks: { streamWrite: (line: string) => redactSecrets(line, knownSecrets()) },
+    },
+    pino.destination({ dest: options.file, mkdir: true, sync: false }),
+  );
+}
