@@ -11,7 +11,7 @@ export interface RateLimiterOptions {
 /** How far the measured success rate is trusted when a 429 says we are over the limit. */
 const BACKOFF_FACTOR = 0.95;
 /** Per second without a 429, the learned rate grows by this factor... */
-const PROBE_GROWTH_PER_SECOND = 1.02;
+const PROBE_GROWTH_PER_SECOND = 1.1;
 /** ...and after this long without one, the learned limit is dropped altogether. */
 const FORGET_AFTER_MS = 30_000;
 const SUCCESS_WINDOW_MS = 2000;
@@ -24,7 +24,7 @@ const SLOT_MS = 100;
  * request, corrected from `usage` after). On top, an adaptive limit learned from 429s:
  * every 429 pauses all sending until its retry-after, and sets the request rate to what
  * actually succeeded over the last two seconds (the server's real limit, since we were
- * saturating it), slightly under. Without further 429s the rate creeps up 2 % a second
+ * saturating it), slightly under. Without further 429s the rate grows 10 % a second
  * to probe for more, and is forgotten after 30 s. This keeps a pool of hundreds of
  * workers from hammering a limited endpoint, where retrying each 429 on its own turns
  * into permanent failures.
@@ -42,6 +42,7 @@ export class RateLimiter {
   private readonly successSlots = new Uint32Array(SUCCESS_WINDOW_MS / SLOT_MS);
   private successSlotIndex = 0;
   private successSlotStart = 0;
+  private firstSuccessAt: number | undefined;
 
   constructor(options: RateLimiterOptions) {
     this.now = options.now;
@@ -95,6 +96,7 @@ export class RateLimiter {
 
   recordSuccess(): void {
     const now = this.now();
+    this.firstSuccessAt ??= now;
     this.advanceSlots(now);
     this.successSlots[this.successSlotIndex] = (this.successSlots[this.successSlotIndex] ?? 0) + 1;
   }
@@ -109,7 +111,9 @@ export class RateLimiter {
     this.advanceSlots(now);
     let successes = 0;
     for (const count of this.successSlots) successes += count;
-    const measured = (successes * 1000) / SUCCESS_WINDOW_MS;
+    // Early in a run the window is not full yet: divide by the time actually observed.
+    const observedMs = Math.min(SUCCESS_WINDOW_MS, Math.max(SLOT_MS, now - (this.firstSuccessAt ?? now)));
+    const measured = (successes * 1000) / observedMs;
     const next = measured > 0 ? measured * BACKOFF_FACTOR : this.adaptiveRate / 2;
     this.setAdaptiveRate(Math.max(0.5, Math.min(this.adaptiveRate, next)), now);
   }

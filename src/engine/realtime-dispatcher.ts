@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Attempt } from '../core/attempt.ts';
 import type { ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
 import { ProviderError } from '../errors/index.ts';
@@ -79,6 +80,8 @@ export class RealtimeDispatcher {
 
   constructor(options: DispatcherOptions) {
     this.options = options;
+    // Every in-flight request listens on this one signal.
+    setMaxListeners(0, this.hardAbort.signal);
     this.random = options.random ?? Math.random;
   }
 

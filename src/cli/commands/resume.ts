@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import type { ConfigFlags } from '../../config/config-flags.ts';
+import { fromStoredConfig } from '../../config/load-config.ts';
+import { StoreError } from '../../errors/index.ts';
+import { createStore } from '../../store/create-store.ts';
+import type { Store } from '../../store/store.ts';
+import { executeJob } from '../execute-job.ts';
+import { globalOptions } from '../global-options.ts';
+import { addConfigOptions, readConfigFlags } from './config-options.ts';
+
+export interface ResumeJobOptions {
+  store: Store;
+  workspace: string;
+  jobId: string;
+  json: boolean;
+  flags: ConfigFlags;
+  reopenFailed?: boolean;
+  progress?: boolean;
+}
+
+/** Carries on a job with the config it was created with; flags given now win (e.g. a lower concurrency). */
+export async function resumeJob(options: ResumeJobOptions): Promise<number> {
+  const job = await options.store.getJob(options.jobId);
+  if (job === undefined) {
+    throw new StoreError('JOB_NOT_FOUND', `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`, {
+      context: { jobId: options.jobId },
+    });
+  }
+  const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: options.flags });
+  for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
+  process.stderr.write(`batchpilot: resuming job ${job.id} (${job.state})\n`);
+  return executeJob({
+    store: options.store,
+    workspace: options.workspace,
+    jobId: job.id,
+    config,
+    json: options.json,
+    reopenFailed: options.reopenFailed ?? false,
+    progress: options.progress ?? true,
+  });
+}
+
+export function registerResumeCommand(program: Command): void {
+  registerResumeLike(program, 'resume', 'carry on an interrupted or stopped job where it stopped', false);
+  registerResumeLike(program, 'retry', 'run the failed items of a job again (succeeded ones are kept)', true);
+}
+
+function registerResumeLike(program: Command, name: string, description: string, reopenFailed: boolean): void {
+  addConfigOptions(
+    program
+      .command(name)
+      .description(description)
+      .argument('<job>', 'job id (see "batchpilot list")')
+      .option('--no-progress', 'no progress display'),
+  ).action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
+    const { workspace, json } = globalOptions(command);
+    const store = createStore({ workspace });
+    try {
+      process.exitCode = await resumeJob({
+        store,
+        workspace,
+        jobId,
+        json,
+        flags: readConfigFlags(values),
+        reopenFailed,
+        progress: values['progress'] !== false,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+}

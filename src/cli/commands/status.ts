@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { StoreError } from '../../errors/index.ts';
+import { createStore } from '../../store/create-store.ts';
+import { globalOptions } from '../global-options.ts';
+import { readJobStatus, type JobStatus } from '../job-status.ts';
+
+function formatTable(statuses: JobStatus[]): string {
+  if (statuses.length === 0) return 'no jobs in this workspace yet; start one with "batchpilot run INPUT"';
+  const header = ['JOB', 'STATE', 'DONE', 'OK', 'FAILED', 'MISSING', 'TOTAL', 'CREATED'];
+  const rows = statuses.map((status) => [
+    status.job_id,
+    status.state,
+    String(status.counts.succeeded + status.counts.failed),
+    String(status.counts.succeeded),
+    String(status.counts.failed),
+    String(status.counts.missing),
+    status.input_fully_read ? String(status.counts.total) : `${String(status.counts.total)}+`,
+    status.created_at.replace('T', ' ').slice(0, 19),
+  ]);
+  const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)));
+  return [header, ...rows].map((row) => row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')).join('\n');
+}
+
+function formatDetail(status: JobStatus): string {
+  const c = status.counts;
+  const lines = [
+    `job       ${status.job_id}`,
+    `state     ${status.state}${status.runner === null ? '' : ` (pid ${String(status.runner.pid)}, heartbeat ${String(Math.round(status.runner.heartbeat_age_ms / 1000))} s ago)`}`,
+    `input     ${status.input}${status.input_fully_read ? '' : ' (not fully read yet)'}`,
+    `items     ${String(c.total)}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(c.missing)} missing, ${String(c.pending)} pending, ${String(c.retry_wait)} waiting to retry`,
+    `rejected  ${String(status.rejected)} lines${status.left_out_by_limit > 0 ? `; ${String(status.left_out_by_limit)} left out by limit` : ''}`,
+    `files     ${status.out_dir}`,
+  ];
+  return lines.join('\n');
+}
+
+async function showStatus(command: Command, jobId: string | undefined): Promise<void> {
+  const { workspace, json } = globalOptions(command);
+  const store = createStore({ workspace });
+  try {
+    const now = Date.now();
+    if (jobId !== undefined) {
+      const job = await store.getJob(jobId);
+      if (job === undefined) {
+        throw new StoreError('JOB_NOT_FOUND', `no job ${jobId} in ${workspace}; run "batchpilot list" to see jobs`, {
+          context: { jobId },
+        });
+      }
+      const status = await readJobStatus(store, job, now);
+      process.stdout.write(`${json ? JSON.stringify(status, null, 2) : formatDetail(status)}\n`);
+      return;
+    }
+    const statuses = await Promise.all((await store.listJobs()).map((job) => readJobStatus(store, job, now)));
+    process.stdout.write(`${json ? JSON.stringify(statuses, null, 2) : formatTable(statuses)}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerStatusCommands(program: Command): void {
+  program
+    .command('status')
+    .description('one job in detail, or all jobs as a table')
+    .argument('[job]', 'job id')
+    .action((jobId: string | undefined, _values: unknown, command: Command) => showStatus(command, jobId));
+  program
+    .command('list')
+    .description('jobs in the workspace')
+    .action((_values: unknown, command: Command) => showStatus(command, undefined));
+}

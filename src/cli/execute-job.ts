@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/config-schema.ts';
+import { runJob, type RunJobResult } from '../engine/run-job.ts';
+import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
+import { RESULT_FILES } from '../output/result-file-names.ts';
+import { createRealtimeProvider } from '../providers/create-provider.ts';
+import type { SimulatorHandle } from '../simulator/index.ts';
+import type { Store } from '../store/store.ts';
+import { createLogger } from '../util/logger.ts';
+import { startQuickstartSimulator } from './quickstart-simulator.ts';
+import { createProgressRenderer } from './render/progress.ts';
+import { toRunSettings } from './job-settings.ts';
+
+export interface ExecuteJobOptions {
+  store: Store;
+  workspace: string;
+  jobId: string;
+  config: ResolvedConfig;
+  json: boolean;
+  reopenFailed?: boolean;
+  progress?: boolean;
+}
+
+/** Runs a created or resumed job in the foreground and returns the process exit code. */
+export async function executeJob(options: ExecuteJobOptions): Promise<number> {
+  const { config, store } = options;
+  let simulator: SimulatorHandle | undefined;
+  let baseUrl = config.base_url;
+  if (config.simulate) {
+    simulator = await startQuickstartSimulator();
+    baseUrl = simulator.baseUrl;
+    process.stderr.write(`batchpilot: built-in simulator on ${simulator.baseUrl}\n`);
+  }
+  if (baseUrl === undefined) throw new Error('base_url is validated by loadConfig');
+  const provider = createRealtimeProvider({
+    provider: config.provider,
+    baseUrl,
+    apiKey: config.apiKey,
+    concurrency: config.concurrency,
+  });
+  const logger = createLogger({ file: join(options.workspace, 'jobs', options.jobId, 'job.log') });
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write('\nbatchpilot: stopping; letting in-flight requests finish (Ctrl-C again to quit now)\n');
+      stop.abort();
+    } else {
+      // Everything committed so far is safe; what was in flight is sent again on resume.
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const renderer = options.progress === false ? undefined : createProgressRenderer(process.stderr);
+  let result: RunJobResult;
+  try {
+    result = await runJob({
+      jobId: options.jobId,
+      store,
+      provider,
+      settings: toRunSettings(config),
+      logger,
+      signal: stop.signal,
+      reopenFailed: options.reopenFailed ?? false,
+      ...(renderer === undefined ? {} : { onProgress: (progress) => renderer.update(progress) }),
+    });
+  } finally {
+    renderer?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await provider.close();
+    await simulator?.close();
+  }
+  printSummary(result, options.json);
+  if (result.outcome === 'auth_failed') {
+    const status = result.fatal?.status ?? 401;
+    throw new BatchpilotError(
+      'AUTH_FAILED',
+      `the provider refused the request with HTTP ${String(status)} (${result.fatal?.message ?? 'unauthorized'}); check the key in $${config.api_key_env} (api_key_env) and base_url, then run "batchpilot resume ${options.jobId}"`,
+      { cause: result.fatal instanceof AuthenticationError ? undefined : result.fatal, context: { jobId: options.jobId } },
+    );
+  }
+  if (result.outcome === 'interrupted') return 130;
+  const { failed, missing } = result.report.counts;
+  return failed === 0 && missing === 0 ? 0 : 3;
+}
+
+function printSummary(result: RunJobResult, json: boolean): void {
+  const { report } = result;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ job_id: report.job_id, outcome: result.outcome, report })}\n`);
+    return;
+  }
+  const c = report.counts;
+  const lines = [
+    `job ${report.job_id} ${result.outcome}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(c.missing)} missing, ${String(c.rejected)} rejected` +
+      ` (${String(c.total)} items, ${report.wall_time_s.toFixed(1)} s, ${String(report.throughput_rps)} req/s, ${String(report.retries)} retries)`,
+  ];
+  if (c.left_out_by_limit > 0) {
+    lines.push(`limit ${String(report.limit)}: ${String(c.left_out_by_limit)} valid items left out (in missing_records.jsonl)`);
+  }
+  const folder = report.files['output'] === undefined ? '' : report.files['output'].slice(0, -RESULT_FILES.output.length);
+  lines.push(`files in ${folder}`);
+  lines.push(`  ${Object.values(RESULT_FILES).join('  ')}`);
+  if (result.outcome === 'interrupted') lines.push(`resume with: batchpilot resume ${report.job_id}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

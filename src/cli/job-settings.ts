@@ -1,0 +1,30 @@
+import type { ResolvedConfig } from '../config/config-schema.ts';
+import type { RunSettings } from '../engine/run-job.ts';
+
+/** The engine's view of a resolved config. */
+export function toRunSettings(config: ResolvedConfig): RunSettings {
+  const request: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config.request)) {
+    if (key !== 'extra_body' && value !== undefined) request[key] = value;
+  }
+  return {
+    concurrency: config.concurrency,
+    timeoutMs: config.timeout_ms,
+    retry: {
+      maxAttempts: config.retry.max_attempts,
+      baseDelayMs: config.retry.base_delay_ms,
+      maxDelayMs: config.retry.max_delay_ms,
+    },
+    rpm: config.rate_limit.rpm,
+    tpm: config.rate_limit.tpm,
+    limit: config.limit,
+    order: config.output.order,
+    maxLineBytes: config.input.max_line_bytes,
+    parser: {
+      format: config.input.format,
+      messagesKey: config.input.messages_key,
+      defaults: { model: config.model, request, extraBody: config.request.extra_body ?? {} },
+      maxLineBytes: config.input.max_line_bytes,
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { BatchpilotError } from '../errors/index.ts';
+import { knownSecrets, redactSecrets } from '../util/redact.ts';
+import { registerResumeCommand } from './commands/resume.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerStatusCommands } from './commands/status.ts';
+
+export function createProgram(): Command {
+  const program = new Command('batchpilot')
+    .description('Run large batches of AI-model requests reliably: limits, retries, resume, clean merged output.')
+    .option('--workspace <dir>', 'workspace folder (default: $BATCHPILOT_WORKSPACE or ./.batchpilot)')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError('(run "batchpilot --help" for usage)')
+    .exitOverride();
+  registerRunCommand(program);
+  registerResumeCommand(program);
+  registerStatusCommands(program);
+  registerSimulateCommand(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/**
+ * The one place errors become exit codes (STYLE guideline 5): a `BatchpilotError` prints
+ * its message and no stack; anything else is a bug and keeps its stack.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  const json = argv.includes('--json');
+  try {
+    process.exitCode = 0;
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message (or help); help and version are not errors.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof BatchpilotError) {
+      const message = redactSecrets(error.message, knownSecrets());
+      if (json) {
+        process.stdout.write(`${JSON.stringify({ error: { code: error.code, message, context: error.context } })}\n`);
+      } else {
+        process.stderr.write(`batchpilot: ${message}\n`);
+      }
+      return error.exitCode;
+    }
+    process.stderr.write(`batchpilot: internal error: ${redactSecrets(String((error as Error).stack ?? error), knownSecrets())}\n`);
+    return 1;
+  }
+}
