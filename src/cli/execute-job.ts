@@ -79,7 +79,10 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     throw new BatchpilotError(
       'AUTH_FAILED',
       `the provider refused the request with HTTP ${String(status)} (${result.fatal?.message ?? 'unauthorized'}); check the key in $${config.api_key_env} (api_key_env) and base_url, then run "batchpilot resume ${options.jobId}"`,
-      { cause: result.fatal instanceof AuthenticationError ? undefined : result.fatal, context: { jobId: options.jobId } },
+      {
+        cause: result.fatal instanceof AuthenticationError ? undefined : result.fatal,
+        context: { jobId: options.jobId },
+      },
     );
   }
   if (result.outcome === 'interrupted') return 130;
@@ -99,9 +102,12 @@ function printSummary(result: RunJobResult, json: boolean): void {
       ` (${String(c.total)} items, ${report.wall_time_s.toFixed(1)} s, ${String(report.throughput_rps)} req/s, ${String(report.retries)} retries)`,
   ];
   if (c.left_out_by_limit > 0) {
-    lines.push(`limit ${String(report.limit)}: ${String(c.left_out_by_limit)} valid items left out (in missing_records.jsonl)`);
+    lines.push(
+      `limit ${String(report.limit)}: ${String(c.left_out_by_limit)} valid items left out (in missing_records.jsonl)`,
+    );
   }
-  const folder = report.files['output'] === undefined ? '' : report.files['output'].slice(0, -RESULT_FILES.output.length);
+  const folder =
+    report.files['output'] === undefined ? '' : report.files['output'].slice(0, -RESULT_FILES.output.length);
   lines.push(`files in ${folder}`);
   lines.push(`  ${Object.values(RESULT_FILES).join('  ')}`);
   if (result.outcome === 'interrupted') lines.push(`resume with: batchpilot resume ${report.job_id}`);

@@ -46,7 +46,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       return error.exitCode;
     }
-    process.stderr.write(`batchpilot: internal error: ${redactSecrets(String((error as Error).stack ?? error), knownSecrets())}\n`);
+    process.stderr.write(
+      `batchpilot: internal error: ${redactSecrets(String((error as Error).stack ?? error), knownSecrets())}\n`,
+    );
     return 1;
   }
 }

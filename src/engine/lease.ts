@@ -19,7 +19,11 @@ export interface HeldLease {
  */
 export async function holdLease(store: Store, jobId: string, clock: Clock): Promise<HeldLease> {
   const token = randomUUID();
-  await store.acquireLease(jobId, { pid: process.pid, host: hostname(), token, heartbeatAt: clock.now() }, LEASE_STALE_MS);
+  await store.acquireLease(
+    jobId,
+    { pid: process.pid, host: hostname(), token, heartbeatAt: clock.now() },
+    LEASE_STALE_MS,
+  );
   const timer = setInterval(() => {
     store.heartbeat(jobId, token, clock.now()).catch(() => undefined);
   }, HEARTBEAT_MS);

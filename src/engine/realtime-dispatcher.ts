@@ -76,7 +76,7 @@ export class RealtimeDispatcher {
   private readonly hardAbort = new AbortController();
   private idleWaiters: (() => void)[] = [];
   private spaceWaiters: (() => void)[] = [];
-  private commitError: unknown;
+  private commitError: Error | undefined;
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -310,7 +310,7 @@ export class RealtimeDispatcher {
         }
       } catch (error) {
         // A store that cannot commit must stop the job: nothing may count as done unrecorded.
-        this.commitError = error;
+        this.commitError = error instanceof Error ? error : new Error(String(error));
         this.stop();
         this.abortInFlight();
       }

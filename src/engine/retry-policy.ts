@@ -56,7 +56,11 @@ export function decideRetry(
   const multiplier = classify(error);
   if (multiplier === undefined) return { retry: false, scope: 'item', reason: 'errorNotRetryable' };
   if (attempt >= settings.maxAttempts) return { retry: false, scope: 'item', reason: 'maxRetriesExceeded' };
-  return { retry: true, scope: 'item', delayMs: backoffDelay(error.retryAfterMs, attempt, multiplier, settings, random) };
+  return {
+    retry: true,
+    scope: 'item',
+    delayMs: backoffDelay(error.retryAfterMs, attempt, multiplier, settings, random),
+  };
 }
 
 function classify(error: Pick<ProviderError, 'kind' | 'status' | 'shouldRetryHeader'>): number | undefined {

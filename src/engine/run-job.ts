@@ -1,5 +1,6 @@
 import type { IngestCursor, Job, JobCounts } from '../core/job.ts';
-import { InputError, ProviderError, StoreError } from '../errors/index.ts';
+import type { ProviderError } from '../errors/index.ts';
+import { InputError, StoreError } from '../errors/index.ts';
 import { assertSameInput } from '../input/fingerprint-input.ts';
 import type { LineParserOptions } from '../input/parse-input-line.ts';
 import { buildReport, type JobReport } from '../output/build-report.ts';
@@ -84,9 +85,13 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const startedAt = clock.now();
   const initial = await store.getJob(options.jobId);
   if (initial === undefined) {
-    throw new StoreError('JOB_NOT_FOUND', `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`, {
-      context: { jobId: options.jobId },
-    });
+    throw new StoreError(
+      'JOB_NOT_FOUND',
+      `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`,
+      {
+        context: { jobId: options.jobId },
+      },
+    );
   }
   await assertSameInput(initial.inputPath, initial.inputFingerprint, { jobId: initial.id });
   const lease = await holdLease(store, initial.id, clock);

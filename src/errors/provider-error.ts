@@ -51,7 +51,11 @@ export class ProviderError extends BatchpilotError {
   }
 
   /** Builds the right subclass for an HTTP status, like openai-node's `APIError.generate`. */
-  static generate(status: number, message: string, fields: Omit<ProviderErrorFields, 'kind' | 'status'>): ProviderError {
+  static generate(
+    status: number,
+    message: string,
+    fields: Omit<ProviderErrorFields, 'kind' | 'status'>,
+  ): ProviderError {
     const all: ProviderErrorFields = { ...fields, kind: 'http', status };
     if (status === 401 || status === 403) return new AuthenticationError(message, all);
     if (status === 429) return new RateLimitError(message, all);

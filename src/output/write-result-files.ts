@@ -24,7 +24,11 @@ const MISSING_READ_PAGE = 1000;
  * the store. Every item is written to exactly one of the first three, by its state:
  * succeeded -> output, failed -> errors, anything else -> missing (its original line).
  */
-export async function writeResultFiles(store: Store, job: Job, order: 'input' | 'completion'): Promise<ResultFileCounts> {
+export async function writeResultFiles(
+  store: Store,
+  job: Job,
+  order: 'input' | 'completion',
+): Promise<ResultFileCounts> {
   await mkdir(job.outDir, { recursive: true });
   const output = new AtomicFileWriter(join(job.outDir, RESULT_FILES.output));
   const errors = new AtomicFileWriter(join(job.outDir, RESULT_FILES.errors));
@@ -98,7 +102,11 @@ function formatErrorLine(jobId: string, item: ItemRecord): string {
     custom_id: item.customId,
     response:
       item.statusCode === null ? null : { status_code: item.statusCode, request_id: item.requestId, body: null },
-    error: { code: error.code, message: error.message, ...(error.reason === undefined ? {} : { reason: error.reason }) },
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.reason === undefined ? {} : { reason: error.reason }),
+    },
     attempts: item.attempts,
   });
 }

@@ -17,7 +17,11 @@ export interface Store {
   createJob(job: NewJob): Promise<Job>;
   getJob(jobId: string): Promise<Job | undefined>;
   listJobs(): Promise<Job[]>;
-  setJobState(jobId: string, state: JobState, patch?: { activeMsDelta?: number; finishedAt?: number | null }): Promise<void>;
+  setJobState(
+    jobId: string,
+    state: JobState,
+    patch?: { activeMsDelta?: number; finishedAt?: number | null },
+  ): Promise<void>;
   /** Replace the stored (secret-free) config, e.g. when `resume` overrides concurrency. */
   setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void>;
 

@@ -22,9 +22,13 @@ export interface ResumeJobOptions {
 export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   const job = await options.store.getJob(options.jobId);
   if (job === undefined) {
-    throw new StoreError('JOB_NOT_FOUND', `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`, {
-      context: { jobId: options.jobId },
-    });
+    throw new StoreError(
+      'JOB_NOT_FOUND',
+      `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`,
+      {
+        context: { jobId: options.jobId },
+      },
+    );
   }
   const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: options.flags });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);

@@ -52,7 +52,14 @@ export function registerRunCommand(program: Command): void {
               { context: { flag: '--job' } },
             );
           }
-          process.exitCode = await resumeJob({ store, workspace, jobId: requestedId, json, flags, progress: values['progress'] !== false });
+          process.exitCode = await resumeJob({
+            store,
+            workspace,
+            jobId: requestedId,
+            json,
+            flags,
+            progress: values['progress'] !== false,
+          });
           return;
         }
       }
@@ -68,7 +75,14 @@ export function registerRunCommand(program: Command): void {
         now: Date.now(),
       });
       process.stderr.write(`batchpilot: job ${jobId}, input ${inputPath}\n`);
-      process.exitCode = await executeJob({ store, workspace, jobId, config, json, progress: values['progress'] !== false });
+      process.exitCode = await executeJob({
+        store,
+        workspace,
+        jobId,
+        config,
+        json,
+        progress: values['progress'] !== false,
+      });
     } finally {
       await store.close();
     }

@@ -18,7 +18,9 @@ function formatTable(statuses: JobStatus[]): string {
     status.created_at.replace('T', ' ').slice(0, 19),
   ]);
   const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)));
-  return [header, ...rows].map((row) => row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')).join('\n');
+  return [header, ...rows]
+    .map((row) => row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  '))
+    .join('\n');
 }
 
 function formatDetail(status: JobStatus): string {

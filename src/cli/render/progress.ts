@@ -6,7 +6,13 @@ export interface ProgressRenderer {
   stop(): void;
 }
 
-function describe(progress: JobProgress): { done: number; total: number; totalText: string; rate: number; eta: string } {
+function describe(progress: JobProgress): {
+  done: number;
+  total: number;
+  totalText: string;
+  rate: number;
+  eta: string;
+} {
   const { counters, earlier } = progress;
   const done = earlier.succeeded + earlier.failed + counters.succeeded + counters.failed;
   const estimatedTotal =
@@ -16,7 +22,8 @@ function describe(progress: JobProgress): { done: number; total: number; totalTe
   const total = Math.max(done, estimatedTotal);
   const seconds = progress.elapsedMs / 1000;
   const rate = seconds > 0 ? (counters.succeeded + counters.failed) / seconds : 0;
-  const eta = rate > 0 && total > done ? `${String(Math.ceil((total - done) / rate))}s` : progress.inputDone ? '0s' : '?';
+  const eta =
+    rate > 0 && total > done ? `${String(Math.ceil((total - done) / rate))}s` : progress.inputDone ? '0s' : '?';
   return { done, total, totalText: progress.inputDone ? String(total) : `~${String(total)}`, rate, eta };
 }
 
@@ -65,7 +72,11 @@ export function createProgressRenderer(stream: NodeJS.WriteStream, plainInterval
   let lastPrinted = 0;
   return {
     update(progress) {
-      if (progress.elapsedMs - lastPrinted < plainIntervalMs && !(progress.inputDone && progress.counters.inFlight === 0)) return;
+      if (
+        progress.elapsedMs - lastPrinted < plainIntervalMs &&
+        !(progress.inputDone && progress.counters.inFlight === 0)
+      )
+        return;
       lastPrinted = progress.elapsedMs;
       const view = describe(progress);
       stream.write(

@@ -69,7 +69,7 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
         bodyTimeout: options.timeoutMs + 1000,
       });
       const text = await response.body.text();
-      const headers = response.headers as ResponseHeaders;
+      const headers = response.headers;
       const requestId = readHeader(headers, 'x-request-id') ?? null;
       if (response.statusCode < 200 || response.statusCode >= 300) {
         throw createHttpError(response.statusCode, text, headers, requestId);

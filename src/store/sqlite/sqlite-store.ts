@@ -37,7 +37,10 @@ function cutRaw(raw: string): string {
   const bytes = Buffer.from(raw, 'utf8');
   if (bytes.length <= REJECT_RAW_MAX_BYTES) return raw;
   // Decoding a cut buffer may end in a replacement char; drop it rather than emit half a character.
-  return bytes.subarray(0, REJECT_RAW_MAX_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+  return bytes
+    .subarray(0, REJECT_RAW_MAX_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }
 
 /**
@@ -115,7 +118,14 @@ export class SqliteStore implements Store {
         const job = this.requireJob(jobId);
         assertJobTransition(job.state, state);
         const hasFinished = patch.finishedAt === undefined ? 0 : 1;
-        this.jobs.setState.run(state, Date.now(), patch.activeMsDelta ?? 0, hasFinished, patch.finishedAt ?? null, jobId);
+        this.jobs.setState.run(
+          state,
+          Date.now(),
+          patch.activeMsDelta ?? 0,
+          hasFinished,
+          patch.finishedAt ?? null,
+          jobId,
+        );
       })
       .immediate();
     return Promise.resolve();
@@ -296,6 +306,8 @@ export class SqliteStore implements Store {
       }
       return;
     }
+    // Yield to the event loop between the two passes; the store's contract is async.
+    await Promise.resolve();
     let afterTime = -1;
     let afterSeq = -1;
     for (;;) {
@@ -364,9 +376,13 @@ export class SqliteStore implements Store {
   private requireJob(jobId: string): Job {
     const row = this.jobs.get.get(jobId);
     if (row === undefined) {
-      throw new StoreError('JOB_NOT_FOUND', `no job ${jobId} in this workspace; run "batchpilot list" to see the jobs`, {
-        context: { jobId },
-      });
+      throw new StoreError(
+        'JOB_NOT_FOUND',
+        `no job ${jobId} in this workspace; run "batchpilot list" to see the jobs`,
+        {
+          context: { jobId },
+        },
+      );
     }
     return toJob(row);
   }

@@ -2,7 +2,9 @@ import type { Database } from 'better-sqlite3';
 import type { AttemptStats } from '../../store.ts';
 
 export function prepareAttemptQueries(db: Database) {
-  const insert = db.prepare<[string, number, number, number, number, number | null, string, number | null, number | null]>(
+  const insert = db.prepare<
+    [string, number, number, number, number, number | null, string, number | null, number | null]
+  >(
     `INSERT INTO attempts (job_id, seq, attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
