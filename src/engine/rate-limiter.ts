@@ -37,6 +37,7 @@ export class RateLimiter {
   private adaptiveRate = Number.POSITIVE_INFINITY;
   private pausedUntil = 0;
   private lastRateLimitedAt = 0;
+  private recentRateLimits = 0;
   private lastDecreaseAt = 0;
   private lastGrowthAt = 0;
   private readonly successSlots = new Uint32Array(SUCCESS_WINDOW_MS / SLOT_MS);
@@ -103,10 +104,13 @@ export class RateLimiter {
 
   recordRateLimited(retryAfterMs: number | undefined): void {
     const now = this.now();
+    // A lone 429 is noise (a shared gateway, a hiccup): pause for it, but learn a rate only
+    // from several within a second, which is what a real limit produces under load.
+    this.recentRateLimits = now - this.lastRateLimitedAt < 1000 ? this.recentRateLimits + 1 : 1;
     this.lastRateLimitedAt = now;
     this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs ?? 1000, 60_000));
     // One burst of 429s is one signal: decrease at most once per window.
-    if (now - this.lastDecreaseAt < SUCCESS_WINDOW_MS / 2) return;
+    if (this.recentRateLimits < 3 || now - this.lastDecreaseAt < SUCCESS_WINDOW_MS / 2) return;
     this.lastDecreaseAt = now;
     this.advanceSlots(now);
     let successes = 0;
