@@ -158,11 +158,11 @@ export async function ensureInput(name, count, makeLine) {
 // The simulator, in its own process
 
 /**
- * Starts bench/simulator-process.mjs with the given simulator options. Resolves once it prints its port.
- * `notifyAtRequests`: the process prints a `count-reached` event when that many generation requests arrived.
+ * Starts bench/simulator-process.mjs with the given simulator options and resolves once it prints its port.
+ * Control commands go to its stdin (see `command`); its events come back as JSON lines on stdout.
  */
-export async function startSimulatorProcess(options, control = {}) {
-  const config = { simulator: { host: '127.0.0.1', port: 0, ...options }, ...control };
+export async function startSimulatorProcess(options) {
+  const config = { simulator: { host: '127.0.0.1', port: 0, ...options } };
   const child = spawn(process.execPath, [SIMULATOR_SCRIPT, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -327,10 +327,12 @@ export function assertCompleted(result, what) {
 }
 
 /** The bare undici loop (bench/ceiling-client.mjs) against the same simulator, measured the same way. */
-export async function runCeiling({ baseUrl, input, concurrency, name = 'ceiling' }) {
+export async function runCeiling({ baseUrl, input, concurrency, limit, name = 'ceiling' }) {
   const script = join(BENCH_DIR, 'ceiling-client.mjs');
-  log(`ceiling: ${String(concurrency)} workers against ${baseUrl}`);
-  const result = await runMeasured(script, [baseUrl, input, String(concurrency)], { name, cpuProf: false });
+  log(`ceiling: ${String(concurrency)} workers against ${baseUrl}${limit === undefined ? '' : ` (${String(limit)} requests)`}`);
+  const args = [baseUrl, input, String(concurrency)];
+  if (limit !== undefined) args.push(String(limit));
+  const result = await runMeasured(script, args, { name, cpuProf: false });
   const line = result.stdout.trim().split('\n').at(-1) ?? '';
   let json;
   try {
@@ -377,3 +379,23 @@ export function check(name, pass, value, target) {
 }
 
 export { sleep };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Benchmark modules
+
+/**
+ * Every benchmark file exports `run(context)` resolving with { name, summary, figures, checks } and ends with
+ * `await runIfMain(import.meta.url, run)`, so `node bench/overhead.mjs` runs it alone.
+ */
+export async function runIfMain(moduleUrl, run) {
+  if (process.argv[1] === undefined || fileURLToPath(moduleUrl) !== process.argv[1]) return;
+  const result = await run({});
+  printResult(result);
+}
+
+export function printResult(result) {
+  console.log(result.summary);
+  for (const item of result.checks) {
+    console.log(`  ${item.pass ? 'PASS' : 'MISS'}  ${item.name}: ${item.value} (target ${item.target})`);
+  }
+}

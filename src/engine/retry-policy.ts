@@ -1,4 +1,12 @@
-import type { ProviderError } from '../errors/index.ts';
+import type { ProviderFailureKind } from '../errors/index.ts';
+
+/** What the policy reads of a failure (a `ProviderError` has all of it). */
+export interface RetryInput {
+  kind: ProviderFailureKind;
+  status?: number | undefined;
+  retryAfterMs?: number | undefined;
+  shouldRetryHeader?: boolean | undefined;
+}
 
 /**
  * The one retry policy (STYLE guideline 6): pure, table-driven, unit-tested in full.
@@ -44,7 +52,7 @@ const RETRYABLE_KINDS: Readonly<Record<string, number>> = {
 export const MAX_SERVER_RETRY_AFTER_MS = 60_000;
 
 export function decideRetry(
-  error: Pick<ProviderError, 'kind' | 'status' | 'retryAfterMs' | 'shouldRetryHeader'>,
+  error: RetryInput,
   attempt: number,
   settings: RetrySettings,
   random: () => number = Math.random,
@@ -63,7 +71,7 @@ export function decideRetry(
   };
 }
 
-function classify(error: Pick<ProviderError, 'kind' | 'status' | 'shouldRetryHeader'>): number | undefined {
+function classify(error: RetryInput): number | undefined {
   if (error.shouldRetryHeader === false) return undefined;
   const fromTable =
     error.kind === 'http'

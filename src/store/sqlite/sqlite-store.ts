@@ -48,6 +48,9 @@ function cutRaw(raw: string): string {
  * the writer. All writes of one contract call run in one transaction; the engine batches
  * many item updates into one call, so a commit costs one WAL append, not one per request.
  *
+ * The driver is synchronous; methods are `async` so that errors reach callers as
+ * rejections, as the contract promises (hence require-await is off for this folder).
+ *
  * Durability: synchronous=NORMAL. A kill -9 loses nothing committed; a power cut may lose
  * the last commits, which only means those items are sent again (see docs/decisions).
  */
@@ -84,7 +87,7 @@ export class SqliteStore implements Store {
     this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
   }
 
-  createJob(job: NewJob): Promise<Job> {
+  async createJob(job: NewJob): Promise<Job> {
     this.jobs.insert.run({
       id: job.id,
       state: 'created',
@@ -96,19 +99,19 @@ export class SqliteStore implements Store {
       out_dir: job.outDir,
       cursor_json: JSON.stringify(EMPTY_CURSOR),
     });
-    return Promise.resolve(this.requireJob(job.id));
+    return this.requireJob(job.id);
   }
 
-  getJob(jobId: string): Promise<Job | undefined> {
+  async getJob(jobId: string): Promise<Job | undefined> {
     const row = this.jobs.get.get(jobId);
-    return Promise.resolve(row === undefined ? undefined : toJob(row));
+    return row === undefined ? undefined : toJob(row);
   }
 
-  listJobs(): Promise<Job[]> {
-    return Promise.resolve(this.jobs.list.all().map(toJob));
+  async listJobs(): Promise<Job[]> {
+    return this.jobs.list.all().map(toJob);
   }
 
-  setJobState(
+  async setJobState(
     jobId: string,
     state: JobState,
     patch: { activeMsDelta?: number; finishedAt?: number | null } = {},
@@ -128,15 +131,13 @@ export class SqliteStore implements Store {
         );
       })
       .immediate();
-    return Promise.resolve();
   }
 
-  setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void> {
+  async setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void> {
     this.jobs.setConfig.run(JSON.stringify(config), Date.now(), jobId);
-    return Promise.resolve();
   }
 
-  acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void> {
+  async acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void> {
     this.db
       .transaction(() => {
         const current = this.requireJob(jobId).lease;
@@ -154,20 +155,17 @@ export class SqliteStore implements Store {
         this.jobs.setLease.run(lease.pid, lease.host, lease.token, lease.heartbeatAt, jobId);
       })
       .immediate();
-    return Promise.resolve();
   }
 
-  heartbeat(jobId: string, token: string, now: number): Promise<void> {
+  async heartbeat(jobId: string, token: string, now: number): Promise<void> {
     this.jobs.heartbeat.run(now, jobId, token);
-    return Promise.resolve();
   }
 
-  releaseLease(jobId: string, token: string): Promise<void> {
+  async releaseLease(jobId: string, token: string): Promise<void> {
     this.jobs.release.run(jobId, token);
-    return Promise.resolve();
   }
 
-  ingest(jobId: string, batch: IngestBatch): Promise<IngestResult> {
+  async ingest(jobId: string, batch: IngestBatch): Promise<IngestResult> {
     const result = this.db
       .transaction((): IngestResult => {
         const cursor = { ...this.requireJob(jobId).cursor, ...batch.position };
@@ -215,10 +213,10 @@ export class SqliteStore implements Store {
         return { pending, cursor };
       })
       .immediate();
-    return Promise.resolve(result);
+    return result;
   }
 
-  commitProgress(jobId: string, batch: ProgressBatch): Promise<void> {
+  async commitProgress(jobId: string, batch: ProgressBatch): Promise<void> {
     this.db
       .transaction(() => {
         for (const attempt of batch.attempts) {
@@ -273,7 +271,6 @@ export class SqliteStore implements Store {
         }
       })
       .immediate();
-    return Promise.resolve();
   }
 
   async *iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }> {
@@ -286,17 +283,16 @@ export class SqliteStore implements Store {
         byteLength: row.byte_length,
         attempts: row.attempts,
       };
-      await Promise.resolve();
     }
   }
 
-  reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
+  async reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
     const statement = from === 'failed' ? this.items.reopenFailed : this.items.reopenCancelled;
-    return Promise.resolve(statement.run(jobId).changes);
+    return statement.run(jobId).changes;
   }
 
-  cancelUnfinished(jobId: string, reason: MissingReason): Promise<number> {
-    return Promise.resolve(this.items.cancelUnfinished.run(reason, jobId).changes);
+  async cancelUnfinished(jobId: string, reason: MissingReason): Promise<number> {
+    return this.items.cancelUnfinished.run(reason, jobId).changes;
   }
 
   async *iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord> {
@@ -307,7 +303,6 @@ export class SqliteStore implements Store {
       return;
     }
     // Yield to the event loop between the two passes; the store's contract is async.
-    await Promise.resolve();
     let afterTime = -1;
     let afterSeq = -1;
     for (;;) {
@@ -335,11 +330,10 @@ export class SqliteStore implements Store {
       const last = rows.at(-1);
       if (last === undefined || rows.length < PAGE_SIZE) return;
       after = last.line;
-      await Promise.resolve();
     }
   }
 
-  counts(jobId: string): Promise<JobCounts> {
+  async counts(jobId: string): Promise<JobCounts> {
     const counts: JobCounts = { total: 0, pending: 0, retryWait: 0, succeeded: 0, failed: 0, cancelled: 0 };
     for (const row of this.items.countByState.all(jobId)) {
       counts.total += row.count;
@@ -349,16 +343,15 @@ export class SqliteStore implements Store {
       else if (row.state === 'failed') counts.failed += row.count;
       else if (row.state === 'cancelled') counts.cancelled += row.count;
     }
-    return Promise.resolve(counts);
+    return counts;
   }
 
-  attemptStats(jobId: string): Promise<AttemptStats> {
-    return Promise.resolve(this.attempts.stats(jobId));
+  async attemptStats(jobId: string): Promise<AttemptStats> {
+    return this.attempts.stats(jobId);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
-    return Promise.resolve();
   }
 
   /** Keyset pagination: no statement stays open across a yield, so writes can interleave. */

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { backoffDelay, decideRetry, MAX_SERVER_RETRY_AFTER_MS } from '../../../src/engine/retry-policy.ts';
+import { parseRetryAfter } from '../../../src/util/parse-retry-after.ts';
+
+const settings = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 60_000 };
+const half = (): number => 0.5;
+
+describe('decideRetry', () => {
+  const table: [
+    string,
+    { kind: 'http' | 'connection' | 'timeout' | 'malformed' | 'aborted'; status?: number },
+    string,
+  ][] = [
+    ['408', { kind: 'http', status: 408 }, 'retry'],
+    ['409', { kind: 'http', status: 409 }, 'retry'],
+    ['429', { kind: 'http', status: 429 }, 'retry'],
+    ['500', { kind: 'http', status: 500 }, 'retry'],
+    ['502', { kind: 'http', status: 502 }, 'retry'],
+    ['503', { kind: 'http', status: 503 }, 'retry'],
+    ['504', { kind: 'http', status: 504 }, 'retry'],
+    ['599', { kind: 'http', status: 599 }, 'retry'],
+    ['connection', { kind: 'connection' }, 'retry'],
+    ['timeout', { kind: 'timeout' }, 'retry'],
+    ['malformed', { kind: 'malformed', status: 200 }, 'retry'],
+    ['400', { kind: 'http', status: 400 }, 'item'],
+    ['404', { kind: 'http', status: 404 }, 'item'],
+    ['422', { kind: 'http', status: 422 }, 'item'],
+    ['401', { kind: 'http', status: 401 }, 'job'],
+    ['403', { kind: 'http', status: 403 }, 'job'],
+    ['aborted', { kind: 'aborted' }, 'abort'],
+  ];
+  for (const [name, error, expected] of table) {
+    it(`${name} -> ${expected}`, () => {
+      const decision = decideRetry(
+        { ...error, retryAfterMs: undefined, shouldRetryHeader: undefined },
+        1,
+        settings,
+        half,
+      );
+      if (expected === 'retry') assert.equal(decision.retry, true);
+      else if (expected === 'job')
+        assert.deepEqual(decision, { retry: false, scope: 'job', reason: 'errorNotRetryable' });
+      else if (expected === 'abort') assert.deepEqual(decision, { retry: false, scope: 'item', reason: 'abort' });
+      else assert.deepEqual(decision, { retry: false, scope: 'item', reason: 'errorNotRetryable' });
+    });
+  }
+
+  it('stops after max_attempts with maxRetriesExceeded', () => {
+    const error = { kind: 'http' as const, status: 500, retryAfterMs: undefined, shouldRetryHeader: undefined };
+    assert.equal(decideRetry(error, 3, settings, half).retry, true);
+    assert.deepEqual(decideRetry(error, 4, settings, half), {
+      retry: false,
+      scope: 'item',
+      reason: 'maxRetriesExceeded',
+    });
+  });
+
+  it('x-should-retry wins both ways', () => {
+    assert.equal(decideRetry({ kind: 'http', status: 500, shouldRetryHeader: false }, 1, settings).retry, false);
+    assert.equal(decideRetry({ kind: 'http', status: 400, shouldRetryHeader: true }, 1, settings).retry, true);
+  });
+
+  it('honours retry-after within bounds', () => {
+    const decision = decideRetry({ kind: 'http', status: 429, retryAfterMs: 2000 }, 1, settings, () => 0);
+    assert.deepEqual(decision, { retry: true, scope: 'item', delayMs: 2000 });
+    const capped = decideRetry({ kind: 'http', status: 429, retryAfterMs: 3_600_000 }, 1, settings, () => 0);
+    assert.equal(capped.retry && capped.delayMs, MAX_SERVER_RETRY_AFTER_MS);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('is full jitter under an exponential ceiling', () => {
+    assert.equal(
+      backoffDelay(undefined, 1, 1, settings, () => 1),
+      500,
+    );
+    assert.equal(
+      backoffDelay(undefined, 3, 1, settings, () => 1),
+      2000,
+    );
+    assert.equal(
+      backoffDelay(undefined, 3, 1, settings, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(undefined, 30, 1, settings, () => 1),
+      60_000,
+    );
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('prefers retry-after-ms, then seconds, then an HTTP date', () => {
+    assert.equal(parseRetryAfter('150', '7', 0), 150);
+    assert.equal(parseRetryAfter(undefined, '7', 0), 7000);
+    const now = Date.parse('2026-11-23T10:00:00Z');
+    assert.equal(parseRetryAfter(undefined, 'Mon, 23 Nov 2026 10:00:05 GMT', now), 5000);
+    assert.equal(parseRetryAfter(undefined, 'soon', now), undefined);
+  });
+});
