@@ -20,6 +20,11 @@ export interface CheckResultFilesOptions {
   messagesKey?: string;
   /** Output order to check. @default 'input' */
   order?: 'input' | 'completion';
+  /**
+   * Accept a job that stopped before reading its whole input (`report.input.fully_read` false): lines after
+   * `report.input.lines_read` are not items yet and are in no file. @default false
+   */
+  allowUnread?: boolean;
 }
 
 export interface InputItem {
@@ -54,6 +59,7 @@ export interface RejectLine {
 
 export interface ResultReport {
   state: string;
+  input: { path: string; lines_read: number; fully_read: boolean };
   counts: {
     total: number;
     succeeded: number;
@@ -70,6 +76,8 @@ export interface ResultReport {
 export interface ResultPartition {
   /** Valid items, in input order. */
   items: InputItem[];
+  /** Input lines the job has not read yet (0 unless `allowUnread`). */
+  unreadLines: number;
   /** Custom ids per file, in file order. */
   succeeded: string[];
   failed: string[];
@@ -116,7 +124,7 @@ function toInputItem(lineNo: number, raw: string, options: CheckResultFilesOptio
   return {
     lineNo,
     raw,
-    customId: String(id),
+    customId: String(id as string | number),
     url: '/v1/chat/completions',
     body: { model: value['model'] ?? options.defaultModel, messages: value[options.messagesKey ?? 'messages'] },
   };
@@ -134,10 +142,14 @@ function assertInOrder(ids: readonly string[], indexOf: ReadonlyMap<string, Inpu
 export async function checkResultFiles(options: CheckResultFilesOptions): Promise<ResultPartition> {
   const { jobDir } = options;
   const inputLines = splitLines(await readFile(options.inputPath, 'utf8'));
+  const report = JSON.parse(await readFile(join(jobDir, 'report.json'), 'utf8')) as ResultReport;
+  if (options.allowUnread !== true) assert.equal(report.input.fully_read, true, 'report.input.fully_read');
+  const linesRead = report.input.fully_read ? inputLines.length : report.input.lines_read;
+  assert.ok(linesRead <= inputLines.length, 'report.input.lines_read');
   const rejects = await readJsonl<RejectLine>(join(jobDir, 'rejects.jsonl'));
   const rejectedLines = new Set<number>();
   for (const reject of rejects) {
-    assert.ok(Number.isInteger(reject.line) && reject.line >= 1 && reject.line <= inputLines.length, 'reject line');
+    assert.ok(Number.isInteger(reject.line) && reject.line >= 1 && reject.line <= linesRead, 'reject line');
     assert.ok(!rejectedLines.has(reject.line), `line ${String(reject.line)} rejected twice`);
     assert.equal(typeof reject.reason, 'string');
     assert.ok(reject.reason.length > 0, `reject of line ${String(reject.line)} has no reason`);
@@ -147,7 +159,7 @@ export async function checkResultFiles(options: CheckResultFilesOptions): Promis
   const items: InputItem[] = [];
   const byCustomId = new Map<string, InputItem>();
   const byRaw = new Map<string, InputItem>();
-  for (const [index, raw] of inputLines.entries()) {
+  for (const [index, raw] of inputLines.slice(0, linesRead).entries()) {
     const lineNo = index + 1;
     if (rejectedLines.has(lineNo)) continue;
     const item = toInputItem(lineNo, raw, options);
@@ -209,12 +221,21 @@ export async function checkResultFiles(options: CheckResultFilesOptions): Promis
     assertInOrder(missing, byCustomId, 'missing_records.jsonl');
   }
 
-  const report = JSON.parse(await readFile(join(jobDir, 'report.json'), 'utf8')) as ResultReport;
   assert.equal(report.counts.total, items.length, 'report.counts.total');
   assert.equal(report.counts.succeeded, succeeded.length, 'report.counts.succeeded');
   assert.equal(report.counts.failed, failed.length, 'report.counts.failed');
   assert.equal(report.counts.missing, missing.length, 'report.counts.missing');
   assert.equal(report.counts.rejected, rejects.length, 'report.counts.rejected');
 
-  return { items, succeeded, failed, missing, outputLines, errorLines, rejects, report };
+  return {
+    items,
+    unreadLines: inputLines.length - linesRead,
+    succeeded,
+    failed,
+    missing,
+    outputLines,
+    errorLines,
+    rejects,
+    report,
+  };
 }
