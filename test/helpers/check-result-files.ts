@@ -124,7 +124,7 @@ function toInputItem(lineNo: number, raw: string, options: CheckResultFilesOptio
   return {
     lineNo,
     raw,
-    customId: String(id as string | number),
+    customId: typeof id === 'string' ? id : JSON.stringify(id),
     url: '/v1/chat/completions',
     body: { model: value['model'] ?? options.defaultModel, messages: value[options.messagesKey ?? 'messages'] },
   };
