@@ -5,14 +5,15 @@ import { createLineParser, type LineParser, type LineParserOptions } from '../in
 import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
 import { createLineReader } from '../input/read-line-at.ts';
 import type { NewItem, Store } from '../store/store.ts';
-import { requestTokens, type RealtimeDispatcher } from './realtime-dispatcher.ts';
-import type { RateLimiter } from './rate-limiter.ts';
+import type { TokenEstimator } from '../plan/estimate-tokens.ts';
+import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
 
 export interface FeedOptions {
   job: Job;
   store: Store;
   dispatcher: RealtimeDispatcher;
-  limiter: RateLimiter;
+  /** Present only when a TPM limit is set: no encoding on the hot path otherwise. */
+  estimateTokens: TokenEstimator | null;
   parserOptions: LineParserOptions;
   maxLineBytes: number;
   limit: number;
@@ -37,7 +38,7 @@ export async function feedItems(options: FeedOptions): Promise<void> {
 }
 
 async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise<void> {
-  const { job, store, dispatcher, limiter, signal } = options;
+  const { job, store, dispatcher, signal } = options;
   const reader = await createLineReader(job.inputPath);
   try {
     let page: (ItemLocation & { attempts: number })[] = [];
@@ -53,7 +54,7 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
           location,
           request: parsed.request,
           attempts: location.attempts,
-          tokens: requestTokens(limiter, parsed.request),
+          tokens: options.estimateTokens?.(parsed.request.body) ?? 0,
         });
       }
       page = [];
@@ -70,7 +71,7 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
 }
 
 async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise<void> {
-  const { job, store, dispatcher, limiter, signal, limit } = options;
+  const { job, store, dispatcher, signal, limit } = options;
   let seq = job.cursor.seq;
   let formatReported = parser.format !== undefined;
   const lines = readJsonlLineBatches(job.inputPath, {
@@ -122,7 +123,7 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
         if (request === undefined) continue;
         await dispatcher.waitForSpace();
         if (signal.aborted) return;
-        dispatcher.push({ location, request, attempts: 0, tokens: requestTokens(limiter, request) });
+        dispatcher.push({ location, request, attempts: 0, tokens: options.estimateTokens?.(request.body) ?? 0 });
       }
       if (signal.aborted) return;
     }

@@ -2,7 +2,6 @@ import { setMaxListeners } from 'node:events';
 import type { Attempt } from '../core/attempt.ts';
 import type { ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
 import { ProviderError } from '../errors/index.ts';
-import { estimateRequestTokens } from '../plan/estimate-tokens.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
 import type { ItemUpdate, Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
@@ -15,7 +14,16 @@ export interface DispatchItem {
   /** Attempts already made (in earlier runs too). */
   attempts: number;
   tokens: number;
+  /** 429s this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
+  rateLimited?: number;
 }
+
+/**
+ * A 429 means "wait", not "this request is broken": up to this many 429s per item do not
+ * use up `retry.max_attempts`. Otherwise a job against a rate-limited endpoint loses items
+ * for no fault of theirs (the failure mode of retry-429-at-once scripts).
+ */
+export const FREE_RATE_LIMIT_RETRIES = 16;
 
 export interface DispatcherOptions {
   jobId: string;
@@ -240,8 +248,10 @@ export class RealtimeDispatcher {
       this.enqueueCommit(null, null);
       return;
     }
+    const rateLimited = (item.rateLimited ?? 0) + (error.status === 429 ? 1 : 0);
     if (error.status === 429) limiter.recordRateLimited(error.retryAfterMs);
-    const decision = decideRetry(error, attempt, this.options.retry, this.random);
+    const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES);
+    const decision = decideRetry(error, Math.max(1, countedAttempt), this.options.retry, this.random);
     const itemError = toItemError(error);
     if (decision.scope === 'job') {
       this.options.onFatal(error);
@@ -252,7 +262,7 @@ export class RealtimeDispatcher {
       this.counters.retries += 1;
       const nextAttemptAt = clock.now() + decision.delayMs;
       this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError, nextAttemptAt });
-      this.scheduleRetry({ ...item, attempts: attempt }, decision.delayMs);
+      this.scheduleRetry({ ...item, attempts: attempt, rateLimited }, decision.delayMs);
       return;
     }
     if (decision.retry) {
@@ -341,10 +351,6 @@ export class RealtimeDispatcher {
   }
 }
 
-/** Token cost of a request for the TPM bucket; 0 when no TPM limit is set (no encoding on the hot path). */
-export function requestTokens(limiter: RateLimiter, request: PreparedRequest): number {
-  return limiter.tracksTokens ? estimateRequestTokens(request.body) : 0;
-}
 
 function toItemError(error: ProviderError): ItemError {
   const itemError: ItemError = { code: error.causeLabel, message: error.message };

@@ -12,6 +12,7 @@ import type { Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { join } from 'node:path';
+import { createTokenEstimator } from '../plan/estimate-tokens.ts';
 import { feedItems } from './feed-items.ts';
 import { holdLease } from './lease.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -145,7 +146,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         job: initial,
         store,
         dispatcher,
-        limiter,
+        estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
         parserOptions: settings.parser,
         maxLineBytes: settings.maxLineBytes,
         limit: settings.limit,
