@@ -9,9 +9,9 @@ export interface RateLimiterOptions {
 }
 
 /** How far the measured success rate is trusted when a 429 says we are over the limit. */
-const BACKOFF_FACTOR = 0.95;
+const BACKOFF_FACTOR = 0.9;
 /** Per second without a 429, the learned rate grows by this factor... */
-const PROBE_GROWTH_PER_SECOND = 1.1;
+const PROBE_GROWTH_PER_SECOND = 1.05;
 /** ...and after this long without one, the learned limit is dropped altogether. */
 const FORGET_AFTER_MS = 30_000;
 const SUCCESS_WINDOW_MS = 2000;
@@ -24,7 +24,7 @@ const SLOT_MS = 100;
  * request, corrected from `usage` after). On top, an adaptive limit learned from 429s:
  * every 429 pauses all sending until its retry-after, and sets the request rate to what
  * actually succeeded over the last two seconds (the server's real limit, since we were
- * saturating it), slightly under. Without further 429s the rate grows 10 % a second
+ * saturating it), slightly under. Without further 429s the rate grows 5 % a second
  * to probe for more, and is forgotten after 30 s. This keeps a pool of hundreds of
  * workers from hammering a limited endpoint, where retrying each 429 on its own turns
  * into permanent failures.

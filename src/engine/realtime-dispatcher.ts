@@ -23,7 +23,7 @@ export interface DispatchItem {
  * use up `retry.max_attempts`. Otherwise a job against a rate-limited endpoint loses items
  * for no fault of theirs (the failure mode of retry-429-at-once scripts).
  */
-export const FREE_RATE_LIMIT_RETRIES = 16;
+export const FREE_RATE_LIMIT_RETRIES = 32;
 
 export interface DispatcherOptions {
   jobId: string;

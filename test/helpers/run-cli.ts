@@ -6,11 +6,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /**
  * Runs the real CLI from source in a child process, as a user would: `node --import tsx src/cli/dev-entry.ts ...`.
  * tsx is imported by absolute file URL, so the child can run in any temp folder.
+ *
+ * `BATCHPILOT_TEST_CLI=dist` runs the compiled `bin/batchpilot.js` instead (after `npm run build`): about 0.8 s of CPU
+ * less per call, since tsx compiles and resolves every source file in each child.
  */
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
 const DEV_ENTRY = join(REPO_ROOT, 'src/cli/dev-entry.ts');
+const CLI_PREFIX =
+  process.env['BATCHPILOT_TEST_CLI'] === 'dist'
+    ? [join(REPO_ROOT, 'bin/batchpilot.js')]
+    : ['--import', TSX_LOADER, DEV_ENTRY];
 
 /** Generous: a CLI call that takes this long is hung, and the test should say so rather than wait for the runner. */
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -52,8 +59,18 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
   return env;
 }
 
+/** Children still running, so a failed test can stop them before its temp folder is removed. */
+const running = new Set<CliProcess>();
+
+/** SIGKILLs every CLI process started by `startCli` that is still running, and waits for them to end. */
+export async function killRunningClis(): Promise<void> {
+  const processes = [...running];
+  for (const cli of processes) cli.child.kill('SIGKILL');
+  await Promise.all(processes.map((cli) => cli.done));
+}
+
 export function startCli(args: readonly string[], options: CliOptions): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, DEV_ENTRY, ...args], {
+  const child = spawn(process.execPath, [...CLI_PREFIX, ...args], {
     cwd: options.cwd,
     env: childEnv(options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,7 +91,7 @@ export function startCli(args: readonly string[], options: CliOptions): CliProce
     clearTimeout(timer);
     return { code, signal, stdout, stderr };
   })();
-  return {
+  const cli: CliProcess = {
     child,
     get stdout() {
       return stdout;
@@ -84,6 +101,9 @@ export function startCli(args: readonly string[], options: CliOptions): CliProce
     },
     done,
   };
+  running.add(cli);
+  void done.then(() => running.delete(cli));
+  return cli;
 }
 
 export async function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {

@@ -10,7 +10,7 @@ import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from
  * answer in output.jsonl is the simulator's answer to that item's own request.
  */
 
-const ITEMS = 600;
+const ITEMS = 500;
 const FAST_RETRIES = ['--set', 'retry.base_delay_ms=10', '--set', 'retry.max_delay_ms=100'];
 
 describe('run under every fault kind', () => {
@@ -84,6 +84,7 @@ describe('run under every fault kind', () => {
       assert.ok(count > 0, `fault ${kind} never happened`);
     }
     assert.equal(stats.duplicates, 0, 'a request was answered 200 twice');
+    assert.ok(stats.maxInFlight <= 16, `${String(stats.maxInFlight)} requests in flight at concurrency 16`);
     assert.equal(stats.answered200, files.succeeded.length, 'every 200 answer is in output.jsonl, once');
     assert.equal(files.report.attempts, stats.generationRequests, 'every request sent is recorded as an attempt');
   });
