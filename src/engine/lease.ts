@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
+import { isProcessAlive } from '../util/is-process-alive.ts';
 
 /** A lease whose heartbeat is older than this is stale: its job shows as interrupted. */
 export const LEASE_STALE_MS = 15_000;
@@ -37,7 +38,8 @@ export async function holdLease(store: Store, jobId: string, clock: Clock): Prom
   };
 }
 
-/** Whether a job marked running is really running: its lease is fresh. */
-export function isLeaseLive(lease: { heartbeatAt: number } | null, now: number): boolean {
-  return lease !== null && now - lease.heartbeatAt < LEASE_STALE_MS;
+/** Whether a job marked running is really running: its lease is fresh, and its pid alive if on this host. */
+export function isLeaseLive(lease: { heartbeatAt: number; pid: number; host: string } | null, now: number): boolean {
+  if (lease === null || now - lease.heartbeatAt >= LEASE_STALE_MS) return false;
+  return lease.host !== hostname() || isProcessAlive(lease.pid);
 }

@@ -351,7 +351,6 @@ export class RealtimeDispatcher {
   }
 }
 
-
 function toItemError(error: ProviderError): ItemError {
   const itemError: ItemError = { code: error.causeLabel, message: error.message };
   if (error.status !== undefined) itemError.status = error.status;

@@ -43,15 +43,7 @@ export interface BuildReportOptions {
 
 export function buildReport(options: BuildReportOptions): JobReport {
   const { job, counts, stats } = options;
-  const retriesByCause: Record<string, number> = {};
-  let retries = 0;
-  for (const [cause, failures] of Object.entries(stats.failuresByCause)) {
-    const retried = failures - (counts.finalFailuresByCause[cause] ?? 0);
-    if (retried > 0) {
-      retriesByCause[cause] = retried;
-      retries += retried;
-    }
-  }
+  const retries = Object.values(stats.retriesByCause).reduce((sum, count) => sum + count, 0);
   const finished = counts.succeeded + counts.failed;
   const wallSeconds = options.wallMs / 1000;
   const files: Record<string, string> = {};
@@ -72,7 +64,7 @@ export function buildReport(options: BuildReportOptions): JobReport {
     missing_by_reason: counts.missingByReason,
     attempts: stats.attempts,
     retries,
-    retries_by_cause: retriesByCause,
+    retries_by_cause: stats.retriesByCause,
     tokens: { input: stats.inputTokens, output: stats.outputTokens },
     wall_time_s: Math.round(wallSeconds * 1000) / 1000,
     throughput_rps: wallSeconds > 0 ? Math.round((finished / wallSeconds) * 10) / 10 : 0,

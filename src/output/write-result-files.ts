@@ -13,8 +13,6 @@ export interface ResultFileCounts {
   missing: number;
   rejected: number;
   missingByReason: Record<string, number>;
-  /** Final failures by cause, to tell retries from last attempts in the report. */
-  finalFailuresByCause: Record<string, number>;
 }
 
 const MISSING_READ_PAGE = 1000;
@@ -41,7 +39,6 @@ export async function writeResultFiles(
     missing: 0,
     rejected: 0,
     missingByReason: {},
-    finalFailuresByCause: {},
   };
   const reader = await createLineReader(job.inputPath);
   try {
@@ -58,8 +55,6 @@ export async function writeResultFiles(
         await output.writeLine(formatOutputLine(job.id, item));
       } else if (item.state === 'failed') {
         counts.failed += 1;
-        const code = item.error?.code ?? 'unknown';
-        counts.finalFailuresByCause[code] = (counts.finalFailuresByCause[code] ?? 0) + 1;
         await errors.writeLine(formatErrorLine(job.id, item));
       } else {
         counts.missing += 1;

@@ -112,6 +112,8 @@ export interface AttemptStats {
   attempts: number;
   /** Failed attempts by cause (`http_429`, `timeout`, ...). */
   failuresByCause: Record<string, number>;
+  /** Failed attempts that another attempt of the same item followed, by cause. */
+  retriesByCause: Record<string, number>;
   inputTokens: number;
   outputTokens: number;
   latencyP50Ms: number | null;

@@ -32,14 +32,6 @@ export function registerRunCommand(program: Command): void {
         context: { flag: '--job' },
       });
     }
-    const { config, warnings } = await loadConfig({
-      cwd: process.cwd(),
-      ...(typeof values['config'] === 'string' ? { configPath: values['config'] } : {}),
-      env: process.env,
-      flags,
-      simulate,
-    });
-    for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
     const store = createStore({ workspace });
     try {
       if (requestedId !== undefined) {
@@ -63,6 +55,14 @@ export function registerRunCommand(program: Command): void {
           return;
         }
       }
+      const { config, warnings } = await loadConfig({
+        cwd: process.cwd(),
+        ...(typeof values['config'] === 'string' ? { configPath: values['config'] } : {}),
+        env: process.env,
+        flags,
+        simulate,
+      });
+      for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
       const fingerprint = await fingerprintInput(inputPath);
       const jobId = requestedId ?? createJobId();
       const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : join(workspace, 'jobs', jobId);

@@ -7,6 +7,7 @@ import { REJECT_RAW_MAX_BYTES, type Reject } from '../../core/reject.ts';
 import type { JobState } from '../../core/states.ts';
 import { assertJobTransition } from '../../core/states.ts';
 import { StoreError } from '../../errors/index.ts';
+import { isProcessAlive } from '../../util/is-process-alive.ts';
 import type { AttemptStats, IngestBatch, IngestResult, NewJob, ProgressBatch, Store } from '../store.ts';
 import { migrate } from './migrate.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
@@ -22,15 +23,6 @@ export interface SqliteStoreOptions {
 }
 
 const EMPTY_CURSOR: IngestCursor = { byte: 0, line: 0, seq: 0, accepted: 0, leftOut: 0, rejected: 0, done: false };
-
-function defaultIsProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function cutRaw(raw: string): string {
   if (raw.length <= REJECT_RAW_MAX_BYTES / 4) return raw;
@@ -84,7 +76,7 @@ export class SqliteStore implements Store {
     this.findCustomIdLine = this.db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     );
-    this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
+    this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
   }
 
   async createJob(job: NewJob): Promise<Job> {

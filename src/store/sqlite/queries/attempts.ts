@@ -18,6 +18,11 @@ export function prepareAttemptQueries(db: Database) {
   const failures = db.prepare<[string], { outcome: string; count: number }>(
     `SELECT outcome, COUNT(*) AS count FROM attempts WHERE job_id = ? AND outcome <> 'ok' GROUP BY outcome`,
   );
+  const retries = db.prepare<[string], { outcome: string; count: number }>(
+    `SELECT a.outcome, COUNT(*) AS count FROM attempts a WHERE a.job_id = ? AND a.outcome <> 'ok'
+       AND EXISTS (SELECT 1 FROM attempts b WHERE b.job_id = a.job_id AND b.seq = a.seq AND b.attempt > a.attempt)
+     GROUP BY a.outcome`,
+  );
   const latencyAt = db.prepare<[string, number], { latency_ms: number }>(
     `SELECT latency_ms FROM attempts WHERE job_id = ? AND outcome = 'ok' ORDER BY latency_ms LIMIT 1 OFFSET ?`,
   );
@@ -26,12 +31,15 @@ export function prepareAttemptQueries(db: Database) {
     const total = totals.get(jobId) ?? { attempts: 0, input_tokens: 0, output_tokens: 0, ok: 0 };
     const failuresByCause: Record<string, number> = {};
     for (const row of failures.all(jobId)) failuresByCause[row.outcome] = row.count;
+    const retriesByCause: Record<string, number> = {};
+    for (const row of retries.all(jobId)) retriesByCause[row.outcome] = row.count;
     const ok = total.ok;
     const percentile = (fraction: number): number | null =>
       ok === 0 ? null : (latencyAt.get(jobId, Math.min(ok - 1, Math.floor(ok * fraction)))?.latency_ms ?? null);
     return {
       attempts: total.attempts,
       failuresByCause,
+      retriesByCause,
       inputTokens: total.input_tokens ?? 0,
       outputTokens: total.output_tokens ?? 0,
       latencyP50Ms: percentile(0.5),
