@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { clearTimeout, setTimeout } from 'node:timers';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -252,12 +252,18 @@ export async function startSimulatorProcess(options) {
  * Spawns `node [--import measure-child] script ...args` and resolves when it exits, with the wall time from spawn
  * to exit, its stdout, and its resourceUsage() at exit (null when killed by a signal).
  */
-export function runMeasured(script, args, { name, env = {}, onSpawn, cpuProf = CPU_PROF } = {}) {
+export function runMeasured(script, args, { name, env = {}, onSpawn, cpuProf = CPU_PROF, sampleRssMs = 0 } = {}) {
   const usageFile = join(ensureOutDir('usage'), `${name ?? 'child'}-${String(process.pid)}-${String(Date.now())}.json`);
   rmSync(usageFile, { force: true });
   const nodeArgs = ['--import', MEASURE_HOOK];
   if (cpuProf) {
-    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', ensureOutDir('prof'), '--cpu-prof-name', `${name ?? 'child'}.cpuprofile`);
+    nodeArgs.push(
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      ensureOutDir('prof'),
+      '--cpu-prof-name',
+      `${name ?? 'child'}.cpuprofile`,
+    );
   }
   const started = performance.now();
   const startedAtEpoch = performance.timeOrigin + started;
@@ -273,16 +279,32 @@ export function runMeasured(script, args, { name, env = {}, onSpawn, cpuProf = C
   child.stdout.on('data', (data) => (stdout += data));
   child.stderr.on('data', (data) => (stderr += data));
   onSpawn?.(child, startedAtEpoch);
+  // Optional RSS timeline from /proc (Linux), to see when the peak happens.
+  const rssSamples = [];
+  const sampler =
+    sampleRssMs > 0
+      ? setInterval(() => {
+          try {
+            const status = readFileSync(`/proc/${String(child.pid)}/status`, 'utf8');
+            const match = /VmRSS:\s+(\d+) kB/.exec(status);
+            if (match !== null)
+              rssSamples.push({ s: (performance.now() - started) / 1000, mb: Number(match[1]) / 1024 });
+          } catch {
+            // Gone already.
+          }
+        }, sampleRssMs)
+      : undefined;
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
+      if (sampler !== undefined) clearInterval(sampler);
       const wallMs = performance.now() - started;
       let usage = null;
       if (existsSync(usageFile)) {
         usage = JSON.parse(readFileSync(usageFile, 'utf8'));
         rmSync(usageFile, { force: true });
       }
-      resolve({ code, signal, wallMs, startedAtEpoch, stdout, stderr, usage });
+      resolve({ code, signal, wallMs, startedAtEpoch, stdout, stderr, usage, rssSamples });
     });
   });
 }
@@ -310,12 +332,22 @@ export async function runBatchpilot(workspace, args, options = {}) {
 }
 
 /** `batchpilot run` with the flags every benchmark uses; throws when the run did not complete. */
-export async function runJobMeasured({ workspace, input, baseUrl, jobId, concurrency, set = [], name, onSpawn }) {
+export async function runJobMeasured({
+  workspace,
+  input,
+  baseUrl,
+  jobId,
+  concurrency,
+  set = [],
+  name,
+  onSpawn,
+  sampleRssMs,
+}) {
   const args = ['run', input, '--base-url', baseUrl, '--no-progress', '--json', '--job', jobId];
   if (concurrency !== undefined) args.push('--concurrency', String(concurrency));
   for (const pair of set) args.push('--set', pair);
   log(`batchpilot ${args.join(' ')}`);
-  return runBatchpilot(workspace, args, { name: name ?? jobId, onSpawn });
+  return runBatchpilot(workspace, args, { name: name ?? jobId, onSpawn, sampleRssMs });
 }
 
 export function assertCompleted(result, what) {
@@ -329,7 +361,9 @@ export function assertCompleted(result, what) {
 /** The bare undici loop (bench/ceiling-client.mjs) against the same simulator, measured the same way. */
 export async function runCeiling({ baseUrl, input, concurrency, limit, name = 'ceiling' }) {
   const script = join(BENCH_DIR, 'ceiling-client.mjs');
-  log(`ceiling: ${String(concurrency)} workers against ${baseUrl}${limit === undefined ? '' : ` (${String(limit)} requests)`}`);
+  log(
+    `ceiling: ${String(concurrency)} workers against ${baseUrl}${limit === undefined ? '' : ` (${String(limit)} requests)`}`,
+  );
   const args = [baseUrl, input, String(concurrency)];
   if (limit !== undefined) args.push(String(limit));
   const result = await runMeasured(script, args, { name, cpuProf: false });

@@ -41,6 +41,7 @@ async function measure(simulator, input, jobId) {
       baseUrl: simulator.baseUrl,
       jobId,
       concurrency: CONCURRENCY,
+      sampleRssMs: 1000,
     });
     const report = assertCompleted(result, jobId);
     return {
@@ -52,10 +53,24 @@ async function measure(simulator, input, jobId) {
       wall_s: result.wallMs / 1000,
       rps: report.counts.succeeded / (result.wallMs / 1000),
       engine_rps: report.throughput_rps,
+      engine_wall_s: report.wall_time_s,
+      rss_timeline: timeline(result.rssSamples),
     };
   } finally {
     removeWorkspace(workspace);
   }
+}
+
+/** RSS at a few points of the run (fractions of the wall time), and when the sampled peak happened. */
+function timeline(samples) {
+  if (samples.length === 0) return null;
+  const end = samples.at(-1).s;
+  const at = (fraction) => samples.find((sample) => sample.s >= fraction * end) ?? samples.at(-1);
+  const peak = samples.reduce((best, sample) => (sample.mb > best.mb ? sample : best));
+  const points = {};
+  for (const fraction of [0.1, 0.25, 0.5, 0.75, 0.9, 1])
+    points[`${String(fraction * 100)}%`] = Math.round(at(fraction).mb);
+  return { points, peak_mb: Math.round(peak.mb), peak_at_s: Number(peak.s.toFixed(1)), sampled_until_s: end };
 }
 
 export async function run() {
@@ -78,14 +93,26 @@ export async function run() {
       simulator_peak_rss_mb: simulatorInfo.maxRssMB,
     };
     log(`memory figures: ${JSON.stringify(figures)}`);
+    const points = (run) => Object.entries(run.rss_timeline?.points ?? {}).map(([key, mb]) => `${key} ${String(mb)}`);
     const summary =
       `memory: peak RSS ${fixed(bigRun.peak_rss_mb, 0)} MB for ${formatInt(bigRun.lines)} lines (${formatMB(big.bytes)}) ` +
       `vs ${fixed(smallRun.peak_rss_mb, 0)} MB for ${formatInt(smallRun.lines)} lines = ${growth >= 0 ? '+' : ''}${percent(growth)} | ` +
-      `${formatInt(bigRun.rps)} req/s, ${fixed(bigRun.wall_s, 0)} s, ${fixed(bigRun.cpu_s / (bigRun.lines / 1000), 3)} CPU-s per 1k`;
+      `${formatInt(bigRun.rps)} req/s, ${fixed(bigRun.wall_s, 0)} s, ${fixed(bigRun.cpu_s / (bigRun.lines / 1000), 3)} CPU-s per 1k | ` +
+      `RSS MB at % of wall time: ${formatInt(bigRun.lines)} lines [${points(bigRun).join(', ')}], ${formatInt(smallRun.lines)} lines [${points(smallRun).join(', ')}]`;
     const checks = [
-      check('memory peak RSS (1M lines)', bigRun.peak_rss_mb < MAX_RSS_MB, `${fixed(bigRun.peak_rss_mb, 0)} MB`, `< ${String(MAX_RSS_MB)} MB`),
-      check('memory growth 100k -> 1M', growth <= MAX_GROWTH, `${growth >= 0 ? '+' : ''}${percent(growth)}`, `<= +${percent(MAX_GROWTH)}`),
-      check('memory all succeeded', bigRun.succeeded === bigRun.lines, formatInt(bigRun.succeeded), formatInt(bigRun.lines)),
+      check(
+        'peak RSS (1M lines)',
+        bigRun.peak_rss_mb < MAX_RSS_MB,
+        `${fixed(bigRun.peak_rss_mb, 0)} MB`,
+        `< ${String(MAX_RSS_MB)} MB`,
+      ),
+      check(
+        'growth 100k -> 1M',
+        growth <= MAX_GROWTH,
+        `${growth >= 0 ? '+' : ''}${percent(growth)}`,
+        `<= +${percent(MAX_GROWTH)}`,
+      ),
+      check('all succeeded', bigRun.succeeded === bigRun.lines, formatInt(bigRun.succeeded), formatInt(bigRun.lines)),
     ];
     return { name: 'memory', summary, figures, checks };
   } finally {

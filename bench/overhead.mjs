@@ -43,6 +43,9 @@ export async function run(context = {}) {
     });
     await simulator.command('reset');
 
+    // The ceiling is measured just before and just after batchpilot, and averaged: the machine is shared.
+    const before = await runCeiling({ baseUrl: simulator.baseUrl, input: input.path, concurrency: CONCURRENCY });
+    await simulator.command('reset');
     const result = await runJobMeasured({
       workspace,
       input: input.path,
@@ -51,11 +54,19 @@ export async function run(context = {}) {
       concurrency: CONCURRENCY,
     });
     const report = assertCompleted(result, 'overhead');
-    const simulatorStats = (await simulator.command('stats')).stats;
+    const simulatorInfo = await simulator.command('stats');
+    const simulatorStats = simulatorInfo.stats;
     await simulator.command('reset');
-
-    const ceiling = await runCeiling({ baseUrl: simulator.baseUrl, input: input.path, concurrency: CONCURRENCY });
-    if (ceiling.ok !== count) throw new Error(`ceiling: ${String(ceiling.ok)} of ${String(count)} answered 200`);
+    const after = await runCeiling({ baseUrl: simulator.baseUrl, input: input.path, concurrency: CONCURRENCY });
+    for (const ceilingRun of [before, after]) {
+      if (ceilingRun.ok !== count)
+        throw new Error(`ceiling: ${String(ceilingRun.ok)} of ${String(count)} answered 200`);
+    }
+    const ceiling = {
+      rps: (before.rps + after.rps) / 2,
+      cpuPer1k: (cpuSeconds(before.usage) + cpuSeconds(after.usage)) / 2 / (count / 1000),
+      peakRss: Math.max(peakRssMB(before.usage), peakRssMB(after.usage)),
+    };
 
     const wallS = result.wallMs / 1000;
     const rps = report.counts.succeeded / wallS;
@@ -76,24 +87,27 @@ export async function run(context = {}) {
       cpu_s_per_1k: cpuPer1k,
       peak_rss_mb: rss,
       ceiling_rps: ceiling.rps,
-      ceiling_cpu_s_per_1k: cpuSeconds(ceiling.usage) / (count / 1000),
-      ceiling_peak_rss_mb: peakRssMB(ceiling.usage),
+      ceiling_runs_rps: [before.rps, after.rps],
+      ceiling_cpu_s_per_1k: ceiling.cpuPer1k,
+      ceiling_peak_rss_mb: ceiling.peakRss,
       ratio,
       engine_ratio: engineRatio,
       latency_ms: report.latency_ms,
       simulator_requests: simulatorStats.generationRequests,
+      simulator_mean_in_flight: simulatorInfo.meanInFlight,
       simulator_by_status: simulatorStats.byStatus,
     };
     context.ceiling = { rps: ceiling.rps, concurrency: CONCURRENCY, requests: count };
     log(`overhead figures: ${JSON.stringify(figures)}`);
     const summary =
       `overhead: batchpilot ${formatInt(rps)} req/s = ${percent(ratio)} of ceiling ${formatInt(ceiling.rps)} req/s ` +
+      `(mean of ${formatInt(before.rps)} before and ${formatInt(after.rps)} after) ` +
       `(engine's own ${formatInt(report.throughput_rps)} req/s = ${percent(engineRatio)}) | ` +
       `${fixed(cpuPer1k, 3)} CPU-s per 1k (ceiling ${fixed(figures.ceiling_cpu_s_per_1k, 3)}) | ` +
       `peak RSS ${fixed(rss, 0)} MB | ${formatInt(count)} requests, ${fixed(wallS, 1)} s`;
     const checks = [
-      check('overhead req/s vs ceiling', ratio >= TARGET_RATIO, percent(ratio), `>= ${percent(TARGET_RATIO)}`),
-      check('overhead all succeeded', report.counts.succeeded === count, formatInt(report.counts.succeeded), formatInt(count)),
+      check('req/s vs ceiling', ratio >= TARGET_RATIO, percent(ratio), `>= ${percent(TARGET_RATIO)}`),
+      check('all succeeded', report.counts.succeeded === count, formatInt(report.counts.succeeded), formatInt(count)),
     ];
     return { name: 'overhead', summary, figures, checks };
   } finally {

@@ -8,7 +8,9 @@
 //   {"cmd":"watch-first"}           the next generation request prints {"event":"first-request","t":EPOCH_MS}
 //   {"cmd":"notify-at","requests":N} prints {"event":"count-reached",...} once N generation requests have arrived
 //                                    (counted from the start of the process)
-//   {"cmd":"stats"}                 answers with the simulator's stats and the process's own CPU and RSS
+//   {"cmd":"stats"}                 answers with the simulator's stats, the time-weighted mean of requests in flight
+//                                    and the process's own CPU and RSS
+//   {"cmd":"reset"}                 resets the stats (as POST /stats/reset does) and the in-flight mean
 // Exits on SIGTERM, SIGINT or the end of stdin.
 import dc from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +28,8 @@ function parseArgs(argv) {
     const value = argv[index + 1];
     if (!flag.startsWith('--') || value === undefined) throw new Error(`bad argument ${flag}`);
     const key = flag.slice(2).replace(/-([a-z0-9])/g, (_match, letter) => letter.toUpperCase());
-    options[key] = value === 'true' ? true : value === 'false' ? false : Number.isNaN(Number(value)) ? value : Number(value);
+    options[key] =
+      value === 'true' ? true : value === 'false' ? false : Number.isNaN(Number(value)) ? value : Number(value);
   }
   return options;
 }
@@ -38,9 +41,35 @@ const now = () => performance.timeOrigin + performance.now();
 let generationRequests = 0;
 let watchingFirst = false;
 let notifyAt = 0;
+
+// Time-weighted mean of the requests in flight (received, not yet answered) since the last reset, over the span
+// from the first request to the last answer: with Little's law it tells how full the client kept its pool.
+const flight = { current: 0, since: 0, area: 0, first: 0, last: 0 };
+function moveFlight(delta) {
+  const at = performance.now();
+  if (flight.first === 0) flight.first = at;
+  else flight.area += flight.current * (at - flight.since);
+  flight.since = at;
+  flight.last = at;
+  flight.current += delta;
+}
+function resetFlight() {
+  flight.area = 0;
+  flight.first = 0;
+  flight.last = 0;
+}
+const counted = new WeakSet();
+dc.subscribe('http.server.response.finish', (message) => {
+  if (!counted.has(message.request)) return;
+  counted.delete(message.request);
+  moveFlight(-1);
+});
+
 dc.subscribe('http.server.request.start', (message) => {
   const url = message.request.url ?? '';
   if (url.startsWith('/stats')) return;
+  counted.add(message.request);
+  moveFlight(1);
   generationRequests += 1;
   if (watchingFirst) {
     watchingFirst = false;
@@ -88,6 +117,7 @@ commands.on('line', (line) => {
         event: 'stats-ok',
         stats: simulator.stats(),
         generationRequests,
+        meanInFlight: flight.last > flight.first ? flight.area / (flight.last - flight.first) : 0,
         cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
         maxRssMB: usage.maxRSS / 1024,
       });
@@ -95,6 +125,7 @@ commands.on('line', (line) => {
     }
     case 'reset':
       simulator.resetStats();
+      resetFlight();
       emit({ event: 'reset-ok' });
       break;
     default:
