@@ -1,7 +1,7 @@
 import type { ItemLocation, PreparedRequest } from '../core/item.ts';
 import type { IngestCursor, Job } from '../core/job.ts';
 import type { Reject } from '../core/reject.ts';
-import { createLineParser, type LineParser, type LineParserOptions } from '../input/parse-input-line.ts';
+import type { LineParser } from '../input/parse-input-line.ts';
 import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
 import { createLineReader } from '../input/read-line-at.ts';
 import type { NewItem, Store } from '../store/store.ts';
@@ -14,7 +14,8 @@ export interface FeedOptions {
   dispatcher: RealtimeDispatcher;
   /** Present only when a TPM limit is set: no encoding on the hot path otherwise. */
   estimateTokens: TokenEstimator | null;
-  parserOptions: LineParserOptions;
+  /** One parser for the whole run, so a format detected while feeding holds for the unread rest. */
+  parser: LineParser;
   maxLineBytes: number;
   limit: number;
   signal: AbortSignal;
@@ -32,9 +33,8 @@ const RESUME_PAGE = 512;
  * committed cursor, each batch of lines committed before any of it is sent.
  */
 export async function feedItems(options: FeedOptions): Promise<void> {
-  const parser = createLineParser(options.parserOptions);
-  await feedUnfinished(options, parser);
-  if (!options.job.cursor.done) await feedFromCursor(options, parser);
+  await feedUnfinished(options, options.parser);
+  if (!options.job.cursor.done) await feedFromCursor(options, options.parser);
 }
 
 async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise<void> {
@@ -71,7 +71,53 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
 }
 
 async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise<void> {
-  const { job, store, dispatcher, signal, limit } = options;
+  const { dispatcher, signal } = options;
+  await ingestFromCursor(options, parser, dispatcher.window, async (pending, requests) => {
+    for (const location of pending) {
+      const request = requests.get(location.seq);
+      if (request === undefined) continue;
+      await dispatcher.waitForSpace();
+      if (signal.aborted) return;
+      dispatcher.push({ location, request, attempts: 0, tokens: options.estimateTokens?.(request.body) ?? 0 });
+    }
+  });
+}
+
+export type UnreadOptions = Pick<
+  FeedOptions,
+  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor'
+> & { jobId: string };
+
+/** Lines per commit when recording unread lines: nothing waits on them, so bigger is cheaper. */
+const UNREAD_SLICE = 4096;
+
+/**
+ * Commits every line after the cursor as an item without sending it, so a stopped job's
+ * `missing_records.jsonl` holds every valid line and `rejects.jsonl` every bad one: the
+ * "never none" half of the guarantee. Resume then sends them as unfinished items.
+ */
+export async function recordUnread(options: UnreadOptions): Promise<void> {
+  const job = await options.store.getJob(options.jobId);
+  if (job === undefined || job.cursor.done) return;
+  await ingestFromCursor({ ...options, job }, options.parser, UNREAD_SLICE, null);
+}
+
+type IngestOptions = Pick<
+  FeedOptions,
+  'job' | 'store' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor'
+>;
+
+/**
+ * Reads from the committed cursor to the end of the file, committing each slice of lines
+ * (items, rejects and the new cursor in one transaction) before handing its pending items on.
+ */
+async function ingestFromCursor(
+  options: IngestOptions,
+  parser: LineParser,
+  sliceSize: number,
+  onPending: ((pending: ItemLocation[], requests: Map<number, PreparedRequest>) => Promise<void>) | null,
+): Promise<void> {
+  const { job, store, signal, limit } = options;
   let seq = job.cursor.seq;
   let formatReported = parser.format !== undefined;
   const lines = readJsonlLineBatches(job.inputPath, {
@@ -81,9 +127,8 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
     signal,
   });
   for await (const batch of lines) {
-    // Slice big read batches so one ingest commit never runs far ahead of the pool.
-    for (let start = 0; start < batch.length; start += dispatcher.window) {
-      const slice = batch.slice(start, start + dispatcher.window);
+    for (let start = 0; start < batch.length; start += sliceSize) {
+      const slice = batch.slice(start, start + sliceSize);
       const items: NewItem[] = [];
       const requests = new Map<number, PreparedRequest>();
       const rejects: Reject[] = [];
@@ -103,7 +148,7 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
         };
         seq += 1;
         items.push(item);
-        requests.set(item.seq, parsed.request);
+        if (onPending !== null) requests.set(item.seq, parsed.request);
       }
       if (!formatReported && parser.format !== undefined) {
         formatReported = true;
@@ -118,13 +163,7 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
         position: { byte: last.nextByte, line: last.lineNo, seq, done: false },
       });
       options.onCursor(result.cursor);
-      for (const location of result.pending) {
-        const request = requests.get(location.seq);
-        if (request === undefined) continue;
-        await dispatcher.waitForSpace();
-        if (signal.aborted) return;
-        dispatcher.push({ location, request, attempts: 0, tokens: options.estimateTokens?.(request.body) ?? 0 });
-      }
+      if (onPending !== null) await onPending(result.pending, requests);
       if (signal.aborted) return;
     }
   }

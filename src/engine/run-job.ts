@@ -2,7 +2,7 @@ import type { IngestCursor, Job, JobCounts } from '../core/job.ts';
 import type { ProviderError } from '../errors/index.ts';
 import { InputError, StoreError } from '../errors/index.ts';
 import { assertSameInput } from '../input/fingerprint-input.ts';
-import type { LineParserOptions } from '../input/parse-input-line.ts';
+import { createLineParser, type LineParserOptions } from '../input/parse-input-line.ts';
 import { buildReport, type JobReport } from '../output/build-report.ts';
 import { writeFileAtomically } from '../output/atomic-write.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { join } from 'node:path';
 import { createTokenEstimator } from '../plan/estimate-tokens.ts';
-import { feedItems } from './feed-items.ts';
+import { feedItems, recordUnread } from './feed-items.ts';
 import { holdLease } from './lease.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
@@ -141,29 +141,36 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       progressTimer = setInterval(emit, options.progressIntervalMs ?? 250);
       emit();
     }
+    const ingest = {
+      store,
+      parser: createLineParser(settings.parser),
+      maxLineBytes: settings.maxLineBytes,
+      limit: settings.limit,
+      onFormatDetected: async (format: string) => {
+        const config = { ...initial.config, input: { ...(initial.config['input'] as object), format } };
+        await store.setJobConfig(initial.id, config);
+      },
+      onCursor: (next: IngestCursor) => {
+        cursor = next;
+      },
+    };
     try {
       await feedItems({
+        ...ingest,
         job: initial,
-        store,
         dispatcher,
         estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
-        parserOptions: settings.parser,
-        maxLineBytes: settings.maxLineBytes,
-        limit: settings.limit,
         signal: stop.signal,
-        onFormatDetected: async (format) => {
-          const config = { ...initial.config, input: { ...(initial.config['input'] as object), format } };
-          await store.setJobConfig(initial.id, config);
-        },
-        onCursor: (next) => {
-          cursor = next;
-        },
       });
     } catch (error) {
       if (!stop.signal.aborted) throw error;
     }
     await dispatcher.whenIdle();
     if (graceTimer !== undefined) clearTimeout(graceTimer);
+    if (stop.signal.aborted && !cursor.done) {
+      logger.info({ jobId: initial.id, line: cursor.line }, 'recording-unread-lines');
+      await recordUnread({ ...ingest, jobId: initial.id, signal: new AbortController().signal });
+    }
     if (progressTimer !== undefined) clearInterval(progressTimer);
     options.onProgress?.(
       progressOf(initial, earlier, dispatcher.counters, cursor, clock.now() - startedAt, limiter.learnedRate),

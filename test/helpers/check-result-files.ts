@@ -20,11 +20,6 @@ export interface CheckResultFilesOptions {
   messagesKey?: string;
   /** Output order to check. @default 'input' */
   order?: 'input' | 'completion';
-  /**
-   * Accept a job that stopped before reading its whole input (`report.input.fully_read` false): lines after
-   * `report.input.lines_read` are not items yet and are in no file. @default false
-   */
-  allowUnread?: boolean;
 }
 
 export interface InputItem {
@@ -77,7 +72,6 @@ export interface ResultPartition {
   /** Valid items, in input order. */
   items: InputItem[];
   /** Input lines the job has not read yet (0 unless `allowUnread`). */
-  unreadLines: number;
   /** Custom ids per file, in file order. */
   succeeded: string[];
   failed: string[];
@@ -143,13 +137,12 @@ export async function checkResultFiles(options: CheckResultFilesOptions): Promis
   const { jobDir } = options;
   const inputLines = splitLines(await readFile(options.inputPath, 'utf8'));
   const report = JSON.parse(await readFile(join(jobDir, 'report.json'), 'utf8')) as ResultReport;
-  if (options.allowUnread !== true) assert.equal(report.input.fully_read, true, 'report.input.fully_read');
-  const linesRead = report.input.fully_read ? inputLines.length : report.input.lines_read;
-  assert.ok(linesRead <= inputLines.length, 'report.input.lines_read');
+  // A stopped job records the lines it had not reached too (as missing or rejects), so every line is accounted for.
+  assert.equal(report.input.fully_read, true, 'report.input.fully_read');
   const rejects = await readJsonl<RejectLine>(join(jobDir, 'rejects.jsonl'));
   const rejectedLines = new Set<number>();
   for (const reject of rejects) {
-    assert.ok(Number.isInteger(reject.line) && reject.line >= 1 && reject.line <= linesRead, 'reject line');
+    assert.ok(Number.isInteger(reject.line) && reject.line >= 1 && reject.line <= inputLines.length, 'reject line');
     assert.ok(!rejectedLines.has(reject.line), `line ${String(reject.line)} rejected twice`);
     assert.equal(typeof reject.reason, 'string');
     assert.ok(reject.reason.length > 0, `reject of line ${String(reject.line)} has no reason`);
@@ -159,7 +152,7 @@ export async function checkResultFiles(options: CheckResultFilesOptions): Promis
   const items: InputItem[] = [];
   const byCustomId = new Map<string, InputItem>();
   const byRaw = new Map<string, InputItem>();
-  for (const [index, raw] of inputLines.slice(0, linesRead).entries()) {
+  for (const [index, raw] of inputLines.entries()) {
     const lineNo = index + 1;
     if (rejectedLines.has(lineNo)) continue;
     const item = toInputItem(lineNo, raw, options);
@@ -229,7 +222,6 @@ export async function checkResultFiles(options: CheckResultFilesOptions): Promis
 
   return {
     items,
-    unreadLines: inputLines.length - linesRead,
     succeeded,
     failed,
     missing,

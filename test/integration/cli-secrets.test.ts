@@ -111,7 +111,7 @@ describe('API key secrecy', () => {
     assert.ok(stats.generationRequests <= CONCURRENCY, `${String(stats.generationRequests)} requests after a 401`);
     assert.equal(stats.answered200, 0);
 
-    const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('wrongkey'), allowUnread: true });
+    const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('wrongkey') });
     assert.equal(files.succeeded.length + files.failed.length, 0);
     assert.ok(files.missing.length > 0);
     assert.equal(files.report.missing_by_reason['auth'], files.missing.length);
