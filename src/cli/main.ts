@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BatchpilotError } from '../errors/index.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
@@ -9,6 +10,7 @@ import { registerStatusCommands } from './commands/status.ts';
 export function createProgram(): Command {
   const program = new Command('batchpilot')
     .description('Run large batches of AI-model requests reliably: limits, retries, resume, clean merged output.')
+    .version(packageVersion(), '-V, --version')
     .option('--workspace <dir>', 'workspace folder (default: $BATCHPILOT_WORKSPACE or ./.batchpilot)')
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(run "batchpilot --help" for usage)')
@@ -19,6 +21,12 @@ export function createProgram(): Command {
   registerSimulateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
+}
+
+function packageVersion(): string {
+  // src/cli/ and dist/cli/ both sit two folders under the package root.
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 /**
