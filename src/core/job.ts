@@ -45,6 +45,8 @@ export interface Job {
   /** Time spent running, summed over runs (resumes), in ms. */
   activeMs: number;
   finishedAt: number | null;
+  /** Set by `cancel JOB`; whoever runs the job cancels it (batch mode: remote batches too). */
+  cancelRequestedAt: number | null;
   lease: JobLease | null;
 }
 

@@ -1,4 +1,5 @@
-import type { PreparedRequest, TokenUsage } from '../core/item.ts';
+import type { ChunkEnd, RemoteCounts } from '../core/chunk.ts';
+import type { ItemError, PreparedRequest, TokenUsage } from '../core/item.ts';
 
 /**
  * Provider contracts. A provider turns one prepared request into one response, or throws a
@@ -6,8 +7,7 @@ import type { PreparedRequest, TokenUsage } from '../core/item.ts';
  *
  * Deliberately left out: the store, retries, rate limiting, and anything about jobs. A
  * provider makes exactly one attempt per call; the engine decides whether there is another.
- * Batch providers (files + batches, Message Batches) get their own contract in this file
- * when they arrive.
+ * Batch providers (files + batches, Message Batches) have their own contract below.
  */
 export interface RealtimeProvider {
   readonly name: string;
@@ -39,3 +39,96 @@ export interface RateLimitHints {
   remainingTokens?: number;
   resetTokensMs?: number;
 }
+
+/**
+ * A provider's asynchronous Batch API (OpenAI-compatible files + batches, Anthropic Message
+ * Batches). Each method is one remote step and throws a `ProviderError` on failure: the
+ * engine commits every id a step returns before taking the next step, and retries network
+ * failures itself.
+ *
+ * Deliberately left out: the store, chunk planning, polling cadence and retries. Remote
+ * objects are tagged with the job id and chunk number so `findUpload` / `findBatch` can
+ * adopt what a crash left behind instead of paying twice.
+ */
+export interface BatchProvider {
+  readonly name: string;
+  /** Per-batch limits; config (`chunk.*`) may lower them. */
+  readonly limits: BatchLimits;
+  /** Price factor against realtime, e.g. 0.5. */
+  readonly discount: number;
+  /**
+   * The `custom_id` a line is sent under: the item's own where the provider accepts it, else
+   * one derived from `seq` (Anthropic allows only `[a-zA-Z0-9_-]{1,64}`). Results come back
+   * under this id and are matched by it, never by position.
+   */
+  remoteId(customId: string, seq: number): string;
+  /**
+   * One request as a line of the provider's batch input (no newline). Rewrites the line's
+   * `url` to the dialect's path; its byte length is what chunk limits count.
+   */
+  encodeLine(remoteId: string, request: PreparedRequest): string;
+  /** Providers that take requests inline (Anthropic) need no upload step. */
+  readonly usesFiles: boolean;
+  /** Upload a chunk file (lines as `encodeLine` made them); returns the remote file id. */
+  upload(tag: ChunkTag, path: string): Promise<string>;
+  /** A file uploaded for this tag earlier (a crash came before its id was committed). */
+  findUpload(tag: ChunkTag): Promise<string | null>;
+  /** Create the batch from the uploaded file, or from the chunk file's lines when inline. */
+  createBatch(tag: ChunkTag, input: { fileId: string | null; path: string; lineCount: number }): Promise<RemoteBatch>;
+  /**
+   * A batch created for this tag earlier, looked for among batches created since
+   * `since` (ms epoch). `lineCount` helps providers without metadata recognise it.
+   */
+  findBatch(
+    tag: ChunkTag,
+    options: { since: number; lineCount: number; claimed: ReadonlySet<string> },
+  ): Promise<RemoteBatch | null>;
+  getBatch(batchId: string): Promise<RemoteBatch>;
+  cancelBatch(batchId: string): Promise<RemoteBatch>;
+  /** Streams the results of an ended batch, one per line that came back, in any order. */
+  readResults(batch: RemoteBatch): AsyncIterable<BatchLineResult>;
+  close(): Promise<void>;
+}
+
+export interface BatchLimits {
+  maxRequests: number;
+  maxBytes: number;
+  /** Whether every line of one batch must name the same model. */
+  oneModelPerBatch: boolean;
+}
+
+export interface ChunkTag {
+  jobId: string;
+  chunkNo: number;
+}
+
+export interface RemoteBatch {
+  id: string;
+  /** The provider's status word, unchanged. Unknown words count as not ended. */
+  rawStatus: string;
+  /** Null while the batch is not finished. */
+  end: ChunkEnd | null;
+  counts: RemoteCounts;
+  /** Whole-batch errors (validation, enqueued-token limit). */
+  errors: { code: string; message: string }[];
+  /** What `readResults` needs: output/error file ids, or a results URL. */
+  resultRefs: Record<string, string>;
+  createdAt: number;
+}
+
+/** Code of a whole-batch error meaning "too many tokens enqueued now, try later". */
+export const TOKEN_LIMIT_ERROR = 'token_limit_exceeded';
+
+export type BatchLineResult =
+  | {
+      /** The remote id the line was sent under (see `remoteId`). */
+      customId: string;
+      kind: 'succeeded';
+      statusCode: number;
+      requestId: string | null;
+      /** The response body in our output format (OpenAI-shaped for OpenAI, the Message for Anthropic). */
+      body: string;
+      usage: TokenUsage | null;
+    }
+  | { customId: string; kind: 'errored'; error: ItemError; retryable: boolean }
+  | { customId: string; kind: 'expired' | 'cancelled' };

@@ -1,4 +1,5 @@
 import type { Attempt } from '../core/attempt.ts';
+import type { Chunk } from '../core/chunk.ts';
 import type { IngestCursor, InputFingerprint, Job, JobCounts, JobLease } from '../core/job.ts';
 import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../core/item.ts';
 import type { Reject } from '../core/reject.ts';
@@ -58,7 +59,85 @@ export interface Store {
   counts(jobId: string): Promise<JobCounts>;
   attemptStats(jobId: string): Promise<AttemptStats>;
 
+  // Batch mode: chunks (see core/chunk.ts).
+  /** Pending items in input order after `afterSeq`: what the next chunk is cut from. */
+  pendingItems(jobId: string, afterSeq: number, limit: number): Promise<(ItemLocation & { attempts: number })[]>;
+  /** Create the next-numbered chunk and move its items from pending into it, in one transaction. */
+  createChunk(jobId: string, chunk: NewChunk, seqs: readonly number[]): Promise<Chunk>;
+  /** Record a remote step (ids, status, times); the state change is checked. */
+  updateChunk(jobId: string, chunkNo: number, patch: ChunkPatch): Promise<Chunk>;
+  listChunks(jobId: string): Promise<Chunk[]>;
+  /** The chunk's items still waiting for a result, in input order after `afterSeq`. */
+  chunkItems(
+    jobId: string,
+    chunkNo: number,
+    afterSeq: number,
+    limit: number,
+  ): Promise<(ItemLocation & { attempts: number })[]>;
+  /**
+   * Commit result lines of a chunk. Only items still waiting in this chunk change, so
+   * merging the same lines twice is harmless. Returns how many changed.
+   */
+  mergeChunkResults(jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): Promise<number>;
+  /**
+   * Close a chunk: its items with no result are resubmitted (pending again, with or without
+   * an attempt counted), failed once out of attempts, or cancelled; the chunk becomes merged.
+   */
+  closeChunk(jobId: string, chunkNo: number, options: CloseChunkOptions): Promise<CloseChunkResult>;
+  /** Ask whoever runs the job to cancel it (batch mode: the remote batches too). */
+  requestCancel(jobId: string, now: number): Promise<void>;
+  clearCancelRequest(jobId: string): Promise<void>;
+
   close(): Promise<void>;
+}
+
+export interface NewChunk {
+  bytes: number;
+  tokens: number;
+  model: string | null;
+  now: number;
+}
+
+export type ChunkPatch = Partial<
+  Pick<
+    Chunk,
+    | 'state'
+    | 'fileId'
+    | 'batchId'
+    | 'rawStatus'
+    | 'counts'
+    | 'end'
+    | 'errors'
+    | 'resultRefs'
+    | 'submitStartedAt'
+    | 'submittedAt'
+    | 'endedAt'
+    | 'mergedAt'
+  >
+>;
+
+/** One result line of a chunk, with the attempt it closes (`attempt.seq` names the item). */
+export type ChunkLineOutcome =
+  | {
+      state: 'succeeded';
+      statusCode: number;
+      requestId: string | null;
+      body: string;
+      completedAt: number;
+      attempt: Attempt;
+    }
+  | { state: 'failed'; error: ItemError; completedAt: number; attempt: Attempt }
+  /** Resubmit in a new chunk. */
+  | { state: 'pending'; error: ItemError; attempt: Attempt };
+
+export type CloseChunkOptions =
+  | { action: 'resubmit'; countAttempt: boolean; maxAttempts: number; error: ItemError; now: number }
+  | { action: 'cancel'; now: number };
+
+export interface CloseChunkResult {
+  resubmitted: number;
+  failed: number;
+  cancelled: number;
 }
 
 export interface NewJob {

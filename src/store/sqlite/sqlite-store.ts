@@ -8,7 +8,21 @@ import type { JobState } from '../../core/states.ts';
 import { assertJobTransition } from '../../core/states.ts';
 import { StoreError } from '../../errors/index.ts';
 import { isProcessAlive } from '../../util/is-process-alive.ts';
-import type { AttemptStats, IngestBatch, IngestResult, NewJob, ProgressBatch, Store } from '../store.ts';
+import type {
+  AttemptStats,
+  ChunkLineOutcome,
+  ChunkPatch,
+  CloseChunkOptions,
+  CloseChunkResult,
+  IngestBatch,
+  IngestResult,
+  NewChunk,
+  NewJob,
+  ProgressBatch,
+  Store,
+} from '../store.ts';
+import type { Chunk } from '../../core/chunk.ts';
+import { prepareChunkOperations } from './queries/chunks.ts';
 import { migrate } from './migrate.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './queries/items.ts';
@@ -52,6 +66,7 @@ export class SqliteStore implements Store {
   private readonly items: ReturnType<typeof prepareItemQueries>;
   private readonly attempts: ReturnType<typeof prepareAttemptQueries>;
   private readonly rejects: ReturnType<typeof prepareRejectQueries>;
+  private readonly chunks: ReturnType<typeof prepareChunkOperations>;
   private readonly isProcessAlive: (pid: number) => boolean;
   private readonly findCustomIdLine;
 
@@ -73,6 +88,7 @@ export class SqliteStore implements Store {
     this.items = prepareItemQueries(this.db);
     this.attempts = prepareAttemptQueries(this.db);
     this.rejects = prepareRejectQueries(this.db);
+    this.chunks = prepareChunkOperations(this.db);
     this.findCustomIdLine = this.db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     );
@@ -340,6 +356,48 @@ export class SqliteStore implements Store {
 
   async attemptStats(jobId: string): Promise<AttemptStats> {
     return this.attempts.stats(jobId);
+  }
+
+  async pendingItems(jobId: string, afterSeq: number, limit: number): Promise<(ItemLocation & { attempts: number })[]> {
+    return this.chunks.pendingPage(jobId, afterSeq, limit);
+  }
+
+  async createChunk(jobId: string, chunk: NewChunk, seqs: readonly number[]): Promise<Chunk> {
+    return this.chunks.create.immediate(jobId, chunk, seqs);
+  }
+
+  async updateChunk(jobId: string, chunkNo: number, patch: ChunkPatch): Promise<Chunk> {
+    return this.chunks.update.immediate(jobId, chunkNo, patch);
+  }
+
+  async listChunks(jobId: string): Promise<Chunk[]> {
+    return this.chunks.list(jobId);
+  }
+
+  async chunkItems(
+    jobId: string,
+    chunkNo: number,
+    afterSeq: number,
+    limit: number,
+  ): Promise<(ItemLocation & { attempts: number })[]> {
+    return this.chunks.chunkItemsPage(jobId, chunkNo, afterSeq, limit);
+  }
+
+  async mergeChunkResults(jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): Promise<number> {
+    return this.chunks.merge.immediate(jobId, chunkNo, lines);
+  }
+
+  async closeChunk(jobId: string, chunkNo: number, options: CloseChunkOptions): Promise<CloseChunkResult> {
+    return this.chunks.close.immediate(jobId, chunkNo, options);
+  }
+
+  async requestCancel(jobId: string, now: number): Promise<void> {
+    this.requireJob(jobId);
+    this.chunks.requestCancel(jobId, now);
+  }
+
+  async clearCancelRequest(jobId: string): Promise<void> {
+    this.chunks.clearCancel(jobId);
   }
 
   async close(): Promise<void> {

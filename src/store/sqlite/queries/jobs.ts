@@ -19,6 +19,7 @@ export interface JobRow {
   lease_host: string | null;
   lease_token: string | null;
   lease_heartbeat_at: number | null;
+  cancel_requested_at: number | null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -34,6 +35,7 @@ export function toJob(row: JobRow): Job {
     cursor: JSON.parse(row.cursor_json) as IngestCursor,
     activeMs: row.active_ms,
     finishedAt: row.finished_at,
+    cancelRequestedAt: row.cancel_requested_at,
     lease:
       row.lease_token === null
         ? null

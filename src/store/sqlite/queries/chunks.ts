@@ -1,0 +1,311 @@
+import type { Database } from 'better-sqlite3';
+import type { Chunk, ChunkEnd, ChunkState, RemoteCounts } from '../../../core/chunk.ts';
+import type { Attempt } from '../../../core/attempt.ts';
+import type { ItemError, ItemLocation } from '../../../core/item.ts';
+import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../store.ts';
+import { assertChunkTransition } from '../../../core/chunk.ts';
+
+interface ChunkRow {
+  job_id: string;
+  chunk_no: number;
+  state: string;
+  item_count: number;
+  bytes: number;
+  tokens: number;
+  model: string | null;
+  file_id: string | null;
+  batch_id: string | null;
+  raw_status: string | null;
+  counts_json: string | null;
+  end_kind: string | null;
+  errors_json: string | null;
+  result_refs_json: string | null;
+  created_at: number;
+  submit_started_at: number | null;
+  submitted_at: number | null;
+  ended_at: number | null;
+  merged_at: number | null;
+}
+
+interface ChunkItemRow {
+  seq: number;
+  custom_id: string;
+  line_no: number;
+  byte_offset: number;
+  byte_length: number;
+  attempts: number;
+}
+
+function toChunk(row: ChunkRow): Chunk {
+  return {
+    jobId: row.job_id,
+    chunkNo: row.chunk_no,
+    state: row.state as ChunkState,
+    itemCount: row.item_count,
+    bytes: row.bytes,
+    tokens: row.tokens,
+    model: row.model,
+    fileId: row.file_id,
+    batchId: row.batch_id,
+    rawStatus: row.raw_status,
+    counts: row.counts_json === null ? null : (JSON.parse(row.counts_json) as RemoteCounts),
+    end: row.end_kind as ChunkEnd | null,
+    errors: row.errors_json === null ? [] : (JSON.parse(row.errors_json) as Chunk['errors']),
+    resultRefs: row.result_refs_json === null ? null : (JSON.parse(row.result_refs_json) as Record<string, string>),
+    createdAt: row.created_at,
+    submitStartedAt: row.submit_started_at,
+    submittedAt: row.submitted_at,
+    endedAt: row.ended_at,
+    mergedAt: row.merged_at,
+  };
+}
+
+function toLocation(row: ChunkItemRow): ItemLocation & { attempts: number } {
+  return {
+    seq: row.seq,
+    customId: row.custom_id,
+    lineNo: row.line_no,
+    byteOffset: row.byte_offset,
+    byteLength: row.byte_length,
+    attempts: row.attempts,
+  };
+}
+
+function updateParams(chunk: Chunk): unknown[] {
+  return [
+    chunk.state,
+    chunk.fileId,
+    chunk.batchId,
+    chunk.rawStatus,
+    chunk.counts === null ? null : JSON.stringify(chunk.counts),
+    chunk.end,
+    chunk.errors.length === 0 ? null : JSON.stringify(chunk.errors),
+    chunk.resultRefs === null ? null : JSON.stringify(chunk.resultRefs),
+    chunk.submitStartedAt,
+    chunk.submittedAt,
+    chunk.endedAt,
+    chunk.mergedAt,
+    chunk.jobId,
+    chunk.chunkNo,
+  ];
+}
+
+const LOCATION_COLUMNS = 'seq, custom_id, line_no, byte_offset, byte_length, attempts';
+
+/**
+ * Batch-mode chunk operations, each one transaction. Item updates are guarded by
+ * `state = 'in_flight' AND chunk_no = ?`, so merging the same result file twice (a crash
+ * mid-download, then resume) changes nothing the second time and records no second attempt.
+ */
+export function prepareChunkOperations(db: Database) {
+  const statements = {
+    insert: db.prepare<[string, number, string, number, number, number, string | null, number]>(
+      `INSERT INTO chunks (job_id, chunk_no, state, item_count, bytes, tokens, model, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    get: db.prepare<[string, number], ChunkRow>('SELECT * FROM chunks WHERE job_id = ? AND chunk_no = ?'),
+    list: db.prepare<[string], ChunkRow>('SELECT * FROM chunks WHERE job_id = ? ORDER BY chunk_no'),
+    nextNo: db.prepare<[string], { next: number }>(
+      'SELECT COALESCE(MAX(chunk_no), 0) + 1 AS next FROM chunks WHERE job_id = ?',
+    ),
+    assign: db.prepare<[number, string, number]>(
+      `UPDATE items SET state = 'in_flight', chunk_no = ? WHERE job_id = ? AND seq = ? AND state = 'pending'`,
+    ),
+    pendingPage: db.prepare<[string, number, number], ChunkItemRow>(
+      `SELECT ${LOCATION_COLUMNS} FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    chunkItemsPage: db.prepare<[string, number, number, number], ChunkItemRow>(
+      `SELECT ${LOCATION_COLUMNS} FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ?
+       ORDER BY seq LIMIT ?`,
+    ),
+    succeed: db.prepare<[number, number, string | null, string, number, string, number, number]>(
+      `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
+         error_json = NULL, missing_reason = NULL, completed_at = ?
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+    ),
+    fail: db.prepare<[number, string, number | null, number, string, number, number]>(
+      `UPDATE items SET state = 'failed', attempts = ?, error_json = ?, status_code = ?, missing_reason = NULL,
+         completed_at = ?
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+    ),
+    resubmit: db.prepare<[number, string, string, number, number]>(
+      `UPDATE items SET state = 'pending', chunk_no = NULL, attempts = ?, error_json = ?
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+    ),
+    cancel: db.prepare<[string, number, number]>(
+      `UPDATE items SET state = 'cancelled', missing_reason = 'cancelled'
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+    ),
+    insertAttempt: db.prepare<
+      [string, number, number, number, number, number | null, string, number | null, number | null]
+    >(
+      `INSERT INTO attempts (job_id, seq, attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    update: db.prepare(
+      `UPDATE chunks SET state = ?, file_id = ?, batch_id = ?, raw_status = ?, counts_json = ?, end_kind = ?,
+         errors_json = ?, result_refs_json = ?, submit_started_at = ?, submitted_at = ?, ended_at = ?, merged_at = ?
+       WHERE job_id = ? AND chunk_no = ?`,
+    ),
+    requestCancel: db.prepare<[number, string]>(
+      'UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?',
+    ),
+    clearCancel: db.prepare<[string]>('UPDATE jobs SET cancel_requested_at = NULL WHERE id = ?'),
+  };
+
+  const requireChunk = (jobId: string, chunkNo: number): Chunk => {
+    const row = statements.get.get(jobId, chunkNo);
+    if (row === undefined) throw new Error(`no chunk ${String(chunkNo)} in job ${jobId}`);
+    return toChunk(row);
+  };
+
+  const insertAttempt = (jobId: string, attempt: Attempt): void => {
+    statements.insertAttempt.run(
+      jobId,
+      attempt.seq,
+      attempt.attempt,
+      attempt.startedAt,
+      attempt.latencyMs,
+      attempt.statusCode,
+      attempt.outcome,
+      attempt.inputTokens,
+      attempt.outputTokens,
+    );
+  };
+
+  const applyOutcome = (jobId: string, chunkNo: number, line: ChunkLineOutcome): boolean => {
+    let changes = 0;
+    switch (line.state) {
+      case 'succeeded':
+        changes = statements.succeed.run(
+          line.attempt.attempt,
+          line.statusCode,
+          line.requestId,
+          line.body,
+          line.completedAt,
+          jobId,
+          line.attempt.seq,
+          chunkNo,
+        ).changes;
+        break;
+      case 'failed':
+        changes = statements.fail.run(
+          line.attempt.attempt,
+          JSON.stringify(line.error),
+          line.error.status ?? null,
+          line.completedAt,
+          jobId,
+          line.attempt.seq,
+          chunkNo,
+        ).changes;
+        break;
+      case 'pending':
+        changes = statements.resubmit.run(
+          line.attempt.attempt,
+          JSON.stringify(line.error),
+          jobId,
+          line.attempt.seq,
+          chunkNo,
+        ).changes;
+        break;
+    }
+    if (changes > 0) insertAttempt(jobId, line.attempt);
+    return changes > 0;
+  };
+
+  return {
+    list: (jobId: string): Chunk[] => statements.list.all(jobId).map(toChunk),
+
+    create: db.transaction((jobId: string, chunk: NewChunk, seqs: readonly number[]): Chunk => {
+      const chunkNo = statements.nextNo.get(jobId)?.next ?? 1;
+      let assigned = 0;
+      for (const seq of seqs) assigned += statements.assign.run(chunkNo, jobId, seq).changes;
+      if (assigned !== seqs.length) {
+        throw new Error(`chunk ${String(chunkNo)}: ${String(seqs.length - assigned)} items were not pending`);
+      }
+      statements.insert.run(jobId, chunkNo, 'planned', seqs.length, chunk.bytes, chunk.tokens, chunk.model, chunk.now);
+      return requireChunk(jobId, chunkNo);
+    }),
+
+    update: db.transaction((jobId: string, chunkNo: number, patch: ChunkPatch): Chunk => {
+      const current = requireChunk(jobId, chunkNo);
+      if (patch.state !== undefined && patch.state !== current.state) assertChunkTransition(current.state, patch.state);
+      const next: Chunk = { ...current, ...patch };
+      statements.update.run(...updateParams(next));
+      return next;
+    }),
+
+    pendingPage: (jobId: string, afterSeq: number, limit: number): (ItemLocation & { attempts: number })[] =>
+      statements.pendingPage.all(jobId, afterSeq, limit).map(toLocation),
+
+    chunkItemsPage: (
+      jobId: string,
+      chunkNo: number,
+      afterSeq: number,
+      limit: number,
+    ): (ItemLocation & { attempts: number })[] =>
+      statements.chunkItemsPage.all(jobId, chunkNo, afterSeq, limit).map(toLocation),
+
+    merge: db.transaction((jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): number => {
+      let applied = 0;
+      for (const line of lines) if (applyOutcome(jobId, chunkNo, line)) applied += 1;
+      return applied;
+    }),
+
+    close: db.transaction((jobId: string, chunkNo: number, options: CloseChunkOptions): CloseChunkResult => {
+      const result: CloseChunkResult = { resubmitted: 0, failed: 0, cancelled: 0 };
+      const chunk = requireChunk(jobId, chunkNo);
+      const startedAt = chunk.submittedAt ?? chunk.createdAt;
+      for (;;) {
+        const rows = statements.chunkItemsPage.all(jobId, chunkNo, -1, 1000);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          if (options.action === 'cancel') {
+            statements.cancel.run(jobId, row.seq, chunkNo);
+            result.cancelled += 1;
+            continue;
+          }
+          const attempts = row.attempts + (options.countAttempt ? 1 : 0);
+          const attempt: Attempt = {
+            seq: row.seq,
+            attempt: attempts,
+            startedAt,
+            latencyMs: Math.max(0, options.now - startedAt),
+            statusCode: options.error.status ?? null,
+            outcome: options.error.code,
+            inputTokens: null,
+            outputTokens: null,
+          };
+          const error: ItemError = options.error;
+          const outcome: ChunkLineOutcome =
+            options.countAttempt && attempts >= options.maxAttempts
+              ? {
+                  state: 'failed',
+                  error: { ...error, reason: 'maxRetriesExceeded' },
+                  completedAt: options.now,
+                  attempt,
+                }
+              : { state: 'pending', error, attempt };
+          if (!options.countAttempt) {
+            statements.resubmit.run(row.attempts, JSON.stringify(error), jobId, row.seq, chunkNo);
+          } else {
+            applyOutcome(jobId, chunkNo, outcome);
+          }
+          if (outcome.state === 'failed') result.failed += 1;
+          else result.resubmitted += 1;
+        }
+      }
+      assertChunkTransition(chunk.state, 'merged');
+      const merged: Chunk = { ...chunk, state: 'merged', mergedAt: options.now };
+      statements.update.run(...updateParams(merged));
+      return result;
+    }),
+
+    requestCancel: (jobId: string, now: number): void => {
+      statements.requestCancel.run(now, jobId);
+    },
+    clearCancel: (jobId: string): void => {
+      statements.clearCancel.run(jobId);
+    },
+  };
+}
