@@ -3,13 +3,15 @@ import type { ResolvedConfig } from '../config/config-schema.ts';
 import { runJob, type RunJobResult } from '../engine/run-job.ts';
 import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import { createRealtimeProvider } from '../providers/create-provider.ts';
+import { createBatchProvider, createRealtimeProvider } from '../providers/create-provider.ts';
+import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import type { SimulatorHandle } from '../simulator/index.ts';
 import type { Store } from '../store/store.ts';
-import { createLogger } from '../util/logger.ts';
+import { createLogger, type Logger } from '../util/logger.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
 import { createProgressRenderer } from './render/progress.ts';
-import { toRunSettings } from './job-settings.ts';
+import { createBatchProgressRenderer } from './render/batch-progress.ts';
+import { toBatchSettings, toRunSettings } from './job-settings.ts';
 
 export interface ExecuteJobOptions {
   store: Store;
@@ -23,7 +25,7 @@ export interface ExecuteJobOptions {
 
 /** Runs a created or resumed job in the foreground and returns the process exit code. */
 export async function executeJob(options: ExecuteJobOptions): Promise<number> {
-  const { config, store } = options;
+  const { config } = options;
   let simulator: SimulatorHandle | undefined;
   let baseUrl = config.base_url;
   if (config.simulate) {
@@ -32,19 +34,18 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     process.stderr.write(`batchpilot: built-in simulator on ${simulator.baseUrl}\n`);
   }
   if (baseUrl === undefined) throw new Error('base_url is validated by loadConfig');
-  const provider = createRealtimeProvider({
-    provider: config.provider,
-    baseUrl,
-    apiKey: config.apiKey,
-    concurrency: config.concurrency,
-  });
   const logger = createLogger({ file: join(options.workspace, 'jobs', options.jobId, 'job.log') });
+  const batchMode = config.mode === 'batch';
   const stop = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts += 1;
     if (interrupts === 1) {
-      process.stderr.write('\nbatchpilot: stopping; letting in-flight requests finish (Ctrl-C again to quit now)\n');
+      process.stderr.write(
+        batchMode
+          ? '\nbatchpilot: stopping; remote batches keep running, "batchpilot resume" collects them (Ctrl-C again to quit now)\n'
+          : '\nbatchpilot: stopping; letting in-flight requests finish (Ctrl-C again to quit now)\n',
+      );
       stop.abort();
     } else {
       // Everything committed so far is safe; what was in flight is sent again on resume.
@@ -53,24 +54,14 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const renderer = options.progress === false ? undefined : createProgressRenderer(process.stderr);
   let result: RunJobResult;
   try {
-    result = await runJob({
-      jobId: options.jobId,
-      store,
-      provider,
-      settings: toRunSettings(config),
-      logger,
-      signal: stop.signal,
-      reopenFailed: options.reopenFailed ?? false,
-      ...(renderer === undefined ? {} : { onProgress: (progress) => renderer.update(progress) }),
-    });
+    result = batchMode
+      ? await runInBatchMode(options, baseUrl, logger, stop.signal)
+      : await runInRealtimeMode(options, baseUrl, logger, stop.signal);
   } finally {
-    renderer?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await provider.close();
     await simulator?.close();
   }
   printSummary(result, options.json);
@@ -86,8 +77,74 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     );
   }
   if (result.outcome === 'interrupted') return 130;
+  if (result.outcome === 'cancelled') return 3;
   const { failed, missing } = result.report.counts;
   return failed === 0 && missing === 0 ? 0 : 3;
+}
+
+async function runInRealtimeMode(
+  options: ExecuteJobOptions,
+  baseUrl: string,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<RunJobResult> {
+  const { config } = options;
+  const provider = createRealtimeProvider({
+    provider: config.provider,
+    baseUrl,
+    apiKey: config.apiKey,
+    concurrency: config.concurrency,
+  });
+  const renderer = options.progress === false ? undefined : createProgressRenderer(process.stderr);
+  try {
+    return await runJob({
+      jobId: options.jobId,
+      store: options.store,
+      provider,
+      settings: toRunSettings(config),
+      logger,
+      signal,
+      reopenFailed: options.reopenFailed ?? false,
+      ...(renderer === undefined ? {} : { onProgress: (progress) => renderer.update(progress) }),
+    });
+  } finally {
+    renderer?.stop();
+    await provider.close();
+  }
+}
+
+async function runInBatchMode(
+  options: ExecuteJobOptions,
+  baseUrl: string,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<RunJobResult> {
+  const { config } = options;
+  const provider = createBatchProvider({
+    provider: config.provider,
+    baseUrl,
+    apiKey: config.apiKey,
+    dialect: config.batch.dialect,
+    completionWindow: config.batch.completion_window,
+    timeoutMs: config.timeout_ms,
+  });
+  const renderer = options.progress === false ? undefined : createBatchProgressRenderer(process.stderr);
+  try {
+    return await runBatchJob({
+      jobId: options.jobId,
+      store: options.store,
+      provider,
+      settings: toBatchSettings(config),
+      workDir: join(options.workspace, 'jobs', options.jobId),
+      logger,
+      signal,
+      reopenFailed: options.reopenFailed ?? false,
+      ...(renderer === undefined ? {} : { onProgress: (progress) => renderer.update(progress) }),
+    });
+  } finally {
+    renderer?.stop();
+    await provider.close();
+  }
 }
 
 function printSummary(result: RunJobResult, json: boolean): void {
@@ -110,6 +167,12 @@ function printSummary(result: RunJobResult, json: boolean): void {
     report.files['output'] === undefined ? '' : report.files['output'].slice(0, -RESULT_FILES.output.length);
   lines.push(`files in ${folder}`);
   lines.push(`  ${Object.values(RESULT_FILES).join('  ')}`);
+  if (report.batch !== undefined) {
+    const ended = report.batch.chunks.filter((chunk) => chunk.state === 'merged').length;
+    lines.push(
+      `batch: ${String(report.batch.chunks.length)} chunks (${String(ended)} merged) through ${report.batch.provider}, at ${String(report.batch.discount)}x the realtime price`,
+    );
+  }
   if (result.outcome === 'interrupted') lines.push(`resume with: batchpilot resume ${report.job_id}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
+import type { BatchRunSettings } from '../engine/batch/run-batch-job.ts';
 import type { RunSettings } from '../engine/run-job.ts';
 
 /** The engine's view of a resolved config. */
@@ -26,5 +27,22 @@ export function toRunSettings(config: ResolvedConfig): RunSettings {
       defaults: { model: config.model, request, extraBody: config.request.extra_body ?? {} },
       maxLineBytes: config.input.max_line_bytes,
     },
+  };
+}
+
+/** The batch engine's view of a resolved config. */
+export function toBatchSettings(config: ResolvedConfig): BatchRunSettings {
+  const common = toRunSettings(config);
+  return {
+    retry: common.retry,
+    limit: common.limit,
+    order: common.order,
+    parser: common.parser,
+    maxLineBytes: common.maxLineBytes,
+    chunkMaxRequests: config.chunk.max_requests,
+    chunkMaxBytes: config.chunk.max_bytes,
+    maxConcurrent: config.batch.max_concurrent,
+    maxEnqueuedTokens: config.batch.max_enqueued_tokens,
+    pollIntervalMs: config.poll_interval_s * 1000,
   };
 }

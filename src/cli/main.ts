@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BatchpilotError } from '../errors/index.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
+import { registerCancelCommand } from './commands/cancel.ts';
 import { registerResumeCommand } from './commands/resume.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
@@ -18,6 +19,7 @@ export function createProgram(): Command {
   registerRunCommand(program);
   registerResumeCommand(program);
   registerStatusCommands(program);
+  registerCancelCommand(program);
   registerSimulateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -14,6 +14,9 @@ export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The variable the API key is read from when `api_key_env` is not set. */
 export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
 
+/** The variable the key is read from for `provider: anthropic` when `api_key_env` is not set. */
+export const ANTHROPIC_API_KEY_ENV = 'ANTHROPIC_API_KEY';
+
 /** Concurrency hard cap of the safety policy (SPEC §10): no config or flag can go over it. */
 export const MAX_CONCURRENCY = 1024;
 
@@ -23,11 +26,7 @@ export const MAX_CONCURRENCY = 1024;
  */
 export const PLANNED_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   provider: {
-    anthropic: 'the anthropic provider arrives in a later release; use provider: openai for now',
-    command: 'the command provider arrives in a later release; use provider: openai for now',
-  },
-  mode: {
-    batch: 'batch mode arrives in a later release; use mode: realtime for now',
+    command: 'the command provider arrives in a later release; use provider: openai or anthropic',
   },
 };
 
@@ -140,31 +139,58 @@ const outputSchema = z
 const chunkSchema = z
   .object({
     /**
-     * Batch mode: most requests per uploaded chunk. Minimum: 1.
-     * @default 50000
+     * Batch mode: most requests per chunk (one remote batch). Minimum: 1. Unset: the provider's limit (OpenAI and
+     * Zhipu 50,000, Anthropic 100,000).
      */
-    max_requests: z.number().int().min(1).default(50_000),
+    max_requests: z.number().int().min(1).optional(),
     /**
-     * Batch mode: largest uploaded chunk file, in bytes; accepts a number or a size string (`200MB` = 200,000,000
-     * bytes, `512KiB` = 524,288 bytes). Minimum: 1.
-     * @default '200MB'
+     * Batch mode: largest chunk, in bytes; accepts a number or a size string (`200MB` = 200,000,000 bytes, `512KiB` =
+     * 524,288 bytes). Minimum: 1. Unset: the provider's limit (OpenAI 200MB, Zhipu 100MB, Anthropic 256MB).
      */
-    max_bytes: sizeSchema.prefault('200MB'),
+    max_bytes: sizeSchema.optional(),
+  })
+  .strict();
+
+const batchSchema = z
+  .object({
+    /**
+     * Which flavour of the OpenAI files + batches API `base_url` speaks: `auto` picks `zhipu` for a base URL ending
+     * `/api/paas/v4`, `azure` for `*.openai.azure.com`, else `openai`. Ignored for `provider: anthropic`.
+     * @default 'auto'
+     */
+    dialect: z.enum(['auto', 'openai', 'zhipu', 'azure']).default('auto'),
+    /**
+     * Remote batches open at once; the other chunks wait their turn. From 1 to 100.
+     * @default 3
+     */
+    max_concurrent: z.number().int().min(1).max(100).default(3),
+    /**
+     * Most estimated tokens (prompt + max_tokens) in open batches at once, to stay under the provider's
+     * enqueued-token limit. 0 = no limit. Minimum: 0.
+     * @default 0
+     */
+    max_enqueued_tokens: z.number().int().min(0).default(0),
+    /**
+     * `completion_window` of OpenAI-compatible batches.
+     * @default '24h'
+     */
+    completion_window: z.string().min(1).default('24h'),
   })
   .strict();
 
 export const configSchema = z
   .object({
     /**
-     * Which provider API requests are sent to. Only `openai` (and OpenAI-compatible servers such as vLLM) for now.
+     * Which provider API requests are sent to: `openai` (and OpenAI-compatible servers: vLLM, Zhipu, Azure) or
+     * `anthropic` (Message Batches; batch mode only for now).
      * @default 'openai'
      */
-    provider: z.enum(['openai']).default('openai'),
+    provider: z.enum(['openai', 'anthropic']).default('openai'),
     /**
-     * `realtime`: one HTTP request per item. `batch` (the provider's batch API) arrives in a later release.
+     * `realtime`: one HTTP request per item now. `batch`: the provider's asynchronous Batch API, at about half the price.
      * @default 'realtime'
      */
-    mode: z.enum(['realtime']).default('realtime'),
+    mode: z.enum(['realtime', 'batch']).default('realtime'),
     /**
      * Base URL of the API, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`. http or https only.
      * Required unless the run uses `--simulate` (checked by `loadConfig`, not here).
@@ -218,8 +244,20 @@ export const configSchema = z
      * @default 30
      */
     poll_interval_s: z.number().int().min(1).default(30),
+    /** Batch mode: pacing of remote batches. */
+    batch: batchSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    if (config.provider !== 'anthropic' || config.mode === 'batch') return;
+    context.addIssue({
+      code: 'custom',
+      message:
+        'provider: anthropic runs in mode: batch for now (Message Batches); set mode: batch, or use provider: openai',
+      path: ['mode'],
+      input: config.mode,
+    });
+  });
 
 /** The configuration as users write it (file, or `defineConfig` in code): every key optional. */
 export type BatchpilotConfig = z.input<typeof configSchema>;

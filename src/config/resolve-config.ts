@@ -1,5 +1,5 @@
 import { knownSecrets, redactSecrets, registerSecret } from '../util/redact.ts';
-import { configSchema, DEFAULT_API_KEY_ENV, type ResolvedConfig } from './config-schema.ts';
+import { ANTHROPIC_API_KEY_ENV, configSchema, DEFAULT_API_KEY_ENV, type ResolvedConfig } from './config-schema.ts';
 import { describeConfigSource, type ConfigEntry, type ConfigSource } from './config-source.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { createConfigError, formatConfigIssues, formatMissingBaseUrl } from './format-config-issues.ts';
@@ -53,7 +53,8 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
   const merged = mergeConfigLayers(options.entries);
   const rawLiteral = merged.valueAt(['api_key']);
   const rawKeyEnv = merged.valueAt(['api_key_env']);
-  const rawEnvKey = typeof rawKeyEnv === 'string' ? options.env[rawKeyEnv] : options.env[DEFAULT_API_KEY_ENV];
+  const defaultKeyEnv = merged.valueAt(['provider']) === 'anthropic' ? ANTHROPIC_API_KEY_ENV : DEFAULT_API_KEY_ENV;
+  const rawEnvKey = typeof rawKeyEnv === 'string' ? options.env[rawKeyEnv] : options.env[defaultKeyEnv];
   // Masked in every message below, even before we know the config is valid.
   const secrets = [rawLiteral, rawEnvKey, ...knownSecrets()].filter(
     (secret): secret is string => typeof secret === 'string',
@@ -72,7 +73,8 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
   }
   if (!result.success || problems.length > 0) throw createConfigError(problems, secrets);
 
-  const values = result.data;
+  // Anthropic's key lives in its own variable unless api_key_env says otherwise.
+  const values = rawKeyEnv === undefined ? { ...result.data, api_key_env: defaultKeyEnv } : result.data;
   const warnings: string[] = [];
   const fromEnv = options.env[values.api_key_env];
   let apiKey: string | null = null;

@@ -32,6 +32,8 @@ export interface Chunk {
   bytes: number;
   /** Estimated tokens this chunk holds in the provider's enqueued-token budget. */
   tokens: number;
+  /** The endpoint every line targets, as the input wrote it (`/v1/chat/completions`). */
+  url: string;
   model: string | null;
   fileId: string | null;
   batchId: string | null;

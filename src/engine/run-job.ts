@@ -3,10 +3,7 @@ import type { ProviderError } from '../errors/index.ts';
 import { InputError, StoreError } from '../errors/index.ts';
 import { assertSameInput } from '../input/fingerprint-input.ts';
 import { createLineParser, type LineParserOptions } from '../input/parse-input-line.ts';
-import { buildReport, type JobReport } from '../output/build-report.ts';
-import { writeFileAtomically } from '../output/atomic-write.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import { writeResultFiles } from '../output/write-result-files.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -14,6 +11,8 @@ import { createLogger, type Logger } from '../util/logger.ts';
 import { join } from 'node:path';
 import { createTokenEstimator } from '../plan/estimate-tokens.ts';
 import { feedItems, recordUnread } from './feed-items.ts';
+import { finalizeJob } from './finalize-job.ts';
+import type { JobReport } from '../output/build-report.ts';
 import { holdLease } from './lease.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
@@ -64,7 +63,17 @@ export interface RunJobOptions {
   progressIntervalMs?: number;
 }
 
-export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed';
+export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled';
+
+const CANCEL_CHECK_MS = 1000;
+
+/** The job state each way a run can end leaves behind. */
+export const FINAL_STATES = {
+  completed: 'completed',
+  interrupted: 'interrupted',
+  auth_failed: 'failed',
+  cancelled: 'cancelled',
+} as const satisfies Record<RunOutcome, string>;
 
 export interface RunJobResult {
   outcome: RunOutcome;
@@ -100,6 +109,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   let fatal: ProviderError | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
+  let cancelWatch: NodeJS.Timeout | undefined;
   const onOuterAbort = (): void => stop.abort();
   try {
     if (options.reopenFailed === true) await store.reopenItems(initial.id, 'failed');
@@ -132,6 +142,20 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     });
     if (options.signal?.aborted === true) stop.abort();
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    // `cancel JOB` from another terminal is seen within a second; a job cancelled while nobody ran it stops at once.
+    let cancelled = initial.cancelRequestedAt !== null;
+    if (cancelled) stop.abort();
+    cancelWatch = setInterval(() => {
+      store
+        .getJob(initial.id)
+        .then((job) => {
+          if (job?.cancelRequestedAt === null || job === undefined || cancelled) return;
+          cancelled = true;
+          logger.info({ jobId: initial.id }, 'cancel-requested');
+          stop.abort();
+        })
+        .catch(() => undefined);
+    }, CANCEL_CHECK_MS);
 
     let cursor: IngestCursor = initial.cursor;
     if (options.onProgress !== undefined) {
@@ -181,11 +205,19 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       outcome = 'auth_failed';
       await store.cancelUnfinished(initial.id, 'auth');
     } else if (stop.signal.aborted) {
-      outcome = 'interrupted';
-      await store.cancelUnfinished(initial.id, 'interrupted');
+      outcome = cancelled ? 'cancelled' : 'interrupted';
+      await store.cancelUnfinished(initial.id, cancelled ? 'cancelled' : 'interrupted');
     }
-    const finalState = outcome === 'completed' ? 'completed' : outcome === 'auth_failed' ? 'failed' : 'interrupted';
-    const result = await finalize(store, initial.id, finalState, settings, clock.now() - startedAt, clock);
+    const finalState = FINAL_STATES[outcome];
+    const result = await finalizeJob({
+      store,
+      jobId: initial.id,
+      finalState,
+      order: settings.order,
+      limit: settings.limit,
+      runMs: clock.now() - startedAt,
+      clock,
+    });
     logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'job-end');
     if (outcome === 'completed' && result.report.counts.total === 0) {
       throw new InputError(
@@ -199,35 +231,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     options.signal?.removeEventListener('abort', onOuterAbort);
     if (progressTimer !== undefined) clearInterval(progressTimer);
     if (graceTimer !== undefined) clearTimeout(graceTimer);
+    if (cancelWatch !== undefined) clearInterval(cancelWatch);
     await lease.release();
     logger.flush();
   }
-}
-
-async function finalize(
-  store: Store,
-  jobId: string,
-  finalState: 'completed' | 'failed' | 'interrupted',
-  settings: RunSettings,
-  runMs: number,
-  clock: Clock,
-): Promise<{ job: Job; report: JobReport }> {
-  await store.setJobState(jobId, 'finalizing', { activeMsDelta: runMs });
-  const job = (await store.getJob(jobId)) as Job;
-  const counts = await writeResultFiles(store, job, settings.order);
-  const stats = await store.attemptStats(jobId);
-  const report = buildReport({
-    job,
-    state: finalState,
-    counts,
-    stats,
-    limit: settings.limit,
-    wallMs: job.activeMs,
-    now: clock.now(),
-  });
-  await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
-  await store.setJobState(jobId, finalState, { finishedAt: clock.now() });
-  return { job: (await store.getJob(jobId)) as Job, report };
 }
 
 function progressOf(

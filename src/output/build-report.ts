@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Chunk } from '../core/chunk.ts';
 import type { Job } from '../core/job.ts';
 import type { AttemptStats } from '../store/store.ts';
 import { RESULT_FILES } from './result-file-names.ts';
@@ -28,6 +29,31 @@ export interface JobReport {
   latency_ms: { p50: number | null; p95: number | null };
   files: Record<string, string>;
   finished_at: string;
+  /** Batch mode only. */
+  batch?: BatchReport;
+}
+
+export interface BatchReport {
+  provider: string;
+  /** Price factor against realtime that the provider's Batch API gives, e.g. 0.5. */
+  discount: number;
+  chunks: ChunkReportLine[];
+}
+
+export interface ChunkReportLine {
+  chunk: number;
+  state: string;
+  items: number;
+  bytes: number;
+  file_id: string | null;
+  batch_id: string | null;
+  raw_status: string | null;
+  end: string | null;
+  request_counts: { total: number; completed: number; failed: number } | null;
+  errors: { code: string; message: string }[];
+  submitted_at: string | null;
+  ended_at: string | null;
+  merged_at: string | null;
 }
 
 export interface BuildReportOptions {
@@ -39,6 +65,7 @@ export interface BuildReportOptions {
   /** Active running time over all runs of the job, in ms. */
   wallMs: number;
   now: number;
+  batch?: { provider: string; discount: number; chunks: readonly Chunk[] };
 }
 
 export function buildReport(options: BuildReportOptions): JobReport {
@@ -71,5 +98,29 @@ export function buildReport(options: BuildReportOptions): JobReport {
     latency_ms: { p50: stats.latencyP50Ms, p95: stats.latencyP95Ms },
     files,
     finished_at: new Date(options.now).toISOString(),
+    ...(options.batch === undefined ? {} : { batch: toBatchReport(options.batch) }),
+  };
+}
+
+function toBatchReport(batch: NonNullable<BuildReportOptions['batch']>): BatchReport {
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    provider: batch.provider,
+    discount: batch.discount,
+    chunks: batch.chunks.map((chunk) => ({
+      chunk: chunk.chunkNo,
+      state: chunk.state,
+      items: chunk.itemCount,
+      bytes: chunk.bytes,
+      file_id: chunk.fileId,
+      batch_id: chunk.batchId,
+      raw_status: chunk.rawStatus,
+      end: chunk.end,
+      request_counts: chunk.counts,
+      errors: chunk.errors,
+      submitted_at: iso(chunk.submittedAt),
+      ended_at: iso(chunk.endedAt),
+      merged_at: iso(chunk.mergedAt),
+    })),
   };
 }

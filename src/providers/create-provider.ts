@@ -1,8 +1,10 @@
-import type { RealtimeProvider } from './provider.ts';
+import type { BatchProvider, RealtimeProvider } from './provider.ts';
+import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
+import { OpenAIBatchProvider } from './openai/openai-batch-provider.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
 
 export interface CreateProviderOptions {
-  provider: 'openai';
+  provider: 'openai' | 'anthropic';
   baseUrl: string;
   apiKey: string | null;
   concurrency: number;
@@ -14,5 +16,30 @@ export function createRealtimeProvider(options: CreateProviderOptions): Realtime
     baseUrl: options.baseUrl,
     apiKey: options.apiKey,
     connections: options.concurrency,
+  });
+}
+
+export interface CreateBatchProviderOptions {
+  provider: 'openai' | 'anthropic';
+  baseUrl: string;
+  apiKey: string | null;
+  /** `batch.dialect`; `auto` decides from the base URL. */
+  dialect: BatchDialectName | 'auto';
+  completionWindow: string;
+  /** Deadline of one API call, in ms. */
+  timeoutMs: number;
+}
+
+/** The one place a batch adapter is chosen. */
+export function createBatchProvider(options: CreateBatchProviderOptions): BatchProvider {
+  if (options.provider === 'anthropic') {
+    throw new Error('the anthropic batch provider is not wired yet');
+  }
+  return new OpenAIBatchProvider({
+    baseUrl: options.baseUrl,
+    apiKey: options.apiKey,
+    dialect: options.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : options.dialect,
+    completionWindow: options.completionWindow,
+    timeoutMs: options.timeoutMs,
   });
 }

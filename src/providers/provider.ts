@@ -1,5 +1,6 @@
 import type { ChunkEnd, RemoteCounts } from '../core/chunk.ts';
 import type { ItemError, PreparedRequest, TokenUsage } from '../core/item.ts';
+import type { ProviderFailureKind } from '../errors/index.ts';
 
 /**
  * Provider contracts. A provider turns one prepared request into one response, or throws a
@@ -74,7 +75,10 @@ export interface BatchProvider {
   /** A file uploaded for this tag earlier (a crash came before its id was committed). */
   findUpload(tag: ChunkTag): Promise<string | null>;
   /** Create the batch from the uploaded file, or from the chunk file's lines when inline. */
-  createBatch(tag: ChunkTag, input: { fileId: string | null; path: string; lineCount: number }): Promise<RemoteBatch>;
+  createBatch(
+    tag: ChunkTag,
+    input: { fileId: string | null; path: string; lineCount: number; url: string },
+  ): Promise<RemoteBatch>;
   /**
    * A batch created for this tag earlier, looked for among batches created since
    * `since` (ms epoch). `lineCount` helps providers without metadata recognise it.
@@ -130,5 +134,6 @@ export type BatchLineResult =
       body: string;
       usage: TokenUsage | null;
     }
-  | { customId: string; kind: 'errored'; error: ItemError; retryable: boolean }
+  /** The engine's retry policy decides from `failureKind` and `error.status` whether to resubmit. */
+  | { customId: string; kind: 'errored'; error: ItemError; failureKind: ProviderFailureKind }
   | { customId: string; kind: 'expired' | 'cancelled' };

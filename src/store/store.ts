@@ -94,6 +94,7 @@ export interface Store {
 export interface NewChunk {
   bytes: number;
   tokens: number;
+  url: string;
   model: string | null;
   now: number;
 }

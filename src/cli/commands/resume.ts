@@ -33,6 +33,8 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: options.flags });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
   process.stderr.write(`batchpilot: resuming job ${job.id} (${job.state})\n`);
+  // Resuming a cancelled job means carrying on: the earlier cancel request no longer holds.
+  await options.store.clearCancelRequest(job.id);
   return executeJob({
     store: options.store,
     workspace: options.workspace,

@@ -16,7 +16,7 @@ const RATE_FLAGS: readonly { key: string; flag: string; rate: keyof FailureRates
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
-    .description('Serve an OpenAI-compatible simulator on loopback, with latency, faults and limits to test against')
+    .description('Serve an OpenAI-compatible simulator (plus batch APIs) on loopback, with latency, faults and limits')
     .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_PORT))
     .option('--host <h>', 'interface to listen on', '127.0.0.1')
     .option('--latency-ms <n>', 'base latency of every answer, in ms')
@@ -33,6 +33,11 @@ export function registerSimulateCommand(program: Command): void {
     .option('--max-concurrency <n>', 'requests in flight at once before answering 429 (0 = off)')
     .option('--api-key-env <NAME>', 'require `Authorization: Bearer <key>` with the key read from this env var')
     .option('--seed <n>', 'seed of the fault and jitter PRNG (default 1)')
+    .option('--batch-lifetime-ms <n>', 'time from batch create to its end, in ms (default 2000)')
+    .option('--batch-fail-rate <rate>', 'share of whole batches that fail (0 to 1)')
+    .option('--batch-line-fail-rate <rate>', 'share of batch lines that fail with a 500 (0 to 1)')
+    .option('--batch-line-expire-rate <rate>', 'share of batch lines that come back expired (0 to 1)')
+    .option('--batch-enqueued-token-limit <n>', 'estimated tokens open batches may hold per model (0 = off)')
     .option('--json', 'print the listening address as one JSON object')
     .action(async (flags: Record<string, unknown>) => {
       await runSimulateCommand(flags);
@@ -60,6 +65,15 @@ export function parseSimulatorFlags(
   assignIfSet(options, 'rpm', readInteger(flags, 'rpm', '--rpm'));
   assignIfSet(options, 'maxConcurrency', readInteger(flags, 'maxConcurrency', '--max-concurrency'));
   assignIfSet(options, 'seed', readInteger(flags, 'seed', '--seed'));
+  assignIfSet(options, 'batchLifetimeMs', readInteger(flags, 'batchLifetimeMs', '--batch-lifetime-ms'));
+  assignIfSet(options, 'batchFailRate', readRate(flags, 'batchFailRate', '--batch-fail-rate'));
+  assignIfSet(options, 'batchLineFailRate', readRate(flags, 'batchLineFailRate', '--batch-line-fail-rate'));
+  assignIfSet(options, 'batchLineExpireRate', readRate(flags, 'batchLineExpireRate', '--batch-line-expire-rate'));
+  assignIfSet(
+    options,
+    'batchEnqueuedTokenLimit',
+    readInteger(flags, 'batchEnqueuedTokenLimit', '--batch-enqueued-token-limit'),
+  );
 
   const failureRates: FailureRates = {};
   for (const { key, flag, rate } of RATE_FLAGS) {

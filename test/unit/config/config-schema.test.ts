@@ -24,7 +24,8 @@ describe('configSchema', () => {
   it('fills every default from an empty object', () => {
     const parsed = configSchema.parse({});
     assert.equal(parsed.concurrency, 32);
-    assert.equal(parsed.chunk.max_bytes, 200_000_000);
+    assert.equal(parsed.chunk.max_bytes, undefined);
+    assert.equal(parsed.batch.max_concurrent, 3);
     assert.equal(parsed.input.format, 'auto');
     assert.deepEqual(parsed.request, {});
   });
@@ -52,7 +53,8 @@ describe('configSchema', () => {
       { limit: -1 },
       { api_key_env: '1KEY' },
       { provider: 'anthropic' },
-      { mode: 'batch' },
+      { provider: 'command' },
+      { batch: { max_concurrent: 0 } },
     ]) {
       assert.equal(configSchema.safeParse(values).success, false, JSON.stringify(values));
     }

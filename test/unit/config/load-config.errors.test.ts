@@ -78,11 +78,21 @@ describe('loadConfig: other invalid values', () => {
     }
   });
 
-  it('rejects mode: batch, which is not built yet', async () => {
-    const { promise } = await loadFrom(`base_url: ${BASE_URL}\nmode: batch\n`);
+  it('rejects provider: anthropic in realtime mode, naming mode and the fix', async () => {
+    const { promise } = await loadFrom(`base_url: ${BASE_URL}\nprovider: anthropic\n`);
     const error = await catchConfigError(promise);
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.equal(error.context.key, 'mode');
+    assert.match(error.message, /mode: batch/);
+  });
+
+  it('reads the key of provider: anthropic from ANTHROPIC_API_KEY unless api_key_env says otherwise', async () => {
+    const { promise } = await loadFrom(`base_url: ${BASE_URL}\nprovider: anthropic\nmode: batch\n`, {
+      ANTHROPIC_API_KEY: 'sk-ant-test-key-123456',
+    });
+    const { config } = await promise;
+    assert.equal(config.api_key_env, 'ANTHROPIC_API_KEY');
+    assert.equal(config.apiKey, 'sk-ant-test-key-123456');
   });
 
   it('rejects a base_url that is not http(s)', async () => {

@@ -11,6 +11,7 @@ CREATE TABLE chunks (
   item_count INTEGER NOT NULL,
   bytes INTEGER NOT NULL,
   tokens INTEGER NOT NULL,
+  url TEXT NOT NULL,
   model TEXT,
   file_id TEXT,
   batch_id TEXT,

@@ -12,6 +12,7 @@ interface ChunkRow {
   item_count: number;
   bytes: number;
   tokens: number;
+  url: string;
   model: string | null;
   file_id: string | null;
   batch_id: string | null;
@@ -44,6 +45,7 @@ function toChunk(row: ChunkRow): Chunk {
     itemCount: row.item_count,
     bytes: row.bytes,
     tokens: row.tokens,
+    url: row.url,
     model: row.model,
     fileId: row.file_id,
     batchId: row.batch_id,
@@ -99,9 +101,9 @@ const LOCATION_COLUMNS = 'seq, custom_id, line_no, byte_offset, byte_length, att
  */
 export function prepareChunkOperations(db: Database) {
   const statements = {
-    insert: db.prepare<[string, number, string, number, number, number, string | null, number]>(
-      `INSERT INTO chunks (job_id, chunk_no, state, item_count, bytes, tokens, model, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    insert: db.prepare<[string, number, string, number, number, number, string, string | null, number]>(
+      `INSERT INTO chunks (job_id, chunk_no, state, item_count, bytes, tokens, url, model, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     get: db.prepare<[string, number], ChunkRow>('SELECT * FROM chunks WHERE job_id = ? AND chunk_no = ?'),
     list: db.prepare<[string], ChunkRow>('SELECT * FROM chunks WHERE job_id = ? ORDER BY chunk_no'),
@@ -223,7 +225,17 @@ export function prepareChunkOperations(db: Database) {
       if (assigned !== seqs.length) {
         throw new Error(`chunk ${String(chunkNo)}: ${String(seqs.length - assigned)} items were not pending`);
       }
-      statements.insert.run(jobId, chunkNo, 'planned', seqs.length, chunk.bytes, chunk.tokens, chunk.model, chunk.now);
+      statements.insert.run(
+        jobId,
+        chunkNo,
+        'planned',
+        seqs.length,
+        chunk.bytes,
+        chunk.tokens,
+        chunk.url,
+        chunk.model,
+        chunk.now,
+      );
       return requireChunk(jobId, chunkNo);
     }),
 

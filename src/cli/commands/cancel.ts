@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { fromStoredConfig } from '../../config/load-config.ts';
+import { isLeaseLive } from '../../engine/lease.ts';
+import { StoreError } from '../../errors/index.ts';
+import { createStore } from '../../store/create-store.ts';
+import { executeJob } from '../execute-job.ts';
+import { globalOptions } from '../global-options.ts';
+
+/**
+ * `cancel JOB`: records the request in the store. A process running the job acts on it
+ * (batch mode: cancels the remote batches, then collects what they finished); with no
+ * process running it, this command runs the job itself to that end.
+ */
+export function registerCancelCommand(program: Command): void {
+  program
+    .command('cancel')
+    .description('stop a job; in batch mode also cancel its remote batches and collect what they finished')
+    .argument('<job>', 'job id (see "batchpilot list")')
+    .option('--no-progress', 'no progress display')
+    .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
+      const { workspace, json } = globalOptions(command);
+      const store = createStore({ workspace });
+      try {
+        const job = await store.getJob(jobId);
+        if (job === undefined) {
+          throw new StoreError(
+            'JOB_NOT_FOUND',
+            `no job ${jobId} in this workspace; run "batchpilot list" to see jobs`,
+            {
+              context: { jobId },
+            },
+          );
+        }
+        await store.requestCancel(jobId, Date.now());
+        if (isLeaseLive(job.lease, Date.now())) {
+          const pid = String(job.lease?.pid ?? '?');
+          const message = `cancel requested; process ${pid} running job ${jobId} stops it and writes the files`;
+          process.stdout.write(
+            json ? `${JSON.stringify({ job_id: jobId, cancel: 'requested', runner: pid })}\n` : `${message}\n`,
+          );
+          process.exitCode = 0;
+          return;
+        }
+        const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: {} });
+        for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
+        process.stderr.write(`batchpilot: cancelling job ${jobId}\n`);
+        process.exitCode = await executeJob({
+          store,
+          workspace,
+          jobId,
+          config,
+          json,
+          progress: values['progress'] !== false,
+        });
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,181 @@
+import type { Attempt } from '../../core/attempt.ts';
+import type { Chunk } from '../../core/chunk.ts';
+import type { ItemError } from '../../core/item.ts';
+import type { BatchLineResult, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
+import { TOKEN_LIMIT_ERROR } from '../../providers/provider.ts';
+import type { ChunkLineOutcome, CloseChunkResult, Store } from '../../store/store.ts';
+import { decideRetry, type RetrySettings } from '../retry-policy.ts';
+
+export interface MergeChunkOptions {
+  store: Store;
+  provider: BatchProvider;
+  chunk: Chunk;
+  retry: RetrySettings;
+  /** The job is being cancelled: nothing is resubmitted, lines without a result become missing. */
+  cancelling: boolean;
+  now: () => number;
+}
+
+export interface MergeSummary extends CloseChunkResult {
+  succeeded: number;
+  /** Lines that failed for good. */
+  lineFailures: number;
+  /** Lines that failed, expired or were cancelled, and go into a new chunk. */
+  lineResubmits: number;
+  /** The whole batch failed because too many tokens were enqueued: no attempt was counted. */
+  tokenLimited: boolean;
+}
+
+const COMMIT_LINES = 1000;
+const PAGE = 5000;
+
+/**
+ * Streams an ended chunk's results into the store, matched by `custom_id` (never by
+ * position), then closes the chunk: every item of it that got no result is resubmitted,
+ * failed once out of attempts, or cancelled. Running it again after a crash half-way only
+ * merges what is still open.
+ */
+export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSummary> {
+  const { store, provider, chunk } = options;
+  const open = new Map<string, { seq: number; attempts: number }>();
+  for (let afterSeq = -1; ;) {
+    const page = await store.chunkItems(chunk.jobId, chunk.chunkNo, afterSeq, PAGE);
+    for (const item of page) open.set(provider.remoteId(item.customId, item.seq), item);
+    if (page.length < PAGE) break;
+    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
+  }
+  const summary: MergeSummary = {
+    succeeded: 0,
+    lineFailures: 0,
+    lineResubmits: 0,
+    resubmitted: 0,
+    failed: 0,
+    cancelled: 0,
+    tokenLimited: false,
+  };
+  const startedAt = chunk.submittedAt ?? chunk.createdAt;
+  const endedAt = chunk.endedAt ?? options.now();
+  let pending: ChunkLineOutcome[] = [];
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    await store.mergeChunkResults(chunk.jobId, chunk.chunkNo, pending);
+    pending = [];
+  };
+
+  if (open.size > 0 && chunk.batchId !== null) {
+    for await (const line of provider.readResults(toRemote(chunk))) {
+      const item = open.get(line.customId);
+      // Unknown ids and second lines for the same id change nothing.
+      if (item === undefined) continue;
+      open.delete(line.customId);
+      const outcome = toOutcome(line, item, { startedAt, endedAt }, options);
+      if (outcome === null) continue;
+      if (outcome.state === 'succeeded') summary.succeeded += 1;
+      else if (outcome.state === 'failed') summary.lineFailures += 1;
+      else summary.lineResubmits += 1;
+      pending.push(outcome);
+      if (pending.length >= COMMIT_LINES) await flush();
+    }
+  }
+  await flush();
+
+  const tokenLimited = chunk.end === 'failed' && chunk.errors.some((error) => error.code === TOKEN_LIMIT_ERROR);
+  summary.tokenLimited = tokenLimited;
+  const closed = await store.closeChunk(
+    chunk.jobId,
+    chunk.chunkNo,
+    options.cancelling
+      ? { action: 'cancel', now: options.now() }
+      : {
+          action: 'resubmit',
+          countAttempt: !tokenLimited,
+          maxAttempts: options.retry.maxAttempts,
+          error: leftoverError(chunk),
+          now: options.now(),
+        },
+  );
+  return { ...summary, ...closed };
+}
+
+function toOutcome(
+  line: BatchLineResult,
+  item: { seq: number; attempts: number },
+  times: { startedAt: number; endedAt: number },
+  options: MergeChunkOptions,
+): ChunkLineOutcome | null {
+  const attemptNo = item.attempts + 1;
+  const attempt: Attempt = {
+    seq: item.seq,
+    attempt: attemptNo,
+    startedAt: times.startedAt,
+    latencyMs: Math.max(0, times.endedAt - times.startedAt),
+    statusCode: null,
+    outcome: 'ok',
+    inputTokens: null,
+    outputTokens: null,
+  };
+  if (line.kind === 'succeeded') {
+    return {
+      state: 'succeeded',
+      statusCode: line.statusCode,
+      requestId: line.requestId,
+      body: line.body,
+      completedAt: times.endedAt,
+      attempt: {
+        ...attempt,
+        statusCode: line.statusCode,
+        inputTokens: line.usage?.inputTokens ?? null,
+        outputTokens: line.usage?.outputTokens ?? null,
+      },
+    };
+  }
+  if (line.kind === 'errored') {
+    const failed = { ...attempt, statusCode: line.error.status ?? null, outcome: line.error.code };
+    const decision = decideRetry(
+      { kind: line.failureKind, status: line.error.status },
+      attemptNo,
+      options.retry,
+      () => 0,
+    );
+    if (decision.retry && !options.cancelling) return { state: 'pending', error: line.error, attempt: failed };
+    const reason = decision.retry ? 'abort' : decision.reason;
+    return { state: 'failed', error: { ...line.error, reason }, completedAt: times.endedAt, attempt: failed };
+  }
+  // Cancelled by our own `cancel JOB`: left open, so closing the chunk records it as missing.
+  if (options.cancelling) return null;
+  const error: ItemError = {
+    code: line.kind === 'expired' ? 'batch_expired' : 'batch_cancelled',
+    message: line.kind === 'expired' ? 'the batch expired before this line ran' : 'the batch was cancelled',
+  };
+  const failed = { ...attempt, outcome: error.code };
+  if (attemptNo < options.retry.maxAttempts) return { state: 'pending', error, attempt: failed };
+  return {
+    state: 'failed',
+    error: { ...error, reason: 'maxRetriesExceeded' },
+    completedAt: times.endedAt,
+    attempt: failed,
+  };
+}
+
+function leftoverError(chunk: Chunk): ItemError {
+  const first = chunk.errors[0];
+  if (chunk.end === 'failed' && first !== undefined) {
+    return { code: `batch_${first.code}`, message: `the batch failed: ${first.message}` };
+  }
+  return {
+    code: 'batch_no_result',
+    message: `batch ${chunk.batchId ?? '?'} ended (${chunk.rawStatus ?? 'unknown'}) without a result for this line`,
+  };
+}
+
+function toRemote(chunk: Chunk): RemoteBatch {
+  return {
+    id: chunk.batchId ?? '',
+    rawStatus: chunk.rawStatus ?? '',
+    end: chunk.end,
+    counts: chunk.counts ?? { total: 0, completed: 0, failed: 0 },
+    errors: chunk.errors,
+    resultRefs: chunk.resultRefs ?? {},
+    createdAt: chunk.submittedAt ?? chunk.createdAt,
+  };
+}

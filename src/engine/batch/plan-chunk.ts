@@ -1,0 +1,94 @@
+import type { PreparedRequest } from '../../core/item.ts';
+import type { LineParser } from '../../input/parse-input-line.ts';
+import type { LineReader } from '../../input/read-line-at.ts';
+import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
+import type { BatchProvider } from '../../providers/provider.ts';
+import type { Store } from '../../store/store.ts';
+
+export interface ChunkLimits {
+  maxRequests: number;
+  maxBytes: number;
+  /** 0 = no token bound. */
+  maxTokens: number;
+}
+
+export interface PlannedChunk {
+  seqs: number[];
+  bytes: number;
+  tokens: number;
+  /** The endpoint every line of the chunk targets (a batch has one). */
+  url: string;
+  model: string | null;
+}
+
+export interface ChunkSource {
+  store: Store;
+  jobId: string;
+  reader: LineReader;
+  parser: LineParser;
+  provider: BatchProvider;
+  /** Present only when `batch.max_enqueued_tokens` is set. */
+  estimateTokens: TokenEstimator | null;
+}
+
+const PAGE = 1000;
+
+/**
+ * Picks the next chunk from the pending items, in input order: the first pending item
+ * fixes the chunk's endpoint (and model, where the provider wants one per batch); items of
+ * other kinds stay pending for a later chunk. Stops at the first limit reached. Commits
+ * nothing: the caller creates the chunk.
+ */
+export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): Promise<PlannedChunk | null> {
+  const { store, jobId, reader, provider } = source;
+  let key: string | undefined;
+  const chunk: PlannedChunk = { seqs: [], bytes: 0, tokens: 0, url: '', model: null };
+  let afterSeq = -1;
+  for (;;) {
+    const page = await store.pendingItems(jobId, afterSeq, PAGE);
+    if (page.length === 0) break;
+    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
+    const texts = await reader.readMany(page);
+    for (const [index, item] of page.entries()) {
+      const request = parseRequest(source.parser, item, texts[index] ?? '');
+      if (request === null) continue;
+      const model = modelOf(request);
+      const itemKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
+      if (key === undefined) {
+        key = itemKey;
+        chunk.url = request.url;
+        chunk.model = model;
+      } else if (itemKey !== key) {
+        continue;
+      }
+      const bytes = Buffer.byteLength(provider.encodeLine(provider.remoteId(item.customId, item.seq), request)) + 1;
+      const tokens = source.estimateTokens?.(request.body) ?? 0;
+      const full =
+        chunk.seqs.length >= limits.maxRequests ||
+        chunk.bytes + bytes > limits.maxBytes ||
+        (limits.maxTokens > 0 && chunk.tokens + tokens > limits.maxTokens);
+      // A line too big for any chunk still goes alone: the provider's answer then fails that item, visibly.
+      if (full && chunk.seqs.length > 0) return chunk;
+      chunk.seqs.push(item.seq);
+      chunk.bytes += bytes;
+      chunk.tokens += tokens;
+    }
+    if (page.length < PAGE) break;
+  }
+  return chunk.seqs.length === 0 ? null : chunk;
+}
+
+/** The request an item's line stands for. The fingerprint check makes a failure here unreachable short of a hand-edited file. */
+export function parseRequest(
+  parser: LineParser,
+  item: { lineNo: number; byteLength: number },
+  text: string,
+): PreparedRequest | null {
+  const parsed = parser.parse({ lineNo: item.lineNo, byteLength: item.byteLength, text });
+  return parsed.ok ? parsed.request : null;
+}
+
+function modelOf(request: PreparedRequest): string | null {
+  const body = JSON.parse(request.body) as { model?: unknown };
+  return typeof body.model === 'string' ? body.model : null;
+}

@@ -1,0 +1,512 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Chunk } from '../../core/chunk.ts';
+import type { IngestCursor, Job, JobCounts } from '../../core/job.ts';
+import { ProviderError, StoreError } from '../../errors/index.ts';
+import { assertSameInput } from '../../input/fingerprint-input.ts';
+import { createLineParser, type LineParserOptions } from '../../input/parse-input-line.ts';
+import { createLineReader } from '../../input/read-line-at.ts';
+import { createTokenEstimator } from '../../plan/estimate-tokens.ts';
+import type { BatchProvider, RemoteBatch } from '../../providers/provider.ts';
+import type { ChunkPatch, Store } from '../../store/store.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
+import { createLogger, type Logger } from '../../util/logger.ts';
+import { recordUnread } from '../feed-items.ts';
+import { finalizeJob } from '../finalize-job.ts';
+import { holdLease } from '../lease.ts';
+import type { RetrySettings } from '../retry-policy.ts';
+import { FINAL_STATES, type RunJobResult, type RunOutcome } from '../run-job.ts';
+import { mergeChunk } from './merge-chunk.ts';
+import { planNextChunk, type ChunkSource } from './plan-chunk.ts';
+import { callRemote, StopRequested, type NetworkTrouble } from './remote-call.ts';
+import { chunkFilePath, writeChunkFile } from './write-chunk-file.ts';
+
+/** What batch mode needs of the resolved config (the CLI derives it). */
+export interface BatchRunSettings {
+  retry: RetrySettings;
+  limit: number;
+  order: 'input' | 'completion';
+  parser: LineParserOptions;
+  maxLineBytes: number;
+  /** Config overrides of the provider's per-batch limits; undefined = the provider's. */
+  chunkMaxRequests: number | undefined;
+  chunkMaxBytes: number | undefined;
+  maxConcurrent: number;
+  maxEnqueuedTokens: number;
+  pollIntervalMs: number;
+}
+
+export interface BatchProgress {
+  jobId: string;
+  counts: JobCounts;
+  chunks: readonly Chunk[];
+  cancelling: boolean;
+  network: NetworkTrouble | null;
+  /** Set while new chunks wait because the provider's enqueued-token limit was hit. */
+  tokenPauseUntil: number | null;
+  elapsedMs: number;
+}
+
+export interface RunBatchJobOptions {
+  jobId: string;
+  store: Store;
+  provider: BatchProvider;
+  settings: BatchRunSettings;
+  /** Where chunk files are written before upload: the job's folder in the workspace. */
+  workDir: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Aborting stops polling at once; remote batches keep running and a later run collects them. */
+  signal?: AbortSignal;
+  /** `retry JOB` reopens failed items before running. */
+  reopenFailed?: boolean;
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+/** Remote-call backoff never waits longer than this, whatever `retry.max_delay_ms` says. */
+const MAX_NETWORK_DELAY_MS = 60_000;
+
+/**
+ * Runs (or resumes) a job through a provider's Batch API: ingest, cut chunks, upload,
+ * create, poll, download, merge, resubmit, until every item has a result. Each remote id is
+ * committed before the next remote step, and a chunk whose step may have happened without
+ * its id being committed is first looked for remotely (by its tag) and adopted.
+ */
+export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobResult> {
+  const { store, provider, settings } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger();
+  const startedAt = clock.now();
+  const initial = await store.getJob(options.jobId);
+  if (initial === undefined) {
+    throw new StoreError(
+      'JOB_NOT_FOUND',
+      `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`,
+      {
+        context: { jobId: options.jobId },
+      },
+    );
+  }
+  await assertSameInput(initial.inputPath, initial.inputFingerprint, { jobId: initial.id });
+  const lease = await holdLease(store, initial.id, clock);
+  const stop = new AbortController();
+  const onOuterAbort = (): void => stop.abort();
+  if (options.signal?.aborted === true) stop.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const reader = await createLineReader(initial.inputPath);
+  let fatal: ProviderError | undefined;
+  try {
+    if (options.reopenFailed === true) await store.reopenItems(initial.id, 'failed');
+    await store.reopenItems(initial.id, 'cancelled');
+    await store.setJobState(initial.id, 'running', { finishedAt: null });
+    logger.info({ jobId: initial.id, provider: provider.name }, 'batch-job-start');
+    const parser = createLineParser(settings.parser);
+    let cursor: IngestCursor = initial.cursor;
+    const ingest = {
+      store,
+      parser,
+      maxLineBytes: settings.maxLineBytes,
+      limit: settings.limit,
+      onFormatDetected: async (format: string) => {
+        const config = { ...initial.config, input: { ...(initial.config['input'] as object), format } };
+        await store.setJobConfig(initial.id, config);
+      },
+      onCursor: (next: IngestCursor) => {
+        cursor = next;
+      },
+    };
+    // The whole input is committed as items first: chunks are cut from the store, not the stream.
+    await recordUnread({ ...ingest, jobId: initial.id, signal: stop.signal });
+
+    const loop = new BatchLoop({
+      ...options,
+      clock,
+      logger,
+      signal: stop.signal,
+      source: {
+        store,
+        jobId: initial.id,
+        reader,
+        parser,
+        provider,
+        estimateTokens: settings.maxEnqueuedTokens > 0 ? await createTokenEstimator() : null,
+      },
+      startedAt,
+    });
+    let outcome: RunOutcome;
+    try {
+      outcome = await loop.run();
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.code !== 'AUTH_FAILED') throw error;
+      fatal = error;
+      outcome = 'auth_failed';
+      logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+    }
+    if (!cursor.done) await recordUnread({ ...ingest, jobId: initial.id, signal: new AbortController().signal });
+    const result = await finalizeJob({
+      store,
+      jobId: initial.id,
+      finalState: FINAL_STATES[outcome],
+      order: settings.order,
+      limit: settings.limit,
+      runMs: clock.now() - startedAt,
+      clock,
+      batch: { provider: provider.name, discount: provider.discount, chunks: await store.listChunks(initial.id) },
+    });
+    logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'batch-job-end');
+    return fatal === undefined ? { outcome, ...result } : { outcome, ...result, fatal };
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    await reader.close();
+    await lease.release();
+    logger.flush();
+  }
+}
+
+interface LoopOptions extends RunBatchJobOptions {
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal;
+  source: ChunkSource;
+  startedAt: number;
+}
+
+/** The state of one run of a batch job; everything that must survive the process is in the store. */
+class BatchLoop {
+  private readonly options: LoopOptions;
+  private readonly jobId: string;
+  private readonly lastPoll = new Map<number, number>();
+  /** Chunks created by this process that have not tried to upload yet: no orphan can exist for them. */
+  private readonly fresh = new Set<number>();
+  private readonly cancelSent = new Set<number>();
+  private network: NetworkTrouble | null = null;
+  private tokenPauseUntil = 0;
+  private cancelling = false;
+
+  constructor(options: LoopOptions) {
+    this.options = options;
+    this.jobId = options.source.jobId;
+  }
+
+  async run(): Promise<RunOutcome> {
+    const { store, settings } = this.options;
+    try {
+      for (;;) {
+        if (this.options.signal.aborted) return 'interrupted';
+        const job = (await store.getJob(this.jobId)) as Job;
+        this.cancelling = job.cancelRequestedAt !== null;
+        let worked = false;
+        for (const chunk of await store.listChunks(this.jobId)) {
+          if (chunk.state !== 'merged') worked = (await this.advance(chunk)) || worked;
+        }
+        if (!this.cancelling) worked = (await this.submitNewChunks()) || worked;
+        const open = (await store.listChunks(this.jobId)).filter((chunk) => chunk.state !== 'merged');
+        await this.report();
+        if (open.length === 0) {
+          if (this.cancelling) {
+            await store.cancelUnfinished(this.jobId, 'cancelled');
+            return 'cancelled';
+          }
+          if ((await store.pendingItems(this.jobId, -1, 1)).length === 0) return 'completed';
+        }
+        if (!worked) await this.waitForNextPoll(open, settings.pollIntervalMs);
+      }
+    } catch (error) {
+      if (error instanceof StopRequested) return 'interrupted';
+      throw error;
+    }
+  }
+
+  /** Takes one chunk as far as it can go now. Returns whether anything happened. */
+  private async advance(start: Chunk): Promise<boolean> {
+    let chunk = start;
+    const { provider } = this.options;
+    if (chunk.state === 'planned' && this.cancelling && chunk.submitStartedAt === null) {
+      await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { action: 'cancel', now: this.now() });
+      await this.removeChunkFile(chunk);
+      return true;
+    }
+    if (chunk.state === 'planned' && provider.usesFiles) chunk = await this.upload(chunk);
+    if (chunk.state === 'planned' || chunk.state === 'uploaded') {
+      if (this.cancelling && chunk.submitStartedAt === null) {
+        await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { action: 'cancel', now: this.now() });
+        await this.removeChunkFile(chunk);
+        return true;
+      }
+      const submitted = await this.submit(chunk);
+      if (submitted === null) return true;
+      chunk = submitted;
+    }
+    if (chunk.state === 'submitted') {
+      const polled = await this.poll(chunk);
+      if (polled === null) return false;
+      chunk = polled;
+    }
+    if (chunk.state === 'ended') await this.merge(chunk);
+    return true;
+  }
+
+  private async upload(chunk: Chunk): Promise<Chunk> {
+    const { provider, store } = this.options;
+    const tag = { jobId: this.jobId, chunkNo: chunk.chunkNo };
+    let fileId: string | null = null;
+    if (!this.fresh.has(chunk.chunkNo)) {
+      fileId = await this.remote(`looking for the upload of chunk ${String(chunk.chunkNo)}`, () =>
+        provider.findUpload(tag),
+      );
+      if (fileId !== null) this.options.logger.info({ chunk: chunk.chunkNo, fileId }, 'adopted-orphan-upload');
+    }
+    this.fresh.delete(chunk.chunkNo);
+    if (fileId === null) {
+      const path = await this.ensureChunkFile(chunk);
+      try {
+        fileId = await this.remote(`uploading chunk ${String(chunk.chunkNo)}`, () => provider.upload(tag, path));
+      } catch (error) {
+        // A refused upload (4xx) counts as a failed attempt for every line of the chunk.
+        if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
+        return this.closeRefused(chunk, error);
+      }
+    }
+    return store.updateChunk(this.jobId, chunk.chunkNo, { state: 'uploaded', fileId });
+  }
+
+  private async submit(chunk: Chunk): Promise<Chunk | null> {
+    const { provider, store } = this.options;
+    const tag = { jobId: this.jobId, chunkNo: chunk.chunkNo };
+    let remote: RemoteBatch | null = null;
+    let current = chunk;
+    if (current.submitStartedAt === null) {
+      // Committed before the create call: from here on, a batch for this tag may exist remotely.
+      current = await store.updateChunk(this.jobId, chunk.chunkNo, { submitStartedAt: this.now() });
+    } else {
+      const since = current.submitStartedAt;
+      const claimed = new Set(
+        (await store.listChunks(this.jobId)).flatMap((other) => (other.batchId === null ? [] : [other.batchId])),
+      );
+      remote = await this.remote(`looking for the batch of chunk ${String(chunk.chunkNo)}`, () =>
+        provider.findBatch(tag, { since, lineCount: current.itemCount, claimed }),
+      );
+      if (remote !== null)
+        this.options.logger.info({ chunk: chunk.chunkNo, batchId: remote.id }, 'adopted-orphan-batch');
+    }
+    if (remote === null) {
+      const path = provider.usesFiles
+        ? chunkFilePath(this.options.workDir, chunk.chunkNo)
+        : await this.ensureChunkFile(current);
+      try {
+        remote = await this.remote(`creating the batch of chunk ${String(chunk.chunkNo)}`, () =>
+          provider.createBatch(tag, { fileId: current.fileId, path, lineCount: current.itemCount, url: current.url }),
+        );
+      } catch (error) {
+        if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
+        await this.closeRefused(current, error);
+        return null;
+      }
+    }
+    const now = this.now();
+    this.lastPoll.set(chunk.chunkNo, now);
+    const submitted = await store.updateChunk(this.jobId, chunk.chunkNo, {
+      state: 'submitted',
+      batchId: remote.id,
+      rawStatus: remote.rawStatus,
+      counts: remote.counts,
+      submittedAt: now,
+    });
+    await this.removeChunkFile(chunk);
+    this.options.logger.info({ chunk: chunk.chunkNo, batchId: remote.id, items: chunk.itemCount }, 'chunk-submitted');
+    return remote.end === null ? submitted : this.recordEnd(submitted, remote);
+  }
+
+  /** Polls a submitted chunk when its turn has come; returns it updated, or null when not due. */
+  private async poll(chunk: Chunk): Promise<Chunk | null> {
+    const { provider, settings } = this.options;
+    const batchId = chunk.batchId ?? '';
+    if (this.cancelling && !this.cancelSent.has(chunk.chunkNo)) {
+      this.cancelSent.add(chunk.chunkNo);
+      const remote = await this.remote(`cancelling batch ${batchId}`, () => provider.cancelBatch(batchId)).catch(
+        (error: unknown) => {
+          // A batch that ended meanwhile cannot be cancelled; polling tells.
+          if (error instanceof ProviderError && error.code !== 'AUTH_FAILED') return null;
+          throw error;
+        },
+      );
+      this.options.logger.info({ chunk: chunk.chunkNo, batchId }, 'batch-cancel-requested');
+      if (remote !== null) this.lastPoll.delete(chunk.chunkNo);
+    }
+    const last = this.lastPoll.get(chunk.chunkNo);
+    if (last !== undefined && this.now() - last < settings.pollIntervalMs) return null;
+    let remote: RemoteBatch;
+    try {
+      remote = await this.remote(`polling batch ${batchId}`, () => provider.getBatch(batchId));
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
+      // The batch is gone (404): what it held is resubmitted.
+      return this.recordEnd(chunk, {
+        id: batchId,
+        rawStatus: `unreadable: ${error.message}`,
+        end: 'failed',
+        counts: chunk.counts ?? { total: chunk.itemCount, completed: 0, failed: 0 },
+        errors: [{ code: error.causeLabel, message: error.message }],
+        resultRefs: {},
+        createdAt: chunk.submittedAt ?? chunk.createdAt,
+      });
+    }
+    this.lastPoll.set(chunk.chunkNo, this.now());
+    if (remote.end !== null) return this.recordEnd(chunk, remote);
+    if (remote.rawStatus === chunk.rawStatus && sameCounts(remote, chunk)) return chunk;
+    return this.options.store.updateChunk(this.jobId, chunk.chunkNo, {
+      rawStatus: remote.rawStatus,
+      counts: remote.counts,
+    });
+  }
+
+  private async recordEnd(chunk: Chunk, remote: RemoteBatch): Promise<Chunk> {
+    const patch: ChunkPatch = {
+      state: 'ended',
+      rawStatus: remote.rawStatus,
+      counts: remote.counts,
+      end: remote.end,
+      errors: remote.errors,
+      resultRefs: remote.resultRefs,
+      endedAt: this.now(),
+    };
+    this.options.logger.info({ chunk: chunk.chunkNo, status: remote.rawStatus, counts: remote.counts }, 'chunk-ended');
+    return this.options.store.updateChunk(this.jobId, chunk.chunkNo, patch);
+  }
+
+  private async merge(chunk: Chunk): Promise<void> {
+    const { store, provider, settings, logger } = this.options;
+    const summary = await this.remote(`downloading the results of chunk ${String(chunk.chunkNo)}`, () =>
+      mergeChunk({ store, provider, chunk, retry: settings.retry, cancelling: this.cancelling, now: () => this.now() }),
+    );
+    this.lastPoll.delete(chunk.chunkNo);
+    if (summary.tokenLimited) {
+      // Back off new submissions until a poll interval has passed (or another chunk ended meanwhile).
+      this.tokenPauseUntil = this.now() + settings.pollIntervalMs;
+      logger.warn({ chunk: chunk.chunkNo }, 'enqueued-token-limit: chunk put back, submissions paused');
+    }
+    logger.info({ chunk: chunk.chunkNo, ...summary }, 'chunk-merged');
+  }
+
+  /** Cuts and submits new chunks while `batch.max_concurrent` and the token budget allow. */
+  private async submitNewChunks(): Promise<boolean> {
+    const { store, settings, provider } = this.options;
+    let worked = false;
+    for (;;) {
+      if (this.options.signal.aborted || this.now() < this.tokenPauseUntil) return worked;
+      const open = (await store.listChunks(this.jobId)).filter((chunk) => chunk.state !== 'merged');
+      if (open.length >= settings.maxConcurrent) return worked;
+      let maxTokens = 0;
+      if (settings.maxEnqueuedTokens > 0) {
+        maxTokens = settings.maxEnqueuedTokens - open.reduce((sum, chunk) => sum + chunk.tokens, 0);
+        // Full budget: wait for an open chunk to end. An empty pipeline always takes one chunk.
+        if (maxTokens <= 0 && open.length > 0) return worked;
+        maxTokens = Math.max(1, maxTokens);
+      }
+      const planned = await planNextChunk(this.options.source, {
+        maxRequests: settings.chunkMaxRequests ?? provider.limits.maxRequests,
+        maxBytes: settings.chunkMaxBytes ?? provider.limits.maxBytes,
+        maxTokens,
+      });
+      if (planned === null) return worked;
+      const chunk = await store.createChunk(
+        this.jobId,
+        { bytes: planned.bytes, tokens: planned.tokens, url: planned.url, model: planned.model, now: this.now() },
+        planned.seqs,
+      );
+      this.fresh.add(chunk.chunkNo);
+      this.options.logger.info({ chunk: chunk.chunkNo, items: chunk.itemCount, bytes: chunk.bytes }, 'chunk-planned');
+      await this.advance(chunk);
+      worked = true;
+    }
+  }
+
+  private async closeRefused(chunk: Chunk, error: ProviderError): Promise<Chunk> {
+    const { store, settings, logger } = this.options;
+    logger.warn({ chunk: chunk.chunkNo, message: error.message }, 'chunk-refused');
+    await store.closeChunk(this.jobId, chunk.chunkNo, {
+      action: 'resubmit',
+      countAttempt: true,
+      maxAttempts: settings.retry.maxAttempts,
+      error: {
+        code: error.causeLabel,
+        message: error.message,
+        ...(error.status === undefined ? {} : { status: error.status }),
+      },
+      now: this.now(),
+    });
+    await this.removeChunkFile(chunk);
+    return (await store.listChunks(this.jobId)).find((other) => other.chunkNo === chunk.chunkNo) ?? chunk;
+  }
+
+  private async ensureChunkFile(chunk: Chunk): Promise<string> {
+    const path = chunkFilePath(this.options.workDir, chunk.chunkNo);
+    if (!existsSync(path)) await writeChunkFile(this.options.source, chunk.chunkNo, path);
+    return path;
+  }
+
+  private async removeChunkFile(chunk: Chunk): Promise<void> {
+    await rm(chunkFilePath(this.options.workDir, chunk.chunkNo), { force: true });
+  }
+
+  private async remote<T>(step: string, call: () => Promise<T>): Promise<T> {
+    const { settings } = this.options;
+    return callRemote(step, call, {
+      signal: this.options.signal,
+      baseDelayMs: Math.max(1, settings.retry.baseDelayMs),
+      maxDelayMs: Math.min(MAX_NETWORK_DELAY_MS, Math.max(1, settings.retry.maxDelayMs)),
+      now: () => this.now(),
+      onTrouble: (trouble) => {
+        this.network = trouble;
+        if (trouble !== null) this.options.logger.warn({ ...trouble }, 'provider-unreachable');
+        void this.report();
+      },
+    });
+  }
+
+  private async waitForNextPoll(open: readonly Chunk[], intervalMs: number): Promise<void> {
+    const now = this.now();
+    let wake = now + intervalMs;
+    for (const chunk of open) {
+      const last = this.lastPoll.get(chunk.chunkNo);
+      wake = Math.min(wake, last === undefined ? now : last + intervalMs);
+    }
+    if (this.tokenPauseUntil > now) wake = Math.min(wake, this.tokenPauseUntil);
+    const delay = Math.max(20, wake - now);
+    try {
+      await sleep(delay, undefined, { signal: this.options.signal });
+    } catch {
+      // Stopped: the loop sees the signal.
+    }
+  }
+
+  private async report(): Promise<void> {
+    const report = this.options.onProgress;
+    if (report === undefined) return;
+    const { store } = this.options;
+    report({
+      jobId: this.jobId,
+      counts: await store.counts(this.jobId),
+      chunks: await store.listChunks(this.jobId),
+      cancelling: this.cancelling,
+      network: this.network,
+      tokenPauseUntil: this.tokenPauseUntil > this.now() ? this.tokenPauseUntil : null,
+      elapsedMs: this.now() - this.options.startedAt,
+    });
+  }
+
+  private now(): number {
+    return this.options.clock.now();
+  }
+}
+
+function sameCounts(remote: RemoteBatch, chunk: Chunk): boolean {
+  const counts = chunk.counts;
+  return (
+    counts !== null &&
+    counts.total === remote.counts.total &&
+    counts.completed === remote.counts.completed &&
+    counts.failed === remote.counts.failed
+  );
+}
