@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Attempt } from '../../src/core/attempt.ts';
+import { createStore } from '../../src/store/create-store.ts';
+import type { ChunkLineOutcome, Store } from '../../src/store/store.ts';
+
+const JOB = 'job-b';
+
+async function storeWithItems(count: number): Promise<Store> {
+  const store = createStore({ workspace: await mkdtemp(join(tmpdir(), 'bp-chunks-')) });
+  await store.createJob({
+    id: JOB,
+    inputPath: '/tmp/in.jsonl',
+    inputFingerprint: { size: 10, sample: 'abc' },
+    config: {},
+    outDir: '/tmp/out',
+    now: 1,
+  });
+  await store.ingest(JOB, {
+    items: Array.from({ length: count }, (_, seq) => ({
+      seq,
+      customId: `c${String(seq)}`,
+      lineNo: seq + 1,
+      byteOffset: seq * 10,
+      byteLength: 9,
+      raw: '{}',
+    })),
+    rejects: [],
+    limit: 0,
+    position: { byte: count * 10, line: count, seq: count, done: true },
+  });
+  return store;
+}
+
+function attempt(seq: number, n = 1): Attempt {
+  return {
+    seq,
+    attempt: n,
+    startedAt: 10,
+    latencyMs: 5,
+    statusCode: 200,
+    outcome: 'ok',
+    inputTokens: 3,
+    outputTokens: 4,
+  };
+}
+
+const CHUNK = { bytes: 100, tokens: 0, url: '/v1/chat/completions', model: 'm', now: 5 };
+
+describe('SqliteStore chunks', () => {
+  it('moves items into a numbered chunk in one step and lists what is pending', async () => {
+    const store = await storeWithItems(5);
+    const first = await store.createChunk(JOB, CHUNK, [0, 1, 2]);
+    assert.equal(first.chunkNo, 1);
+    assert.equal(first.state, 'planned');
+    assert.equal(first.itemCount, 3);
+    assert.deepEqual(
+      (await store.pendingItems(JOB, -1, 10)).map((item) => item.seq),
+      [3, 4],
+    );
+    assert.deepEqual(
+      (await store.chunkItems(JOB, 1, -1, 10)).map((item) => item.customId),
+      ['c0', 'c1', 'c2'],
+    );
+    const second = await store.createChunk(JOB, CHUNK, [3]);
+    assert.equal(second.chunkNo, 2);
+    // An item already in a chunk cannot be put in another: the whole call is refused.
+    await assert.rejects(store.createChunk(JOB, CHUNK, [4, 0]));
+    assert.deepEqual(
+      (await store.pendingItems(JOB, -1, 10)).map((item) => item.seq),
+      [4],
+    );
+  });
+
+  it('records each remote step and refuses an illegal state change', async () => {
+    const store = await storeWithItems(2);
+    await store.createChunk(JOB, CHUNK, [0, 1]);
+    await store.updateChunk(JOB, 1, { state: 'uploaded', fileId: 'file-1' });
+    await store.updateChunk(JOB, 1, { submitStartedAt: 7 });
+    const submitted = await store.updateChunk(JOB, 1, {
+      state: 'submitted',
+      batchId: 'batch-1',
+      rawStatus: 'validating',
+      counts: { total: 2, completed: 0, failed: 0 },
+      submittedAt: 8,
+    });
+    assert.equal(submitted.fileId, 'file-1');
+    assert.equal(submitted.submitStartedAt, 7);
+    await assert.rejects(store.updateChunk(JOB, 1, { state: 'uploaded' }), /illegal chunk transition/);
+    const [listed] = await store.listChunks(JOB);
+    assert.equal(listed?.batchId, 'batch-1');
+    assert.deepEqual(listed?.counts, { total: 2, completed: 0, failed: 0 });
+  });
+
+  it('merges result lines once: a second merge of the same lines changes nothing and adds no attempt', async () => {
+    const store = await storeWithItems(3);
+    await store.createChunk(JOB, CHUNK, [0, 1, 2]);
+    const lines: ChunkLineOutcome[] = [
+      { state: 'succeeded', statusCode: 200, requestId: 'r0', body: '{"a":0}', completedAt: 20, attempt: attempt(0) },
+      {
+        state: 'failed',
+        error: { code: 'http_400', message: 'bad', status: 400 },
+        completedAt: 20,
+        attempt: { ...attempt(1), statusCode: 400, outcome: 'http_400' },
+      },
+    ];
+    assert.equal(await store.mergeChunkResults(JOB, 1, lines), 2);
+    assert.equal(await store.mergeChunkResults(JOB, 1, lines), 0);
+    assert.equal((await store.attemptStats(JOB)).attempts, 2);
+    assert.deepEqual(
+      (await store.chunkItems(JOB, 1, -1, 10)).map((item) => item.seq),
+      [2],
+    );
+  });
+
+  it('closes a chunk: lines without a result are resubmitted until out of attempts, then failed', async () => {
+    const store = await storeWithItems(2);
+    await store.createChunk(JOB, CHUNK, [0, 1]);
+    await store.updateChunk(JOB, 1, { state: 'submitted', batchId: 'b1', submittedAt: 8 });
+    await store.updateChunk(JOB, 1, { state: 'ended', end: 'completed', endedAt: 9 });
+    const error = { code: 'batch_no_result', message: 'none' };
+    const closed = await store.closeChunk(JOB, 1, {
+      action: 'resubmit',
+      countAttempt: true,
+      maxAttempts: 2,
+      error,
+      now: 10,
+    });
+    assert.deepEqual(closed, { resubmitted: 2, failed: 0, cancelled: 0 });
+    assert.equal((await store.listChunks(JOB))[0]?.state, 'merged');
+    const pending = await store.pendingItems(JOB, -1, 10);
+    assert.deepEqual(
+      pending.map((item) => item.attempts),
+      [1, 1],
+    );
+
+    await store.createChunk(JOB, CHUNK, [0, 1]);
+    const again = await store.closeChunk(JOB, 2, {
+      action: 'resubmit',
+      countAttempt: true,
+      maxAttempts: 2,
+      error,
+      now: 11,
+    });
+    assert.deepEqual(again, { resubmitted: 0, failed: 2, cancelled: 0 });
+    const counts = await store.counts(JOB);
+    assert.equal(counts.failed, 2);
+    assert.equal((await store.attemptStats(JOB)).attempts, 4);
+  });
+
+  it('puts a token-limited chunk back without counting an attempt, and cancels on request', async () => {
+    const store = await storeWithItems(2);
+    await store.createChunk(JOB, CHUNK, [0, 1]);
+    const error = { code: 'batch_token_limit_exceeded', message: 'limit' };
+    await store.closeChunk(JOB, 1, { action: 'resubmit', countAttempt: false, maxAttempts: 1, error, now: 10 });
+    assert.deepEqual(
+      (await store.pendingItems(JOB, -1, 10)).map((item) => item.attempts),
+      [0, 0],
+    );
+    await store.createChunk(JOB, CHUNK, [0, 1]);
+    await store.requestCancel(JOB, 12);
+    assert.equal((await store.getJob(JOB))?.cancelRequestedAt, 12);
+    const cancelled = await store.closeChunk(JOB, 2, { action: 'cancel', now: 13 });
+    assert.equal(cancelled.cancelled, 2);
+    assert.equal((await store.counts(JOB)).cancelled, 2);
+    await store.clearCancelRequest(JOB);
+    assert.equal((await store.getJob(JOB))?.cancelRequestedAt, null);
+  });
+});
