@@ -240,10 +240,11 @@ export const configSchema = z
     /** Batch mode: how items are cut into uploaded files. Accepted now, used once batch mode lands. */
     chunk: chunkSchema.prefault({}),
     /**
-     * Batch mode: seconds between two status polls of a submitted batch. Minimum: 1.
+     * Batch mode: seconds between two status polls of a submitted batch. Minimum: 0.05 (fractions allowed, for local
+     * servers and tests).
      * @default 30
      */
-    poll_interval_s: z.number().int().min(1).default(30),
+    poll_interval_s: z.number().min(0.05).default(30),
     /** Batch mode: pacing of remote batches. */
     batch: batchSchema.prefault({}),
   })

@@ -12,6 +12,8 @@ import type { GenerationEndpoint } from './generation-endpoint.ts';
 export type GenerationAnswer =
   { ok: true; payload: Record<string, unknown> } | { ok: false; message: string; param: string | null; code: string };
 
+export type GenerationProblem = Extract<GenerationAnswer, { ok: false }>;
+
 const DEFAULT_MODEL = 'sim-model';
 
 /** Validates the body the way OpenAI would reject it (400) and builds the OpenAI-shaped answer otherwise. */
@@ -90,12 +92,18 @@ export function buildGenerationAnswer(endpoint: GenerationEndpoint, body: unknow
   }
 }
 
+/** The 400 `buildGenerationAnswer` would give for this body, without building the answer; undefined when none. */
+export function findGenerationProblem(endpoint: GenerationEndpoint, body: unknown): GenerationProblem | undefined {
+  if (!isRecord(body)) return invalid('The request body must be a JSON object.', null, 'invalid_request_body');
+  return findMissingField(endpoint, body);
+}
+
 /** About four characters per token, never 0, so usage sums are stable across runs. */
 export function estimateTokens(chars: number): number {
   return Math.max(1, Math.ceil(chars / 4));
 }
 
-function findMissingField(endpoint: GenerationEndpoint, body: Record<string, unknown>): GenerationAnswer | undefined {
+function findMissingField(endpoint: GenerationEndpoint, body: Record<string, unknown>): GenerationProblem | undefined {
   switch (endpoint) {
     case 'chat/completions':
       return Array.isArray(body['messages'])
@@ -149,6 +157,6 @@ function answer(payload: Record<string, unknown>): GenerationAnswer {
   return { ok: true, payload };
 }
 
-function invalid(message: string, param: string | null, code: string): GenerationAnswer {
+function invalid(message: string, param: string | null, code: string): GenerationProblem {
   return { ok: false, message, param, code };
 }

@@ -13,3 +13,8 @@ export { GENERATION_ENDPOINTS, toGenerationEndpoint, type GenerationEndpoint } f
 export { FAULT_KINDS, createFaultPicker, type FaultKind } from './fault-injection.ts';
 export { createSeededRandom } from './seeded-random.ts';
 export { RpmLimiter, formatResetDuration, type RpmDecision, type RpmLimiterOptions } from './rpm-limiter.ts';
+export type { OutageMode, OutageOptions } from './simulator-outage.ts';
+export type { BatchStats, CountsByDialect } from './batch/batch-stats.ts';
+export type { BatchDialect } from './batch/batch-dialect.ts';
+export { convertAnthropicParamsToChatBody } from './batch/convert-anthropic-params.ts';
+export { estimateRequestTokens } from './batch/estimate-request-tokens.ts';

@@ -1,6 +1,16 @@
 /** An OpenAI-shaped error body, ready to write. Clients parse `error.code` and `error.type`, so both are always set. */
 export function createErrorBody(message: string, type: string, code: string, param: string | null = null): string {
-  return JSON.stringify({ error: { message, type, param, code } });
+  return JSON.stringify(createErrorObject(message, type, code, param));
+}
+
+/** The same body as an object, for error bodies nested inside batch output lines. */
+export function createErrorObject(
+  message: string,
+  type: string,
+  code: string,
+  param: string | null = null,
+): { error: { message: string; type: string; param: string | null; code: string } } {
+  return { error: { message, type, param, code } };
 }
 
 export const SERVER_ERROR_BODY = createErrorBody(

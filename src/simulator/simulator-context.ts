@@ -1,3 +1,4 @@
+import type { BatchContext } from './batch/batch-context.ts';
 import type { FaultKind } from './fault-injection.ts';
 import type { RpmLimiter } from './rpm-limiter.ts';
 import type { ResolvedSimulatorOptions } from './simulator-options.ts';
@@ -14,6 +15,8 @@ export interface SimulatorContext {
   /** `Bearer <apiKey>`, or undefined when no key is required. */
   readonly expectedAuthorization: string | undefined;
   readonly hangTimers: Set<NodeJS.Timeout>;
+  /** Files and batches; see batch/batch-context.ts. */
+  readonly batch: BatchContext;
   /** Numbers `x-request-id` and answer ids. */
   sequence: number;
 }

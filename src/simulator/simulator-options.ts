@@ -43,6 +43,27 @@ export interface SimulatorOptions {
   hangMs?: number;
   /** Count repeated successful answers to the same path and body in `stats().duplicates`. @default true */
   trackDuplicates?: boolean;
+  /**
+   * How long a batch (OpenAI, Zhipu, Anthropic) takes from create to its end, in ms: validating for the first 10%,
+   * in_progress (lines finishing evenly) until 90%, finalizing until 100%. A cancel ends a batch 10% of this later.
+   * @default 2000
+   */
+  batchLifetimeMs?: number;
+  /**
+   * Probability, 0 to 1, that a whole batch fails: OpenAI and Zhipu batches end `failed` after validating with error
+   * code `validation_error`; Anthropic creates answer 500 `api_error` (see anthropic-batch-routes.ts). @default 0
+   */
+  batchFailRate?: number;
+  /** Probability, 0 to 1, that one batch line fails with a 500 (error file; Anthropic: `errored`). @default 0 */
+  batchLineFailRate?: number;
+  /** Probability, 0 to 1, that one batch line comes back `batch_expired` (Anthropic: `expired`). @default 0 */
+  batchLineExpireRate?: number;
+  /**
+   * Estimated tokens (see batch/estimate-request-tokens.ts) the open batches of one pool may hold; `0` turns it off.
+   * OpenAI and Zhipu pool per model and fail a batch over it at validation with `token_limit_exceeded`; Anthropic
+   * pools all models and answers the create 429 (400 when the batch alone is over the limit). @default 0
+   */
+  batchEnqueuedTokenLimit?: number;
 }
 
 export interface ResolvedSimulatorOptions {
@@ -59,6 +80,11 @@ export interface ResolvedSimulatorOptions {
   seed: number;
   hangMs: number;
   trackDuplicates: boolean;
+  batchLifetimeMs: number;
+  batchFailRate: number;
+  batchLineFailRate: number;
+  batchLineExpireRate: number;
+  batchEnqueuedTokenLimit: number;
 }
 
 export const SIMULATOR_DEFAULTS = {
@@ -73,6 +99,8 @@ export const SIMULATOR_DEFAULTS = {
   seed: 1,
   hangMs: 600_000,
   trackDuplicates: true,
+  batchLifetimeMs: 2000,
+  batchEnqueuedTokenLimit: 0,
 } as const;
 
 // setTimeout overflows above 2^31-1 ms and fires at once, which would turn a long hang into an instant reset.
@@ -108,7 +136,26 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
     seed: checkFinite('seed', options.seed ?? SIMULATOR_DEFAULTS.seed),
     hangMs: Math.min(MAX_TIMER_MS, checkNonNegative('hangMs', options.hangMs ?? SIMULATOR_DEFAULTS.hangMs)),
     trackDuplicates: options.trackDuplicates ?? SIMULATOR_DEFAULTS.trackDuplicates,
+    batchLifetimeMs: Math.min(
+      MAX_TIMER_MS,
+      checkNonNegative('batchLifetimeMs', options.batchLifetimeMs ?? SIMULATOR_DEFAULTS.batchLifetimeMs),
+    ),
+    batchFailRate: checkOptionRate('batchFailRate', options.batchFailRate),
+    batchLineFailRate: checkOptionRate('batchLineFailRate', options.batchLineFailRate),
+    batchLineExpireRate: checkOptionRate('batchLineExpireRate', options.batchLineExpireRate),
+    batchEnqueuedTokenLimit: checkNonNegative(
+      'batchEnqueuedTokenLimit',
+      options.batchEnqueuedTokenLimit ?? SIMULATOR_DEFAULTS.batchEnqueuedTokenLimit,
+    ),
   };
+}
+
+function checkOptionRate(name: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new RangeError(`Expected \`${name}\` to be a number from 0 to 1, got ${String(value)}`);
+  }
+  return value;
 }
 
 function checkRate(name: string, value: number | undefined): number {

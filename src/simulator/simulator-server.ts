@@ -1,5 +1,11 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { Socket } from 'node:net';
+import { handleAnthropicBatchRequest } from './batch/anthropic-batch-routes.ts';
+import { createBatchContext } from './batch/batch-context.ts';
+import { toOpenAIBatchDialect } from './batch/batch-dialect.ts';
+import { type BatchRoute, splitSegments } from './batch/batch-route.ts';
+import { handleOpenAIBatchRequest } from './batch/openai-batch-routes.ts';
+import { handleOpenAIFileRequest } from './batch/openai-file-routes.ts';
 import { scheduleAnswer } from './deliver-answer.ts';
 import { createFaultPicker } from './fault-injection.ts';
 import { API_PREFIXES, toGenerationEndpoint } from './generation-endpoint.ts';
@@ -10,6 +16,7 @@ import { RpmLimiter } from './rpm-limiter.ts';
 import { createSeededRandom } from './seeded-random.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 import { type SimulatorOptions, resolveSimulatorOptions } from './simulator-options.ts';
+import { type OutageOptions, OutageController } from './simulator-outage.ts';
 import { type SimulatorStats, SimulatorStatsRecorder } from './simulator-stats.ts';
 
 export interface SimulatorHandle {
@@ -20,7 +27,14 @@ export interface SimulatorHandle {
   port: number;
   stats(): SimulatorStats;
   resetStats(): void;
-  /** Stops listening and destroys every socket, hung or idle keep-alive ones included. */
+  /**
+   * Makes the whole server unreachable for `durationMs` (see OutageOptions for the modes); resolves once the outage is
+   * in effect. Files, batches and stats survive it; batches keep moving through their lifecycle meanwhile.
+   */
+  setOutage(options: OutageOptions): Promise<void>;
+  /** Ends an outage early; resolves once requests are served again. A no-op without an outage. */
+  endOutage(): Promise<void>;
+  /** Stops listening and destroys every socket, hung or idle keep-alive ones included; stops every batch timer. */
   close(): Promise<void>;
 }
 
@@ -31,24 +45,28 @@ const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
 /**
  * Starts an OpenAI-compatible server on loopback. Routes: POST {prefix}chat/completions | completions | embeddings |
- * responses, GET {prefix}models[/:id] for prefix /v1/, /v4/ or /api/paas/v4/; GET /stats; POST /stats/reset.
+ * responses, GET {prefix}models[/:id] for prefix /v1/, /v4/ or /api/paas/v4/; the files and batches routes under the
+ * same prefixes (batch/openai-file-routes.ts, batch/openai-batch-routes.ts); Anthropic's /v1/messages/batches
+ * (batch/anthropic-batch-routes.ts); GET /stats; POST /stats/reset.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const resolved = resolveSimulatorOptions(options);
+  const stats = new SimulatorStatsRecorder(resolved.trackDuplicates);
   const context: SimulatorContext = {
     options: resolved,
-    stats: new SimulatorStatsRecorder(resolved.trackDuplicates),
+    stats,
     limiter: resolved.rpm > 0 ? new RpmLimiter({ rpm: resolved.rpm }) : undefined,
     pickFault: createFaultPicker(resolved.failureRates, createSeededRandom(resolved.seed)),
     jitterRandom: createSeededRandom(resolved.seed + JITTER_SEED_OFFSET),
     expectedAuthorization: resolved.apiKey === undefined ? undefined : `Bearer ${resolved.apiKey}`,
     hangTimers: new Set(),
+    batch: createBatchContext(resolved, stats.batch, () => ++context.sequence),
     sequence: 0,
   };
 
   // requestTimeout 0: a hang must last until hangMs, not until node's default 300 s request timeout.
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requestTimeout: 0 }, (request, response) =>
-    routeRequest(context, request, response),
+    routeRequest(context, outage, request, response),
   );
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -56,17 +74,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     socket.once('close', () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(resolved.port, resolved.host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, resolved.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  await listen(resolved.port);
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('The simulator is not listening on TCP');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${String(address.port)}`;
+  context.batch.publicUrl = url;
+  // Reopened on the same port after a `refuse` outage, so clients holding the URL reconnect.
+  const outage = new OutageController(server, sockets, () => listen(address.port));
 
   let closing: Promise<void> | undefined;
   return {
@@ -75,8 +98,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port: address.port,
     stats: () => context.stats.snapshot(),
     resetStats: () => context.stats.reset(),
+    setOutage: (outageOptions) => outage.start(outageOptions),
+    endOutage: () => outage.end(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
+        outage.close();
+        context.batch.close();
         server.close(() => resolve());
         for (const timer of context.hangTimers) clearTimeout(timer);
         context.hangTimers.clear();
@@ -87,7 +114,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
-function routeRequest(context: SimulatorContext, request: IncomingMessage, response: ServerResponse): void {
+function routeRequest(
+  context: SimulatorContext,
+  outage: OutageController,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
   const url = request.url ?? '/';
   const queryAt = url.indexOf('?');
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
@@ -100,10 +132,35 @@ function routeRequest(context: SimulatorContext, request: IncomingMessage, respo
     return;
   }
   context.stats.requests += 1;
+  if (outage.intercept(response)) {
+    context.stats.outageDropped += 1;
+    return;
+  }
 
-  const rest = stripApiPrefix(path);
-  if (rest === undefined) {
+  if (path === '/v1/messages' || path.startsWith('/v1/messages/')) {
+    const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+    const segments = splitSegments(path.slice('/v1/'.length));
+    handleAnthropicBatchRequest(context, request, response, { method, path, segments, query, sequence });
+    return;
+  }
+  const prefix = API_PREFIXES.find((candidate) => path.startsWith(candidate));
+  if (prefix === undefined) {
     sendError(context, response, sequence, 404, `Invalid URL (${method} ${path})`, 'unknown_url');
+    return;
+  }
+  const rest = path.slice(prefix.length);
+  const resource = rest.split('/', 1)[0];
+  if (resource === 'files' || resource === 'batches') {
+    if (!isAuthorized(context, request)) {
+      context.stats.faults.unauthorized += 1;
+      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 401, body: UNAUTHORIZED_BODY });
+      return;
+    }
+    const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+    const route: BatchRoute = { method, path, segments: splitSegments(rest), query, sequence };
+    const dialect = toOpenAIBatchDialect(prefix);
+    if (resource === 'files') handleOpenAIFileRequest(context, request, response, dialect, route);
+    else handleOpenAIBatchRequest(context, request, response, dialect, route);
     return;
   }
   const endpoint = toGenerationEndpoint(rest);
@@ -177,13 +234,6 @@ function writeJson(response: ServerResponse, status: number, body: string, seque
     'x-request-id': `req_${String(sequence)}`,
   });
   response.end(body);
-}
-
-function stripApiPrefix(path: string): string | undefined {
-  for (const prefix of API_PREFIXES) {
-    if (path.startsWith(prefix)) return path.slice(prefix.length);
-  }
-  return undefined;
 }
 
 function decodeModelId(encoded: string): string {

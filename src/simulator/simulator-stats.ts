@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type BatchStats, BatchStatsRecorder } from './batch/batch-stats.ts';
 
 export interface SimulatorFaultCounts {
   http500: number;
@@ -30,6 +31,10 @@ export interface SimulatorStats {
   duplicates: number;
   /** Requests to chat/completions, completions, embeddings and responses, whatever their outcome. */
   generationRequests: number;
+  /** Requests reset, refused or held by `setOutage` (a refused connection never becomes a request, so not those). */
+  outageDropped: number;
+  /** Files and batch endpoints (OpenAI, Zhipu, Anthropic). */
+  batch: BatchStats;
 }
 
 function createFaultCounts(): SimulatorFaultCounts {
@@ -56,7 +61,9 @@ export class SimulatorStatsRecorder {
   maxInFlight = 0;
   answered200 = 0;
   duplicates = 0;
+  outageDropped = 0;
   faults: SimulatorFaultCounts = createFaultCounts();
+  readonly batch = new BatchStatsRecorder();
   private byStatus = new Map<number, number>();
   private readonly answeredKeys: Set<string> | undefined;
 
@@ -93,7 +100,9 @@ export class SimulatorStatsRecorder {
     this.maxInFlight = this.inFlight;
     this.answered200 = 0;
     this.duplicates = 0;
+    this.outageDropped = 0;
     this.faults = createFaultCounts();
+    this.batch.reset();
     this.byStatus = new Map();
     this.answeredKeys?.clear();
   }
@@ -110,6 +119,8 @@ export class SimulatorStatsRecorder {
       answered200: this.answered200,
       duplicates: this.duplicates,
       generationRequests: this.generationRequests,
+      outageDropped: this.outageDropped,
+      batch: this.batch.snapshot(),
     };
   }
 }

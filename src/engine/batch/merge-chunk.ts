@@ -4,6 +4,7 @@ import type { ItemError } from '../../core/item.ts';
 import type { BatchLineResult, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import { TOKEN_LIMIT_ERROR } from '../../providers/provider.ts';
 import type { ChunkLineOutcome, CloseChunkResult, Store } from '../../store/store.ts';
+import { crashPoint } from '../../util/crash-point.ts';
 import { decideRetry, type RetrySettings } from '../retry-policy.ts';
 
 export interface MergeChunkOptions {
@@ -60,6 +61,7 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
     if (pending.length === 0) return;
     await store.mergeChunkResults(chunk.jobId, chunk.chunkNo, pending);
     pending = [];
+    crashPoint('mid-download');
   };
 
   if (open.size > 0 && chunk.batchId !== null) {
@@ -79,6 +81,7 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
   }
   await flush();
 
+  crashPoint('before-close');
   const tokenLimited = chunk.end === 'failed' && chunk.errors.some((error) => error.code === TOKEN_LIMIT_ERROR);
   summary.tokenLimited = tokenLimited;
   const closed = await store.closeChunk(

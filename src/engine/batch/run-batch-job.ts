@@ -11,6 +11,7 @@ import { createTokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import type { ChunkPatch, Store } from '../../store/store.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
+import { crashPoint } from '../../util/crash-point.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import { recordUnread } from '../feed-items.ts';
 import { finalizeJob } from '../finalize-job.ts';
@@ -262,6 +263,7 @@ class BatchLoop {
       const path = await this.ensureChunkFile(chunk);
       try {
         fileId = await this.remote(`uploading chunk ${String(chunk.chunkNo)}`, () => provider.upload(tag, path));
+        crashPoint('after-upload');
       } catch (error) {
         // A refused upload (4xx) counts as a failed attempt for every line of the chunk.
         if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
@@ -298,6 +300,7 @@ class BatchLoop {
         remote = await this.remote(`creating the batch of chunk ${String(chunk.chunkNo)}`, () =>
           provider.createBatch(tag, { fileId: current.fileId, path, lineCount: current.itemCount, url: current.url }),
         );
+        crashPoint('after-create');
       } catch (error) {
         if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
         await this.closeRefused(current, error);
@@ -353,6 +356,7 @@ class BatchLoop {
       });
     }
     this.lastPoll.set(chunk.chunkNo, this.now());
+    crashPoint('after-poll');
     if (remote.end !== null) return this.recordEnd(chunk, remote);
     if (remote.rawStatus === chunk.rawStatus && sameCounts(remote, chunk)) return chunk;
     return this.options.store.updateChunk(this.jobId, chunk.chunkNo, {

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { buildGenerationAnswer } from '../build-generation-answer.ts';
+import { SERVER_ERROR_BODY, createErrorObject } from '../openai-error-body.ts';
+import type { LineResult, SimulatedBatch } from './batch-store.ts';
+import { JsonlWriter } from './jsonl-writer.ts';
+import type { OpenAIBatchPayload } from './openai-batch-payload.ts';
+
+export interface OpenAIBatchOutput {
+  output: Buffer | undefined;
+  errors: Buffer | undefined;
+}
+
+const SERVER_ERROR_OBJECT: unknown = JSON.parse(SERVER_ERROR_BODY);
+const EXPIRED_ERROR = {
+  code: 'batch_expired',
+  message: 'This request could not be executed before the completion window expired.',
+};
+const CANCELLED_ERROR = {
+  code: 'batch_cancelled',
+  message: 'This request was not executed because the batch was cancelled.',
+};
+
+/**
+ * The output and error files of an ended batch, in input order. Each line lands in exactly one of them:
+ *   succeeded -> output: `{id, custom_id, response: {status_code: 200, request_id, body}, error: null}`, `body` being
+ *                what the realtime endpoint answers for the same body (same deterministic text, usage included);
+ *   failed / invalid -> error file, `response.status_code` 500 / 400 with an OpenAI error `body`, `error: null`;
+ *   expired / cancelled -> error file, `response: null`, `error: {code: batch_expired | batch_cancelled, message}`.
+ */
+export function buildOpenAIBatchOutput(
+  batch: SimulatedBatch<OpenAIBatchPayload>,
+  resolveLine: (index: number) => LineResult,
+  nextSequence: () => number,
+): OpenAIBatchOutput {
+  const output = new JsonlWriter();
+  const errors = new JsonlWriter();
+  const idPrefix = randomBytes(8).toString('hex');
+  const { content, lineStarts, lineEnds, generationEndpoint } = batch.payload;
+  for (let index = 0; index < batch.customIds.length; index += 1) {
+    const suffix = `${idPrefix}${index.toString(16).padStart(6, '0')}`;
+    const head = { id: `batch_req_${suffix}`, custom_id: batch.customIds[index]! };
+    const requestId = `req_${suffix}`;
+    const result = resolveLine(index);
+    switch (result) {
+      case 'succeeded':
+      case 'invalid': {
+        const line = content.toString('utf8', lineStarts[index], lineEnds[index]);
+        const body = (JSON.parse(line) as { body: unknown }).body;
+        const answer = buildGenerationAnswer(generationEndpoint, body, nextSequence());
+        if (answer.ok) {
+          output.push({
+            ...head,
+            response: { status_code: 200, request_id: requestId, body: answer.payload },
+            error: null,
+          });
+        } else {
+          const errorBody = createErrorObject(answer.message, 'invalid_request_error', answer.code, answer.param);
+          errors.push({ ...head, response: { status_code: 400, request_id: requestId, body: errorBody }, error: null });
+        }
+        break;
+      }
+      case 'failed':
+        errors.push({
+          ...head,
+          response: { status_code: 500, request_id: requestId, body: SERVER_ERROR_OBJECT },
+          error: null,
+        });
+        break;
+      case 'expired':
+        errors.push({ ...head, response: null, error: EXPIRED_ERROR });
+        break;
+      case 'cancelled':
+      case 'pending':
+        errors.push({ ...head, response: null, error: CANCELLED_ERROR });
+        break;
+    }
+  }
+  return { output: output.finish(), errors: errors.finish() };
+}

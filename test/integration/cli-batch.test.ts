@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { checkResultFiles } from '../helpers/check-result-files.ts';
+import { describeResult, runCli, runOutput, startCli, waitFor } from '../helpers/run-cli.ts';
+import { startSimulator } from '../helpers/start-simulator.ts';
+import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+
+/**
+ * Batch mode end to end against the simulator's files + batches endpoints: chunks, line
+ * failures and expiry resubmitted, exactly-once files, network loss, cancel, and the
+ * enqueued-token limit.
+ */
+
+const FAST = [
+  '--set',
+  'poll_interval_s=0.1',
+  '--set',
+  'retry.base_delay_ms=20',
+  '--set',
+  'retry.max_delay_ms=200',
+  '--no-progress',
+];
+
+function batchArgs(temp: TempWorkspace, input: string, jobId: string, baseUrl: string, extra: string[] = []): string[] {
+  return [
+    '--workspace',
+    temp.workspace,
+    '--json',
+    'run',
+    input,
+    '--job',
+    jobId,
+    '--base-url',
+    baseUrl,
+    '--set',
+    'mode=batch',
+    ...FAST,
+    ...extra,
+  ];
+}
+
+describe('batch mode', () => {
+  let temp: TempWorkspace;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-batch-');
+  });
+
+  after(async () => {
+    await temp.remove();
+  });
+
+  for (const dialect of [
+    { name: 'openai', path: '/v1' },
+    { name: 'zhipu', path: '/api/paas/v4' },
+  ]) {
+    it(`${dialect.name}: 5,000 lines in 4 chunks, failed and expired lines resubmitted, every item in one file`, async () => {
+      const sim = await startSimulator({
+        batchLifetimeMs: 300,
+        batchLineFailRate: 0.04,
+        batchLineExpireRate: 0.04,
+        seed: 11,
+      });
+      try {
+        const input = await temp.write(
+          `${dialect.name}.jsonl`,
+          toJsonl(chatBatchLines(5000, { prefix: dialect.name })),
+        );
+        const result = await runCli(
+          batchArgs(temp, input, `b-${dialect.name}`, `${sim.url}${dialect.path}`, [
+            '--set',
+            'chunk.max_requests=1500',
+            '--set',
+            'batch.max_concurrent=2',
+            '--max-attempts',
+            '8',
+          ]),
+          { cwd: temp.dir, timeoutMs: 90_000 },
+        );
+        assert.equal(result.code, 0, describeResult(result));
+        assert.equal(runOutput(result)?.outcome, 'completed');
+        const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(`b-${dialect.name}`) });
+        assert.equal(files.succeeded.length, 5000);
+        const report = files.report as unknown as { batch: { chunks: { batch_id: string }[]; discount: number } };
+        assert.ok(report.batch.chunks.length >= 4, `${String(report.batch.chunks.length)} chunks`);
+        assert.equal(report.batch.discount, 0.5);
+        const stats = sim.stats().batch;
+        assert.ok(stats.customIdsResubmitted > 0, 'some lines failed or expired and were resubmitted');
+        assert.equal(stats.customIdsResubmittedAfterSuccess, 0);
+        assert.equal(stats.duplicateUploads, 0);
+        assert.equal(stats.duplicateBatches, 0);
+      } finally {
+        await sim.close();
+      }
+    });
+  }
+
+  it('waits through a network outage and completes', async () => {
+    const sim = await startSimulator({ batchLifetimeMs: 600, seed: 3 });
+    try {
+      const input = await temp.write('outage.jsonl', toJsonl(chatBatchLines(600, { prefix: 'outage' })));
+      const child = startCli(batchArgs(temp, input, 'b-outage', sim.baseUrl, ['--set', 'chunk.max_requests=200']), {
+        cwd: temp.dir,
+        timeoutMs: 60_000,
+      });
+      await waitFor(() => sim.stats().batch.batchesCreated.openai >= 1, 'the first batch');
+      sim.setOutage({ mode: 'refuse', durationMs: 1500 });
+      await waitFor(
+        () => child.stderr.includes('provider unreachable') || child.stdout.length > 0,
+        'the outage',
+        20_000,
+      );
+      const result = await child.done;
+      assert.equal(result.code, 0, describeResult(result));
+      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-outage') });
+      assert.equal(files.succeeded.length, 600);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('cancel JOB cancels the remote batches and keeps what they finished', async () => {
+    const sim = await startSimulator({ batchLifetimeMs: 4000, seed: 5 });
+    try {
+      const input = await temp.write('cancel.jsonl', toJsonl(chatBatchLines(900, { prefix: 'cancel' })));
+      const child = startCli(batchArgs(temp, input, 'b-cancel', sim.baseUrl, ['--set', 'chunk.max_requests=300']), {
+        cwd: temp.dir,
+        timeoutMs: 60_000,
+      });
+      await waitFor(() => sim.stats().batch.batchesCreated.openai >= 3, 'three batches');
+      // Let the batches get part of the way, so some lines finish before the cancel.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const cancel = await runCli(['--workspace', temp.workspace, 'cancel', 'b-cancel'], { cwd: temp.dir });
+      assert.equal(cancel.code, 0, describeResult(cancel));
+      const result = await child.done;
+      assert.equal(result.code, 3, describeResult(result));
+      assert.equal(runOutput(result)?.outcome, 'cancelled');
+      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-cancel') });
+      assert.ok(files.succeeded.length > 0, 'finished lines are kept');
+      assert.ok(files.missing.length > 0, 'cancelled lines are missing');
+      assert.equal(files.failed.length, 0);
+      assert.equal(files.report.missing_by_reason['cancelled'], files.missing.length);
+      assert.ok((sim.stats().batch.batchesByStatus['cancelled'] ?? 0) >= 1);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('paces a job larger than the enqueued-token limit instead of failing it', async () => {
+    // Each short line is estimated at a few dozen tokens; the limit holds about one chunk of 200.
+    const sim = await startSimulator({ batchLifetimeMs: 300, batchEnqueuedTokenLimit: 12_000, seed: 9 });
+    try {
+      const input = await temp.write('tokens.jsonl', toJsonl(chatBatchLines(800, { prefix: 'tokens' })));
+      const result = await runCli(
+        batchArgs(temp, input, 'b-tokens', sim.baseUrl, [
+          '--set',
+          'chunk.max_requests=200',
+          '--set',
+          'batch.max_concurrent=4',
+          '--max-attempts',
+          '2',
+        ]),
+        { cwd: temp.dir, timeoutMs: 90_000 },
+      );
+      assert.equal(result.code, 0, describeResult(result));
+      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-tokens') });
+      assert.equal(files.succeeded.length, 800);
+      assert.ok(sim.stats().batch.tokenLimitRejections > 0, 'the limit was hit and the job went on');
+    } finally {
+      await sim.close();
+    }
+  });
+});
