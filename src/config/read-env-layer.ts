@@ -12,7 +12,7 @@ const PREFIX = 'BATCHPILOT_';
  * as unknown. `BATCHPILOT_WORKSPACE` picks the workspace folder, which is a
  * CLI concern, not part of a job's config. Add new non-config variables here.
  */
-export const NON_CONFIG_ENV_VARS: readonly string[] = ['BATCHPILOT_WORKSPACE'];
+export const NON_CONFIG_ENV_VARS: readonly string[] = ['BATCHPILOT_WORKSPACE', 'BATCHPILOT_CRASH_AT'];
 
 export interface ReadEnvLayerOptions {
   /** Further variables to skip, e.g. the one `api_key_env` names when it starts with `BATCHPILOT_`. */
