@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import type { Chunk } from '../core/chunk.ts';
 import type { Job, JobCounts } from '../core/job.ts';
+import { describeChunk } from './render/batch-progress.ts';
 import { isLeaseLive } from '../engine/lease.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
@@ -21,6 +23,20 @@ export interface JobStatus {
   runner: { pid: number; host: string; heartbeat_age_ms: number } | null;
   files: Record<string, string>;
   config: Record<string, unknown>;
+  cancel_requested: boolean;
+  /** Batch mode: every chunk, with the state the progress line shows (`#3 in_progress 120/500`). */
+  chunks?: ChunkStatus[];
+}
+
+export interface ChunkStatus {
+  chunk: number;
+  state: string;
+  shown_as: string;
+  items: number;
+  file_id: string | null;
+  batch_id: string | null;
+  raw_status: string | null;
+  request_counts: { total: number; completed: number; failed: number } | null;
 }
 
 export function effectiveState(job: Job, now: number): string {
@@ -57,5 +73,20 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
         : { pid: job.lease.pid, host: job.lease.host, heartbeat_age_ms: Math.max(0, now - job.lease.heartbeatAt) },
     files,
     config: redactObject(job.config, knownSecrets()),
+    cancel_requested: job.cancelRequestedAt !== null,
+    ...(job.config['mode'] === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
+  };
+}
+
+function toChunkStatus(chunk: Chunk): ChunkStatus {
+  return {
+    chunk: chunk.chunkNo,
+    state: chunk.state,
+    shown_as: describeChunk(chunk),
+    items: chunk.itemCount,
+    file_id: chunk.fileId,
+    batch_id: chunk.batchId,
+    raw_status: chunk.rawStatus,
+    request_counts: chunk.counts,
   };
 }

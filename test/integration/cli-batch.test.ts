@@ -84,6 +84,12 @@ describe('batch mode', () => {
         const report = files.report as unknown as { batch: { chunks: { batch_id: string }[]; discount: number } };
         assert.ok(report.batch.chunks.length >= 4, `${String(report.batch.chunks.length)} chunks`);
         assert.equal(report.batch.discount, 0.5);
+        const status = await runCli(['--workspace', temp.workspace, '--json', 'status', `b-${dialect.name}`], {
+          cwd: temp.dir,
+        });
+        const shown = JSON.parse(status.stdout) as { chunks: { state: string; shown_as: string; batch_id: string }[] };
+        assert.equal(shown.chunks.length, report.batch.chunks.length);
+        assert.ok(shown.chunks.every((chunk) => chunk.state === 'merged' && chunk.shown_as.endsWith('merged')));
         const stats = sim.stats().batch;
         assert.ok(stats.customIdsResubmitted > 0, 'some lines failed or expired and were resubmitted');
         assert.equal(stats.customIdsResubmittedAfterSuccess, 0);

@@ -33,6 +33,14 @@ function formatDetail(status: JobStatus): string {
     `rejected  ${String(status.rejected)} lines${status.left_out_by_limit > 0 ? `; ${String(status.left_out_by_limit)} left out by limit` : ''}`,
     `files     ${status.out_dir}`,
   ];
+  if (status.cancel_requested) lines.push('cancel    requested');
+  if (status.chunks !== undefined) {
+    const open = status.chunks.filter((chunk) => chunk.state !== 'merged');
+    lines.push(`chunks    ${String(status.chunks.length)} (${String(status.chunks.length - open.length)} merged)`);
+    for (const chunk of status.chunks) {
+      lines.push(`  ${chunk.shown_as.padEnd(28)} ${String(chunk.items)} items  ${chunk.batch_id ?? '(not submitted)'}`);
+    }
+  }
   return lines.join('\n');
 }
 
