@@ -30,7 +30,8 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   let baseUrl = config.base_url;
   if (config.simulate) {
     simulator = await startQuickstartSimulator();
-    baseUrl = simulator.baseUrl;
+    // The Anthropic SDK appends /v1 itself.
+    baseUrl = config.provider === 'anthropic' ? simulator.url : simulator.baseUrl;
     process.stderr.write(`batchpilot: built-in simulator on ${simulator.baseUrl}\n`);
   }
   if (baseUrl === undefined) throw new Error('base_url is validated by loadConfig');

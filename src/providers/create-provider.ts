@@ -1,6 +1,7 @@
 import type { BatchProvider, RealtimeProvider } from './provider.ts';
 import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
 import { OpenAIBatchProvider } from './openai/openai-batch-provider.ts';
+import { AnthropicBatchProvider } from './anthropic/anthropic-batch-provider.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
 
 export interface CreateProviderOptions {
@@ -33,7 +34,11 @@ export interface CreateBatchProviderOptions {
 /** The one place a batch adapter is chosen. */
 export function createBatchProvider(options: CreateBatchProviderOptions): BatchProvider {
   if (options.provider === 'anthropic') {
-    throw new Error('the anthropic batch provider is not wired yet');
+    return new AnthropicBatchProvider({
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+    });
   }
   return new OpenAIBatchProvider({
     baseUrl: options.baseUrl,

@@ -130,7 +130,7 @@ export type BatchLineResult =
       kind: 'succeeded';
       statusCode: number;
       requestId: string | null;
-      /** The response body in our output format (OpenAI-shaped for OpenAI, the Message for Anthropic). */
+      /** The response body in our output format: OpenAI-shaped (Anthropic's keeps its Message under `anthropic_message`). */
       body: string;
       usage: TokenUsage | null;
     }

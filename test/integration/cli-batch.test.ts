@@ -101,6 +101,42 @@ describe('batch mode', () => {
     });
   }
 
+  it('anthropic: 5,000 lines in 3 chunks through Message Batches, answers converted back, every item in one file', async () => {
+    const sim = await startSimulator({
+      batchLifetimeMs: 300,
+      batchLineFailRate: 0.04,
+      batchLineExpireRate: 0.04,
+      seed: 13,
+    });
+    try {
+      const input = await temp.write('anthropic.jsonl', toJsonl(chatBatchLines(5000, { prefix: 'anthropic' })));
+      const result = await runCli(
+        batchArgs(temp, input, 'b-anthropic', sim.url, [
+          '--set',
+          'provider=anthropic',
+          '--set',
+          'chunk.max_requests=2000',
+          '--max-attempts',
+          '8',
+        ]),
+        { cwd: temp.dir, timeoutMs: 90_000 },
+      );
+      assert.equal(result.code, 0, describeResult(result));
+      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-anthropic') });
+      assert.equal(files.succeeded.length, 5000);
+      const report = files.report as unknown as { batch: { chunks: unknown[]; provider: string } };
+      assert.ok(report.batch.chunks.length >= 3);
+      assert.equal(report.batch.provider, 'anthropic-batch');
+      const stats = sim.stats().batch;
+      assert.ok(stats.batchesCreated.anthropic >= 3);
+      assert.ok(stats.customIdsResubmitted > 0);
+      assert.equal(stats.customIdsResubmittedAfterSuccess, 0);
+      assert.equal(stats.duplicateBatches, 0);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('waits through a network outage and completes', async () => {
     const sim = await startSimulator({ batchLifetimeMs: 600, seed: 3 });
     try {

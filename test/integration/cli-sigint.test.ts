@@ -83,7 +83,9 @@ describe('SIGINT and resume', () => {
     assert.ok(partial.missing.length > 0, 'the stop came too late: nothing is missing');
     assert.equal(partial.failed.length, 0);
     assert.equal(partial.report.counts.total, ITEMS);
-    t.diagnostic(`at the stop: ${String(partial.succeeded.length)} succeeded, ${String(partial.missing.length)} missing`);
+    t.diagnostic(
+      `at the stop: ${String(partial.succeeded.length)} succeeded, ${String(partial.missing.length)} missing`,
+    );
     assert.equal(partial.report.missing_by_reason['interrupted'] ?? 0, partial.missing.length);
 
     const status = await runCli(['--workspace', temp.workspace, '--json', 'status', JOB], { cwd: temp.dir });
