@@ -162,7 +162,7 @@ describe('batch mode', () => {
   });
 
   it('cancel JOB cancels the remote batches and keeps what they finished', async () => {
-    const sim = await startSimulator({ batchLifetimeMs: 4000, seed: 5 });
+    const sim = await startSimulator({ batchLifetimeMs: 10_000, seed: 5 });
     try {
       const input = await temp.write('cancel.jsonl', toJsonl(chatBatchLines(900, { prefix: 'cancel' })));
       const child = startCli(batchArgs(temp, input, 'b-cancel', sim.baseUrl, ['--set', 'chunk.max_requests=300']), {
