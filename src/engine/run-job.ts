@@ -1,7 +1,6 @@
 import type { IngestCursor, Job, JobCounts } from '../core/job.ts';
 import type { ProviderError } from '../errors/index.ts';
-import { InputError, StoreError } from '../errors/index.ts';
-import { assertSameInput } from '../input/fingerprint-input.ts';
+import { InputError } from '../errors/index.ts';
 import { createLineParser, type LineParserOptions } from '../input/parse-input-line.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
@@ -13,7 +12,7 @@ import { createTokenEstimator } from '../plan/estimate-tokens.ts';
 import { feedItems, recordUnread } from './feed-items.ts';
 import { finalizeJob } from './finalize-job.ts';
 import type { JobReport } from '../output/build-report.ts';
-import { holdLease } from './lease.ts';
+import { openJobRun } from './open-job-run.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
 import type { RetrySettings } from './retry-policy.ts';
@@ -93,18 +92,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
   const startedAt = clock.now();
-  const initial = await store.getJob(options.jobId);
-  if (initial === undefined) {
-    throw new StoreError(
-      'JOB_NOT_FOUND',
-      `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`,
-      {
-        context: { jobId: options.jobId },
-      },
-    );
-  }
-  await assertSameInput(initial.inputPath, initial.inputFingerprint, { jobId: initial.id });
-  const lease = await holdLease(store, initial.id, clock);
+  const { job: initial, lease } = await openJobRun(store, options.jobId, clock);
   const stop = new AbortController();
   let fatal: ProviderError | undefined;
   let progressTimer: NodeJS.Timeout | undefined;

@@ -3,8 +3,7 @@ import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chunk } from '../../core/chunk.ts';
 import type { IngestCursor, Job, JobCounts } from '../../core/job.ts';
-import { ProviderError, StoreError } from '../../errors/index.ts';
-import { assertSameInput } from '../../input/fingerprint-input.ts';
+import { ProviderError } from '../../errors/index.ts';
 import { createLineParser, type LineParserOptions } from '../../input/parse-input-line.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { createTokenEstimator } from '../../plan/estimate-tokens.ts';
@@ -15,7 +14,7 @@ import { crashPoint } from '../../util/crash-point.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import { recordUnread } from '../feed-items.ts';
 import { finalizeJob } from '../finalize-job.ts';
-import { holdLease } from '../lease.ts';
+import { openJobRun } from '../open-job-run.ts';
 import type { RetrySettings } from '../retry-policy.ts';
 import { FINAL_STATES, type RunJobResult, type RunOutcome } from '../run-job.ts';
 import { mergeChunk } from './merge-chunk.ts';
@@ -79,18 +78,7 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
   const startedAt = clock.now();
-  const initial = await store.getJob(options.jobId);
-  if (initial === undefined) {
-    throw new StoreError(
-      'JOB_NOT_FOUND',
-      `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`,
-      {
-        context: { jobId: options.jobId },
-      },
-    );
-  }
-  await assertSameInput(initial.inputPath, initial.inputFingerprint, { jobId: initial.id });
-  const lease = await holdLease(store, initial.id, clock);
+  const { job: initial, lease } = await openJobRun(store, options.jobId, clock);
   const stop = new AbortController();
   const onOuterAbort = (): void => stop.abort();
   if (options.signal?.aborted === true) stop.abort();

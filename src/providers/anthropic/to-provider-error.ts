@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
-import { ConnectionError, ProviderError, TimeoutError } from '../../errors/index.ts';
-import { parseRetryAfter } from '../../util/parse-retry-after.ts';
+import { ProviderError } from '../../errors/index.ts';
+import { abandoned, connectionFailed, findErrno, retryAfterOf, timedOut } from '../sdk-error-fields.ts';
 import { redactSecrets } from '../../util/redact.ts';
 
 const BODY_EXCERPT_CHARS = 2000;
@@ -17,33 +17,16 @@ const BODY_EXCERPT_CHARS = 2000;
  */
 export function fromAnthropicError(error: unknown, what: string, secrets: readonly string[] = []): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (error instanceof APIUserAbortError) {
-    return new ProviderError(`${what}: abandoned, the job is stopping`, { kind: 'aborted', cause: error });
-  }
-  if (error instanceof APIConnectionTimeoutError) {
-    return new TimeoutError(`${what}: no answer in time`, { kind: 'timeout', cause: error });
-  }
-  if (error instanceof APIConnectionError) {
-    const code = findErrno(error) ?? 'UNKNOWN';
-    return new ConnectionError(`${what}: connection failed (${code})`, {
-      kind: 'connection',
-      errno: code,
-      cause: error,
-    });
-  }
+  if (error instanceof APIUserAbortError) return abandoned(what, error);
+  if (error instanceof APIConnectionTimeoutError) return timedOut(what, error);
+  if (error instanceof APIConnectionError) return connectionFailed(what, error);
   if (error instanceof APIError && typeof error.status === 'number') {
     const fields: { requestId?: string; body?: string; retryAfterMs?: number } = {};
     if (typeof error.requestID === 'string') fields.requestId = error.requestID;
     if (error.error !== undefined) {
       fields.body = redactSecrets(JSON.stringify(error.error).slice(0, BODY_EXCERPT_CHARS), secrets);
     }
-    // Typed as the SDK's `Headers`, which type-aware lint cannot always resolve; only `get` is used.
-    const headers = error.headers as { get(name: string): string | null } | undefined;
-    const retryAfterMs = parseRetryAfter(
-      headers?.get('retry-after-ms') ?? undefined,
-      headers?.get('retry-after') ?? undefined,
-      Date.now(),
-    );
+    const retryAfterMs = retryAfterOf(error.headers);
     if (retryAfterMs !== undefined) fields.retryAfterMs = retryAfterMs;
     const type = error.type === null ? '' : `${error.type}: `;
     const detail = error.apiMessage ?? error.message.replace(/^\d{3}\s*/, '');
@@ -54,24 +37,9 @@ export function fromAnthropicError(error: unknown, what: string, secrets: readon
     );
   }
   const code = findErrno(error);
-  if (code !== undefined) {
-    return new ConnectionError(`${what}: connection failed (${code})`, {
-      kind: 'connection',
-      errno: code,
-      cause: error,
-    });
-  }
+  if (code !== undefined) return connectionFailed(what, error, code);
   const message = error instanceof Error ? error.message : String(error);
   return new ProviderError(redactSecrets(`${what}: ${message}`, secrets), { kind: 'malformed', cause: error });
 }
 
-/** The first `code` like ECONNREFUSED found along the `cause` chain. */
-export function findErrno(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
+export { findErrno };

@@ -88,7 +88,7 @@ export class SqliteStore implements Store {
     this.items = prepareItemQueries(this.db);
     this.attempts = prepareAttemptQueries(this.db);
     this.rejects = prepareRejectQueries(this.db);
-    this.chunks = prepareChunkOperations(this.db);
+    this.chunks = prepareChunkOperations(this.db, this.attempts);
     this.findCustomIdLine = this.db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     );
@@ -227,19 +227,7 @@ export class SqliteStore implements Store {
   async commitProgress(jobId: string, batch: ProgressBatch): Promise<void> {
     this.db
       .transaction(() => {
-        for (const attempt of batch.attempts) {
-          this.attempts.insert.run(
-            jobId,
-            attempt.seq,
-            attempt.attempt,
-            attempt.startedAt,
-            attempt.latencyMs,
-            attempt.statusCode,
-            attempt.outcome,
-            attempt.inputTokens,
-            attempt.outputTokens,
-          );
-        }
+        for (const attempt of batch.attempts) this.attempts.record(jobId, attempt);
         for (const update of batch.updates) {
           switch (update.state) {
             case 'succeeded':

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { Attempt } from '../../../core/attempt.ts';
 import type { AttemptStats } from '../../store.ts';
 
 export function prepareAttemptQueries(db: Database) {
@@ -47,5 +48,20 @@ export function prepareAttemptQueries(db: Database) {
     };
   }
 
-  return { insert, stats };
+  /** Records one attempt (inside the caller's transaction). */
+  function record(jobId: string, attempt: Attempt): void {
+    insert.run(
+      jobId,
+      attempt.seq,
+      attempt.attempt,
+      attempt.startedAt,
+      attempt.latencyMs,
+      attempt.statusCode,
+      attempt.outcome,
+      attempt.inputTokens,
+      attempt.outputTokens,
+    );
+  }
+
+  return { record, stats };
 }

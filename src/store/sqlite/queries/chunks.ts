@@ -4,6 +4,7 @@ import type { Attempt } from '../../../core/attempt.ts';
 import type { ItemError, ItemLocation } from '../../../core/item.ts';
 import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../store.ts';
 import { assertChunkTransition } from '../../../core/chunk.ts';
+import type { prepareAttemptQueries } from './attempts.ts';
 
 interface ChunkRow {
   job_id: string;
@@ -99,7 +100,10 @@ const LOCATION_COLUMNS = 'seq, custom_id, line_no, byte_offset, byte_length, att
  * `state = 'in_flight' AND chunk_no = ?`, so merging the same result file twice (a crash
  * mid-download, then resume) changes nothing the second time and records no second attempt.
  */
-export function prepareChunkOperations(db: Database) {
+export function prepareChunkOperations(
+  db: Database,
+  attempts: Pick<ReturnType<typeof prepareAttemptQueries>, 'record'>,
+) {
   const statements = {
     insert: db.prepare<[string, number, string, number, number, number, string, string | null, number]>(
       `INSERT INTO chunks (job_id, chunk_no, state, item_count, bytes, tokens, url, model, created_at)
@@ -138,12 +142,6 @@ export function prepareChunkOperations(db: Database) {
       `UPDATE items SET state = 'cancelled', missing_reason = 'cancelled'
        WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
     ),
-    insertAttempt: db.prepare<
-      [string, number, number, number, number, number | null, string, number | null, number | null]
-    >(
-      `INSERT INTO attempts (job_id, seq, attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
     update: db.prepare(
       `UPDATE chunks SET state = ?, file_id = ?, batch_id = ?, raw_status = ?, counts_json = ?, end_kind = ?,
          errors_json = ?, result_refs_json = ?, submit_started_at = ?, submitted_at = ?, ended_at = ?, merged_at = ?
@@ -159,20 +157,6 @@ export function prepareChunkOperations(db: Database) {
     const row = statements.get.get(jobId, chunkNo);
     if (row === undefined) throw new Error(`no chunk ${String(chunkNo)} in job ${jobId}`);
     return toChunk(row);
-  };
-
-  const insertAttempt = (jobId: string, attempt: Attempt): void => {
-    statements.insertAttempt.run(
-      jobId,
-      attempt.seq,
-      attempt.attempt,
-      attempt.startedAt,
-      attempt.latencyMs,
-      attempt.statusCode,
-      attempt.outcome,
-      attempt.inputTokens,
-      attempt.outputTokens,
-    );
   };
 
   const applyOutcome = (jobId: string, chunkNo: number, line: ChunkLineOutcome): boolean => {
@@ -211,7 +195,7 @@ export function prepareChunkOperations(db: Database) {
         ).changes;
         break;
     }
-    if (changes > 0) insertAttempt(jobId, line.attempt);
+    if (changes > 0) attempts.record(jobId, line.attempt);
     return changes > 0;
   };
 
