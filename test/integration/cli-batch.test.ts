@@ -57,6 +57,7 @@ describe('batch mode', () => {
     it(`${dialect.name}: 5,000 lines in 4 chunks, failed and expired lines resubmitted, every item in one file`, async () => {
       const sim = await startSimulator({
         batchLifetimeMs: 300,
+        batchFailRate: 0.2,
         batchLineFailRate: 0.04,
         batchLineExpireRate: 0.04,
         seed: 11,
@@ -93,7 +94,11 @@ describe('batch mode', () => {
         const stats = sim.stats().batch;
         assert.ok(stats.customIdsResubmitted > 0, 'some lines failed or expired and were resubmitted');
         assert.equal(stats.customIdsResubmittedAfterSuccess, 0);
-        assert.equal(stats.duplicateUploads, 0);
+        // A batch that failed validation never ran: its lines go out again, and a chunk of exactly the same lines
+        // is the same file. Any other repeated upload would be paying twice.
+        const failedBatches = stats.batchesByStatus['failed'] ?? 0;
+        assert.ok(failedBatches > 0, 'some whole batches failed');
+        assert.ok(stats.duplicateUploads <= failedBatches, `${String(stats.duplicateUploads)} repeated uploads`);
         assert.equal(stats.duplicateBatches, 0);
       } finally {
         await sim.close();
@@ -188,6 +193,33 @@ describe('batch mode', () => {
     }
   });
 
+  it('Ctrl-C leaves the remote batches running; resume collects them without submitting again', async () => {
+    const sim = await startSimulator({ batchLifetimeMs: 1500, seed: 17 });
+    try {
+      const input = await temp.write('sigint.jsonl', toJsonl(chatBatchLines(400, { prefix: 'sigint' })));
+      const child = startCli(batchArgs(temp, input, 'b-sigint', sim.baseUrl, ['--set', 'chunk.max_requests=200']), {
+        cwd: temp.dir,
+        timeoutMs: 60_000,
+      });
+      await waitFor(() => sim.stats().batch.batchesCreated.openai >= 2, 'both batches');
+      child.child.kill('SIGINT');
+      const stopped = await child.done;
+      assert.equal(stopped.code, 130, describeResult(stopped));
+      assert.equal(runOutput(stopped)?.outcome, 'interrupted');
+      const resumed = await runCli(['--workspace', temp.workspace, '--json', 'resume', 'b-sigint', '--no-progress'], {
+        cwd: temp.dir,
+      });
+      assert.equal(resumed.code, 0, describeResult(resumed));
+      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-sigint') });
+      assert.equal(files.succeeded.length, 400);
+      const stats = sim.stats().batch;
+      assert.equal(stats.batchesCreated.openai, 2, 'resume adopted the running batches');
+      assert.equal(stats.uploads, 2);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('paces a job larger than the enqueued-token limit instead of failing it', async () => {
     // Each short line is estimated at a few dozen tokens; the limit holds about one chunk of 200.
     const sim = await startSimulator({ batchLifetimeMs: 300, batchEnqueuedTokenLimit: 12_000, seed: 9 });
@@ -208,6 +240,26 @@ describe('batch mode', () => {
       const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-tokens') });
       assert.equal(files.succeeded.length, 800);
       assert.ok(sim.stats().batch.tokenLimitRejections > 0, 'the limit was hit and the job went on');
+
+      // With batch.max_enqueued_tokens under the provider's limit, the job paces itself and is never refused.
+      sim.resetStats();
+      const paced = await runCli(
+        batchArgs(temp, input, 'b-tokens-paced', sim.baseUrl, [
+          '--set',
+          'chunk.max_requests=200',
+          '--set',
+          'batch.max_concurrent=4',
+          '--set',
+          'batch.max_enqueued_tokens=10000',
+          '--max-attempts',
+          '1',
+        ]),
+        { cwd: temp.dir, timeoutMs: 90_000 },
+      );
+      assert.equal(paced.code, 0, describeResult(paced));
+      assert.equal(sim.stats().batch.tokenLimitRejections, 0);
+      const pacedFiles = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-tokens-paced') });
+      assert.equal(pacedFiles.succeeded.length, 800);
     } finally {
       await sim.close();
     }
