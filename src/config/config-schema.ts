@@ -24,11 +24,15 @@ export const MAX_CONCURRENCY = 1024;
  * Values users may reasonably try that are planned but not built yet, with
  * the hint their error message carries.
  */
-export const PLANNED_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  provider: {
-    command: 'the command provider arrives in a later release; use provider: openai or anthropic',
-  },
-};
+export const PLANNED_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
+
+/** Hard caps of the safety policy (SPEC §10): no config value or approval flag passes them. */
+export const HARD_CAPS = {
+  concurrency: MAX_CONCURRENCY,
+  itemsPerJob: 50_000_000,
+  jobs: 64,
+  budgetUsd: 1_000_000,
+} as const;
 
 const sizeSchema = z
   .union([z.number(), z.string()])
@@ -178,6 +182,89 @@ const batchSchema = z
   })
   .strict();
 
+const limitsSchema = z
+  .object({
+    /**
+     * Configured cap on items per job: a job with more valid items is refused unless run with `--approve-items`.
+     * 0 = no configured cap (the hard cap, 50,000,000, always holds).
+     * @default 0
+     */
+    max_items: z.number().int().min(0).default(0),
+    /**
+     * Configured cap on `concurrency`: a higher value is refused unless run with `--approve-concurrency`.
+     * 0 = no configured cap (the hard cap, 1024, always holds).
+     * @default 0
+     */
+    concurrency: z.number().int().min(0).default(0),
+    /**
+     * Jobs the background scheduler runs at once; the others wait in submission order. From 1 to 64.
+     * @default 4
+     */
+    max_jobs: z.number().int().min(1).max(64).default(4),
+    /**
+     * Most estimated spend of one job, in US dollars: no new request is sent once spent plus in flight reaches it,
+     * and a job whose plan is over it is refused unless run with `--approve-budget`. 0 = no budget.
+     * @default 0
+     */
+    budget_usd: z.number().min(0).default(0),
+  })
+  .strict();
+
+const priceSchema = z
+  .object({
+    /** US dollars per million input tokens. */
+    input_per_mtok: z.number().min(0),
+    /** US dollars per million output tokens. */
+    output_per_mtok: z.number().min(0),
+  })
+  .strict();
+
+const schedulerSchema = z
+  .object({
+    /**
+     * Requests in flight across all jobs of the background scheduler, shared fairly between them. From 1 to 1024.
+     * @default 256
+     */
+    max_concurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(256),
+    /**
+     * Seconds the scheduler waits with no job left before it exits (it is started again on demand). Minimum: 0.
+     * @default 30
+     */
+    idle_exit_s: z.number().min(0).default(30),
+  })
+  .strict();
+
+const commandTargetSchema = z
+  .object({
+    /** The command and its arguments, no shell: `{field}` placeholders are filled from the task line (and `{output_path}`). */
+    argv: z.array(z.string()).min(1),
+    /**
+     * Kill the process group after this many milliseconds. Minimum: 100.
+     * @default 600000
+     */
+    timeout_ms: z.number().int().min(100).default(600_000),
+    /**
+     * How the result is read: `stdout_json` (stdout is one JSON value), `file` (the JSON file at `{output_path}`), or
+     * `exit_code` (0 = success, no body).
+     * @default 'stdout_json'
+     */
+    result: z.enum(['stdout_json', 'file', 'exit_code']).default('stdout_json'),
+    /** Exit codes that fail the task at once instead of being retried. */
+    non_retryable_exit_codes: z.array(z.number().int()).default([]),
+    /** A target that needs a terminal: tasks naming it are rejected up front. */
+    interactive: z.boolean().default(false),
+    /** Arguments whose following value is a secret, shown as `***` in previews and logs (e.g. `--api-key`). */
+    secret_args: z.array(z.string()).default(['--api-key', '--token', '--password']),
+  })
+  .strict();
+
+const commandSchema = z
+  .object({
+    /** Target name -> how to run it. Task lines name their target in `target`. */
+    targets: z.record(z.string(), commandTargetSchema).default({}),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     /**
@@ -185,7 +272,7 @@ export const configSchema = z
      * `anthropic` (Message Batches; batch mode only for now).
      * @default 'openai'
      */
-    provider: z.enum(['openai', 'anthropic']).default('openai'),
+    provider: z.enum(['openai', 'anthropic', 'command']).default('openai'),
     /**
      * `realtime`: one HTTP request per item now. `batch`: the provider's asynchronous Batch API, at about half the price.
      * @default 'realtime'
@@ -247,9 +334,25 @@ export const configSchema = z
     poll_interval_s: z.number().min(0.05).default(30),
     /** Batch mode: pacing of remote batches. */
     batch: batchSchema.prefault({}),
+    /** Safety policy: configured caps (over them needs an approval flag) and the budget. */
+    limits: limitsSchema.prefault({}),
+    /** Prices per model, over the built-in table, for `plan` and `limits.budget_usd`. */
+    prices: z.record(z.string(), priceSchema).default({}),
+    /** The background scheduler of the workspace (`run --detach`). */
+    scheduler: schedulerSchema.prefault({}),
+    /** `provider: command`: local commands run per task. */
+    command: commandSchema.prefault({}),
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.provider === 'command' && config.mode === 'batch') {
+      context.addIssue({
+        code: 'custom',
+        message: 'provider: command runs in mode: realtime (local processes have no batch API); set mode: realtime',
+        path: ['mode'],
+        input: config.mode,
+      });
+    }
     if (config.provider !== 'anthropic' || config.mode === 'batch') return;
     context.addIssue({
       code: 'custom',

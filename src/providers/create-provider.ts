@@ -5,7 +5,7 @@ import { AnthropicBatchProvider } from './anthropic/anthropic-batch-provider.ts'
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
 
 export interface CreateProviderOptions {
-  provider: 'openai' | 'anthropic';
+  provider: 'openai' | 'anthropic' | 'command';
   baseUrl: string;
   apiKey: string | null;
   concurrency: number;
@@ -21,7 +21,7 @@ export function createRealtimeProvider(options: CreateProviderOptions): Realtime
 }
 
 export interface CreateBatchProviderOptions {
-  provider: 'openai' | 'anthropic';
+  provider: 'openai' | 'anthropic' | 'command';
   baseUrl: string;
   apiKey: string | null;
   /** `batch.dialect`; `auto` decides from the base URL. */
@@ -33,6 +33,7 @@ export interface CreateBatchProviderOptions {
 
 /** The one place a batch adapter is chosen. */
 export function createBatchProvider(options: CreateBatchProviderOptions): BatchProvider {
+  if (options.provider === 'command') throw new Error('provider: command has no batch mode (validated by the config)');
   if (options.provider === 'anthropic') {
     return new AnthropicBatchProvider({
       baseUrl: options.baseUrl,

@@ -53,7 +53,8 @@ describe('configSchema', () => {
       { limit: -1 },
       { api_key_env: '1KEY' },
       { provider: 'anthropic' },
-      { provider: 'command' },
+      { provider: 'command', mode: 'batch' },
+      { limits: { max_jobs: 65 } },
       { batch: { max_concurrent: 0 } },
     ]) {
       assert.equal(configSchema.safeParse(values).success, false, JSON.stringify(values));
