@@ -34,6 +34,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     baseUrl = config.provider === 'anthropic' ? simulator.url : simulator.baseUrl;
     process.stderr.write(`batchpilot: built-in simulator on ${simulator.baseUrl}\n`);
   }
+  if (baseUrl === undefined && config.provider === 'command') baseUrl = 'command:';
   if (baseUrl === undefined) throw new Error('base_url is validated by loadConfig');
   const logger = createLogger({ file: join(options.workspace, 'jobs', options.jobId, 'job.log') });
   const batchMode = config.mode === 'batch';
@@ -95,6 +96,8 @@ async function runInRealtimeMode(
     baseUrl,
     apiKey: config.apiKey,
     concurrency: config.concurrency,
+    workDir: join(options.workspace, 'jobs', options.jobId),
+    commandTargets: config.command.targets,
   });
   const renderer = options.progress === false ? undefined : createProgressRenderer(process.stderr);
   try {

@@ -26,6 +26,7 @@ export function toRunSettings(config: ResolvedConfig): RunSettings {
       messagesKey: config.input.messages_key,
       defaults: { model: config.model, request, extraBody: config.request.extra_body ?? {} },
       maxLineBytes: config.input.max_line_bytes,
+      commandTargets: config.provider === 'command' ? config.command.targets : undefined,
     },
   };
 }

@@ -68,7 +68,8 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
         fallbackLabel: options.configLabel ?? 'config',
         fallbackFile: options.configFile ?? undefined,
       });
-  if (!options.simulate && merged.valueAt(['base_url']) === undefined) {
+  // Local commands need no endpoint.
+  if (!options.simulate && merged.valueAt(['base_url']) === undefined && merged.valueAt(['provider']) !== 'command') {
     problems.push(formatMissingBaseUrl(options.configLabel ?? 'batchpilot.yaml', options.configFile ?? undefined));
   }
   if (!result.success || problems.length > 0) throw createConfigError(problems, secrets);

@@ -191,7 +191,11 @@ export class RealtimeDispatcher {
     const startedAt = clock.now();
     const seq = item.location.seq;
     try {
-      const response = await provider.send(item.request, { timeoutMs, signal: this.hardAbort.signal });
+      const response = await provider.send(item.request, {
+        timeoutMs,
+        signal: this.hardAbort.signal,
+        item: { customId: item.location.customId, seq, attempt },
+      });
       const latencyMs = clock.now() - startedAt;
       limiter.recordSuccess();
       if (response.usage !== null && limiter.tracksTokens) {

@@ -24,6 +24,11 @@ export interface LineParserOptions {
   };
   /** `input.max_line_bytes`, named in the reason for an over-long line. */
   maxLineBytes?: number;
+  /**
+   * `provider: command`: the configured targets. When set, every line is a task
+   * `{custom_id, target, ...fields}` and a task naming an unknown or interactive target is rejected.
+   */
+  commandTargets?: Readonly<Record<string, { readonly interactive: boolean }>> | undefined;
 }
 
 export type ParsedLine = { ok: true; customId: string; request: PreparedRequest } | { ok: false; reject: Reject };

@@ -9,6 +9,20 @@ export interface CreateProviderOptions {
   baseUrl: string;
   apiKey: string | null;
   concurrency: number;
+  /** The job's folder in the workspace: command tasks keep their logs and outputs under `tasks/`. */
+  workDir: string;
+  /** `command.targets`, for `provider: command`. */
+  commandTargets: Readonly<Record<string, CommandTargetConfig>>;
+}
+
+/** One `command.targets` entry as the config validated it. */
+export interface CommandTargetConfig {
+  readonly argv: readonly string[];
+  readonly timeout_ms: number;
+  readonly result: 'stdout_json' | 'file' | 'exit_code';
+  readonly non_retryable_exit_codes: readonly number[];
+  readonly interactive: boolean;
+  readonly secret_args: readonly string[];
 }
 
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */

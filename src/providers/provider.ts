@@ -20,6 +20,8 @@ export interface SendOptions {
   /** Whole-request deadline in ms: no answer by then is a `TimeoutError`. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The item this attempt is for: providers with per-item files (command tasks) name them after it. */
+  item?: { customId: string; seq: number; attempt: number };
 }
 
 export interface ProviderResponse {
