@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BatchpilotError } from '../errors/index.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { registerCancelCommand } from './commands/cancel.ts';
+import { registerPlanCommand } from './commands/plan.ts';
 import { registerResumeCommand } from './commands/resume.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
@@ -20,6 +21,7 @@ export function createProgram(): Command {
   registerResumeCommand(program);
   registerStatusCommands(program);
   registerCancelCommand(program);
+  registerPlanCommand(program);
   registerSimulateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,5 +1,12 @@
+import { ConfigError } from '../errors/index.ts';
 import { knownSecrets, redactSecrets, registerSecret } from '../util/redact.ts';
-import { ANTHROPIC_API_KEY_ENV, configSchema, DEFAULT_API_KEY_ENV, type ResolvedConfig } from './config-schema.ts';
+import {
+  ANTHROPIC_API_KEY_ENV,
+  configSchema,
+  DEFAULT_API_KEY_ENV,
+  HARD_CAPS,
+  type ResolvedConfig,
+} from './config-schema.ts';
 import { describeConfigSource, type ConfigEntry, type ConfigSource } from './config-source.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { createConfigError, formatConfigIssues, formatMissingBaseUrl } from './format-config-issues.ts';
@@ -60,6 +67,15 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
     (secret): secret is string => typeof secret === 'string',
   );
 
+  // The hard cap gets its own code (SPEC section 10): no approval flag can pass it.
+  const rawConcurrency = merged.valueAt(['concurrency']);
+  if (typeof rawConcurrency === 'number' && rawConcurrency > HARD_CAPS.concurrency) {
+    throw new ConfigError(
+      'CONCURRENCY_OVER_HARD_CAP',
+      `concurrency ${String(rawConcurrency)} is over the hard cap of ${String(HARD_CAPS.concurrency)}, which no flag or approval can pass; lower concurrency`,
+      { context: { key: 'concurrency' } },
+    );
+  }
   const result = configSchema.safeParse(merged.values);
   const problems = result.success
     ? []

@@ -15,6 +15,18 @@ export const ERROR_CODES = {
   JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
   JOB_NOT_RESUMABLE: { exitCode: 2, meaning: 'the job cannot be resumed in its state' },
   AUTH_FAILED: { exitCode: 2, meaning: 'the provider refused the API key (401/403); the job stopped' },
+  CONCURRENCY_REQUIRES_APPROVAL: {
+    exitCode: 2,
+    meaning: 'concurrency is over limits.concurrency; run again with --approve-concurrency',
+  },
+  CONCURRENCY_OVER_HARD_CAP: { exitCode: 2, meaning: 'concurrency is over the hard cap no flag can pass' },
+  ITEMS_REQUIRES_APPROVAL: { exitCode: 2, meaning: 'the job has more items than limits.max_items; --approve-items' },
+  ITEMS_OVER_HARD_CAP: { exitCode: 2, meaning: 'the job has more items than the hard cap no flag can pass' },
+  BUDGET_REQUIRES_APPROVAL: {
+    exitCode: 2,
+    meaning: 'the estimated cost is over limits.budget_usd; run again with --approve-budget',
+  },
+  MODEL_NOT_FOUND: { exitCode: 2, meaning: 'the provider does not know a model the job names' },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
   PROVIDER_FAILED: { exitCode: 1, meaning: 'a provider call failed' },
   ITEMS_UNFINISHED: { exitCode: 3, meaning: 'the job ended with failed or missing items' },

@@ -7,10 +7,19 @@ export type TokenEstimator = (body: string) => number;
  * loading its ranks and building the encoder costs about half a second.
  */
 export async function createTokenEstimator(): Promise<TokenEstimator> {
+  const count = await createTokenCounter();
+  return (body) => count(body) + (outputBound(body) ?? 0);
+}
+
+/** Tokens of a text with o200k_base. The encoder is built once per call of this function. */
+export async function createTokenCounter(): Promise<(text: string) => number> {
   const { getEncoding } = await import('js-tiktoken');
   const encoder = getEncoding('o200k_base');
-  return (body) => {
-    const maxTokens = /"max(?:_completion)?_tokens"\s*:\s*(\d+)/.exec(body);
-    return encoder.encode(body).length + (maxTokens === null ? 0 : Number(maxTokens[1]));
-  };
+  return (text) => encoder.encode(text).length;
+}
+
+/** The request's own bound on output tokens (`max_tokens`, `max_completion_tokens`), if it sets one. */
+export function outputBound(body: string): number | undefined {
+  const match = /"max(?:_completion|_output)?_tokens"\s*:\s*(\d+)/.exec(body);
+  return match === null ? undefined : Number(match[1]);
 }

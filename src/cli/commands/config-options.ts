@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../../config/config-flags.ts';
+import type { Approvals } from '../../plan/check-safety-caps.ts';
 
 /** Declares the flags that set config keys (SPEC section 4: flags win over env, file and defaults). */
 export function addConfigOptions(command: Command): Command {
@@ -16,7 +17,19 @@ export function addConfigOptions(command: Command): Command {
     .option('--messages-key <key>', 'key of the messages array in message rows')
     .option('--api-key-env <name>', 'environment variable that holds the API key')
     .option('--order <order>', 'output order: input | completion')
-    .option('--set <key=value>', 'set any config key, e.g. --set request.temperature=0.2 (repeatable)', collect, []);
+    .option('--set <key=value>', 'set any config key, e.g. --set request.temperature=0.2 (repeatable)', collect, [])
+    .option('--approve-concurrency', 'allow a concurrency over limits.concurrency')
+    .option('--approve-items', 'allow more items than limits.max_items')
+    .option('--approve-budget', 'allow a job whose estimated cost is over limits.budget_usd');
+}
+
+/** The approval flags of the safety policy (SPEC section 10), as given on this command line. */
+export function readApprovals(values: Record<string, unknown>): Approvals {
+  return {
+    concurrency: values['approveConcurrency'] === true,
+    items: values['approveItems'] === true,
+    budget: values['approveBudget'] === true,
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {

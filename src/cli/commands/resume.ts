@@ -6,7 +6,8 @@ import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
 import { executeJob } from '../execute-job.ts';
 import { globalOptions } from '../global-options.ts';
-import { addConfigOptions, readConfigFlags } from './config-options.ts';
+import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
+import { assertWithinCaps, NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 
 export interface ResumeJobOptions {
   store: Store;
@@ -16,6 +17,8 @@ export interface ResumeJobOptions {
   flags: ConfigFlags;
   reopenFailed?: boolean;
   progress?: boolean;
+  /** Approval flags given now: a concurrency raised over limits.concurrency needs `--approve-concurrency`. */
+  approvals?: Approvals;
 }
 
 /** Carries on a job with the config it was created with; flags given now win (e.g. a lower concurrency). */
@@ -32,6 +35,7 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   }
   const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: options.flags });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
+  assertWithinCaps(config, {}, options.approvals ?? NO_APPROVALS);
   process.stderr.write(`batchpilot: resuming job ${job.id} (${job.state})\n`);
   // Resuming a cancelled job means carrying on: the earlier cancel request no longer holds.
   await options.store.clearCancelRequest(job.id);
@@ -70,6 +74,7 @@ function registerResumeLike(program: Command, name: string, description: string,
         flags: readConfigFlags(values),
         reopenFailed,
         progress: values['progress'] !== false,
+        approvals: readApprovals(values),
       });
     } finally {
       await store.close();

@@ -1,0 +1,77 @@
+import { request } from 'undici';
+import { ConnectionError, ProviderError } from '../errors/index.ts';
+import { findErrno } from './sdk-error-fields.ts';
+
+export interface ModelCheckTarget {
+  provider: 'openai' | 'anthropic' | 'command';
+  baseUrl: string;
+  apiKey: string | null;
+  timeoutMs?: number;
+}
+
+export interface ModelCheck {
+  model: string;
+  exists: boolean;
+  /** The provider's words when it does not know the model. */
+  detail: string | null;
+}
+
+/**
+ * Asks the provider about each distinct model once (`GET …/models/{id}`), so a misspelt
+ * model fails the plan, not request 1 of 50,000. A 404 means unknown; 401/403 and network
+ * failures throw (`ProviderError`), since then nothing can be said about the models.
+ */
+export async function checkModels(target: ModelCheckTarget, models: readonly string[]): Promise<ModelCheck[]> {
+  if (target.provider === 'command') return models.map((model) => ({ model, exists: true, detail: null }));
+  const checks: ModelCheck[] = [];
+  for (const model of models) checks.push(await checkModel(target, model));
+  return checks;
+}
+
+async function checkModel(target: ModelCheckTarget, model: string): Promise<ModelCheck> {
+  const base = target.baseUrl.replace(/\/+$/, '');
+  const headers: Record<string, string> = { 'user-agent': 'batchpilot' };
+  let url: string;
+  if (target.provider === 'anthropic') {
+    url = `${base.replace(/\/v1$/, '')}/v1/models/${encodeURIComponent(model)}`;
+    headers['anthropic-version'] = '2023-06-01';
+    if (target.apiKey !== null) headers['x-api-key'] = target.apiKey;
+  } else {
+    url = `${base}/models/${encodeURIComponent(model)}`;
+    if (target.apiKey !== null && target.apiKey !== '') headers['authorization'] = `Bearer ${target.apiKey}`;
+  }
+  let status: number;
+  let text: string;
+  try {
+    const response = await request(url, {
+      method: 'GET',
+      headers,
+      headersTimeout: target.timeoutMs ?? 30_000,
+      bodyTimeout: target.timeoutMs ?? 30_000,
+    });
+    status = response.statusCode;
+    text = await response.body.text();
+  } catch (error) {
+    const code = findErrno(error) ?? 'UNKNOWN';
+    throw new ConnectionError(`asking ${base} about model "${model}": connection failed (${code})`, {
+      kind: 'connection',
+      errno: code,
+      cause: error,
+    });
+  }
+  if (status >= 200 && status < 300) return { model, exists: true, detail: null };
+  const detail = errorMessage(text) ?? `HTTP ${String(status)}`;
+  if (status === 404) return { model, exists: false, detail };
+  throw ProviderError.generate(status, `asking ${base} about model "${model}": HTTP ${String(status)}: ${detail}`, {
+    body: text.slice(0, 2000),
+  });
+}
+
+function errorMessage(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } };
+    return typeof parsed.error?.message === 'string' ? parsed.error.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
