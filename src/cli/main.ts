@@ -4,6 +4,8 @@ import { BatchpilotError } from '../errors/index.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { registerCancelCommand } from './commands/cancel.ts';
 import { registerPlanCommand } from './commands/plan.ts';
+import { registerLogsCommand } from './commands/logs.ts';
+import { registerMonitorCommand } from './commands/monitor.ts';
 import { registerResumeCommand } from './commands/resume.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
@@ -22,6 +24,8 @@ export function createProgram(): Command {
   registerStatusCommands(program);
   registerCancelCommand(program);
   registerPlanCommand(program);
+  registerMonitorCommand(program);
+  registerLogsCommand(program);
   registerSimulateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
