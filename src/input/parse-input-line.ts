@@ -3,6 +3,7 @@ import type { Reject } from '../core/reject.ts';
 import { REJECT_RAW_MAX_BYTES } from '../core/reject.ts';
 import { describeJsonType, isJsonObject } from './describe-json-type.ts';
 import { detectLineFormat, type InputFormat, type InputFormatOption } from './detect-input-format.ts';
+import { parseCommandTask, type CommandTaskTargets } from './parse-command-task.ts';
 import { parseMessagesRow, type MessagesRowOptions } from './parse-messages-row.ts';
 import { parseOpenAIBatchLine } from './parse-openai-batch-line.ts';
 import type { JsonLine, ParseOutcome } from './parse-outcome.ts';
@@ -26,9 +27,10 @@ export interface LineParserOptions {
   maxLineBytes?: number;
   /**
    * `provider: command`: the configured targets. When set, every line is a task
-   * `{custom_id, target, ...fields}` and a task naming an unknown or interactive target is rejected.
+   * `{custom_id, target, ...fields}` (see `parseCommandTask`) whatever `format` says, and a task naming an
+   * unknown or interactive target, or missing a field its target's argv needs, is rejected.
    */
-  commandTargets?: Readonly<Record<string, { readonly interactive: boolean }>> | undefined;
+  commandTargets?: CommandTaskTargets | undefined;
 }
 
 export type ParsedLine = { ok: true; customId: string; request: PreparedRequest } | { ok: false; reject: Reject };
@@ -39,7 +41,10 @@ export type ParsableLine = Pick<RawLine, 'lineNo' | 'byteLength' | 'text' | 'hea
 export interface LineParser {
   /** Turn one line into a request or a reject. Never throws for bad input. */
   parse(line: ParsableLine): ParsedLine;
-  /** The format in use: the forced one, or in `auto` mode the detected one (`undefined` until a line shows it). */
+  /**
+   * The format in use: the forced one, or in `auto` mode the detected one (`undefined` until a line shows it).
+   * Command tasks are not an `input.format`: with `commandTargets` this stays the forced one (`undefined` in `auto`).
+   */
   readonly format: InputFormat | undefined;
 }
 
@@ -53,7 +58,7 @@ export interface LineParser {
  * are left to the store.
  */
 export function createLineParser(options: LineParserOptions): LineParser {
-  const { messagesKey, maxLineBytes } = options;
+  const { messagesKey, maxLineBytes, commandTargets } = options;
   const forced = options.format === 'auto' ? undefined : options.format;
   let format: InputFormat | undefined = forced;
   let detectedAtLine = 0;
@@ -90,6 +95,10 @@ export function createLineParser(options: LineParserOptions): LineParser {
     if (!isJsonObject(value)) return reject(lineNo, `line must be a JSON object, got ${describeJsonType(value)}`, text);
 
     const jsonLine: JsonLine = { value, text, lineNo };
+    if (commandTargets !== undefined) {
+      const outcome = parseCommandTask(jsonLine, commandTargets);
+      return outcome.ok ? outcome : reject(lineNo, outcome.reason, text, outcome.customId);
+    }
     if (format === undefined) {
       const lineFormat = detectLineFormat(value, messagesKey);
       if (lineFormat === undefined) {

@@ -1,8 +1,9 @@
 import { describeJsonType } from './describe-json-type.ts';
 import { findJsonMember } from './find-json-member.ts';
 import { formatSchemaIssues } from './format-schema-issues.ts';
-import { CUSTOM_ID_MAX_LENGTH, getMessagesRowSchema, isValidMessagesRow } from './input-line-schemas.ts';
+import { getMessagesRowSchema, isValidMessagesRow } from './input-line-schemas.ts';
 import type { JsonLine, ParseOutcome } from './parse-outcome.ts';
+import { resolveRowCustomId } from './resolve-row-custom-id.ts';
 
 /**
  * Row fields sent as generation parameters, overriding the config's `request` defaults.
@@ -110,25 +111,6 @@ export function parseMessagesRow(line: JsonLine, options: MessagesRowOptions): P
       ? `{"model":${modelJson},"messages":${messagesJson}}`
       : `{"model":${modelJson},"messages":${messagesJson},${parametersJson.slice(1)}`;
   return { ok: true, customId: id.customId, request: { method: 'POST', url: MESSAGES_ROW_URL, body } };
-}
-
-type RowCustomId = { customId: string; explicit: boolean } | { reason: string };
-
-function resolveRowCustomId(row: Record<string, unknown>, lineNo: number): RowCustomId {
-  for (const key of ['custom_id', 'id'] as const) {
-    const value = row[key];
-    if (value === undefined || value === null) continue;
-    if (typeof value === 'number') return { customId: String(value), explicit: true };
-    if (typeof value !== 'string') {
-      return { reason: `"${key}" must be a string or number, got ${describeJsonType(value)}` };
-    }
-    if (value === '') return { reason: `"${key}" must not be empty; remove it to number the row by its line` };
-    if (value.length > CUSTOM_ID_MAX_LENGTH) {
-      return { reason: `"${key}" is ${value.length} characters, over the ${CUSTOM_ID_MAX_LENGTH}-character limit` };
-    }
-    return { customId: value, explicit: true };
-  }
-  return { customId: String(lineNo), explicit: false };
 }
 
 interface PreparedDefaults {

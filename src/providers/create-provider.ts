@@ -3,6 +3,7 @@ import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialec
 import { OpenAIBatchProvider } from './openai/openai-batch-provider.ts';
 import { AnthropicBatchProvider } from './anthropic/anthropic-batch-provider.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
+import { CommandProvider } from './command/command-provider.ts';
 
 export interface CreateProviderOptions {
   provider: 'openai' | 'anthropic' | 'command';
@@ -27,6 +28,9 @@ export interface CommandTargetConfig {
 
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
 export function createRealtimeProvider(options: CreateProviderOptions): RealtimeProvider {
+  if (options.provider === 'command') {
+    return new CommandProvider({ workDir: options.workDir, targets: options.commandTargets });
+  }
   return new OpenAIRealtimeProvider({
     baseUrl: options.baseUrl,
     apiKey: options.apiKey,
