@@ -8,6 +8,7 @@ import { registerLogsCommand } from './commands/logs.ts';
 import { registerMonitorCommand } from './commands/monitor.ts';
 import { registerResumeCommand } from './commands/resume.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerSchedulerCommand } from './commands/scheduler.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStatusCommands } from './commands/status.ts';
 
@@ -27,6 +28,7 @@ export function createProgram(): Command {
   registerMonitorCommand(program);
   registerLogsCommand(program);
   registerSimulateCommand(program);
+  registerSchedulerCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

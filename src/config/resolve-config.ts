@@ -70,10 +70,18 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
   // The hard cap gets its own code (SPEC section 10): no approval flag can pass it.
   const rawConcurrency = merged.valueAt(['concurrency']);
   if (typeof rawConcurrency === 'number' && rawConcurrency > HARD_CAPS.concurrency) {
+    const source = merged.sourceAt(['concurrency']);
+    const where = source === undefined ? '' : ` (from ${describeConfigSource(source)})`;
     throw new ConfigError(
       'CONCURRENCY_OVER_HARD_CAP',
-      `concurrency ${String(rawConcurrency)} is over the hard cap of ${String(HARD_CAPS.concurrency)}, which no flag or approval can pass; lower concurrency`,
-      { context: { key: 'concurrency' } },
+      `concurrency ${String(rawConcurrency)}${where} is over the hard cap of ${String(HARD_CAPS.concurrency)}, which no flag or approval can pass; lower concurrency`,
+      {
+        context: {
+          key: 'concurrency',
+          ...(source?.kind === 'flag' ? { flag: source.flag } : {}),
+          ...(source?.kind === 'file' ? { file: source.file } : {}),
+        },
+      },
     );
   }
   const result = configSchema.safeParse(merged.values);

@@ -7,6 +7,7 @@ import type { ItemUpdate, Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { decideRetry, type RetrySettings } from './retry-policy.ts';
+import type { RequestSlots } from './slot-pool.ts';
 
 export interface DispatchItem {
   location: ItemLocation;
@@ -36,6 +37,12 @@ export interface DispatcherOptions {
   retry: RetrySettings;
   /** Called once when an error means no request can succeed (401/403). */
   onFatal: (error: ProviderError) => void;
+  /**
+   * A budget shared with other jobs (the background scheduler's `scheduler.max_concurrency`):
+   * a slot is taken before each send and given back once its outcome is committed. Unset:
+   * only `concurrency` bounds the pool.
+   */
+  slots?: RequestSlots | undefined;
   random?: () => number;
 }
 
@@ -85,6 +92,8 @@ export class RealtimeDispatcher {
   private idleWaiters: (() => void)[] = [];
   private spaceWaiters: (() => void)[] = [];
   private commitError: Error | undefined;
+  /** Called back by `slots` when a refused slot may be free. */
+  private readonly onSlotAvailable = (): void => this.pump();
 
   constructor(options: DispatcherOptions) {
     this.options = options;
@@ -162,8 +171,11 @@ export class RealtimeDispatcher {
     while (!this.stopped && this.counters.inFlight < this.options.concurrency && this.queueHead < this.queue.length) {
       const item = this.queue[this.queueHead];
       if (item === undefined) break;
+      const { slots } = this.options;
+      if (slots !== undefined && !slots.tryAcquire(this.onSlotAvailable)) break;
       const wait = this.options.limiter.tryAcquire(item.tokens);
       if (wait > 0) {
+        slots?.release(1);
         if (this.pumpTimer === undefined) {
           this.pumpTimer = setTimeout(() => {
             this.pumpTimer = undefined;
@@ -333,6 +345,7 @@ export class RealtimeDispatcher {
     await committing;
     this.flushing = undefined;
     this.counters.inFlight -= batch.slots;
+    this.options.slots?.release(batch.slots);
     this.pump();
     this.checkIdle();
   }

@@ -16,6 +16,7 @@ import { openJobRun } from './open-job-run.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
 import type { RetrySettings } from './retry-policy.ts';
+import type { RequestSlots } from './slot-pool.ts';
 
 /** What the engine needs of the resolved config; the CLI derives it (see cli/job-settings.ts). */
 export interface RunSettings {
@@ -60,6 +61,8 @@ export interface RunJobOptions {
   onProgress?: (progress: JobProgress) => void;
   /** @default 250 */
   progressIntervalMs?: number;
+  /** A request budget shared with other jobs (the background scheduler's); see `SlotPool`. */
+  slots?: RequestSlots | undefined;
 }
 
 export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled';
@@ -116,6 +119,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       concurrency: settings.concurrency,
       timeoutMs: settings.timeoutMs,
       retry: settings.retry,
+      slots: options.slots,
       onFatal: (error) => {
         if (fatal !== undefined) return;
         fatal = error;

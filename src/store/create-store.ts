@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SchedulerStore } from './scheduler-store.ts';
 import type { Store } from './store.ts';
+import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 
 export interface CreateStoreOptions {
@@ -16,4 +18,13 @@ export function createStore(options: CreateStoreOptions): Store {
   return options.isProcessAlive === undefined
     ? new SqliteStore({ path })
     : new SqliteStore({ path, isProcessAlive: options.isProcessAlive });
+}
+
+/** The scheduler's lock and queue, in the same `<workspace>/state.db`. Only composition roots call it. */
+export function createSchedulerStore(options: CreateStoreOptions): SchedulerStore {
+  mkdirSync(options.workspace, { recursive: true });
+  const path = join(options.workspace, 'state.db');
+  return options.isProcessAlive === undefined
+    ? new SqliteSchedulerStore({ path })
+    : new SqliteSchedulerStore({ path, isProcessAlive: options.isProcessAlive });
 }

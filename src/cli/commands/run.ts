@@ -1,12 +1,15 @@
 import { resolve, join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, toStoredConfig } from '../../config/load-config.ts';
+import { fromStoredConfig, loadConfig, toStoredConfig } from '../../config/load-config.ts';
 import { createJobId, isValidJobId } from '../../core/job-id.ts';
 import { UsageError } from '../../errors/index.ts';
 import { fingerprintInput } from '../../input/fingerprint-input.ts';
 import { createStore } from '../../store/create-store.ts';
 import { executeJob } from '../execute-job.ts';
-import { addConfigOptions, readConfigFlags } from './config-options.ts';
+import { submitDetachedJob } from '../submit-detached-job.ts';
+import type { ConfigFlags } from '../../config/config-flags.ts';
+import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
+import { checkRunCaps } from '../check-run-caps.ts';
 import { globalOptions } from '../global-options.ts';
 import { resumeJob } from './resume.ts';
 
@@ -20,6 +23,7 @@ export function registerRunCommand(program: Command): void {
       .option('--job <id>', 'job id; an existing job with the same input is resumed')
       .option('--out <dir>', 'folder for the result files (default: <workspace>/jobs/<job-id>)')
       .option('--simulate', 'start the built-in simulator and send the batch to it (no key needed)')
+      .option('--detach', 'hand the job to the background scheduler of the workspace and print its status at once')
       .option('--no-progress', 'no progress display'),
   ).action(async (input: string, values: Record<string, unknown>, command: Command) => {
     const { workspace, json } = globalOptions(command);
@@ -27,6 +31,7 @@ export function registerRunCommand(program: Command): void {
     const flags = readConfigFlags(values);
     const simulate = values['simulate'] === true;
     const requestedId = typeof values['job'] === 'string' ? values['job'] : undefined;
+    const detach = values['detach'] === true;
     if (requestedId !== undefined && !isValidJobId(requestedId)) {
       throw new UsageError('USAGE', `--job "${requestedId}": use letters, digits, ".", "_" and "-" only`, {
         context: { flag: '--job' },
@@ -43,6 +48,14 @@ export function registerRunCommand(program: Command): void {
               `job ${requestedId} exists with input ${existing.inputPath}, not ${inputPath}; pick another --job id or run "batchpilot resume ${requestedId}"`,
               { context: { flag: '--job' } },
             );
+          }
+          if (detach) {
+            // Flags given now are kept with the job: the scheduler reads its config from the store.
+            const { config, warnings } = await fromStoredConfig(existing.config, { env: process.env, flags });
+            for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
+            if (hasConfigFlags(flags)) await store.setJobConfig(existing.id, toStoredConfig(config));
+            process.exitCode = await submitDetachedJob({ store, workspace, jobId: existing.id, config, json });
+            return;
           }
           process.exitCode = await resumeJob({
             store,
@@ -64,6 +77,8 @@ export function registerRunCommand(program: Command): void {
       });
       for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
       const fingerprint = await fingerprintInput(inputPath);
+      // After the fingerprint, so an unreadable input gets its own clear error first.
+      await checkRunCaps(config, inputPath, readApprovals(values));
       const jobId = requestedId ?? createJobId();
       const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : join(workspace, 'jobs', jobId);
       await store.createJob({
@@ -75,6 +90,10 @@ export function registerRunCommand(program: Command): void {
         now: Date.now(),
       });
       process.stderr.write(`batchpilot: job ${jobId}, input ${inputPath}\n`);
+      if (detach) {
+        process.exitCode = await submitDetachedJob({ store, workspace, jobId, config, json });
+        return;
+      }
       process.exitCode = await executeJob({
         store,
         workspace,
@@ -87,4 +106,8 @@ export function registerRunCommand(program: Command): void {
       await store.close();
     }
   });
+}
+
+function hasConfigFlags(flags: ConfigFlags): boolean {
+  return Object.values(flags).some((value) => (Array.isArray(value) ? value.length > 0 : value !== undefined));
 }

@@ -1,0 +1,141 @@
+// 7. Scheduler (issue 5): ten jobs of 20,000 requests each submitted with `run --detach` against the simulator at
+// 100 ms latency, scheduler.max_concurrency 512 shared between them, vs one 200,000-request job in the foreground
+// at concurrency 512 against the same simulator. Total wall time is measured from the first submit to the last job's
+// end; each job's throughput (its items over its own running time) shows how fairly the slots were shared.
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  check,
+  ensureInput,
+  fixed,
+  formatInt,
+  freshWorkspace,
+  log,
+  percent,
+  removeWorkspace,
+  runBatchpilot,
+  runIfMain,
+  runJobMeasured,
+  assertCompleted,
+  scaled,
+  shortLine,
+  startSimulatorProcess,
+} from './lib.mjs';
+
+const JOBS = 10;
+const LATENCY_MS = 100;
+const CONCURRENCY = 512;
+const MAX_OVERHEAD = 0.1;
+const MAX_SHARE_SPREAD = 0.25;
+
+async function status(workspace) {
+  const result = await runBatchpilot(workspace, ['--json', 'status'], { name: 'status', cpuProf: false });
+  return JSON.parse(result.stdout);
+}
+
+async function detachedRun(simulator, perJob) {
+  const input = await ensureInput(`short-${String(perJob)}`, perJob, shortLine);
+  const workspace = freshWorkspace('scheduler');
+  const config = join(workspace, 'batchpilot.yaml');
+  writeFileSync(
+    config,
+    `scheduler: { max_concurrency: ${String(CONCURRENCY)}, idle_exit_s: 2 }\nlimits: { max_jobs: ${String(JOBS)} }\n`,
+  );
+  try {
+    const started = performance.now();
+    for (let index = 0; index < JOBS; index += 1) {
+      const submitted = await runBatchpilot(
+        workspace,
+        [
+          '--json',
+          'run',
+          input.path,
+          '--detach',
+          '--job',
+          `job-${String(index)}`,
+          '--config',
+          config,
+          '--base-url',
+          simulator.baseUrl,
+          '--concurrency',
+          String(CONCURRENCY),
+        ],
+        { name: `detach-${String(index)}`, cpuProf: false },
+      );
+      if (submitted.code !== 0) throw new Error(`--detach failed: ${submitted.stdout}\n${submitted.stderr}`);
+    }
+    const submitSeconds = (performance.now() - started) / 1000;
+    let jobs = [];
+    for (;;) {
+      jobs = await status(workspace);
+      if (jobs.length === JOBS && jobs.every((job) => ['completed', 'failed', 'cancelled'].includes(job.state))) break;
+      if ((performance.now() - started) / 1000 > 900) throw new Error('the detached jobs did not finish in 15 minutes');
+      await sleep(500);
+    }
+    const wallS = (performance.now() - started) / 1000;
+    const reports = await Promise.all(jobs.map(async (job) => JSON.parse(await readFile(job.files.report, 'utf8'))));
+    await runBatchpilot(workspace, ['scheduler', 'stop'], { name: 'scheduler-stop', cpuProf: false });
+    return { wallS, submitSeconds, reports };
+  } finally {
+    removeWorkspace(workspace);
+  }
+}
+
+export async function run() {
+  const perJob = scaled(20_000);
+  const total = perJob * JOBS;
+  const simulator = await startSimulatorProcess({ latencyMs: LATENCY_MS, trackDuplicates: false });
+  try {
+    const single = await ensureInput(`short-${String(total)}`, total, shortLine);
+    const workspace = freshWorkspace('scheduler-single');
+    let baselineS;
+    try {
+      const result = await runJobMeasured({
+        workspace,
+        input: single.path,
+        baseUrl: simulator.baseUrl,
+        jobId: 'single',
+        concurrency: CONCURRENCY,
+      });
+      assertCompleted(result, 'single');
+      baselineS = result.wallMs / 1000;
+    } finally {
+      removeWorkspace(workspace);
+    }
+    const detached = await detachedRun(simulator, perJob);
+    const succeeded = detached.reports.reduce((sum, report) => sum + report.counts.succeeded, 0);
+    const rates = detached.reports.map((report) => report.throughput_rps);
+    const spread = Math.max(...rates) / Math.min(...rates) - 1;
+    const overhead = detached.wallS / baselineS - 1;
+    const figures = {
+      jobs: JOBS,
+      per_job: perJob,
+      baseline_s: baselineS,
+      detached_wall_s: detached.wallS,
+      submit_s: detached.submitSeconds,
+      overhead,
+      job_rps: rates,
+      share_spread: spread,
+      succeeded,
+    };
+    log(`scheduler figures: ${JSON.stringify(figures)}`);
+    const summary =
+      `scheduler: ${String(JOBS)} detached jobs of ${formatInt(perJob)} at ${String(LATENCY_MS)} ms, max_concurrency ` +
+      `${String(CONCURRENCY)}: ${fixed(detached.wallS, 1)} s vs one ${formatInt(total)}-request job ${fixed(baselineS, 1)} s ` +
+      `(${overhead >= 0 ? '+' : ''}${percent(overhead)}) | submitting all ${String(JOBS)} took ${fixed(detached.submitSeconds, 1)} s | ` +
+      `per-job req/s ${fixed(Math.min(...rates), 0)}..${fixed(Math.max(...rates), 0)} (spread ${percent(spread)})`;
+    const checks = [
+      check('wall vs one job', overhead <= MAX_OVERHEAD, `${overhead >= 0 ? '+' : ''}${percent(overhead)}`, '<= +10%'),
+      check('throughput share spread', spread <= MAX_SHARE_SPREAD, percent(spread), '<= 25%'),
+      check('all succeeded', succeeded === total, formatInt(succeeded), formatInt(total)),
+    ];
+    return { name: 'scheduler', summary, figures, checks };
+  } finally {
+    await simulator.close();
+  }
+}
+
+await runIfMain(import.meta.url, run);

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { LEASE_STALE_MS, isLeaseLive } from '../engine/lease.ts';
+import { BatchpilotError } from '../errors/index.ts';
+import type { SchedulerStore } from '../store/scheduler-store.ts';
+import { schedulerLogPath } from './scheduler-paths.ts';
+import { describeSettings, toSetFlags, type SchedulerSettings } from './scheduler-settings.ts';
+
+export interface StartSchedulerOptions {
+  workspace: string;
+  /** What a new scheduler runs with (an already running one keeps its own). */
+  settings: SchedulerSettings;
+  /** The new scheduler's environment: where it reads API keys from. Never written anywhere. */
+  env: NodeJS.ProcessEnv;
+}
+
+export interface SchedulerHandle {
+  pid: number;
+  /** This call started it (false: one was running already). */
+  started: boolean;
+}
+
+/**
+ * Makes sure a scheduler serves the workspace: returns the live one, or starts one in the
+ * background. The lock is taken here first, under a fresh token, and the spawned scheduler
+ * takes it over with that token; so two `--detach` at once start one scheduler, not two,
+ * and the second one sees it at once even while it is still starting.
+ */
+export async function ensureScheduler(
+  schedulerStore: SchedulerStore,
+  options: StartSchedulerOptions,
+): Promise<SchedulerHandle> {
+  const running = await readLiveScheduler(schedulerStore);
+  if (running !== undefined) return { pid: running, started: false };
+  const token = randomUUID();
+  try {
+    await schedulerStore.acquireLock(
+      {
+        pid: process.pid,
+        host: hostname(),
+        token,
+        now: Date.now(),
+        settings: describeSettings(options.settings),
+      },
+      LEASE_STALE_MS,
+    );
+  } catch (error) {
+    const winner = error instanceof BatchpilotError && error.code === 'JOB_LOCKED';
+    const pid = winner ? await readLiveScheduler(schedulerStore) : undefined;
+    if (pid === undefined) throw error;
+    return { pid, started: false };
+  }
+  let pid: number;
+  try {
+    pid = spawnScheduler(options, token);
+  } catch (error) {
+    await schedulerStore.releaseLock(token);
+    throw error;
+  }
+  await schedulerStore.setLockPid(token, pid);
+  return { pid, started: true };
+}
+
+/** The pid of the scheduler serving the workspace, when it lives. */
+export async function readLiveScheduler(schedulerStore: SchedulerStore): Promise<number | undefined> {
+  const lock = await schedulerStore.readLock();
+  return lock !== undefined && isLeaseLive(lock, Date.now()) ? lock.pid : undefined;
+}
+
+/**
+ * `batchpilot scheduler serve` in its own session, stdin closed, output appended to
+ * `<workspace>/scheduler.log`. It runs from the same entry as this process
+ * (`bin/batchpilot.js`, or `src/cli/dev-entry.ts` with `--import tsx` kept from execArgv).
+ */
+function spawnScheduler(options: StartSchedulerOptions, token: string): number {
+  const entry = process.argv[1];
+  if (entry === undefined) throw new Error('cannot start the scheduler: no entry script in process.argv');
+  mkdirSync(options.workspace, { recursive: true });
+  const logFd = openSync(schedulerLogPath(options.workspace), 'a');
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        entry,
+        '--workspace',
+        options.workspace,
+        'scheduler',
+        'serve',
+        '--lock-token',
+        token,
+        ...toSetFlags(options.settings),
+      ],
+      {
+        // The starter's folder: `--import tsx` in execArgv resolves from there, as it did for the starter.
+        cwd: process.cwd(),
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env: options.env,
+        windowsHide: true,
+      },
+    );
+    // A failed spawn also emits 'error'; the missing pid below reports it.
+    child.on('error', () => undefined);
+    if (child.pid === undefined) throw new Error('cannot start the scheduler process');
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(logFd);
+  }
+}
