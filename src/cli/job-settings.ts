@@ -21,6 +21,8 @@ export function toRunSettings(config: ResolvedConfig): RunSettings {
     limit: config.limit,
     order: config.output.order,
     maxLineBytes: config.input.max_line_bytes,
+    budgetUsd: config.limits.budget_usd,
+    prices: config.prices,
     parser: {
       format: config.input.format,
       messagesKey: config.input.messages_key,

@@ -7,6 +7,7 @@ import { createLineReader } from '../input/read-line-at.ts';
 import type { NewItem, Store } from '../store/store.ts';
 import type { TokenEstimator } from '../plan/estimate-tokens.ts';
 import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
+import type { RequestCost } from './estimate-request-cost.ts';
 
 export interface FeedOptions {
   job: Job;
@@ -14,6 +15,8 @@ export interface FeedOptions {
   dispatcher: RealtimeDispatcher;
   /** Present only when a TPM limit is set: no encoding on the hot path otherwise. */
   estimateTokens: TokenEstimator | null;
+  /** Present only when a budget is set: each item's estimated cost and its model's price. */
+  costRequest?: ((request: PreparedRequest) => RequestCost) | undefined;
   /** One parser for the whole run, so a format detected while feeding holds for the unread rest. */
   parser: LineParser;
   maxLineBytes: number;
@@ -55,6 +58,7 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
           request: parsed.request,
           attempts: location.attempts,
           tokens: options.estimateTokens?.(parsed.request.body) ?? 0,
+          ...options.costRequest?.(parsed.request),
         });
       }
       page = [];
@@ -78,7 +82,13 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
       if (request === undefined) continue;
       await dispatcher.waitForSpace();
       if (signal.aborted) return;
-      dispatcher.push({ location, request, attempts: 0, tokens: options.estimateTokens?.(request.body) ?? 0 });
+      dispatcher.push({
+        location,
+        request,
+        attempts: 0,
+        tokens: options.estimateTokens?.(request.body) ?? 0,
+        ...options.costRequest?.(request),
+      });
     }
   });
 }

@@ -5,6 +5,7 @@ import { ProviderError } from '../errors/index.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
 import type { ItemUpdate, Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
+import type { BudgetGuard } from './budget-guard.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { decideRetry, type RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
@@ -15,6 +16,10 @@ export interface DispatchItem {
   /** Attempts already made (in earlier runs too). */
   attempts: number;
   tokens: number;
+  /** Estimated cost in USD, reserved against `budget` while the request is out. */
+  costUsd?: number;
+  /** The price of the item's model, to turn its `usage` into a cost. */
+  price?: { input_per_mtok: number; output_per_mtok: number } | null;
   /** 429s this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
   rateLimited?: number;
 }
@@ -43,6 +48,10 @@ export interface DispatcherOptions {
    * only `concurrency` bounds the pool.
    */
   slots?: RequestSlots | undefined;
+  /** `limits.budget_usd`: no new request once it would be passed. */
+  budget?: BudgetGuard | undefined;
+  /** Told once when the budget refuses a request; the job then stops taking new work. */
+  onBudgetReached?: () => void;
   random?: () => number;
 }
 
@@ -173,9 +182,16 @@ export class RealtimeDispatcher {
       if (item === undefined) break;
       const { slots } = this.options;
       if (slots !== undefined && !slots.tryAcquire(this.onSlotAvailable)) break;
+      const { budget } = this.options;
+      if (budget !== undefined && !budget.tryReserve(item.costUsd ?? 0)) {
+        slots?.release(1);
+        this.options.onBudgetReached?.();
+        return;
+      }
       const wait = this.options.limiter.tryAcquire(item.tokens);
       if (wait > 0) {
         slots?.release(1);
+        budget?.release(item.costUsd ?? 0);
         if (this.pumpTimer === undefined) {
           this.pumpTimer = setTimeout(() => {
             this.pumpTimer = undefined;
@@ -210,6 +226,15 @@ export class RealtimeDispatcher {
       });
       const latencyMs = clock.now() - startedAt;
       limiter.recordSuccess();
+      if (this.options.budget !== undefined) {
+        const price = item.price ?? null;
+        const usage = response.usage;
+        const actual =
+          price === null || usage === null
+            ? (item.costUsd ?? 0)
+            : (usage.inputTokens * price.input_per_mtok + usage.outputTokens * price.output_per_mtok) / 1_000_000;
+        this.options.budget.settle(item.costUsd ?? 0, actual);
+      }
       if (response.usage !== null && limiter.tracksTokens) {
         limiter.settleTokens(item.tokens, response.usage.inputTokens + response.usage.outputTokens);
       }
@@ -246,6 +271,7 @@ export class RealtimeDispatcher {
 
   private handleFailure(item: DispatchItem, attempt: number, startedAt: number, error: ProviderError): void {
     const { clock, limiter } = this.options;
+    this.options.budget?.release(item.costUsd ?? 0);
     const seq = item.location.seq;
     const latencyMs = clock.now() - startedAt;
     const record: Attempt = {

@@ -8,7 +8,10 @@ import type { Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { join } from 'node:path';
-import { createTokenEstimator } from '../plan/estimate-tokens.ts';
+import { createTokenCounter, createTokenEstimator } from '../plan/estimate-tokens.ts';
+import type { ModelPrice } from '../plan/price-table.ts';
+import { BudgetGuard } from './budget-guard.ts';
+import { answeredCost, createRequestCoster } from './estimate-request-cost.ts';
 import { feedItems, recordUnread } from './feed-items.ts';
 import { finalizeJob } from './finalize-job.ts';
 import type { JobReport } from '../output/build-report.ts';
@@ -29,6 +32,10 @@ export interface RunSettings {
   order: 'input' | 'completion';
   parser: LineParserOptions;
   maxLineBytes: number;
+  /** `limits.budget_usd`; 0 = none. */
+  budgetUsd?: number;
+  /** `prices` over the built-in table, to cost requests against the budget. */
+  prices?: Readonly<Record<string, ModelPrice>>;
 }
 
 export interface JobProgress {
@@ -65,7 +72,7 @@ export interface RunJobOptions {
   slots?: RequestSlots | undefined;
 }
 
-export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled';
+export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled' | 'budget';
 
 const CANCEL_CHECK_MS = 1000;
 
@@ -75,6 +82,8 @@ export const FINAL_STATES = {
   interrupted: 'interrupted',
   auth_failed: 'failed',
   cancelled: 'cancelled',
+  // The budget is a planned end: the job is complete, with what it could not afford missing (reason `budget`).
+  budget: 'completed',
 } as const satisfies Record<RunOutcome, string>;
 
 export interface RunJobResult {
@@ -110,7 +119,16 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     logger.info({ jobId: initial.id, earlier }, 'job-start');
 
     const limiter = new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() });
+    const budget = await createBudget(store, initial.id, settings);
+    let budgetReached = false;
     const dispatcher = new RealtimeDispatcher({
+      budget,
+      onBudgetReached: () => {
+        if (budgetReached) return;
+        budgetReached = true;
+        logger.warn({ limitUsd: budget?.limitUsd, spentUsd: budget?.spentUsd }, 'budget-reached: no new requests');
+        stop.abort();
+      },
       jobId: initial.id,
       store,
       provider,
@@ -176,6 +194,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         job: initial,
         dispatcher,
         estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
+        costRequest:
+          budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
         signal: stop.signal,
       });
     } catch (error) {
@@ -196,6 +216,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     if (fatal !== undefined) {
       outcome = 'auth_failed';
       await store.cancelUnfinished(initial.id, 'auth');
+    } else if (budgetReached) {
+      outcome = 'budget';
+      await store.cancelUnfinished(initial.id, 'budget');
     } else if (stop.signal.aborted) {
       outcome = cancelled ? 'cancelled' : 'interrupted';
       await store.cancelUnfinished(initial.id, cancelled ? 'cancelled' : 'interrupted');
@@ -227,6 +250,15 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     await lease.release();
     logger.flush();
   }
+}
+
+/** The budget guard of a run, with what earlier runs of the job already spent (from their answers' usage). */
+async function createBudget(store: Store, jobId: string, settings: RunSettings): Promise<BudgetGuard | undefined> {
+  const limitUsd = settings.budgetUsd ?? 0;
+  if (limitUsd <= 0) return undefined;
+  let spentUsd = 0;
+  for await (const item of store.iterateItems(jobId, 'input')) spentUsd += answeredCost(item, settings.prices ?? {});
+  return new BudgetGuard({ limitUsd, spentUsd });
 }
 
 function progressOf(

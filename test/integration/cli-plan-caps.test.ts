@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { cliError, describeResult, runCli } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
@@ -137,6 +138,30 @@ describe('plan, caps, logs and monitor', () => {
       '--no-progress',
     ]);
     assert.equal(approved.code, 0, describeResult(approved));
+  });
+
+  it('a job stops sending at limits.budget_usd; what it could not afford is missing with reason budget', async () => {
+    const budgeted = await temp.write('budget.jsonl', toJsonl(chatBatchLines(300, { prefix: 'budget' })));
+    const result = await cli([
+      'run',
+      budgeted,
+      '--job',
+      'budget',
+      '--base-url',
+      sim.baseUrl,
+      '--concurrency',
+      '4',
+      '--set',
+      'limits.budget_usd=0.001',
+      '--approve-budget',
+      '--no-progress',
+    ]);
+    assert.equal(result.code, 3, describeResult(result));
+    const files = await checkResultFiles({ inputPath: budgeted, jobDir: temp.jobDir('budget') });
+    assert.ok(files.succeeded.length > 10, `${String(files.succeeded.length)} answered before the budget`);
+    assert.ok(files.missing.length > 100, `${String(files.missing.length)} missing`);
+    assert.equal(files.report.missing_by_reason['budget'], files.missing.length);
+    assert.equal(files.succeeded.length + files.missing.length, 300);
   });
 
   it('logs prints the job log redacted, and monitor shows a finished job and returns', async () => {
