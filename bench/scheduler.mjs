@@ -46,26 +46,31 @@ async function detachedRun(simulator, perJob) {
   );
   try {
     const started = performance.now();
-    for (let index = 0; index < JOBS; index += 1) {
-      const submitted = await runBatchpilot(
-        workspace,
-        [
-          '--json',
-          'run',
-          input.path,
-          '--detach',
-          '--job',
-          `job-${String(index)}`,
-          '--config',
-          config,
-          '--base-url',
-          simulator.baseUrl,
-          '--concurrency',
-          String(CONCURRENCY),
-        ],
-        { name: `detach-${String(index)}`, cpuProf: false },
-      );
-      if (submitted.code !== 0) throw new Error(`--detach failed: ${submitted.stdout}\n${submitted.stderr}`);
+    // All ten submitted at once, as a script or an agent would; the first one starts the scheduler.
+    const submitted = await Promise.all(
+      Array.from({ length: JOBS }, (_, index) =>
+        runBatchpilot(
+          workspace,
+          [
+            '--json',
+            'run',
+            input.path,
+            '--detach',
+            '--job',
+            `job-${String(index)}`,
+            '--config',
+            config,
+            '--base-url',
+            simulator.baseUrl,
+            '--concurrency',
+            String(CONCURRENCY),
+          ],
+          { name: `detach-${String(index)}`, cpuProf: false },
+        ),
+      ),
+    );
+    for (const result of submitted) {
+      if (result.code !== 0) throw new Error(`--detach failed: ${result.stdout}\n${result.stderr}`);
     }
     const submitSeconds = (performance.now() - started) / 1000;
     let jobs = [];

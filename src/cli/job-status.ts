@@ -24,6 +24,12 @@ export interface JobStatus {
   files: Record<string, string>;
   config: Record<string, unknown>;
   cancel_requested: boolean;
+  /** Items finished per second over the last minute (0 when nothing finished in it). */
+  rate_rps: number;
+  /** Seconds to go at that rate while running; null when unknown or not running. */
+  eta_s: number | null;
+  /** Seconds since the last item finished; null before the first. */
+  last_progress_age_s: number | null;
   /** Batch mode: every chunk, with the state the progress line shows (`#3 in_progress 120/500`). */
   chunks?: ChunkStatus[];
 }
@@ -44,13 +50,20 @@ export function effectiveState(job: Job, now: number): string {
   return job.state;
 }
 
+const RATE_WINDOW_MS = 60_000;
+
 export async function readJobStatus(store: Store, job: Job, now: number): Promise<JobStatus> {
   const counts: JobCounts = await store.counts(job.id);
+  const state = effectiveState(job, now);
+  const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
+  const windowS = Math.max(1, Math.min(RATE_WINDOW_MS, now - job.createdAt) / 1000);
+  const rate = Math.round((activity.finishedSince / windowS) * 10) / 10;
+  const left = counts.pending + counts.retryWait;
   const files: Record<string, string> = {};
   for (const [name, file] of Object.entries(RESULT_FILES)) files[name] = join(job.outDir, file);
   return {
     job_id: job.id,
-    state: effectiveState(job, now),
+    state,
     input: job.inputPath,
     out_dir: job.outDir,
     created_at: new Date(job.createdAt).toISOString(),
@@ -74,6 +87,10 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
     files,
     config: redactObject(job.config, knownSecrets()),
     cancel_requested: job.cancelRequestedAt !== null,
+    rate_rps: rate,
+    eta_s: state === 'running' && rate > 0 ? Math.ceil(left / rate) : null,
+    last_progress_age_s:
+      activity.lastFinishedAt === null ? null : Math.max(0, Math.round((now - activity.lastFinishedAt) / 1000)),
     ...(job.config['mode'] === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
   };
 }

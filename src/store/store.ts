@@ -58,6 +58,10 @@ export interface Store {
   iterateRejects(jobId: string): AsyncIterable<Reject>;
   counts(jobId: string): Promise<JobCounts>;
   attemptStats(jobId: string): Promise<AttemptStats>;
+  /** Items finished since `sinceMs`, and when the last one finished: the rate and liveness `status` shows. */
+  activity(jobId: string, sinceMs: number): Promise<JobActivity>;
+  /** The latest failed attempts, newest first, for `monitor`. */
+  recentFailures(jobId: string, limit: number): Promise<RecentFailure[]>;
 
   // Batch mode: chunks (see core/chunk.ts).
   /** Pending items in input order after `afterSeq`: what the next chunk is cut from. */
@@ -198,4 +202,18 @@ export interface AttemptStats {
   outputTokens: number;
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
+}
+
+export interface JobActivity {
+  finishedSince: number;
+  lastFinishedAt: number | null;
+}
+
+export interface RecentFailure {
+  customId: string;
+  attempt: number;
+  /** `http_500`, `timeout`, ... */
+  cause: string;
+  statusCode: number | null;
+  at: number;
 }

@@ -174,9 +174,13 @@ describe('plan, caps, logs and monitor', () => {
     const last = JSON.parse(monitor.stdout.trim().split('\n').at(-1) ?? '{}') as {
       done: number;
       total: number;
-      status: { state: string };
+      status: { state: string; rate_rps: number; eta_s: number | null; last_progress_age_s: number | null };
+      recentFailures: unknown[];
     };
     assert.equal(last.status.state, 'completed');
+    assert.equal(last.status.eta_s, null);
+    assert.ok(last.status.last_progress_age_s !== null, 'the last finished item is dated');
+    assert.deepEqual(last.recentFailures, []);
     assert.equal(last.done, 300);
     assert.equal(last.total, 300);
   });

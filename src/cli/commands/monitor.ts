@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { isLeaseLive } from '../../engine/lease.ts';
 import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
-import type { AttemptStats } from '../../store/store.ts';
+import type { AttemptStats, RecentFailure } from '../../store/store.ts';
 import { globalOptions } from '../global-options.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
 
 const TICK_MS = 500;
 /** Attempt statistics scan the attempts table: refreshed less often than the counts. */
 const STATS_EVERY_TICKS = 4;
+const RECENT_FAILURES = 5;
 
 export interface MonitorView {
   status: JobStatus;
@@ -18,6 +19,7 @@ export interface MonitorView {
   rate: number;
   eta: string;
   failuresByCause: Record<string, number>;
+  recentFailures: RecentFailure[];
 }
 
 /**
@@ -54,6 +56,7 @@ export function registerMonitorCommand(program: Command): void {
           if (tick % STATS_EVERY_TICKS === 0 || !running) stats = await store.attemptStats(jobId);
           const status = await readJobStatus(store, job, now);
           const view = describe(status, stats, samples, now);
+          view.recentFailures = await store.recentFailures(jobId, RECENT_FAILURES);
           process.stdout.write(json ? `${JSON.stringify(view)}\n` : render(view, process.stdout.isTTY));
           if (!running && tick > 0) break;
           if (!running && status.state !== 'running') break;
@@ -82,7 +85,7 @@ function describe(
   const total = status.counts.total;
   const left = total - done - status.counts.missing;
   const eta = rate > 0 && left > 0 ? `${String(Math.ceil(left / rate))}s` : left <= 0 ? '0s' : '?';
-  return { status, done, total, rate, eta, failuresByCause: stats?.failuresByCause ?? {} };
+  return { status, done, total, rate, eta, failuresByCause: stats?.failuresByCause ?? {}, recentFailures: [] };
 }
 
 export function render(view: MonitorView, tty: boolean): string {
@@ -108,6 +111,10 @@ export function render(view: MonitorView, tty: boolean): string {
     );
   }
   if (status.cancel_requested) lines.push('cancel requested');
+  for (const failure of view.recentFailures) {
+    const at = new Date(failure.at).toISOString().slice(11, 19);
+    lines.push(`  ${at} ${failure.customId} attempt ${String(failure.attempt)}: ${failure.cause}`);
+  }
   // On a terminal the view is redrawn in place; elsewhere each refresh is a block of plain lines.
   return tty ? `\u001b[H\u001b[2J${lines.join('\n')}\n` : `${lines.join('\n')}\n`;
 }

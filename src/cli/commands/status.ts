@@ -6,7 +6,7 @@ import { readJobStatus, type JobStatus } from '../job-status.ts';
 
 function formatTable(statuses: JobStatus[]): string {
   if (statuses.length === 0) return 'no jobs in this workspace yet; start one with "batchpilot run INPUT"';
-  const header = ['JOB', 'STATE', 'DONE', 'OK', 'FAILED', 'MISSING', 'TOTAL', 'CREATED'];
+  const header = ['JOB', 'STATE', 'DONE', 'OK', 'FAILED', 'MISSING', 'TOTAL', 'RATE', 'ETA', 'LAST', 'CREATED'];
   const rows = statuses.map((status) => [
     status.job_id,
     status.state,
@@ -15,6 +15,9 @@ function formatTable(statuses: JobStatus[]): string {
     String(status.counts.failed),
     String(status.counts.missing),
     status.input_fully_read ? String(status.counts.total) : `${String(status.counts.total)}+`,
+    status.rate_rps > 0 ? `${String(status.rate_rps)}/s` : '-',
+    status.eta_s === null ? '-' : `${String(status.eta_s)}s`,
+    status.last_progress_age_s === null ? '-' : `${String(status.last_progress_age_s)}s ago`,
     status.created_at.replace('T', ' ').slice(0, 19),
   ]);
   const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)));

@@ -15,6 +15,8 @@ import type {
   CloseChunkOptions,
   CloseChunkResult,
   IngestBatch,
+  JobActivity,
+  RecentFailure,
   IngestResult,
   NewChunk,
   NewJob,
@@ -23,6 +25,7 @@ import type {
 } from '../store.ts';
 import type { Chunk } from '../../core/chunk.ts';
 import { prepareChunkOperations } from './queries/chunks.ts';
+import { prepareActivityQueries } from './queries/activity.ts';
 import { migrate } from './migrate.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './queries/items.ts';
@@ -67,6 +70,7 @@ export class SqliteStore implements Store {
   private readonly attempts: ReturnType<typeof prepareAttemptQueries>;
   private readonly rejects: ReturnType<typeof prepareRejectQueries>;
   private readonly chunks: ReturnType<typeof prepareChunkOperations>;
+  private readonly activityQueries: ReturnType<typeof prepareActivityQueries>;
   private readonly isProcessAlive: (pid: number) => boolean;
   private readonly findCustomIdLine;
 
@@ -89,6 +93,7 @@ export class SqliteStore implements Store {
     this.attempts = prepareAttemptQueries(this.db);
     this.rejects = prepareRejectQueries(this.db);
     this.chunks = prepareChunkOperations(this.db, this.attempts);
+    this.activityQueries = prepareActivityQueries(this.db);
     this.findCustomIdLine = this.db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     );
@@ -340,6 +345,14 @@ export class SqliteStore implements Store {
       else if (row.state === 'cancelled') counts.cancelled += row.count;
     }
     return counts;
+  }
+
+  async activity(jobId: string, sinceMs: number): Promise<JobActivity> {
+    return this.activityQueries.activity(jobId, sinceMs);
+  }
+
+  async recentFailures(jobId: string, limit: number): Promise<RecentFailure[]> {
+    return this.activityQueries.recentFailures(jobId, limit);
   }
 
   async attemptStats(jobId: string): Promise<AttemptStats> {

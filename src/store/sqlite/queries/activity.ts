@@ -1,0 +1,33 @@
+import type { Database } from 'better-sqlite3';
+import type { JobActivity, RecentFailure } from '../../store.ts';
+
+/** What `status` and `monitor` show of a job's recent activity, read beside the running writer (WAL). */
+export function prepareActivityQueries(db: Database) {
+  const finishedSince = db.prepare<[number, string], { count: number; last: number | null }>(
+    `SELECT SUM(completed_at >= ?) AS count, MAX(completed_at) AS last FROM items WHERE job_id = ? AND completed_at IS NOT NULL`,
+  );
+  const recentFailures = db.prepare<
+    [string, number],
+    { custom_id: string; attempt: number; outcome: string; status_code: number | null; started_at: number }
+  >(
+    `SELECT i.custom_id, a.attempt, a.outcome, a.status_code, a.started_at
+       FROM attempts a JOIN items i ON i.job_id = a.job_id AND i.seq = a.seq
+      WHERE a.job_id = ? AND a.outcome <> 'ok'
+      ORDER BY a.rowid DESC LIMIT ?`,
+  );
+  return {
+    activity(jobId: string, sinceMs: number): JobActivity {
+      const row = finishedSince.get(sinceMs, jobId);
+      return { finishedSince: row?.count ?? 0, lastFinishedAt: row?.last ?? null };
+    },
+    recentFailures(jobId: string, limit: number): RecentFailure[] {
+      return recentFailures.all(jobId, limit).map((row) => ({
+        customId: row.custom_id,
+        attempt: row.attempt,
+        cause: row.outcome,
+        statusCode: row.status_code,
+        at: row.started_at,
+      }));
+    },
+  };
+}
