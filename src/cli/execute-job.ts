@@ -1,17 +1,13 @@
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.ts';
-import { runJob, type RunJobResult } from '../engine/run-job.ts';
+import type { RunJobResult } from '../engine/run-job.ts';
 import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import { createBatchProvider, createRealtimeProvider } from '../providers/create-provider.ts';
-import { runBatchJob } from '../engine/batch/run-batch-job.ts';
-import type { SimulatorHandle } from '../simulator/index.ts';
 import type { Store } from '../store/store.ts';
-import { createLogger, type Logger } from '../util/logger.ts';
-import { startQuickstartSimulator } from './quickstart-simulator.ts';
+import { createLogger } from '../util/logger.ts';
+import { runConfiguredJob } from './run-configured-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
 import { createBatchProgressRenderer } from './render/batch-progress.ts';
-import { toBatchSettings, toRunSettings } from './job-settings.ts';
 
 export interface ExecuteJobOptions {
   store: Store;
@@ -26,16 +22,6 @@ export interface ExecuteJobOptions {
 /** Runs a created or resumed job in the foreground and returns the process exit code. */
 export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   const { config } = options;
-  let simulator: SimulatorHandle | undefined;
-  let baseUrl = config.base_url;
-  if (config.simulate) {
-    simulator = await startQuickstartSimulator();
-    // The Anthropic SDK appends /v1 itself.
-    baseUrl = config.provider === 'anthropic' ? simulator.url : simulator.baseUrl;
-    process.stderr.write(`batchpilot: built-in simulator on ${simulator.baseUrl}\n`);
-  }
-  if (baseUrl === undefined && config.provider === 'command') baseUrl = 'command:';
-  if (baseUrl === undefined) throw new Error('base_url is validated by loadConfig');
   const logger = createLogger({ file: join(options.workspace, 'jobs', options.jobId, 'job.log') });
   const batchMode = config.mode === 'batch';
   const stop = new AbortController();
@@ -57,14 +43,27 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let result: RunJobResult;
+  const showProgress = options.progress !== false;
+  const realtimeBar = showProgress && !batchMode ? createProgressRenderer(process.stderr) : undefined;
+  const batchLine = showProgress && batchMode ? createBatchProgressRenderer(process.stderr) : undefined;
   try {
-    result = batchMode
-      ? await runInBatchMode(options, baseUrl, logger, stop.signal)
-      : await runInRealtimeMode(options, baseUrl, logger, stop.signal);
+    result = await runConfiguredJob({
+      store: options.store,
+      workspace: options.workspace,
+      jobId: options.jobId,
+      config,
+      logger,
+      signal: stop.signal,
+      reopenFailed: options.reopenFailed ?? false,
+      ...(realtimeBar === undefined ? {} : { onRealtimeProgress: (progress) => realtimeBar.update(progress) }),
+      ...(batchLine === undefined ? {} : { onBatchProgress: (progress) => batchLine.update(progress) }),
+      onSimulator: (baseUrl) => process.stderr.write(`batchpilot: built-in simulator on ${baseUrl}\n`),
+    });
   } finally {
+    realtimeBar?.stop();
+    batchLine?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await simulator?.close();
   }
   printSummary(result, options.json);
   if (result.outcome === 'auth_failed') {
@@ -82,73 +81,6 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   if (result.outcome === 'cancelled') return 3;
   const { failed, missing } = result.report.counts;
   return failed === 0 && missing === 0 ? 0 : 3;
-}
-
-async function runInRealtimeMode(
-  options: ExecuteJobOptions,
-  baseUrl: string,
-  logger: Logger,
-  signal: AbortSignal,
-): Promise<RunJobResult> {
-  const { config } = options;
-  const provider = createRealtimeProvider({
-    provider: config.provider,
-    baseUrl,
-    apiKey: config.apiKey,
-    concurrency: config.concurrency,
-    workDir: join(options.workspace, 'jobs', options.jobId),
-    commandTargets: config.command.targets,
-  });
-  const renderer = options.progress === false ? undefined : createProgressRenderer(process.stderr);
-  try {
-    return await runJob({
-      jobId: options.jobId,
-      store: options.store,
-      provider,
-      settings: toRunSettings(config),
-      logger,
-      signal,
-      reopenFailed: options.reopenFailed ?? false,
-      ...(renderer === undefined ? {} : { onProgress: (progress) => renderer.update(progress) }),
-    });
-  } finally {
-    renderer?.stop();
-    await provider.close();
-  }
-}
-
-async function runInBatchMode(
-  options: ExecuteJobOptions,
-  baseUrl: string,
-  logger: Logger,
-  signal: AbortSignal,
-): Promise<RunJobResult> {
-  const { config } = options;
-  const provider = createBatchProvider({
-    provider: config.provider,
-    baseUrl,
-    apiKey: config.apiKey,
-    dialect: config.batch.dialect,
-    completionWindow: config.batch.completion_window,
-    timeoutMs: config.timeout_ms,
-  });
-  const renderer = options.progress === false ? undefined : createBatchProgressRenderer(process.stderr);
-  try {
-    return await runBatchJob({
-      jobId: options.jobId,
-      store: options.store,
-      provider,
-      settings: toBatchSettings(config),
-      workDir: join(options.workspace, 'jobs', options.jobId),
-      logger,
-      signal,
-      reopenFailed: options.reopenFailed ?? false,
-      ...(renderer === undefined ? {} : { onProgress: (progress) => renderer.update(progress) }),
-    });
-  } finally {
-    renderer?.stop();
-    await provider.close();
-  }
 }
 
 function printSummary(result: RunJobResult, json: boolean): void {

@@ -1,16 +1,10 @@
-import { join } from 'node:path';
-import { startQuickstartSimulator } from '../cli/quickstart-simulator.ts';
-import { toBatchSettings, toRunSettings } from '../cli/job-settings.ts';
 import { fromStoredConfig } from '../config/load-config.ts';
-import type { ResolvedConfig } from '../config/config-schema.ts';
-import { runBatchJob } from '../engine/batch/run-batch-job.ts';
-import { runJob, type RunJobResult } from '../engine/run-job.ts';
+import type { RunJobResult } from '../engine/run-job.ts';
+import { runConfiguredJob } from '../cli/run-configured-job.ts';
 import type { SlotPool } from '../engine/slot-pool.ts';
 import { StoreError } from '../errors/index.ts';
-import { createBatchProvider, createRealtimeProvider } from '../providers/create-provider.ts';
-import type { SimulatorHandle } from '../simulator/index.ts';
 import type { Store } from '../store/store.ts';
-import { createLogger, type Logger } from '../util/logger.ts';
+import { createLogger } from '../util/logger.ts';
 import { jobLogPath } from './scheduler-paths.ts';
 
 export interface RunScheduledJobOptions {
@@ -41,82 +35,20 @@ export async function runScheduledJob(options: RunScheduledJobOptions): Promise<
   const logger = createLogger({ file: jobLogPath(options.workspace, job.id) });
   for (const warning of warnings) logger.warn({ jobId: job.id }, warning);
   logger.info({ jobId: job.id, scheduler: process.pid }, 'scheduler-job-start');
-  let simulator: SimulatorHandle | undefined;
+  const slots = config.mode === 'batch' ? undefined : options.pool.join(options.jobId);
   try {
-    let baseUrl = config.base_url;
-    if (config.simulate) {
-      simulator = await startQuickstartSimulator();
-      // The Anthropic SDK appends /v1 itself.
-      baseUrl = config.provider === 'anthropic' ? simulator.url : simulator.baseUrl;
-      logger.info({ baseUrl: simulator.baseUrl }, 'built-in-simulator');
-    }
-    if (baseUrl === undefined && config.provider === 'command') baseUrl = 'command:';
-    if (baseUrl === undefined) throw new Error('base_url is validated by fromStoredConfig');
-    return config.mode === 'batch'
-      ? await runInBatchMode(options, config, baseUrl, logger)
-      : await runInRealtimeMode(options, config, baseUrl, logger);
+    return await runConfiguredJob({
+      store: options.store,
+      workspace: options.workspace,
+      jobId: job.id,
+      config,
+      logger,
+      signal: options.signal,
+      ...(slots === undefined ? {} : { slots }),
+      onSimulator: (baseUrl) => logger.info({ baseUrl }, 'built-in-simulator'),
+    });
   } finally {
-    await simulator?.close();
+    slots?.leave();
     logger.flush();
-  }
-}
-
-async function runInRealtimeMode(
-  options: RunScheduledJobOptions,
-  config: ResolvedConfig,
-  baseUrl: string,
-  logger: Logger,
-): Promise<RunJobResult> {
-  const provider = createRealtimeProvider({
-    provider: config.provider,
-    baseUrl,
-    apiKey: config.apiKey,
-    concurrency: config.concurrency,
-    workDir: join(options.workspace, 'jobs', options.jobId),
-    commandTargets: config.command.targets,
-  });
-  const slots = options.pool.join(options.jobId);
-  try {
-    return await runJob({
-      jobId: options.jobId,
-      store: options.store,
-      provider,
-      settings: toRunSettings(config),
-      logger,
-      signal: options.signal,
-      slots,
-    });
-  } finally {
-    slots.leave();
-    await provider.close();
-  }
-}
-
-async function runInBatchMode(
-  options: RunScheduledJobOptions,
-  config: ResolvedConfig,
-  baseUrl: string,
-  logger: Logger,
-): Promise<RunJobResult> {
-  const provider = createBatchProvider({
-    provider: config.provider,
-    baseUrl,
-    apiKey: config.apiKey,
-    dialect: config.batch.dialect,
-    completionWindow: config.batch.completion_window,
-    timeoutMs: config.timeout_ms,
-  });
-  try {
-    return await runBatchJob({
-      jobId: options.jobId,
-      store: options.store,
-      provider,
-      settings: toBatchSettings(config),
-      workDir: join(options.workspace, 'jobs', options.jobId),
-      logger,
-      signal: options.signal,
-    });
-  } finally {
-    await provider.close();
   }
 }
