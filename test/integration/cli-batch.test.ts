@@ -167,7 +167,8 @@ describe('batch mode', () => {
   });
 
   it('cancel JOB cancels the remote batches and keeps what they finished', async () => {
-    const sim = await startSimulator({ batchLifetimeMs: 10_000, seed: 5 });
+    // Long enough that the cancel lands mid-batch even when a loaded machine takes seconds to start the CLI.
+    const sim = await startSimulator({ batchLifetimeMs: 30_000, seed: 5 });
     try {
       const input = await temp.write('cancel.jsonl', toJsonl(chatBatchLines(900, { prefix: 'cancel' })));
       const child = startCli(batchArgs(temp, input, 'b-cancel', sim.baseUrl, ['--set', 'chunk.max_requests=300']), {
@@ -176,7 +177,7 @@ describe('batch mode', () => {
       });
       await waitFor(() => sim.stats().batch.batchesCreated.openai >= 3, 'three batches');
       // Let the batches get part of the way, so some lines finish before the cancel.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await new Promise((resolve) => setTimeout(resolve, 4500));
       const cancel = await runCli(['--workspace', temp.workspace, 'cancel', 'b-cancel'], { cwd: temp.dir });
       assert.equal(cancel.code, 0, describeResult(cancel));
       const result = await child.done;

@@ -31,8 +31,18 @@ export function registerCancelCommand(program: Command): void {
             },
           );
         }
+        const live = isLeaseLive(job.lease, Date.now());
+        if (!live && ['completed', 'failed', 'cancelled'].includes(job.state)) {
+          // Nothing to stop: the files are already written.
+          const message = `job ${jobId} already ended (${job.state}); nothing to cancel`;
+          process.stdout.write(
+            json ? `${JSON.stringify({ job_id: jobId, cancel: 'ended', state: job.state })}\n` : `${message}\n`,
+          );
+          process.exitCode = 0;
+          return;
+        }
         await store.requestCancel(jobId, Date.now());
-        if (isLeaseLive(job.lease, Date.now())) {
+        if (live) {
           const pid = String(job.lease?.pid ?? '?');
           const message = `cancel requested; process ${pid} running job ${jobId} stops it and writes the files`;
           process.stdout.write(
