@@ -3,7 +3,7 @@ import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialec
 import { OpenAIBatchProvider } from './openai/openai-batch-provider.ts';
 import { AnthropicBatchProvider } from './anthropic/anthropic-batch-provider.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
-import { CommandProvider } from './command/command-provider.ts';
+import { CommandProvider, type CommandTarget } from './command/command-provider.ts';
 
 export interface CreateProviderOptions {
   provider: 'openai' | 'anthropic' | 'command';
@@ -13,17 +13,7 @@ export interface CreateProviderOptions {
   /** The job's folder in the workspace: command tasks keep their logs and outputs under `tasks/`. */
   workDir: string;
   /** `command.targets`, for `provider: command`. */
-  commandTargets: Readonly<Record<string, CommandTargetConfig>>;
-}
-
-/** One `command.targets` entry as the config validated it. */
-export interface CommandTargetConfig {
-  readonly argv: readonly string[];
-  readonly timeout_ms: number;
-  readonly result: 'stdout_json' | 'file' | 'exit_code';
-  readonly non_retryable_exit_codes: readonly number[];
-  readonly interactive: boolean;
-  readonly secret_args: readonly string[];
+  commandTargets: Readonly<Record<string, CommandTarget>>;
 }
 
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
