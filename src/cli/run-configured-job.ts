@@ -47,7 +47,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
     if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
     const workDir = join(options.workspace, 'jobs', options.jobId);
     if (config.mode === 'batch') {
-      const provider = createBatchProvider({
+      const provider = await createBatchProvider({
         provider: config.provider,
         baseUrl,
         apiKey: config.apiKey,

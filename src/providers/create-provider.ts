@@ -1,7 +1,5 @@
 import type { BatchProvider, RealtimeProvider } from './provider.ts';
 import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
-import { OpenAIBatchProvider } from './openai/openai-batch-provider.ts';
-import { AnthropicBatchProvider } from './anthropic/anthropic-batch-provider.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
 import { CommandProvider, type CommandTarget } from './command/command-provider.ts';
 
@@ -39,16 +37,21 @@ export interface CreateBatchProviderOptions {
   timeoutMs: number;
 }
 
-/** The one place a batch adapter is chosen. */
-export function createBatchProvider(options: CreateBatchProviderOptions): BatchProvider {
+/**
+ * The one place a batch adapter is chosen. The SDKs behind them load only here, when a batch
+ * job needs one: importing both at startup would cost every command about 0.3 s.
+ */
+export async function createBatchProvider(options: CreateBatchProviderOptions): Promise<BatchProvider> {
   if (options.provider === 'command') throw new Error('provider: command has no batch mode (validated by the config)');
   if (options.provider === 'anthropic') {
+    const { AnthropicBatchProvider } = await import('./anthropic/anthropic-batch-provider.ts');
     return new AnthropicBatchProvider({
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
       timeoutMs: options.timeoutMs,
     });
   }
+  const { OpenAIBatchProvider } = await import('./openai/openai-batch-provider.ts');
   return new OpenAIBatchProvider({
     baseUrl: options.baseUrl,
     apiKey: options.apiKey,

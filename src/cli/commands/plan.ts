@@ -44,7 +44,7 @@ export function registerPlanCommand(program: Command): void {
       parser: settings.parser,
       maxLineBytes: settings.maxLineBytes,
       limit: config.limit,
-      chunkLimits: config.mode === 'batch' ? chunkLimitsOf(config) : null,
+      chunkLimits: config.mode === 'batch' ? await chunkLimitsOf(config) : null,
       prices: config.prices,
       countTokens: config.provider !== 'command',
     });
@@ -95,8 +95,8 @@ export function registerPlanCommand(program: Command): void {
   });
 }
 
-function chunkLimitsOf(config: ResolvedConfig): PlanChunkLimits {
-  const provider = createBatchProvider({
+async function chunkLimitsOf(config: ResolvedConfig): Promise<PlanChunkLimits> {
+  const provider = await createBatchProvider({
     provider: config.provider,
     baseUrl: config.base_url ?? 'http://127.0.0.1/v1',
     apiKey: null,
