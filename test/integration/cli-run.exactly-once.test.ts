@@ -76,7 +76,9 @@ describe('run under every fault kind', () => {
     assert.equal(files.rejects.length, 0);
     assert.equal(files.missing.length, 0, 'nothing may be missing from a completed job');
     assert.ok(files.failed.length > 0, 'at a fault rate of 16% and 2 attempts, some items must fail');
-    for (const line of files.errorLines) assert.equal(line.attempts, 2, `${line.custom_id} attempts`);
+    // Two counted attempts each; a 429 met on the way is a try too, but does not use up an attempt.
+    for (const line of files.errorLines)
+      assert.ok(line.attempts >= 2, `${line.custom_id}: ${String(line.attempts)} attempts`);
 
     const stats = sim.stats();
     for (const [kind, count] of Object.entries(stats.faults)) {
