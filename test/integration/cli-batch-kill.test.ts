@@ -66,11 +66,17 @@ describe('batch mode survives kill -9 at every step boundary', () => {
       const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(jobId) });
       assert.equal(files.succeeded.length, ITEMS);
       const stats = sim.stats().batch;
-      assert.equal(stats.duplicateUploads, 0, 'a chunk file was uploaded twice');
-      assert.equal(stats.duplicateBatches, 0, 'a batch was created twice from the same file');
+      // One upload and one batch per chunk: a crash between a remote call and its commit was repaired by adoption.
+      const chunkLines = (files.report as unknown as { batch: { chunks: { file_id: string | null }[] } }).batch.chunks;
+      assert.equal(
+        stats.uploads,
+        chunkLines.filter((chunk) => chunk.file_id !== null).length,
+        'a chunk uploaded twice',
+      );
       assert.equal(stats.customIdsResubmittedAfterSuccess, 0, 'a line that succeeded was sent again');
       const report = files.report as unknown as { batch: { chunks: { batch_id: string | null }[] } };
       const batchIds = report.batch.chunks.flatMap((chunk) => (chunk.batch_id === null ? [] : [chunk.batch_id]));
+      assert.equal(stats.batchesCreated.openai, batchIds.length, 'a chunk submitted twice');
       assert.equal(new Set(batchIds).size, batchIds.length, 'two chunks claim the same batch');
       const log = await readFile(join(temp.jobDir(jobId), 'job.log'), 'utf8');
       if (point.startsWith('after-upload')) assert.match(log, /adopted-orphan-upload/);
