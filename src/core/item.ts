@@ -8,6 +8,16 @@ export interface PreparedRequest {
   body: string;
 }
 
+/** The `model` a request names, or null when its body names none (or is not a JSON object). */
+export function requestModel(request: Pick<PreparedRequest, 'body'>): string | null {
+  try {
+    const body = JSON.parse(request.body) as { model?: unknown } | null;
+    return typeof body?.model === 'string' ? body.model : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Where an item's line sits in the input file: what resume needs instead of a copy. */
 export interface ItemLocation {
   /** 0-based position among the job's valid items; fixes input order. */

@@ -1,5 +1,4 @@
-import type { PreparedRequest } from '../core/item.ts';
-import type { ItemRecord } from '../core/item.ts';
+import { requestModel, type ItemRecord, type PreparedRequest } from '../core/item.ts';
 import { costUsd, findPrice, type ModelPrice } from '../plan/price-table.ts';
 import { outputBound } from '../plan/estimate-tokens.ts';
 import { OUTPUT_TOKENS_WITHOUT_BOUND } from '../plan/plan-job.ts';
@@ -20,7 +19,7 @@ export function createRequestCoster(
 ): (request: PreparedRequest) => RequestCost {
   const byModel = new Map<string, ModelPrice | null>();
   return (request) => {
-    const model = modelOf(request.body);
+    const model = requestModel(request) ?? '';
     let price = byModel.get(model);
     if (price === undefined) {
       price = findPrice(model, prices) ?? null;
@@ -48,14 +47,5 @@ export function answeredCost(item: ItemRecord, prices: Readonly<Record<string, M
     return costUsd(price, input, output);
   } catch {
     return 0;
-  }
-}
-
-function modelOf(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { model?: unknown };
-    return typeof parsed.model === 'string' ? parsed.model : '';
-  } catch {
-    return '';
   }
 }

@@ -1,3 +1,4 @@
+import { requestModel } from '../core/item.ts';
 import { createLineParser, type LineParserOptions } from '../input/parse-input-line.ts';
 import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
 import { createTokenCounter, outputBound } from './estimate-tokens.ts';
@@ -107,7 +108,7 @@ export async function planJob(options: PlanOptions): Promise<JobPlan> {
       }
       plan.items += 1;
       const body = parsed.request.body;
-      const model = modelOf(body);
+      const model = requestModel(parsed.request) ?? '(no model)';
       const entry = models.get(model) ?? newModelPlan(model, options.prices);
       models.set(model, entry);
       entry.items += 1;
@@ -183,11 +184,6 @@ function summarizeCost(plan: JobPlan, discount: number): void {
   cost.at_most_realtime_usd = round(cost.at_most_realtime_usd);
   plan.tokens = tokens;
   plan.cost = cost;
-}
-
-function modelOf(body: string): string {
-  const parsed = JSON.parse(body) as { model?: unknown };
-  return typeof parsed.model === 'string' ? parsed.model : '(no model)';
 }
 
 function round(usd: number): number {
