@@ -1,7 +1,7 @@
 import type { ItemLocation, PreparedRequest } from '../core/item.ts';
 import type { IngestCursor, Job } from '../core/job.ts';
 import type { Reject } from '../core/reject.ts';
-import type { LineParser } from '../input/parse-input-line.ts';
+import { createLineParser, type LineParser, type LineParserOptions } from '../input/parse-input-line.ts';
 import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
 import { createLineReader } from '../input/read-line-at.ts';
 import type { NewItem, Store } from '../store/store.ts';
@@ -91,6 +91,35 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
       });
     }
   });
+}
+
+/** What ingesting needs besides the job and a signal; both engines build it with `ingestContext`. */
+export type IngestContext = Pick<
+  FeedOptions,
+  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'onFormatDetected' | 'onCursor'
+>;
+
+/**
+ * One parser for the whole run, and the job's detected format kept in its stored config so
+ * resume reads the file the same way. `onCursor` is told the committed reader position.
+ */
+export function ingestContext(
+  store: Store,
+  job: Job,
+  settings: { parser: LineParserOptions; maxLineBytes: number; limit: number },
+  onCursor: (cursor: IngestCursor) => void,
+): IngestContext {
+  return {
+    store,
+    parser: createLineParser(settings.parser),
+    maxLineBytes: settings.maxLineBytes,
+    limit: settings.limit,
+    onFormatDetected: async (format) => {
+      const config = { ...job.config, input: { ...(job.config['input'] as object), format } };
+      await store.setJobConfig(job.id, config);
+    },
+    onCursor,
+  };
 }
 
 export type UnreadOptions = Pick<

@@ -1,7 +1,7 @@
 import type { IngestCursor, Job, JobCounts } from '../core/job.ts';
 import type { ProviderError } from '../errors/index.ts';
 import { InputError } from '../errors/index.ts';
-import { createLineParser, type LineParserOptions } from '../input/parse-input-line.ts';
+import type { LineParserOptions } from '../input/parse-input-line.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
@@ -12,7 +12,7 @@ import { createTokenCounter, createTokenEstimator } from '../plan/estimate-token
 import type { ModelPrice } from '../plan/price-table.ts';
 import { BudgetGuard } from './budget-guard.ts';
 import { answeredCost, createRequestCoster } from './estimate-request-cost.ts';
-import { feedItems, recordUnread } from './feed-items.ts';
+import { feedItems, ingestContext, recordUnread } from './feed-items.ts';
 import { finalizeJob } from './finalize-job.ts';
 import type { JobReport } from '../output/build-report.ts';
 import { openJobRun } from './open-job-run.ts';
@@ -175,19 +175,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       progressTimer = setInterval(emit, options.progressIntervalMs ?? 250);
       emit();
     }
-    const ingest = {
-      store,
-      parser: createLineParser(settings.parser),
-      maxLineBytes: settings.maxLineBytes,
-      limit: settings.limit,
-      onFormatDetected: async (format: string) => {
-        const config = { ...initial.config, input: { ...(initial.config['input'] as object), format } };
-        await store.setJobConfig(initial.id, config);
-      },
-      onCursor: (next: IngestCursor) => {
-        cursor = next;
-      },
-    };
+    const ingest = ingestContext(store, initial, settings, (next) => {
+      cursor = next;
+    });
     try {
       await feedItems({
         ...ingest,

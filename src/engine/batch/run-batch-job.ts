@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chunk } from '../../core/chunk.ts';
 import type { IngestCursor, Job, JobCounts } from '../../core/job.ts';
 import { ProviderError } from '../../errors/index.ts';
-import { createLineParser, type LineParserOptions } from '../../input/parse-input-line.ts';
+import type { LineParserOptions } from '../../input/parse-input-line.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { createTokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { BatchProvider, RemoteBatch } from '../../providers/provider.ts';
@@ -12,7 +12,7 @@ import type { ChunkPatch, Store } from '../../store/store.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { crashPoint } from '../../util/crash-point.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
-import { recordUnread } from '../feed-items.ts';
+import { ingestContext, recordUnread } from '../feed-items.ts';
 import { finalizeJob } from '../finalize-job.ts';
 import { openJobRun } from '../open-job-run.ts';
 import type { RetrySettings } from '../retry-policy.ts';
@@ -90,21 +90,11 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
     await store.reopenItems(initial.id, 'cancelled');
     await store.setJobState(initial.id, 'running', { finishedAt: null });
     logger.info({ jobId: initial.id, provider: provider.name }, 'batch-job-start');
-    const parser = createLineParser(settings.parser);
     let cursor: IngestCursor = initial.cursor;
-    const ingest = {
-      store,
-      parser,
-      maxLineBytes: settings.maxLineBytes,
-      limit: settings.limit,
-      onFormatDetected: async (format: string) => {
-        const config = { ...initial.config, input: { ...(initial.config['input'] as object), format } };
-        await store.setJobConfig(initial.id, config);
-      },
-      onCursor: (next: IngestCursor) => {
-        cursor = next;
-      },
-    };
+    const ingest = ingestContext(store, initial, settings, (next) => {
+      cursor = next;
+    });
+    const { parser } = ingest;
     // The whole input is committed as items first: chunks are cut from the store, not the stream.
     await recordUnread({ ...ingest, jobId: initial.id, signal: stop.signal });
 
