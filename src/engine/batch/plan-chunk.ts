@@ -1,4 +1,4 @@
-import type { PreparedRequest } from '../../core/item.ts';
+import { requestModel, type ItemLocation, type PreparedRequest } from '../../core/item.ts';
 import type { LineParser } from '../../input/parse-input-line.ts';
 import type { LineReader } from '../../input/read-line-at.ts';
 import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
@@ -40,42 +40,54 @@ const PAGE = 1000;
  * nothing: the caller creates the chunk.
  */
 export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): Promise<PlannedChunk | null> {
-  const { store, jobId, reader, provider } = source;
+  const { store, jobId, provider } = source;
   let key: string | undefined;
   const chunk: PlannedChunk = { seqs: [], bytes: 0, tokens: 0, url: '', model: null };
-  let afterSeq = -1;
-  for (;;) {
-    const page = await store.pendingItems(jobId, afterSeq, PAGE);
-    if (page.length === 0) break;
-    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
-    const texts = await reader.readMany(page);
-    for (const [index, item] of page.entries()) {
-      const request = parseRequest(source.parser, item, texts[index] ?? '');
-      if (request === null) continue;
-      const model = modelOf(request);
-      const itemKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
-      if (key === undefined) {
-        key = itemKey;
-        chunk.url = request.url;
-        chunk.model = model;
-      } else if (itemKey !== key) {
-        continue;
-      }
-      const bytes = Buffer.byteLength(provider.encodeLine(provider.remoteId(item.customId, item.seq), request)) + 1;
-      const tokens = source.estimateTokens?.(request.body) ?? 0;
-      const full =
-        chunk.seqs.length >= limits.maxRequests ||
-        chunk.bytes + bytes > limits.maxBytes ||
-        (limits.maxTokens > 0 && chunk.tokens + tokens > limits.maxTokens);
-      // A line too big for any chunk still goes alone: the provider's answer then fails that item, visibly.
-      if (full && chunk.seqs.length > 0) return chunk;
-      chunk.seqs.push(item.seq);
-      chunk.bytes += bytes;
-      chunk.tokens += tokens;
+  const pending = (afterSeq: number, limit: number) => store.pendingItems(jobId, afterSeq, limit);
+  for await (const { item, request } of readItemRequests(source, pending)) {
+    const model = requestModel(request);
+    const itemKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
+    if (key === undefined) {
+      key = itemKey;
+      chunk.url = request.url;
+      chunk.model = model;
+    } else if (itemKey !== key) {
+      continue;
     }
-    if (page.length < PAGE) break;
+    const bytes = Buffer.byteLength(provider.encodeLine(provider.remoteId(item.customId, item.seq), request)) + 1;
+    const tokens = source.estimateTokens?.(request.body) ?? 0;
+    const full =
+      chunk.seqs.length >= limits.maxRequests ||
+      chunk.bytes + bytes > limits.maxBytes ||
+      (limits.maxTokens > 0 && chunk.tokens + tokens > limits.maxTokens);
+    // A line too big for any chunk still goes alone: the provider's answer then fails that item, visibly.
+    if (full && chunk.seqs.length > 0) return chunk;
+    chunk.seqs.push(item.seq);
+    chunk.bytes += bytes;
+    chunk.tokens += tokens;
   }
   return chunk.seqs.length === 0 ? null : chunk;
+}
+
+/**
+ * Items from `fetchPage` (keyset pages in input order), each with the request its line stands
+ * for, re-read from the input by offset a page at a time.
+ */
+export async function* readItemRequests(
+  source: Pick<ChunkSource, 'reader' | 'parser'>,
+  fetchPage: (afterSeq: number, limit: number) => Promise<(ItemLocation & { attempts: number })[]>,
+): AsyncGenerator<{ item: ItemLocation & { attempts: number }; request: PreparedRequest }> {
+  for (let afterSeq = -1; ;) {
+    const page = await fetchPage(afterSeq, PAGE);
+    if (page.length === 0) return;
+    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
+    const texts = await source.reader.readMany(page);
+    for (const [index, item] of page.entries()) {
+      const request = parseRequest(source.parser, item, texts[index] ?? '');
+      if (request !== null) yield { item, request };
+    }
+    if (page.length < PAGE) return;
+  }
 }
 
 /** The request an item's line stands for. The fingerprint check makes a failure here unreachable short of a hand-edited file. */
@@ -86,9 +98,4 @@ export function parseRequest(
 ): PreparedRequest | null {
   const parsed = parser.parse({ lineNo: item.lineNo, byteLength: item.byteLength, text });
   return parsed.ok ? parsed.request : null;
-}
-
-function modelOf(request: PreparedRequest): string | null {
-  const body = JSON.parse(request.body) as { model?: unknown };
-  return typeof body.model === 'string' ? body.model : null;
 }
