@@ -39,14 +39,12 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
     let baseUrl = config.base_url;
     if (config.simulate) {
       simulator = await startQuickstartSimulator();
-      // The Anthropic SDK appends /v1 itself.
-      baseUrl = config.provider === 'anthropic' ? simulator.url : simulator.baseUrl;
+      baseUrl = simulator.baseUrl;
       options.onSimulator?.(simulator.baseUrl);
     }
-    if (baseUrl === undefined && config.provider === 'command') baseUrl = 'command:';
-    if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
     const workDir = join(options.workspace, 'jobs', options.jobId);
     if (config.mode === 'batch') {
+      if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
       const provider = await createBatchProvider({
         provider: config.provider,
         baseUrl,

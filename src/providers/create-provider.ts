@@ -1,11 +1,13 @@
-import type { BatchProvider, RealtimeProvider } from './provider.ts';
-import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
+import type { BatchLimits, BatchProvider, RealtimeProvider } from './provider.ts';
+import { ANTHROPIC_BATCH_LIMITS } from './anthropic/anthropic-batch-limits.ts';
+import { BATCH_DIALECTS, detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
 import { CommandProvider, type CommandTarget } from './command/command-provider.ts';
 
 export interface CreateProviderOptions {
   provider: 'openai' | 'anthropic' | 'command';
-  baseUrl: string;
+  /** Required except for `provider: command`, which runs local processes. */
+  baseUrl: string | undefined;
   apiKey: string | null;
   concurrency: number;
   /** The job's folder in the workspace: command tasks keep their logs and outputs under `tasks/`. */
@@ -19,6 +21,7 @@ export function createRealtimeProvider(options: CreateProviderOptions): Realtime
   if (options.provider === 'command') {
     return new CommandProvider({ workDir: options.workDir, targets: options.commandTargets });
   }
+  if (options.baseUrl === undefined) throw new Error('base_url is validated by the config layer');
   return new OpenAIRealtimeProvider({
     baseUrl: options.baseUrl,
     apiKey: options.apiKey,
@@ -35,6 +38,14 @@ export interface CreateBatchProviderOptions {
   completionWindow: string;
   /** Deadline of one API call, in ms. */
   timeoutMs: number;
+}
+
+/** A provider's per-batch limits, without loading its SDK (they are data). */
+export function batchLimitsFor(
+  options: Pick<CreateBatchProviderOptions, 'provider' | 'baseUrl' | 'dialect'>,
+): BatchLimits {
+  if (options.provider === 'anthropic') return ANTHROPIC_BATCH_LIMITS;
+  return BATCH_DIALECTS[options.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : options.dialect].limits;
 }
 
 /**

@@ -6,7 +6,7 @@ import { ConfigError, InputError } from '../../errors/index.ts';
 import { findCapViolations, type CapViolation } from '../../plan/check-safety-caps.ts';
 import { planJob, type JobPlan, type PlanChunkLimits } from '../../plan/plan-job.ts';
 import { checkModels, type ModelCheck } from '../../providers/check-models.ts';
-import { createBatchProvider } from '../../providers/create-provider.ts';
+import { batchLimitsFor } from '../../providers/create-provider.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
 import { toRunSettings } from '../job-settings.ts';
@@ -44,7 +44,7 @@ export function registerPlanCommand(program: Command): void {
       parser: settings.parser,
       maxLineBytes: settings.maxLineBytes,
       limit: config.limit,
-      chunkLimits: config.mode === 'batch' ? await chunkLimitsOf(config) : null,
+      chunkLimits: config.mode === 'batch' ? chunkLimitsOf(config) : null,
       prices: config.prices,
       countTokens: config.provider !== 'command',
     });
@@ -57,12 +57,7 @@ export function registerPlanCommand(program: Command): void {
     let checks: ModelCheck[];
     try {
       if (simulate) simulator = await startQuickstartSimulator();
-      const baseUrl =
-        simulator === undefined
-          ? (config.base_url ?? '')
-          : config.provider === 'anthropic'
-            ? simulator.url
-            : simulator.baseUrl;
+      const baseUrl = simulator?.baseUrl ?? config.base_url ?? '';
       const models = plan.models.map((model) => model.model).filter((model) => model !== '(no model)');
       checks = await checkModels(
         { provider: config.provider, baseUrl, apiKey: config.apiKey, timeoutMs: 30_000 },
@@ -95,19 +90,16 @@ export function registerPlanCommand(program: Command): void {
   });
 }
 
-async function chunkLimitsOf(config: ResolvedConfig): Promise<PlanChunkLimits> {
-  const provider = await createBatchProvider({
+function chunkLimitsOf(config: ResolvedConfig): PlanChunkLimits {
+  const limits = batchLimitsFor({
     provider: config.provider,
     baseUrl: config.base_url ?? 'http://127.0.0.1/v1',
-    apiKey: null,
     dialect: config.batch.dialect,
-    completionWindow: config.batch.completion_window,
-    timeoutMs: config.timeout_ms,
   });
   return {
-    maxRequests: config.chunk.max_requests ?? provider.limits.maxRequests,
-    maxBytes: config.chunk.max_bytes ?? provider.limits.maxBytes,
-    oneModelPerBatch: provider.limits.oneModelPerBatch,
+    maxRequests: config.chunk.max_requests ?? limits.maxRequests,
+    maxBytes: config.chunk.max_bytes ?? limits.maxBytes,
+    oneModelPerBatch: limits.oneModelPerBatch,
   };
 }
 

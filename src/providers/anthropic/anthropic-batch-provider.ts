@@ -1,3 +1,4 @@
+import { ANTHROPIC_BATCH_LIMITS as ANTHROPIC_LIMITS } from './anthropic-batch-limits.ts';
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { PreparedRequest } from '../../core/item.ts';
@@ -23,7 +24,6 @@ export interface AnthropicBatchProviderOptions {
 }
 
 /** Anthropic's documented caps on one Message Batch; bytes counted in decimal megabytes. */
-const ANTHROPIC_LIMITS: BatchLimits = { maxRequests: 100_000, maxBytes: 256 * 1000 * 1000, oneModelPerBatch: false };
 
 /** An orphan batch was created after its chunk's submit started; allow for clock skew between us and the server. */
 const CLOCK_SKEW_MS = 5 * 60_000;
