@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Chunk, ChunkEnd, ChunkState, RemoteCounts } from '../../../core/chunk.ts';
 import type { Attempt } from '../../../core/attempt.ts';
-import type { ItemError, ItemLocation } from '../../../core/item.ts';
+import type { ItemLocation } from '../../../core/item.ts';
 import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../store.ts';
 import { assertChunkTransition } from '../../../core/chunk.ts';
 import type { prepareAttemptQueries } from './attempts.ts';
@@ -259,36 +259,37 @@ export function prepareChunkOperations(
           if (options.action === 'cancel') {
             statements.cancel.run(jobId, row.seq, chunkNo);
             result.cancelled += 1;
-            continue;
-          }
-          const attempts = row.attempts + (options.countAttempt ? 1 : 0);
-          const attempt: Attempt = {
-            seq: row.seq,
-            attempt: attempts,
-            startedAt,
-            latencyMs: Math.max(0, options.now - startedAt),
-            statusCode: options.error.status ?? null,
-            outcome: options.error.code,
-            inputTokens: null,
-            outputTokens: null,
-          };
-          const error: ItemError = options.error;
-          const outcome: ChunkLineOutcome =
-            options.countAttempt && attempts >= options.maxAttempts
-              ? {
-                  state: 'failed',
-                  error: { ...error, reason: 'maxRetriesExceeded' },
-                  completedAt: options.now,
-                  attempt,
-                }
-              : { state: 'pending', error, attempt };
-          if (!options.countAttempt) {
-            statements.resubmit.run(row.attempts, JSON.stringify(error), jobId, row.seq, chunkNo);
+          } else if (!options.countAttempt) {
+            // Put back as it was: the batch never ran its lines (e.g. the enqueued-token limit).
+            statements.resubmit.run(row.attempts, JSON.stringify(options.error), jobId, row.seq, chunkNo);
+            result.resubmitted += 1;
           } else {
-            applyOutcome(jobId, chunkNo, outcome);
+            const attempt: Attempt = {
+              seq: row.seq,
+              attempt: row.attempts + 1,
+              startedAt,
+              latencyMs: Math.max(0, options.now - startedAt),
+              statusCode: options.error.status ?? null,
+              outcome: options.error.code,
+              inputTokens: null,
+              outputTokens: null,
+            };
+            const failed = attempt.attempt >= options.maxAttempts;
+            applyOutcome(
+              jobId,
+              chunkNo,
+              failed
+                ? {
+                    state: 'failed',
+                    error: { ...options.error, reason: 'maxRetriesExceeded' },
+                    completedAt: options.now,
+                    attempt,
+                  }
+                : { state: 'pending', error: options.error, attempt },
+            );
+            if (failed) result.failed += 1;
+            else result.resubmitted += 1;
           }
-          if (outcome.state === 'failed') result.failed += 1;
-          else result.resubmitted += 1;
         }
       }
       assertChunkTransition(chunk.state, 'merged');
