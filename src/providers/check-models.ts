@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { ConnectionError, ProviderError } from '../errors/index.ts';
+import { errorBodyMessage } from './error-body-message.ts';
 import { findErrno } from './sdk-error-fields.ts';
 
 export interface ModelCheckTarget {
@@ -60,18 +61,9 @@ async function checkModel(target: ModelCheckTarget, model: string): Promise<Mode
     });
   }
   if (status >= 200 && status < 300) return { model, exists: true, detail: null };
-  const detail = errorMessage(text) ?? `HTTP ${String(status)}`;
+  const detail = errorBodyMessage(text) ?? `HTTP ${String(status)}`;
   if (status === 404) return { model, exists: false, detail };
   throw ProviderError.generate(status, `asking ${base} about model "${model}": HTTP ${String(status)}: ${detail}`, {
     body: text.slice(0, 2000),
   });
-}
-
-function errorMessage(text: string): string | undefined {
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } };
-    return typeof parsed.error?.message === 'string' ? parsed.error.message : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -10,6 +10,7 @@ import {
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../provider.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { joinEndpointPath } from './join-endpoint-path.ts';
+import { errorBodyMessage } from '../error-body-message.ts';
 import { readHeader, readRateLimitHints, type ResponseHeaders } from './read-rate-limit-hints.ts';
 import { parseRetryAfter } from '../../util/parse-retry-after.ts';
 
@@ -126,21 +127,8 @@ function createHttpError(
   headers: ResponseHeaders,
   requestId: string | null,
 ): ProviderError {
-  let message = `HTTP ${String(status)}`;
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const detail =
-      typeof parsed.error === 'string'
-        ? parsed.error
-        : typeof parsed.error?.message === 'string'
-          ? parsed.error.message
-          : typeof parsed.message === 'string'
-            ? parsed.message
-            : undefined;
-    if (detail !== undefined) message = `HTTP ${String(status)}: ${detail}`;
-  } catch {
-    if (text.length > 0) message = `HTTP ${String(status)}: ${text.slice(0, 200)}`;
-  }
+  const detail = errorBodyMessage(text) ?? (text.length > 0 && !isJson(text) ? text.slice(0, 200) : undefined);
+  const message = detail === undefined ? `HTTP ${String(status)}` : `HTTP ${String(status)}: ${detail}`;
   const fields: Omit<ProviderErrorFields, 'kind' | 'status'> = { body: text.slice(0, ERROR_BODY_EXCERPT_CHARS) };
   if (requestId !== null) fields.requestId = requestId;
   const retryAfterMs = parseRetryAfter(
@@ -172,4 +160,13 @@ function toProviderError(error: unknown, timedOut: boolean, timeoutMs: number): 
     errno: code,
     cause: error,
   });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
