@@ -5,6 +5,7 @@ import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress, type RunJobResult } from '../engine/run-job.ts';
 import type { RequestSlots } from '../engine/slot-pool.ts';
 import { createBatchProvider, createRealtimeProvider } from '../providers/create-provider.ts';
+import type { HttpConnections } from '../providers/http-connections.ts';
 import type { SimulatorHandle } from '../simulator/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
@@ -21,6 +22,8 @@ export interface RunConfiguredJobOptions {
   reopenFailed?: boolean;
   /** Realtime jobs under the scheduler share its request budget. */
   slots?: RequestSlots;
+  /** Realtime jobs under the scheduler also share its keep-alive connections. */
+  sharedConnections?: HttpConnections;
   onRealtimeProgress?: (progress: JobProgress) => void;
   onBatchProgress?: (progress: BatchProgress) => void;
   /** Told the built-in simulator's URL when `--simulate` started one. */
@@ -76,6 +79,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
       concurrency: config.concurrency,
       workDir,
       commandTargets: config.command.targets,
+      sharedConnections: options.sharedConnections,
     });
     try {
       return await runJob({

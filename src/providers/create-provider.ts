@@ -2,6 +2,7 @@ import type { BatchLimits, BatchProvider, RealtimeProvider } from './provider.ts
 import { ANTHROPIC_BATCH_LIMITS } from './anthropic/anthropic-batch-limits.ts';
 import { BATCH_DIALECTS, detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
+import type { HttpConnections } from './http-connections.ts';
 import { CommandProvider, type CommandTarget } from './command/command-provider.ts';
 
 export interface CreateProviderOptions {
@@ -14,6 +15,8 @@ export interface CreateProviderOptions {
   workDir: string;
   /** `command.targets`, for `provider: command`. */
   commandTargets: Readonly<Record<string, CommandTarget>>;
+  /** Connections shared by the jobs of this process (the scheduler's); the provider's own pool when unset. */
+  sharedConnections?: HttpConnections | undefined;
 }
 
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
@@ -26,6 +29,7 @@ export function createRealtimeProvider(options: CreateProviderOptions): Realtime
     baseUrl: options.baseUrl,
     apiKey: options.apiKey,
     connections: options.concurrency,
+    sharedConnections: options.sharedConnections,
   });
 }
 

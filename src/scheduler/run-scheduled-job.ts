@@ -2,6 +2,7 @@ import { fromStoredConfig } from '../config/load-config.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
 import { runConfiguredJob } from '../cli/run-configured-job.ts';
 import type { SlotPool } from '../engine/slot-pool.ts';
+import type { HttpConnections } from '../providers/http-connections.ts';
 import { StoreError } from '../errors/index.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
@@ -15,6 +16,8 @@ export interface RunScheduledJobOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** The workspace-wide request budget; realtime jobs join it for the length of the run. */
   pool: SlotPool;
+  /** The keep-alive connections all of the scheduler's realtime jobs send through. */
+  connections: HttpConnections;
   /** Aborted when the scheduler stops: the job stops as on Ctrl-C (in-flight requests finish, state committed). */
   signal: AbortSignal;
 }
@@ -45,6 +48,7 @@ export async function runScheduledJob(options: RunScheduledJobOptions): Promise<
       logger,
       signal: options.signal,
       ...(slots === undefined ? {} : { slots }),
+      sharedConnections: options.connections,
       onSimulator: (baseUrl) => logger.info({ baseUrl }, 'built-in-simulator'),
     });
   } finally {

@@ -4,6 +4,7 @@ import type { Server } from 'node:net';
 import { LEASE_STALE_MS, isLeaseLive } from '../engine/lease.ts';
 import type { RunOutcome } from '../engine/run-job.ts';
 import { SlotPool } from '../engine/slot-pool.ts';
+import { createHttpConnections, type HttpConnections } from '../providers/http-connections.ts';
 import { BatchpilotError } from '../errors/index.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
 import type { Store } from '../store/store.ts';
@@ -80,6 +81,8 @@ class Scheduler {
   private readonly options: ServeSchedulerOptions;
   private readonly token: string;
   private readonly pool: SlotPool;
+  /** One set of keep-alive connections for all running jobs, sized to the shared request budget. */
+  private readonly connections: HttpConnections;
   private readonly running = new Map<string, RunningJob>();
   /** Key variables handed over by `--detach`, per job; in memory only. */
   private readonly handedEnv = new Map<string, Record<string, string>>();
@@ -94,6 +97,7 @@ class Scheduler {
     this.options = options;
     this.token = token;
     this.pool = new SlotPool(options.settings.maxConcurrency);
+    this.connections = createHttpConnections(options.settings.maxConcurrency);
     this.socketPath = submissionSocketPath(options.workspace);
   }
 
@@ -127,6 +131,7 @@ class Scheduler {
       if (!this.lockLost) await schedulerStore.releaseLock(this.token).catch(() => undefined);
       throw error;
     } finally {
+      await this.connections.destroy().catch(() => undefined);
       this.options.signal?.removeEventListener('abort', onAbort);
       this.log(`exiting (${this.stopReason ?? 'error'})`);
     }
@@ -228,6 +233,7 @@ class Scheduler {
       jobId,
       env: { ...this.options.env, ...this.handedEnv.get(jobId) },
       pool: this.pool,
+      connections: this.connections,
       signal: stop.signal,
     })
       .then(

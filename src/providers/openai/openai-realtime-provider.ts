@@ -1,4 +1,5 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { HttpConnections } from '../http-connections.ts';
 import type { PreparedRequest } from '../../core/item.ts';
 import {
   ConnectionError,
@@ -18,33 +19,41 @@ export interface OpenAIRealtimeProviderOptions {
   /** e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`. */
   baseUrl: string;
   apiKey: string | null;
-  /** Keep-alive connections to open at most; the engine's concurrency. */
+  /** Keep-alive connections to open at most; the engine's concurrency. Unused with `sharedConnections`. */
   connections: number;
+  /** Connections shared with other jobs of this process (the scheduler's); not closed by `close()`. */
+  sharedConnections?: HttpConnections | undefined;
 }
 
 const ERROR_BODY_EXCERPT_CHARS = 2000;
 
 /**
  * OpenAI-compatible chat/completions/embeddings/responses over one undici `Pool`
- * (keep-alive, no pipelining). The official SDK is not used on this path: it parses and
+ * (keep-alive, no pipelining), its own or one shared by the jobs of a scheduler. The official SDK is not used on this path: it parses and
  * re-serialises every body and retries on its own, and this loop runs at thousands of
  * requests per second with our own retry policy.
  */
 export class OpenAIRealtimeProvider implements RealtimeProvider {
   readonly name = 'openai';
-  private readonly pool: Pool;
+  private readonly pool: Dispatcher;
+  private readonly ownsPool: boolean;
+  private readonly origin: string;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
 
   constructor(options: OpenAIRealtimeProviderOptions) {
     const url = new URL(options.baseUrl);
     this.basePath = url.pathname;
-    this.pool = new Pool(url.origin, {
-      connections: Math.max(1, options.connections),
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
-    });
+    this.origin = url.origin;
+    this.ownsPool = options.sharedConnections === undefined;
+    this.pool =
+      options.sharedConnections ??
+      new Pool(url.origin, {
+        connections: Math.max(1, options.connections),
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000,
+      });
     this.headers = { 'content-type': 'application/json', 'user-agent': 'batchpilot' };
     if (options.apiKey !== null && options.apiKey !== '') this.headers['authorization'] = `Bearer ${options.apiKey}`;
   }
@@ -60,6 +69,7 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     try {
       const response = await this.pool.request({
+        origin: this.origin,
         method: request.method,
         path: joinEndpointPath(this.basePath, request.url),
         headers: this.headers,
@@ -86,7 +96,7 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    if (this.ownsPool) await this.pool.destroy();
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { PreparedRequest } from '../../../src/core/item.ts';
 import { ProviderError } from '../../../src/errors/index.ts';
 import { joinEndpointPath } from '../../../src/providers/openai/join-endpoint-path.ts';
+import { createHttpConnections } from '../../../src/providers/http-connections.ts';
 import { OpenAIRealtimeProvider } from '../../../src/providers/openai/openai-realtime-provider.ts';
 import { answerKey, type SimulatorOptions } from '../../../src/simulator/index.ts';
 import { withSimulator } from '../../helpers/start-simulator.ts';
@@ -32,6 +33,42 @@ async function failureOf(options: SimulatorOptions, timeoutMs = 2000, apiKey: st
 }
 
 describe('OpenAIRealtimeProvider against the simulator', () => {
+  it('sends through connections shared with other providers, which outlive a provider closing', async () => {
+    await withSimulator({ latencyMs: 50 }, async (simulator) => {
+      const shared = createHttpConnections(2);
+      const first = new OpenAIRealtimeProvider({
+        baseUrl: simulator.baseUrl,
+        apiKey: null,
+        connections: 64,
+        sharedConnections: shared,
+      });
+      const second = new OpenAIRealtimeProvider({
+        baseUrl: simulator.baseUrl,
+        apiKey: null,
+        connections: 64,
+        sharedConnections: shared,
+      });
+      try {
+        const answers = await Promise.all(
+          [first, second, first, second, first, second].map(async (provider) =>
+            provider.send(request, { timeoutMs: 5000 }),
+          ),
+        );
+        assert.deepEqual(
+          answers.map((answer) => answer.statusCode),
+          [200, 200, 200, 200, 200, 200],
+        );
+        // Two connections for both providers together, not two each (no pipelining: one request per connection).
+        assert.equal(simulator.stats().maxInFlight, 2);
+        await first.close();
+        assert.equal((await second.send(request, { timeoutMs: 5000 })).statusCode, 200);
+      } finally {
+        await second.close();
+        await shared.destroy();
+      }
+    });
+  });
+
   it('returns the raw body, request id and usage', async () => {
     const response = await sendOnce({});
     assert.equal(response.statusCode, 200);
