@@ -88,7 +88,9 @@ async function detachedRun(simulator, perJob) {
       const jobs = await status(workspace);
       if (jobs.length === JOBS && jobs.every((job) => job.state === 'completed')) break;
       if (tries === 20) {
-        throw new Error(`detached jobs did not all complete: ${JSON.stringify(jobs.map((job) => [job.job_id, job.state]))}`);
+        throw new Error(
+          `detached jobs did not all complete: ${JSON.stringify(jobs.map((job) => [job.job_id, job.state]))}`,
+        );
       }
       await sleep(500);
     }
