@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress, type RunJobResult } from '../engine/run-job.ts';
+import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { RequestSlots } from '../engine/slot-pool.ts';
 import { createBatchProvider, createRealtimeProvider } from '../providers/create-provider.ts';
 import type { HttpConnections } from '../providers/http-connections.ts';
@@ -22,8 +23,9 @@ export interface RunConfiguredJobOptions {
   reopenFailed?: boolean;
   /** Realtime jobs under the scheduler share its request budget. */
   slots?: RequestSlots;
-  /** Realtime jobs under the scheduler also share its keep-alive connections. */
+  /** Realtime jobs under the scheduler also share its keep-alive connections and group commit. */
   sharedConnections?: HttpConnections;
+  commits?: CommitQueue;
   onRealtimeProgress?: (progress: JobProgress) => void;
   onBatchProgress?: (progress: BatchProgress) => void;
   /** Told the built-in simulator's URL when `--simulate` started one. */
@@ -91,6 +93,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
         ...(options.slots === undefined ? {} : { slots: options.slots }),
+        ...(options.commits === undefined ? {} : { commits: options.commits }),
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });
     } finally {

@@ -6,6 +6,7 @@ import type { RealtimeProvider } from '../providers/provider.ts';
 import type { ItemUpdate, Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import type { BudgetGuard } from './budget-guard.ts';
+import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { decideRetry, type RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
@@ -48,6 +49,8 @@ export interface DispatcherOptions {
    * only `concurrency` bounds the pool.
    */
   slots?: RequestSlots | undefined;
+  /** Where outcomes wait for their group commit: the scheduler's, shared by its jobs; one of its own when unset. */
+  commits?: CommitQueue | undefined;
   /** `limits.budget_usd`: no new request once it would be passed. */
   budget?: BudgetGuard | undefined;
   /** Told once when the budget refuses a request; the job then stops taking new work. */
@@ -62,12 +65,6 @@ export interface DispatcherCounters {
   inFlight: number;
   waitingRetry: number;
   queued: number;
-}
-
-interface PendingCommit {
-  attempts: Attempt[];
-  updates: ItemUpdate[];
-  slots: number;
 }
 
 /**
@@ -93,9 +90,10 @@ export class RealtimeDispatcher {
   private queueHead = 0;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private pumpTimer: NodeJS.Timeout | undefined;
-  private pending: PendingCommit = { attempts: [], updates: [], slots: 0 };
-  private flushScheduled = false;
-  private flushing: Promise<void> | undefined;
+  private readonly commits: CommitQueue;
+  private readonly commitWaiter: CommitWaiter = {
+    onCommitted: (slots, error) => this.onCommitted(slots, error),
+  };
   private stopped = false;
   private readonly hardAbort = new AbortController();
   private idleWaiters: (() => void)[] = [];
@@ -109,6 +107,7 @@ export class RealtimeDispatcher {
     // Every in-flight request listens on this one signal.
     setMaxListeners(0, this.hardAbort.signal);
     this.random = options.random ?? Math.random;
+    this.commits = options.commits ?? new CommitQueue(options.store);
   }
 
   /** The number of queued items below which the reader may add more. */
@@ -167,13 +166,7 @@ export class RealtimeDispatcher {
   }
 
   private isIdle(): boolean {
-    return (
-      this.counters.queued === 0 &&
-      this.counters.inFlight === 0 &&
-      this.counters.waitingRetry === 0 &&
-      !this.flushScheduled &&
-      this.flushing === undefined
-    );
+    return this.counters.queued === 0 && this.counters.inFlight === 0 && this.counters.waitingRetry === 0;
   }
 
   private pump(): void {
@@ -336,42 +329,20 @@ export class RealtimeDispatcher {
     this.retryTimers.add(timer);
   }
 
+  /** The request's slot is held until its outcome is committed (see the class comment). */
   private enqueueCommit(attempt: Attempt | null, update: ItemUpdate | null): void {
-    if (attempt !== null) this.pending.attempts.push(attempt);
-    if (update !== null) this.pending.updates.push(update);
-    this.pending.slots += 1;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => void this.flush());
-    }
+    this.commits.add(this.commitWaiter, this.options.jobId, attempt, update);
   }
 
-  private async flush(): Promise<void> {
-    if (this.flushing !== undefined) await this.flushing;
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = { attempts: [], updates: [], slots: 0 };
-    if (batch.slots === 0) {
-      this.checkIdle();
-      return;
+  private onCommitted(slots: number, error: Error | undefined): void {
+    if (error !== undefined && this.commitError === undefined) {
+      // A store that cannot commit must stop the job: nothing may count as done unrecorded.
+      this.commitError = error;
+      this.stop();
+      this.abortInFlight();
     }
-    const committing = (async () => {
-      try {
-        if (batch.attempts.length > 0 || batch.updates.length > 0) {
-          await this.options.store.commitProgress(this.options.jobId, batch);
-        }
-      } catch (error) {
-        // A store that cannot commit must stop the job: nothing may count as done unrecorded.
-        this.commitError = error instanceof Error ? error : new Error(String(error));
-        this.stop();
-        this.abortInFlight();
-      }
-    })();
-    this.flushing = committing;
-    await committing;
-    this.flushing = undefined;
-    this.counters.inFlight -= batch.slots;
-    this.options.slots?.release(batch.slots);
+    this.counters.inFlight -= slots;
+    this.options.slots?.release(slots);
     this.pump();
     this.checkIdle();
   }

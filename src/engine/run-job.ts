@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createTokenCounter, createTokenEstimator } from '../plan/estimate-tokens.ts';
 import type { ModelPrice } from '../plan/price-table.ts';
 import { BudgetGuard } from './budget-guard.ts';
+import type { CommitQueue } from './commit-queue.ts';
 import { answeredCost, createRequestCoster } from './estimate-request-cost.ts';
 import { feedItems, ingestContext, recordUnread } from './feed-items.ts';
 import { finalizeJob } from './finalize-job.ts';
@@ -70,6 +71,8 @@ export interface RunJobOptions {
   progressIntervalMs?: number;
   /** A request budget shared with other jobs (the background scheduler's); see `SlotPool`. */
   slots?: RequestSlots | undefined;
+  /** A group commit shared with other jobs (the background scheduler's); see `CommitQueue`. */
+  commits?: CommitQueue | undefined;
 }
 
 export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled' | 'budget';
@@ -138,6 +141,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       timeoutMs: settings.timeoutMs,
       retry: settings.retry,
       slots: options.slots,
+      commits: options.commits,
       onFatal: (error) => {
         if (fatal !== undefined) return;
         fatal = error;

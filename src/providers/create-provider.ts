@@ -1,6 +1,5 @@
-import type { BatchLimits, BatchProvider, RealtimeProvider } from './provider.ts';
-import { ANTHROPIC_BATCH_LIMITS } from './anthropic/anthropic-batch-limits.ts';
-import { BATCH_DIALECTS, detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
+import type { BatchProvider, RealtimeProvider } from './provider.ts';
+import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
 import type { HttpConnections } from './http-connections.ts';
 import { CommandProvider, type CommandTarget } from './command/command-provider.ts';
@@ -42,14 +41,6 @@ export interface CreateBatchProviderOptions {
   completionWindow: string;
   /** Deadline of one API call, in ms. */
   timeoutMs: number;
-}
-
-/** A provider's per-batch limits, without loading its SDK (they are data). */
-export function batchLimitsFor(
-  options: Pick<CreateBatchProviderOptions, 'provider' | 'baseUrl' | 'dialect'>,
-): BatchLimits {
-  if (options.provider === 'anthropic') return ANTHROPIC_BATCH_LIMITS;
-  return BATCH_DIALECTS[options.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : options.dialect].limits;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { fromStoredConfig } from '../config/load-config.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
 import { runConfiguredJob } from '../cli/run-configured-job.ts';
+import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { SlotPool } from '../engine/slot-pool.ts';
 import type { HttpConnections } from '../providers/http-connections.ts';
 import { StoreError } from '../errors/index.ts';
@@ -18,6 +19,8 @@ export interface RunScheduledJobOptions {
   pool: SlotPool;
   /** The keep-alive connections all of the scheduler's realtime jobs send through. */
   connections: HttpConnections;
+  /** The group commit all of the scheduler's realtime jobs commit through. */
+  commits: CommitQueue;
   /** Aborted when the scheduler stops: the job stops as on Ctrl-C (in-flight requests finish, state committed). */
   signal: AbortSignal;
 }
@@ -49,6 +52,7 @@ export async function runScheduledJob(options: RunScheduledJobOptions): Promise<
       signal: options.signal,
       ...(slots === undefined ? {} : { slots }),
       sharedConnections: options.connections,
+      commits: options.commits,
       onSimulator: (baseUrl) => logger.info({ baseUrl }, 'built-in-simulator'),
     });
   } finally {

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:net';
 import { LEASE_STALE_MS, isLeaseLive } from '../engine/lease.ts';
 import type { RunOutcome } from '../engine/run-job.ts';
+import { CommitQueue } from '../engine/commit-queue.ts';
 import { SlotPool } from '../engine/slot-pool.ts';
 import { createHttpConnections, type HttpConnections } from '../providers/http-connections.ts';
 import { BatchpilotError } from '../errors/index.ts';
@@ -83,6 +84,8 @@ class Scheduler {
   private readonly pool: SlotPool;
   /** One set of keep-alive connections for all running jobs, sized to the shared request budget. */
   private readonly connections: HttpConnections;
+  /** One group commit for all running jobs: one transaction per turn of the event loop, not one per job. */
+  private readonly commits: CommitQueue;
   private readonly running = new Map<string, RunningJob>();
   /** Key variables handed over by `--detach`, per job; in memory only. */
   private readonly handedEnv = new Map<string, Record<string, string>>();
@@ -98,6 +101,7 @@ class Scheduler {
     this.token = token;
     this.pool = new SlotPool(options.settings.maxConcurrency);
     this.connections = createHttpConnections(options.settings.maxConcurrency);
+    this.commits = new CommitQueue(options.store);
     this.socketPath = submissionSocketPath(options.workspace);
   }
 
@@ -234,6 +238,7 @@ class Scheduler {
       env: { ...this.options.env, ...this.handedEnv.get(jobId) },
       pool: this.pool,
       connections: this.connections,
+      commits: this.commits,
       signal: stop.signal,
     })
       .then(

@@ -43,8 +43,11 @@ export interface Store {
    */
   ingest(jobId: string, batch: IngestBatch): Promise<IngestResult>;
 
-  /** Commit what happened to in-flight items: their attempts and new states, in one transaction. */
-  commitProgress(jobId: string, batch: ProgressBatch): Promise<void>;
+  /**
+   * Commit what happened to in-flight items: their attempts and new states, of one job or
+   * several (the scheduler's group commit), in one transaction.
+   */
+  commitProgress(batches: readonly JobProgressBatch[]): Promise<void>;
 
   /** Unfinished items (pending, retry_wait) in input order, for resume. */
   iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }>;
@@ -190,6 +193,10 @@ export type ItemUpdate =
 export interface ProgressBatch {
   attempts: Attempt[];
   updates: ItemUpdate[];
+}
+
+export interface JobProgressBatch extends ProgressBatch {
+  jobId: string;
 }
 
 export interface AttemptStats {

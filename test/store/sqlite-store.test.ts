@@ -81,51 +81,62 @@ describe('SqliteStore', () => {
       limit: 0,
       position: { byte: 40, line: 4, seq: 4, done: true },
     });
-    await store.commitProgress('job-1', {
-      attempts: [
-        {
-          seq: 2,
-          attempt: 1,
-          startedAt: 1,
-          latencyMs: 5,
-          statusCode: 200,
-          outcome: 'ok',
-          inputTokens: 3,
-          outputTokens: 4,
-        },
-        {
-          seq: 0,
-          attempt: 1,
-          startedAt: 1,
-          latencyMs: 9,
-          statusCode: 500,
-          outcome: 'http_500',
-          inputTokens: null,
-          outputTokens: null,
-        },
-        {
-          seq: 1,
-          attempt: 1,
-          startedAt: 1,
-          latencyMs: 7,
-          statusCode: 400,
-          outcome: 'http_400',
-          inputTokens: null,
-          outputTokens: null,
-        },
-      ],
-      updates: [
-        { seq: 2, state: 'succeeded', attempts: 1, statusCode: 200, requestId: 'r2', body: '{"a":1}', completedAt: 10 },
-        { seq: 0, state: 'retry_wait', attempts: 1, error: { code: 'http_500', message: 'x' }, nextAttemptAt: 20 },
-        {
-          seq: 1,
-          state: 'failed',
-          attempts: 1,
-          error: { code: 'http_400', message: 'bad', status: 400 },
-          completedAt: 5,
-        },
-      ],
-    });
+    await store.commitProgress([
+      {
+        jobId: 'job-1',
+        attempts: [
+          {
+            seq: 2,
+            attempt: 1,
+            startedAt: 1,
+            latencyMs: 5,
+            statusCode: 200,
+            outcome: 'ok',
+            inputTokens: 3,
+            outputTokens: 4,
+          },
+          {
+            seq: 0,
+            attempt: 1,
+            startedAt: 1,
+            latencyMs: 9,
+            statusCode: 500,
+            outcome: 'http_500',
+            inputTokens: null,
+            outputTokens: null,
+          },
+          {
+            seq: 1,
+            attempt: 1,
+            startedAt: 1,
+            latencyMs: 7,
+            statusCode: 400,
+            outcome: 'http_400',
+            inputTokens: null,
+            outputTokens: null,
+          },
+        ],
+        updates: [
+          {
+            seq: 2,
+            state: 'succeeded',
+            attempts: 1,
+            statusCode: 200,
+            requestId: 'r2',
+            body: '{"a":1}',
+            completedAt: 10,
+          },
+          { seq: 0, state: 'retry_wait', attempts: 1, error: { code: 'http_500', message: 'x' }, nextAttemptAt: 20 },
+          {
+            seq: 1,
+            state: 'failed',
+            attempts: 1,
+            error: { code: 'http_400', message: 'bad', status: 400 },
+            completedAt: 5,
+          },
+        ],
+      },
+    ]);
     const unfinished = await collect(store.iterateUnfinished('job-1'));
     assert.deepEqual(
       unfinished.map((item) => [item.seq, item.attempts]),

@@ -3,7 +3,6 @@ import { fromStoredConfig } from '../../config/load-config.ts';
 import { isLeaseLive } from '../../engine/lease.ts';
 import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
-import { executeJob } from '../execute-job.ts';
 import { globalOptions } from '../global-options.ts';
 
 /**
@@ -54,6 +53,7 @@ export function registerCancelCommand(program: Command): void {
         const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: {} });
         for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
         process.stderr.write(`batchpilot: cancelling job ${jobId}\n`);
+        const { executeJob } = await import('../execute-job.ts');
         process.exitCode = await executeJob({
           store,
           workspace,

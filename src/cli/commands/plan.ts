@@ -4,13 +4,12 @@ import type { ResolvedConfig } from '../../config/config-schema.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ConfigError, InputError } from '../../errors/index.ts';
 import { findCapViolations, type CapViolation } from '../../plan/check-safety-caps.ts';
-import { planJob, type JobPlan, type PlanChunkLimits } from '../../plan/plan-job.ts';
-import { checkModels, type ModelCheck } from '../../providers/check-models.ts';
-import { batchLimitsFor } from '../../providers/create-provider.ts';
+import type { JobPlan, PlanChunkLimits } from '../../plan/plan-job.ts';
+import type { ModelCheck } from '../../providers/check-models.ts';
+import { batchLimitsFor } from '../../providers/batch-limits-for.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
 import { toRunSettings } from '../job-settings.ts';
-import { startQuickstartSimulator } from '../quickstart-simulator.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 
 /**
@@ -39,6 +38,11 @@ export function registerPlanCommand(program: Command): void {
     });
     for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
     const settings = toRunSettings(config);
+    const [{ planJob }, { checkModels }, { startQuickstartSimulator }] = await Promise.all([
+      import('../../plan/plan-job.ts'),
+      import('../../providers/check-models.ts'),
+      import('../quickstart-simulator.ts'),
+    ]);
     const plan = await planJob({
       inputPath,
       parser: settings.parser,

@@ -4,7 +4,6 @@ import { fromStoredConfig } from '../../config/load-config.ts';
 import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
-import { executeJob } from '../execute-job.ts';
 import { globalOptions } from '../global-options.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 import { assertWithinCaps, NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
@@ -39,6 +38,8 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   process.stderr.write(`batchpilot: resuming job ${job.id} (${job.state})\n`);
   // Resuming a cancelled job means carrying on: the earlier cancel request no longer holds.
   await options.store.clearCancelRequest(job.id);
+  // Loaded when a job runs here: the engine and undici are a large part of a command's startup.
+  const { executeJob } = await import('../execute-job.ts');
   return executeJob({
     store: options.store,
     workspace: options.workspace,

@@ -5,7 +5,6 @@ import { createJobId, isValidJobId } from '../../core/job-id.ts';
 import { UsageError } from '../../errors/index.ts';
 import { fingerprintInput } from '../../input/fingerprint-input.ts';
 import { createStore } from '../../store/create-store.ts';
-import { executeJob } from '../execute-job.ts';
 import { submitDetachedJob } from '../submit-detached-job.ts';
 import type { ConfigFlags } from '../../config/config-flags.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
@@ -94,6 +93,8 @@ export function registerRunCommand(program: Command): void {
         process.exitCode = await submitDetachedJob({ store, workspace, jobId, config, json });
         return;
       }
+      // Loaded only to run here: `--detach` (and every other command) starts faster without the engine and undici.
+      const { executeJob } = await import('../execute-job.ts');
       process.exitCode = await executeJob({
         store,
         workspace,

@@ -2,7 +2,6 @@ import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/load-config.ts';
 import { readSchedulerStatus, type SchedulerStatus } from '../../scheduler/read-scheduler-status.ts';
 import { toSchedulerSettings, type SchedulerSettings } from '../../scheduler/scheduler-settings.ts';
-import { serveScheduler } from '../../scheduler/serve-scheduler.ts';
 import { ensureScheduler, readLiveScheduler } from '../../scheduler/start-scheduler.ts';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { globalOptions } from '../global-options.ts';
@@ -157,6 +156,7 @@ async function serve(values: Record<string, unknown>, command: Command): Promise
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    const { serveScheduler } = await import('../../scheduler/serve-scheduler.ts');
     await serveScheduler({
       store,
       schedulerStore,

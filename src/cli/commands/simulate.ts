@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
-import { type FailureRates, type SimulatorOptions, startSimulator } from '../../simulator/index.ts';
+import type { FailureRates, SimulatorOptions } from '../../simulator/index.ts';
 
 const DEFAULT_PORT = 8000;
 
@@ -104,6 +104,7 @@ export function parseSimulatorFlags(
 
 async function runSimulateCommand(flags: Record<string, unknown>): Promise<void> {
   const options = parseSimulatorFlags(flags);
+  const { startSimulator } = await import('../../simulator/index.ts');
   const simulator = await startSimulator(options).catch((error: unknown) => {
     if ((error as { code?: unknown }).code === 'EADDRINUSE') {
       throw new ConfigError(

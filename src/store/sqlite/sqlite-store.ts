@@ -20,7 +20,7 @@ import type {
   IngestResult,
   NewChunk,
   NewJob,
-  ProgressBatch,
+  JobProgressBatch,
   Store,
 } from '../store.ts';
 import type { Chunk } from '../../core/chunk.ts';
@@ -229,49 +229,54 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  async commitProgress(jobId: string, batch: ProgressBatch): Promise<void> {
+  async commitProgress(batches: readonly JobProgressBatch[]): Promise<void> {
     this.db
       .transaction(() => {
-        for (const attempt of batch.attempts) this.attempts.record(jobId, attempt);
-        for (const update of batch.updates) {
-          switch (update.state) {
-            case 'succeeded':
-              this.items.succeed.run(
-                update.attempts,
-                update.statusCode,
-                update.requestId,
-                update.body,
-                update.completedAt,
-                jobId,
-                update.seq,
-              );
-              break;
-            case 'failed':
-              this.items.fail.run(
-                update.attempts,
-                JSON.stringify(update.error),
-                update.error.status ?? null,
-                update.completedAt,
-                jobId,
-                update.seq,
-              );
-              break;
-            case 'retry_wait':
-              this.items.retryWait.run(
-                update.attempts,
-                JSON.stringify(update.error),
-                update.nextAttemptAt,
-                jobId,
-                update.seq,
-              );
-              break;
-            case 'cancelled':
-              this.items.cancel.run(update.attempts, update.missingReason, jobId, update.seq);
-              break;
-          }
-        }
+        for (const batch of batches) this.commitJobProgress(batch);
       })
       .immediate();
+  }
+
+  private commitJobProgress(batch: JobProgressBatch): void {
+    const { jobId } = batch;
+    for (const attempt of batch.attempts) this.attempts.record(jobId, attempt);
+    for (const update of batch.updates) {
+      switch (update.state) {
+        case 'succeeded':
+          this.items.succeed.run(
+            update.attempts,
+            update.statusCode,
+            update.requestId,
+            update.body,
+            update.completedAt,
+            jobId,
+            update.seq,
+          );
+          break;
+        case 'failed':
+          this.items.fail.run(
+            update.attempts,
+            JSON.stringify(update.error),
+            update.error.status ?? null,
+            update.completedAt,
+            jobId,
+            update.seq,
+          );
+          break;
+        case 'retry_wait':
+          this.items.retryWait.run(
+            update.attempts,
+            JSON.stringify(update.error),
+            update.nextAttemptAt,
+            jobId,
+            update.seq,
+          );
+          break;
+        case 'cancelled':
+          this.items.cancel.run(update.attempts, update.missingReason, jobId, update.seq);
+          break;
+      }
+    }
   }
 
   async *iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }> {
