@@ -16,6 +16,8 @@ const forbidden = {
   store: ['providers', 'engine', 'output', 'simulator', 'cli', 'config'],
   engine: ['providers/openai', 'store/sqlite', 'simulator', 'cli'],
   simulator: ['errors', 'util', 'config', 'input', 'plan', 'engine', 'providers', 'store', 'output', 'cli'],
+  compose: ['cli', 'scheduler'],
+  scheduler: ['cli'],
 };
 
 const folderRules = Object.entries(forbidden).map(([folder, banned]) => ({

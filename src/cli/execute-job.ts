@@ -5,7 +5,7 @@ import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
-import { runConfiguredJob } from './run-configured-job.ts';
+import { runConfiguredJob } from '../compose/run-configured-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
 import { createBatchProgressRenderer } from './render/batch-progress.ts';
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Chunk } from '../core/chunk.ts';
 import type { Job, JobCounts } from '../core/job.ts';
 import { describeChunk } from './render/batch-progress.ts';
-import { isLeaseLive } from '../engine/lease.ts';
+import { effectiveState } from '../engine/lease.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
@@ -43,11 +43,6 @@ export interface ChunkStatus {
   batch_id: string | null;
   raw_status: string | null;
   request_counts: { total: number; completed: number; failed: number } | null;
-}
-
-export function effectiveState(job: Job, now: number): string {
-  if ((job.state === 'running' || job.state === 'finalizing') && !isLeaseLive(job.lease, now)) return 'interrupted';
-  return job.state;
 }
 
 const RATE_WINDOW_MS = 60_000;

@@ -1,3 +1,7 @@
+import type { ModelPrice } from '../plan/price-table.ts';
+import type { Store } from '../store/store.ts';
+import { answeredCost } from './estimate-request-cost.ts';
+
 /**
  * `limits.budget_usd` at run time: before a request goes out its estimated cost is reserved;
  * once spent plus reserved would pass the budget, nothing new is sent. An answer's real cost
@@ -29,6 +33,11 @@ export class BudgetGuard {
     return true;
   }
 
+  /** Reserves whatever the budget says (work already out, or cut to fit `remainingUsd`). */
+  reserve(costUsd: number): void {
+    this.reserved += costUsd;
+  }
+
   settle(estimateUsd: number, actualUsd: number): void {
     this.reserved = Math.max(0, this.reserved - estimateUsd);
     this.spent += actualUsd;
@@ -41,4 +50,31 @@ export class BudgetGuard {
   get isReached(): boolean {
     return this.reached;
   }
+
+  /** What may still be reserved: the budget less spent and reserved. */
+  get remainingUsd(): number {
+    return Math.max(0, this.limitUsd - this.spent - this.reserved);
+  }
+
+  /** Nothing new goes out from now on (batch mode: the next chunk could not afford even one line). */
+  markReached(): void {
+    this.reached = true;
+  }
+}
+
+/**
+ * The budget guard of a run, with what earlier runs of the job already spent (from their
+ * answers' usage, times `priceFactor`: the batch discount in batch mode). None without a budget.
+ */
+export async function openBudget(
+  store: Store,
+  jobId: string,
+  settings: { budgetUsd?: number | undefined; prices?: Readonly<Record<string, ModelPrice>> | undefined },
+  priceFactor = 1,
+): Promise<BudgetGuard | undefined> {
+  const limitUsd = settings.budgetUsd ?? 0;
+  if (limitUsd <= 0) return undefined;
+  let spentUsd = 0;
+  for await (const item of store.iterateItems(jobId, 'input')) spentUsd += answeredCost(item, settings.prices ?? {});
+  return new BudgetGuard({ limitUsd, spentUsd: spentUsd * priceFactor });
 }

@@ -34,8 +34,13 @@ export function createRequestCoster(
 /** The cost of an answer already received, from the model and `usage` in its body. */
 export function answeredCost(item: ItemRecord, prices: Readonly<Record<string, ModelPrice>>): number {
   if (item.state !== 'succeeded' || item.responseBody === null) return 0;
+  return answerCost(item.responseBody, prices);
+}
+
+/** The cost of one answer body (OpenAI or Anthropic `usage`); 0 when its model has no price or the body no usage. */
+export function answerCost(responseBody: string, prices: Readonly<Record<string, ModelPrice>>): number {
   try {
-    const body = JSON.parse(item.responseBody) as {
+    const body = JSON.parse(responseBody) as {
       model?: unknown;
       usage?: { prompt_tokens?: unknown; completion_tokens?: unknown; input_tokens?: unknown; output_tokens?: unknown };
     };

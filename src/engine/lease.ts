@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Job } from '../core/job.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import { isProcessAlive } from '../util/is-process-alive.ts';
@@ -36,6 +37,12 @@ export async function holdLease(store: Store, jobId: string, clock: Clock): Prom
       await store.releaseLease(jobId, token);
     },
   };
+}
+
+/** A job's state as shown to users: one marked running (or finalizing) whose lease is not live was interrupted. */
+export function effectiveState(job: Pick<Job, 'state' | 'lease'>, now: number): string {
+  if ((job.state === 'running' || job.state === 'finalizing') && !isLeaseLive(job.lease, now)) return 'interrupted';
+  return job.state;
 }
 
 /** Whether a job marked running is really running: its lease is fresh, and its pid alive if on this host. */

@@ -10,9 +10,9 @@ import { createLogger, type Logger } from '../util/logger.ts';
 import { join } from 'node:path';
 import { createTokenCounter, createTokenEstimator } from '../plan/estimate-tokens.ts';
 import type { ModelPrice } from '../plan/price-table.ts';
-import { BudgetGuard } from './budget-guard.ts';
+import { openBudget } from './budget-guard.ts';
 import type { CommitQueue } from './commit-queue.ts';
-import { answeredCost, createRequestCoster } from './estimate-request-cost.ts';
+import { createRequestCoster } from './estimate-request-cost.ts';
 import { feedItems, ingestContext, recordUnread } from './feed-items.ts';
 import { finalizeJob } from './finalize-job.ts';
 import type { JobReport } from '../output/build-report.ts';
@@ -22,7 +22,7 @@ import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatch
 import type { RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
 
-/** What the engine needs of the resolved config; the CLI derives it (see cli/job-settings.ts). */
+/** What the engine needs of the resolved config; the CLI derives it (see compose/job-settings.ts). */
 export interface RunSettings {
   concurrency: number;
   timeoutMs: number;
@@ -122,7 +122,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     logger.info({ jobId: initial.id, earlier }, 'job-start');
 
     const limiter = new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() });
-    const budget = await createBudget(store, initial.id, settings);
+    const budget = await openBudget(store, initial.id, settings);
     let budgetReached = false;
     const dispatcher = new RealtimeDispatcher({
       budget,
@@ -244,15 +244,6 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     await lease.release();
     logger.flush();
   }
-}
-
-/** The budget guard of a run, with what earlier runs of the job already spent (from their answers' usage). */
-async function createBudget(store: Store, jobId: string, settings: RunSettings): Promise<BudgetGuard | undefined> {
-  const limitUsd = settings.budgetUsd ?? 0;
-  if (limitUsd <= 0) return undefined;
-  let spentUsd = 0;
-  for await (const item of store.iterateItems(jobId, 'input')) spentUsd += answeredCost(item, settings.prices ?? {});
-  return new BudgetGuard({ limitUsd, spentUsd });
 }
 
 function progressOf(

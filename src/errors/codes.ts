@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   INPUT_CHANGED: { exitCode: 2, meaning: 'the input file changed since the job started' },
   JOB_NOT_FOUND: { exitCode: 2, meaning: 'no job with that id in the workspace' },
   JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
+  SCHEDULER_RUNNING: { exitCode: 2, meaning: 'another live scheduler already serves the workspace' },
   JOB_NOT_RESUMABLE: { exitCode: 2, meaning: 'the job cannot be resumed in its state' },
   AUTH_FAILED: { exitCode: 2, meaning: 'the provider refused the API key (401/403); the job stopped' },
   CONCURRENCY_REQUIRES_APPROVAL: {

@@ -1,4 +1,4 @@
-import { effectiveState } from '../cli/job-status.ts';
+import { effectiveState } from '../engine/lease.ts';
 import { isLeaseLive } from '../engine/lease.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
 import type { Store } from '../store/store.ts';

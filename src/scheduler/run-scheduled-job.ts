@@ -1,6 +1,6 @@
 import { fromStoredConfig } from '../config/load-config.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
-import { runConfiguredJob } from '../cli/run-configured-job.ts';
+import { runConfiguredJob } from '../compose/run-configured-job.ts';
 import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { SlotPool } from '../engine/slot-pool.ts';
 import type { HttpConnections } from '../providers/http-connections.ts';

@@ -62,7 +62,7 @@ interface RunningJob {
 
 const HEARTBEAT_MS = 2_000;
 
-/** Serves the workspace until stopped or idle; resolves once the lock is released. Refused with `JOB_LOCKED` while another scheduler lives. */
+/** Serves the workspace until stopped or idle; resolves once the lock is released. Refused with `SCHEDULER_RUNNING` while another scheduler lives. */
 export async function serveScheduler(options: ServeSchedulerOptions): Promise<void> {
   const token = options.lockToken ?? randomUUID();
   await options.schedulerStore.acquireLock(

@@ -47,7 +47,7 @@ export async function ensureScheduler(
       LEASE_STALE_MS,
     );
   } catch (error) {
-    const winner = error instanceof BatchpilotError && error.code === 'JOB_LOCKED';
+    const winner = error instanceof BatchpilotError && error.code === 'SCHEDULER_RUNNING';
     const pid = winner ? await readLiveScheduler(schedulerStore) : undefined;
     if (pid === undefined) throw error;
     return { pid, started: false };

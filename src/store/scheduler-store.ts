@@ -5,7 +5,7 @@
  *
  * Lock semantics are a job lease's (engine/lease.ts): a holder whose heartbeat is older
  * than `staleMs`, or whose pid is gone on this host, is taken over; a live one refuses
- * everybody else with `StoreError` `JOB_LOCKED`.
+ * everybody else with `StoreError` `SCHEDULER_RUNNING`.
  */
 export interface SchedulerStore {
   readLock(): Promise<SchedulerLock | undefined>;

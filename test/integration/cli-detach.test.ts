@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { effectiveState } from '../../src/cli/job-status.ts';
+import { effectiveState } from '../../src/engine/lease.ts';
 import type { Job } from '../../src/core/job.ts';
 import { isProcessAlive } from '../../src/util/is-process-alive.ts';
 import { createSchedulerStore, createStore } from '../../src/store/create-store.ts';
@@ -183,7 +183,7 @@ describe('run --detach and the background scheduler', { concurrency: true }, () 
     ]);
     assert.equal(refused.code, 2, refused.text);
     const refusal = cliError({ code: refused.code, signal: null, stdout: refused.stdout, stderr: '' });
-    assert.equal(refusal?.code, 'JOB_LOCKED');
+    assert.equal(refusal?.code, 'SCHEDULER_RUNNING');
     assert.equal(second.status.scheduler.started, false);
     assert.equal(second.status.scheduler.pid, first.status.scheduler.pid, 'one scheduler for the workspace');
 

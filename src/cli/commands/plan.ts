@@ -9,7 +9,7 @@ import type { ModelCheck } from '../../providers/check-models.ts';
 import { batchLimitsFor } from '../../providers/batch-limits-for.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
-import { toRunSettings } from '../job-settings.ts';
+import { toRunSettings } from '../../compose/job-settings.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 
 /**
@@ -41,7 +41,7 @@ export function registerPlanCommand(program: Command): void {
     const [{ planJob }, { checkModels }, { startQuickstartSimulator }] = await Promise.all([
       import('../../plan/plan-job.ts'),
       import('../../providers/check-models.ts'),
-      import('../quickstart-simulator.ts'),
+      import('../../compose/quickstart-simulator.ts'),
     ]);
     const plan = await planJob({
       inputPath,

@@ -15,6 +15,8 @@ export interface MergeChunkOptions {
   /** The job is being cancelled: nothing is resubmitted, lines without a result become missing. */
   cancelling: boolean;
   now: () => number;
+  /** The cost of one answer body, with `limits.budget_usd`; the summary's `costUsd` adds them up. */
+  answerCost?: (body: string) => number;
 }
 
 export interface MergeSummary extends CloseChunkResult {
@@ -25,6 +27,8 @@ export interface MergeSummary extends CloseChunkResult {
   lineResubmits: number;
   /** The whole batch failed because too many tokens were enqueued: no attempt was counted. */
   tokenLimited: boolean;
+  /** What the answers merged now cost (0 without `answerCost`). */
+  costUsd: number;
 }
 
 const COMMIT_LINES = 1000;
@@ -53,6 +57,7 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
     failed: 0,
     cancelled: 0,
     tokenLimited: false,
+    costUsd: 0,
   };
   const startedAt = chunk.submittedAt ?? chunk.createdAt;
   const endedAt = chunk.endedAt ?? options.now();
@@ -72,8 +77,10 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
       open.delete(line.customId);
       const outcome = toOutcome(line, item, { startedAt, endedAt }, options);
       if (outcome === null) continue;
-      if (outcome.state === 'succeeded') summary.succeeded += 1;
-      else if (outcome.state === 'failed') summary.lineFailures += 1;
+      if (outcome.state === 'succeeded') {
+        summary.succeeded += 1;
+        summary.costUsd += options.answerCost?.(outcome.body) ?? 0;
+      } else if (outcome.state === 'failed') summary.lineFailures += 1;
       else summary.lineResubmits += 1;
       pending.push(outcome);
       if (pending.length >= COMMIT_LINES) await flush();

@@ -10,6 +10,8 @@ export interface ChunkLimits {
   maxBytes: number;
   /** 0 = no token bound. */
   maxTokens: number;
+  /** What the chunk may cost at most (`limits.budget_usd` left); Infinity = no budget. */
+  maxCostUsd: number;
 }
 
 export interface PlannedChunk {
@@ -19,6 +21,10 @@ export interface PlannedChunk {
   /** The endpoint every line of the chunk targets (a batch has one). */
   url: string;
   model: string | null;
+  /** Estimated cost at batch prices (0 without a budget). */
+  costUsd: number;
+  /** The cost bound cut the chunk short: what is left of the budget cannot pay for the next line. */
+  budgetStop: boolean;
 }
 
 export interface ChunkSource {
@@ -29,6 +35,8 @@ export interface ChunkSource {
   provider: BatchProvider;
   /** Present only when `batch.max_enqueued_tokens` is set. */
   estimateTokens: TokenEstimator | null;
+  /** A request's estimated cost at batch prices; present only with `limits.budget_usd`. */
+  costRequest?: ((request: PreparedRequest) => number) | null;
 }
 
 const PAGE = 1000;
@@ -37,12 +45,13 @@ const PAGE = 1000;
  * Picks the next chunk from the pending items, in input order: the first pending item
  * fixes the chunk's endpoint (and model, where the provider wants one per batch); items of
  * other kinds stay pending for a later chunk. Stops at the first limit reached. Commits
- * nothing: the caller creates the chunk.
+ * nothing: the caller creates the chunk. Null when nothing is pending; a chunk with
+ * `budgetStop` (and perhaps no line at all) when the budget left cannot pay for the next line.
  */
 export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): Promise<PlannedChunk | null> {
   const { store, jobId, provider } = source;
   let key: string | undefined;
-  const chunk: PlannedChunk = { seqs: [], bytes: 0, tokens: 0, url: '', model: null };
+  const chunk: PlannedChunk = { seqs: [], bytes: 0, tokens: 0, url: '', model: null, costUsd: 0, budgetStop: false };
   const pending = (afterSeq: number, limit: number) => store.pendingItems(jobId, afterSeq, limit);
   for await (const { item, request } of readItemRequests(source, pending)) {
     const model = requestModel(request);
@@ -56,15 +65,22 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
     }
     const bytes = Buffer.byteLength(provider.encodeLine(provider.remoteId(item.customId, item.seq), request)) + 1;
     const tokens = source.estimateTokens?.(request.body) ?? 0;
+    const cost = source.costRequest?.(request) ?? 0;
     const full =
       chunk.seqs.length >= limits.maxRequests ||
       chunk.bytes + bytes > limits.maxBytes ||
       (limits.maxTokens > 0 && chunk.tokens + tokens > limits.maxTokens);
     // A line too big for any chunk still goes alone: the provider's answer then fails that item, visibly.
     if (full && chunk.seqs.length > 0) return chunk;
+    // The budget, unlike a size limit, lets nothing through: a line it cannot pay for is not sent.
+    if (chunk.costUsd + cost > limits.maxCostUsd) {
+      chunk.budgetStop = true;
+      return chunk;
+    }
     chunk.seqs.push(item.seq);
     chunk.bytes += bytes;
     chunk.tokens += tokens;
+    chunk.costUsd += cost;
   }
   return chunk.seqs.length === 0 ? null : chunk;
 }

@@ -6,7 +6,8 @@ import type { IngestCursor, Job, JobCounts } from '../../core/job.ts';
 import { ProviderError } from '../../errors/index.ts';
 import type { LineParserOptions } from '../../input/parse-input-line.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
-import { createTokenEstimator } from '../../plan/estimate-tokens.ts';
+import { createTokenCounter, createTokenEstimator } from '../../plan/estimate-tokens.ts';
+import type { ModelPrice } from '../../plan/price-table.ts';
 import type { BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import type { ChunkPatch, Store } from '../../store/store.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
@@ -18,7 +19,9 @@ import { openJobRun } from '../open-job-run.ts';
 import type { RetrySettings } from '../retry-policy.ts';
 import { FINAL_STATES, type RunJobResult, type RunOutcome } from '../run-job.ts';
 import { mergeChunk } from './merge-chunk.ts';
-import { planNextChunk, type ChunkSource } from './plan-chunk.ts';
+import { openBudget, type BudgetGuard } from '../budget-guard.ts';
+import { answerCost, createRequestCoster } from '../estimate-request-cost.ts';
+import { planNextChunk, readItemRequests, type ChunkSource } from './plan-chunk.ts';
 import { callRemote, StopRequested, type NetworkTrouble } from './remote-call.ts';
 import { chunkFilePath, writeChunkFile } from './write-chunk-file.ts';
 
@@ -35,6 +38,10 @@ export interface BatchRunSettings {
   maxConcurrent: number;
   maxEnqueuedTokens: number;
   pollIntervalMs: number;
+  /** `limits.budget_usd`; 0 = none. */
+  budgetUsd?: number;
+  /** `prices` over the built-in table, to cost lines against the budget. */
+  prices?: Readonly<Record<string, ModelPrice>>;
 }
 
 export interface BatchProgress {
@@ -98,21 +105,16 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
     // The whole input is committed as items first: chunks are cut from the store, not the stream.
     await recordUnread({ ...ingest, jobId: initial.id, signal: stop.signal });
 
-    const loop = new BatchLoop({
-      ...options,
-      clock,
-      logger,
-      signal: stop.signal,
-      source: {
-        store,
-        jobId: initial.id,
-        reader,
-        parser,
-        provider,
-        estimateTokens: settings.maxEnqueuedTokens > 0 ? await createTokenEstimator() : null,
-      },
-      startedAt,
-    });
+    const source: ChunkSource = {
+      store,
+      jobId: initial.id,
+      reader,
+      parser,
+      provider,
+      estimateTokens: settings.maxEnqueuedTokens > 0 ? await createTokenEstimator() : null,
+    };
+    const budget = await openBatchBudget(source, settings);
+    const loop = new BatchLoop({ ...options, clock, logger, signal: stop.signal, source, budget, startedAt });
     let outcome: RunOutcome;
     try {
       outcome = await loop.run();
@@ -148,7 +150,42 @@ interface LoopOptions extends RunBatchJobOptions {
   logger: Logger;
   signal: AbortSignal;
   source: ChunkSource;
+  budget: BatchBudget | undefined;
   startedAt: number;
+}
+
+/**
+ * `limits.budget_usd` in batch mode, at batch prices: a chunk's estimated cost is reserved
+ * when it is cut (so a chunk holds only what the budget left can pay for) and released
+ * when it is merged, with the real cost of its answers (their `usage`) counted as spent.
+ * Open chunks of an earlier run are re-estimated from their lines.
+ */
+interface BatchBudget {
+  guard: BudgetGuard;
+  /** The estimate reserved for each open chunk. */
+  reserved: Map<number, number>;
+  /** The cost of one answer body at batch prices. */
+  answerCost: (body: string) => number;
+}
+
+async function openBatchBudget(source: ChunkSource, settings: BatchRunSettings): Promise<BatchBudget | undefined> {
+  const { store, jobId, provider } = source;
+  const prices = settings.prices ?? {};
+  const guard = await openBudget(store, jobId, settings, provider.discount);
+  if (guard === undefined) return undefined;
+  const costOf = createRequestCoster(await createTokenCounter(), prices);
+  source.costRequest = (request) => costOf(request).costUsd * provider.discount;
+  const reserved = new Map<number, number>();
+  for (const chunk of await store.listChunks(jobId)) {
+    if (chunk.state === 'merged') continue;
+    let cost = 0;
+    const inChunk = (afterSeq: number, limit: number) => store.chunkItems(jobId, chunk.chunkNo, afterSeq, limit);
+    for await (const { request } of readItemRequests(source, inChunk)) cost += source.costRequest(request);
+    // Already out: reserved whatever the budget says.
+    guard.reserve(cost);
+    reserved.set(chunk.chunkNo, cost);
+  }
+  return { guard, reserved, answerCost: (body) => answerCost(body, prices) * provider.discount };
 }
 
 /** The state of one run of a batch job; everything that must survive the process is in the store. */
@@ -178,6 +215,7 @@ class BatchLoop {
         let worked = false;
         for (const chunk of await store.listChunks(this.jobId)) {
           if (chunk.state !== 'merged') worked = (await this.advance(chunk)) || worked;
+          else this.releaseBudget(chunk.chunkNo, 0);
         }
         if (!this.cancelling) worked = (await this.submitNewChunks()) || worked;
         const open = (await store.listChunks(this.jobId)).filter((chunk) => chunk.state !== 'merged');
@@ -188,6 +226,10 @@ class BatchLoop {
             return 'cancelled';
           }
           if ((await store.pendingItems(this.jobId, -1, 1)).length === 0) return 'completed';
+          if (this.options.budget?.guard.isReached === true) {
+            await store.cancelUnfinished(this.jobId, 'budget');
+            return 'budget';
+          }
         }
         if (!worked) await this.waitForNextPoll(open, settings.pollIntervalMs);
       }
@@ -359,9 +401,19 @@ class BatchLoop {
 
   private async merge(chunk: Chunk): Promise<void> {
     const { store, provider, settings, logger } = this.options;
+    const answerCost = this.options.budget?.answerCost;
     const summary = await this.remote(`downloading the results of chunk ${String(chunk.chunkNo)}`, () =>
-      mergeChunk({ store, provider, chunk, retry: settings.retry, cancelling: this.cancelling, now: () => this.now() }),
+      mergeChunk({
+        store,
+        provider,
+        chunk,
+        retry: settings.retry,
+        cancelling: this.cancelling,
+        now: () => this.now(),
+        ...(answerCost === undefined ? {} : { answerCost }),
+      }),
     );
+    this.releaseBudget(chunk.chunkNo, summary.costUsd);
     this.lastPoll.delete(chunk.chunkNo);
     if (summary.tokenLimited) {
       // Back off new submissions until a poll interval has passed (or another chunk ended meanwhile).
@@ -371,12 +423,30 @@ class BatchLoop {
     logger.info({ chunk: chunk.chunkNo, ...summary }, 'chunk-merged');
   }
 
-  /** Cuts and submits new chunks while `batch.max_concurrent` and the token budget allow. */
+  private budgetReached(): void {
+    const guard = this.options.budget?.guard;
+    if (guard === undefined || guard.isReached) return;
+    guard.markReached();
+    this.options.logger.warn({ limitUsd: guard.limitUsd, spentUsd: guard.spentUsd }, 'budget-reached: no new chunks');
+  }
+
+  /** A chunk is done: its estimate is no longer reserved, and its answers' real cost is spent. */
+  private releaseBudget(chunkNo: number, spentUsd: number): void {
+    const budget = this.options.budget;
+    if (budget === undefined) return;
+    const estimate = budget.reserved.get(chunkNo);
+    if (estimate === undefined && spentUsd === 0) return;
+    budget.guard.settle(estimate ?? 0, spentUsd);
+    budget.reserved.delete(chunkNo);
+  }
+
+  /** Cuts and submits new chunks while `batch.max_concurrent`, the token limit and the budget allow. */
   private async submitNewChunks(): Promise<boolean> {
-    const { store, settings, provider } = this.options;
+    const { store, settings, provider, budget } = this.options;
     let worked = false;
     for (;;) {
       if (this.options.signal.aborted || this.now() < this.tokenPauseUntil) return worked;
+      if (budget?.guard.isReached === true) return worked;
       const open = (await store.listChunks(this.jobId)).filter((chunk) => chunk.state !== 'merged');
       if (open.length >= settings.maxConcurrent) return worked;
       let maxTokens = 0;
@@ -390,14 +460,27 @@ class BatchLoop {
         maxRequests: settings.chunkMaxRequests ?? provider.limits.maxRequests,
         maxBytes: settings.chunkMaxBytes ?? provider.limits.maxBytes,
         maxTokens,
+        maxCostUsd: budget?.guard.remainingUsd ?? Number.POSITIVE_INFINITY,
       });
       if (planned === null) return worked;
+      if (planned.seqs.length === 0) {
+        // Nothing affordable now. While chunks are out their answers may cost less than reserved: wait for them.
+        if (open.length === 0) this.budgetReached();
+        return worked;
+      }
       const chunk = await store.createChunk(
         this.jobId,
         { bytes: planned.bytes, tokens: planned.tokens, url: planned.url, model: planned.model, now: this.now() },
         planned.seqs,
       );
       this.fresh.add(chunk.chunkNo);
+      if (budget !== undefined) {
+        budget.guard.reserve(planned.costUsd);
+        budget.reserved.set(chunk.chunkNo, planned.costUsd);
+        // The chunk that fills the budget is the last: a tail of ever smaller batches, each of which may take
+        // hours, would drag the job on for the little that estimates above real costs leave over.
+        if (planned.budgetStop) this.budgetReached();
+      }
       this.options.logger.info({ chunk: chunk.chunkNo, items: chunk.itemCount, bytes: chunk.bytes }, 'chunk-planned');
       await this.advance(chunk);
       worked = true;

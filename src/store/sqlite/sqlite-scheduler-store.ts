@@ -112,7 +112,7 @@ export class SqliteSchedulerStore implements SchedulerStore {
           const alive = current.host !== hostname() || this.isProcessAlive(current.pid);
           if (fresh && alive) {
             throw new StoreError(
-              'JOB_LOCKED',
+              'SCHEDULER_RUNNING',
               `a scheduler already serves this workspace: process ${String(current.pid)} on ${current.host}, since ${new Date(current.started_at).toISOString()}; see "batchpilot scheduler status", or stop it with "batchpilot scheduler stop"`,
             );
           }

@@ -40,7 +40,8 @@ describe('scheduler lock and queue', () => {
     await store.acquireLock(lock(101, 'first', 1000), LEASE_STALE_MS);
     await assert.rejects(
       store.acquireLock(lock(102, 'second', 2000), LEASE_STALE_MS),
-      (error: unknown) => error instanceof StoreError && error.code === 'JOB_LOCKED' && /101/.test(error.message),
+      (error: unknown) =>
+        error instanceof StoreError && error.code === 'SCHEDULER_RUNNING' && /101/.test(error.message),
     );
     // A `--detach` took the lock for the scheduler it spawned, which takes it over with the token.
     await store.acquireLock(lock(103, 'first', 3000), LEASE_STALE_MS);

@@ -47,5 +47,7 @@ export function toBatchSettings(config: ResolvedConfig): BatchRunSettings {
     maxConcurrent: config.batch.max_concurrent,
     maxEnqueuedTokens: config.batch.max_enqueued_tokens,
     pollIntervalMs: config.poll_interval_s * 1000,
+    budgetUsd: common.budgetUsd ?? 0,
+    prices: common.prices ?? {},
   };
 }
