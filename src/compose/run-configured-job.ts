@@ -13,25 +13,6 @@ import type { Logger } from '../util/logger.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
 
-export interface RunConfiguredJobOptions {
-  store: Store;
-  workspace: string;
-  jobId: string;
-  config: ResolvedConfig;
-  logger: Logger;
-  signal: AbortSignal;
-  reopenFailed?: boolean;
-  /** Realtime jobs under the scheduler share its request budget. */
-  slots?: RequestSlots;
-  /** Realtime jobs under the scheduler also share its keep-alive connections and group commit. */
-  sharedConnections?: HttpConnections;
-  commits?: CommitQueue;
-  onRealtimeProgress?: (progress: JobProgress) => void;
-  onBatchProgress?: (progress: BatchProgress) => void;
-  /** Told the built-in simulator's URL when `--simulate` started one. */
-  onSimulator?: (baseUrl: string) => void;
-}
-
 /**
  * The one composition of a run, for the foreground (`execute-job.ts`) and the scheduler:
  * the optional in-process simulator, the provider the config names (realtime or batch), and
@@ -102,4 +83,23 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
   } finally {
     await simulator?.close();
   }
+}
+
+export interface RunConfiguredJobOptions {
+  store: Store;
+  workspace: string;
+  jobId: string;
+  config: ResolvedConfig;
+  logger: Logger;
+  signal: AbortSignal;
+  reopenFailed?: boolean;
+  /** Realtime jobs under the scheduler share its request budget. */
+  slots?: RequestSlots;
+  /** Realtime jobs under the scheduler also share its keep-alive connections and group commit. */
+  sharedConnections?: HttpConnections;
+  commits?: CommitQueue;
+  onRealtimeProgress?: (progress: JobProgress) => void;
+  onBatchProgress?: (progress: BatchProgress) => void;
+  /** Told the built-in simulator's URL when `--simulate` started one. */
+  onSimulator?: (baseUrl: string) => void;
 }

@@ -1,15 +1,6 @@
 import type { Attempt } from '../core/attempt.ts';
 import type { ItemUpdate, JobProgressBatch, Store } from '../store/store.ts';
 
-/** A dispatcher waiting for its outcomes to be committed. */
-export interface CommitWaiter {
-  /**
-   * Its entries of one group commit are in the store (`error` unset) or could not be
-   * written; `slots` is how many of its requests the commit settles.
-   */
-  onCommitted(slots: number, error: Error | undefined): void;
-}
-
 interface PendingEntries extends JobProgressBatch {
   slots: number;
 }
@@ -20,8 +11,8 @@ interface PendingEntries extends JobProgressBatch {
  * told how many of its requests are settled.
  *
  * A foreground job has a queue of its own. The scheduler gives all its jobs one queue:
- * ten jobs committing separately paid ten transactions where one does (a transaction's
- * fixed cost is a large part of the commit path at thousands of requests per second).
+ * ten jobs committing separately pay ten transactions where one does (a transaction's own
+ * cost, begin to commit, is about 9% of a realtime job's CPU in profiles).
  *
  * A failed commit is reported to every dispatcher in it: a store that cannot write must stop
  * them all, since nothing may count as done unrecorded.
@@ -72,4 +63,13 @@ export class CommitQueue {
     }
     for (const [waiter, batch] of entries) waiter.onCommitted(batch.slots, failure);
   }
+}
+
+/** A dispatcher waiting for its outcomes to be committed. */
+export interface CommitWaiter {
+  /**
+   * Its entries of one group commit are in the store (`error` unset) or could not be
+   * written; `slots` is how many of its requests the commit settles.
+   */
+  onCommitted(slots: number, error: Error | undefined): void;
 }
