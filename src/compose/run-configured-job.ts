@@ -50,6 +50,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
           signal: options.signal,
           reopenFailed: options.reopenFailed ?? false,
           ...(options.onBatchProgress === undefined ? {} : { onProgress: options.onBatchProgress }),
+          ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
         });
       } finally {
         await provider.close();
@@ -100,6 +101,8 @@ export interface RunConfiguredJobOptions {
   commits?: CommitQueue;
   onRealtimeProgress?: (progress: JobProgress) => void;
   onBatchProgress?: (progress: BatchProgress) => void;
+  /** Told what the provider could not send as asked (batch mode); the job log has it too. */
+  onNotice?: (message: string) => void;
   /** Told the built-in simulator's URL when `--simulate` started one. */
   onSimulator?: (baseUrl: string) => void;
 }

@@ -70,6 +70,12 @@ export interface BatchProvider {
    * `url` to the dialect's path; its byte length is what chunk limits count.
    */
   encodeLine(remoteId: string, request: PreparedRequest): string;
+  /**
+   * What `encodeLine` had to leave out that the user asked for (e.g. parameters the API
+   * refuses), each said once: new notices since the last call. The engine logs them and the
+   * CLI prints them, so nothing the input sets is dropped unsaid.
+   */
+  takeNotices?(): string[];
   /** Providers that take requests inline (Anthropic) need no upload step. */
   readonly usesFiles: boolean;
   /** Upload a chunk file (lines as `encodeLine` made them); returns the remote file id. */

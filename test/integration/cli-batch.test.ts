@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { describeResult, runCli, runOutput, startCli, waitFor } from '../helpers/run-cli.ts';
@@ -126,7 +128,14 @@ describe('batch mode', () => {
       seed: 13,
     });
     try {
-      const input = await temp.write('anthropic.jsonl', toJsonl(chatBatchLines(5000, { prefix: 'anthropic' })));
+      // Some lines set temperature, which is not sent to Anthropic: the run says so once, on stderr and in the log.
+      const lines = chatBatchLines(5000, { prefix: 'anthropic' }).map((line, index) => {
+        if (index % 100 !== 7) return line;
+        const parsed = JSON.parse(line) as { body: Record<string, unknown> };
+        parsed.body['temperature'] = 0.2;
+        return JSON.stringify(parsed);
+      });
+      const input = await temp.write('anthropic.jsonl', toJsonl(lines));
       const result = await runCli(
         batchArgs(temp, input, 'b-anthropic', sim.url, [
           '--set',
@@ -144,6 +153,11 @@ describe('batch mode', () => {
       const report = files.report as unknown as { batch: { chunks: unknown[]; provider: string } };
       assert.ok(report.batch.chunks.length >= 3);
       assert.equal(report.batch.provider, 'anthropic-batch');
+      const notices = result.stderr.split('\n').filter((line) => line.includes('not sent to Anthropic'));
+      assert.equal(notices.length, 1, result.stderr);
+      assert.match(notices[0] ?? '', /warning: temperature is set in the input but not sent to Anthropic/);
+      const log = await readFile(join(temp.jobDir('b-anthropic'), 'job.log'), 'utf8');
+      assert.match(log, /provider-notice/);
       const stats = sim.stats().batch;
       assert.ok(stats.batchesCreated.anthropic >= 3);
       assert.ok(stats.customIdsResubmitted > 0);

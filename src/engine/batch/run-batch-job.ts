@@ -69,6 +69,8 @@ export interface RunBatchJobOptions {
   /** `retry JOB` reopens failed items before running. */
   reopenFailed?: boolean;
   onProgress?: (progress: BatchProgress) => void;
+  /** Told each provider notice once (something the input asked for that is not sent); it is logged too. */
+  onNotice?: (message: string) => void;
 }
 
 /** Remote-call backoff never waits longer than this, whatever `retry.max_delay_ms` says. */
@@ -423,6 +425,13 @@ class BatchLoop {
     logger.info({ chunk: chunk.chunkNo, ...summary }, 'chunk-merged');
   }
 
+  private tellNotices(): void {
+    for (const message of this.options.provider.takeNotices?.() ?? []) {
+      this.options.logger.warn({ notice: message }, 'provider-notice');
+      this.options.onNotice?.(message);
+    }
+  }
+
   private budgetReached(): void {
     const guard = this.options.budget?.guard;
     if (guard === undefined || guard.isReached) return;
@@ -462,6 +471,7 @@ class BatchLoop {
         maxTokens,
         maxCostUsd: budget?.guard.remainingUsd ?? Number.POSITIVE_INFINITY,
       });
+      this.tellNotices();
       if (planned === null) return worked;
       if (planned.seqs.length === 0) {
         // Nothing affordable now. While chunks are out their answers may cost less than reserved: wait for them.

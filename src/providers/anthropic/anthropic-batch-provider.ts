@@ -49,6 +49,9 @@ export class AnthropicBatchProvider implements BatchProvider {
   private readonly client: Anthropic;
   private readonly defaultMaxTokens: number;
   private readonly secrets: readonly string[];
+  /** Sampling keys some line set that are not sent, and those already told. */
+  private readonly unsent = new Set<string>();
+  private readonly told = new Set<string>();
 
   constructor(options: AnthropicBatchProviderOptions) {
     const defaultMaxTokens = options.defaultMaxTokens ?? 1024;
@@ -68,6 +71,15 @@ export class AnthropicBatchProvider implements BatchProvider {
       logLevel: 'off',
       defaultHeaders: { authorization: null, 'x-api-key': key === '' ? null : key },
     });
+  }
+
+  takeNotices(): string[] {
+    const fresh = [...this.unsent].filter((key) => !this.told.has(key));
+    if (fresh.length === 0) return [];
+    for (const key of fresh) this.told.add(key);
+    return [
+      `${fresh.join(', ')} ${fresh.length === 1 ? 'is' : 'are'} set in the input but not sent to Anthropic: the Messages API version of the @anthropic-ai/sdk in use refuses ${fresh.length === 1 ? 'it' : 'them'}; the answers use the model's defaults`,
+    ];
   }
 
   /**
@@ -90,7 +102,10 @@ export class AnthropicBatchProvider implements BatchProvider {
       );
     }
     try {
-      return JSON.stringify({ custom_id: remoteId, params: toMessagesParams(request.body, this.defaultMaxTokens) });
+      return JSON.stringify({
+        custom_id: remoteId,
+        params: toMessagesParams(request.body, this.defaultMaxTokens, this.unsent),
+      });
     } catch (error) {
       throw new Error(`line ${remoteId}: cannot convert to an Anthropic message: ${(error as Error).message}`, {
         cause: error,

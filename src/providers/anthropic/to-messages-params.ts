@@ -30,6 +30,9 @@ export interface MessagesParams {
   metadata?: { user_id: string };
 }
 
+/** Sampling parameters left out (see above); `unsent`, when given, collects those a body set. */
+export const UNSENT_SAMPLING_KEYS = ['temperature', 'top_p', 'top_k'] as const;
+
 /** Thrown for a line whose body cannot be sent at all (the whole batch would be refused at create). */
 export class UnconvertibleRequestError extends Error {}
 
@@ -42,11 +45,12 @@ export function isChatCompletionsUrl(url: string): boolean {
 }
 
 /**
- * The Messages params for one chat/completions body (JSON text). Throws `UnconvertibleRequestError` when the body
+ * The Messages params for one chat/completions body (JSON text); the sampling keys it set but that are not sent
+ * go into `unsent`. Throws `UnconvertibleRequestError` when the body
  * is not a JSON object with a `messages` array, or when its token limit is not a positive integer: Anthropic
  * checks `max_tokens` when the batch is created, so one bad value would refuse every line of the chunk.
  */
-export function toMessagesParams(bodyText: string, defaultMaxTokens: number): MessagesParams {
+export function toMessagesParams(bodyText: string, defaultMaxTokens: number, unsent?: Set<string>): MessagesParams {
   let body: unknown;
   try {
     body = JSON.parse(bodyText);
@@ -69,6 +73,9 @@ export function toMessagesParams(bodyText: string, defaultMaxTokens: number): Me
     }
   }
 
+  if (unsent !== undefined) {
+    for (const key of UNSENT_SAMPLING_KEYS) if (body[key] !== undefined && body[key] !== null) unsent.add(key);
+  }
   const params: MessagesParams = {
     model: body['model'],
     max_tokens: pickMaxTokens(body, defaultMaxTokens),

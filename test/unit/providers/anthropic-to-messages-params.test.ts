@@ -184,6 +184,28 @@ describe('AnthropicBatchProvider.encodeLine and remoteId', () => {
     assert.throws(() => provider.encodeLine('e-2', { ...request, body: '{"model":"m"}' }), /e-2/);
   });
 
+  it('tells once per key which sampling parameters the input set but were not sent', () => {
+    const noticing = new AnthropicBatchProvider({ baseUrl: 'http://127.0.0.1:1', apiKey: null });
+    const line = (body: Record<string, unknown>): PreparedRequest => ({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: JSON.stringify({ model: 'claude-sonnet-5', messages: [{ role: 'user', content: 'hi' }], ...body }),
+    });
+    noticing.encodeLine('a', line({}));
+    assert.deepEqual(noticing.takeNotices(), []);
+    const encoded = JSON.parse(noticing.encodeLine('b', line({ temperature: 0.3, top_k: 5 }))) as {
+      params: Record<string, unknown>;
+    };
+    assert.equal(encoded.params['temperature'], undefined);
+    const [notice, ...more] = noticing.takeNotices();
+    assert.match(notice ?? '', /^temperature, top_k are set in the input but not sent to Anthropic/);
+    assert.deepEqual(more, []);
+    noticing.encodeLine('c', line({ temperature: 1 }));
+    assert.deepEqual(noticing.takeNotices(), []);
+    noticing.encodeLine('d', line({ top_p: 0.9 }));
+    assert.match(noticing.takeNotices()[0] ?? '', /^top_p is set in the input/);
+  });
+
   it('keeps ids Anthropic accepts and derives bp-<seq> for the rest', () => {
     assert.equal(provider.remoteId('row_42-a', 3), 'row_42-a');
     assert.equal(provider.remoteId('a'.repeat(64), 3), 'a'.repeat(64));
