@@ -58,7 +58,11 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
       ...(realtimeBar === undefined ? {} : { onRealtimeProgress: (progress) => realtimeBar.update(progress) }),
       ...(batchLine === undefined ? {} : { onBatchProgress: (progress) => batchLine.update(progress) }),
       onSimulator: (baseUrl) => process.stderr.write(`batchpilot: built-in simulator on ${baseUrl}\n`),
-      onNotice: (message) => process.stderr.write(`batchpilot: warning: ${message}\n`),
+      onNotice: (message) => {
+        const line = `batchpilot: warning: ${message}`;
+        if (batchLine === undefined) process.stderr.write(`${line}\n`);
+        else batchLine.note(line);
+      },
     });
   } finally {
     realtimeBar?.stop();

@@ -3,6 +3,8 @@ import type { BatchProgress } from '../../engine/batch/run-batch-job.ts';
 
 export interface BatchProgressRenderer {
   update(progress: BatchProgress): void;
+  /** A line of its own above the progress line (which a plain write would run into on a terminal). */
+  note(line: string): void;
   stop(): void;
 }
 
@@ -71,6 +73,13 @@ export function createBatchProgressRenderer(stream: NodeJS.WriteStream, minInter
         timer = undefined;
         if (pending !== undefined) print(pending);
       }, wait);
+    },
+    note(line) {
+      if (!stream.isTTY || last === '') {
+        stream.write(`${line}\n`);
+        return;
+      }
+      stream.write(`\r\u001b[2K${line}\n${last.slice(0, (stream.columns || 120) - 1)}`);
     },
     stop() {
       if (timer !== undefined) clearTimeout(timer);
