@@ -74,8 +74,8 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         logger: options.logger,
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
-        ...(options.slots === undefined ? {} : { slots: options.slots }),
-        ...(options.commits === undefined ? {} : { commits: options.commits }),
+        slots: options.slots,
+        commits: options.commits,
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });
     } finally {
@@ -95,7 +95,7 @@ export interface RunConfiguredJobOptions {
   signal: AbortSignal;
   reopenFailed?: boolean;
   /** Realtime jobs under the scheduler share its request budget. */
-  slots?: RequestSlots;
+  slots?: RequestSlots | undefined;
   /** Realtime jobs under the scheduler also share its keep-alive connections and group commit. */
   sharedConnections?: HttpConnections;
   commits?: CommitQueue;

@@ -4,6 +4,7 @@ import type { ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
 import { ProviderError } from '../errors/index.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
 import type { ItemUpdate, Store } from '../store/store.ts';
+import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
@@ -20,7 +21,7 @@ export interface DispatchItem {
   /** Estimated cost in USD, reserved against `budget` while the request is out. */
   costUsd?: number;
   /** The price of the item's model, to turn its `usage` into a cost. */
-  price?: { input_per_mtok: number; output_per_mtok: number } | null;
+  price?: ModelPrice | null;
   /** 429s this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
   rateLimited?: number;
 }
@@ -220,13 +221,12 @@ export class RealtimeDispatcher {
       const latencyMs = clock.now() - startedAt;
       limiter.recordSuccess();
       if (this.options.budget !== undefined) {
+        const estimate = item.costUsd ?? 0;
+        const { usage } = response;
         const price = item.price ?? null;
-        const usage = response.usage;
         const actual =
-          price === null || usage === null
-            ? (item.costUsd ?? 0)
-            : (usage.inputTokens * price.input_per_mtok + usage.outputTokens * price.output_per_mtok) / 1_000_000;
-        this.options.budget.settle(item.costUsd ?? 0, actual);
+          price === null || usage === null ? estimate : costUsd(price, usage.inputTokens, usage.outputTokens);
+        this.options.budget.settle(estimate, actual);
       }
       if (response.usage !== null && limiter.tracksTokens) {
         limiter.settleTokens(item.tokens, response.usage.inputTokens + response.usage.outputTokens);

@@ -50,7 +50,7 @@ export async function runScheduledJob(options: RunScheduledJobOptions): Promise<
       config,
       logger,
       signal: options.signal,
-      ...(slots === undefined ? {} : { slots }),
+      slots,
       sharedConnections: options.connections,
       commits: options.commits,
       onSimulator: (baseUrl) => logger.info({ baseUrl }, 'built-in-simulator'),

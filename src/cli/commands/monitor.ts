@@ -39,7 +39,6 @@ export function registerMonitorCommand(program: Command): void {
       const store = createStore({ workspace });
       try {
         let stats: AttemptStats | undefined;
-        const samples: { at: number; done: number }[] = [];
         for (let tick = 0; ; tick += 1) {
           const job = await store.getJob(jobId);
           if (job === undefined) {
@@ -55,11 +54,11 @@ export function registerMonitorCommand(program: Command): void {
           const running = isLeaseLive(job.lease, now);
           if (tick % STATS_EVERY_TICKS === 0 || !running) stats = await store.attemptStats(jobId);
           const status = await readJobStatus(store, job, now);
-          const view = describe(status, stats, samples, now);
+          const view = describe(status, stats);
           view.recentFailures = await store.recentFailures(jobId, RECENT_FAILURES);
           process.stdout.write(json ? `${JSON.stringify(view)}\n` : render(view, process.stdout.isTTY));
-          if (!running && tick > 0) break;
-          if (!running && status.state !== 'running') break;
+          // Not running (ended, interrupted, never started): the view above is the last one.
+          if (!running) break;
           await sleep(tickMs);
         }
         if (!json && process.stdout.isTTY) process.stdout.write('\n');
@@ -69,23 +68,21 @@ export function registerMonitorCommand(program: Command): void {
     });
 }
 
-function describe(
-  status: JobStatus,
-  stats: AttemptStats | undefined,
-  samples: { at: number; done: number }[],
-  now: number,
-): MonitorView {
+/** The rate and ETA are the ones `status` shows (items finished over the last minute, from the store). */
+function describe(status: JobStatus, stats: AttemptStats | undefined): MonitorView {
   const done = status.counts.succeeded + status.counts.failed;
-  samples.push({ at: now, done });
-  // The rate over the last ten seconds or so, so a resumed job does not count its earlier runs.
-  while (samples.length > 2 && now - (samples[0]?.at ?? now) > 10_000) samples.shift();
-  const first = samples[0] ?? { at: now, done };
-  const seconds = (now - first.at) / 1000;
-  const rate = seconds > 0 ? (done - first.done) / seconds : 0;
   const total = status.counts.total;
   const left = total - done - status.counts.missing;
-  const eta = rate > 0 && left > 0 ? `${String(Math.ceil(left / rate))}s` : left <= 0 ? '0s' : '?';
-  return { status, done, total, rate, eta, failuresByCause: stats?.failuresByCause ?? {}, recentFailures: [] };
+  const eta = status.eta_s !== null ? `${String(status.eta_s)}s` : left <= 0 ? '0s' : '?';
+  return {
+    status,
+    done,
+    total,
+    rate: status.rate_rps,
+    eta,
+    failuresByCause: stats?.failuresByCause ?? {},
+    recentFailures: [],
+  };
 }
 
 export function render(view: MonitorView, tty: boolean): string {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chunk } from '../../core/chunk.ts';
+import type { PreparedRequest } from '../../core/item.ts';
 import type { IngestCursor, Job, JobCounts } from '../../core/job.ts';
 import { ProviderError } from '../../errors/index.ts';
 import type { LineParserOptions } from '../../input/parse-input-line.ts';
@@ -107,15 +108,13 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
     // The whole input is committed as items first: chunks are cut from the store, not the stream.
     await recordUnread({ ...ingest, jobId: initial.id, signal: stop.signal });
 
+    const lines = { store, jobId: initial.id, reader, parser, provider };
+    const budget = await openBatchBudget(lines, settings);
     const source: ChunkSource = {
-      store,
-      jobId: initial.id,
-      reader,
-      parser,
-      provider,
+      ...lines,
       estimateTokens: settings.maxEnqueuedTokens > 0 ? await createTokenEstimator() : null,
+      costRequest: budget?.costRequest ?? null,
     };
-    const budget = await openBatchBudget(source, settings);
     const loop = new BatchLoop({ ...options, clock, logger, signal: stop.signal, source, budget, startedAt });
     let outcome: RunOutcome;
     try {
@@ -168,26 +167,31 @@ interface BatchBudget {
   reserved: Map<number, number>;
   /** The cost of one answer body at batch prices. */
   answerCost: (body: string) => number;
+  /** A line's estimated cost at batch prices. */
+  costRequest: (request: PreparedRequest) => number;
 }
 
-async function openBatchBudget(source: ChunkSource, settings: BatchRunSettings): Promise<BatchBudget | undefined> {
+async function openBatchBudget(
+  source: Pick<ChunkSource, 'store' | 'jobId' | 'reader' | 'parser' | 'provider'>,
+  settings: BatchRunSettings,
+): Promise<BatchBudget | undefined> {
   const { store, jobId, provider } = source;
   const prices = settings.prices ?? {};
   const guard = await openBudget(store, jobId, settings, provider.discount);
   if (guard === undefined) return undefined;
   const costOf = createRequestCoster(await createTokenCounter(), prices);
-  source.costRequest = (request) => costOf(request).costUsd * provider.discount;
+  const costRequest = (request: PreparedRequest): number => costOf(request).costUsd * provider.discount;
   const reserved = new Map<number, number>();
   for (const chunk of await store.listChunks(jobId)) {
     if (chunk.state === 'merged') continue;
     let cost = 0;
     const inChunk = (afterSeq: number, limit: number) => store.chunkItems(jobId, chunk.chunkNo, afterSeq, limit);
-    for await (const { request } of readItemRequests(source, inChunk)) cost += source.costRequest(request);
+    for await (const { request } of readItemRequests(source, inChunk)) cost += costRequest(request);
     // Already out: reserved whatever the budget says.
     guard.reserve(cost);
     reserved.set(chunk.chunkNo, cost);
   }
-  return { guard, reserved, answerCost: (body) => answerCost(body, prices) * provider.discount };
+  return { guard, reserved, costRequest, answerCost: (body) => answerCost(body, prices) * provider.discount };
 }
 
 /** The state of one run of a batch job; everything that must survive the process is in the store. */
