@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { jobLogPath } from '../compose/job-paths.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
 import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
@@ -22,7 +22,7 @@ export interface ExecuteJobOptions {
 /** Runs a created or resumed job in the foreground and returns the process exit code. */
 export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   const { config } = options;
-  const logger = createLogger({ file: join(options.workspace, 'jobs', options.jobId, 'job.log') });
+  const logger = createLogger({ file: jobLogPath(options.workspace, options.jobId) });
   const batchMode = config.mode === 'batch';
   const stop = new AbortController();
   let interrupts = 0;

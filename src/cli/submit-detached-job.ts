@@ -1,12 +1,14 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
-import { StoreError } from '../errors/index.ts';
-import { jobLogPath, schedulerLogPath, submissionSocketPath } from '../scheduler/scheduler-paths.ts';
+import { storedKeyVariables } from '../config/stored-config.ts';
+import { jobLogPath } from '../compose/job-paths.ts';
+import { schedulerLogPath, submissionSocketPath } from '../scheduler/scheduler-paths.ts';
 import { toSchedulerSettings } from '../scheduler/scheduler-settings.ts';
 import { ensureScheduler, readLiveScheduler } from '../scheduler/start-scheduler.ts';
 import { sendSubmission } from '../scheduler/submission-socket.ts';
 import { createSchedulerStore } from '../store/create-store.ts';
 import type { Store } from '../store/store.ts';
 import { readJobStatus, type JobStatus } from './job-status.ts';
+import { requireJob } from '../store/require-job.ts';
 
 export interface SubmitDetachedJobOptions {
   store: Store;
@@ -64,10 +66,7 @@ export async function submitDetachedJob(options: SubmitDetachedJobOptions): Prom
       settings: toSchedulerSettings(config),
       env: process.env,
     });
-    const job = await store.getJob(jobId);
-    if (job === undefined) {
-      throw new StoreError('JOB_NOT_FOUND', `no job ${jobId} in this workspace`, { context: { jobId } });
-    }
+    const job = await requireJob(store, jobId);
     const lock = await schedulerStore.readLock();
     const stopping = !scheduler.started && lock?.pid === scheduler.pid && lock.stopRequestedAt !== null;
     if (stopping) {
@@ -96,7 +95,7 @@ export async function submitDetachedJob(options: SubmitDetachedJobOptions): Prom
 /** The variables the scheduler may need to read this job's key from, as set here. */
 function keyVariables(config: ResolvedConfig): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of [config.api_key_env, 'BATCHPILOT_API_KEY']) {
+  for (const name of storedKeyVariables(config.api_key_env)) {
     const value = process.env[name];
     if (value !== undefined && value !== '') env[name] = value;
   }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { jobDirPath } from './job-paths.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
@@ -28,7 +28,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
       baseUrl = simulator.baseUrl;
       options.onSimulator?.(simulator.baseUrl);
     }
-    const workDir = join(options.workspace, 'jobs', options.jobId);
+    const workDir = jobDirPath(options.workspace, options.jobId);
     if (config.mode === 'batch') {
       if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
       const provider = await createBatchProvider({

@@ -36,6 +36,17 @@ export interface StoredConfigOverrides {
   readonly simulate?: boolean | undefined;
 }
 
+/** The variable a job whose key was a literal `api_key` reads it from on resume when the file is gone. */
+const FALLBACK_API_KEY_ENV = 'BATCHPILOT_API_KEY';
+
+/**
+ * The environment variables a stored job's key may be read from on resume (see `fromStoredConfig`): what a process
+ * that runs the job for someone else (the scheduler) needs to be handed.
+ */
+export function storedKeyVariables(apiKeyEnv: string | undefined): string[] {
+  return apiKeyEnv === undefined ? [FALLBACK_API_KEY_ENV] : [apiKeyEnv, FALLBACK_API_KEY_ENV];
+}
+
 /**
  * Rebuilds a ResolvedConfig on resume: stored values < resume flags,
  * validated again. `BATCHPILOT_*` variables are not applied again: the stored
@@ -79,12 +90,12 @@ export async function fromStoredConfig(
         }
       }
     }
-    const fromBatchpilotEnv = overrides.env['BATCHPILOT_API_KEY'];
+    const fromBatchpilotEnv = overrides.env[FALLBACK_API_KEY_ENV];
     if (fromBatchpilotEnv !== undefined && fromBatchpilotEnv !== '') {
       entries.push({
         path: ['api_key'],
         value: fromBatchpilotEnv,
-        source: { kind: 'env', variable: 'BATCHPILOT_API_KEY', key: 'api_key', text: MASK },
+        source: { kind: 'env', variable: FALLBACK_API_KEY_ENV, key: 'api_key', text: MASK },
       });
     }
   }

@@ -71,3 +71,6 @@ export function assertJobTransition(from: JobState, to: JobState): void {
 }
 
 export const TERMINAL_ITEM_STATES: readonly ItemState[] = ['succeeded', 'failed'];
+
+/** States in which a run of the job has ended and written its files (`resume` can still carry it on). */
+export const ENDED_JOB_STATES: ReadonlySet<JobState> = new Set<JobState>(['completed', 'failed', 'cancelled']);

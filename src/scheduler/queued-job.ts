@@ -1,7 +1,6 @@
 import type { Job } from '../core/job.ts';
+import { ENDED_JOB_STATES } from '../core/states.ts';
 import type { QueueEntry } from '../store/scheduler-store.ts';
-
-const ENDED_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * Whether a queued job needs no more running: it ended (completed, failed, cancelled) after
@@ -9,5 +8,5 @@ const ENDED_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cance
  * by a dead one has not ended, and a job submitted again after it ended runs again.
  */
 export function hasEndedSinceSubmitted(job: Job, entry: QueueEntry): boolean {
-  return ENDED_STATES.has(job.state) && job.finishedAt !== null && job.finishedAt >= entry.submittedAt;
+  return ENDED_JOB_STATES.has(job.state) && job.finishedAt !== null && job.finishedAt >= entry.submittedAt;
 }

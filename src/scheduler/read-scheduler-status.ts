@@ -1,5 +1,4 @@
-import { effectiveState } from '../engine/lease.ts';
-import { isLeaseLive } from '../engine/lease.ts';
+import { effectiveState, isLeaseLive } from '../engine/lease.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
 import type { Store } from '../store/store.ts';
 import { hasEndedSinceSubmitted } from './queued-job.ts';

@@ -4,10 +4,10 @@ import { runConfiguredJob } from '../compose/run-configured-job.ts';
 import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { SlotPool } from '../engine/slot-pool.ts';
 import type { HttpConnections } from '../providers/http-connections.ts';
-import { StoreError } from '../errors/index.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
-import { jobLogPath } from './scheduler-paths.ts';
+import { jobLogPath } from '../compose/job-paths.ts';
+import { requireJob } from '../store/require-job.ts';
 
 export interface RunScheduledJobOptions {
   store: Store;
@@ -31,12 +31,7 @@ export interface RunScheduledJobOptions {
  * `job.log`. Nothing is printed: the scheduler logs the outcome.
  */
 export async function runScheduledJob(options: RunScheduledJobOptions): Promise<RunJobResult> {
-  const job = await options.store.getJob(options.jobId);
-  if (job === undefined) {
-    throw new StoreError('JOB_NOT_FOUND', `no job ${options.jobId} in this workspace`, {
-      context: { jobId: options.jobId },
-    });
-  }
+  const job = await requireJob(options.store, options.jobId);
   const { config, warnings } = await fromStoredConfig(job.config, { env: options.env });
   const logger = createLogger({ file: jobLogPath(options.workspace, job.id) });
   for (const warning of warnings) logger.warn({ jobId: job.id }, warning);

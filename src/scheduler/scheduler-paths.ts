@@ -7,11 +7,6 @@ export function schedulerLogPath(workspace: string): string {
   return join(workspace, 'scheduler.log');
 }
 
-/** A job's log, whoever runs it (the foreground CLI writes the same file). */
-export function jobLogPath(workspace: string, jobId: string): string {
-  return join(workspace, 'jobs', jobId, 'job.log');
-}
-
 /** Unix socket paths longer than this fail to bind on Linux (108 bytes) and macOS (104). */
 const MAX_SOCKET_PATH = 100;
 

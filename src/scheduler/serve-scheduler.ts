@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Server } from 'node:net';
-import { LEASE_STALE_MS, isLeaseLive } from '../engine/lease.ts';
+import { storedKeyVariables } from '../config/stored-config.ts';
+import { isLeaseLive } from '../engine/lease.ts';
 import type { RunOutcome } from '../engine/run-job.ts';
 import { CommitQueue } from '../engine/commit-queue.ts';
 import { SlotPool } from '../engine/slot-pool.ts';
@@ -13,7 +13,8 @@ import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { hasEndedSinceSubmitted } from './queued-job.ts';
 import { runScheduledJob } from './run-scheduled-job.ts';
 import { submissionSocketPath } from './scheduler-paths.ts';
-import { describeSettings, type SchedulerSettings } from './scheduler-settings.ts';
+import type { SchedulerSettings } from './scheduler-settings.ts';
+import { takeSchedulerLock } from './start-scheduler.ts';
 import { closeSubmissionServer, listenForSubmissions, type SubmissionReply } from './submission-socket.ts';
 
 /**
@@ -65,16 +66,7 @@ const HEARTBEAT_MS = 2_000;
 /** Serves the workspace until stopped or idle; resolves once the lock is released. Refused with `SCHEDULER_RUNNING` while another scheduler lives. */
 export async function serveScheduler(options: ServeSchedulerOptions): Promise<void> {
   const token = options.lockToken ?? randomUUID();
-  await options.schedulerStore.acquireLock(
-    {
-      pid: process.pid,
-      host: hostname(),
-      token,
-      now: Date.now(),
-      settings: describeSettings(options.settings),
-    },
-    LEASE_STALE_MS,
-  );
+  await takeSchedulerLock(options.schedulerStore, token, options.settings);
   await new Scheduler(options, token).serve();
 }
 
@@ -294,9 +286,10 @@ class Scheduler {
     const job = await this.options.store.getJob(jobId);
     if (job === undefined) return { ok: false, reason: `no job ${jobId}` };
     const keyEnv = typeof job.config['api_key_env'] === 'string' ? job.config['api_key_env'] : undefined;
+    const names = storedKeyVariables(keyEnv);
     const kept: Record<string, string> = {};
     for (const [name, value] of Object.entries(env)) {
-      if (name === keyEnv || name === 'BATCHPILOT_API_KEY') kept[name] = value;
+      if (names.includes(name)) kept[name] = value;
     }
     this.handedEnv.set(jobId, kept);
     return { ok: true };

@@ -36,16 +36,7 @@ export async function ensureScheduler(
   if (running !== undefined) return { pid: running, started: false };
   const token = randomUUID();
   try {
-    await schedulerStore.acquireLock(
-      {
-        pid: process.pid,
-        host: hostname(),
-        token,
-        now: Date.now(),
-        settings: describeSettings(options.settings),
-      },
-      LEASE_STALE_MS,
-    );
+    await takeSchedulerLock(schedulerStore, token, options.settings);
   } catch (error) {
     const winner = error instanceof BatchpilotError && error.code === 'SCHEDULER_RUNNING';
     const pid = winner ? await readLiveScheduler(schedulerStore) : undefined;
@@ -61,6 +52,21 @@ export async function ensureScheduler(
   }
   await schedulerStore.setLockPid(token, pid);
   return { pid, started: true };
+}
+
+/**
+ * Takes the workspace's scheduler lock for this process under `token` (or refreshes it when
+ * `token` holds it already); refused with `SCHEDULER_RUNNING` while another scheduler lives.
+ */
+export async function takeSchedulerLock(
+  schedulerStore: SchedulerStore,
+  token: string,
+  settings: SchedulerSettings,
+): Promise<void> {
+  await schedulerStore.acquireLock(
+    { pid: process.pid, host: hostname(), token, now: Date.now(), settings: describeSettings(settings) },
+    LEASE_STALE_MS,
+  );
 }
 
 /** The pid of the scheduler serving the workspace, when it lives. */

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { fromStoredConfig } from '../../config/load-config.ts';
+import { ENDED_JOB_STATES } from '../../core/states.ts';
 import { isLeaseLive } from '../../engine/lease.ts';
-import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
 import { globalOptions } from '../global-options.ts';
+import { requireJob } from '../../store/require-job.ts';
 
 /**
  * `cancel JOB`: records the request in the store. A process running the job acts on it
@@ -20,18 +21,9 @@ export function registerCancelCommand(program: Command): void {
       const { workspace, json } = globalOptions(command);
       const store = createStore({ workspace });
       try {
-        const job = await store.getJob(jobId);
-        if (job === undefined) {
-          throw new StoreError(
-            'JOB_NOT_FOUND',
-            `no job ${jobId} in this workspace; run "batchpilot list" to see jobs`,
-            {
-              context: { jobId },
-            },
-          );
-        }
+        const job = await requireJob(store, jobId);
         const live = isLeaseLive(job.lease, Date.now());
-        if (!live && ['completed', 'failed', 'cancelled'].includes(job.state)) {
+        if (!live && ENDED_JOB_STATES.has(job.state)) {
           // Nothing to stop: the files are already written.
           const message = `job ${jobId} already ended (${job.state}); nothing to cancel`;
           process.stdout.write(

@@ -1,13 +1,13 @@
 import { open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { jobLogPath } from '../../compose/job-paths.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { isLeaseLive } from '../../engine/lease.ts';
-import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
 import { knownSecrets, redactSecrets } from '../../util/redact.ts';
 import { globalOptions } from '../global-options.ts';
+import { requireJob } from '../../store/require-job.ts';
 
 const FOLLOW_POLL_MS = 250;
 
@@ -22,12 +22,8 @@ export function registerLogsCommand(program: Command): void {
       const { workspace, json } = globalOptions(command);
       const store = createStore({ workspace });
       try {
-        if ((await store.getJob(jobId)) === undefined) {
-          throw new StoreError('JOB_NOT_FOUND', `no job ${jobId} in ${workspace}; run "batchpilot list" to see jobs`, {
-            context: { jobId },
-          });
-        }
-        const path = join(workspace, 'jobs', jobId, 'job.log');
+        await requireJob(store, jobId, workspace);
+        const path = jobLogPath(workspace, jobId);
         const print = (line: string): void => {
           if (line.trim() === '') return;
           const safe = redactSecrets(line, knownSecrets());

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { isLeaseLive } from '../../engine/lease.ts';
-import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { AttemptStats, RecentFailure } from '../../store/store.ts';
 import { globalOptions } from '../global-options.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
+import { requireJob } from '../../store/require-job.ts';
 
 const TICK_MS = 500;
 /** Attempt statistics scan the attempts table: refreshed less often than the counts. */
@@ -40,16 +40,7 @@ export function registerMonitorCommand(program: Command): void {
       try {
         let stats: AttemptStats | undefined;
         for (let tick = 0; ; tick += 1) {
-          const job = await store.getJob(jobId);
-          if (job === undefined) {
-            throw new StoreError(
-              'JOB_NOT_FOUND',
-              `no job ${jobId} in ${workspace}; run "batchpilot list" to see jobs`,
-              {
-                context: { jobId },
-              },
-            );
-          }
+          const job = await requireJob(store, jobId, workspace);
           const now = Date.now();
           const running = isLeaseLive(job.lease, now);
           if (tick % STATS_EVERY_TICKS === 0 || !running) stats = await store.attemptStats(jobId);

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../../config/config-flags.ts';
 import { fromStoredConfig } from '../../config/load-config.ts';
-import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
 import { globalOptions } from '../global-options.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 import { assertWithinCaps, NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
+import { requireJob } from '../../store/require-job.ts';
 
 export interface ResumeJobOptions {
   store: Store;
@@ -22,16 +22,7 @@ export interface ResumeJobOptions {
 
 /** Carries on a job with the config it was created with; flags given now win (e.g. a lower concurrency). */
 export async function resumeJob(options: ResumeJobOptions): Promise<number> {
-  const job = await options.store.getJob(options.jobId);
-  if (job === undefined) {
-    throw new StoreError(
-      'JOB_NOT_FOUND',
-      `no job ${options.jobId} in this workspace; run "batchpilot list" to see jobs`,
-      {
-        context: { jobId: options.jobId },
-      },
-    );
-  }
+  const job = await requireJob(options.store, options.jobId);
   const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: options.flags });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
   assertWithinCaps(config, {}, options.approvals ?? NO_APPROVALS);

@@ -1,4 +1,5 @@
-import { resolve, join } from 'node:path';
+import { resolve } from 'node:path';
+import { jobDirPath } from '../../compose/job-paths.ts';
 import type { Command } from 'commander';
 import { fromStoredConfig, loadConfig, toStoredConfig } from '../../config/load-config.ts';
 import { createJobId, isValidJobId } from '../../core/job-id.ts';
@@ -79,7 +80,7 @@ export function registerRunCommand(program: Command): void {
       // After the fingerprint, so an unreadable input gets its own clear error first.
       await checkRunCaps(config, inputPath, readApprovals(values));
       const jobId = requestedId ?? createJobId();
-      const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : join(workspace, 'jobs', jobId);
+      const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : jobDirPath(workspace, jobId);
       await store.createJob({
         id: jobId,
         inputPath,

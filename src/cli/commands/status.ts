@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { StoreError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
 import { globalOptions } from '../global-options.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
+import { requireJob } from '../../store/require-job.ts';
 
 function formatTable(statuses: JobStatus[]): string {
   if (statuses.length === 0) return 'no jobs in this workspace yet; start one with "batchpilot run INPUT"';
@@ -53,12 +53,7 @@ async function showStatus(command: Command, jobId: string | undefined): Promise<
   try {
     const now = Date.now();
     if (jobId !== undefined) {
-      const job = await store.getJob(jobId);
-      if (job === undefined) {
-        throw new StoreError('JOB_NOT_FOUND', `no job ${jobId} in ${workspace}; run "batchpilot list" to see jobs`, {
-          context: { jobId },
-        });
-      }
+      const job = await requireJob(store, jobId, workspace);
       const status = await readJobStatus(store, job, now);
       process.stdout.write(`${json ? JSON.stringify(status, null, 2) : formatDetail(status)}\n`);
       return;

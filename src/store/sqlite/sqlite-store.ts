@@ -31,6 +31,7 @@ import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './queries/items.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
+import { jobNotFound } from '../require-job.ts';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; the workspace keeps it as `state.db`. */
@@ -424,15 +425,7 @@ export class SqliteStore implements Store {
 
   private requireJob(jobId: string): Job {
     const row = this.jobs.get.get(jobId);
-    if (row === undefined) {
-      throw new StoreError(
-        'JOB_NOT_FOUND',
-        `no job ${jobId} in this workspace; run "batchpilot list" to see the jobs`,
-        {
-          context: { jobId },
-        },
-      );
-    }
+    if (row === undefined) throw jobNotFound(jobId);
     return toJob(row);
   }
 }
