@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Job } from '../core/job.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
-import { isProcessAlive } from '../util/is-process-alive.ts';
+import { isHolderLive } from '../util/is-holder-live.ts';
 
 /** A lease whose heartbeat is older than this is stale: its job shows as interrupted. */
 export const LEASE_STALE_MS = 15_000;
@@ -47,6 +47,5 @@ export function effectiveState(job: Pick<Job, 'state' | 'lease'>, now: number): 
 
 /** Whether a job marked running is really running: its lease is fresh, and its pid alive if on this host. */
 export function isLeaseLive(lease: { heartbeatAt: number; pid: number; host: string } | null, now: number): boolean {
-  if (lease === null || now - lease.heartbeatAt >= LEASE_STALE_MS) return false;
-  return lease.host !== hostname() || isProcessAlive(lease.pid);
+  return lease !== null && isHolderLive(lease, now, LEASE_STALE_MS);
 }

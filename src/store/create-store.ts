@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SchedulerStore } from './scheduler-store.ts';
 import type { Store } from './store.ts';
 import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
 
 export interface CreateStoreOptions {
   /** The workspace folder; the store lives in `<workspace>/state.db`. */
@@ -13,18 +13,17 @@ export interface CreateStoreOptions {
 
 /** The one place a store adapter is chosen. Only composition roots (cli/, server/) call it. */
 export function createStore(options: CreateStoreOptions): Store {
-  mkdirSync(options.workspace, { recursive: true });
-  const path = join(options.workspace, 'state.db');
-  return options.isProcessAlive === undefined
-    ? new SqliteStore({ path })
-    : new SqliteStore({ path, isProcessAlive: options.isProcessAlive });
+  return new SqliteStore(stateDbOptions(options));
 }
 
 /** The scheduler's lock and queue, in the same `<workspace>/state.db`. Only composition roots call it. */
 export function createSchedulerStore(options: CreateStoreOptions): SchedulerStore {
+  return new SqliteSchedulerStore(stateDbOptions(options));
+}
+
+/** `<workspace>/state.db` (its folder made if need be), with the injected liveness check if any. */
+function stateDbOptions(options: CreateStoreOptions): SqliteStoreOptions {
   mkdirSync(options.workspace, { recursive: true });
   const path = join(options.workspace, 'state.db');
-  return options.isProcessAlive === undefined
-    ? new SqliteSchedulerStore({ path })
-    : new SqliteSchedulerStore({ path, isProcessAlive: options.isProcessAlive });
+  return options.isProcessAlive === undefined ? { path } : { path, isProcessAlive: options.isProcessAlive };
 }

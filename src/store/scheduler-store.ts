@@ -3,7 +3,7 @@
  * process serves the workspace) and the queue of jobs handed to it. A contract of its own,
  * beside `Store`: the engine never sees it.
  *
- * Lock semantics are a job lease's (engine/lease.ts): a holder whose heartbeat is older
+ * Lock semantics are a job lease's (`isHolderLive`, util/is-holder-live.ts): a holder whose heartbeat is older
  * than `staleMs`, or whose pid is gone on this host, is taken over; a live one refuses
  * everybody else with `StoreError` `SCHEDULER_RUNNING`.
  */

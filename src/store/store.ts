@@ -190,13 +190,11 @@ export type ItemUpdate =
   | { seq: number; state: 'retry_wait'; attempts: number; error: ItemError; nextAttemptAt: number }
   | { seq: number; state: 'cancelled'; attempts: number; missingReason: MissingReason };
 
-export interface ProgressBatch {
+/** One job's part of a group commit: attempts made and the items' new states. */
+export interface JobProgressBatch {
+  jobId: string;
   attempts: Attempt[];
   updates: ItemUpdate[];
-}
-
-export interface JobProgressBatch extends ProgressBatch {
-  jobId: string;
 }
 
 export interface AttemptStats {

@@ -1,17 +1,13 @@
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { hostname } from 'node:os';
 import { StoreError } from '../../errors/index.ts';
+import { isHolderLive } from '../../util/is-holder-live.ts';
 import { isProcessAlive } from '../../util/is-process-alive.ts';
 import type { NewSchedulerLock, QueueEntry, SchedulerLock, SchedulerStore } from '../scheduler-store.ts';
-import { migrate } from './migrate.ts';
+import { openDatabase } from './open-database.ts';
+import type { SqliteStoreOptions } from './sqlite-store.ts';
 
-export interface SqliteSchedulerStoreOptions {
-  /** The workspace's `state.db`, the same file the job store uses. */
-  path: string;
-  /** Whether a pid on this host is still running; injected so tests can fake a dead holder. */
-  isProcessAlive?: (pid: number) => boolean;
-}
+/** As the job store's: the same `state.db`, on a connection of its own. */
+export type SqliteSchedulerStoreOptions = SqliteStoreOptions;
 
 interface LockRow {
   pid: number;
@@ -52,18 +48,7 @@ export class SqliteSchedulerStore implements SchedulerStore {
   private readonly statements;
 
   constructor(options: SqliteSchedulerStoreOptions) {
-    try {
-      this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 10000');
-      migrate(this.db);
-    } catch (error) {
-      throw new StoreError('STORE_FAILED', `cannot open the state store ${options.path}: ${(error as Error).message}`, {
-        cause: error,
-        context: { file: options.path },
-      });
-    }
+    this.db = openDatabase(options.path);
     this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
     const db = this.db;
     this.statements = {
@@ -108,9 +93,7 @@ export class SqliteSchedulerStore implements SchedulerStore {
           return;
         }
         if (current !== undefined) {
-          const fresh = lock.now - current.heartbeat_at < staleMs;
-          const alive = current.host !== hostname() || this.isProcessAlive(current.pid);
-          if (fresh && alive) {
+          if (isHolderLive(toLock(current), lock.now, staleMs, this.isProcessAlive)) {
             throw new StoreError(
               'SCHEDULER_RUNNING',
               `a scheduler already serves this workspace: process ${String(current.pid)} on ${current.host}, since ${new Date(current.started_at).toISOString()}; see "batchpilot scheduler status", or stop it with "batchpilot scheduler stop"`,

@@ -1,12 +1,11 @@
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { hostname } from 'node:os';
 import type { IngestCursor, Job, JobCounts, JobLease } from '../../core/job.ts';
 import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
 import { REJECT_RAW_MAX_BYTES, type Reject } from '../../core/reject.ts';
 import type { JobState } from '../../core/states.ts';
 import { assertJobTransition } from '../../core/states.ts';
 import { StoreError } from '../../errors/index.ts';
+import { isHolderLive } from '../../util/is-holder-live.ts';
 import { isProcessAlive } from '../../util/is-process-alive.ts';
 import type {
   AttemptStats,
@@ -26,7 +25,7 @@ import type {
 import type { Chunk } from '../../core/chunk.ts';
 import { prepareChunkOperations } from './queries/chunks.ts';
 import { prepareActivityQueries } from './queries/activity.ts';
-import { migrate } from './migrate.ts';
+import { openDatabase } from './open-database.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './queries/items.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
@@ -76,19 +75,7 @@ export class SqliteStore implements Store {
   private readonly findCustomIdLine;
 
   constructor(options: SqliteStoreOptions) {
-    try {
-      this.db = new Database(options.path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 10000');
-      this.db.pragma('cache_size = -32000');
-      migrate(this.db);
-    } catch (error) {
-      throw new StoreError('STORE_FAILED', `cannot open the state store ${options.path}: ${(error as Error).message}`, {
-        cause: error,
-        context: { file: options.path },
-      });
-    }
+    this.db = openDatabase(options.path, { cacheKiB: 32_000 });
     this.jobs = prepareJobQueries(this.db);
     this.items = prepareItemQueries(this.db);
     this.attempts = prepareAttemptQueries(this.db);
@@ -156,9 +143,7 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const current = this.requireJob(jobId).lease;
         if (current !== null && current.token !== lease.token) {
-          const fresh = lease.heartbeatAt - current.heartbeatAt < staleMs;
-          const alive = current.host !== hostname() || this.isProcessAlive(current.pid);
-          if (fresh && alive) {
+          if (isHolderLive(current, lease.heartbeatAt, staleMs, this.isProcessAlive)) {
             throw new StoreError(
               'JOB_LOCKED',
               `job ${jobId} is being run by process ${String(current.pid)} on ${current.host}; wait for it to end or stop it (Ctrl-C / kill ${String(current.pid)}) first`,
