@@ -31,7 +31,6 @@ export const HARD_CAPS = {
   concurrency: MAX_CONCURRENCY,
   itemsPerJob: 50_000_000,
   jobs: 64,
-  budgetUsd: 1_000_000,
 } as const;
 
 const sizeSchema = z
@@ -200,7 +199,7 @@ const limitsSchema = z
      * Jobs the background scheduler runs at once; the others wait in submission order. From 1 to 64.
      * @default 4
      */
-    max_jobs: z.number().int().min(1).max(64).default(4),
+    max_jobs: z.number().int().min(1).max(HARD_CAPS.jobs).default(4),
     /**
      * Most estimated spend of one job, in US dollars: no new request is sent once spent plus in flight reaches it,
      * and a job whose plan is over it is refused unless run with `--approve-budget`. 0 = no budget.

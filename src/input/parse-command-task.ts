@@ -13,20 +13,17 @@ export interface CommandTaskTarget {
 /** `provider: command`: the configured targets by name. */
 export type CommandTaskTargets = Readonly<Record<string, CommandTaskTarget>>;
 
-/**
- * Task requests are addressed `command:<target>`; the command provider reads the target back from there.
- * (The provider spells the same prefix: providers/ and input/ share no module.)
- */
+/** Task requests are addressed `command:<target>`; the command provider reads the target back from there. */
 export const COMMAND_URL_PREFIX = 'command:';
 
-/**
- * Placeholders the command provider fills itself, whatever the task's fields hold. Keep in step with
- * `src/providers/command/fill-argv-template.ts`.
- */
-const BUILT_IN_PLACEHOLDERS: ReadonlySet<string> = new Set(['custom_id', 'output_path', 'attempt']);
+/** Placeholders the command provider fills itself (`fillArgvTemplate`), whatever the task's fields hold. */
+export const BUILT_IN_PLACEHOLDERS: ReadonlySet<string> = new Set(['custom_id', 'output_path', 'attempt']);
 
-/** `{name}` in an argv template; the same grammar as `src/providers/command/fill-argv-template.ts`. */
-const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/**
+ * `{name}` in an argv template: a letter or `_`, then letters, digits and `_`. Anything else in braces (`{"a": 1}`,
+ * `{}`, `{a-b}`) is literal text. The parser checks tasks with it and the provider fills argv with it.
+ */
+export const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * A task line of `provider: command`: `{"custom_id", "target", ...fields}`. The request is addressed

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import { HARD_CAPS } from '../config/config-schema.ts';
 import { ConfigError } from '../errors/index.ts';
+import { BATCH_PRICE_FACTOR } from './price-table.ts';
 import type { ErrorCode } from '../errors/index.ts';
 
 /** The explicit approvals a run carries (`--approve-concurrency`, `--approve-items`, `--approve-budget`). */
@@ -15,7 +16,7 @@ export const NO_APPROVALS: Approvals = { concurrency: false, items: false, budge
 /** What is known of the job when the caps are checked; unknown facts are not checked. */
 export interface CapFacts {
   items?: number;
-  /** Expected cost of the whole job, realtime prices (batch mode halves it). */
+  /** Expected cost of the whole job, realtime prices (batch mode takes `BATCH_PRICE_FACTOR` of it). */
   estimatedCostUsd?: number | null;
 }
 
@@ -57,7 +58,7 @@ export function findCapViolations(config: ResolvedConfig, facts: CapFacts, appro
   }
   const cost = facts.estimatedCostUsd;
   if (limits.budget_usd > 0 && cost !== undefined && cost !== null && !approvals.budget) {
-    const expected = config.mode === 'batch' ? cost / 2 : cost;
+    const expected = config.mode === 'batch' ? cost * BATCH_PRICE_FACTOR : cost;
     if (expected > limits.budget_usd) {
       violations.push({
         code: 'BUDGET_REQUIRES_APPROVAL',

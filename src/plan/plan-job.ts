@@ -2,7 +2,7 @@ import { requestModel } from '../core/item.ts';
 import { createLineParser, type LineParserOptions } from '../input/parse-input-line.ts';
 import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
 import { createTokenCounter, outputBound } from './estimate-tokens.ts';
-import { costUsd, findPrice, type ModelPrice } from './price-table.ts';
+import { BATCH_PRICE_FACTOR, costUsd, findPrice, type ModelPrice } from './price-table.ts';
 
 /** The provider's per-batch limits, for counting chunks in batch mode. */
 export interface PlanChunkLimits {
@@ -18,8 +18,6 @@ export interface PlanOptions {
   limit: number;
   /** Batch mode: count chunks under these limits. */
   chunkLimits: PlanChunkLimits | null;
-  /** Price factor of the Batch API against realtime. @default 0.5 */
-  batchDiscount?: number;
   prices: Readonly<Record<string, ModelPrice>>;
   /** Count tokens (js-tiktoken); without it only items and rejects are counted, which is much faster. */
   countTokens: boolean;
@@ -127,7 +125,7 @@ export async function planJob(options: PlanOptions): Promise<JobPlan> {
   }
   plan.models = [...models.values()].sort((a, b) => b.items - a.items);
   if (options.chunkLimits !== null) plan.chunks = closedChunks + chunks.size;
-  if (count !== null) summarizeCost(plan, options.batchDiscount ?? 0.5);
+  if (count !== null) summarizeCost(plan);
   return plan;
 }
 
@@ -163,7 +161,7 @@ function addToChunk(
   return open === undefined ? 0 : 1;
 }
 
-function summarizeCost(plan: JobPlan, discount: number): void {
+function summarizeCost(plan: JobPlan): void {
   const tokens = { input: 0, output_bound: 0, output_expected: 0 };
   const cost = { realtime_usd: 0, batch_usd: 0, at_most_realtime_usd: 0, unpriced_models: [] as string[] };
   for (const model of plan.models) {
@@ -175,12 +173,12 @@ function summarizeCost(plan: JobPlan, discount: number): void {
       continue;
     }
     model.cost_realtime_usd = round(costUsd(model.price, model.input_tokens, model.output_tokens_expected));
-    model.cost_batch_usd = round(model.cost_realtime_usd * discount);
+    model.cost_batch_usd = round(model.cost_realtime_usd * BATCH_PRICE_FACTOR);
     cost.realtime_usd += model.cost_realtime_usd;
     cost.at_most_realtime_usd += costUsd(model.price, model.input_tokens, model.output_tokens_bound);
   }
   cost.realtime_usd = round(cost.realtime_usd);
-  cost.batch_usd = round(cost.realtime_usd * discount);
+  cost.batch_usd = round(cost.realtime_usd * BATCH_PRICE_FACTOR);
   cost.at_most_realtime_usd = round(cost.at_most_realtime_usd);
   plan.tokens = tokens;
   plan.cost = cost;

@@ -1,3 +1,6 @@
+/** What the Batch APIs (OpenAI, Zhipu, Azure, Anthropic) charge against realtime prices. */
+export const BATCH_PRICE_FACTOR = 0.5;
+
 /** US dollars per million tokens. */
 export interface ModelPrice {
   input_per_mtok: number;

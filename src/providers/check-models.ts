@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { ConnectionError, ProviderError } from '../errors/index.ts';
+import { normalizeAnthropicBaseUrl } from './anthropic/normalize-anthropic-base-url.ts';
 import { errorBodyMessage } from './error-body-message.ts';
 import { findErrno } from './sdk-error-fields.ts';
 
@@ -34,7 +35,7 @@ async function checkModel(target: ModelCheckTarget, model: string): Promise<Mode
   const headers: Record<string, string> = { 'user-agent': 'batchpilot' };
   let url: string;
   if (target.provider === 'anthropic') {
-    url = `${base.replace(/\/v1$/, '')}/v1/models/${encodeURIComponent(model)}`;
+    url = `${normalizeAnthropicBaseUrl(base)}/v1/models/${encodeURIComponent(model)}`;
     headers['anthropic-version'] = '2023-06-01';
     if (target.apiKey !== null) headers['x-api-key'] = target.apiKey;
   } else {

@@ -4,7 +4,8 @@ import type { ResolvedConfig } from '../../config/config-schema.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { ConfigError, InputError } from '../../errors/index.ts';
 import { findCapViolations, type CapViolation } from '../../plan/check-safety-caps.ts';
-import type { JobPlan, PlanChunkLimits } from '../../plan/plan-job.ts';
+import { planJob, type JobPlan, type PlanChunkLimits } from '../../plan/plan-job.ts';
+import { startQuickstartSimulator } from '../../compose/quickstart-simulator.ts';
 import type { ModelCheck } from '../../providers/check-models.ts';
 import { batchLimitsFor } from '../../providers/batch-limits-for.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
@@ -38,11 +39,8 @@ export function registerPlanCommand(program: Command): void {
     });
     for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
     const settings = toRunSettings(config);
-    const [{ planJob }, { checkModels }, { startQuickstartSimulator }] = await Promise.all([
-      import('../../plan/plan-job.ts'),
-      import('../../providers/check-models.ts'),
-      import('../../compose/quickstart-simulator.ts'),
-    ]);
+    // Loaded here: the model check needs undici, which other commands do without.
+    const { checkModels } = await import('../../providers/check-models.ts');
     const plan = await planJob({
       inputPath,
       parser: settings.parser,

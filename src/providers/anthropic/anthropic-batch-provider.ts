@@ -8,6 +8,8 @@ import { mapAnthropicBatch, mapAnthropicCounts } from './map-anthropic-batch-sta
 import { streamBatchRequests } from './stream-batch-requests.ts';
 import { isChatCompletionsUrl, toMessagesParams } from './to-messages-params.ts';
 import { fromAnthropicError } from './to-provider-error.ts';
+import { normalizeAnthropicBaseUrl } from './normalize-anthropic-base-url.ts';
+import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 
 export interface AnthropicBatchProviderOptions {
   /**
@@ -44,7 +46,7 @@ const DERIVED_ID_PATTERN = /^bp-\d+$/;
 export class AnthropicBatchProvider implements BatchProvider {
   readonly name = 'anthropic-batch';
   readonly limits: BatchLimits = ANTHROPIC_LIMITS;
-  readonly discount = 0.5;
+  readonly discount = BATCH_PRICE_FACTOR;
   readonly usesFiles = false;
   private readonly client: Anthropic;
   private readonly defaultMaxTokens: number;
@@ -201,9 +203,4 @@ export class AnthropicBatchProvider implements BatchProvider {
   async close(): Promise<void> {
     // The SDK keeps no pool of its own beyond the global dispatcher; nothing to release.
   }
-}
-
-/** `https://api.anthropic.com/v1/` -> `https://api.anthropic.com`: the SDK adds `/v1/...` to every path itself. */
-export function normalizeAnthropicBaseUrl(baseUrl: string): string {
-  return baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
 }

@@ -10,6 +10,7 @@ import { toCommandError } from './to-command-error.ts';
 import { startTaskProcess, type TaskProcess, type TaskProcessResult } from './run-task-process.ts';
 import { TaskLog } from './task-log.ts';
 import { TASKS_FOLDER, taskFilePaths } from './task-file-names.ts';
+import { COMMAND_URL_PREFIX } from '../../input/parse-command-task.ts';
 
 /** One `command.targets` entry as the config validated it. */
 export interface CommandTarget {
@@ -43,9 +44,6 @@ export interface CommandProviderOptions {
    */
   maxResultBytes?: number;
 }
-
-/** Task requests are addressed `command:<target>` (the input parser's `COMMAND_URL_PREFIX`). */
-const COMMAND_URL_PREFIX = 'command:';
 
 /** Time left for stdout/stderr to close after the command exits, in ms. */
 const DRAIN_MS = 2000;

@@ -1,11 +1,6 @@
-/**
- * `{name}` in an argv template: a letter or `_`, then letters, digits and `_`. Anything else in braces (`{"a": 1}`,
- * `{}`, `{a-b}`) is literal text. The input parser checks tasks against the same grammar
- * (`src/input/parse-command-task.ts`).
- */
-const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+import { PLACEHOLDER } from '../../input/parse-command-task.ts';
 
-/** Values the provider supplies itself; they win over task fields of the same name. */
+/** Values the provider supplies itself (`BUILT_IN_PLACEHOLDERS`); they win over task fields of the same name. */
 export interface BuiltInPlaceholders {
   custom_id: string;
   output_path: string;

@@ -10,6 +10,7 @@ import type { BatchLimits, BatchLineResult, BatchProvider, ChunkTag, RemoteBatch
 import { BATCH_DIALECTS, toDialectUrl, type BatchDialect, type BatchDialectName } from './batch-dialects.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { fromOpenAIError } from './to-provider-error.ts';
+import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 
 export interface OpenAIBatchProviderOptions {
   baseUrl: string;
@@ -46,7 +47,7 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 export class OpenAIBatchProvider implements BatchProvider {
   readonly name: string;
   readonly limits: BatchLimits;
-  readonly discount = 0.5;
+  readonly discount = BATCH_PRICE_FACTOR;
   readonly usesFiles = true;
   private readonly client: OpenAI;
   private readonly dialect: BatchDialect;

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PreparedRequest } from '../../../src/core/item.ts';
-import {
-  AnthropicBatchProvider,
-  normalizeAnthropicBaseUrl,
-} from '../../../src/providers/anthropic/anthropic-batch-provider.ts';
+import { AnthropicBatchProvider } from '../../../src/providers/anthropic/anthropic-batch-provider.ts';
+import { normalizeAnthropicBaseUrl } from '../../../src/providers/anthropic/normalize-anthropic-base-url.ts';
 import {
   UnconvertibleRequestError,
   isChatCompletionsUrl,
