@@ -5,6 +5,8 @@ import { schedulerLogPath, submissionSocketPath } from '../scheduler/scheduler-p
 import { toSchedulerSettings } from '../scheduler/scheduler-settings.ts';
 import { ensureScheduler, readLiveScheduler } from '../scheduler/start-scheduler.ts';
 import { sendSubmission } from '../scheduler/submission-socket.ts';
+import { ensurePrivateDir } from '../scheduler/private-dir.ts';
+import { dirname } from 'node:path';
 import { createSchedulerStore } from '../store/create-store.ts';
 import type { Store } from '../store/store.ts';
 import { readJobStatus, type JobStatus } from './job-status.ts';
@@ -43,17 +45,21 @@ const HANDOVER_TIMEOUT_MS = 5_000;
  *
  * The key reaches the scheduler without touching disk: a scheduler started here inherits
  * this process's environment; a running one gets the job's key variables over its
- * submission socket, before the job is queued so it never starts without them.
+ * submission socket, before the job is queued so it never starts without them. The socket's
+ * folder is made or checked first (private to this user), so an unsafe one refuses the job
+ * with `SCHEDULER_SOCKET_UNSAFE` before it is queued or a scheduler is started.
  */
 export async function submitDetachedJob(options: SubmitDetachedJobOptions): Promise<number> {
   const { store, workspace, jobId, config } = options;
   const schedulerStore = createSchedulerStore({ workspace });
   try {
     await store.clearCancelRequest(jobId);
+    const socketPath = submissionSocketPath(workspace);
+    if (process.platform !== 'win32') await ensurePrivateDir(dirname(socketPath), { create: true });
     const runningPid = await readLiveScheduler(schedulerStore);
     const keyEnv = keyVariables(config);
     if (runningPid !== undefined && Object.keys(keyEnv).length > 0) {
-      const reply = await sendSubmission(submissionSocketPath(workspace), { jobId, env: keyEnv }, HANDOVER_TIMEOUT_MS);
+      const reply = await sendSubmission(socketPath, { jobId, env: keyEnv }, HANDOVER_TIMEOUT_MS);
       if (reply?.ok !== true) {
         process.stderr.write(
           `batchpilot: warning: scheduler ${String(runningPid)} did not take this job's key (${reply?.reason ?? 'no answer'}); it uses the key in its own environment\n`,

@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   JOB_NOT_FOUND: { exitCode: 2, meaning: 'no job with that id in the workspace' },
   JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
   SCHEDULER_RUNNING: { exitCode: 2, meaning: 'another live scheduler already serves the workspace' },
+  SCHEDULER_SOCKET_UNSAFE: {
+    exitCode: 2,
+    meaning: 'the scheduler socket cannot be made or used safely (not private to this user); no key is sent',
+  },
   JOB_NOT_RESUMABLE: { exitCode: 2, meaning: 'the job cannot be resumed in its state' },
   AUTH_FAILED: { exitCode: 2, meaning: 'the provider refused the API key (401/403); the job stopped' },
   CONCURRENCY_REQUIRES_APPROVAL: {

@@ -11,14 +11,20 @@ export function schedulerLogPath(workspace: string): string {
 const MAX_SOCKET_PATH = 100;
 
 /**
- * The local socket a running scheduler listens on for submissions (see submission-socket.ts):
- * `<workspace>/scheduler.sock`, or, when that path is too long for a socket, one in the
- * temp folder named after the workspace; a named pipe on Windows.
+ * The local socket a running scheduler listens on for submissions (see submission-socket.ts),
+ * always inside a folder only this user may write (checked by `ensurePrivateDir` before use):
+ * `<workspace>/scheduler.sock` (the workspace is private, 0700); when that path is too long
+ * for a socket, `<temp>/batchpilot-<uid>/<hash of the workspace>.sock`, in a per-user 0700
+ * folder (`/tmp` when even the temp folder's path is too long); a named pipe on Windows.
+ * A path another user could predict and take first is fine: the folder check refuses it.
  */
 export function submissionSocketPath(workspace: string): string {
   const digest = createHash('sha256').update(workspace).digest('hex').slice(0, 16);
   if (process.platform === 'win32') return `\\\\.\\pipe\\batchpilot-scheduler-${digest}`;
   const inWorkspace = join(workspace, 'scheduler.sock');
   if (Buffer.byteLength(inWorkspace) <= MAX_SOCKET_PATH) return inWorkspace;
-  return join(tmpdir(), `batchpilot-scheduler-${digest}.sock`);
+  const perUser = `batchpilot-${String(process.getuid?.() ?? 'user')}`;
+  const inTemp = join(tmpdir(), perUser, `${digest}.sock`);
+  if (Buffer.byteLength(inTemp) <= MAX_SOCKET_PATH) return inTemp;
+  return join('/tmp', perUser, `${digest}.sock`);
 }

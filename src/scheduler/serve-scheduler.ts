@@ -113,7 +113,7 @@ class Scheduler {
         } finally {
           await this.drain();
           // Closing unlinks the socket by path: once the lock is lost, that path may be the new scheduler's.
-          if (server !== undefined && !this.lockLost) await closeSubmissionServer(server, this.socketPath);
+          if (!this.lockLost) await closeSubmissionServer(server, this.socketPath);
         }
         if (this.lockLost) return;
         if (!this.idle) break;
@@ -133,12 +133,20 @@ class Scheduler {
     }
   }
 
-  private async listen(): Promise<Server | undefined> {
+  /**
+   * A scheduler without its socket would leave the path to whoever listens there first, and
+   * a later `--detach` waiting for an answer: it refuses to start instead.
+   */
+  private async listen(): Promise<Server> {
     try {
       return await listenForSubmissions(this.socketPath, (submission) => this.accept(submission.jobId, submission.env));
     } catch (error) {
-      this.log(`no submission socket (${(error as Error).message}); jobs use this process's environment`);
-      return undefined;
+      if (error instanceof BatchpilotError) throw error;
+      throw new BatchpilotError(
+        'SCHEDULER_SOCKET_UNSAFE',
+        `the scheduler cannot listen on its socket ${this.socketPath} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); remove the file if nothing uses it and start again`,
+        { cause: error, context: { file: this.socketPath } },
+      );
     }
   }
 

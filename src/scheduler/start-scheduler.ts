@@ -83,8 +83,8 @@ export async function readLiveScheduler(schedulerStore: SchedulerStore): Promise
 function spawnScheduler(options: StartSchedulerOptions, token: string): number {
   const entry = process.argv[1];
   if (entry === undefined) throw new Error('cannot start the scheduler: no entry script in process.argv');
-  mkdirSync(options.workspace, { recursive: true });
-  const logFd = openSync(schedulerLogPath(options.workspace), 'a');
+  mkdirSync(options.workspace, { recursive: true, mode: 0o700 });
+  const logFd = openSync(schedulerLogPath(options.workspace), 'a', 0o600);
   try {
     const child = spawn(
       process.execPath,

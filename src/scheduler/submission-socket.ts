@@ -1,5 +1,7 @@
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { checkOwnSocket, ensurePrivateDir } from './private-dir.ts';
 
 /**
  * How a `run --detach` that finds a scheduler already running hands over what must never be
@@ -8,8 +10,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * the values in memory for that job only. A scheduler it spawns itself gets them through
  * its environment instead, so this is only the "join a running scheduler" path.
  *
- * The socket is created with the process's umask (normally only its owner may connect), and
- * the scheduler accepts only the variables the job's own config names.
+ * The socket lives in a folder only this user can write (`ensurePrivateDir`), is made 0600
+ * whatever the umask, and the sender checks that it is a socket this user owns before a key
+ * goes out: another local user can neither listen there first nor swap it. The scheduler
+ * accepts only the variables the job's own config names.
  */
 
 export interface Submission {
@@ -38,12 +42,19 @@ function isSubmission(value: unknown): value is Submission {
   );
 }
 
-/** Listens for submissions; `onSubmit` decides each reply. A stale socket file is removed first (the caller holds the lock). */
+/**
+ * Listens for submissions; `onSubmit` decides each reply. The socket's folder is made (0700)
+ * or checked first: `SCHEDULER_SOCKET_UNSAFE` when another user could write there. A stale
+ * socket file is removed first (the caller holds the lock).
+ */
 export async function listenForSubmissions(
   path: string,
   onSubmit: (submission: Submission) => Promise<SubmissionReply>,
 ): Promise<Server> {
-  if (process.platform !== 'win32') await rm(path, { force: true });
+  if (process.platform !== 'win32') {
+    await ensurePrivateDir(dirname(path), { create: true });
+    await rm(path, { force: true });
+  }
   const server = createServer((socket) => serveConnection(socket, onSubmit));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -53,6 +64,8 @@ export async function listenForSubmissions(
     });
   });
   server.on('error', () => undefined);
+  // The folder is private already; 0600 keeps the socket so whatever the umask was.
+  if (process.platform !== 'win32') await chmod(path, 0o600);
   return server;
 }
 
@@ -87,7 +100,9 @@ function serveConnection(socket: Socket, onSubmit: (submission: Submission) => P
 /**
  * Sends one submission and waits for the reply. A scheduler that is still starting has no
  * socket yet, so a refused or missing socket is tried again until `timeoutMs`; the result
- * is undefined when no scheduler answered.
+ * is undefined when no scheduler answered. Before each try the socket's folder must be
+ * private to this user and the socket this user's own: else `SCHEDULER_SOCKET_UNSAFE` is
+ * thrown and nothing is sent.
  */
 export async function sendSubmission(
   path: string,
@@ -96,10 +111,17 @@ export async function sendSubmission(
 ): Promise<SubmissionReply | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const reply = await sendOnce(path, submission, Math.max(100, deadline - Date.now()));
+    const ready = process.platform === 'win32' || (await isOwnSocketReady(path));
+    const reply = ready ? await sendOnce(path, submission, Math.max(100, deadline - Date.now())) : 'retry';
     if (reply !== 'retry' || Date.now() >= deadline) return reply === 'retry' ? undefined : reply;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Throws when the folder or the socket is not this user's; false while there is none yet. */
+async function isOwnSocketReady(path: string): Promise<boolean> {
+  if (!(await ensurePrivateDir(dirname(path), { create: false }))) return false;
+  return (await checkOwnSocket(path)) === 'ok';
 }
 
 async function sendOnce(

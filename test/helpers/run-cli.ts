@@ -28,6 +28,8 @@ export interface CliOptions {
   /** Added to the cleaned parent environment; `undefined` removes a variable. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** Run as this local user (`runuser -u USER --`, needs root), for tests with a second user. */
+  runAs?: string;
 }
 
 export interface CliResult {
@@ -70,7 +72,10 @@ export async function killRunningClis(): Promise<void> {
 }
 
 export function startCli(args: readonly string[], options: CliOptions): CliProcess {
-  const child = spawn(process.execPath, [...CLI_PREFIX, ...args], {
+  const command = [process.execPath, ...CLI_PREFIX, ...args];
+  if (options.runAs !== undefined) command.unshift('runuser', '-u', options.runAs, '--');
+  const [file = process.execPath, ...argv] = command;
+  const child = spawn(file, argv, {
     cwd: options.cwd,
     env: childEnv(options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
