@@ -21,9 +21,12 @@ export function createSchedulerStore(options: CreateStoreOptions): SchedulerStor
   return new SqliteSchedulerStore(stateDbOptions(options));
 }
 
-/** `<workspace>/state.db` (its folder made if need be), with the injected liveness check if any. */
+/**
+ * `<workspace>/state.db` (its folder made if need be, private: 0700 whatever the umask, as
+ * it holds every answer and the scheduler's socket), with the injected liveness check if any.
+ */
 function stateDbOptions(options: CreateStoreOptions): SqliteStoreOptions {
-  mkdirSync(options.workspace, { recursive: true });
+  mkdirSync(options.workspace, { recursive: true, mode: 0o700 });
   const path = join(options.workspace, 'state.db');
   return options.isProcessAlive === undefined ? { path } : { path, isProcessAlive: options.isProcessAlive };
 }

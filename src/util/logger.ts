@@ -22,6 +22,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       base: { pid: process.pid },
       hooks: { streamWrite: (line: string) => redactSecrets(line, knownSecrets()) },
     },
-    pino.destination({ dest: options.file, mkdir: true, sync: false }),
+    // 0600: a log is the workspace's, never another user's to read, whatever the umask.
+    pino.destination({ dest: options.file, mkdir: true, sync: false, mode: 0o600 }),
   );
 }

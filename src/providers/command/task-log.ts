@@ -20,7 +20,7 @@ export class TaskLog {
 
   constructor(path: string, secrets: readonly string[]) {
     this.secrets = secrets;
-    this.stream = createWriteStream(path, { flags: 'a' });
+    this.stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
     // A log that cannot be written (disk full, folder removed) must not fail the task: the rest is dropped.
     this.stream.on('error', () => {
       this.failed = true;

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { StoreError } from '../../errors/index.ts';
@@ -8,9 +9,14 @@ import { migrate } from './migrate.ts';
  * `status` run beside the writer), synchronous=NORMAL, and a wait for the write lock instead
  * of an error while another connection commits. `cacheKiB` sizes the page cache (SQLite's
  * default, about 2 MB, when unset).
+ *
+ * A new store file is created 0600 here, before SQLite opens it: SQLite gives its `-wal` and
+ * `-shm` files the mode of the database file, so all three stay private whatever the umask.
  */
 export function openDatabase(path: string, options: { cacheKiB?: number } = {}): SqliteDatabase {
   try {
+    // 'a' creates the file when missing and never truncates one that exists.
+    closeSync(openSync(path, 'a', 0o600));
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
