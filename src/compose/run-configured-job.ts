@@ -10,13 +10,17 @@ import type { HttpConnections } from '../providers/http-connections.ts';
 import type { SimulatorHandle } from '../simulator/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
+import { knownSecrets } from '../util/redact.ts';
+import { redactBatchProvider, redactRealtimeProvider } from './redact-provider.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
 
 /**
  * The one composition of a run, for the foreground (`execute-job.ts`) and the scheduler:
  * the optional in-process simulator, the provider the config names (realtime or batch), and
- * the matching engine. Printing and exit codes stay with the callers.
+ * the matching engine. Printing and exit codes stay with the callers. The provider is
+ * wrapped by `redact-provider.ts`: nothing it returns or throws reaches the engine (store,
+ * files, log, messages) before the secrets in use are masked in it.
  */
 export async function runConfiguredJob(options: RunConfiguredJobOptions): Promise<RunJobResult> {
   const { config } = options;
@@ -29,16 +33,21 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
       options.onSimulator?.(simulator.baseUrl);
     }
     const workDir = jobDirPath(options.workspace, options.jobId);
+    // This job's key, and every other one this process was given (a scheduler runs several).
+    const secrets = [...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()];
     if (config.mode === 'batch') {
       if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
-      const provider = await createBatchProvider({
-        provider: config.provider,
-        baseUrl,
-        apiKey: config.apiKey,
-        dialect: config.batch.dialect,
-        completionWindow: config.batch.completion_window,
-        timeoutMs: config.timeout_ms,
-      });
+      const provider = redactBatchProvider(
+        await createBatchProvider({
+          provider: config.provider,
+          baseUrl,
+          apiKey: config.apiKey,
+          dialect: config.batch.dialect,
+          completionWindow: config.batch.completion_window,
+          timeoutMs: config.timeout_ms,
+        }),
+        secrets,
+      );
       try {
         return await runBatchJob({
           jobId: options.jobId,
@@ -56,15 +65,18 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         await provider.close();
       }
     }
-    const provider = createRealtimeProvider({
-      provider: config.provider,
-      baseUrl,
-      apiKey: config.apiKey,
-      concurrency: config.concurrency,
-      workDir,
-      commandTargets: config.command.targets,
-      sharedConnections: options.sharedConnections,
-    });
+    const provider = redactRealtimeProvider(
+      createRealtimeProvider({
+        provider: config.provider,
+        baseUrl,
+        apiKey: config.apiKey,
+        concurrency: config.concurrency,
+        workDir,
+        commandTargets: config.command.targets,
+        sharedConnections: options.sharedConnections,
+      }),
+      secrets,
+    );
     try {
       return await runJob({
         jobId: options.jobId,

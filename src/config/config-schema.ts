@@ -9,6 +9,30 @@ import { parseSize } from './parse-size.ts';
  */
 
 /** The name an environment variable can have; `api_key_env` must be one. */
+
+/** A `user:password@` in a URL would be stored with the job and shown by `status`: refused (see base_url). */
+function hasNoCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username === '' && parsed.password === '';
+  } catch {
+    return true;
+  }
+}
+
+/** The password (and user) of a URL, to mask in messages about it; empty when it has none. */
+export function urlCredentials(url: unknown): string[] {
+  if (typeof url !== 'string') return [];
+  try {
+    const parsed = new URL(url);
+    return [parsed.password, decodeURIComponent(parsed.password), `${parsed.username}:${parsed.password}`].filter(
+      (part) => part !== '' && part !== ':',
+    );
+  } catch {
+    return [];
+  }
+}
+
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The variable the API key is read from when `api_key_env` is not set. */
@@ -278,11 +302,16 @@ export const configSchema = z
      */
     mode: z.enum(['realtime', 'batch']).default('realtime'),
     /**
-     * Base URL of the API, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`. http or https only.
+     * Base URL of the API, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`. http or https only, and
+     * without `user:password@` (refused: it would be stored with the job and shown; the key goes in `api_key_env`).
      * Required unless the run uses `--simulate` (checked by `loadConfig`, not here).
      */
     base_url: z
       .url({ protocol: /^https?$/ })
+      .refine(hasNoCredentials, {
+        message:
+          'must not hold a user name or password ("user:password@"): the job would keep it; give the key through api_key_env instead',
+      })
       .describe('an http or https URL such as "http://127.0.0.1:8000/v1"')
       .optional(),
     /**

@@ -6,6 +6,7 @@ import {
   DEFAULT_API_KEY_ENV,
   HARD_CAPS,
   type ResolvedConfig,
+  urlCredentials,
 } from './config-schema.ts';
 import { describeConfigSource, type ConfigEntry, type ConfigSource } from './config-source.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -63,7 +64,7 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
   const defaultKeyEnv = merged.valueAt(['provider']) === 'anthropic' ? ANTHROPIC_API_KEY_ENV : DEFAULT_API_KEY_ENV;
   const rawEnvKey = typeof rawKeyEnv === 'string' ? options.env[rawKeyEnv] : options.env[defaultKeyEnv];
   // Masked in every message below, even before we know the config is valid.
-  const secrets = [rawLiteral, rawEnvKey, ...knownSecrets()].filter(
+  const secrets = [rawLiteral, rawEnvKey, ...urlCredentials(merged.valueAt(['base_url'])), ...knownSecrets()].filter(
     (secret): secret is string => typeof secret === 'string',
   );
 

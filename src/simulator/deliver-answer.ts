@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { drawsEcho, echoAuthorization } from './echo-authorization.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 
 /**
@@ -16,8 +17,9 @@ export function scheduleAnswer(
   context: SimulatorContext,
   response: ServerResponse,
   sequence: number,
-  planned: PlannedAnswer,
+  answer: PlannedAnswer,
 ): void {
+  const planned = withEcho(context, response, sequence, answer);
   const delayMs = computeDelayMs(context);
   if (delayMs <= 0) {
     deliverAnswer(context, response, sequence, planned);
@@ -76,4 +78,17 @@ function computeDelayMs(context: SimulatorContext): number {
   const { latencyMs, jitterMs } = context.options;
   if (jitterMs <= 0) return latencyMs;
   return Math.max(0, Math.round(latencyMs + (context.jitterRandom() * 2 - 1) * jitterMs));
+}
+
+/** The `echoAuthRate` fault: a JSON answer that quotes the request's Authorization header back. */
+function withEcho(
+  context: SimulatorContext,
+  response: ServerResponse,
+  sequence: number,
+  planned: PlannedAnswer,
+): PlannedAnswer {
+  const authorization = response.req.headers.authorization;
+  if (authorization === undefined || (planned.kind !== 'answer' && planned.kind !== 'success')) return planned;
+  if (!drawsEcho(context.options.echoAuthRate, context.options.seed, sequence)) return planned;
+  return { ...planned, body: echoAuthorization(planned.body, authorization) };
 }

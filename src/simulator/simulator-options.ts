@@ -64,6 +64,11 @@ export interface SimulatorOptions {
    * pools all models and answers the create 429 (400 when the batch alone is over the limit). @default 0
    */
   batchEnqueuedTokenLimit?: number;
+  /**
+   * Probability, 0 to 1, that an answer quotes the request's `Authorization` header back: in the message of an error
+   * body and as `echo` in a 200 body (see echo-authorization.ts), as a careless endpoint or proxy might. @default 0
+   */
+  echoAuthRate?: number;
 }
 
 export interface ResolvedSimulatorOptions {
@@ -85,6 +90,7 @@ export interface ResolvedSimulatorOptions {
   batchLineFailRate: number;
   batchLineExpireRate: number;
   batchEnqueuedTokenLimit: number;
+  echoAuthRate: number;
 }
 
 export const SIMULATOR_DEFAULTS = {
@@ -143,6 +149,7 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
     batchFailRate: checkOptionRate('batchFailRate', options.batchFailRate),
     batchLineFailRate: checkOptionRate('batchLineFailRate', options.batchLineFailRate),
     batchLineExpireRate: checkOptionRate('batchLineExpireRate', options.batchLineExpireRate),
+    echoAuthRate: checkOptionRate('echoAuthRate', options.echoAuthRate),
     batchEnqueuedTokenLimit: checkNonNegative(
       'batchEnqueuedTokenLimit',
       options.batchEnqueuedTokenLimit ?? SIMULATOR_DEFAULTS.batchEnqueuedTokenLimit,

@@ -45,15 +45,46 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g, `sk-${MASK}`],
 ];
 
+const variantCache = new Map<string, readonly string[]>();
+
+/**
+ * A secret as an echoing endpoint may write it back: as is, escaped inside a JSON string
+ * (`\"`, `\\`, and `\/` as PHP writes `/`), and percent-encoded as in a URL.
+ */
+function secretVariants(secret: string): readonly string[] {
+  const cached = variantCache.get(secret);
+  if (cached !== undefined) return cached;
+  const json = JSON.stringify(secret).slice(1, -1);
+  const variants = [...new Set([secret, json, json.replaceAll('/', '\\/'), encodeURIComponent(secret)])];
+  if (variantCache.size < 1000) variantCache.set(secret, variants);
+  return variants;
+}
+
+export interface RedactOptions {
+  /**
+   * Also mask the key patterns (`Authorization: ...`, `api_key=...`, `sk-...`). Off for
+   * model answers, whose text may rightly hold code such as `api_key="..."`: there only
+   * the known secrets are masked. @default true
+   */
+  patterns?: boolean;
+}
+
 /**
  * Masks every occurrence of each secret (values shorter than 4 characters are
- * ignored) and every known key pattern with `***`.
+ * ignored; JSON-escaped and percent-encoded spellings too) and, unless
+ * `patterns: false`, every known key pattern with `***`.
  */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
+export function redactSecrets(text: string, secrets: readonly string[], options: RedactOptions = {}): string {
   let redacted = text;
   // Longest first, so a secret that contains another is masked whole.
-  const usable = secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-  for (const secret of usable) redacted = redacted.split(secret).join(MASK);
+  const usable = secrets
+    .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
+    .flatMap(secretVariants)
+    .sort((a, b) => b.length - a.length);
+  for (const secret of usable) {
+    if (redacted.includes(secret)) redacted = redacted.split(secret).join(MASK);
+  }
+  if (options.patterns === false) return redacted;
   for (const [pattern, replacement] of PATTERNS) redacted = redacted.replace(pattern, replacement);
   return redacted;
 }

@@ -27,6 +27,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--fail-reset-mid <rate>', 'share of answers cut in the middle of the body (0 to 1)')
     .option('--fail-hang <rate>', 'share of requests that never get an answer (0 to 1)')
     .option('--fail-malformed <rate>', 'share of 200 answers whose body is not JSON (0 to 1)')
+    .option('--echo-auth <rate>', "share of answers that quote the request's Authorization header back (0 to 1)")
     .option('--retry-after-ms <n>', 'delay advertised by injected 429s, in ms (default 100)')
     .option('--rpm <n>', 'requests per minute enforced with a token bucket (0 = off)')
     .option('--rate-limit-headers', 'send x-ratelimit-*-requests headers when --rpm is set')
@@ -69,6 +70,7 @@ export function parseSimulatorFlags(
   assignIfSet(options, 'batchFailRate', readRate(flags, 'batchFailRate', '--batch-fail-rate'));
   assignIfSet(options, 'batchLineFailRate', readRate(flags, 'batchLineFailRate', '--batch-line-fail-rate'));
   assignIfSet(options, 'batchLineExpireRate', readRate(flags, 'batchLineExpireRate', '--batch-line-expire-rate'));
+  assignIfSet(options, 'echoAuthRate', readRate(flags, 'echoAuth', '--echo-auth'));
   assignIfSet(
     options,
     'batchEnqueuedTokenLimit',

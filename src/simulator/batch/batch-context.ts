@@ -51,7 +51,10 @@ export function createBatchContext(
       }
       const doneLines = openaiBatches.countDoneLines(batch, Date.now());
       const resolveLine = (index: number) => openaiBatches.resolveLine(batch, index, doneLines);
-      const { output, errors } = buildOpenAIBatchOutput(batch, resolveLine, nextSequence);
+      const { output, errors } = buildOpenAIBatchOutput(batch, resolveLine, nextSequence, {
+        rate: options.echoAuthRate,
+        seed: options.seed,
+      });
       const dialect = batch.dialect === 'zhipu' ? 'zhipu' : 'openai';
       if (output !== undefined) {
         batch.payload.outputFileId = files.add(dialect, `${batch.id}_output.jsonl`, 'batch_output', output).id;

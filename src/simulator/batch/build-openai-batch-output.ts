@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { buildGenerationAnswer } from '../build-generation-answer.ts';
+import { addEcho, drawsEcho } from '../echo-authorization.ts';
 import { SERVER_ERROR_BODY, createErrorObject } from '../openai-error-body.ts';
 import type { LineResult, SimulatedBatch } from './batch-store.ts';
 import { JsonlWriter } from './jsonl-writer.ts';
@@ -31,9 +32,18 @@ export function buildOpenAIBatchOutput(
   batch: SimulatedBatch<OpenAIBatchPayload>,
   resolveLine: (index: number) => LineResult,
   nextSequence: () => number,
+  echo: { rate: number; seed: number } = { rate: 0, seed: 0 },
 ): OpenAIBatchOutput {
   const output = new JsonlWriter();
   const errors = new JsonlWriter();
+  const authorization = batch.payload.echoAuthorization;
+  /** A fresh body, with the create request's Authorization quoted in when this line draws the echo fault. */
+  const echoed = <T>(index: number, body: T): T => {
+    if (authorization === undefined || !drawsEcho(echo.rate, echo.seed, batch.number * 1_000_003 + index)) return body;
+    const copy = structuredClone(body) as Record<string, unknown>;
+    addEcho(copy, authorization);
+    return copy as T;
+  };
   const idPrefix = randomBytes(8).toString('hex');
   const { content, lineStarts, lineEnds, generationEndpoint } = batch.payload;
   for (let index = 0; index < batch.customIds.length; index += 1) {
@@ -50,19 +60,23 @@ export function buildOpenAIBatchOutput(
         if (answer.ok) {
           output.push({
             ...head,
-            response: { status_code: 200, request_id: requestId, body: answer.payload },
+            response: { status_code: 200, request_id: requestId, body: echoed(index, answer.payload) },
             error: null,
           });
         } else {
           const errorBody = createErrorObject(answer.message, 'invalid_request_error', answer.code, answer.param);
-          errors.push({ ...head, response: { status_code: 400, request_id: requestId, body: errorBody }, error: null });
+          errors.push({
+            ...head,
+            response: { status_code: 400, request_id: requestId, body: echoed(index, errorBody) },
+            error: null,
+          });
         }
         break;
       }
       case 'failed':
         errors.push({
           ...head,
-          response: { status_code: 500, request_id: requestId, body: SERVER_ERROR_OBJECT },
+          response: { status_code: 500, request_id: requestId, body: echoed(index, SERVER_ERROR_OBJECT) },
           error: null,
         });
         break;

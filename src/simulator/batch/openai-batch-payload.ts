@@ -15,6 +15,8 @@ export interface OpenAIBatchPayload {
   content: Buffer;
   readonly lineStarts: readonly number[];
   readonly lineEnds: readonly number[];
+  /** The create request's `Authorization`, kept only under the `echoAuthRate` fault, to quote back in result lines. */
+  readonly echoAuthorization?: string | undefined;
   outputFileId: string | null;
   errorFileId: string | null;
 }

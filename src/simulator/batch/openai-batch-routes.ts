@@ -94,7 +94,8 @@ async function createBatch(
     sendOpenAIError(context, response, sequence, checked.status, checked.message, checked.code, checked.param);
     return;
   }
-  const batch = startBatch(context, dialect, checked);
+  const echoAuthorization = context.options.echoAuthRate > 0 ? request.headers.authorization : undefined;
+  const batch = startBatch(context, dialect, { ...checked, echoAuthorization });
   sendJson(context, response, sequence, 200, describeOpenAIBatch(batch, context.batch.openaiBatches, Date.now()));
 }
 
@@ -104,6 +105,7 @@ interface CreateRequest {
   generationEndpoint: GenerationEndpoint;
   completionWindow: string;
   metadata: unknown;
+  echoAuthorization?: string | undefined;
 }
 
 interface CreateProblem {
@@ -177,6 +179,7 @@ function startBatch(
     generationEndpoint: create.generationEndpoint,
     completionWindow: create.completionWindow,
     metadata: create.metadata,
+    echoAuthorization: create.echoAuthorization,
     content: create.file.content,
     lineStarts: parsed.ok ? parsed.lineStarts : [],
     lineEnds: parsed.ok ? parsed.lineEnds : [],

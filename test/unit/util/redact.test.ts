@@ -99,3 +99,18 @@ describe('secret registry', () => {
     assert.equal(redactSecrets('x registered-secret-1 y', knownSecrets()), 'x *** y');
   });
 });
+
+describe('redactSecrets: spellings an echoing endpoint may use', () => {
+  const secret = 'bp-key/with+slash=0123456789';
+  it('masks the JSON-escaped, slash-escaped and percent-encoded forms', () => {
+    const json = JSON.stringify({ echo: secret });
+    for (const text of [json, json.replaceAll('/', '\\/'), `?key=${encodeURIComponent(secret)}`]) {
+      assert.ok(!redactSecrets(text, [secret]).includes('0123456789'), text);
+    }
+  });
+
+  it('masks only the known secrets in answers when patterns are off', () => {
+    const answer = `use api_key="YOUR_KEY" and ${secret}`;
+    assert.equal(redactSecrets(answer, [secret], { patterns: false }), 'use api_key="YOUR_KEY" and ***');
+  });
+});
