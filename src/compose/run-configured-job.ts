@@ -73,6 +73,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         concurrency: config.concurrency,
         workDir,
         commandTargets: config.command.targets,
+        env: options.env ?? process.env,
         sharedConnections: options.sharedConnections,
       }),
       secrets,
@@ -106,6 +107,8 @@ export interface RunConfiguredJobOptions {
   logger: Logger;
   signal: AbortSignal;
   reopenFailed?: boolean;
+  /** Where command targets' `env` variables are read from. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Realtime jobs under the scheduler share its request budget. */
   slots?: RequestSlots | undefined;
   /** Realtime jobs under the scheduler also share its keep-alive connections and group commit. */

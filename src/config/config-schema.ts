@@ -278,6 +278,19 @@ const commandTargetSchema = z
     interactive: z.boolean().default(false),
     /** Arguments whose following value is a secret, shown as `***` in previews and logs (e.g. `--api-key`). */
     secret_args: z.array(z.string()).default(['--api-key', '--token', '--password']),
+    /**
+     * Variables of batchpilot's environment the command gets, besides a base (PATH, HOME, USER, SHELL, LANG, LC_*, TZ,
+     * TMPDIR, TERM and Windows' own): nothing else is passed, API keys included. Values of variables named like secrets
+     * (`*KEY*`, `*TOKEN*`, `*SECRET*`, `*PASSWORD*`) are masked in the task's log, errors and result.
+     * @default []
+     */
+    env: z.array(z.string().regex(ENV_NAME_PATTERN)).default([]),
+    /**
+     * Let an argument that is only `{field}` take a value starting with `-`. Off, such a task fails with a reason:
+     * a value such as `--out=/x` would be read as an option of the command.
+     * @default false
+     */
+    allow_option_values: z.boolean().default(false),
   })
   .strict();
 

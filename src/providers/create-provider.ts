@@ -14,6 +14,8 @@ export interface CreateProviderOptions {
   workDir: string;
   /** `command.targets`, for `provider: command`. */
   commandTargets: Readonly<Record<string, CommandTarget>>;
+  /** Where `command.targets.X.env` variables are read from; commands get nothing else but a base (see task-environment.ts). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Connections shared by the jobs of this process (the scheduler's); the provider's own pool when unset. */
   sharedConnections?: HttpConnections | undefined;
 }
@@ -21,7 +23,7 @@ export interface CreateProviderOptions {
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
 export function createRealtimeProvider(options: CreateProviderOptions): RealtimeProvider {
   if (options.provider === 'command') {
-    return new CommandProvider({ workDir: options.workDir, targets: options.commandTargets });
+    return new CommandProvider({ workDir: options.workDir, targets: options.commandTargets, env: options.env });
   }
   if (options.baseUrl === undefined) throw new Error('base_url is validated by the config layer');
   return new OpenAIRealtimeProvider({

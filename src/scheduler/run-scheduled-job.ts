@@ -45,6 +45,7 @@ export async function runScheduledJob(options: RunScheduledJobOptions): Promise<
       config,
       logger,
       signal: options.signal,
+      env: options.env,
       slots,
       sharedConnections: options.connections,
       commits: options.commits,

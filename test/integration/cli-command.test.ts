@@ -95,6 +95,8 @@ describe('provider: command', () => {
     lines.splice(150, 0, JSON.stringify(REJECTED_LINES[1]));
     input = await temp.write('tasks.jsonl', toJsonl(lines));
     const node = process.execPath;
+    // Commands get only what their target names (issue 10 section 2).
+    const TASK_ENV = ['TASK_STATE_DIR', 'TASK_API_KEY'];
     const base = [node, TASK_SCRIPT, '--id', '{custom_id}', '--attempt', '{attempt}'];
     // JSON is YAML: the paths need no quoting rules of their own.
     const config = {
@@ -106,10 +108,15 @@ describe('provider: command', () => {
         targets: {
           text: {
             argv: [...base, '--prompt', '{prompt}', '--spec', '{spec}'],
+            env: TASK_ENV,
             timeout_ms: TEXT_TIMEOUT_MS,
             non_retryable_exit_codes: [7],
           },
-          video: { argv: [...base, '--prompt', '{prompt}', '--spec', '{spec}'], timeout_ms: VIDEO_TIMEOUT_MS },
+          video: {
+            argv: [...base, '--prompt', '{prompt}', '--spec', '{spec}'],
+            env: TASK_ENV,
+            timeout_ms: VIDEO_TIMEOUT_MS,
+          },
           image: {
             argv: [
               ...base,
@@ -122,6 +129,7 @@ describe('provider: command', () => {
               '{output_path}',
             ],
             result: 'file',
+            env: TASK_ENV,
             timeout_ms: 10_000,
           },
           ping: {
@@ -134,6 +142,7 @@ describe('provider: command', () => {
               '{attempt}',
             ],
             result: 'exit_code',
+            env: TASK_ENV,
             timeout_ms: 10_000,
           },
           editor: { argv: ['vim', '{file}'], interactive: true },

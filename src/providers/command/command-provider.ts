@@ -2,7 +2,8 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { PreparedRequest } from '../../core/item.ts';
 import { MalformedResponseError, ProviderError } from '../../errors/index.ts';
-import { knownSecrets } from '../../util/redact.ts';
+import { knownSecrets, redactSecrets } from '../../util/redact.ts';
+import { buildTaskEnvironment } from './task-environment.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../provider.ts';
 import { findSecretArgValues, formatCommandPreview } from './command-preview.ts';
 import { fillArgvTemplate } from './fill-argv-template.ts';
@@ -25,6 +26,10 @@ export interface CommandTarget {
   readonly interactive: boolean;
   /** Arguments whose value is shown as `***` (`--api-key VALUE`, `--api-key=VALUE`). */
   readonly secret_args: readonly string[];
+  /** Variables of batchpilot's environment the command gets besides the base ones (`task-environment.ts`). @default [] */
+  readonly env?: readonly string[];
+  /** Let a whole-argument `{field}` take a value starting with `-`. @default false */
+  readonly allow_option_values?: boolean;
 }
 
 export interface CommandProviderOptions {
@@ -32,6 +37,8 @@ export interface CommandProviderOptions {
   workDir: string;
   /** `command.targets`. */
   targets: Readonly<Record<string, CommandTarget>>;
+  /** Where the variables a target names are read from (the composition root's environment). */
+  env: Readonly<Record<string, string | undefined>>;
   /**
    * SIGTERM -> SIGKILL grace when a command is stopped, in ms.
    * @default 1000
@@ -61,7 +68,10 @@ const DRAIN_MS = 2000;
  * The deadline is the target's own `timeout_ms`; the top-level `timeout_ms` (the HTTP request deadline,
  * `SendOptions.timeoutMs`) does not apply, so a 30-minute video target is not cut short by a 10-minute HTTP default.
  *
- * Commands run in batchpilot's working folder with its environment. For `result: file`, a file left at
+ * Commands run in batchpilot's working folder, with only the base variables of its environment (PATH, HOME, the
+ * locale, the temp folder; see task-environment.ts) and those the target names in `env`: the API key and other
+ * secrets of batchpilot's environment reach no command that was not given them. Values of passed variables named like
+ * secrets (`*KEY*`, `*TOKEN*`, ...) are masked in the task's log, errors and result. For `result: file`, a file left at
  * `{output_path}` by an earlier attempt is removed first, so the result always comes from this attempt.
  *
  * Deliberately left out: a shell, a terminal, stdin (closed), and any kill of commands a killed batchpilot
@@ -83,11 +93,23 @@ export class CommandProvider implements RealtimeProvider {
     if (item === undefined) throw ProviderError.generate(400, 'command tasks need the item they run for', {});
     const fields = parseTaskFields(request.body);
     const { logPath, outputPath } = taskFilePaths(this.options.workDir, item.customId);
-    const filled = fillArgvTemplate(target.argv, fields, {
-      custom_id: item.customId,
-      output_path: outputPath,
-      attempt: item.attempt,
-    });
+    const filled = fillArgvTemplate(
+      target.argv,
+      fields,
+      {
+        custom_id: item.customId,
+        output_path: outputPath,
+        attempt: item.attempt,
+      },
+      { allowOptionValues: target.allow_option_values === true },
+    );
+    if (!filled.ok && 'optionLike' in filled) {
+      throw ProviderError.generate(
+        400,
+        `task field ${JSON.stringify(filled.optionLike)} starts with "-", so {${filled.optionLike}} in command.targets.${name}.argv would be read as an option of the command; change the value, or set command.targets.${name}.allow_option_values: true if the command should take it`,
+        {},
+      );
+    }
     if (!filled.ok) {
       throw ProviderError.generate(
         400,
@@ -98,7 +120,12 @@ export class CommandProvider implements RealtimeProvider {
     if (options.signal?.aborted === true) {
       throw new ProviderError('task not started: the job is stopping', { kind: 'aborted' });
     }
-    const secrets = [...knownSecrets(), ...findSecretArgValues(filled.argv, target.secret_args)];
+    const environment = buildTaskEnvironment(this.options.env, target.env ?? []);
+    const secrets = [
+      ...knownSecrets(),
+      ...environment.secrets,
+      ...findSecretArgValues(filled.argv, target.secret_args),
+    ];
     this.tasksFolder ??= mkdir(this.taskFolderPath(), { recursive: true });
     await this.tasksFolder;
     // The result must come from this attempt: a file left by an earlier one would read as success.
@@ -109,6 +136,7 @@ export class CommandProvider implements RealtimeProvider {
     log.note(`--- ${new Date().toISOString()} attempt ${String(item.attempt)} target ${name}: ${preview}`);
     const task = startTaskProcess({
       argv: filled.argv,
+      env: environment.env,
       timeoutMs: target.timeout_ms,
       signal: options.signal,
       log,
@@ -131,14 +159,19 @@ export class CommandProvider implements RealtimeProvider {
     const failure = toCommandError(result, { name, target, logName, secrets });
     if (failure !== undefined) throw failure;
     const value = await this.readResult(target, name, result, outputPath, logName);
-    const body = JSON.stringify({
-      target: name,
-      exit_code: 0,
-      duration_ms: result.durationMs,
-      output_path: (await isFile(outputPath)) ? outputPath : null,
-      log_path: logPath,
-      result: value,
-    });
+    // Masked like any answer: a command may print the secrets it was given.
+    const body = redactSecrets(
+      JSON.stringify({
+        target: name,
+        exit_code: 0,
+        duration_ms: result.durationMs,
+        output_path: (await isFile(outputPath)) ? outputPath : null,
+        log_path: logPath,
+        result: value,
+      }),
+      secrets,
+      { patterns: false },
+    );
     return { statusCode: 200, requestId: null, body, usage: null, rateLimit: null };
   }
 

@@ -20,6 +20,8 @@ import type { TaskLog } from './task-log.ts';
 
 export interface TaskProcessOptions {
   argv: readonly string[];
+  /** The command's whole environment (see `buildTaskEnvironment`); nothing else of ours is inherited. */
+  env: Record<string, string>;
   /** Kill the group after this many ms. */
   timeoutMs: number;
   /** Aborting it stops the command (the job is stopping). */
@@ -68,7 +70,12 @@ export function startTaskProcess(options: TaskProcessOptions): TaskProcess {
   const [command = '', ...args] = options.argv;
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    child = spawn(command, args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+      env: options.env,
+    });
   } catch (error) {
     // Invalid arguments (a NUL byte in a field) throw here rather than emit 'error'.
     const failure = error as NodeJS.ErrnoException;

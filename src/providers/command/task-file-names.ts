@@ -15,12 +15,15 @@ export const TASKS_FOLDER = 'tasks';
 
 /**
  * The file-name stem of a task: its custom id made safe (characters other than letters, digits, `.`, `_` and `-`
- * become `_`, no leading dot, at most 100 characters) and a short hash of the whole id, e.g. `img-7_a-3f2b9c01d4`.
+ * become `_`, no leading dot or `-`, so no name reads as an option; at most 100 characters) and a short hash of the whole id, e.g. `img-7_a-3f2b9c01d4`.
  * The hash keeps names unique where the safe forms collide: `a/b` and `a_b`, ids cut at the same 100 characters, and
  * `A` and `a` on case-insensitive file systems.
  */
 export function taskFileStem(customId: string): string {
-  const readable = customId.replace(UNSAFE_CHARACTERS, '_').replace(/^\.+/, '_').slice(0, MAX_READABLE_LENGTH);
+  const readable = customId
+    .replace(UNSAFE_CHARACTERS, '_')
+    .replace(/^[.-]+/, '_')
+    .slice(0, MAX_READABLE_LENGTH);
   const hash = createHash('sha256').update(customId).digest('hex').slice(0, HASH_LENGTH);
   return readable === '' ? hash : `${readable}-${hash}`;
 }

@@ -25,6 +25,7 @@ function target(overrides: Partial<CommandTarget> = {}): CommandTarget {
     non_retryable_exit_codes: [7],
     interactive: false,
     secret_args: ['--api-key'],
+    env: ['TASK_STATE_DIR', 'TASK_API_KEY'],
     ...overrides,
   };
 }
@@ -57,7 +58,13 @@ describe('CommandProvider', () => {
     stateDir = join(workDir, 'state');
     process.env['TASK_STATE_DIR'] = stateDir;
     process.env['TASK_API_KEY'] = SECRET;
-    provider = new CommandProvider({ workDir, targets: TARGETS, killGraceMs: 200, maxResultBytes: 4096 });
+    provider = new CommandProvider({
+      workDir,
+      targets: TARGETS,
+      env: process.env,
+      killGraceMs: 200,
+      maxResultBytes: 4096,
+    });
   });
 
   after(async () => {
