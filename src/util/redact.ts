@@ -7,8 +7,8 @@
  * Two kinds of masking, applied in this order:
  * 1. known secrets: every occurrence of a registered or passed-in value;
  * 2. patterns, for keys we were never told about: `Authorization` headers,
- *    `api-key` / `x-api-key` / `api_key` values, `--api-key VALUE`, and
- *    OpenAI-style `sk-...` keys.
+ *    `api-key` / `x-api-key` / `api_key` values, `--api-key VALUE`, the
+ *    `user:password@` of a URL, and OpenAI-style `sk-...` keys.
  */
 
 const MASK = '***';
@@ -41,6 +41,8 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [new RegExp(`(authorization["']?\\s*[:=]\\s*["']?(?:(?:bearer|basic|token)\\s+)?)${VALUE}`, 'gi'), `$1${MASK}`],
   // `api-key: x`, `x-api-key: x`, `"api_key":"x"`, `apiKey=x`, `OPENAI_API_KEY=x` (not `api_key_env`, which names a variable).
   [new RegExp(`((?:x-)?api[-_]?key["']?\\s*[:=]\\s*["']?)${VALUE}`, 'gi'), `$1${MASK}`],
+  // `https://user:password@host`: the user info of any URL (a base_url of a job stored before it was refused).
+  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@"'<>]+@/gi, `$1${MASK}@`],
   // The lookbehind keeps ids such as `task-0123456789abcdef0` intact.
   [/(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g, `sk-${MASK}`],
 ];

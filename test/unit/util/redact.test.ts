@@ -114,3 +114,14 @@ describe('redactSecrets: spellings an echoing endpoint may use', () => {
     assert.equal(redactSecrets(answer, [secret], { patterns: false }), 'use api_key="YOUR_KEY" and ***');
   });
 });
+
+describe('redactSecrets: credentials in a URL', () => {
+  it('masks the user info of any URL, and leaves other URLs alone', () => {
+    assert.equal(
+      redactSecrets('base_url "https://bob:hunter2@example.com/v1" failed', []),
+      'base_url "https://***@example.com/v1" failed',
+    );
+    assert.equal(redactSecrets('see http://example.com/a@b', []), 'see http://example.com/a@b');
+    assert.deepEqual(redactObject({ base_url: 'http://u:p@h:8000/v1' }, []), { base_url: 'http://***@h:8000/v1' });
+  });
+});
