@@ -75,7 +75,11 @@ export async function ensurePrivateDir(dir: string, options: { create: boolean }
   }
   const problem = describeForeignDir(stats, uid);
   if (problem !== undefined) {
-    throw unsafe(dir, problem, `remove it (or "chmod go-w" it if it is yours) and run the command again`);
+    const ours = stats.isDirectory() && !stats.isSymbolicLink() && stats.uid === uid;
+    const fix = ours
+      ? `make it private with "chmod 700 ${dir}" and run the command again`
+      : `remove it (it is not yours: another user may be waiting for the key there) and run the command again`;
+    throw unsafe(dir, problem, fix);
   }
   return true;
 }
