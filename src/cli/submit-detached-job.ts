@@ -1,12 +1,10 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import { storedKeyVariables } from '../config/stored-config.ts';
 import { jobLogPath } from '../compose/job-paths.ts';
-import { schedulerLogPath, submissionSocketPath } from '../scheduler/scheduler-paths.ts';
+import { ensureSubmissionSocketFolder, schedulerLogPath, submissionSocketPath } from '../scheduler/scheduler-paths.ts';
 import { toSchedulerSettings } from '../scheduler/scheduler-settings.ts';
 import { ensureScheduler, readLiveScheduler } from '../scheduler/start-scheduler.ts';
 import { sendSubmission } from '../scheduler/submission-socket.ts';
-import { ensurePrivateDir } from '../scheduler/private-dir.ts';
-import { dirname } from 'node:path';
 import { createSchedulerStore } from '../store/create-store.ts';
 import type { Store } from '../store/store.ts';
 import { readJobStatus, type JobStatus } from './job-status.ts';
@@ -55,7 +53,7 @@ export async function submitDetachedJob(options: SubmitDetachedJobOptions): Prom
   try {
     await store.clearCancelRequest(jobId);
     const socketPath = submissionSocketPath(workspace);
-    if (process.platform !== 'win32') await ensurePrivateDir(dirname(socketPath), { create: true });
+    await ensureSubmissionSocketFolder(workspace);
     const runningPid = await readLiveScheduler(schedulerStore);
     const keyEnv = keyVariables(config);
     if (runningPid !== undefined && Object.keys(keyEnv).length > 0) {

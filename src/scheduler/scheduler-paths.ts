@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ensurePrivateDir } from './private-dir.ts';
 
 /** Where the scheduler's own output goes (its stdout and stderr when spawned by `--detach`). */
 export function schedulerLogPath(workspace: string): string {
@@ -27,4 +28,14 @@ export function submissionSocketPath(workspace: string): string {
   const inTemp = join(tmpdir(), perUser, `${digest}.sock`);
   if (Buffer.byteLength(inTemp) <= MAX_SOCKET_PATH) return inTemp;
   return join('/tmp', perUser, `${digest}.sock`);
+}
+
+/**
+ * Makes or checks the folder of the workspace's submission socket (see `ensurePrivateDir`):
+ * `SCHEDULER_SOCKET_UNSAFE` when another user could write there. Called before a key is
+ * handed over and before a scheduler is started, so an unsafe folder is told at once to the
+ * user who ran the command, not only in the scheduler's log.
+ */
+export async function ensureSubmissionSocketFolder(workspace: string): Promise<void> {
+  if (process.platform !== 'win32') await ensurePrivateDir(dirname(submissionSocketPath(workspace)), { create: true });
 }

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { LEASE_STALE_MS, isLeaseLive } from '../engine/lease.ts';
 import { BatchpilotError } from '../errors/index.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
-import { schedulerLogPath } from './scheduler-paths.ts';
+import { ensureSubmissionSocketFolder, schedulerLogPath } from './scheduler-paths.ts';
 import { describeSettings, toSetFlags, type SchedulerSettings } from './scheduler-settings.ts';
 
 export interface StartSchedulerOptions {
@@ -34,6 +34,8 @@ export async function ensureScheduler(
 ): Promise<SchedulerHandle> {
   const running = await readLiveScheduler(schedulerStore);
   if (running !== undefined) return { pid: running, started: false };
+  // A scheduler that could not listen safely would only say so in its log: refuse here, to the user.
+  await ensureSubmissionSocketFolder(options.workspace);
   const token = randomUUID();
   try {
     await takeSchedulerLock(schedulerStore, token, options.settings);
