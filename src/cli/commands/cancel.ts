@@ -3,7 +3,7 @@ import { fromStoredConfig } from '../../config/load-config.ts';
 import { ENDED_JOB_STATES } from '../../core/states.ts';
 import { isLeaseLive } from '../../engine/lease.ts';
 import { createStore } from '../../store/create-store.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { requireJob } from '../../store/require-job.ts';
 
 /**
@@ -18,7 +18,9 @@ export function registerCancelCommand(program: Command): void {
     .argument('<job>', 'job id (see "batchpilot list")')
     .option('--no-progress', 'no progress display')
     .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
-      const { workspace, json } = globalOptions(command);
+      const options = globalOptions(command);
+      const { workspace, json } = options;
+      assertWorkspaceExists(options, jobId);
       const store = createStore({ workspace });
       try {
         const job = await requireJob(store, jobId);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { isLeaseLive } from '../../engine/lease.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { AttemptStats, RecentFailure } from '../../store/store.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
 import { requireJob } from '../../store/require-job.ts';
 
@@ -34,7 +34,9 @@ export function registerMonitorCommand(program: Command): void {
     .argument('<job>', 'job id (see "batchpilot list")')
     .option('--interval-ms <n>', 'redraw interval in ms', String(TICK_MS))
     .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
-      const { workspace, json } = globalOptions(command);
+      const options = globalOptions(command);
+      const { workspace, json } = options;
+      assertWorkspaceExists(options, jobId);
       const tickMs = Math.max(50, Number(values['intervalMs'] ?? TICK_MS) || TICK_MS);
       const store = createStore({ workspace });
       try {

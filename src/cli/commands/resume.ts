@@ -3,7 +3,7 @@ import type { ConfigFlags } from '../../config/config-flags.ts';
 import { fromStoredConfig } from '../../config/load-config.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 import { assertWithinCaps, NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { requireJob } from '../../store/require-job.ts';
@@ -55,7 +55,9 @@ function registerResumeLike(program: Command, name: string, description: string,
       .argument('<job>', 'job id (see "batchpilot list")')
       .option('--no-progress', 'no progress display'),
   ).action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
-    const { workspace, json } = globalOptions(command);
+    const global = globalOptions(command);
+    const { workspace, json } = global;
+    assertWorkspaceExists(global, jobId);
     const store = createStore({ workspace });
     try {
       process.exitCode = await resumeJob({

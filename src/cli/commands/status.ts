@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createStore } from '../../store/create-store.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
 import { requireJob } from '../../store/require-job.ts';
 
@@ -48,7 +48,16 @@ function formatDetail(status: JobStatus): string {
 }
 
 async function showStatus(command: Command, jobId: string | undefined): Promise<void> {
-  const { workspace, json } = globalOptions(command);
+  const options = globalOptions(command);
+  const { workspace, json } = options;
+  if (jobId !== undefined) assertWorkspaceExists(options, jobId);
+  else if (!options.workspaceExists) {
+    // Listing must not create a workspace: a user who types `status` in the wrong folder gets told so.
+    process.stdout.write(
+      json ? '[]\n' : `no batchpilot workspace in ${options.workspaceSearched}; "batchpilot run INPUT" creates one\n`,
+    );
+    return;
+  }
   const store = createStore({ workspace });
   try {
     const now = Date.now();
