@@ -8,6 +8,7 @@ import { createLogger } from '../util/logger.ts';
 import { runConfiguredJob } from '../compose/run-configured-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
 import { createBatchProgressRenderer } from './render/batch-progress.ts';
+import { jobExitCode } from './job-exit-code.ts';
 
 export interface ExecuteJobOptions {
   store: Store;
@@ -82,10 +83,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
       },
     );
   }
-  if (result.outcome === 'interrupted') return 130;
-  if (result.outcome === 'cancelled') return 3;
-  const { failed, missing } = result.report.counts;
-  return failed === 0 && missing === 0 ? 0 : 3;
+  return jobExitCode(result.outcome, result.report);
 }
 
 function printSummary(result: RunJobResult, json: boolean): void {

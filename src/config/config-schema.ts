@@ -191,7 +191,8 @@ const limitsSchema = z
     max_items: z.number().int().min(0).default(0),
     /**
      * Configured cap on `concurrency`: a higher value is refused unless run with `--approve-concurrency`.
-     * 0 = no configured cap (the hard cap, 1024, always holds).
+     * An unset `concurrency` defaults to the lower of 32 and this cap. 0 = no configured cap (the hard cap,
+     * 1024, always holds).
      * @default 0
      */
     concurrency: z.number().int().min(0).default(0),

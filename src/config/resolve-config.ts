@@ -56,6 +56,11 @@ function registerKey(key: string): void {
   if (key.length >= MIN_REGISTERED_KEY_LENGTH) registerSecret(key);
 }
 
+/** Whether the user named `api_key_env` now (flag, environment or file); a stored job's value was resolved before. */
+function namesKeyVariable(source: ConfigSource | undefined): boolean {
+  return source !== undefined && source.kind !== 'stored';
+}
+
 export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
   const merged = mergeConfigLayers(options.entries);
   const rawLiteral = merged.valueAt(['api_key']);
@@ -100,6 +105,11 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
 
   // Anthropic's key lives in its own variable unless api_key_env says otherwise.
   const values = rawKeyEnv === undefined ? { ...result.data, api_key_env: defaultKeyEnv } : result.data;
+  // The default concurrency is a default, not a request: a configured cap under it lowers it rather than
+  // refusing every run that sets no concurrency (an explicit value over the cap still needs its approval).
+  if (merged.valueAt(['concurrency']) === undefined && values.limits.concurrency > 0) {
+    values.concurrency = Math.min(values.concurrency, values.limits.concurrency);
+  }
   const warnings: string[] = [];
   const fromEnv = options.env[values.api_key_env];
   let apiKey: string | null = null;
@@ -111,7 +121,16 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
     warnings.push(literalKeyWarning(merged.sourceAt(['api_key']), values.api_key_env));
   }
   if (apiKey !== null) registerKey(apiKey);
-  else if (!options.simulate) {
+  else if (!options.simulate && namesKeyVariable(merged.sourceAt(['api_key_env'])) && values.provider !== 'command') {
+    // Naming the variable says a key is wanted: an unset one is a mistake (a typo, an unexported
+    // variable), not a keyless local server, which simply names none.
+    const source = merged.sourceAt(['api_key_env']);
+    throw new ConfigError(
+      'API_KEY_MISSING',
+      `$${values.api_key_env} (api_key_env, from ${source === undefined ? 'the config' : describeConfigSource(source)}) is not set; export ${values.api_key_env}=... or name the variable that holds the key`,
+      { context: { key: 'api_key_env', ...(source?.kind === 'flag' ? { flag: source.flag } : {}) } },
+    );
+  } else if (!options.simulate) {
     warnings.push(`no API key in $${values.api_key_env}; sending requests without Authorization`);
   }
 

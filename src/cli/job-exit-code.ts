@@ -1,0 +1,15 @@
+import type { JobReport } from '../output/build-report.ts';
+
+/**
+ * The exit code a finished run of a job means for a script (README, exit codes): 0 when every
+ * item taken succeeded, 3 when some failed or are missing, 130 when interrupted. Items left out
+ * on purpose by `--limit` are not missing work: a trial run whose taken items all succeeded
+ * exits 0, and the report still counts what was left out (`left_out_by_limit`).
+ */
+export function jobExitCode(outcome: string, report: Pick<JobReport, 'counts' | 'missing_by_reason'>): number {
+  if (outcome === 'interrupted') return 130;
+  if (outcome === 'cancelled') return 3;
+  const leftOut = report.missing_by_reason['limit'] ?? 0;
+  const { failed, missing } = report.counts;
+  return failed === 0 && missing - leftOut === 0 ? 0 : 3;
+}
