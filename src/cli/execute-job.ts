@@ -5,6 +5,7 @@ import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
+import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { runConfiguredJob } from '../compose/run-configured-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
 import { createBatchProgressRenderer } from './render/batch-progress.ts';
@@ -71,10 +72,9 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  printSummary(result, options.json);
   if (result.outcome === 'auth_failed') {
     const status = result.fatal?.status ?? 401;
-    throw new BatchpilotError(
+    const error = new BatchpilotError(
       'AUTH_FAILED',
       `the provider refused the request with HTTP ${String(status)} (${result.fatal?.message ?? 'unauthorized'}); check the key in $${config.api_key_env} (api_key_env) and base_url, then run "batchpilot resume ${options.jobId}"`,
       {
@@ -82,14 +82,29 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
         context: { jobId: options.jobId },
       },
     );
+    if (options.json) {
+      // One JSON document, not a result and then an error: a script reads one value per run.
+      const message = redactSecrets(error.message, knownSecrets());
+      process.stdout.write(
+        `${JSON.stringify({ ...summaryJson(result), error: { code: error.code, message, context: error.context } })}\n`,
+      );
+      return error.exitCode;
+    }
+    printSummary(result, false);
+    throw error;
   }
+  printSummary(result, options.json);
   return jobExitCode(result.outcome, result.report);
+}
+
+function summaryJson(result: RunJobResult): Record<string, unknown> {
+  return { job_id: result.report.job_id, outcome: result.outcome, report: result.report };
 }
 
 function printSummary(result: RunJobResult, json: boolean): void {
   const { report } = result;
   if (json) {
-    process.stdout.write(`${JSON.stringify({ job_id: report.job_id, outcome: result.outcome, report })}\n`);
+    process.stdout.write(`${JSON.stringify(summaryJson(result))}\n`);
     return;
   }
   const c = report.counts;

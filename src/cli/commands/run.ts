@@ -10,6 +10,7 @@ import { submitDetachedJob } from '../submit-detached-job.ts';
 import type { ConfigFlags } from '../../config/config-flags.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 import { checkRunCaps } from '../check-run-caps.ts';
+import { assertOutDirFree } from '../assert-out-dir-free.ts';
 import { globalOptions } from '../global-options.ts';
 import { resumeJob } from './resume.ts';
 
@@ -81,6 +82,7 @@ export function registerRunCommand(program: Command): void {
       await checkRunCaps(config, inputPath, readApprovals(values));
       const jobId = requestedId ?? createJobId();
       const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : jobDirPath(workspace, jobId);
+      if (typeof values['out'] === 'string') await assertOutDirFree(store, outDir, jobId);
       await store.createJob({
         id: jobId,
         inputPath,
