@@ -1,3 +1,4 @@
+import { exitCodeFor } from '../errors/index.ts';
 import type { JobReport } from '../output/build-report.ts';
 
 /**
@@ -12,4 +13,17 @@ export function jobExitCode(outcome: string, report: Pick<JobReport, 'counts' | 
   const leftOut = report.missing_by_reason['limit'] ?? 0;
   const { failed, missing } = report.counts;
   return failed === 0 && missing - leftOut === 0 ? 0 : 3;
+}
+
+/**
+ * The same, for a job read back from the store (`wait JOB`): `failed` is how a 401/403 ends a job
+ * (exit 2, as `AUTH_FAILED`); a job that is not running and has not ended (interrupted, never
+ * started) exits 130, as an interrupted foreground run does. `missing` counts no item left out
+ * by `--limit` (the store keeps those apart).
+ */
+export function storedJobExitCode(state: string, counts: { failed: number; missing: number }): number {
+  if (state === 'completed') return counts.failed === 0 && counts.missing === 0 ? 0 : 3;
+  if (state === 'failed') return exitCodeFor('AUTH_FAILED');
+  if (state === 'cancelled') return 3;
+  return 130;
 }

@@ -11,6 +11,7 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerSchedulerCommand } from './commands/scheduler.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStatusCommands } from './commands/status.ts';
+import { registerWaitCommand } from './commands/wait.ts';
 
 export function createProgram(): Command {
   const program = new Command('batchpilot')
@@ -26,6 +27,7 @@ export function createProgram(): Command {
   registerCancelCommand(program);
   registerPlanCommand(program);
   registerMonitorCommand(program);
+  registerWaitCommand(program);
   registerLogsCommand(program);
   registerSimulateCommand(program);
   registerSchedulerCommand(program);

@@ -44,7 +44,12 @@ export function registerCancelCommand(program: Command): void {
           process.exitCode = 0;
           return;
         }
-        const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: {} });
+        const { config, warnings } = await fromStoredConfig(job.config, {
+          env: process.env,
+          flags: {},
+          // Only batch mode talks to the provider on cancel (it cancels the remote batches).
+          requireKey: job.config['mode'] === 'batch',
+        });
         for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
         process.stderr.write(`batchpilot: cancelling job ${jobId}\n`);
         const { executeJob } = await import('../execute-job.ts');

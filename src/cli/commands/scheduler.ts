@@ -64,6 +64,14 @@ async function resolveSettings(values: Record<string, unknown>): Promise<Schedul
   for (const warning of warnings) {
     if (!warning.includes('api_key')) process.stderr.write(`batchpilot: warning: ${warning}\n`);
   }
+  const keyEnv = config.api_key_env;
+  if ((process.env[keyEnv] ?? '') === '') {
+    // Said at once, here, rather than found later as jobs that never ran: the scheduler reads keys from its
+    // own environment unless a job's `--detach` hands one over, and it does not start a job that needs a key it lacks.
+    process.stderr.write(
+      `batchpilot: warning: this shell has no $${keyEnv}; the scheduler runs jobs whose "run --detach" or "resume --detach" hands their key over, and leaves a job that needs a key it lacks unstarted (API_KEY_MISSING in scheduler.log); set ${keyEnv} here to give it one\n`,
+    );
+  }
   return toSchedulerSettings(config);
 }
 
