@@ -101,6 +101,18 @@ function summaryJson(result: RunJobResult): Record<string, unknown> {
   return { job_id: result.report.job_id, outcome: result.outcome, report: result.report };
 }
 
+/** `cost $0.0123 (realtime, gpt-4o-mini); the same job in batch mode: $0.0062`, or why there is no figure. */
+function describeCost(report: RunJobResult['report']): string | undefined {
+  const { cost } = report;
+  if (cost === undefined || (cost.model === null && report.tokens.input + report.tokens.output === 0)) return undefined;
+  if (cost.usd === null) {
+    return `cost: no price known for model ${cost.model ?? '(none)'}; add it under "prices" in batchpilot.yaml to see one`;
+  }
+  const usd = (value: number | null): string =>
+    value === null ? '?' : `$${value >= 1 ? value.toFixed(2) : value.toFixed(6)}`;
+  return `cost ${usd(cost.usd)} (${cost.mode}, ${cost.model ?? '?'}, ${String(report.tokens.input)} tokens in, ${String(report.tokens.output)} out); the same job in ${cost.other_mode.mode} mode: ${usd(cost.other_mode.usd)}`;
+}
+
 function printSummary(result: RunJobResult, json: boolean): void {
   const { report } = result;
   if (json) {
@@ -117,6 +129,8 @@ function printSummary(result: RunJobResult, json: boolean): void {
       `limit ${String(report.limit)}: ${String(c.left_out_by_limit)} valid items left out (in missing_records.jsonl)`,
     );
   }
+  const cost = describeCost(report);
+  if (cost !== undefined) lines.push(cost);
   const folder =
     report.files['output'] === undefined ? '' : report.files['output'].slice(0, -RESULT_FILES.output.length);
   lines.push(`files in ${folder}`);
