@@ -38,6 +38,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         dialect: config.batch.dialect,
         completionWindow: config.batch.completion_window,
         timeoutMs: config.timeout_ms,
+        proxy: config.proxy,
       });
       try {
         return await runBatchJob({
@@ -64,6 +65,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
       workDir,
       commandTargets: config.command.targets,
       sharedConnections: options.sharedConnections,
+      proxy: config.proxy,
     });
     try {
       return await runJob({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseSize } from './parse-size.ts';
+import type { ProxySettings } from './proxy-settings.ts';
 
 /**
  * The configuration schema (SPEC §4): keys are snake_case, as users write them
@@ -389,4 +390,9 @@ export interface ResolvedConfig extends DeepReadonly<ConfigValues> {
   readonly apiKey: string | null;
   /** The run targets the built-in simulator (`--simulate`), so `base_url` and the key are optional. */
   readonly simulate: boolean;
+  /**
+   * The HTTP proxy from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` (see proxy-settings.ts); null when none is set, and
+   * with `--simulate` (the built-in simulator is on loopback). Never stored: read again from the environment.
+   */
+  readonly proxy: ProxySettings | null;
 }

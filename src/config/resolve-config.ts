@@ -11,6 +11,7 @@ import { describeConfigSource, type ConfigEntry, type ConfigSource } from './con
 import { deepFreeze } from './deep-freeze.ts';
 import { createConfigError, formatConfigIssues, formatMissingBaseUrl } from './format-config-issues.ts';
 import { mergeConfigLayers } from './merge-config-layers.ts';
+import { proxyPasswords, readProxySettings } from './proxy-settings.ts';
 
 /**
  * The shared back half of `loadConfig` and `fromStoredConfig`: merge the
@@ -134,11 +135,15 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
     warnings.push(`no API key in $${values.api_key_env}; sending requests without Authorization`);
   }
 
+  // The built-in simulator listens on loopback, where a proxy could not reach it.
+  const proxy = options.simulate ? null : readProxySettings(options.env);
+  for (const password of proxyPasswords(proxy)) registerKey(password);
   const config: ResolvedConfig = deepFreeze({
     ...values,
     configFile: options.configFile,
     apiKey,
     simulate: options.simulate,
+    proxy,
   });
   const allSecrets = [...secrets, ...(apiKey === null ? [] : [apiKey])];
   return { config, warnings: warnings.map((warning) => redactSecrets(warning, allSecrets)) };

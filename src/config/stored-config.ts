@@ -24,7 +24,8 @@ const API_KEY_REQUIRED = 'apiKeyRequired';
  * and any string holding a known secret redacted.
  */
 export function toStoredConfig(config: ResolvedConfig): Record<string, unknown> {
-  const { apiKey, ...rest } = config;
+  // The proxy is read from the environment again on every run (its URL may hold a password).
+  const { apiKey, proxy: _proxy, ...rest } = config;
   const plain = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
   if (plain['api_key'] !== undefined) plain['api_key'] = MASK;
   // Whether the job was created with a key (never the key): a later run without one would only collect 401s.

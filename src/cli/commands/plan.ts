@@ -67,7 +67,7 @@ export function registerPlanCommand(program: Command): void {
       const baseUrl = simulator?.baseUrl ?? config.base_url ?? '';
       const models = plan.models.map((model) => model.model).filter((model) => model !== '(no model)');
       checks = await checkModels(
-        { provider: config.provider, baseUrl, apiKey: config.apiKey, timeoutMs: 30_000 },
+        { provider: config.provider, baseUrl, apiKey: config.apiKey, timeoutMs: 30_000, proxy: config.proxy },
         models,
       );
     } finally {
