@@ -46,6 +46,8 @@ describe('workspace discovery', () => {
       assert.equal(cliError(one)?.code, 'JOB_NOT_FOUND', describeResult(one));
       const monitor = await runCli(['--json', 'monitor', 'job-x'], { cwd: temp.dir });
       assert.equal(cliError(monitor)?.code, 'JOB_NOT_FOUND', describeResult(monitor));
+      const scheduler = await runCli(['--json', 'scheduler', 'status'], { cwd: temp.dir });
+      assert.equal((JSON.parse(scheduler.stdout) as { running: boolean }).running, false, describeResult(scheduler));
       assert.equal(existsSync(join(temp.dir, '.batchpilot')), false, 'no workspace created');
     } finally {
       await temp.remove();

@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { readSchedulerStatus, type SchedulerStatus } from '../../scheduler/read-scheduler-status.ts';
 import { toSchedulerSettings, type SchedulerSettings } from '../../scheduler/scheduler-settings.ts';
 import { ensureScheduler, readLiveScheduler } from '../../scheduler/start-scheduler.ts';
+import { schedulerLogPath } from '../../scheduler/scheduler-paths.ts';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { globalOptions } from '../global-options.ts';
 
@@ -76,7 +77,23 @@ async function resolveSettings(values: Record<string, unknown>): Promise<Schedul
 }
 
 async function showStatus(command: Command): Promise<void> {
-  const { workspace, json } = globalOptions(command);
+  const { workspace, json, workspaceExists } = globalOptions(command);
+  if (!workspaceExists) {
+    // Asking must not create a workspace: with none, no scheduler can serve one.
+    const none: SchedulerStatus = {
+      running: false,
+      pid: null,
+      host: null,
+      since: null,
+      heartbeat_age_ms: null,
+      stop_requested: false,
+      settings: null,
+      log: schedulerLogPath(workspace),
+      jobs: { running: [], queued: [] },
+    };
+    process.stdout.write(`${json ? JSON.stringify(none) : formatStatus(none)}\n`);
+    return;
+  }
   const store = createStore({ workspace });
   const schedulerStore = createSchedulerStore({ workspace });
   try {
@@ -125,7 +142,11 @@ async function startScheduler(values: Record<string, unknown>, command: Command)
 }
 
 async function stopScheduler(command: Command): Promise<void> {
-  const { workspace, json } = globalOptions(command);
+  const { workspace, json, workspaceExists } = globalOptions(command);
+  if (!workspaceExists) {
+    process.stdout.write(`${json ? JSON.stringify({ stopped: true, pid: null }) : 'no scheduler running'}\n`);
+    return;
+  }
   const schedulerStore = createSchedulerStore({ workspace });
   try {
     const pid = await readLiveScheduler(schedulerStore);
