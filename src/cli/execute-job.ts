@@ -5,9 +5,11 @@ import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
+import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { runConfiguredJob } from '../compose/run-configured-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
 import { createBatchProgressRenderer } from './render/batch-progress.ts';
+import { jobExitCode } from './job-exit-code.ts';
 
 export interface ExecuteJobOptions {
   store: Store;
@@ -70,10 +72,9 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  printSummary(result, options.json);
   if (result.outcome === 'auth_failed') {
     const status = result.fatal?.status ?? 401;
-    throw new BatchpilotError(
+    const error = new BatchpilotError(
       'AUTH_FAILED',
       `the provider refused the request with HTTP ${String(status)} (${result.fatal?.message ?? 'unauthorized'}); check the key in $${config.api_key_env} (api_key_env) and base_url, then run "batchpilot resume ${options.jobId}"`,
       {
@@ -81,17 +82,41 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
         context: { jobId: options.jobId },
       },
     );
+    if (options.json) {
+      // One JSON document, not a result and then an error: a script reads one value per run.
+      const message = redactSecrets(error.message, knownSecrets());
+      process.stdout.write(
+        `${JSON.stringify({ ...summaryJson(result), error: { code: error.code, message, context: error.context } })}\n`,
+      );
+      return error.exitCode;
+    }
+    printSummary(result, false);
+    throw error;
   }
-  if (result.outcome === 'interrupted') return 130;
-  if (result.outcome === 'cancelled') return 3;
-  const { failed, missing } = result.report.counts;
-  return failed === 0 && missing === 0 ? 0 : 3;
+  printSummary(result, options.json);
+  return jobExitCode(result.outcome, result.report);
+}
+
+function summaryJson(result: RunJobResult): Record<string, unknown> {
+  return { job_id: result.report.job_id, outcome: result.outcome, report: result.report };
+}
+
+/** `cost $0.0123 (realtime, gpt-4o-mini); the same job in batch mode: $0.0062`, or why there is no figure. */
+function describeCost(report: RunJobResult['report']): string | undefined {
+  const { cost } = report;
+  if (cost === undefined || (cost.model === null && report.tokens.input + report.tokens.output === 0)) return undefined;
+  if (cost.usd === null) {
+    return `cost: no price known for model ${cost.model ?? '(none)'}; add it under "prices" in batchpilot.yaml to see one`;
+  }
+  const usd = (value: number | null): string =>
+    value === null ? '?' : `$${value >= 1 ? value.toFixed(2) : value.toFixed(6)}`;
+  return `cost ${usd(cost.usd)} (${cost.mode}, ${cost.model ?? '?'}, ${String(report.tokens.input)} tokens in, ${String(report.tokens.output)} out); the same job in ${cost.other_mode.mode} mode: ${usd(cost.other_mode.usd)}`;
 }
 
 function printSummary(result: RunJobResult, json: boolean): void {
   const { report } = result;
   if (json) {
-    process.stdout.write(`${JSON.stringify({ job_id: report.job_id, outcome: result.outcome, report })}\n`);
+    process.stdout.write(`${JSON.stringify(summaryJson(result))}\n`);
     return;
   }
   const c = report.counts;
@@ -104,6 +129,8 @@ function printSummary(result: RunJobResult, json: boolean): void {
       `limit ${String(report.limit)}: ${String(c.left_out_by_limit)} valid items left out (in missing_records.jsonl)`,
     );
   }
+  const cost = describeCost(report);
+  if (cost !== undefined) lines.push(cost);
   const folder =
     report.files['output'] === undefined ? '' : report.files['output'].slice(0, -RESULT_FILES.output.length);
   lines.push(`files in ${folder}`);

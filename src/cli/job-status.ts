@@ -18,6 +18,11 @@ export interface JobStatus {
   finished_at: string | null;
   counts: { total: number; pending: number; retry_wait: number; succeeded: number; failed: number; missing: number };
   input_fully_read: boolean;
+  /**
+   * How much of the input file has been read, 0 to 100, while it is still being read (null once it is
+   * read whole): until then `counts.total` is the items found so far, not the job's total.
+   */
+  input_read_percent: number | null;
   rejected: number;
   left_out_by_limit: number;
   runner: { pid: number; host: string; heartbeat_age_ms: number } | null;
@@ -26,7 +31,10 @@ export interface JobStatus {
   cancel_requested: boolean;
   /** Items finished per second over the last minute (0 when nothing finished in it). */
   rate_rps: number;
-  /** Seconds to go at that rate while running; null when unknown or not running. */
+  /**
+   * Seconds to go at that rate while running; null when unknown: not running, or the input not read
+   * whole yet (the items still unread would make any figure too low).
+   */
   eta_s: number | null;
   /** Seconds since the last item finished; null before the first. */
   last_progress_age_s: number | null;
@@ -73,6 +81,7 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
       missing: counts.cancelled,
     },
     input_fully_read: job.cursor.done,
+    input_read_percent: job.cursor.done ? null : readPercent(job),
     rejected: job.cursor.rejected,
     left_out_by_limit: job.cursor.leftOut,
     runner:
@@ -83,11 +92,16 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
     config: redactObject(job.config, knownSecrets()),
     cancel_requested: job.cancelRequestedAt !== null,
     rate_rps: rate,
-    eta_s: state === 'running' && rate > 0 ? Math.ceil(left / rate) : null,
+    eta_s: state === 'running' && rate > 0 && job.cursor.done ? Math.ceil(left / rate) : null,
     last_progress_age_s:
       activity.lastFinishedAt === null ? null : Math.max(0, Math.round((now - activity.lastFinishedAt) / 1000)),
     ...(job.config['mode'] === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
   };
+}
+
+function readPercent(job: Job): number {
+  const size = job.inputFingerprint.size;
+  return size <= 0 ? 0 : Math.min(99, Math.floor((job.cursor.byte / size) * 100));
 }
 
 function toChunkStatus(chunk: Chunk): ChunkStatus {

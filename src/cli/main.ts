@@ -11,6 +11,7 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerSchedulerCommand } from './commands/scheduler.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStatusCommands } from './commands/status.ts';
+import { registerWaitCommand } from './commands/wait.ts';
 
 export function createProgram(): Command {
   const program = new Command('batchpilot')
@@ -26,6 +27,7 @@ export function createProgram(): Command {
   registerCancelCommand(program);
   registerPlanCommand(program);
   registerMonitorCommand(program);
+  registerWaitCommand(program);
   registerLogsCommand(program);
   registerSimulateCommand(program);
   registerSchedulerCommand(program);
@@ -39,11 +41,31 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
+let outputGuarded = false;
+
+/**
+ * `batchpilot monitor JOB | head`: once the reader is gone, a write fails with EPIPE, which Node
+ * raises as an unhandled stream error (a stack trace). A closed pipe is how a pipeline says it has
+ * read enough, so the command ends at once and quietly, as a Unix tool ends on SIGPIPE; exit 0,
+ * since nothing went wrong. A job this process was running stays resumable, as after any kill.
+ */
+function endQuietlyWhenOutputCloses(): void {
+  if (outputGuarded) return;
+  outputGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
+}
+
 /**
  * The one place errors become exit codes (STYLE guideline 5): a `BatchpilotError` prints
  * its message and no stack; anything else is a bug and keeps its stack.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  endQuietlyWhenOutputCloses();
   const program = createProgram();
   const json = argv.includes('--json');
   try {

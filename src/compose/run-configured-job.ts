@@ -45,6 +45,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
           dialect: config.batch.dialect,
           completionWindow: config.batch.completion_window,
           timeoutMs: config.timeout_ms,
+          proxy: config.proxy,
         }),
         secrets,
       );
@@ -75,6 +76,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         commandTargets: config.command.targets,
         env: options.env ?? process.env,
         sharedConnections: options.sharedConnections,
+        proxy: config.proxy,
       }),
       secrets,
     );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseSize } from './parse-size.ts';
+import type { ProxySettings } from './proxy-settings.ts';
 
 /**
  * The configuration schema (SPEC §4): keys are snake_case, as users write them
@@ -215,7 +216,8 @@ const limitsSchema = z
     max_items: z.number().int().min(0).default(0),
     /**
      * Configured cap on `concurrency`: a higher value is refused unless run with `--approve-concurrency`.
-     * 0 = no configured cap (the hard cap, 1024, always holds).
+     * An unset `concurrency` defaults to the lower of 32 and this cap. 0 = no configured cap (the hard cap,
+     * 1024, always holds).
      * @default 0
      */
     concurrency: z.number().int().min(0).default(0),
@@ -430,4 +432,9 @@ export interface ResolvedConfig extends DeepReadonly<ConfigValues> {
   readonly apiKey: string | null;
   /** The run targets the built-in simulator (`--simulate`), so `base_url` and the key are optional. */
   readonly simulate: boolean;
+  /**
+   * The HTTP proxy from `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` (see proxy-settings.ts); null when none is set, and
+   * with `--simulate` (the built-in simulator is on loopback). Never stored: read again from the environment.
+   */
+  readonly proxy: ProxySettings | null;
 }

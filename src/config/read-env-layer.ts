@@ -3,7 +3,8 @@ import { configSchema } from './config-schema.ts';
 import type { ConfigEntry } from './config-source.ts';
 import { flattenConfigValue } from './merge-config-layers.ts';
 import { parseScalarText } from './parse-scalar-text.ts';
-import { schemaAt } from './schema-shape.ts';
+import { keysAt, schemaAt } from './schema-shape.ts';
+import { suggestClosest } from './suggest-closest.ts';
 
 const PREFIX = 'BATCHPILOT_';
 
@@ -23,8 +24,11 @@ export interface ReadEnvLayerOptions {
  * The environment layer: `BATCHPILOT_BASE_URL` sets `base_url`, and a double
  * underscore nests, so `BATCHPILOT_RATE_LIMIT__RPM` sets `rate_limit.rpm`.
  * Names are lowercased into keys. Values are YAML scalars (`32` is a number);
- * empty variables count as unset. A variable naming no key is not dropped
- * here: it becomes an unknown key the schema reports with the variable's name.
+ * empty variables count as unset. A variable whose name is close to a key
+ * (`BATCHPILOT_CONCURENCY`) is kept: it becomes an unknown key the schema
+ * reports with the variable's name and the suggestion. One far from every key
+ * (`BATCHPILOT_DEBUG`) belongs to something else in the user's environment and
+ * is ignored: an unrelated variable must not block every run.
  */
 export function readEnvLayer(
   env: Readonly<Record<string, string | undefined>>,
@@ -35,6 +39,7 @@ export function readEnvLayer(
     .filter((name) => name.startsWith(PREFIX) && !ignored.has(name))
     .sort();
   const entries: ConfigEntry[] = [];
+  const topLevelKeys = keysAt(configSchema, []) ?? [];
   for (const variable of names) {
     const text = env[variable];
     if (text === undefined || text === '') continue;
@@ -47,6 +52,8 @@ export function readEnvLayer(
         { context: { key: path.join('.') } },
       );
     }
+    const [top = ''] = path;
+    if (!topLevelKeys.includes(top) && suggestClosest(top, topLevelKeys, { strict: true }) === undefined) continue;
     const value = parseScalarText(text, schemaAt(configSchema, path));
     entries.push(...flattenConfigValue(path, value, { kind: 'env', variable, key: path.join('.'), text }));
   }

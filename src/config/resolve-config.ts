@@ -12,6 +12,7 @@ import { describeConfigSource, type ConfigEntry, type ConfigSource } from './con
 import { deepFreeze } from './deep-freeze.ts';
 import { createConfigError, formatConfigIssues, formatMissingBaseUrl } from './format-config-issues.ts';
 import { mergeConfigLayers } from './merge-config-layers.ts';
+import { proxyPasswords, readProxySettings } from './proxy-settings.ts';
 
 /**
  * The shared back half of `loadConfig` and `fromStoredConfig`: merge the
@@ -55,6 +56,11 @@ const MIN_REGISTERED_KEY_LENGTH = 8;
 
 function registerKey(key: string): void {
   if (key.length >= MIN_REGISTERED_KEY_LENGTH) registerSecret(key);
+}
+
+/** Whether the user named `api_key_env` now (flag, environment or file); a stored job's value was resolved before. */
+function namesKeyVariable(source: ConfigSource | undefined): boolean {
+  return source !== undefined && source.kind !== 'stored';
 }
 
 export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
@@ -101,6 +107,11 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
 
   // Anthropic's key lives in its own variable unless api_key_env says otherwise.
   const values = rawKeyEnv === undefined ? { ...result.data, api_key_env: defaultKeyEnv } : result.data;
+  // The default concurrency is a default, not a request: a configured cap under it lowers it rather than
+  // refusing every run that sets no concurrency (an explicit value over the cap still needs its approval).
+  if (merged.valueAt(['concurrency']) === undefined && values.limits.concurrency > 0) {
+    values.concurrency = Math.min(values.concurrency, values.limits.concurrency);
+  }
   const warnings: string[] = [];
   const fromEnv = options.env[values.api_key_env];
   let apiKey: string | null = null;
@@ -112,15 +123,28 @@ export function resolveConfig(options: ResolveConfigOptions): LoadedConfig {
     warnings.push(literalKeyWarning(merged.sourceAt(['api_key']), values.api_key_env));
   }
   if (apiKey !== null) registerKey(apiKey);
-  else if (!options.simulate) {
+  else if (!options.simulate && namesKeyVariable(merged.sourceAt(['api_key_env'])) && values.provider !== 'command') {
+    // Naming the variable says a key is wanted: an unset one is a mistake (a typo, an unexported
+    // variable), not a keyless local server, which simply names none.
+    const source = merged.sourceAt(['api_key_env']);
+    throw new ConfigError(
+      'API_KEY_MISSING',
+      `$${values.api_key_env} (api_key_env, from ${source === undefined ? 'the config' : describeConfigSource(source)}) is not set; export ${values.api_key_env}=... or name the variable that holds the key`,
+      { context: { key: 'api_key_env', ...(source?.kind === 'flag' ? { flag: source.flag } : {}) } },
+    );
+  } else if (!options.simulate) {
     warnings.push(`no API key in $${values.api_key_env}; sending requests without Authorization`);
   }
 
+  // The built-in simulator listens on loopback, where a proxy could not reach it.
+  const proxy = options.simulate ? null : readProxySettings(options.env);
+  for (const password of proxyPasswords(proxy)) registerKey(password);
   const config: ResolvedConfig = deepFreeze({
     ...values,
     configFile: options.configFile,
     apiKey,
     simulate: options.simulate,
+    proxy,
   });
   const allSecrets = [...secrets, ...(apiKey === null ? [] : [apiKey])];
   return { config, warnings: warnings.map((warning) => redactSecrets(warning, allSecrets)) };

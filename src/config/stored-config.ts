@@ -15,15 +15,21 @@ import { resolveConfig, type LoadedConfig } from './resolve-config.ts';
 
 const MASK = '***';
 
+/** Stored beside the config keys, like `configFile` and `simulate`: the job was created with a key. */
+const API_KEY_REQUIRED = 'apiKeyRequired';
+
 /**
  * The config as plain JSON for the job store: snake_case keys as in the file,
  * plus `configFile` and `simulate`; no `apiKey`, `api_key` as `***` when set,
  * and any string holding a known secret redacted.
  */
 export function toStoredConfig(config: ResolvedConfig): Record<string, unknown> {
-  const { apiKey, ...rest } = config;
+  // The proxy is read from the environment again on every run (its URL may hold a password).
+  const { apiKey, proxy: _proxy, ...rest } = config;
   const plain = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
   if (plain['api_key'] !== undefined) plain['api_key'] = MASK;
+  // Whether the job was created with a key (never the key): a later run without one would only collect 401s.
+  plain[API_KEY_REQUIRED] = apiKey !== null && !config.simulate && config.provider !== 'command';
   return redactObject(plain, apiKey === null ? knownSecrets() : [apiKey, ...knownSecrets()]);
 }
 
@@ -34,6 +40,11 @@ export interface StoredConfigOverrides {
   readonly flags?: ConfigFlags | undefined;
   /** Defaults to the stored `simulate`. */
   readonly simulate?: boolean | undefined;
+  /**
+   * Refuse (`API_KEY_MISSING`) when the job was created with a key and none is found now. Default true;
+   * false for work that sends nothing to the provider (cancelling a realtime job nobody runs).
+   */
+  readonly requireKey?: boolean | undefined;
 }
 
 /** The variable a job whose key was a literal `api_key` reads it from on resume when the file is gone. */
@@ -63,7 +74,14 @@ export async function fromStoredConfig(
   overrides: StoredConfigOverrides,
 ): Promise<LoadedConfig> {
   // A copy: the caller's object must not end up frozen inside the returned config.
-  const { configFile, simulate, apiKey: _apiKey, api_key: storedLiteral, ...values } = structuredClone(stored);
+  const {
+    configFile,
+    simulate,
+    apiKey: _apiKey,
+    api_key: storedLiteral,
+    [API_KEY_REQUIRED]: apiKeyRequired,
+    ...values
+  } = structuredClone(stored);
   const file = typeof configFile === 'string' ? configFile : null;
   const entries: ConfigEntry[] = flattenConfigObject(values, { kind: 'stored' });
   const flagEntries = readFlagLayer(overrides.flags ?? {});
@@ -100,11 +118,28 @@ export async function fromStoredConfig(
     }
   }
 
-  return resolveConfig({
+  const loaded = resolveConfig({
     entries: [...entries, ...flagEntries],
     configFile: file,
     configLabel: file,
     env: overrides.env,
     simulate: overrides.simulate ?? simulate === true,
   });
+  const { config } = loaded;
+  if (
+    apiKeyRequired === true &&
+    overrides.requireKey !== false &&
+    config.apiKey === null &&
+    !config.simulate &&
+    config.provider !== 'command'
+  ) {
+    // The job was created with a key and this process has none (a scheduler started from a shell without it,
+    // a resume in another terminal): running would send every request without Authorization.
+    throw new ConfigError(
+      'API_KEY_MISSING',
+      `the job was created with a key in $${config.api_key_env} (api_key_env), which is not set here; export ${config.api_key_env}=... and run again (for a detached job: "batchpilot resume JOB --detach" from a shell that has it)`,
+      { context: { key: 'api_key_env' } },
+    );
+  }
+  return loaded;
 }

@@ -32,19 +32,28 @@ function editDistance(left: string, right: string): number {
 }
 
 /** More edits allowed for longer words: one for `mdoe`, three for `temprature_`. */
-function allowedEdits(word: string): number {
+function allowedEdits(word: string, strict: boolean): number {
+  // Strict: a name that may belong to something else (an environment variable) must be one slip away.
+  if (strict) return word.length <= 8 ? 1 : 2;
   if (word.length <= 3) return 1;
   if (word.length <= 6) return 2;
   return 3;
 }
 
-/** The candidate closest to `word` within a few edits, or undefined when none is close. */
-export function suggestClosest(word: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate closest to `word` within a few edits, or undefined when none is close. `strict` allows
+ * fewer edits, for names that may not be meant for us at all (see `readEnvLayer`).
+ */
+export function suggestClosest(
+  word: string,
+  candidates: readonly string[],
+  options: { strict?: boolean } = {},
+): string | undefined {
   const target = normalize(word);
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(target, normalize(candidate));
-    if (distance <= allowedEdits(target) && (best === undefined || distance < best.distance)) {
+    if (distance <= allowedEdits(target, options.strict === true) && (best === undefined || distance < best.distance)) {
       best = { candidate, distance };
     }
   }

@@ -3,6 +3,8 @@ import type { Chunk } from '../core/chunk.ts';
 import type { Job } from '../core/job.ts';
 import { writeFileAtomically } from '../output/atomic-write.ts';
 import { buildReport, type JobReport } from '../output/build-report.ts';
+import { computeJobCost } from '../output/job-cost.ts';
+import type { ModelPrice } from '../plan/price-table.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import { writeResultFiles } from '../output/write-result-files.ts';
 import type { Store } from '../store/store.ts';
@@ -22,6 +24,26 @@ export interface FinalizeJobOptions {
 }
 
 /**
+ * The model a job is priced at: the one its first answer names (the provider bills what answered, e.g.
+ * `gpt-4o-mini-2024-07-18`), else the config's `model`. One answer is read, not all of them.
+ */
+async function pricedModel(store: Store, job: Job, succeeded: number): Promise<string | null> {
+  const configured = typeof job.config['model'] === 'string' ? job.config['model'] : null;
+  if (succeeded === 0) return configured;
+  for await (const item of store.iterateItems(job.id, 'completion')) {
+    if (item.state !== 'succeeded' || item.responseBody === null) continue;
+    try {
+      const model = (JSON.parse(item.responseBody) as { model?: unknown }).model;
+      if (typeof model === 'string' && model !== '') return model;
+    } catch {
+      // Not JSON (a command task's result): priced by the config's model, if any.
+    }
+    break;
+  }
+  return configured;
+}
+
+/**
  * Ends a run, whatever the mode: the result files and report.json are rewritten from the
  * store (each atomically), then the job takes its final state.
  */
@@ -31,6 +53,14 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
   const job = (await store.getJob(jobId)) as Job;
   const counts = await writeResultFiles(store, job, options.order);
   const stats = await store.attemptStats(jobId);
+  const cost = computeJobCost({
+    mode: job.config['mode'] === 'batch' ? 'batch' : 'realtime',
+    model: await pricedModel(store, job, counts.succeeded),
+    inputTokens: stats.inputTokens,
+    outputTokens: stats.outputTokens,
+    prices: (job.config['prices'] ?? {}) as Record<string, ModelPrice>,
+    ...(options.batch === undefined ? {} : { batchFactor: options.batch.discount }),
+  });
   const report = buildReport({
     job,
     state: options.finalState,
@@ -39,6 +69,7 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
     limit: options.limit,
     wallMs: job.activeMs,
     now: clock.now(),
+    cost,
     ...(options.batch === undefined ? {} : { batch: options.batch }),
   });
   await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);

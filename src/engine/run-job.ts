@@ -2,6 +2,8 @@ import type { IngestCursor, Job, JobCounts } from '../core/job.ts';
 import type { ProviderError } from '../errors/index.ts';
 import { InputError } from '../errors/index.ts';
 import type { LineParserOptions } from '../input/parse-input-line.ts';
+import { describeRejectSample, REJECT_SAMPLE_SIZE } from '../input/describe-reject-sample.ts';
+import type { Reject } from '../core/reject.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
@@ -229,9 +231,15 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     });
     logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'job-end');
     if (outcome === 'completed' && result.report.counts.total === 0) {
+      const rejected = result.report.counts.rejected;
+      const sample: Reject[] = [];
+      for await (const reject of store.iterateRejects(initial.id)) {
+        sample.push(reject);
+        if (sample.length >= REJECT_SAMPLE_SIZE) break;
+      }
       throw new InputError(
         'INPUT_EMPTY',
-        `${initial.inputPath}: no valid line (${String(result.report.counts.rejected)} rejected; see ${join(initial.outDir, RESULT_FILES.rejects)})`,
+        `${initial.inputPath}: no valid line (${String(rejected)} rejected; see ${join(initial.outDir, RESULT_FILES.rejects)})${describeRejectSample(sample, rejected)}`,
         { context: { file: initial.inputPath } },
       );
     }

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   INPUT_EMPTY: { exitCode: 2, meaning: 'the input file has no valid line' },
   INPUT_CHANGED: { exitCode: 2, meaning: 'the input file changed since the job started' },
   JOB_NOT_FOUND: { exitCode: 2, meaning: 'no job with that id in the workspace' },
+  OUT_DIR_IN_USE: { exitCode: 2, meaning: "--out names a folder that holds another job's result files" },
   JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
   SCHEDULER_RUNNING: { exitCode: 2, meaning: 'another live scheduler already serves the workspace' },
   SCHEDULER_SOCKET_UNSAFE: {

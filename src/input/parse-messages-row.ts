@@ -4,6 +4,7 @@ import { formatSchemaIssues } from './format-schema-issues.ts';
 import { getMessagesRowSchema, isValidMessagesRow } from './input-line-schemas.ts';
 import type { JsonLine, ParseOutcome } from './parse-outcome.ts';
 import { resolveRowCustomId } from './resolve-row-custom-id.ts';
+import { checkGenerationParameters } from './check-generation-parameters.ts';
 
 /**
  * Row fields sent as generation parameters, overriding the config's `request` defaults.
@@ -74,6 +75,17 @@ export function parseMessagesRow(line: JsonLine, options: MessagesRowOptions): P
     if (value !== undefined && value !== null) (overrides ??= {})[key] = value;
   }
   const rowExtraBody = row['extra_body'] as Record<string, unknown> | null | undefined;
+  const badParameter =
+    (overrides === undefined ? undefined : checkGenerationParameters(overrides)) ??
+    (row['stream'] === undefined || row['stream'] === null
+      ? undefined
+      : checkGenerationParameters({ stream: row['stream'] })) ??
+    (rowExtraBody === undefined || rowExtraBody === null
+      ? undefined
+      : checkGenerationParameters(rowExtraBody, 'extra_body.'));
+  if (badParameter !== undefined) {
+    return { ok: false, ...(explicitId !== undefined && { customId: explicitId }), reason: badParameter };
+  }
   const defaults = getPreparedDefaults(options);
   let model: unknown = defaults.model;
   let parametersJson = defaults.parametersJson;

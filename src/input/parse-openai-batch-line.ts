@@ -1,5 +1,6 @@
 import { findJsonMember } from './find-json-member.ts';
 import { formatSchemaIssues } from './format-schema-issues.ts';
+import { checkGenerationParameters } from './check-generation-parameters.ts';
 import {
   CUSTOM_ID_MAX_LENGTH,
   OPENAI_BATCH_URLS,
@@ -35,6 +36,8 @@ export function parseOpenAIBatchLine(line: JsonLine): ParseOutcome {
       reason: `"url" ${JSON.stringify(url)} is not supported; use one of ${ACCEPTED_URLS}`,
     };
   }
+  const badParameter = checkGenerationParameters(value['body'] as Record<string, unknown>, 'body.');
+  if (badParameter !== undefined) return { ok: false, customId, reason: badParameter };
   const span = findJsonMember(line.text, 'body');
   const bodyText = span === undefined ? JSON.stringify(value['body']) : line.text.slice(span.start, span.end);
   return { ok: true, customId, request: { method: 'POST', url, body: bodyText } };

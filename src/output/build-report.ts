@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Chunk } from '../core/chunk.ts';
 import type { Job } from '../core/job.ts';
 import type { AttemptStats } from '../store/store.ts';
+import type { JobCost } from './job-cost.ts';
 import { RESULT_FILES } from './result-file-names.ts';
 import type { ResultFileCounts } from './write-result-files.ts';
 
@@ -24,6 +25,8 @@ export interface JobReport {
   retries: number;
   retries_by_cause: Record<string, number>;
   tokens: { input: number; output: number };
+  /** Cost in USD from the price table, and what the other mode would have cost (see job-cost.ts). */
+  cost?: JobCost;
   wall_time_s: number;
   throughput_rps: number;
   latency_ms: { p50: number | null; p95: number | null };
@@ -66,6 +69,8 @@ export interface BuildReportOptions {
   wallMs: number;
   now: number;
   batch?: { provider: string; discount: number; chunks: readonly Chunk[] };
+  /** What the job's tokens cost (computed from `stats` by the caller, which knows the model and prices). */
+  cost?: JobCost;
 }
 
 export function buildReport(options: BuildReportOptions): JobReport {
@@ -93,6 +98,7 @@ export function buildReport(options: BuildReportOptions): JobReport {
     retries,
     retries_by_cause: stats.retriesByCause,
     tokens: { input: stats.inputTokens, output: stats.outputTokens },
+    ...(options.cost === undefined ? {} : { cost: options.cost }),
     wall_time_s: Math.round(wallSeconds * 1000) / 1000,
     throughput_rps: wallSeconds > 0 ? Math.round((finished / wallSeconds) * 10) / 10 : 0,
     latency_ms: { p50: stats.latencyP50Ms, p95: stats.latencyP95Ms },

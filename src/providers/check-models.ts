@@ -1,4 +1,6 @@
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import type { ProxySettings } from '../config/proxy-settings.ts';
+import { createProxyDispatcher } from './create-proxy-dispatcher.ts';
 import { ConnectionError, ProviderError } from '../errors/index.ts';
 import { normalizeAnthropicBaseUrl } from './anthropic/normalize-anthropic-base-url.ts';
 import { errorBodyMessage } from './error-body-message.ts';
@@ -9,6 +11,8 @@ export interface ModelCheckTarget {
   baseUrl: string;
   apiKey: string | null;
   timeoutMs?: number;
+  /** `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` as the config read them; null or unset: straight to the endpoint. */
+  proxy?: ProxySettings | null;
 }
 
 export interface ModelCheck {
@@ -25,12 +29,21 @@ export interface ModelCheck {
  */
 export async function checkModels(target: ModelCheckTarget, models: readonly string[]): Promise<ModelCheck[]> {
   if (target.provider === 'command') return models.map((model) => ({ model, exists: true, detail: null }));
-  const checks: ModelCheck[] = [];
-  for (const model of models) checks.push(await checkModel(target, model));
-  return checks;
+  const dispatcher = target.proxy == null ? undefined : createProxyDispatcher(target.proxy);
+  try {
+    const checks: ModelCheck[] = [];
+    for (const model of models) checks.push(await checkModel(target, model, dispatcher));
+    return checks;
+  } finally {
+    await dispatcher?.close();
+  }
 }
 
-async function checkModel(target: ModelCheckTarget, model: string): Promise<ModelCheck> {
+async function checkModel(
+  target: ModelCheckTarget,
+  model: string,
+  dispatcher: Dispatcher | undefined,
+): Promise<ModelCheck> {
   const base = target.baseUrl.replace(/\/+$/, '');
   const headers: Record<string, string> = { 'user-agent': 'batchpilot' };
   let url: string;
@@ -50,6 +63,7 @@ async function checkModel(target: ModelCheckTarget, model: string): Promise<Mode
       headers,
       headersTimeout: target.timeoutMs ?? 30_000,
       bodyTimeout: target.timeoutMs ?? 30_000,
+      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
     status = response.statusCode;
     text = await response.body.text();

@@ -2,6 +2,8 @@ import type { BatchProvider, RealtimeProvider } from './provider.ts';
 import { detectBatchDialect, type BatchDialectName } from './openai/batch-dialects.ts';
 import { OpenAIRealtimeProvider } from './openai/openai-realtime-provider.ts';
 import type { HttpConnections } from './http-connections.ts';
+import type { ProxySettings } from '../config/proxy-settings.ts';
+import { createProxyDispatcher } from './create-proxy-dispatcher.ts';
 import { CommandProvider, type CommandTarget } from './command/command-provider.ts';
 
 export interface CreateProviderOptions {
@@ -18,6 +20,8 @@ export interface CreateProviderOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Connections shared by the jobs of this process (the scheduler's); the provider's own pool when unset. */
   sharedConnections?: HttpConnections | undefined;
+  /** `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` as the config read them (`ResolvedConfig.proxy`). */
+  proxy?: ProxySettings | null | undefined;
 }
 
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
@@ -31,6 +35,7 @@ export function createRealtimeProvider(options: CreateProviderOptions): Realtime
     apiKey: options.apiKey,
     connections: options.concurrency,
     sharedConnections: options.sharedConnections,
+    proxy: options.proxy,
   });
 }
 
@@ -43,6 +48,8 @@ export interface CreateBatchProviderOptions {
   completionWindow: string;
   /** Deadline of one API call, in ms. */
   timeoutMs: number;
+  /** `ResolvedConfig.proxy`. */
+  proxy?: ProxySettings | null | undefined;
 }
 
 /**
@@ -51,12 +58,14 @@ export interface CreateBatchProviderOptions {
  */
 export async function createBatchProvider(options: CreateBatchProviderOptions): Promise<BatchProvider> {
   if (options.provider === 'command') throw new Error('provider: command has no batch mode (validated by the config)');
+  const dispatcher = options.proxy == null ? undefined : createProxyDispatcher(options.proxy);
   if (options.provider === 'anthropic') {
     const { AnthropicBatchProvider } = await import('./anthropic/anthropic-batch-provider.ts');
     return new AnthropicBatchProvider({
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
       timeoutMs: options.timeoutMs,
+      dispatcher,
     });
   }
   const { OpenAIBatchProvider } = await import('./openai/openai-batch-provider.ts');
@@ -66,5 +75,6 @@ export async function createBatchProvider(options: CreateBatchProviderOptions): 
     dialect: options.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : options.dialect,
     completionWindow: options.completionWindow,
     timeoutMs: options.timeoutMs,
+    dispatcher,
   });
 }

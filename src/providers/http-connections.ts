@@ -1,4 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
+import type { ProxySettings } from '../config/proxy-settings.ts';
+import { createProxyDispatcher } from './create-proxy-dispatcher.ts';
 
 /** Keep-alive HTTP connections that several realtime providers send through (see `createHttpConnections`). */
 export type HttpConnections = Dispatcher;
@@ -12,11 +14,13 @@ export type HttpConnections = Dispatcher;
  * thousands of sockets, and every request paid for the extra sockets on both ends (write
  * and GC cost measured at about 10% of the scheduler's CPU).
  */
-export function createHttpConnections(maxPerOrigin: number): HttpConnections {
-  return new Agent({
+export function createHttpConnections(maxPerOrigin: number, proxy: ProxySettings | null = null): HttpConnections {
+  const options = {
     connections: Math.max(1, maxPerOrigin),
     pipelining: 1,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 600_000,
-  });
+  };
+  // With a proxy (`HTTP_PROXY`, ... in the scheduler's environment), every job's requests go through it.
+  return proxy === null ? new Agent(options) : createProxyDispatcher(proxy, options);
 }

@@ -6,6 +6,7 @@ import type { RunOutcome } from '../engine/run-job.ts';
 import { CommitQueue } from '../engine/commit-queue.ts';
 import { SlotPool } from '../engine/slot-pool.ts';
 import { createHttpConnections, type HttpConnections } from '../providers/http-connections.ts';
+import { readProxySettings } from '../config/proxy-settings.ts';
 import { BatchpilotError } from '../errors/index.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
 import type { Store } from '../store/store.ts';
@@ -92,7 +93,7 @@ class Scheduler {
     this.options = options;
     this.token = token;
     this.pool = new SlotPool(options.settings.maxConcurrency);
-    this.connections = createHttpConnections(options.settings.maxConcurrency);
+    this.connections = createHttpConnections(options.settings.maxConcurrency, readProxySettings(options.env));
     this.commits = new CommitQueue(options.store);
     this.socketPath = submissionSocketPath(options.workspace);
   }

@@ -47,11 +47,15 @@ export interface CliProcess {
   done: Promise<CliResult>;
 }
 
-/** The parent's environment without anything that could change the CLI's config or the key it reads. */
+const PROXY_VARIABLES: ReadonlySet<string> = new Set(['http_proxy', 'https_proxy', 'no_proxy']);
+
+/** The parent's environment without anything that could change the CLI's config, the key it reads or its proxy. */
 function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith('BATCHPILOT_') || name === 'OPENAI_API_KEY' || name === 'NODE_TEST_CONTEXT') continue;
+    // A proxy of the machine would take the tests' loopback traffic (the CLI honours HTTP_PROXY); a test sets its own.
+    if (PROXY_VARIABLES.has(name.toLowerCase())) continue;
     env[name] = value;
   }
   for (const [name, value] of Object.entries(extra)) {

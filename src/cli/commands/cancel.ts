@@ -3,7 +3,7 @@ import { fromStoredConfig } from '../../config/load-config.ts';
 import { ENDED_JOB_STATES } from '../../core/states.ts';
 import { isLeaseLive } from '../../engine/lease.ts';
 import { createStore } from '../../store/create-store.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { requireJob } from '../../store/require-job.ts';
 
 /**
@@ -18,7 +18,9 @@ export function registerCancelCommand(program: Command): void {
     .argument('<job>', 'job id (see "batchpilot list")')
     .option('--no-progress', 'no progress display')
     .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
-      const { workspace, json } = globalOptions(command);
+      const options = globalOptions(command);
+      const { workspace, json } = options;
+      assertWorkspaceExists(options, jobId);
       const store = createStore({ workspace });
       try {
         const job = await requireJob(store, jobId);
@@ -42,7 +44,12 @@ export function registerCancelCommand(program: Command): void {
           process.exitCode = 0;
           return;
         }
-        const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: {} });
+        const { config, warnings } = await fromStoredConfig(job.config, {
+          env: process.env,
+          flags: {},
+          // Only batch mode talks to the provider on cancel (it cancels the remote batches).
+          requireKey: job.config['mode'] === 'batch',
+        });
         for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
         process.stderr.write(`batchpilot: cancelling job ${jobId}\n`);
         const { executeJob } = await import('../execute-job.ts');

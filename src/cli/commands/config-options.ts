@@ -36,6 +36,11 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Whether any config flag was given: then a job carried on keeps them with its stored config. */
+export function hasConfigFlags(flags: ConfigFlags): boolean {
+  return Object.values(flags).some((value) => (Array.isArray(value) ? value.length > 0 : value !== undefined));
+}
+
 export function readConfigFlags(values: Record<string, unknown>): ConfigFlags {
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? values[key] : undefined);
   return {

@@ -6,7 +6,7 @@ import { isLeaseLive } from '../../engine/lease.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
 import { knownSecrets, redactSecrets } from '../../util/redact.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { requireJob } from '../../store/require-job.ts';
 
 const FOLLOW_POLL_MS = 250;
@@ -19,7 +19,9 @@ export function registerLogsCommand(program: Command): void {
     .argument('<job>', 'job id (see "batchpilot list")')
     .option('--follow', 'keep printing new lines while the job runs')
     .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
-      const { workspace, json } = globalOptions(command);
+      const options = globalOptions(command);
+      const { workspace, json } = options;
+      assertWorkspaceExists(options, jobId);
       const store = createStore({ workspace });
       try {
         await requireJob(store, jobId, workspace);

@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { isLeaseLive } from '../../engine/lease.ts';
-import { createStore } from '../../store/create-store.ts';
+import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import type { AttemptStats, RecentFailure } from '../../store/store.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
-import { requireJob } from '../../store/require-job.ts';
+import { readJobPhase, type JobPhase, type JobPhaseReading } from '../read-job-phase.ts';
 
 const TICK_MS = 500;
 /** Attempt statistics scan the attempts table: refreshed less often than the counts. */
@@ -14,6 +13,8 @@ const RECENT_FAILURES = 5;
 
 export interface MonitorView {
   status: JobStatus;
+  /** Where the job stands (see `readJobPhase`): `queued` while it waits for the scheduler. */
+  phase: JobPhase;
   done: number;
   total: number;
   rate: number;
@@ -34,39 +35,55 @@ export function registerMonitorCommand(program: Command): void {
     .argument('<job>', 'job id (see "batchpilot list")')
     .option('--interval-ms <n>', 'redraw interval in ms', String(TICK_MS))
     .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
-      const { workspace, json } = globalOptions(command);
+      const options = globalOptions(command);
+      const { workspace, json } = options;
+      assertWorkspaceExists(options, jobId);
       const tickMs = Math.max(50, Number(values['intervalMs'] ?? TICK_MS) || TICK_MS);
       const store = createStore({ workspace });
+      const schedulerStore = createSchedulerStore({ workspace });
       try {
         let stats: AttemptStats | undefined;
+        let reading: JobPhaseReading;
         for (let tick = 0; ; tick += 1) {
-          const job = await requireJob(store, jobId, workspace);
           const now = Date.now();
-          const running = isLeaseLive(job.lease, now);
-          if (tick % STATS_EVERY_TICKS === 0 || !running) stats = await store.attemptStats(jobId);
-          const status = await readJobStatus(store, job, now);
-          const view = describe(status, stats);
+          reading = await readJobPhase(store, schedulerStore, jobId, now);
+          // Queued with a live scheduler (a `run --detach` a moment ago, or waiting for a free slot): it will run,
+          // so the view waits for it rather than ending on an empty `created 0/0`.
+          const watching = reading.phase === 'running' || reading.phase === 'queued';
+          if (tick % STATS_EVERY_TICKS === 0 || !watching) stats = await store.attemptStats(jobId);
+          const status = await readJobStatus(store, reading.job, now);
+          const view = describe(status, stats, reading.phase);
           view.recentFailures = await store.recentFailures(jobId, RECENT_FAILURES);
           process.stdout.write(json ? `${JSON.stringify(view)}\n` : render(view, process.stdout.isTTY));
-          // Not running (ended, interrupted, never started): the view above is the last one.
-          if (!running) break;
+          // Ended, interrupted, or queued with no scheduler to run it: the view above is the last one.
+          if (!watching) break;
           await sleep(tickMs);
         }
         if (!json && process.stdout.isTTY) process.stdout.write('\n');
+        if (reading.queuedWithoutScheduler) {
+          process.stderr.write(
+            `batchpilot: job ${jobId} waits in the queue, but no scheduler is running; start one with "batchpilot scheduler start", or run it here with "batchpilot resume ${jobId}"\n`,
+          );
+        }
       } finally {
+        await schedulerStore.close();
         await store.close();
       }
     });
 }
 
 /** The rate and ETA are the ones `status` shows (items finished over the last minute, from the store). */
-function describe(status: JobStatus, stats: AttemptStats | undefined): MonitorView {
+function describe(status: JobStatus, stats: AttemptStats | undefined, phase: JobPhase): MonitorView {
   const done = status.counts.succeeded + status.counts.failed;
   const total = status.counts.total;
   const left = total - done - status.counts.missing;
-  const eta = status.eta_s !== null ? `${String(status.eta_s)}s` : left <= 0 ? '0s' : '?';
+  let eta = status.eta_s !== null ? `${String(status.eta_s)}s` : left <= 0 ? '0s' : '?';
+  // Items not read yet are not counted anywhere: an ETA from the ones read so far would be too short.
+  if (status.input_read_percent !== null)
+    eta = `? (total not known yet: input ${String(status.input_read_percent)}% read)`;
   return {
     status,
+    phase,
     done,
     total,
     rate: status.rate_rps,
@@ -87,9 +104,12 @@ export function render(view: MonitorView, tty: boolean): string {
     .slice(0, 5)
     .map(([cause, count]) => `${cause} ${String(count)}`)
     .join(', ');
+  const state =
+    view.phase === 'queued' && status.runner === null ? `${status.state}, queued for the scheduler` : status.state;
+  const total = status.input_fully_read ? String(view.total) : `${String(view.total)}+`;
   const lines = [
-    `${status.job_id} ${status.state}${status.runner === null ? '' : ` (pid ${String(status.runner.pid)})`}`,
-    `${bar} ${String(view.done)}/${String(view.total)} | ok ${String(c.succeeded)} failed ${String(c.failed)} missing ${String(c.missing)} pending ${String(c.pending)} | ${view.rate.toFixed(1)} req/s | ETA ${view.eta}`,
+    `${status.job_id} ${state}${status.runner === null ? '' : ` (pid ${String(status.runner.pid)})`}`,
+    `${bar} ${String(view.done)}/${total} | ok ${String(c.succeeded)} failed ${String(c.failed)} missing ${String(c.missing)} pending ${String(c.pending)} | ${view.rate.toFixed(1)} req/s | ETA ${view.eta}`,
     `failed attempts by cause: ${causes === '' ? 'none' : causes}`,
   ];
   if (status.chunks !== undefined) {

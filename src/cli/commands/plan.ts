@@ -12,6 +12,7 @@ import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
 import { toRunSettings } from '../../compose/job-settings.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
+import { describeRejectSample } from '../../input/describe-reject-sample.ts';
 
 /**
  * `plan INPUT`: the dry run of SPEC section 10. Validates the config and every line, asks the
@@ -51,9 +52,13 @@ export function registerPlanCommand(program: Command): void {
       countTokens: config.provider !== 'command',
     });
     if (plan.items === 0) {
-      throw new InputError('INPUT_EMPTY', `${inputPath}: no valid line (${String(plan.rejected)} rejected)`, {
-        context: { file: inputPath },
-      });
+      throw new InputError(
+        'INPUT_EMPTY',
+        `${inputPath}: no valid line (${String(plan.rejected)} rejected)${describeRejectSample(plan.rejects_sample, plan.rejected)}`,
+        {
+          context: { file: inputPath },
+        },
+      );
     }
     let simulator: SimulatorHandle | undefined;
     let checks: ModelCheck[];
@@ -62,7 +67,7 @@ export function registerPlanCommand(program: Command): void {
       const baseUrl = simulator?.baseUrl ?? config.base_url ?? '';
       const models = plan.models.map((model) => model.model).filter((model) => model !== '(no model)');
       checks = await checkModels(
-        { provider: config.provider, baseUrl, apiKey: config.apiKey, timeoutMs: 30_000 },
+        { provider: config.provider, baseUrl, apiKey: config.apiKey, timeoutMs: 30_000, proxy: config.proxy },
         models,
       );
     } finally {

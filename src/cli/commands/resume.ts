@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../../config/config-flags.ts';
-import { fromStoredConfig } from '../../config/load-config.ts';
+import { fromStoredConfig, toStoredConfig } from '../../config/load-config.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
-import { globalOptions } from '../global-options.ts';
-import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
+import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
 import { assertWithinCaps, NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { requireJob } from '../../store/require-job.ts';
 
@@ -42,22 +42,51 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   });
 }
 
+/**
+ * `resume JOB --detach`: the scheduler carries the job on (as `run INPUT --job JOB --detach` does), with
+ * flags given now kept in its stored config, since the scheduler reads the config from the store.
+ */
+async function resumeDetached(
+  store: Store,
+  workspace: string,
+  jobId: string,
+  values: Record<string, unknown>,
+  json: boolean,
+): Promise<number> {
+  const job = await requireJob(store, jobId);
+  const flags = readConfigFlags(values);
+  const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags });
+  for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
+  assertWithinCaps(config, {}, readApprovals(values));
+  if (hasConfigFlags(flags)) await store.setJobConfig(job.id, toStoredConfig(config));
+  const { submitDetachedJob } = await import('../submit-detached-job.ts');
+  return submitDetachedJob({ store, workspace, jobId: job.id, config, json });
+}
+
 export function registerResumeCommand(program: Command): void {
   registerResumeLike(program, 'resume', 'carry on an interrupted or stopped job where it stopped', false);
   registerResumeLike(program, 'retry', 'run the failed items of a job again (succeeded ones are kept)', true);
 }
 
 function registerResumeLike(program: Command, name: string, description: string, reopenFailed: boolean): void {
-  addConfigOptions(
-    program
-      .command(name)
-      .description(description)
-      .argument('<job>', 'job id (see "batchpilot list")')
-      .option('--no-progress', 'no progress display'),
-  ).action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
-    const { workspace, json } = globalOptions(command);
+  const command = program
+    .command(name)
+    .description(description)
+    .argument('<job>', 'job id (see "batchpilot list")')
+    .option('--no-progress', 'no progress display');
+  if (!reopenFailed) {
+    command.option('--detach', 'hand the job to the background scheduler and print its status at once');
+  }
+  addConfigOptions(command).action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
+    const global = globalOptions(command);
+    const { workspace, json } = global;
+    assertWorkspaceExists(global, jobId);
     const store = createStore({ workspace });
     try {
+      if (values['detach'] === true) {
+        process.exitCode = await resumeDetached(store, workspace, jobId, values, json);
+        return;
+      }
       process.exitCode = await resumeJob({
         store,
         workspace,

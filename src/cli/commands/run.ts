@@ -7,9 +7,9 @@ import { UsageError } from '../../errors/index.ts';
 import { fingerprintInput } from '../../input/fingerprint-input.ts';
 import { createStore } from '../../store/create-store.ts';
 import { submitDetachedJob } from '../submit-detached-job.ts';
-import type { ConfigFlags } from '../../config/config-flags.ts';
-import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
+import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
 import { checkRunCaps } from '../check-run-caps.ts';
+import { assertOutDirFree } from '../assert-out-dir-free.ts';
 import { globalOptions } from '../global-options.ts';
 import { resumeJob } from './resume.ts';
 
@@ -81,6 +81,7 @@ export function registerRunCommand(program: Command): void {
       await checkRunCaps(config, inputPath, readApprovals(values));
       const jobId = requestedId ?? createJobId();
       const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : jobDirPath(workspace, jobId);
+      if (typeof values['out'] === 'string') await assertOutDirFree(store, outDir, jobId);
       await store.createJob({
         id: jobId,
         inputPath,
@@ -108,8 +109,4 @@ export function registerRunCommand(program: Command): void {
       await store.close();
     }
   });
-}
-
-function hasConfigFlags(flags: ConfigFlags): boolean {
-  return Object.values(flags).some((value) => (Array.isArray(value) ? value.length > 0 : value !== undefined));
 }

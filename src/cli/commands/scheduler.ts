@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { readSchedulerStatus, type SchedulerStatus } from '../../scheduler/read-scheduler-status.ts';
 import { toSchedulerSettings, type SchedulerSettings } from '../../scheduler/scheduler-settings.ts';
 import { ensureScheduler, readLiveScheduler } from '../../scheduler/start-scheduler.ts';
+import { schedulerLogPath } from '../../scheduler/scheduler-paths.ts';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { globalOptions } from '../global-options.ts';
 
@@ -64,11 +65,35 @@ async function resolveSettings(values: Record<string, unknown>): Promise<Schedul
   for (const warning of warnings) {
     if (!warning.includes('api_key')) process.stderr.write(`batchpilot: warning: ${warning}\n`);
   }
+  const keyEnv = config.api_key_env;
+  if ((process.env[keyEnv] ?? '') === '') {
+    // Said at once, here, rather than found later as jobs that never ran: the scheduler reads keys from its
+    // own environment unless a job's `--detach` hands one over, and it does not start a job that needs a key it lacks.
+    process.stderr.write(
+      `batchpilot: warning: this shell has no $${keyEnv}; the scheduler runs jobs whose "run --detach" or "resume --detach" hands their key over, and leaves a job that needs a key it lacks unstarted (API_KEY_MISSING in scheduler.log); set ${keyEnv} here to give it one\n`,
+    );
+  }
   return toSchedulerSettings(config);
 }
 
 async function showStatus(command: Command): Promise<void> {
-  const { workspace, json } = globalOptions(command);
+  const { workspace, json, workspaceExists } = globalOptions(command);
+  if (!workspaceExists) {
+    // Asking must not create a workspace: with none, no scheduler can serve one.
+    const none: SchedulerStatus = {
+      running: false,
+      pid: null,
+      host: null,
+      since: null,
+      heartbeat_age_ms: null,
+      stop_requested: false,
+      settings: null,
+      log: schedulerLogPath(workspace),
+      jobs: { running: [], queued: [] },
+    };
+    process.stdout.write(`${json ? JSON.stringify(none) : formatStatus(none)}\n`);
+    return;
+  }
   const store = createStore({ workspace });
   const schedulerStore = createSchedulerStore({ workspace });
   try {
@@ -117,7 +142,11 @@ async function startScheduler(values: Record<string, unknown>, command: Command)
 }
 
 async function stopScheduler(command: Command): Promise<void> {
-  const { workspace, json } = globalOptions(command);
+  const { workspace, json, workspaceExists } = globalOptions(command);
+  if (!workspaceExists) {
+    process.stdout.write(`${json ? JSON.stringify({ stopped: true, pid: null }) : 'no scheduler running'}\n`);
+    return;
+  }
   const schedulerStore = createSchedulerStore({ workspace });
   try {
     const pid = await readLiveScheduler(schedulerStore);

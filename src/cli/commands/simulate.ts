@@ -39,9 +39,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--batch-line-fail-rate <rate>', 'share of batch lines that fail with a 500 (0 to 1)')
     .option('--batch-line-expire-rate <rate>', 'share of batch lines that come back expired (0 to 1)')
     .option('--batch-enqueued-token-limit <n>', 'estimated tokens open batches may hold per model (0 = off)')
-    .option('--json', 'print the listening address as one JSON object')
-    .action(async (flags: Record<string, unknown>) => {
-      await runSimulateCommand(flags);
+    // `--json` is the global flag (`batchpilot simulate --json` and `batchpilot --json simulate` alike): a
+    // second, local `--json` would never see the value, since the program's option takes it first.
+    .action(async (flags: Record<string, unknown>, command: Command) => {
+      await runSimulateCommand({ ...flags, json: command.optsWithGlobals<{ json?: boolean }>().json === true });
     });
 }
 

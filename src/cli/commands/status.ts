@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createStore } from '../../store/create-store.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
 import { requireJob } from '../../store/require-job.ts';
 
@@ -16,7 +16,11 @@ function formatTable(statuses: JobStatus[]): string {
     String(status.counts.missing),
     status.input_fully_read ? String(status.counts.total) : `${String(status.counts.total)}+`,
     status.rate_rps > 0 ? `${String(status.rate_rps)}/s` : '-',
-    status.eta_s === null ? '-' : `${String(status.eta_s)}s`,
+    status.eta_s !== null
+      ? `${String(status.eta_s)}s`
+      : status.input_read_percent === null
+        ? '-'
+        : `? (input ${String(status.input_read_percent)}% read)`,
     status.last_progress_age_s === null ? '-' : `${String(status.last_progress_age_s)}s ago`,
     status.created_at.replace('T', ' ').slice(0, 19),
   ]);
@@ -32,7 +36,7 @@ function formatDetail(status: JobStatus): string {
     `job       ${status.job_id}`,
     `state     ${status.state}${status.runner === null ? '' : ` (pid ${String(status.runner.pid)}, heartbeat ${String(Math.round(status.runner.heartbeat_age_ms / 1000))} s ago)`}`,
     `input     ${status.input}${status.input_fully_read ? '' : ' (not fully read yet)'}`,
-    `items     ${String(c.total)}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(c.missing)} missing, ${String(c.pending)} pending, ${String(c.retry_wait)} waiting to retry`,
+    `items     ${String(c.total)}${status.input_fully_read ? '' : ` so far (input ${String(status.input_read_percent)}% read; total not known yet)`}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(c.missing)} missing, ${String(c.pending)} pending, ${String(c.retry_wait)} waiting to retry`,
     `rejected  ${String(status.rejected)} lines${status.left_out_by_limit > 0 ? `; ${String(status.left_out_by_limit)} left out by limit` : ''}`,
     `files     ${status.out_dir}`,
   ];
@@ -48,7 +52,16 @@ function formatDetail(status: JobStatus): string {
 }
 
 async function showStatus(command: Command, jobId: string | undefined): Promise<void> {
-  const { workspace, json } = globalOptions(command);
+  const options = globalOptions(command);
+  const { workspace, json } = options;
+  if (jobId !== undefined) assertWorkspaceExists(options, jobId);
+  else if (!options.workspaceExists) {
+    // Listing must not create a workspace: a user who types `status` in the wrong folder gets told so.
+    process.stdout.write(
+      json ? '[]\n' : `no batchpilot workspace in ${options.workspaceSearched}; "batchpilot run INPUT" creates one\n`,
+    );
+    return;
+  }
   const store = createStore({ workspace });
   try {
     const now = Date.now();

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { ANTHROPIC_BATCH_LIMITS as ANTHROPIC_LIMITS } from './anthropic-batch-limits.ts';
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
@@ -23,6 +24,8 @@ export interface AnthropicBatchProviderOptions {
   timeoutMs?: number;
   /** `max_tokens` for lines that set neither `max_tokens` nor `max_completion_tokens`. Minimum: 1. @default 1024 */
   defaultMaxTokens?: number;
+  /** Where the SDK's requests go (a proxy, see create-proxy-dispatcher.ts); closed by `close()`. */
+  dispatcher?: Dispatcher | undefined;
 }
 
 /** Anthropic's documented caps on one Message Batch; bytes counted in decimal megabytes. */
@@ -55,7 +58,10 @@ export class AnthropicBatchProvider implements BatchProvider {
   private readonly unsent = new Set<string>();
   private readonly told = new Set<string>();
 
+  private readonly dispatcher: Dispatcher | undefined;
+
   constructor(options: AnthropicBatchProviderOptions) {
+    this.dispatcher = options.dispatcher;
     const defaultMaxTokens = options.defaultMaxTokens ?? 1024;
     if (!Number.isInteger(defaultMaxTokens) || defaultMaxTokens < 1) {
       throw new RangeError(
@@ -70,6 +76,14 @@ export class AnthropicBatchProvider implements BatchProvider {
       baseURL: normalizeAnthropicBaseUrl(options.baseUrl),
       maxRetries: 0,
       timeout: options.timeoutMs ?? 600_000,
+      ...(options.dispatcher === undefined
+        ? {}
+        : {
+            // undici's dispatcher, as Node's fetch takes it; the SDK types it by the DOM's RequestInit.
+            fetchOptions: { dispatcher: options.dispatcher } as unknown as NonNullable<
+              ConstructorParameters<typeof Anthropic>[0]
+            >['fetchOptions'],
+          }),
       logLevel: 'off',
       defaultHeaders: { authorization: null, 'x-api-key': key === '' ? null : key },
     });
@@ -201,6 +215,7 @@ export class AnthropicBatchProvider implements BatchProvider {
   }
 
   async close(): Promise<void> {
-    // The SDK keeps no pool of its own beyond the global dispatcher; nothing to release.
+    // The SDK keeps no pool of its own beyond the global dispatcher (or the proxy's, ours to close).
+    await this.dispatcher?.close();
   }
 }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { openAsBlob } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -22,6 +23,8 @@ export interface OpenAIBatchProviderOptions {
   timeoutMs?: number;
   /** How many listed files/batches to look through for an orphan. @default 2000 */
   orphanScanLimit?: number;
+  /** Where the SDK's requests go (a proxy, see create-proxy-dispatcher.ts); closed by `close()`. */
+  dispatcher?: Dispatcher | undefined;
 }
 
 const TERMINAL: Readonly<Record<string, ChunkEnd>> = {
@@ -54,7 +57,10 @@ export class OpenAIBatchProvider implements BatchProvider {
   private readonly completionWindow: string;
   private readonly orphanScanLimit: number;
 
+  private readonly dispatcher: Dispatcher | undefined;
+
   constructor(options: OpenAIBatchProviderOptions) {
+    this.dispatcher = options.dispatcher;
     this.dialect = BATCH_DIALECTS[options.dialect];
     this.name = `openai-batch:${this.dialect.name}`;
     this.limits = this.dialect.limits;
@@ -73,6 +79,14 @@ export class OpenAIBatchProvider implements BatchProvider {
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       maxRetries: 0,
       timeout: options.timeoutMs ?? 600_000,
+      ...(options.dispatcher === undefined
+        ? {}
+        : {
+            // undici's dispatcher, as Node's fetch takes it; the SDK types it by the DOM's RequestInit.
+            fetchOptions: { dispatcher: options.dispatcher } as unknown as NonNullable<
+              ConstructorParameters<typeof OpenAI>[0]
+            >['fetchOptions'],
+          }),
       defaultHeaders: headers,
     });
   }
@@ -189,7 +203,8 @@ export class OpenAIBatchProvider implements BatchProvider {
   }
 
   async close(): Promise<void> {
-    // The SDK keeps no pool of its own beyond the global dispatcher; nothing to release.
+    // The SDK keeps no pool of its own beyond the global dispatcher (or the proxy's, ours to close).
+    await this.dispatcher?.close();
   }
 }
 

@@ -1,5 +1,7 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { HttpConnections } from '../http-connections.ts';
+import type { ProxySettings } from '../../config/proxy-settings.ts';
+import { createProxyDispatcher } from '../create-proxy-dispatcher.ts';
 import type { PreparedRequest } from '../../core/item.ts';
 import {
   ConnectionError,
@@ -23,6 +25,8 @@ export interface OpenAIRealtimeProviderOptions {
   connections: number;
   /** Connections shared with other jobs of this process (the scheduler's); not closed by `close()`. */
   sharedConnections?: HttpConnections | undefined;
+  /** Send through this proxy (unless `noProxy` names the endpoint); unused with `sharedConnections`. */
+  proxy?: ProxySettings | null | undefined;
 }
 
 const ERROR_BODY_EXCERPT_CHARS = 2000;
@@ -46,14 +50,15 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     this.basePath = url.pathname;
     this.origin = url.origin;
     this.ownsPool = options.sharedConnections === undefined;
+    const keepAlive = {
+      connections: Math.max(1, options.connections),
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+    };
     this.pool =
       options.sharedConnections ??
-      new Pool(url.origin, {
-        connections: Math.max(1, options.connections),
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-        keepAliveMaxTimeout: 600_000,
-      });
+      (options.proxy == null ? new Pool(url.origin, keepAlive) : createProxyDispatcher(options.proxy, keepAlive));
     this.headers = { 'content-type': 'application/json', 'user-agent': 'batchpilot' };
     if (options.apiKey !== null && options.apiKey !== '') this.headers['authorization'] = `Bearer ${options.apiKey}`;
   }

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 const program = `
 import { Command } from 'commander';
 import { registerSimulateCommand } from './src/cli/commands/simulate.ts';
-const program = new Command('batchpilot');
+const program = new Command('batchpilot').option('--json');
 registerSimulateCommand(program);
 await program.parseAsync(process.argv.slice(1), { from: 'user' });
 `;

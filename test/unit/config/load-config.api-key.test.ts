@@ -113,6 +113,7 @@ describe('ResolvedConfig', () => {
         configFile: join(cwd, 'batchpilot.yaml'),
         apiKey: null,
         simulate: false,
+        proxy: null,
       },
     );
   });

@@ -39,7 +39,8 @@ describe('loadConfig: precedence flags > env > file > defaults', () => {
     const cwd = await createConfigFolder();
     const { config } = await loadConfig({
       cwd,
-      env: {},
+      // A variable named by --api-key-env must be set (API_KEY_MISSING otherwise).
+      env: { MY_KEY: 'sk-layers-0123456789' },
       flags: {
         baseUrl: BASE_URL,
         model: 'm-1',

@@ -1,0 +1,57 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { createSchedulerStore, createStore } from '../../store/create-store.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
+import { storedJobExitCode } from '../job-exit-code.ts';
+import { readJobPhase } from '../read-job-phase.ts';
+import { readJobStatus } from '../job-status.ts';
+
+const POLL_MS = 500;
+
+/**
+ * `wait JOB`: for scripts around `run --detach` / `resume --detach`. Waits while the job runs or
+ * waits in the queue of a live scheduler, then prints its status and exits with the code a
+ * foreground run of it would have: 0 every item succeeded, 3 failed or missing items (or
+ * cancelled), 2 stopped by a 401/403, 130 not running and not ended (interrupted, or queued with
+ * no scheduler to run it: `resume JOB` carries on).
+ */
+export function registerWaitCommand(program: Command): void {
+  program
+    .command('wait')
+    .description("wait for a job to end; the exit code is the job's outcome (0, 3, 2 or 130)")
+    .argument('<job>', 'job id (see "batchpilot list")')
+    .option('--interval-ms <n>', 'how often to look, in ms', String(POLL_MS))
+    .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
+      const options = globalOptions(command);
+      assertWorkspaceExists(options, jobId);
+      const pollMs = Math.max(50, Number(values['intervalMs'] ?? POLL_MS) || POLL_MS);
+      const store = createStore({ workspace: options.workspace });
+      const schedulerStore = createSchedulerStore({ workspace: options.workspace });
+      try {
+        let reading = await readJobPhase(store, schedulerStore, jobId, Date.now());
+        while (reading.phase === 'running' || reading.phase === 'queued') {
+          await sleep(pollMs);
+          reading = await readJobPhase(store, schedulerStore, jobId, Date.now());
+        }
+        const status = await readJobStatus(store, reading.job, Date.now());
+        const missing = status.counts.missing - status.left_out_by_limit;
+        process.exitCode = storedJobExitCode(reading.job.state, { failed: status.counts.failed, missing });
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify({ ...status, exit_code: process.exitCode })}\n`);
+          return;
+        }
+        const c = status.counts;
+        const hint = reading.queuedWithoutScheduler
+          ? `; it waits in the queue with no scheduler running: "batchpilot scheduler start" or "batchpilot resume ${jobId}"`
+          : reading.phase === 'stopped'
+            ? `; "batchpilot resume ${jobId}" carries on`
+            : '';
+        process.stdout.write(
+          `job ${jobId} ${reading.job.state}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(missing)} missing${hint}\n`,
+        );
+      } finally {
+        await schedulerStore.close();
+        await store.close();
+      }
+    });
+}
