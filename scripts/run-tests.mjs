@@ -79,6 +79,7 @@ function diagnostic(message) {
 async function* events() {
   const started = performance.now();
   for (const phase of phases) {
+    const phaseStarted = performance.now();
     yield diagnostic(`${phase.name} tests: ${phase.files.length} files, ${phase.concurrency} at a time`);
     const stream = run({
       files: phase.files,
@@ -106,7 +107,10 @@ async function* events() {
       }
       yield event;
     }
+    phase.seconds = (performance.now() - phaseStarted) / 1000;
   }
+
+  for (const phase of phases) yield diagnostic(`${phase.name} tests took ${phase.seconds.toFixed(1)} s`);
 
   const slowest = [...fileDurations].sort((a, b) => b[1] - a[1]);
   for (const [file, ms] of slowest.slice(0, 5)) {
