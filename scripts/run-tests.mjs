@@ -9,6 +9,7 @@
 //
 // Usage: node scripts/run-tests.mjs [FILTER]   (FILTER: a substring of the file paths to run)
 // Env:   BATCHPILOT_TEST_FILE_TIMEOUT_S  per-file timeout (default 180)
+//        BATCHPILOT_TEST_DIR             the folder to run instead of test/ (the runner's own test uses it)
 //        BATCHPILOT_TEST_SEED            replays the random choices of the tests (printed in their messages)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -35,7 +36,8 @@ const FILE_BUDGET_MS = 60_000;
 const FILE_TIMEOUT_MS = Number(process.env['BATCHPILOT_TEST_FILE_TIMEOUT_S'] ?? 180) * 1000;
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const TEST_DIR = join(ROOT, 'test');
+// Another folder laid out like test/ (unit files anywhere, integration files under integration/): the runner's own test.
+const TEST_DIR = resolve(ROOT, process.env['BATCHPILOT_TEST_DIR'] ?? 'test');
 const INTEGRATION_DIR = join(TEST_DIR, 'integration') + sep;
 
 function findTests(dir) {
