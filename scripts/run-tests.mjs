@@ -30,8 +30,8 @@ if (!process.execArgv.some((argument) => argument === 'tsx' || argument === '--i
 /** What a file may take on an idle 2-core machine; a file over it is named at the end as too slow. */
 const FILE_BUDGET_MS = 60_000;
 /**
- * The runner's per-file timeout: three times the budget, so a healthy file on a loaded machine (measured up to about
- * 2.5x slower with one core kept busy) is never cancelled, while a hung file still ends.
+ * The runner's per-file timeout: three times the budget, so a healthy file on a busy machine is not cancelled, while
+ * a hung file still ends (see docs/decisions/0005-test-runner.md).
  */
 const FILE_TIMEOUT_MS = Number(process.env['BATCHPILOT_TEST_FILE_TIMEOUT_S'] ?? 180) * 1000;
 
