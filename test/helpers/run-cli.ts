@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptionsWithStdioTuple, StdioNull, StdioPipe } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { EXIT_WITH_OWNER_ARGS, killOwned, OWNER_ENV, spawnOwned } from './spawn-owned.ts';
 
 /**
  * Runs the real CLI from source in a child process, as a user would: `node --import tsx src/cli/dev-entry.ts ...`.
@@ -9,6 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  *
  * `BATCHPILOT_TEST_CLI=dist` runs the compiled `bin/batchpilot.js` instead (after `npm run build`): about 0.8 s of CPU
  * less per call, since tsx compiles and resolves every source file in each child.
+ *
+ * Each CLI process is started by `spawnOwned`: it leads its own process group, and it and its children (a command
+ * task's, the detached scheduler) die with the test process, however that ends.
  */
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,6 +60,7 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
     if (name.startsWith('BATCHPILOT_') || name === 'OPENAI_API_KEY' || name === 'NODE_TEST_CONTEXT') continue;
     // A proxy of the machine would take the tests' loopback traffic (the CLI honours HTTP_PROXY); a test sets its own.
     if (PROXY_VARIABLES.has(name.toLowerCase())) continue;
+    if (name === OWNER_ENV) continue;
     env[name] = value;
   }
   for (const [name, value] of Object.entries(extra)) {
@@ -68,22 +73,27 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
 /** Children still running, so a failed test can stop them before its temp folder is removed. */
 const running = new Set<CliProcess>();
 
-/** SIGKILLs every CLI process started by `startCli` that is still running, and waits for them to end. */
+/** SIGKILLs every CLI process started by `startCli` that is still running (its group too), and waits for them. */
 export async function killRunningClis(): Promise<void> {
   const processes = [...running];
-  for (const cli of processes) cli.child.kill('SIGKILL');
+  for (const cli of processes) killOwned(cli.child);
   await Promise.all(processes.map((cli) => cli.done));
 }
 
+function spawnOptions(options: CliOptions): SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> {
+  return { cwd: options.cwd, env: childEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] };
+}
+
 export function startCli(args: readonly string[], options: CliOptions): CliProcess {
-  const command = [process.execPath, ...CLI_PREFIX, ...args];
-  if (options.runAs !== undefined) command.unshift('runuser', '-u', options.runAs, '--');
-  const [file = process.execPath, ...argv] = command;
-  const child = spawn(file, argv, {
-    cwd: options.cwd,
-    env: childEnv(options.env ?? {}),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const nodeArgs = [...CLI_PREFIX, ...args];
+  const child =
+    options.runAs === undefined
+      ? spawnOwned(process.execPath, nodeArgs, spawnOptions(options))
+      : spawnOwned(
+          'runuser',
+          ['-u', options.runAs, '--', process.execPath, ...EXIT_WITH_OWNER_ARGS, ...nodeArgs],
+          spawnOptions(options),
+        );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');
@@ -93,7 +103,7 @@ export function startCli(args: readonly string[], options: CliOptions): CliProce
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timer = setTimeout(() => {
     stderr += `\n[test] batchpilot ${args.join(' ')} still running after ${String(timeoutMs)} ms: killed\n`;
-    child.kill('SIGKILL');
+    killOwned(child);
   }, timeoutMs);
   const done = (async (): Promise<CliResult> => {
     const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { delay, describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { createTestSeed } from '../helpers/test-seed.ts';
 
 /**
  * SPEC sections 6 and 8: kill -9 at random moments, then `resume`, several times over; the end result is still exactly
  * one result per item, and the only requests answered 200 twice are those in flight at a kill (at most `concurrency`
- * per kill, since a request holds its slot until its outcome is committed).
+ * per kill, since a request holds its slot until its outcome is committed). The kill points and the simulator's fault
+ * dice come from the test seed, printed in every assertion message.
  */
 
 const ITEMS = 2000;
@@ -22,9 +24,7 @@ interface KillPoint {
   delayMs: number;
 }
 
-function randomBetween(min: number, max: number): number {
-  return Math.round(min + Math.random() * (max - min));
-}
+const seed = createTestSeed(import.meta.url);
 
 describe('kill -9 and resume', () => {
   let temp: TempWorkspace;
@@ -39,6 +39,7 @@ describe('kill -9 and resume', () => {
       jitterMs: 5,
       retryAfterMs: 20,
       hangMs: 10_000,
+      seed: seed.derive(1),
       failureRates: {
         http500: 0.03,
         http429: 0.005,
@@ -60,12 +61,16 @@ describe('kill -9 and resume', () => {
 
   it('keeps exactly-once results and at most `concurrency` duplicates per kill', async (t) => {
     const kills: KillPoint[] = [
-      { command: 'run', from: 'first-request', delayMs: randomBetween(100, 800) },
-      { command: 'resume', from: 'spawn', delayMs: randomBetween(300, 1500) },
-      { command: 'resume', from: 'first-request', delayMs: randomBetween(0, 600) },
+      { command: 'run', from: 'first-request', delayMs: seed.between(100, 800) },
+      { command: 'resume', from: 'spawn', delayMs: seed.between(300, 1500) },
+      { command: 'resume', from: 'first-request', delayMs: seed.between(0, 600) },
     ];
-    const story = `kill points: ${JSON.stringify(kills)}`;
+    const story = `kill points: ${JSON.stringify(kills)}; ${seed.note}`;
+    t.diagnostic(story);
+    await seed.withNote(() => killAndResume(t, kills, story));
+  });
 
+  async function killAndResume(t: TestContext, kills: readonly KillPoint[], story: string): Promise<void> {
     for (const [index, kill] of kills.entries()) {
       const args =
         kill.command === 'run'
@@ -109,5 +114,5 @@ describe('kill -9 and resume', () => {
       `${String(stats.duplicates)} duplicates for ${String(kills.length)} kills at concurrency ${String(CONCURRENCY)}; ${story}`,
     );
     assert.equal(stats.answered200 - stats.duplicates, ITEMS, 'every item answered 200, duplicates aside');
-  });
+  }
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { cliError, describeResult, delay, runCli, type CliResult } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { spawnOwned } from '../helpers/spawn-owned.ts';
 
 /**
  * Issue 10 section 2: the key `run --detach` hands to a running scheduler never reaches a socket another local user
@@ -55,7 +56,7 @@ function listenAs(user: string, paths: readonly string[]): Listener {
       server.on('error', (e) => { process.stdout.write('ERR ' + path + ' ' + e.code + '\\n'); if (--pending === 0) process.stdout.write('ready\\n'); });
       server.listen(path, () => { require('node:fs').chmodSync(path, 0o777); if (--pending === 0) process.stdout.write('ready\\n'); });
     }`;
-  const child = spawn('runuser', ['-u', user, '--', process.execPath, '-e', script], {
+  const child = spawnOwned('runuser', ['-u', user, '--', process.execPath, '-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let text = '';

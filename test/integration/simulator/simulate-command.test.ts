@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import { spawnOwned } from '../../helpers/spawn-owned.ts';
 
 // There is no bin entry to run yet from this folder's point of view, so a tiny program mounts the command alone.
 const program = `
@@ -15,7 +15,7 @@ await program.parseAsync(process.argv.slice(1), { from: 'user' });
 
 describe('batchpilot simulate', () => {
   it('prints its address as JSON, serves, and exits 0 on SIGTERM', async () => {
-    const child = spawn(
+    const child = spawnOwned(
       process.execPath,
       [
         '--import',

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cliError, describeResult, runCli } from '../helpers/run-cli.ts';
+import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
+import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+
+/** `plan` (dry run): what it counts, and a model the provider does not know. */
+
+interface PlanOutput {
+  plan: {
+    items: number;
+    rejected: number;
+    chunks: number | null;
+    models: { model: string; items: number; input_tokens: number }[];
+    cost: { realtime_usd: number; batch_usd: number } | null;
+  };
+  models_checked: { model: string; exists: boolean }[];
+  caps: { code: string }[];
+}
+
+describe('plan', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+  let input: string;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-plan-');
+    input = await temp.write(
+      'input.jsonl',
+      toJsonl([...chatBatchLines(300, { prefix: 'plan', model: 'gpt-4o-mini' }), '{not json']),
+    );
+    sim = await startSimulator({});
+  });
+
+  after(async () => {
+    await sim.close();
+    await temp.remove();
+  });
+
+  const cli = (args: string[]) => runCli(['--workspace', temp.workspace, '--json', ...args], { cwd: temp.dir });
+
+  it('plan counts items, rejects, tokens, cost and chunks, and sends no generation request', async () => {
+    sim.resetStats();
+    const result = await cli([
+      'plan',
+      input,
+      '--base-url',
+      sim.baseUrl,
+      '--set',
+      'mode=batch',
+      '--set',
+      'chunk.max_requests=100',
+    ]);
+    assert.equal(result.code, 0, describeResult(result));
+    const output = JSON.parse(result.stdout) as PlanOutput;
+    assert.equal(output.plan.items, 300);
+    assert.equal(output.plan.rejected, 1);
+    assert.equal(output.plan.chunks, 3);
+    assert.equal(output.plan.models[0]?.model, 'gpt-4o-mini');
+    assert.ok((output.plan.models[0]?.input_tokens ?? 0) > 300 * 10);
+    assert.ok((output.plan.cost?.realtime_usd ?? 0) > 0);
+    assert.equal(
+      output.plan.cost?.batch_usd,
+      Math.round((output.plan.cost?.realtime_usd ?? 0) * 0.5 * 10_000) / 10_000,
+    );
+    assert.deepEqual(output.models_checked, [{ model: 'gpt-4o-mini', exists: true, detail: null }]);
+    assert.equal(sim.stats().generationRequests, 0);
+  });
+
+  it('plan fails on a model the provider does not know, before any request', async () => {
+    sim.resetStats();
+    const unknown = await temp.write('unknown.jsonl', toJsonl(chatBatchLines(5, { model: 'unknown-model-x' })));
+    const result = await cli(['plan', unknown, '--base-url', sim.baseUrl]);
+    assert.equal(result.code, 2, describeResult(result));
+    assert.equal(cliError(result)?.code, 'MODEL_NOT_FOUND');
+    assert.match(cliError(result)?.message ?? '', /unknown-model-x/);
+    assert.equal(sim.stats().generationRequests, 0);
+  });
+});

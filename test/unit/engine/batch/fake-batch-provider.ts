@@ -1,0 +1,216 @@
+/* eslint-disable @typescript-eslint/require-await -- an in-memory fake of an asynchronous contract */
+import { readFile } from 'node:fs/promises';
+import type { ChunkEnd } from '../../../../src/core/chunk.ts';
+import type { PreparedRequest } from '../../../../src/core/item.ts';
+import { ProviderError } from '../../../../src/errors/index.ts';
+import type {
+  BatchLimits,
+  BatchLineResult,
+  BatchProvider,
+  ChunkTag,
+  RemoteBatch,
+} from '../../../../src/providers/provider.ts';
+
+/**
+ * An in-memory `BatchProvider` for the batch engine's unit tests: files and batches live in maps, a batch ends after
+ * `pollsToEnd` polls, and each line's result comes from `lineResult` (default: succeeded, the answer naming the
+ * line). Remote steps can be made to fail with `failNext(step, error)`, as a network or server fault would, before
+ * anything is stored remotely. Everything it was asked is counted, so a test can check that nothing was paid twice.
+ */
+
+export type RemoteStep = 'upload' | 'createBatch' | 'getBatch' | 'cancelBatch' | 'readResults';
+
+export interface FakeLine {
+  customId: string;
+  model: string | null;
+  url: string;
+  bytes: number;
+}
+
+interface FakeBatch {
+  id: string;
+  tag: ChunkTag;
+  lines: FakeLine[];
+  polls: number;
+  end: ChunkEnd | null;
+  errors: { code: string; message: string }[];
+  createdAt: number;
+}
+
+export interface FakeBatchProviderOptions {
+  limits?: Partial<BatchLimits>;
+  /** Polls of `getBatch` before a batch ends. @default 1 */
+  pollsToEnd?: number;
+  /** The result of a line the `n`th time (from 1) it is sent; undefined: succeeded. */
+  lineResult?: (customId: string, n: number) => BatchLineResult | undefined;
+  /** Whole-batch errors for the `n`th batch created (from 1); non-empty: the batch ends failed. */
+  batchErrors?: (n: number) => { code: string; message: string }[];
+}
+
+export class FakeBatchProvider implements BatchProvider {
+  readonly name = 'fake';
+  readonly discount = 0.5;
+  readonly usesFiles = true;
+  readonly limits: BatchLimits;
+
+  readonly files = new Map<string, { tag: ChunkTag; lines: FakeLine[] }>();
+  readonly batches = new Map<string, FakeBatch>();
+  /** Calls per step, failed ones included. */
+  readonly calls: Record<RemoteStep, number> = {
+    upload: 0,
+    createBatch: 0,
+    getBatch: 0,
+    cancelBatch: 0,
+    readResults: 0,
+  };
+  /** How often each custom_id was sent in a batch. */
+  readonly sent = new Map<string, number>();
+
+  private readonly failures: Partial<Record<RemoteStep, ProviderError[]>> = {};
+  private readonly options: FakeBatchProviderOptions;
+  private nextId = 1;
+
+  constructor(options: FakeBatchProviderOptions = {}) {
+    this.options = options;
+    this.limits = { maxRequests: 50_000, maxBytes: 200_000_000, oneModelPerBatch: false, ...options.limits };
+  }
+
+  /** The next call of `step` throws `error` (queued: call again for several). */
+  failNext(step: RemoteStep, error: ProviderError): void {
+    (this.failures[step] ??= []).push(error);
+  }
+
+  private enter(step: RemoteStep): void {
+    this.calls[step] += 1;
+    const error = this.failures[step]?.shift();
+    if (error !== undefined) throw error;
+  }
+
+  remoteId(customId: string): string {
+    return customId;
+  }
+
+  encodeLine(remoteId: string, request: PreparedRequest): string {
+    return JSON.stringify({
+      custom_id: remoteId,
+      method: 'POST',
+      url: request.url,
+      body: JSON.parse(request.body) as unknown,
+    });
+  }
+
+  async upload(tag: ChunkTag, path: string): Promise<string> {
+    this.enter('upload');
+    const lines = (await readFile(path, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const parsed = JSON.parse(line) as { custom_id: string; url: string; body: { model?: string } };
+        return {
+          customId: parsed.custom_id,
+          url: parsed.url,
+          model: parsed.body.model ?? null,
+          bytes: line.length + 1,
+        };
+      });
+    const id = `file-${String(this.nextId++)}`;
+    this.files.set(id, { tag, lines });
+    return id;
+  }
+
+  async findUpload(tag: ChunkTag): Promise<string | null> {
+    for (const [id, file] of this.files) if (sameTag(file.tag, tag)) return id;
+    return null;
+  }
+
+  async createBatch(tag: ChunkTag, input: { fileId: string | null }): Promise<RemoteBatch> {
+    this.enter('createBatch');
+    const file = input.fileId === null ? undefined : this.files.get(input.fileId);
+    if (file === undefined) throw ProviderError.generate(404, 'no such file', {});
+    const id = `batch-${String(this.nextId++)}`;
+    const errors = this.options.batchErrors?.(this.batches.size + 1) ?? [];
+    const batch: FakeBatch = { id, tag, lines: file.lines, polls: 0, end: null, errors, createdAt: Date.now() };
+    this.batches.set(id, batch);
+    for (const line of file.lines) this.sent.set(line.customId, (this.sent.get(line.customId) ?? 0) + 1);
+    return toRemote(batch);
+  }
+
+  async findBatch(tag: ChunkTag, options: { claimed: ReadonlySet<string> }): Promise<RemoteBatch | null> {
+    for (const batch of this.batches.values()) {
+      if (sameTag(batch.tag, tag) && !options.claimed.has(batch.id)) return toRemote(batch);
+    }
+    return null;
+  }
+
+  async getBatch(batchId: string): Promise<RemoteBatch> {
+    this.enter('getBatch');
+    const batch = this.batch(batchId);
+    batch.polls += 1;
+    if (batch.end === null && batch.polls >= (this.options.pollsToEnd ?? 1)) {
+      batch.end = batch.errors.length > 0 ? 'failed' : 'completed';
+    }
+    return toRemote(batch);
+  }
+
+  async cancelBatch(batchId: string): Promise<RemoteBatch> {
+    this.enter('cancelBatch');
+    const batch = this.batch(batchId);
+    batch.end ??= 'cancelled';
+    return toRemote(batch);
+  }
+
+  async *readResults(remote: RemoteBatch): AsyncIterable<BatchLineResult> {
+    this.enter('readResults');
+    const batch = this.batch(remote.id);
+    if (batch.end !== 'completed') return;
+    for (const line of batch.lines) {
+      const n = this.sent.get(line.customId) ?? 1;
+      yield this.options.lineResult?.(line.customId, n) ?? succeeded(line.customId);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** The lines of every batch created, in order. */
+  batchLines(): FakeLine[][] {
+    return [...this.batches.values()].map((batch) => batch.lines);
+  }
+
+  private batch(batchId: string): FakeBatch {
+    const batch = this.batches.get(batchId);
+    if (batch === undefined) throw ProviderError.generate(404, `no such batch ${batchId}`, {});
+    return batch;
+  }
+}
+
+export function succeeded(customId: string): BatchLineResult {
+  return {
+    customId,
+    kind: 'succeeded',
+    statusCode: 200,
+    requestId: null,
+    body: JSON.stringify({
+      model: 'sim-model',
+      answer: `to ${customId}`,
+      usage: { prompt_tokens: 10, completion_tokens: 10 },
+    }),
+    usage: { inputTokens: 10, outputTokens: 10 },
+  };
+}
+
+function sameTag(a: ChunkTag, b: ChunkTag): boolean {
+  return a.jobId === b.jobId && a.chunkNo === b.chunkNo;
+}
+
+function toRemote(batch: FakeBatch): RemoteBatch {
+  const total = batch.lines.length;
+  return {
+    id: batch.id,
+    rawStatus: batch.end ?? 'in_progress',
+    end: batch.end,
+    counts: { total, completed: batch.end === 'completed' ? total : 0, failed: 0 },
+    errors: batch.errors,
+    resultRefs: { output_file_id: `out-${batch.id}` },
+    createdAt: batch.createdAt,
+  };
+}
