@@ -12,6 +12,9 @@ import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
+import { EndpointError } from '../errors/index.ts';
+import { probeEndpoint } from '../providers/probe-endpoint.ts';
+import { detectBatchDialect } from '../providers/openai/batch-dialects.ts';
 
 /**
  * The one composition of a run, for the foreground (`execute-job.ts`) and the scheduler:
@@ -29,6 +32,9 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
       options.onSimulator?.(simulator.baseUrl);
     }
     const workDir = jobDirPath(options.workspace, options.jobId);
+    if (config.provider !== 'command' && baseUrl !== undefined) {
+      await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
+    }
     if (config.mode === 'batch') {
       if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
       const provider = await createBatchProvider({
@@ -84,6 +90,40 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
   } finally {
     await simulator?.close();
   }
+}
+
+/**
+ * The endpoint is asked once before the job sends anything (see `probeEndpoint`): one that cannot serve the job
+ * stops the run here with `ENDPOINT_UNREACHABLE` (exit 2), before any item is touched, so `resume` carries on once
+ * `base_url` is fixed or the server is back.
+ */
+async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: string; shown: string }): Promise<void> {
+  const { config } = options;
+  if (config.provider === 'command') return;
+  const probe = await probeEndpoint({
+    provider: config.provider,
+    mode: config.mode,
+    baseUrl: options.baseUrl,
+    apiKey: config.apiKey,
+    azure:
+      config.mode === 'batch' &&
+      (config.batch.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : config.batch.dialect) === 'azure',
+    timeoutMs: Math.min(config.timeout_ms, 30_000),
+    signal: options.signal,
+  });
+  // A stop asked for meanwhile is the engine's to honour (interrupted), not an endpoint fault.
+  if (probe.ok || options.signal.aborted) return;
+  options.logger.error({ url: withoutCredentials(probe.url), failure: probe.failure }, 'endpoint-unreachable');
+  throw new EndpointError(
+    'ENDPOINT_UNREACHABLE',
+    `base_url ${withoutCredentials(options.shown)} cannot serve this job: ${withoutCredentials(probe.url)}: ${probe.failure}. Nothing was sent; fix base_url (or start the server) and run "batchpilot resume ${options.jobId}"`,
+    { context: { key: 'base_url', jobId: options.jobId } },
+  );
+}
+
+/** A URL as it may be shown: `user:password@` is never printed or logged. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }
 
 export interface RunConfiguredJobOptions {
