@@ -1,7 +1,7 @@
 import { jobLogPath } from '../compose/job-paths.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
-import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
+import { AuthenticationError, BatchpilotError, EndpointError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
@@ -80,6 +80,14 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
         cause: result.fatal instanceof AuthenticationError ? undefined : result.fatal,
         context: { jobId: options.jobId },
       },
+    );
+  }
+  if (result.outcome === 'unreachable') {
+    const waited = Math.round((result.outageMs ?? 0) / 1000);
+    throw new EndpointError(
+      'ENDPOINT_UNREACHABLE',
+      `base_url ${config.simulate ? '(the built-in simulator)' : (config.base_url ?? '?')} could not be reached for ${String(waited)} s (outage.max_wait_s; last: ${result.fatal?.message ?? 'connection failed'}); the job stopped with no item failed for it. Run "batchpilot resume ${options.jobId}" once the endpoint is back`,
+      { context: { key: 'base_url', jobId: options.jobId } },
     );
   }
   if (result.outcome === 'interrupted') return 130;

@@ -24,7 +24,8 @@ import { closeChunkWithoutResults, mergeChunk, type MergeChunkOptions, type Merg
 import { openBudget, type BudgetGuard } from '../budget-guard.ts';
 import { answerCost, createRequestCoster } from '../estimate-request-cost.ts';
 import { planNextChunk, readItemRequests, type ChunkSource } from './plan-chunk.ts';
-import { callRemote, StopRequested, type NetworkTrouble } from './remote-call.ts';
+import { callRemote, EndpointOutage, StopRequested, type NetworkTrouble } from './remote-call.ts';
+import { DEFAULT_OUTAGE_MAX_WAIT_S } from '../outage-watch.ts';
 import { chunkFilePath, writeChunkFile } from './write-chunk-file.ts';
 
 /** What batch mode needs of the resolved config (the CLI derives it). */
@@ -44,6 +45,8 @@ export interface BatchRunSettings {
   budgetUsd?: number;
   /** `prices` over the built-in table, to cost lines against the budget. */
   prices?: Readonly<Record<string, ModelPrice>>;
+  /** `outage.max_wait_s` in ms: how long a step may fail to reach the provider before the job stops. @default 3600000 */
+  outageMaxWaitMs?: number;
 }
 
 export interface BatchProgress {
@@ -121,13 +124,21 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
     };
     const loop = new BatchLoop({ ...options, clock, logger, signal: stop.signal, source, budget, startedAt });
     let outcome: RunOutcome;
+    let outageMs: number | undefined;
     try {
       outcome = await loop.run();
     } catch (error) {
-      if (!(error instanceof ProviderError) || error.code !== 'AUTH_FAILED') throw error;
-      fatal = error;
-      outcome = 'auth_failed';
-      logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+      if (error instanceof EndpointOutage) {
+        fatal = error.last;
+        outageMs = error.outageMs;
+        outcome = 'unreachable';
+        logger.error({ message: error.message, last: error.last.message }, 'endpoint-unreachable: job stopped');
+      } else {
+        if (!(error instanceof ProviderError) || error.code !== 'AUTH_FAILED') throw error;
+        fatal = error;
+        outcome = 'auth_failed';
+        logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+      }
     }
     if (!cursor.done) await recordUnread({ ...ingest, jobId: initial.id, signal: new AbortController().signal });
     const result = await finalizeJob({
@@ -141,6 +152,7 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
       batch: { provider: provider.name, discount: provider.discount, chunks: await store.listChunks(initial.id) },
     });
     logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'batch-job-end');
+    if (outageMs !== undefined) return { outcome, ...result, ...(fatal === undefined ? {} : { fatal }), outageMs };
     return fatal === undefined ? { outcome, ...result } : { outcome, ...result, fatal };
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -592,6 +604,7 @@ class BatchLoop {
     const { settings } = this.options;
     return callRemote(step, call, {
       signal: this.options.signal,
+      maxOutageMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.batch * 1000,
       baseDelayMs: Math.max(1, settings.retry.baseDelayMs),
       maxDelayMs: Math.min(MAX_NETWORK_DELAY_MS, Math.max(1, settings.retry.maxDelayMs)),
       now: () => this.now(),
