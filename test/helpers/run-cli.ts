@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,6 +29,8 @@ export interface CliOptions {
   /** Added to the cleaned parent environment; `undefined` removes a variable. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** Written to the child's standard input, which is then closed; unset: the child has no standard input. */
+  stdin?: string | Buffer;
 }
 
 export interface CliResult {
@@ -73,8 +76,9 @@ export function startCli(args: readonly string[], options: CliOptions): CliProce
   const child = spawn(process.execPath, [...CLI_PREFIX, ...args], {
     cwd: options.cwd,
     env: childEnv(options.env ?? {}),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');
