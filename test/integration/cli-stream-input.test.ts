@@ -40,13 +40,13 @@ describe('stream and gzip inputs', () => {
       .concat(extra);
   }
 
-  async function assertCompleted(result: Awaited<ReturnType<typeof runCli>>): Promise<void> {
+  function assertCompleted(result: Awaited<ReturnType<typeof runCli>>): void {
     assert.equal(result.code, 0, describeResult(result));
     assert.equal(runOutput(result)?.report.counts['succeeded'], ITEMS, describeResult(result));
   }
 
   it('runs standard input (-) from its own private copy', async () => {
-    await assertCompleted(await runCli(args('-', 'stdin'), { cwd: temp.dir, env, stdin: text }));
+    assertCompleted(await runCli(args('-', 'stdin'), { cwd: temp.dir, env, stdin: text }));
     const copy = await stat(join(temp.jobDir('stdin'), 'input.jsonl'));
     assert.equal(copy.mode & 0o777, 0o600);
     assert.equal(copy.size, Buffer.byteLength(text));
@@ -66,7 +66,7 @@ describe('stream and gzip inputs', () => {
 
     const reading = startCli(args(fifo, 'fifo'), { cwd: temp.dir, env });
     await writeFile(fifo, text);
-    await assertCompleted(await reading.done);
+    assertCompleted(await reading.done);
   });
 
   it('runs a .gz input, and resume after a kill -9 reads the job its copy', async () => {
@@ -77,7 +77,7 @@ describe('stream and gzip inputs', () => {
     await waitFor(() => sim.stats().generationRequests >= 10, 'the run to be under way');
     killed.child.kill('SIGKILL');
     await killed.done;
-    await assertCompleted(
+    assertCompleted(
       await runCli(['--workspace', temp.workspace, '--json', 'resume', 'gz', '--no-progress'], { cwd: temp.dir, env }),
     );
   });
