@@ -100,6 +100,8 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
 async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: string; shown: string }): Promise<void> {
   const { config } = options;
   if (config.provider === 'command') return;
+  // Cancelling needs no endpoint in realtime, and in batch mode must not be refused for one that is gone.
+  if ((await options.store.getJob(options.jobId))?.cancelRequestedAt != null) return;
   const probe = await probeEndpoint({
     provider: config.provider,
     mode: config.mode,

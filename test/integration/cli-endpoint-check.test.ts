@@ -80,6 +80,20 @@ describe('the endpoint is checked before the first request', () => {
     assert.deepEqual([counts?.['succeeded'], counts?.['failed']], [ITEMS, 0], describeResult(resumed));
   });
 
+  it('still cancels a job whose endpoint cannot be reached', async () => {
+    const dead = `http://127.0.0.1:${String(await deadPort())}/v1`;
+    assertUnreachable(await run('cancel-dead', dead), dead);
+    const cancelled = await runCli(
+      ['--workspace', temp.workspace, '--json', 'cancel', 'cancel-dead', '--no-progress'],
+      {
+        cwd: temp.dir,
+        env: { OPENAI_API_KEY: 'sk-test' },
+      },
+    );
+    assert.equal(cancelled.code, 3, describeResult(cancelled));
+    assert.equal(runOutput(cancelled)?.outcome, 'cancelled', describeResult(cancelled));
+  });
+
   it('refuses a base_url whose path does not serve the API, sending nothing', async () => {
     sim.resetStats();
     const wrong = `${sim.url}/not-the-api`;
