@@ -1,7 +1,7 @@
 import { constants, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -20,6 +20,9 @@ export const SPOOLED_INPUT_NAME = 'input.jsonl';
 export async function spoolReason(input: string): Promise<'stdin' | 'stream' | 'gzip' | null> {
   if (input === '-') return 'stdin';
   if (input.endsWith('.gz')) return 'gzip';
+  // `/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N` name something else in the process that resumes, even when they
+  // point at a regular file now (`< data.jsonl`).
+  if (/^\/(dev|proc)\//.test(resolve(input))) return 'stream';
   let kind;
   try {
     kind = await stat(input);
