@@ -1,3 +1,4 @@
+/** Inputs that cannot be read twice (stdin, pipes, FIFOs, `.gz`), copied into the job's folder so resume has a file. */
 import { constants, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';

@@ -1,3 +1,4 @@
+/** The one check of an endpoint before a job's first request: can it be reached, and does it serve the API there? */
 import { request } from 'undici';
 import { normalizeAnthropicBaseUrl } from './anthropic/normalize-anthropic-base-url.ts';
 import { joinEndpointPath } from './openai/join-endpoint-path.ts';

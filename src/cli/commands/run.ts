@@ -14,6 +14,7 @@ import { checkRunCaps } from '../check-run-caps.ts';
 import { globalOptions } from '../global-options.ts';
 import { resumeJob } from './resume.ts';
 
+/** `run INPUT`: creates a job from a JSONL file (or `-`, a pipe, a `.gz`, copied into the job folder) and runs it. */
 export function registerRunCommand(program: Command): void {
   addConfigOptions(
     program
