@@ -1,7 +1,7 @@
 import { jobLogPath } from '../compose/job-paths.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
-import { AuthenticationError, BatchpilotError } from '../errors/index.ts';
+import { AuthenticationError, BatchpilotError, EndpointError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
@@ -72,26 +72,18 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (result.outcome === 'auth_failed') {
-    const status = result.fatal?.status ?? 401;
-    const error = new BatchpilotError(
-      'AUTH_FAILED',
-      `the provider refused the request with HTTP ${String(status)} (${result.fatal?.message ?? 'unauthorized'}); check the key in $${config.api_key_env} (api_key_env) and base_url, then run "batchpilot resume ${options.jobId}"`,
-      {
-        cause: result.fatal instanceof AuthenticationError ? undefined : result.fatal,
-        context: { jobId: options.jobId },
-      },
-    );
+  const stopError = stopErrorOf(result, config, options.jobId);
+  if (stopError !== undefined) {
     if (options.json) {
       // One JSON document, not a result and then an error: a script reads one value per run.
-      const message = redactSecrets(error.message, knownSecrets());
+      const message = redactSecrets(stopError.message, knownSecrets());
       process.stdout.write(
-        `${JSON.stringify({ ...summaryJson(result), error: { code: error.code, message, context: error.context } })}\n`,
+        `${JSON.stringify({ ...summaryJson(result), error: { code: stopError.code, message, context: stopError.context } })}\n`,
       );
-      return error.exitCode;
+      return stopError.exitCode;
     }
     printSummary(result, false);
-    throw error;
+    throw stopError;
   }
   printSummary(result, options.json);
   return jobExitCode(result.outcome, result.report);
@@ -111,6 +103,30 @@ function describeCost(report: RunJobResult['report']): string | undefined {
   const usd = (value: number | null): string =>
     value === null ? '?' : `$${value >= 1 ? value.toFixed(2) : value.toFixed(6)}`;
   return `cost ${usd(cost.usd)} (${cost.mode}, ${cost.model ?? '?'}, ${String(report.tokens.input)} tokens in, ${String(report.tokens.output)} out); the same job in ${cost.other_mode.mode} mode: ${usd(cost.other_mode.usd)}`;
+}
+
+/** Why a run stopped before its end for every item (a refused key, an endpoint gone too long), as the error to show. */
+function stopErrorOf(result: RunJobResult, config: ResolvedConfig, jobId: string): BatchpilotError | undefined {
+  if (result.outcome === 'auth_failed') {
+    const status = result.fatal?.status ?? 401;
+    return new BatchpilotError(
+      'AUTH_FAILED',
+      `the provider refused the request with HTTP ${String(status)} (${result.fatal?.message ?? 'unauthorized'}); check the key in $${config.api_key_env} (api_key_env) and base_url, then run "batchpilot resume ${jobId}"`,
+      {
+        cause: result.fatal instanceof AuthenticationError ? undefined : result.fatal,
+        context: { jobId },
+      },
+    );
+  }
+  if (result.outcome === 'unreachable') {
+    const waited = Math.round((result.outageMs ?? 0) / 1000);
+    return new EndpointError(
+      'ENDPOINT_UNREACHABLE',
+      `base_url ${config.simulate ? '(the built-in simulator)' : (config.base_url ?? '?')} could not be reached for ${String(waited)} s (outage.max_wait_s; last: ${result.fatal?.message ?? 'connection failed'}); the job stopped with no item failed for it. Run "batchpilot resume ${jobId}" once the endpoint is back`,
+      { context: { key: 'base_url', jobId } },
+    );
+  }
+  return undefined;
 }
 
 function printSummary(result: RunJobResult, json: boolean): void {

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { BatchRunSettings } from '../engine/batch/run-batch-job.ts';
 import type { RunSettings } from '../engine/run-job.ts';
+import { DEFAULT_OUTAGE_MAX_WAIT_S } from '../engine/outage-watch.ts';
 
 /** The engine's view of a resolved config. */
 export function toRunSettings(config: ResolvedConfig): RunSettings {
@@ -23,6 +24,7 @@ export function toRunSettings(config: ResolvedConfig): RunSettings {
     maxLineBytes: config.input.max_line_bytes,
     budgetUsd: config.limits.budget_usd,
     prices: config.prices,
+    outageMaxWaitMs: (config.outage.max_wait_s ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime) * 1000,
     parser: {
       format: config.input.format,
       messagesKey: config.input.messages_key,
@@ -49,5 +51,6 @@ export function toBatchSettings(config: ResolvedConfig): BatchRunSettings {
     pollIntervalMs: config.poll_interval_s * 1000,
     budgetUsd: common.budgetUsd ?? 0,
     prices: common.prices ?? {},
+    outageMaxWaitMs: (config.outage.max_wait_s ?? DEFAULT_OUTAGE_MAX_WAIT_S.batch) * 1000,
   };
 }

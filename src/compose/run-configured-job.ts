@@ -14,6 +14,9 @@ import { knownSecrets } from '../util/redact.ts';
 import { redactBatchProvider, redactRealtimeProvider } from './redact-provider.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
+import { EndpointError } from '../errors/index.ts';
+import { probeEndpoint } from '../providers/probe-endpoint.ts';
+import { detectBatchDialect } from '../providers/openai/batch-dialects.ts';
 
 /**
  * The one composition of a run, for the foreground (`execute-job.ts`) and the scheduler:
@@ -35,6 +38,9 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
     const workDir = jobDirPath(options.workspace, options.jobId);
     // This job's key, and every other one this process was given (a scheduler runs several).
     const secrets = [...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()];
+    if (config.provider !== 'command' && baseUrl !== undefined) {
+      await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
+    }
     if (config.mode === 'batch') {
       if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
       const provider = redactBatchProvider(
@@ -99,6 +105,42 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
   } finally {
     await simulator?.close();
   }
+}
+
+/**
+ * The endpoint is asked once before the job sends anything (see `probeEndpoint`): one that cannot serve the job
+ * stops the run here with `ENDPOINT_UNREACHABLE` (exit 2), before any item is touched, so `resume` carries on once
+ * `base_url` is fixed or the server is back.
+ */
+async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: string; shown: string }): Promise<void> {
+  const { config } = options;
+  if (config.provider === 'command') return;
+  // Cancelling needs no endpoint in realtime, and in batch mode must not be refused for one that is gone.
+  if ((await options.store.getJob(options.jobId))?.cancelRequestedAt != null) return;
+  const probe = await probeEndpoint({
+    provider: config.provider,
+    mode: config.mode,
+    baseUrl: options.baseUrl,
+    apiKey: config.apiKey,
+    azure:
+      config.mode === 'batch' &&
+      (config.batch.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : config.batch.dialect) === 'azure',
+    timeoutMs: Math.min(config.timeout_ms, 30_000),
+    signal: options.signal,
+  });
+  // A stop asked for meanwhile is the engine's to honour (interrupted), not an endpoint fault.
+  if (probe.ok || options.signal.aborted) return;
+  options.logger.error({ url: withoutCredentials(probe.url), failure: probe.failure }, 'endpoint-unreachable');
+  throw new EndpointError(
+    'ENDPOINT_UNREACHABLE',
+    `base_url ${withoutCredentials(options.shown)} cannot serve this job: ${withoutCredentials(probe.url)}: ${probe.failure}. Nothing was sent; fix base_url (or start the server) and run "batchpilot resume ${options.jobId}"`,
+    { context: { key: 'base_url', jobId: options.jobId } },
+  );
+}
+
+/** A URL as it may be shown: `user:password@` is never printed or logged. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }
 
 export interface RunConfiguredJobOptions {

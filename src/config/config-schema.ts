@@ -154,6 +154,20 @@ const retrySchema = z
     });
   });
 
+const outageSchema = z
+  .object({
+    /**
+     * Longest time, in seconds, a run keeps waiting for an endpoint that cannot be reached at all (every request
+     * fails to connect or times out, none gets an answer) before it stops the job as interrupted
+     * (`ENDPOINT_UNREACHABLE`, exit 2; `resume` carries on). Meanwhile it probes with one request at a time, and no
+     * item is failed or charged an attempt for the outage. Minimum: 1. Unset: 900 (15 min) in realtime, 3600 (1 h)
+     * in batch mode.
+     * @default undefined (900 realtime, 3600 batch)
+     */
+    max_wait_s: z.number().min(1).optional(),
+  })
+  .strict();
+
 const outputSchema = z
   .object({
     /**
@@ -367,6 +381,8 @@ export const configSchema = z
     timeout_ms: z.number().int().min(100).default(600_000),
     /** How the output files are written. */
     output: outputSchema.prefault({}),
+    /** What a run does while the whole endpoint cannot be reached. */
+    outage: outageSchema.prefault({}),
     /** Batch mode: how items are cut into uploaded files. Accepted now, used once batch mode lands. */
     chunk: chunkSchema.prefault({}),
     /**

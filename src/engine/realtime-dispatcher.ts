@@ -10,6 +10,7 @@ import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { decideRetry, type RetrySettings } from './retry-policy.ts';
+import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
 
 export interface DispatchItem {
@@ -56,6 +57,10 @@ export interface DispatcherOptions {
   budget?: BudgetGuard | undefined;
   /** Told once when the budget refuses a request; the job then stops taking new work. */
   onBudgetReached?: () => void;
+  /** Tells an outage of the whole endpoint from failures of single items (see `OutageWatch`). */
+  outage?: OutageWatch | undefined;
+  /** Called when the endpoint has been unreachable for the watch's whole wait: the job should stop. */
+  onOutage?: (error: ProviderError) => void;
   random?: () => number;
 }
 
@@ -172,6 +177,8 @@ export class RealtimeDispatcher {
 
   private pump(): void {
     while (!this.stopped && this.counters.inFlight < this.options.concurrency && this.queueHead < this.queue.length) {
+      // The endpoint is down: one request at a time probes it until one gets an answer.
+      if (this.options.outage?.isPaused === true && this.counters.inFlight > 0) break;
       const item = this.queue[this.queueHead];
       if (item === undefined) break;
       const { slots } = this.options;
@@ -219,6 +226,7 @@ export class RealtimeDispatcher {
         item: { customId: item.location.customId, seq, attempt },
       });
       const latencyMs = clock.now() - startedAt;
+      this.options.outage?.recordAnswer();
       limiter.recordSuccess();
       if (this.options.budget !== undefined) {
         const estimate = item.costUsd ?? 0;
@@ -283,6 +291,15 @@ export class RealtimeDispatcher {
       this.enqueueCommit(null, null);
       return;
     }
+    const { outage } = this.options;
+    if (error.kind === 'connection' || error.kind === 'timeout') {
+      if (outage?.recordUnreachable(startedAt) === true) {
+        this.handleOutage(item, error, outage);
+        return;
+      }
+    } else {
+      outage?.recordAnswer();
+    }
     const rateLimited = (item.rateLimited ?? 0) + (error.status === 429 ? 1 : 0);
     if (error.status === 429) limiter.recordRateLimited(error.retryAfterMs);
     const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES);
@@ -308,6 +325,37 @@ export class RealtimeDispatcher {
     itemError.reason = decision.reason;
     this.counters.failed += 1;
     this.enqueueCommit(record, { seq, state: 'failed', attempts: attempt, error: itemError, completedAt: clock.now() });
+  }
+
+  /**
+   * The endpoint, not the item, failed (see `OutageWatch`): the item costs no attempt and waits for the next probe;
+   * once the outage has lasted its whole wait, it stays `retry_wait` for `resume` and the job is told to stop.
+   */
+  private handleOutage(item: DispatchItem, error: ProviderError, outage: OutageWatch): void {
+    const { clock } = this.options;
+    const seq = item.location.seq;
+    const itemError = toItemError(error);
+    if (outage.isExhausted || this.stopped) {
+      if (outage.isExhausted) this.options.onOutage?.(error);
+      this.enqueueCommit(null, {
+        seq,
+        state: 'retry_wait',
+        attempts: item.attempts,
+        error: itemError,
+        nextAttemptAt: 0,
+      });
+      return;
+    }
+    const delayMs = outage.nextProbeDelayMs(this.random);
+    this.counters.retries += 1;
+    this.enqueueCommit(null, {
+      seq,
+      state: 'retry_wait',
+      attempts: item.attempts,
+      error: itemError,
+      nextAttemptAt: clock.now() + delayMs,
+    });
+    this.scheduleRetry(item, delayMs);
   }
 
   private scheduleRetry(item: DispatchItem, delayMs: number): void {

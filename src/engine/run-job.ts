@@ -21,6 +21,7 @@ import type { JobReport } from '../output/build-report.ts';
 import { openJobRun } from './open-job-run.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
+import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from './outage-watch.ts';
 import type { RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
 
@@ -39,6 +40,8 @@ export interface RunSettings {
   budgetUsd?: number;
   /** `prices` over the built-in table, to cost requests against the budget. */
   prices?: Readonly<Record<string, ModelPrice>>;
+  /** `outage.max_wait_s` in ms: how long an unreachable endpoint is waited for before the job stops. @default 900000 */
+  outageMaxWaitMs?: number;
 }
 
 export interface JobProgress {
@@ -77,7 +80,8 @@ export interface RunJobOptions {
   commits?: CommitQueue | undefined;
 }
 
-export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled' | 'budget';
+/** `unreachable`: the endpoint could not be reached for `outage.max_wait_s`; the job stopped as interrupted. */
+export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled' | 'budget' | 'unreachable';
 
 const CANCEL_CHECK_MS = 1000;
 
@@ -89,14 +93,17 @@ export const FINAL_STATES = {
   cancelled: 'cancelled',
   // The budget is a planned end: the job is complete, with what it could not afford missing (reason `budget`).
   budget: 'completed',
+  unreachable: 'interrupted',
 } as const satisfies Record<RunOutcome, string>;
 
 export interface RunJobResult {
   outcome: RunOutcome;
   job: Job;
   report: JobReport;
-  /** The 401/403 that stopped the job, when `outcome` is `auth_failed`. */
+  /** The 401/403 that stopped the job (`auth_failed`), or the last failure to reach the endpoint (`unreachable`). */
   fatal?: ProviderError;
+  /** How long the endpoint had been unreachable when the job stopped (`unreachable`), in ms. */
+  outageMs?: number;
 }
 
 /**
@@ -126,7 +133,19 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     const limiter = new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() });
     const budget = await openBudget(store, initial.id, settings);
     let budgetReached = false;
+    const outage = new OutageWatch({
+      maxWaitMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime * 1000,
+      now: () => clock.now(),
+    });
+    let unreachable: { error: ProviderError; outageMs: number } | undefined;
     const dispatcher = new RealtimeDispatcher({
+      outage,
+      onOutage: (error) => {
+        if (unreachable !== undefined || fatal !== undefined) return;
+        unreachable = { error, outageMs: outage.elapsedMs };
+        logger.error({ message: error.message, outageMs: outage.elapsedMs }, 'endpoint-unreachable: job stopped');
+        stop.abort();
+      },
       budget,
       onBudgetReached: () => {
         if (budgetReached) return;
@@ -212,6 +231,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     if (fatal !== undefined) {
       outcome = 'auth_failed';
       await store.cancelUnfinished(initial.id, 'auth');
+    } else if (unreachable !== undefined) {
+      outcome = 'unreachable';
+      await store.cancelUnfinished(initial.id, 'interrupted');
     } else if (budgetReached) {
       outcome = 'budget';
       await store.cancelUnfinished(initial.id, 'budget');
@@ -242,6 +264,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         `${initial.inputPath}: no valid line (${String(rejected)} rejected; see ${join(initial.outDir, RESULT_FILES.rejects)})${describeRejectSample(sample, rejected)}`,
         { context: { file: initial.inputPath } },
       );
+    }
+    if (unreachable !== undefined) {
+      return { outcome, ...result, fatal: unreachable.error, outageMs: unreachable.outageMs };
     }
     return fatal === undefined ? { outcome, ...result } : { outcome, ...result, fatal };
   } finally {

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
     meaning: 'the estimated cost is over limits.budget_usd; run again with --approve-budget',
   },
   MODEL_NOT_FOUND: { exitCode: 2, meaning: 'the provider does not know a model the job names' },
+  ENDPOINT_UNREACHABLE: {
+    exitCode: 2,
+    meaning: 'base_url cannot be reached or does not serve the API; the items are kept, resume once it is fixed',
+  },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
   PROVIDER_FAILED: { exitCode: 1, meaning: 'a provider call failed' },
   ITEMS_UNFINISHED: { exitCode: 3, meaning: 'the job ended with failed or missing items' },

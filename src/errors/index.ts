@@ -4,6 +4,7 @@ export { ConfigError, UsageError } from './config-error.ts';
 export { InputError } from './input-error.ts';
 export { StoreError } from './store-error.ts';
 export { CancelledError } from './cancelled-error.ts';
+export { EndpointError } from './endpoint-error.ts';
 export {
   ProviderError,
   AuthenticationError,

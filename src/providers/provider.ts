@@ -97,7 +97,11 @@ export interface BatchProvider {
   ): Promise<RemoteBatch | null>;
   getBatch(batchId: string): Promise<RemoteBatch>;
   cancelBatch(batchId: string): Promise<RemoteBatch>;
-  /** Streams the results of an ended batch, one per line that came back, in any order. */
+  /**
+   * Streams the results of an ended batch, one per line that came back, in any order. A line that cannot be read is
+   * yielded as `unreadable`, never thrown. A result file the provider no longer has throws (HTTP 404): the engine
+   * reads the batch again and, if the results still cannot be had, sends the chunk's open lines again.
+   */
   readResults(batch: RemoteBatch): AsyncIterable<BatchLineResult>;
   close(): Promise<void>;
 }
@@ -144,4 +148,11 @@ export type BatchLineResult =
     }
   /** The engine's retry policy decides from `failureKind` and `error.status` whether to resubmit. */
   | { customId: string; kind: 'errored'; error: ItemError; failureKind: ProviderFailureKind }
-  | { customId: string; kind: 'expired' | 'cancelled' };
+  | { customId: string; kind: 'expired' | 'cancelled' }
+  /**
+   * A line that could not be read (not JSON, no custom id, a shape we do not know). `customId` is what could still be
+   * recovered from its text, else null. It settles only its own item (resubmitted, or failed once out of attempts;
+   * an item whose line had no readable id gets no result and is resubmitted with the chunk's leftovers), and it never
+   * ends the download: a retry would read the same line again.
+   */
+  | { customId: string | null; kind: 'unreadable'; reason: string };

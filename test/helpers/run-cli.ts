@@ -1,4 +1,5 @@
-import type { ChildProcess, SpawnOptionsWithStdioTuple, StdioNull, StdioPipe } from 'node:child_process';
+import type { ChildProcess, ChildProcessByStdio, SpawnOptions } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +35,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Run as this local user (`runuser -u USER --`, needs root), for tests with a second user. */
   runAs?: string;
+  /** Written to the child's standard input, which is then closed; unset: the child has no standard input. */
+  stdin?: string | Buffer;
 }
 
 export interface CliResult {
@@ -80,20 +83,23 @@ export async function killRunningClis(): Promise<void> {
   await Promise.all(processes.map((cli) => cli.done));
 }
 
-function spawnOptions(options: CliOptions): SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> {
-  return { cwd: options.cwd, env: childEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] };
+function spawnOptions(options: CliOptions): SpawnOptions {
+  const stdin = options.stdin === undefined ? 'ignore' : 'pipe';
+  return { cwd: options.cwd, env: childEnv(options.env ?? {}), stdio: [stdin, 'pipe', 'pipe'] };
 }
 
 export function startCli(args: readonly string[], options: CliOptions): CliProcess {
   const nodeArgs = [...CLI_PREFIX, ...args];
-  const child =
+  const child = (
     options.runAs === undefined
       ? spawnOwned(process.execPath, nodeArgs, spawnOptions(options))
       : spawnOwned(
           'runuser',
           ['-u', options.runAs, '--', process.execPath, ...EXIT_WITH_OWNER_ARGS, ...nodeArgs],
           spawnOptions(options),
-        );
+        )
+  ) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');

@@ -29,7 +29,12 @@ export interface MergeSummary extends CloseChunkResult {
   tokenLimited: boolean;
   /** What the answers merged now cost (0 without `answerCost`). */
   costUsd: number;
+  /** Result lines that could not be read, and why the first of them could not. */
+  unreadable: { lines: number; first: string | null };
 }
+
+/** An open item's id was found on a result line that could not be read. */
+const UNREADABLE_RESULT = 'batch_result_unreadable';
 
 const COMMIT_LINES = 1000;
 const PAGE = 5000;
@@ -58,6 +63,7 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
     cancelled: 0,
     tokenLimited: false,
     costUsd: 0,
+    unreadable: { lines: 0, first: null },
   };
   const startedAt = chunk.submittedAt ?? chunk.createdAt;
   const endedAt = chunk.endedAt ?? options.now();
@@ -71,6 +77,11 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
 
   if (open.size > 0 && chunk.batchId !== null) {
     for await (const line of provider.readResults(toRemote(chunk))) {
+      if (line.kind === 'unreadable') {
+        summary.unreadable.lines += 1;
+        summary.unreadable.first ??= line.reason;
+      }
+      if (line.customId === null) continue;
       const item = open.get(line.customId);
       // Unknown ids and second lines for the same id change nothing.
       if (item === undefined) continue;
@@ -91,20 +102,41 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
   crashPoint('before-close');
   const tokenLimited = chunk.end === 'failed' && chunk.errors.some((error) => error.code === TOKEN_LIMIT_ERROR);
   summary.tokenLimited = tokenLimited;
-  const closed = await store.closeChunk(
+  const closed = await closeChunkLeftovers(options, leftoverError(chunk), !tokenLimited);
+  return { ...summary, ...closed };
+}
+
+/**
+ * Closes a chunk whose results cannot be had (the batch or its result file is gone): every line still open goes back
+ * for a new chunk with `error`, an attempt counted, so after `retry.max_attempts` the item fails with that reason
+ * instead of being sent for ever. Lines merged before (a crash mid-download) keep their results.
+ */
+export async function closeChunkWithoutResults(options: MergeChunkOptions, error: ItemError): Promise<MergeSummary> {
+  const closed = await closeChunkLeftovers(options, error, true);
+  return {
+    succeeded: 0,
+    lineFailures: 0,
+    lineResubmits: 0,
+    tokenLimited: false,
+    costUsd: 0,
+    unreadable: { lines: 0, first: null },
+    ...closed,
+  };
+}
+
+function closeChunkLeftovers(
+  options: MergeChunkOptions,
+  error: ItemError,
+  countAttempt: boolean,
+): Promise<CloseChunkResult> {
+  const { chunk } = options;
+  return options.store.closeChunk(
     chunk.jobId,
     chunk.chunkNo,
     options.cancelling
       ? { action: 'cancel', now: options.now() }
-      : {
-          action: 'resubmit',
-          countAttempt: !tokenLimited,
-          maxAttempts: options.retry.maxAttempts,
-          error: leftoverError(chunk),
-          now: options.now(),
-        },
+      : { action: 'resubmit', countAttempt, maxAttempts: options.retry.maxAttempts, error, now: options.now() },
   );
-  return { ...summary, ...closed };
 }
 
 function toOutcome(
@@ -139,17 +171,19 @@ function toOutcome(
       },
     };
   }
-  if (line.kind === 'errored') {
-    const failed = { ...attempt, statusCode: line.error.status ?? null, outcome: line.error.code };
-    const decision = decideRetry(
-      { kind: line.failureKind, status: line.error.status },
-      attemptNo,
-      options.retry,
-      () => 0,
-    );
-    if (decision.retry && !options.cancelling) return { state: 'pending', error: line.error, attempt: failed };
+  if (line.kind === 'errored' || line.kind === 'unreadable') {
+    const { error, failureKind } =
+      line.kind === 'errored'
+        ? line
+        : {
+            error: { code: UNREADABLE_RESULT, message: `its result line could not be read: ${line.reason}` },
+            failureKind: 'malformed' as const,
+          };
+    const failed = { ...attempt, statusCode: error.status ?? null, outcome: error.code };
+    const decision = decideRetry({ kind: failureKind, status: error.status }, attemptNo, options.retry, () => 0);
+    if (decision.retry && !options.cancelling) return { state: 'pending', error, attempt: failed };
     const reason = decision.retry ? 'abort' : decision.reason;
-    return { state: 'failed', error: { ...line.error, reason }, completedAt: times.endedAt, attempt: failed };
+    return { state: 'failed', error: { ...error, reason }, completedAt: times.endedAt, attempt: failed };
   }
   // Cancelled by our own `cancel JOB`: left open, so closing the chunk records it as missing.
   if (options.cancelling) return null;

@@ -19,11 +19,13 @@ import { finalizeJob } from '../finalize-job.ts';
 import { openJobRun } from '../open-job-run.ts';
 import type { RetrySettings } from '../retry-policy.ts';
 import { FINAL_STATES, type RunJobResult, type RunOutcome } from '../run-job.ts';
-import { mergeChunk } from './merge-chunk.ts';
+import { advanceChunk, type ChunkSteps, type StepResult } from './advance-chunk.ts';
+import { closeChunkWithoutResults, mergeChunk, type MergeChunkOptions, type MergeSummary } from './merge-chunk.ts';
 import { openBudget, type BudgetGuard } from '../budget-guard.ts';
 import { answerCost, createRequestCoster } from '../estimate-request-cost.ts';
 import { planNextChunk, readItemRequests, type ChunkSource } from './plan-chunk.ts';
-import { callRemote, StopRequested, type NetworkTrouble } from './remote-call.ts';
+import { callRemote, EndpointOutage, StopRequested, type NetworkTrouble } from './remote-call.ts';
+import { DEFAULT_OUTAGE_MAX_WAIT_S } from '../outage-watch.ts';
 import { chunkFilePath, writeChunkFile } from './write-chunk-file.ts';
 
 /** What batch mode needs of the resolved config (the CLI derives it). */
@@ -43,6 +45,8 @@ export interface BatchRunSettings {
   budgetUsd?: number;
   /** `prices` over the built-in table, to cost lines against the budget. */
   prices?: Readonly<Record<string, ModelPrice>>;
+  /** `outage.max_wait_s` in ms: how long a step may fail to reach the provider before the job stops. @default 3600000 */
+  outageMaxWaitMs?: number;
 }
 
 export interface BatchProgress {
@@ -73,6 +77,9 @@ export interface RunBatchJobOptions {
   /** Told each provider notice once (something the input asked for that is not sent); it is logged too. */
   onNotice?: (message: string) => void;
 }
+
+/** The error of a line sent again because its chunk's results could not be downloaded. */
+const RESULTS_UNAVAILABLE = 'batch_results_unavailable';
 
 /** Remote-call backoff never waits longer than this, whatever `retry.max_delay_ms` says. */
 const MAX_NETWORK_DELAY_MS = 60_000;
@@ -117,13 +124,21 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
     };
     const loop = new BatchLoop({ ...options, clock, logger, signal: stop.signal, source, budget, startedAt });
     let outcome: RunOutcome;
+    let outageMs: number | undefined;
     try {
       outcome = await loop.run();
     } catch (error) {
-      if (!(error instanceof ProviderError) || error.code !== 'AUTH_FAILED') throw error;
-      fatal = error;
-      outcome = 'auth_failed';
-      logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+      if (error instanceof EndpointOutage) {
+        fatal = error.last;
+        outageMs = error.outageMs;
+        outcome = 'unreachable';
+        logger.error({ message: error.message, last: error.last.message }, 'endpoint-unreachable: job stopped');
+      } else {
+        if (!(error instanceof ProviderError) || error.code !== 'AUTH_FAILED') throw error;
+        fatal = error;
+        outcome = 'auth_failed';
+        logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+      }
     }
     if (!cursor.done) await recordUnread({ ...ingest, jobId: initial.id, signal: new AbortController().signal });
     const result = await finalizeJob({
@@ -137,6 +152,7 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
       batch: { provider: provider.name, discount: provider.discount, chunks: await store.listChunks(initial.id) },
     });
     logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'batch-job-end');
+    if (outageMs !== undefined) return { outcome, ...result, ...(fatal === undefined ? {} : { fatal }), outageMs };
     return fatal === undefined ? { outcome, ...result } : { outcome, ...result, fatal };
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -202,6 +218,8 @@ class BatchLoop {
   /** Chunks created by this process that have not tried to upload yet: no orphan can exist for them. */
   private readonly fresh = new Set<number>();
   private readonly cancelSent = new Set<number>();
+  /** Chunks whose batch this run read again after their results could not be downloaded: once each. */
+  private readonly rereadResults = new Set<number>();
   private network: NetworkTrouble | null = null;
   private tokenPauseUntil = 0;
   private cancelling = false;
@@ -247,34 +265,36 @@ class BatchLoop {
 
   /** Takes one chunk as far as it can go now. Returns whether anything happened. */
   private async advance(start: Chunk): Promise<boolean> {
-    let chunk = start;
-    const { provider } = this.options;
-    if (chunk.state === 'planned' && this.cancelling && chunk.submitStartedAt === null) {
-      await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { action: 'cancel', now: this.now() });
-      await this.removeChunkFile(chunk);
-      return true;
+    let worked = false;
+    for (let chunk = start; ;) {
+      const step = await advanceChunk(chunk, this.steps);
+      if (step.kind === 'not-due') return worked;
+      if (step.kind !== 'moved') return true;
+      worked = true;
+      chunk = step.chunk;
     }
-    if (chunk.state === 'planned' && provider.usesFiles) chunk = await this.upload(chunk);
-    if (chunk.state === 'planned' || chunk.state === 'uploaded') {
-      if (this.cancelling && chunk.submitStartedAt === null) {
-        await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { action: 'cancel', now: this.now() });
-        await this.removeChunkFile(chunk);
-        return true;
-      }
-      const submitted = await this.submit(chunk);
-      if (submitted === null) return true;
-      chunk = submitted;
-    }
-    if (chunk.state === 'submitted') {
-      const polled = await this.poll(chunk);
-      if (polled === null) return false;
-      chunk = polled;
-    }
-    if (chunk.state === 'ended') await this.merge(chunk);
-    return true;
   }
 
-  private async upload(chunk: Chunk): Promise<Chunk> {
+  /** The chunk steps `advanceChunk` takes, bound to this run. */
+  private get steps(): ChunkSteps {
+    return {
+      cancelling: this.cancelling,
+      usesFiles: this.options.provider.usesFiles,
+      cancelUnsent: (chunk) => this.cancelUnsent(chunk),
+      upload: (chunk) => this.upload(chunk),
+      submit: (chunk) => this.submit(chunk),
+      poll: (chunk) => this.poll(chunk),
+      merge: (chunk) => this.merge(chunk),
+    };
+  }
+
+  private async cancelUnsent(chunk: Chunk): Promise<StepResult> {
+    await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { action: 'cancel', now: this.now() });
+    await this.removeChunkFile(chunk);
+    return { kind: 'closed' };
+  }
+
+  private async upload(chunk: Chunk): Promise<StepResult> {
     const { provider, store } = this.options;
     const tag = { jobId: this.jobId, chunkNo: chunk.chunkNo };
     let fileId: string | null = null;
@@ -296,10 +316,10 @@ class BatchLoop {
         return this.closeRefused(chunk, error);
       }
     }
-    return store.updateChunk(this.jobId, chunk.chunkNo, { state: 'uploaded', fileId });
+    return { kind: 'moved', chunk: await store.updateChunk(this.jobId, chunk.chunkNo, { state: 'uploaded', fileId }) };
   }
 
-  private async submit(chunk: Chunk): Promise<Chunk | null> {
+  private async submit(chunk: Chunk): Promise<StepResult> {
     const { provider, store } = this.options;
     const tag = { jobId: this.jobId, chunkNo: chunk.chunkNo };
     let remote: RemoteBatch | null = null;
@@ -329,8 +349,7 @@ class BatchLoop {
         crashPoint('after-create');
       } catch (error) {
         if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
-        await this.closeRefused(current, error);
-        return null;
+        return this.closeRefused(current, error);
       }
     }
     const now = this.now();
@@ -344,11 +363,11 @@ class BatchLoop {
     });
     await this.removeChunkFile(chunk);
     this.options.logger.info({ chunk: chunk.chunkNo, batchId: remote.id, items: chunk.itemCount }, 'chunk-submitted');
-    return remote.end === null ? submitted : this.recordEnd(submitted, remote);
+    return { kind: 'moved', chunk: remote.end === null ? submitted : await this.recordEnd(submitted, remote) };
   }
 
-  /** Polls a submitted chunk when its turn has come; returns it updated, or null when not due. */
-  private async poll(chunk: Chunk): Promise<Chunk | null> {
+  /** Polls a submitted chunk when its turn has come. */
+  private async poll(chunk: Chunk): Promise<StepResult> {
     const { provider, settings } = this.options;
     const batchId = chunk.batchId ?? '';
     if (this.cancelling && !this.cancelSent.has(chunk.chunkNo)) {
@@ -364,14 +383,14 @@ class BatchLoop {
       if (remote !== null) this.lastPoll.delete(chunk.chunkNo);
     }
     const last = this.lastPoll.get(chunk.chunkNo);
-    if (last !== undefined && this.now() - last < settings.pollIntervalMs) return null;
+    if (last !== undefined && this.now() - last < settings.pollIntervalMs) return { kind: 'not-due' };
     let remote: RemoteBatch;
     try {
       remote = await this.remote(`polling batch ${batchId}`, () => provider.getBatch(batchId));
     } catch (error) {
       if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
       // The batch is gone (404): what it held is resubmitted.
-      return this.recordEnd(chunk, {
+      const ended = await this.recordEnd(chunk, {
         id: batchId,
         rawStatus: `unreadable: ${error.message}`,
         end: 'failed',
@@ -380,15 +399,18 @@ class BatchLoop {
         resultRefs: {},
         createdAt: chunk.submittedAt ?? chunk.createdAt,
       });
+      return { kind: 'moved', chunk: ended };
     }
     this.lastPoll.set(chunk.chunkNo, this.now());
     crashPoint('after-poll');
-    if (remote.end !== null) return this.recordEnd(chunk, remote);
-    if (remote.rawStatus === chunk.rawStatus && sameCounts(remote, chunk)) return chunk;
-    return this.options.store.updateChunk(this.jobId, chunk.chunkNo, {
-      rawStatus: remote.rawStatus,
-      counts: remote.counts,
-    });
+    if (remote.end !== null) return { kind: 'moved', chunk: await this.recordEnd(chunk, remote) };
+    if (remote.rawStatus !== chunk.rawStatus || !sameCounts(remote, chunk)) {
+      await this.options.store.updateChunk(this.jobId, chunk.chunkNo, {
+        rawStatus: remote.rawStatus,
+        counts: remote.counts,
+      });
+    }
+    return { kind: 'waiting' };
   }
 
   private async recordEnd(chunk: Chunk, remote: RemoteBatch): Promise<Chunk> {
@@ -405,20 +427,41 @@ class BatchLoop {
     return this.options.store.updateChunk(this.jobId, chunk.chunkNo, patch);
   }
 
-  private async merge(chunk: Chunk): Promise<void> {
+  /**
+   * Downloads and merges an ended chunk's results. When they cannot be had (the result file or the batch is gone, as
+   * after a crash against a provider that dropped them), the batch is read once more for fresh result references; if
+   * it has none that work, the chunk is closed and its open lines go into a new chunk (see `closeChunkWithoutResults`).
+   */
+  private async merge(chunk: Chunk): Promise<StepResult> {
     const { store, provider, settings, logger } = this.options;
     const answerCost = this.options.budget?.answerCost;
-    const summary = await this.remote(`downloading the results of chunk ${String(chunk.chunkNo)}`, () =>
-      mergeChunk({
-        store,
-        provider,
-        chunk,
-        retry: settings.retry,
-        cancelling: this.cancelling,
-        now: () => this.now(),
-        ...(answerCost === undefined ? {} : { answerCost }),
-      }),
-    );
+    const merge: MergeChunkOptions = {
+      store,
+      provider,
+      chunk,
+      retry: settings.retry,
+      cancelling: this.cancelling,
+      now: () => this.now(),
+      ...(answerCost === undefined ? {} : { answerCost }),
+    };
+    let summary: MergeSummary;
+    try {
+      summary = await this.remote(`downloading the results of chunk ${String(chunk.chunkNo)}`, () => mergeChunk(merge));
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
+      const reread = this.rereadResults.has(chunk.chunkNo) ? null : await this.rereadBatch(chunk);
+      this.rereadResults.add(chunk.chunkNo);
+      if (reread !== null) return { kind: 'moved', chunk: reread };
+      logger.warn(
+        { chunk: chunk.chunkNo, batchId: chunk.batchId, message: error.message },
+        'chunk-results-unavailable',
+      );
+      summary = await closeChunkWithoutResults(merge, {
+        code: RESULTS_UNAVAILABLE,
+        message: `the results of batch ${chunk.batchId ?? '?'} could not be had (${error.message}); sent again`,
+        ...(error.status === undefined ? {} : { status: error.status }),
+      });
+    }
     this.releaseBudget(chunk.chunkNo, summary.costUsd);
     this.lastPoll.delete(chunk.chunkNo);
     if (summary.tokenLimited) {
@@ -426,7 +469,35 @@ class BatchLoop {
       this.tokenPauseUntil = this.now() + settings.pollIntervalMs;
       logger.warn({ chunk: chunk.chunkNo }, 'enqueued-token-limit: chunk put back, submissions paused');
     }
+    if (summary.unreadable.lines > 0) {
+      const message = `batch ${chunk.batchId ?? '?'} (chunk ${String(chunk.chunkNo)}): ${String(summary.unreadable.lines)} result line(s) could not be read, e.g. ${summary.unreadable.first ?? '?'}; their items are sent again (or fail once out of attempts)`;
+      logger.warn({ chunk: chunk.chunkNo, unreadable: summary.unreadable }, 'result-lines-unreadable');
+      this.options.onNotice?.(message);
+    }
     logger.info({ chunk: chunk.chunkNo, ...summary }, 'chunk-merged');
+    return { kind: 'closed' };
+  }
+
+  /** The batch of an ended chunk read again; the chunk with new result references, or null when there are none. */
+  private async rereadBatch(chunk: Chunk): Promise<Chunk | null> {
+    const batchId = chunk.batchId;
+    if (batchId === null) return null;
+    const remote = await this.remote(`reading batch ${batchId} again`, () =>
+      this.options.provider.getBatch(batchId),
+    ).catch((error: unknown) => {
+      if (error instanceof ProviderError && error.code !== 'AUTH_FAILED') return null;
+      throw error;
+    });
+    if (remote === null || remote.end === null) return null;
+    if (JSON.stringify(remote.resultRefs) === JSON.stringify(chunk.resultRefs ?? {})) return null;
+    this.options.logger.info({ chunk: chunk.chunkNo, resultRefs: remote.resultRefs }, 'chunk-results-reread');
+    return this.options.store.updateChunk(this.jobId, chunk.chunkNo, {
+      rawStatus: remote.rawStatus,
+      counts: remote.counts,
+      end: remote.end,
+      errors: remote.errors,
+      resultRefs: remote.resultRefs,
+    });
   }
 
   private tellNotices(): void {
@@ -501,7 +572,7 @@ class BatchLoop {
     }
   }
 
-  private async closeRefused(chunk: Chunk, error: ProviderError): Promise<Chunk> {
+  private async closeRefused(chunk: Chunk, error: ProviderError): Promise<StepResult> {
     const { store, settings, logger } = this.options;
     logger.warn({ chunk: chunk.chunkNo, message: error.message }, 'chunk-refused');
     await store.closeChunk(this.jobId, chunk.chunkNo, {
@@ -516,7 +587,7 @@ class BatchLoop {
       now: this.now(),
     });
     await this.removeChunkFile(chunk);
-    return (await store.listChunks(this.jobId)).find((other) => other.chunkNo === chunk.chunkNo) ?? chunk;
+    return { kind: 'closed' };
   }
 
   private async ensureChunkFile(chunk: Chunk): Promise<string> {
@@ -533,6 +604,7 @@ class BatchLoop {
     const { settings } = this.options;
     return callRemote(step, call, {
       signal: this.options.signal,
+      maxOutageMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.batch * 1000,
       baseDelayMs: Math.max(1, settings.retry.baseDelayMs),
       maxDelayMs: Math.min(MAX_NETWORK_DELAY_MS, Math.max(1, settings.retry.maxDelayMs)),
       now: () => this.now(),

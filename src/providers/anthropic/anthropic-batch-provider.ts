@@ -11,6 +11,11 @@ import { isChatCompletionsUrl, toMessagesParams } from './to-messages-params.ts'
 import { fromAnthropicError } from './to-provider-error.ts';
 import { normalizeAnthropicBaseUrl } from './normalize-anthropic-base-url.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ProviderError } from '../../errors/index.ts';
+import { unreadableLine } from '../unreadable-line.ts';
 
 export interface AnthropicBatchProviderOptions {
   /**
@@ -202,13 +207,46 @@ export class AnthropicBatchProvider implements BatchProvider {
     }
   }
 
-  /** Streams the results JSONL (the SDK fetches the batch, then its `results_url`); bodies get the batch's creation time. */
+  /**
+   * Streams the results JSONL: the batch is fetched again for its `results_url` (as the SDK's `results()` does), and
+   * the file is read line by line here rather than by the SDK's decoder, which throws on the first line that is not
+   * JSON and so would make the engine download the file again for ever. Bodies get the batch's creation time.
+   */
   async *readResults(batch: RemoteBatch): AsyncIterable<BatchLineResult> {
     const what = `downloading the results of batch ${batch.id}`;
     const createdSeconds = Number.isFinite(batch.createdAt) ? Math.floor(batch.createdAt / 1000) : 0;
     try {
-      const lines = await this.client.messages.batches.results(batch.id);
-      for await (const line of lines) yield convertAnthropicResult(line, createdSeconds);
+      const current = await this.client.messages.batches.retrieve(batch.id);
+      if (typeof current.results_url !== 'string' || current.results_url === '') {
+        throw new ProviderError(`${what}: the batch has no results_url (${current.processing_status})`, {
+          kind: 'http',
+          status: 404,
+        });
+      }
+      // `__binaryResponse` makes the SDK hand back the raw response, as its own `results()` asks for it.
+      const response = await this.client.get<Response>(current.results_url, {
+        headers: { Accept: 'application/binary' },
+        __binaryResponse: true,
+      });
+      if (response.body === null) return;
+      const lines = createInterface({
+        input: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+        crlfDelay: Infinity,
+      });
+      for await (const text of lines) {
+        if (text.trim() === '') continue;
+        let line: unknown;
+        try {
+          line = JSON.parse(text);
+        } catch {
+          yield unreadableLine(
+            text,
+            `the results of batch ${batch.id} have a line that is not JSON: ${text.slice(0, 200)}`,
+          );
+          continue;
+        }
+        yield convertAnthropicResult(line, createdSeconds);
+      }
     } catch (error) {
       throw fromAnthropicError(error, what, this.secrets);
     }

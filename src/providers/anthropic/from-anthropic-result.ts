@@ -50,7 +50,10 @@ export function mapStopReason(stopReason: unknown): string {
 /** `line` is one parsed JSON line of the results file; `createdSeconds` goes into the body's `created`. */
 export function convertAnthropicResult(line: unknown, createdSeconds: number): BatchLineResult {
   const record = isRecord(line) ? line : {};
-  const customId = typeof record['custom_id'] === 'string' ? record['custom_id'] : '';
+  if (typeof record['custom_id'] !== 'string') {
+    return { customId: null, kind: 'unreadable', reason: 'a line of the batch results has no custom_id' };
+  }
+  const customId = record['custom_id'];
   const result = isRecord(record['result']) ? record['result'] : {};
   switch (result['type']) {
     case 'succeeded': {

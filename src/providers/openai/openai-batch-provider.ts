@@ -11,6 +11,7 @@ import type { BatchLimits, BatchLineResult, BatchProvider, ChunkTag, RemoteBatch
 import { BATCH_DIALECTS, toDialectUrl, type BatchDialect, type BatchDialectName } from './batch-dialects.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { fromOpenAIError } from './to-provider-error.ts';
+import { unreadableLine } from '../unreadable-line.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 
 export interface OpenAIBatchProviderOptions {
@@ -241,15 +242,22 @@ interface ResultLine {
   error?: { code?: unknown; message?: unknown } | null;
 }
 
-/** One line of an output or error file, in our terms. A line we cannot read fails only that item. */
+/** One line of an output or error file, in our terms. A line we cannot read fails only that item (STYLE shape 3). */
 export function parseResultLine(text: string, fileId: string): BatchLineResult {
-  let line: ResultLine;
+  let parsed: unknown;
   try {
-    line = JSON.parse(text) as ResultLine;
+    parsed = JSON.parse(text);
   } catch {
-    throw new Error(`result file ${fileId} has a line that is not JSON: ${text.slice(0, 200)}`);
+    return unreadableLine(text, `result file ${fileId} has a line that is not JSON: ${text.slice(0, 200)}`);
   }
-  const customId = typeof line.custom_id === 'string' ? line.custom_id : '';
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return unreadableLine(text, `result file ${fileId} has a line that is not an object: ${text.slice(0, 200)}`);
+  }
+  const line = parsed as ResultLine;
+  if (typeof line.custom_id !== 'string') {
+    return { customId: null, kind: 'unreadable', reason: `result file ${fileId} has a line without a custom_id` };
+  }
+  const customId = line.custom_id;
   if (line.error !== null && line.error !== undefined) {
     const code = typeof line.error.code === 'string' ? line.error.code : 'batch_error';
     const message = typeof line.error.message === 'string' ? line.error.message : code;

@@ -56,7 +56,7 @@ async function waitForEnd(provider: AnthropicBatchProvider, id: string): Promise
 
 async function collect(results: AsyncIterable<BatchLineResult>): Promise<Map<string, BatchLineResult>> {
   const byId = new Map<string, BatchLineResult>();
-  for await (const result of results) byId.set(result.customId, result);
+  for await (const result of results) byId.set(result.customId ?? `(unreadable: ${String(byId.size)})`, result);
   return byId;
 }
 

@@ -103,6 +103,7 @@ describe('ResolvedConfig', () => {
         retry: { max_attempts: 4, base_delay_ms: 500, max_delay_ms: 60_000 },
         timeout_ms: 600_000,
         output: { order: 'input' },
+        outage: {},
         chunk: {},
         poll_interval_s: 30,
         batch: { dialect: 'auto', max_concurrent: 3, max_enqueued_tokens: 0, completion_window: '24h' },

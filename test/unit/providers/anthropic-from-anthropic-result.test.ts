@@ -118,7 +118,10 @@ describe('convertAnthropicResult', () => {
     assert.ok(result.kind === 'errored');
     assert.equal(result.failureKind, 'malformed');
     assert.equal(result.customId, 'u');
-    assert.equal(convertAnthropicResult(null, 0).customId, '');
+    // A line without a custom id settles nothing: it is unreadable, and its item gets no result.
+    const noId = convertAnthropicResult(null, 0);
+    assert.equal(noId.kind, 'unreadable');
+    assert.equal(noId.customId, null);
   });
 });
 

@@ -11,6 +11,7 @@ import { ConnectionError, ProviderError } from '../../../../src/errors/index.ts'
 function options(signal = new AbortController().signal, told: (NetworkTrouble | null)[] = []) {
   return {
     signal,
+    maxOutageMs: 60_000,
     baseDelayMs: 1,
     maxDelayMs: 2,
     now: () => 0,

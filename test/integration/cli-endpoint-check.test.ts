@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { cliError, describeResult, runCli, runOutput } from '../helpers/run-cli.ts';
+import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
+import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+
+/**
+ * A `base_url` that cannot serve the job (nothing listens, or the API is not served at that path, or no Batches API)
+ * stops the run at once with ENDPOINT_UNREACHABLE (exit 2) before any item is sent or failed; `resume` against the
+ * right `base_url` then runs every item.
+ */
+
+const ITEMS = 12;
+
+/** A port nothing listens on: bound once by the OS, then released. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('the endpoint is checked before the first request', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+  let input: string;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-endpoint-');
+    input = await temp.write('input.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'ep' })));
+    sim = await startSimulator({});
+  });
+
+  after(async () => {
+    await sim.close();
+    await temp.remove();
+  });
+
+  function run(job: string, baseUrl: string, extra: string[] = []) {
+    return runCli(
+      [
+        '--workspace',
+        temp.workspace,
+        '--json',
+        'run',
+        input,
+        '--job',
+        job,
+        '--base-url',
+        baseUrl,
+        '--no-progress',
+        ...extra,
+      ],
+      { cwd: temp.dir, env: { OPENAI_API_KEY: 'sk-test' } },
+    );
+  }
+
+  function assertUnreachable(result: Awaited<ReturnType<typeof run>>, named: string): void {
+    assert.equal(result.code, 2, describeResult(result));
+    const error = cliError(result);
+    assert.equal(error?.code, 'ENDPOINT_UNREACHABLE', describeResult(result));
+    assert.ok(error.message.includes(named), `the message should name ${named}: ${error.message}`);
+  }
+
+  it('refuses a base_url nothing listens on, then resume runs every item once it is right', async () => {
+    const dead = `http://127.0.0.1:${String(await deadPort())}/v1`;
+    assertUnreachable(await run('refused', dead), dead);
+    const resumed = await runCli(
+      ['--workspace', temp.workspace, '--json', 'resume', 'refused', '--base-url', sim.baseUrl, '--no-progress'],
+      { cwd: temp.dir, env: { OPENAI_API_KEY: 'sk-test' } },
+    );
+    assert.equal(resumed.code, 0, describeResult(resumed));
+    const counts = runOutput(resumed)?.report.counts;
+    assert.deepEqual([counts?.['succeeded'], counts?.['failed']], [ITEMS, 0], describeResult(resumed));
+  });
+
+  it('still cancels a job whose endpoint cannot be reached', async () => {
+    const dead = `http://127.0.0.1:${String(await deadPort())}/v1`;
+    assertUnreachable(await run('cancel-dead', dead), dead);
+    const cancelled = await runCli(
+      ['--workspace', temp.workspace, '--json', 'cancel', 'cancel-dead', '--no-progress'],
+      {
+        cwd: temp.dir,
+        env: { OPENAI_API_KEY: 'sk-test' },
+      },
+    );
+    assert.equal(cancelled.code, 3, describeResult(cancelled));
+    assert.equal(runOutput(cancelled)?.outcome, 'cancelled', describeResult(cancelled));
+  });
+
+  it('refuses a base_url whose path does not serve the API, sending nothing', async () => {
+    sim.resetStats();
+    const wrong = `${sim.url}/not-the-api`;
+    assertUnreachable(await run('wrong-path', wrong), wrong);
+    assert.equal(sim.stats().generationRequests, 0, 'no generation request was made');
+  });
+
+  it('refuses batch mode against a server with no Batches API', async () => {
+    const wrong = `${sim.url}/not-the-api`;
+    assertUnreachable(await run('no-batches', wrong, ['--set', 'mode=batch']), wrong);
+    assert.equal(sim.stats().batch.uploads, 0, 'nothing was uploaded');
+  });
+});
