@@ -57,9 +57,10 @@ describe('child processes of a test', () => {
           try {
             cliPid = Number(readFileSync(pidFile, 'utf8'));
           } catch {
-            return holder.exitCode !== null;
+            cliPid = 0;
           }
-          return true;
+          // The file can be seen created but not yet written: wait for a whole pid.
+          return cliPid > 0 || holder.exitCode !== null;
         },
         'the fixture to start its CLI',
         120_000,
