@@ -8,7 +8,7 @@ import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
-import type { RateLimiter } from './rate-limiter.ts';
+import { isOverloadStatus, type RateLimiter } from './rate-limiter.ts';
 import { decideRetry, type RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
 
@@ -219,7 +219,8 @@ export class RealtimeDispatcher {
         item: { customId: item.location.customId, seq, attempt },
       });
       const latencyMs = clock.now() - startedAt;
-      limiter.recordSuccess();
+      const usedTokens = response.usage === null ? 0 : response.usage.inputTokens + response.usage.outputTokens;
+      limiter.recordSuccess(startedAt, response.rateLimit, usedTokens);
       if (this.options.budget !== undefined) {
         const estimate = item.costUsd ?? 0;
         const { usage } = response;
@@ -228,9 +229,7 @@ export class RealtimeDispatcher {
           price === null || usage === null ? estimate : costUsd(price, usage.inputTokens, usage.outputTokens);
         this.options.budget.settle(estimate, actual);
       }
-      if (response.usage !== null && limiter.tracksTokens) {
-        limiter.settleTokens(item.tokens, response.usage.inputTokens + response.usage.outputTokens);
-      }
+      if (response.usage !== null && limiter.tracksTokens) limiter.settleTokens(item.tokens, usedTokens);
       this.counters.succeeded += 1;
       this.enqueueCommit(
         {
@@ -284,7 +283,9 @@ export class RealtimeDispatcher {
       return;
     }
     const rateLimited = (item.rateLimited ?? 0) + (error.status === 429 ? 1 : 0);
-    if (error.status === 429) limiter.recordRateLimited(error.retryAfterMs);
+    // Only this item waits out the retry-after (the retry policy's delay); the limiter decides
+    // whether the pool slows, from the share of such answers, not from this one.
+    if (isOverloadStatus(error.status)) limiter.recordOverloaded(startedAt, error.retryAfterMs);
     const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES);
     const decision = decideRetry(error, Math.max(1, countedAttempt), this.options.retry, this.random);
     const itemError = toItemError(error);
