@@ -28,7 +28,11 @@ export type RetryDecision =
   | { retry: false; scope: 'item'; reason: 'maxRetriesExceeded' | 'errorNotRetryable' | 'abort' }
   | { retry: false; scope: 'job'; reason: 'errorNotRetryable' };
 
-/** Statuses that are retried, with a multiplier of the base delay (429 and 503 back off harder). */
+/**
+ * Statuses that are retried, with a multiplier of the base delay. The overload answers (429,
+ * 503, and 529, Anthropic's `overloaded_error`) back off harder; they also pace the pool
+ * (`isOverloadStatus` in rate-limiter.ts).
+ */
 const RETRYABLE_STATUSES: Readonly<Record<number, number>> = {
   408: 1,
   409: 1,
@@ -37,6 +41,7 @@ const RETRYABLE_STATUSES: Readonly<Record<number, number>> = {
   502: 1,
   503: 2,
   504: 1,
+  529: 2,
 };
 
 const JOB_STOPPING_STATUSES: ReadonlySet<number> = new Set([401, 403]);

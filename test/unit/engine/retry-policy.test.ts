@@ -19,6 +19,7 @@ describe('decideRetry', () => {
     ['502', { kind: 'http', status: 502 }, 'retry'],
     ['503', { kind: 'http', status: 503 }, 'retry'],
     ['504', { kind: 'http', status: 504 }, 'retry'],
+    ['529', { kind: 'http', status: 529 }, 'retry'],
     ['599', { kind: 'http', status: 599 }, 'retry'],
     ['connection', { kind: 'connection' }, 'retry'],
     ['timeout', { kind: 'timeout' }, 'retry'],
