@@ -22,12 +22,12 @@ export interface DispatchItem {
   costUsd?: number;
   /** The price of the item's model, to turn its `usage` into a cost. */
   price?: ModelPrice | null;
-  /** 429s this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
+  /** Overload answers (429, 503, 529) this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
   rateLimited?: number;
 }
 
 /**
- * A 429 means "wait", not "this request is broken": up to this many 429s per item do not
+ * A 429 (or a 503/529 "overloaded") means "wait", not "this request is broken": up to this many per item do not
  * use up `retry.max_attempts`. Otherwise a job against a rate-limited endpoint loses items
  * for no fault of theirs (the failure mode of retry-429-at-once scripts).
  */
@@ -282,10 +282,11 @@ export class RealtimeDispatcher {
       this.enqueueCommit(null, null);
       return;
     }
-    const rateLimited = (item.rateLimited ?? 0) + (error.status === 429 ? 1 : 0);
+    const overloaded = isOverloadStatus(error.status);
+    const rateLimited = (item.rateLimited ?? 0) + (overloaded ? 1 : 0);
     // Only this item waits out the retry-after (the retry policy's delay); the limiter decides
     // whether the pool slows, from the share of such answers, not from this one.
-    if (isOverloadStatus(error.status)) limiter.recordOverloaded(startedAt, error.retryAfterMs);
+    if (overloaded) limiter.recordOverloaded(startedAt, error.retryAfterMs);
     const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES);
     const decision = decideRetry(error, Math.max(1, countedAttempt), this.options.retry, this.random);
     const itemError = toItemError(error);

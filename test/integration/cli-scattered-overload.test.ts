@@ -68,4 +68,41 @@ describe('scattered 429, 503 and 529 answers', () => {
       `requests kept going while a 429's retry-after ran: ${String(stats.duringRetryAfter)}; ${context}`,
     );
   });
+  it('503 and 529 answers, like 429, do not use up retry.max_attempts', async () => {
+    const seed = SEED + 1;
+    const overloaded = await startSimulator({ latencyMs: 2, seed, failureRates: { http503: 0.35, http529: 0.15 } });
+    try {
+      const input = await temp.write('overloaded.jsonl', toJsonl(chatBatchLines(60, { prefix: 'overloaded' })));
+      const result = await runCli(
+        [
+          '--workspace',
+          temp.workspace,
+          '--json',
+          'run',
+          input,
+          '--job',
+          'overloaded',
+          '--base-url',
+          overloaded.baseUrl,
+          '--concurrency',
+          '4',
+          '--no-progress',
+          '--max-attempts',
+          '2',
+          '--set',
+          'retry.base_delay_ms=1',
+          '--set',
+          'retry.max_delay_ms=20',
+        ],
+        { cwd: temp.dir },
+      );
+      const stats = overloaded.stats();
+      const context = `seed ${String(seed)}; faults ${JSON.stringify(stats.faults)}; ${describeResult(result)}`;
+      assert.equal(result.code, 0, context);
+      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('overloaded') });
+      assert.equal(files.succeeded.length, 60, context);
+    } finally {
+      await overloaded.close();
+    }
+  });
 });
