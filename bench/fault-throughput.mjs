@@ -93,25 +93,32 @@ function readLines(path) {
 }
 
 /**
- * Pairs of a baseline and a faulted run, one right after the other, with the machine's load noted before each; the
- * figure is the pair with the median ratio. On a shared machine one job's wall time moves by 15% or more between
- * minutes, so a single pair says little (the scheduler benchmark does the same).
+ * Pairs of a baseline and a faulted run, one right after the other (baseline first in odd pairs, faulted first in even
+ * ones, so a trend in the machine's load favours neither), with the load noted; the figure is the pair with the median
+ * ratio. On a shared machine one job's wall time moves by 15% or more between minutes, so a single pair says little
+ * (the scheduler benchmark does the same). BENCH_PAIRS=N changes the number of pairs.
  */
-export async function measureFaultThroughput({ name, count, concurrency, baseOptions, faultOptions, pairs = 3 }) {
+export async function measureFaultThroughput({
+  name,
+  count,
+  concurrency,
+  baseOptions,
+  faultOptions,
+  pairs = Number(process.env['BENCH_PAIRS'] ?? 5),
+}) {
   const input = await ensureInput(`short-${String(count)}`, count, shortLine);
   const measured = [];
   for (let pair = 1; pair <= pairs; pair += 1) {
+    const runBaseline = () =>
+      measureRun({ name: `${name}-baseline`, input, simulatorOptions: baseOptions, concurrency });
+    const runFaulted = () =>
+      measureRun({ name: `${name}-faults`, input, simulatorOptions: { ...baseOptions, ...faultOptions }, concurrency });
     const loadBefore = loadavg()[0];
-    log(`${name} pair ${String(pair)}/${String(pairs)}: baseline (no faults), load ${loadBefore.toFixed(2)}`);
-    const baseline = await measureRun({ name: `${name}-baseline`, input, simulatorOptions: baseOptions, concurrency });
+    log(`${name} pair ${String(pair)}/${String(pairs)}, load ${loadBefore.toFixed(2)}`);
+    const first = pair % 2 === 1 ? await runBaseline() : await runFaulted();
     const loadBetween = loadavg()[0];
-    log(`${name} pair ${String(pair)}/${String(pairs)}: with faults, load ${loadBetween.toFixed(2)}`);
-    const faulted = await measureRun({
-      name: `${name}-faults`,
-      input,
-      simulatorOptions: { ...baseOptions, ...faultOptions },
-      concurrency,
-    });
+    const second = pair % 2 === 1 ? await runFaulted() : await runBaseline();
+    const [baseline, faulted] = pair % 2 === 1 ? [first, second] : [second, first];
     measured.push({
       baseline,
       faulted,
