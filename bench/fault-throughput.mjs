@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   assertCompleted,
+  cpuSeconds,
   ensureInput,
   freshWorkspace,
   log,
@@ -36,6 +37,7 @@ async function measureRun({ name, input, simulatorOptions, concurrency }) {
       rps: input.lines / wallS,
       engine_wall_s: report.wall_time_s,
       engine_rps: report.throughput_rps,
+      cpu_s: cpuSeconds(result.usage),
       succeeded: report.counts.succeeded,
       failed: report.counts.failed,
       missing: report.counts.missing,

@@ -18,8 +18,10 @@ import { TokenBucket } from './token-bucket.ts';
  * - a burst: at least 10 % of the window's outcomes (and at least 4) are overload signals,
  *   and the epoch is at least 200 ms old. Then multiplicative decrease: the rate becomes
  *   0.9 x min(rate, goodput) where goodput is what succeeded per second during the epoch
- *   (the server's real limit while we were over it), sending holds for the signal's
- *   retry-after (capped), and a new epoch starts.
+ *   (the server's real limit while we were over it); when nothing succeeded there is no
+ *   rate to learn, and a known rate is halved. Sending holds for the signal's retry-after
+ *   (capped at 60 s; 1 s when nothing succeeded and the server named none), and a new
+ *   epoch starts when sending resumes, so the held time never counts against goodput.
  *
  * Why a share and not a count: a provider answers a steady few percent of requests 429 or
  * 503 whatever the rate (shared gateways, overloaded shards). At 500 req/s that is a dozen
