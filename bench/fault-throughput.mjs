@@ -29,7 +29,8 @@ async function measureRun({ name, input, simulatorOptions, concurrency }) {
       concurrency,
     });
     const report = assertCompleted(result, name);
-    const stats = (await simulator.command('stats')).stats;
+    const answer = await simulator.command('stats');
+    const stats = answer.stats;
     const accounting = accountLines(input.path, report);
     const wallS = result.wallMs / 1000;
     return {
@@ -45,6 +46,7 @@ async function measureRun({ name, input, simulatorOptions, concurrency }) {
       retries_by_cause: report.retries_by_cause,
       simulator_faults: Object.fromEntries(Object.entries(stats.faults).filter(([, count]) => count > 0)),
       simulator_max_in_flight: stats.maxInFlight,
+      simulator_mean_in_flight: answer.meanInFlight,
       during_retry_after: stats.duringRetryAfter,
       ...accounting,
     };

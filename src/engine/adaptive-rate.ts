@@ -17,11 +17,11 @@ import { TokenBucket } from './token-bucket.ts';
  *   would cut the rate twice for one burst.
  * - a burst: at least 10 % of the window's outcomes (and at least 4) are overload signals,
  *   and the epoch is at least 200 ms old. Then multiplicative decrease: the rate becomes
- *   0.9 x min(rate, goodput) where goodput is what succeeded per second during the epoch
+ *   0.9 x min(rate, goodput) where goodput is what succeeded per second over the window
  *   (the server's real limit while we were over it); when nothing succeeded there is no
  *   rate to learn, and a known rate is halved. Sending holds for the signal's retry-after
  *   (capped at 60 s; 1 s when nothing succeeded and the server named none), and a new
- *   epoch starts when sending resumes, so the held time never counts against goodput.
+ *   epoch starts when sending resumes.
  *
  * Why a share and not a count: a provider answers a steady few percent of requests 429 or
  * 503 whatever the rate (shared gateways, overloaded shards). At 500 req/s that is a dozen
@@ -38,12 +38,17 @@ export class AdaptiveRate {
   private lastGrowthAt = 0;
   private epochStart: number;
   private pausedUntil = 0;
+  /** Outcomes of requests sent in this epoch, per slot: what a burst is judged on. */
   private readonly successes = new Uint32Array(WINDOW_SLOTS);
   private readonly signals = new Uint32Array(WINDOW_SLOTS);
+  /** Every success, per slot, whenever it was sent: the goodput. */
+  private readonly arrivals = new Uint32Array(WINDOW_SLOTS);
+  private readonly startedAt: number;
   private slotIndex = 0;
   private slotStart: number;
 
   constructor(now: number) {
+    this.startedAt = now;
     this.epochStart = now;
     this.slotStart = now;
   }
@@ -66,8 +71,9 @@ export class AdaptiveRate {
   }
 
   recordSuccess(sentAt: number, now: number): void {
-    if (sentAt < this.epochStart) return;
     this.advance(now);
+    this.arrivals[this.slotIndex] = (this.arrivals[this.slotIndex] ?? 0) + 1;
+    if (sentAt < this.epochStart) return;
     this.successes[this.slotIndex] = (this.successes[this.slotIndex] ?? 0) + 1;
   }
 
@@ -79,14 +85,16 @@ export class AdaptiveRate {
     if (now - this.epochStart < MIN_EPOCH_MS) return;
     let successes = 0;
     let signals = 0;
+    let arrivals = 0;
     for (let index = 0; index < WINDOW_SLOTS; index += 1) {
       successes += this.successes[index] ?? 0;
       signals += this.signals[index] ?? 0;
+      arrivals += this.arrivals[index] ?? 0;
     }
     if (signals < MIN_BURST_SIGNALS || signals < BURST_SHARE * (successes + signals)) return;
-    // The window was cleared when this epoch began, so it holds the epoch's successes only.
-    const epochMs = Math.min(WINDOW_MS, now - this.epochStart);
-    const goodput = (successes * 1000) / epochMs;
+    // Goodput counts every success of the window, whenever it was sent: with a latency longer
+    // than the epoch, the epoch's own successes have not come back yet.
+    const goodput = (arrivals * 1000) / Math.max(SLOT_MS, Math.min(WINDOW_MS, now - this.startedAt));
     // Nothing succeeded: no rate to learn (the limit is exhausted, not slow); halve a known one.
     const base = goodput > 0 ? Math.min(this.rate, goodput) : this.rate / 2;
     // The pool holds for the burst's retry-after (a second when nothing got through and the
@@ -103,7 +111,6 @@ export class AdaptiveRate {
     this.epochStart = Math.max(now, resumeAt);
     this.successes.fill(0);
     this.signals.fill(0);
-    this.slotStart = now;
   }
 
   private setRate(rate: number, now: number): void {
@@ -131,6 +138,7 @@ export class AdaptiveRate {
     if (now - this.slotStart >= WINDOW_MS + SLOT_MS) {
       this.successes.fill(0);
       this.signals.fill(0);
+      this.arrivals.fill(0);
       this.slotStart = now;
       return;
     }
@@ -139,6 +147,7 @@ export class AdaptiveRate {
       this.slotIndex = (this.slotIndex + 1) % WINDOW_SLOTS;
       this.successes[this.slotIndex] = 0;
       this.signals[this.slotIndex] = 0;
+      this.arrivals[this.slotIndex] = 0;
     }
   }
 }

@@ -40,7 +40,8 @@ function drive(options: {
   concurrency: number;
   latencyMs: number;
   durationMs: number;
-  answer: (now: number) => { status: 200 | 429 | 503; retryAfterMs?: number };
+  /** `latencyMs` of an answer overrides the pool's (a 429 often comes back at once). */
+  answer: (now: number) => { status: 200 | 429 | 503; retryAfterMs?: number; latencyMs?: number };
 }): {
   sent: number;
   succeeded: number;
@@ -75,8 +76,8 @@ function drive(options: {
         break;
       }
       sent += 1;
-      const answer = options.answer(clock.now);
-      inFlight.push({ sentAt: clock.now, dueAt: clock.now + options.latencyMs, ...answer });
+      const { latencyMs = options.latencyMs, ...answer } = options.answer(clock.now);
+      inFlight.push({ sentAt: clock.now, dueAt: clock.now + latencyMs, ...answer });
     }
   }
   return {
@@ -167,6 +168,30 @@ describe('RateLimiter: overload answers', () => {
     assert.ok(steadyOverloaded < steady * 50 * 0.1, `too many 429s once found; ${context}`);
     const learned = limiter.learnedRate;
     assert.ok(learned !== null && learned > 80 && learned < 120, context);
+  });
+
+  it('finds a binding limit behind a long latency, where 429s come back at once', () => {
+    const clock = { now: 0 };
+    const limiter = new RateLimiter({ rpm: 0, tpm: 0, now: () => clock.now });
+    // 10 requests/s, answered in 2 s; the 429s in 20 ms: a burst's own successes are not back yet when it is judged.
+    const server = new TokenBucket(10, 1, 0);
+    const result = drive({
+      limiter,
+      clock,
+      concurrency: 64,
+      latencyMs: 2000,
+      durationMs: 120_000,
+      answer: (now) => {
+        const wait = server.take(1, now);
+        return wait === 0 ? { status: 200 } : { status: 429, retryAfterMs: wait, latencyMs: 20 };
+      },
+    });
+    const steady = result.succeededAfter(30_000) / 90;
+    const steadyOverloaded = result.overloadedAfter(30_000);
+    const context = JSON.stringify({ ...result, steady, steadyOverloaded, learned: limiter.learnedRate });
+    assert.ok(steady >= 9.2 && steady <= 10.1, `steady throughput ${String(steady)}/s; ${context}`);
+    // AIMD probes up to the 10% burst share before each cut: about one request in ten meets a 429.
+    assert.ok(steadyOverloaded < steady * 90 * 0.15, `too many 429s once found; ${context}`);
   });
 
   it('finds a concurrency limit answered 503 and holds it', () => {
