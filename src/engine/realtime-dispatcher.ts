@@ -27,9 +27,9 @@ export interface DispatchItem {
 }
 
 /**
- * A 429 (or a 503/529 "overloaded") means "wait", not "this request is broken": up to this many per item do not
- * use up `retry.max_attempts`. Otherwise a job against a rate-limited endpoint loses items
- * for no fault of theirs (the failure mode of retry-429-at-once scripts).
+ * A 429 (or a 503/529 "overloaded") means "wait", not "this request is broken": up to this
+ * many per item do not use up `retry.max_attempts`. Otherwise a job against a rate-limited
+ * endpoint loses items for no fault of theirs (the failure mode of retry-429-at-once scripts).
  */
 export const FREE_RATE_LIMIT_RETRIES = 32;
 
