@@ -98,6 +98,8 @@ export function backoffDelay(
   const jittered = Math.round(random() * ceiling);
   if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs < 0) return jittered;
   const serverWait = Math.min(retryAfterMs, MAX_SERVER_RETRY_AFTER_MS, Math.max(settings.maxDelayMs, 1));
-  // A small jitter on top of the server's wait keeps a crowd of retries from arriving together.
-  return Math.round(serverWait + random() * Math.min(serverWait * 0.2 + 10, 1000));
+  // A small jitter on top of the server's wait spreads retries that were told the same time.
+  // It stays small: a burst's retries are spread by the pool's learned rate (adaptive-rate.ts),
+  // and for a lone 429 every extra millisecond is added to that item's wait for nothing.
+  return Math.round(serverWait + random() * Math.min(serverWait * 0.05 + 10, 250));
 }

@@ -68,6 +68,11 @@ describe('decideRetry', () => {
     const capped = decideRetry({ kind: 'http', status: 429, retryAfterMs: 3_600_000 }, 1, settings, () => 0);
     assert.equal(capped.retry && capped.delayMs, MAX_SERVER_RETRY_AFTER_MS);
   });
+
+  it('adds at most 5% + 10 ms of jitter to a server wait (the item waits, not the pool)', () => {
+    const decision = decideRetry({ kind: 'http', status: 429, retryAfterMs: 1000 }, 1, settings, () => 0.999_999);
+    assert.deepEqual(decision, { retry: true, scope: 'item', delayMs: 1060 });
+  });
 });
 
 describe('backoffDelay', () => {
