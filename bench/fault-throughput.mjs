@@ -1,6 +1,7 @@
 // Shared by the scattered-429 and mixed-faults benchmarks: one job against a fault-free simulator (the baseline) and
 // the same job against the same simulator settings plus faults, in the same run, and the ratio of their throughputs.
 // Also checks that every input line is in exactly one result file (output, errors, missing, rejects).
+// BENCH_SET='retry.base_delay_ms=200 ...' passes those --set pairs to both runs of every pair (defaults otherwise).
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,7 @@ async function measureRun({ name, input, simulatorOptions, concurrency }) {
       baseUrl: simulator.baseUrl,
       jobId: name,
       concurrency,
+      set: (process.env['BENCH_SET'] ?? '').split(' ').filter((pair) => pair !== ''),
     });
     const report = assertCompleted(result, name);
     const answer = await simulator.command('stats');
