@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OUT_DIR, SCALE, ensureOutDir, log, printResult } from './lib.mjs';
 
-const BENCHMARKS = ['overhead', 'latency-bound', 'memory', 'resume-cost', 'rate-limited', 'batch', 'scheduler'];
+const BENCHMARKS = [
+  'overhead',
+  'latency-bound',
+  'memory',
+  'resume-cost',
+  'rate-limited',
+  'scattered-429',
+  'mixed-faults',
+  'batch',
+  'scheduler',
+];
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

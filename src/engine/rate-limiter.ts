@@ -1,82 +1,74 @@
+import type { RateLimitHints } from '../providers/provider.ts';
+import { AdaptiveRate } from './adaptive-rate.ts';
+import { HintPacer } from './hint-pacer.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-export interface RateLimiterOptions {
-  /** Requests per minute; 0 = no configured limit. */
-  rpm: number;
-  /** Tokens per minute; 0 = no configured limit. */
-  tpm: number;
-  now: () => number;
-}
-
-/** How far the measured success rate is trusted when a 429 says we are over the limit. */
-const BACKOFF_FACTOR = 0.9;
-/** Per second without a 429, the learned rate grows by this factor... */
-const PROBE_GROWTH_PER_SECOND = 1.05;
-/** ...and after this long without one, the learned limit is dropped altogether. */
-const FORGET_AFTER_MS = 30_000;
-const SUCCESS_WINDOW_MS = 2000;
-const SLOT_MS = 100;
-
 /**
- * Decides when the next request may go.
+ * Decides when the next request may go. Pure logic on an injected clock; the dispatcher
+ * asks `tryAcquire` before each send and reports each outcome.
  *
- * Configured limits are token buckets (rpm, and tpm charged with an estimate before the
- * request, corrected from `usage` after). On top, an adaptive limit learned from 429s:
- * every 429 pauses all sending until its retry-after, and sets the request rate to what
- * actually succeeded over the last two seconds (the server's real limit, since we were
- * saturating it), slightly under. Without further 429s the rate grows 5 % a second
- * to probe for more, and is forgotten after 30 s. This keeps a pool of hundreds of
- * workers from hammering a limited endpoint, where retrying each 429 on its own turns
- * into permanent failures.
+ * Four limits, all of which must admit a request (a refusal gives back what the earlier
+ * ones charged):
+ * 1. Adaptive (`AdaptiveRate`): AIMD on a request rate learned from overload answers
+ *    (429, 503, 529). A scattered overload answer costs only its own request a backoff,
+ *    with its retry-after, in the retry policy; the pool is not paused. Only a burst (at
+ *    least 10 % of the last two seconds' outcomes) cuts the rate, to 0.9 x what succeeded,
+ *    and holds sending for that answer's retry-after; the rate then grows back linearly and
+ *    is forgotten 30 s after the last cut. So a binding limit is found and held, and a
+ *    provider's background noise of 429s and 503s costs no throughput.
+ * 2. Server hints (`HintPacer`): the `x-ratelimit-*` / `anthropic-ratelimit-*` headers of
+ *    successful answers pace sending at the server's refill rate once less than a second of
+ *    it is left, before any 429.
+ * 3. and 4. Configured `rate_limit.rpm` and `rate_limit.tpm` token buckets (tpm charged with
+ *    an estimate before the request, corrected from `usage` after).
  */
 export class RateLimiter {
   private readonly now: () => number;
   private readonly requestBucket: TokenBucket | null;
   private readonly tokenBucket: TokenBucket | null;
-  private adaptiveBucket: TokenBucket | null = null;
-  private adaptiveRate = Number.POSITIVE_INFINITY;
-  private pausedUntil = 0;
-  private lastRateLimitedAt = 0;
-  private recentRateLimits = 0;
-  private lastDecreaseAt = 0;
-  private lastGrowthAt = 0;
-  private readonly successSlots = new Uint32Array(SUCCESS_WINDOW_MS / SLOT_MS);
-  private successSlotIndex = 0;
-  private successSlotStart = 0;
-  private firstSuccessAt: number | undefined;
+  private readonly adaptive: AdaptiveRate;
+  private readonly hints = new HintPacer();
 
   constructor(options: RateLimiterOptions) {
     this.now = options.now;
     const now = this.now();
     this.requestBucket = options.rpm > 0 ? new TokenBucket(options.rpm / 60, 0.1, now) : null;
     this.tokenBucket = options.tpm > 0 ? new TokenBucket(options.tpm / 60, 1, now) : null;
-    this.successSlotStart = now;
+    this.adaptive = new AdaptiveRate(now);
   }
 
   get tracksTokens(): boolean {
     return this.tokenBucket !== null;
   }
 
-  /** The learned requests/s, or null while no 429 taught one. */
+  /** The requests/s the adaptive limit or the server's hints hold sending to, or null while neither does. */
   get learnedRate(): number | null {
-    return Number.isFinite(this.adaptiveRate) ? this.adaptiveRate : null;
+    const adaptive = this.adaptive.learnedRate;
+    const hinted = this.hints.rate(this.now());
+    if (adaptive === null) return hinted;
+    return hinted === null ? adaptive : Math.min(adaptive, hinted);
   }
 
   /** 0 when a request costing `tokens` was admitted and charged; else ms to wait. */
   tryAcquire(tokens: number): number {
     const now = this.now();
-    if (now < this.pausedUntil) return this.pausedUntil - now;
-    this.growAdaptiveRate(now);
-    const adaptiveWait = this.adaptiveBucket?.take(1, now) ?? 0;
+    const adaptiveWait = this.adaptive.take(now);
     if (adaptiveWait > 0) return adaptiveWait;
+    const hintWait = this.hints.take(now);
+    if (hintWait > 0) {
+      this.adaptive.giveBack(now);
+      return hintWait;
+    }
     const requestWait = this.requestBucket?.take(1, now) ?? 0;
     if (requestWait > 0) {
-      this.adaptiveBucket?.adjust(1, now);
+      this.adaptive.giveBack(now);
+      this.hints.giveBack(now);
       return requestWait;
     }
     const tokenWait = this.tokenBucket?.take(tokens, now) ?? 0;
     if (tokenWait > 0) {
-      this.adaptiveBucket?.adjust(1, now);
+      this.adaptive.giveBack(now);
+      this.hints.giveBack(now);
       this.requestBucket?.adjust(1, now);
     }
     return tokenWait;
@@ -90,68 +82,40 @@ export class RateLimiter {
   /** Give back a request that was admitted but never sent. */
   release(tokens: number): void {
     const now = this.now();
-    this.adaptiveBucket?.adjust(1, now);
+    this.adaptive.giveBack(now);
+    this.hints.giveBack(now);
     this.requestBucket?.adjust(1, now);
     this.tokenBucket?.adjust(tokens, now);
   }
 
-  recordSuccess(): void {
+  /**
+   * A request sent at `sentAt` (this limiter's clock) succeeded; `hints` are the answer's
+   * rate-limit headers, `usedTokens` its usage (0 when unknown).
+   */
+  recordSuccess(sentAt: number, hints: RateLimitHints | null = null, usedTokens = 0): void {
     const now = this.now();
-    this.firstSuccessAt ??= now;
-    this.advanceSlots(now);
-    this.successSlots[this.successSlotIndex] = (this.successSlots[this.successSlotIndex] ?? 0) + 1;
+    this.adaptive.recordSuccess(sentAt, now);
+    this.hints.observe(hints, usedTokens, now);
   }
 
-  recordRateLimited(retryAfterMs: number | undefined): void {
-    const now = this.now();
-    // A lone 429 is noise (a shared gateway, a hiccup): pause for it, but learn a rate only
-    // from several within a second, which is what a real limit produces under load.
-    this.recentRateLimits = now - this.lastRateLimitedAt < 1000 ? this.recentRateLimits + 1 : 1;
-    this.lastRateLimitedAt = now;
-    this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs ?? 1000, 60_000));
-    // One burst of 429s is one signal: decrease at most once per window.
-    if (this.recentRateLimits < 3 || now - this.lastDecreaseAt < SUCCESS_WINDOW_MS / 2) return;
-    this.lastDecreaseAt = now;
-    this.advanceSlots(now);
-    let successes = 0;
-    for (const count of this.successSlots) successes += count;
-    // Early in a run the window is not full yet: divide by the time actually observed.
-    const observedMs = Math.min(SUCCESS_WINDOW_MS, Math.max(SLOT_MS, now - (this.firstSuccessAt ?? now)));
-    const measured = (successes * 1000) / observedMs;
-    const next = measured > 0 ? measured * BACKOFF_FACTOR : this.adaptiveRate / 2;
-    this.setAdaptiveRate(Math.max(0.5, Math.min(this.adaptiveRate, next)), now);
+  /** A request sent at `sentAt` was answered 429, 503 or 529 (see `isOverloadStatus`). */
+  recordOverloaded(sentAt: number, retryAfterMs: number | undefined): void {
+    this.adaptive.recordOverload(sentAt, retryAfterMs, this.now());
   }
+}
 
-  private growAdaptiveRate(now: number): void {
-    if (this.adaptiveBucket === null || now - this.lastGrowthAt < 1000) return;
-    if (now - this.lastRateLimitedAt > FORGET_AFTER_MS) {
-      this.adaptiveBucket = null;
-      this.adaptiveRate = Number.POSITIVE_INFINITY;
-      return;
-    }
-    const seconds = (now - this.lastGrowthAt) / 1000;
-    this.lastGrowthAt = now;
-    if (now - this.lastRateLimitedAt < 1000) return;
-    this.setAdaptiveRate(this.adaptiveRate * PROBE_GROWTH_PER_SECOND ** Math.min(seconds, 10), now);
-  }
+export interface RateLimiterOptions {
+  /** Requests per minute; 0 = no configured limit. */
+  rpm: number;
+  /** Tokens per minute; 0 = no configured limit. */
+  tpm: number;
+  now: () => number;
+}
 
-  private setAdaptiveRate(rate: number, now: number): void {
-    this.adaptiveRate = rate;
-    this.lastGrowthAt = now;
-    // A short burst allowance: enough to keep the pipe full, too small to trip the server.
-    if (this.adaptiveBucket === null) this.adaptiveBucket = new TokenBucket(rate, 0.05, now);
-    else this.adaptiveBucket.setRate(rate, 0.05, now);
-  }
-
-  private advanceSlots(now: number): void {
-    while (now - this.successSlotStart >= SLOT_MS) {
-      this.successSlotStart += SLOT_MS;
-      this.successSlotIndex = (this.successSlotIndex + 1) % this.successSlots.length;
-      this.successSlots[this.successSlotIndex] = 0;
-      if (now - this.successSlotStart > SUCCESS_WINDOW_MS) {
-        this.successSlots.fill(0);
-        this.successSlotStart = now;
-      }
-    }
-  }
+/**
+ * Answers that mean "the server is over its limit or overloaded, slow down": 429, 503, and
+ * 529 (Anthropic's `overloaded_error`). They pace the pool alike; other failures do not.
+ */
+export function isOverloadStatus(status: number | undefined): boolean {
+  return status === 429 || status === 503 || status === 529;
 }

@@ -8,7 +8,7 @@ import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
-import type { RateLimiter } from './rate-limiter.ts';
+import { isOverloadStatus, type RateLimiter } from './rate-limiter.ts';
 import { decideRetry, type RetrySettings } from './retry-policy.ts';
 import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
@@ -23,14 +23,14 @@ export interface DispatchItem {
   costUsd?: number;
   /** The price of the item's model, to turn its `usage` into a cost. */
   price?: ModelPrice | null;
-  /** 429s this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
+  /** Overload answers (429, 503, 529) this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
   rateLimited?: number;
 }
 
 /**
- * A 429 means "wait", not "this request is broken": up to this many 429s per item do not
- * use up `retry.max_attempts`. Otherwise a job against a rate-limited endpoint loses items
- * for no fault of theirs (the failure mode of retry-429-at-once scripts).
+ * A 429 (or a 503/529 "overloaded") means "wait", not "this request is broken": up to this
+ * many per item do not use up `retry.max_attempts`. Otherwise a job against a rate-limited
+ * endpoint loses items for no fault of theirs (the failure mode of retry-429-at-once scripts).
  */
 export const FREE_RATE_LIMIT_RETRIES = 32;
 
@@ -227,7 +227,8 @@ export class RealtimeDispatcher {
       });
       const latencyMs = clock.now() - startedAt;
       this.options.outage?.recordAnswer();
-      limiter.recordSuccess();
+      const usedTokens = response.usage === null ? 0 : response.usage.inputTokens + response.usage.outputTokens;
+      limiter.recordSuccess(startedAt, response.rateLimit, usedTokens);
       if (this.options.budget !== undefined) {
         const estimate = item.costUsd ?? 0;
         const { usage } = response;
@@ -236,9 +237,7 @@ export class RealtimeDispatcher {
           price === null || usage === null ? estimate : costUsd(price, usage.inputTokens, usage.outputTokens);
         this.options.budget.settle(estimate, actual);
       }
-      if (response.usage !== null && limiter.tracksTokens) {
-        limiter.settleTokens(item.tokens, response.usage.inputTokens + response.usage.outputTokens);
-      }
+      if (response.usage !== null && limiter.tracksTokens) limiter.settleTokens(item.tokens, usedTokens);
       this.counters.succeeded += 1;
       this.enqueueCommit(
         {
@@ -300,8 +299,11 @@ export class RealtimeDispatcher {
     } else {
       outage?.recordAnswer();
     }
-    const rateLimited = (item.rateLimited ?? 0) + (error.status === 429 ? 1 : 0);
-    if (error.status === 429) limiter.recordRateLimited(error.retryAfterMs);
+    const overloaded = isOverloadStatus(error.status);
+    const rateLimited = (item.rateLimited ?? 0) + (overloaded ? 1 : 0);
+    // Only this item waits out the retry-after (the retry policy's delay); the limiter decides
+    // whether the pool slows, from the share of such answers, not from this one.
+    if (overloaded) limiter.recordOverloaded(startedAt, error.retryAfterMs);
     const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES);
     const decision = decideRetry(error, Math.max(1, countedAttempt), this.options.retry, this.random);
     const itemError = toItemError(error);

@@ -28,7 +28,11 @@ export type RetryDecision =
   | { retry: false; scope: 'item'; reason: 'maxRetriesExceeded' | 'errorNotRetryable' | 'abort' }
   | { retry: false; scope: 'job'; reason: 'errorNotRetryable' };
 
-/** Statuses that are retried, with a multiplier of the base delay (429 and 503 back off harder). */
+/**
+ * Statuses that are retried, with a multiplier of the base delay. The overload answers (429,
+ * 503, and 529, Anthropic's `overloaded_error`) back off harder; they also pace the pool
+ * (`isOverloadStatus` in rate-limiter.ts).
+ */
 const RETRYABLE_STATUSES: Readonly<Record<number, number>> = {
   408: 1,
   409: 1,
@@ -37,6 +41,7 @@ const RETRYABLE_STATUSES: Readonly<Record<number, number>> = {
   502: 1,
   503: 2,
   504: 1,
+  529: 2,
 };
 
 const JOB_STOPPING_STATUSES: ReadonlySet<number> = new Set([401, 403]);
@@ -93,6 +98,8 @@ export function backoffDelay(
   const jittered = Math.round(random() * ceiling);
   if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs < 0) return jittered;
   const serverWait = Math.min(retryAfterMs, MAX_SERVER_RETRY_AFTER_MS, Math.max(settings.maxDelayMs, 1));
-  // A small jitter on top of the server's wait keeps a crowd of retries from arriving together.
-  return Math.round(serverWait + random() * Math.min(serverWait * 0.2 + 10, 1000));
+  // A small jitter on top of the server's wait spreads retries that were told the same time.
+  // It stays small: a burst's retries are spread by the pool's learned rate (adaptive-rate.ts),
+  // and for a lone 429 every extra millisecond is added to that item's wait for nothing.
+  return Math.round(serverWait + random() * Math.min(serverWait * 0.05 + 10, 250));
 }

@@ -51,6 +51,7 @@ export function deliverAnswer(
       response.writeHead(planned.status, buildHeaders(Buffer.byteLength(planned.body), sequence, planned.headers));
       response.end(planned.body);
       context.stats.recordStatus(planned.status);
+      if (planned.status === 429) recordRetryAfter(context, planned.headers);
       return;
     case 'success':
       response.writeHead(200, buildHeaders(Buffer.byteLength(planned.body), sequence, planned.headers));
@@ -59,6 +60,11 @@ export function deliverAnswer(
       context.stats.recordSuccess(planned.path, planned.rawBody);
       return;
   }
+}
+
+function recordRetryAfter(context: SimulatorContext, headers: OutgoingHttpHeaders | undefined): void {
+  const retryAfterMs = Number(headers?.['retry-after-ms']);
+  if (Number.isFinite(retryAfterMs) && retryAfterMs > 0) context.stats.recordRetryAfter(retryAfterMs);
 }
 
 function buildHeaders(

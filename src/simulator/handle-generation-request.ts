@@ -13,6 +13,7 @@ import {
   createErrorBody,
 } from './openai-error-body.ts';
 import { formatResetDuration } from './rpm-limiter.ts';
+import { OVERLOADED_503_BODY, OVERLOADED_529_BODY } from './overloaded-bodies.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 
 /**
@@ -35,6 +36,7 @@ export function handleGenerationRequest(
 ): void {
   const { stats, options, limiter } = context;
   stats.generationRequests += 1;
+  stats.recordArrival();
   if (!isAuthorized(context, request)) {
     stats.faults.unauthorized += 1;
     scheduleAnswer(context, response, sequence, { kind: 'answer', status: 401, body: UNAUTHORIZED_BODY });
@@ -131,6 +133,12 @@ function answerBody(
       });
       return;
     }
+    case 'http503':
+      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 503, body: OVERLOADED_503_BODY, headers });
+      return;
+    case 'http529':
+      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 529, body: OVERLOADED_529_BODY, headers });
+      return;
     case 'resetBeforeResponse':
       scheduleAnswer(context, response, sequence, { kind: 'resetBeforeResponse' });
       return;

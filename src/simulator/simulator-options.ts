@@ -15,6 +15,10 @@ export interface FailureRates {
   hang?: number;
   /** Answer 200 `application/json` with a truncated body that is not JSON. @default 0 */
   malformed?: number;
+  /** Answer 503 "overloaded" (OpenAI-shaped `server_error`), without retry headers. @default 0 */
+  http503?: number;
+  /** Answer 529 with Anthropic's `overloaded_error` body, without retry headers. @default 0 */
+  http529?: number;
 }
 
 export interface SimulatorOptions {
@@ -133,6 +137,8 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
       resetMidBody: checkRate('resetMidBody', rates.resetMidBody),
       hang: checkRate('hang', rates.hang),
       malformed: checkRate('malformed', rates.malformed),
+      http503: checkRate('http503', rates.http503),
+      http529: checkRate('http529', rates.http529),
     },
     retryAfterMs: checkNonNegative('retryAfterMs', options.retryAfterMs ?? SIMULATOR_DEFAULTS.retryAfterMs),
     rpm: checkNonNegative('rpm', options.rpm ?? SIMULATOR_DEFAULTS.rpm),

@@ -14,6 +14,8 @@ export interface SimulatorFaultCounts {
   malformed: number;
   /** 401s for a missing or wrong API key. */
   unauthorized: number;
+  http503: number;
+  http529: number;
 }
 
 export interface SimulatorStats {
@@ -33,6 +35,11 @@ export interface SimulatorStats {
   generationRequests: number;
   /** Requests reset, refused or held by `setOutage` (a refused connection never becomes a request, so not those). */
   outageDropped: number;
+  /**
+   * Generation requests that arrived while the retry-after of an earlier 429 answer (injected, rpm or concurrency)
+   * had not yet run out. A client that holds its whole pool for every retry-after sends none of them.
+   */
+  duringRetryAfter: number;
   /** Files and batch endpoints (OpenAI, Zhipu, Anthropic). */
   batch: BatchStats;
 }
@@ -48,6 +55,8 @@ function createFaultCounts(): SimulatorFaultCounts {
     hang: 0,
     malformed: 0,
     unauthorized: 0,
+    http503: 0,
+    http529: 0,
   };
 }
 
@@ -62,13 +71,26 @@ export class SimulatorStatsRecorder {
   answered200 = 0;
   duplicates = 0;
   outageDropped = 0;
+  duringRetryAfter = 0;
   faults: SimulatorFaultCounts = createFaultCounts();
   readonly batch = new BatchStatsRecorder();
   private byStatus = new Map<number, number>();
+  /** performance.now() until which the latest-ending 429 retry-after runs. */
+  private retryAfterUntil = 0;
   private readonly answeredKeys: Set<string> | undefined;
 
   constructor(trackDuplicates: boolean) {
     this.answeredKeys = trackDuplicates ? new Set() : undefined;
+  }
+
+  /** A 429 answer was written asking the client to wait `retryAfterMs`. */
+  recordRetryAfter(retryAfterMs: number): void {
+    this.retryAfterUntil = Math.max(this.retryAfterUntil, performance.now() + retryAfterMs);
+  }
+
+  /** Called as each generation request arrives. */
+  recordArrival(): void {
+    if (this.retryAfterUntil > 0 && performance.now() < this.retryAfterUntil) this.duringRetryAfter += 1;
   }
 
   recordStatus(status: number): void {
@@ -101,6 +123,8 @@ export class SimulatorStatsRecorder {
     this.answered200 = 0;
     this.duplicates = 0;
     this.outageDropped = 0;
+    this.duringRetryAfter = 0;
+    this.retryAfterUntil = 0;
     this.faults = createFaultCounts();
     this.batch.reset();
     this.byStatus = new Map();
@@ -120,6 +144,7 @@ export class SimulatorStatsRecorder {
       duplicates: this.duplicates,
       generationRequests: this.generationRequests,
       outageDropped: this.outageDropped,
+      duringRetryAfter: this.duringRetryAfter,
       batch: this.batch.snapshot(),
     };
   }

@@ -39,6 +39,8 @@ describe('run under every fault kind', () => {
         resetMidBody: 0.03,
         hang: 0.01,
         malformed: 0.03,
+        http503: 0.01,
+        http529: 0.01,
       },
     });
   });

@@ -11,6 +11,8 @@ const RATE_FLAGS: readonly { key: string; flag: string; rate: keyof FailureRates
   { key: 'failResetMid', flag: '--fail-reset-mid', rate: 'resetMidBody' },
   { key: 'failHang', flag: '--fail-hang', rate: 'hang' },
   { key: 'failMalformed', flag: '--fail-malformed', rate: 'malformed' },
+  { key: 'fail503', flag: '--fail-503', rate: 'http503' },
+  { key: 'fail529', flag: '--fail-529', rate: 'http529' },
 ];
 
 export function registerSimulateCommand(program: Command): void {
@@ -28,6 +30,11 @@ export function registerSimulateCommand(program: Command): void {
     .option('--fail-hang <rate>', 'share of requests that never get an answer (0 to 1)')
     .option('--fail-malformed <rate>', 'share of 200 answers whose body is not JSON (0 to 1)')
     .option('--echo-auth <rate>', "share of answers that quote the request's Authorization header back (0 to 1)")
+    .option('--fail-503 <rate>', 'share of requests answered 503 overloaded, without retry headers (0 to 1)')
+    .option(
+      '--fail-529 <rate>',
+      "share of requests answered 529 (Anthropic's overloaded_error), without retry headers (0 to 1)",
+    )
     .option('--retry-after-ms <n>', 'delay advertised by injected 429s, in ms (default 100)')
     .option('--rpm <n>', 'requests per minute enforced with a token bucket (0 = off)')
     .option('--rate-limit-headers', 'send x-ratelimit-*-requests headers when --rpm is set')

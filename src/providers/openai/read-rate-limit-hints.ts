@@ -2,8 +2,9 @@
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 import type { RateLimitHints } from '../provider.ts';
 
-/** Parses OpenAI-style reset durations: `120ms`, `1.5s`, `6m0s`, `1h2m3s`. */
+/** Parses OpenAI-style reset durations: `120ms`, `1.5s`, `6m0s`, `1h2m3s`; undefined for anything else. */
 export function parseResetDuration(text: string): number | undefined {
+  if (!/^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/.test(text.trim())) return undefined;
   const pattern = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
   let total = 0;
   let matched = false;
@@ -28,22 +29,59 @@ function numberHeader(headers: ResponseHeaders, name: string): number | undefine
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
-/** `x-ratelimit-*` headers, or null when the server sends none (most local servers). */
-export function readRateLimitHints(headers: ResponseHeaders): RateLimitHints | null {
-  const limitRequests = numberHeader(headers, 'x-ratelimit-limit-requests');
-  const limitTokens = numberHeader(headers, 'x-ratelimit-limit-tokens');
-  if (limitRequests === undefined && limitTokens === undefined) return null;
+/**
+ * The rate-limit headers of an answer, or null when the server sends none (most local
+ * servers). Two families, each per requests and per tokens:
+ * - OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`; resets are durations
+ *   (`20ms`, `1s`, `6m0s`).
+ * - Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}` (its
+ *   OpenAI-compatible endpoint sends them too); resets are RFC 3339 times, turned into ms
+ *   from `now`. Without `tokens-*`, the `input-tokens-*` limit stands for tokens.
+ * OpenAI's wins where a server sends both.
+ */
+export function readRateLimitHints(headers: ResponseHeaders, now: number = Date.now()): RateLimitHints | null {
   const hints: RateLimitHints = {};
-  const fill = (key: keyof RateLimitHints, value: number | undefined): void => {
+  const fill = (key: keyof RateLimitHints, ...values: (number | undefined)[]): void => {
+    const value = values.find((candidate) => candidate !== undefined);
     if (value !== undefined) hints[key] = value;
   };
-  fill('limitRequests', limitRequests);
-  fill('remainingRequests', numberHeader(headers, 'x-ratelimit-remaining-requests'));
-  fill('resetRequestsMs', parseResetDuration(header(headers, 'x-ratelimit-reset-requests') ?? ''));
-  fill('limitTokens', limitTokens);
-  fill('remainingTokens', numberHeader(headers, 'x-ratelimit-remaining-tokens'));
-  fill('resetTokensMs', parseResetDuration(header(headers, 'x-ratelimit-reset-tokens') ?? ''));
-  return hints;
+  const anthropic = (name: string): number | undefined => numberHeader(headers, `anthropic-ratelimit-${name}`);
+  const anthropicReset = (name: string): number | undefined =>
+    resetTimeMs(header(headers, `anthropic-ratelimit-${name}-reset`), now);
+  fill('limitRequests', numberHeader(headers, 'x-ratelimit-limit-requests'), anthropic('requests-limit'));
+  fill('remainingRequests', numberHeader(headers, 'x-ratelimit-remaining-requests'), anthropic('requests-remaining'));
+  fill('resetRequestsMs', resetDurationHeader(headers, 'x-ratelimit-reset-requests'), anthropicReset('requests'));
+  fill(
+    'limitTokens',
+    numberHeader(headers, 'x-ratelimit-limit-tokens'),
+    anthropic('tokens-limit'),
+    anthropic('input-tokens-limit'),
+  );
+  fill(
+    'remainingTokens',
+    numberHeader(headers, 'x-ratelimit-remaining-tokens'),
+    anthropic('tokens-remaining'),
+    anthropic('input-tokens-remaining'),
+  );
+  fill(
+    'resetTokensMs',
+    resetDurationHeader(headers, 'x-ratelimit-reset-tokens'),
+    anthropicReset('tokens'),
+    anthropicReset('input-tokens'),
+  );
+  return Object.keys(hints).length === 0 ? null : hints;
+}
+
+function resetDurationHeader(headers: ResponseHeaders, name: string): number | undefined {
+  const value = header(headers, name);
+  return value === undefined ? undefined : parseResetDuration(value);
+}
+
+/** An RFC 3339 time as ms from `now` (0 when past), or undefined when unreadable. */
+export function resetTimeMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 export function readHeader(headers: ResponseHeaders, name: string): string | undefined {

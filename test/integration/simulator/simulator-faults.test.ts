@@ -107,3 +107,30 @@ describe('simulator fault injection at rate 1', () => {
     });
   });
 });
+
+describe('simulator overload faults', () => {
+  it('answers 503 overloaded and 529 overloaded_error, without retry headers', async () => {
+    await withSimulator({ failureRates: { http503: 1 } }, async (simulator) => {
+      const answer = await postJson(agent, `${simulator.baseUrl}/chat/completions`, chatBody);
+      assert.equal(answer.status, 503);
+      assert.equal((JSON.parse(answer.text) as { error: { code: string } }).error.code, 'overloaded');
+      assert.equal(answer.headers['retry-after'], undefined);
+      assert.equal(simulator.stats().faults.http503, 1);
+    });
+    await withSimulator({ failureRates: { http529: 1 } }, async (simulator) => {
+      const answer = await postJson(agent, `${simulator.baseUrl}/chat/completions`, chatBody);
+      assert.equal(answer.status, 529);
+      assert.equal((JSON.parse(answer.text) as { error: { type: string } }).error.type, 'overloaded_error');
+      assert.equal(simulator.stats().faults.http529, 1);
+    });
+  });
+
+  it('counts requests that arrive while a 429 retry-after runs', async () => {
+    await withSimulator({ failureRates: { http429: 1 }, retryAfterMs: 60_000 }, async (simulator) => {
+      await postJson(agent, `${simulator.baseUrl}/chat/completions`, chatBody);
+      assert.equal(simulator.stats().duringRetryAfter, 0);
+      await postJson(agent, `${simulator.baseUrl}/chat/completions`, chatBody);
+      assert.equal(simulator.stats().duringRetryAfter, 1);
+    });
+  });
+});

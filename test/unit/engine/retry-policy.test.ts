@@ -19,6 +19,7 @@ describe('decideRetry', () => {
     ['502', { kind: 'http', status: 502 }, 'retry'],
     ['503', { kind: 'http', status: 503 }, 'retry'],
     ['504', { kind: 'http', status: 504 }, 'retry'],
+    ['529', { kind: 'http', status: 529 }, 'retry'],
     ['599', { kind: 'http', status: 599 }, 'retry'],
     ['connection', { kind: 'connection' }, 'retry'],
     ['timeout', { kind: 'timeout' }, 'retry'],
@@ -66,6 +67,11 @@ describe('decideRetry', () => {
     assert.deepEqual(decision, { retry: true, scope: 'item', delayMs: 2000 });
     const capped = decideRetry({ kind: 'http', status: 429, retryAfterMs: 3_600_000 }, 1, settings, () => 0);
     assert.equal(capped.retry && capped.delayMs, MAX_SERVER_RETRY_AFTER_MS);
+  });
+
+  it('adds at most 5% + 10 ms of jitter to a server wait (the item waits, not the pool)', () => {
+    const decision = decideRetry({ kind: 'http', status: 429, retryAfterMs: 1000 }, 1, settings, () => 0.999_999);
+    assert.deepEqual(decision, { retry: true, scope: 'item', delayMs: 1060 });
   });
 });
 

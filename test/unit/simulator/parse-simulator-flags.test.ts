@@ -73,6 +73,8 @@ describe('parseSimulatorFlags', () => {
     assertFlagError({ fail500: 'abc' }, '--fail-500');
     assertFlagError({ fail429: '1.5' }, '--fail-429');
     assertFlagError({ failHang: '-0.1' }, '--fail-hang');
+    assertFlagError({ fail503: '2' }, '--fail-503');
+    assertFlagError({ fail529: 'x' }, '--fail-529');
     assertFlagError({ failMalformed: '' }, '--fail-malformed');
     assertFlagError({ port: '70000' }, '--port');
     assertFlagError({ latencyMs: '-5' }, '--latency-ms');

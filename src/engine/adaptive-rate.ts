@@ -1,0 +1,175 @@
+import { TokenBucket } from './token-bucket.ts';
+
+/**
+ * The request rate learned from overload answers (429, 503, 529): AIMD on a rate, with a
+ * burst detector in front so that scattered overload answers never slow the pool.
+ *
+ * States:
+ * - unbounded (`rate` is Infinity): nothing learned; the pool runs at `concurrency`.
+ * - bounded: a token bucket at `rate` requests/s with 50 ms of burst. The rate grows
+ *   additively, by 5 % of the rate set at the last decrease per second, and is forgotten
+ *   (back to unbounded) 30 s after the last decrease.
+ *
+ * Events:
+ * - an outcome (success or overload signal) of a request sent in the current epoch (since
+ *   the last decrease) goes into a 2-second window of outcomes. Outcomes of requests sent
+ *   before the last decrease are ignored: they describe the old rate, and counting them
+ *   would cut the rate twice for one burst.
+ * - a burst: at least 10 % of the window's outcomes (and at least 4) are overload signals,
+ *   and the epoch is at least 200 ms old. Then multiplicative decrease: the rate becomes
+ *   0.9 x min(rate, goodput) where goodput is what succeeded per second over the window
+ *   (the server's real limit while we were over it); when nothing succeeded there is no
+ *   rate to learn, and a known rate is halved. Sending holds for the signal's retry-after
+ *   (capped at 60 s; 1 s when nothing succeeded and the server named none), and a new
+ *   epoch starts when sending resumes.
+ *
+ * Why a share and not a count: a provider answers a steady few percent of requests 429 or
+ * 503 whatever the rate (shared gateways, overloaded shards). At 500 req/s that is a dozen
+ * per second, which a count mistakes for a limit; the share stays at a few percent. Each
+ * such answer costs only its own request a backoff (the retry policy honours its
+ * retry-after for that item). A binding limit drives the share far above 10 % at once.
+ */
+export class AdaptiveRate {
+  private rate = Number.POSITIVE_INFINITY;
+  private bucket: TokenBucket | null = null;
+  /** The rate set by the last decrease: the additive step is a share of it. */
+  private decreasedTo = 0;
+  private lastDecreaseAt = Number.NEGATIVE_INFINITY;
+  private lastGrowthAt = 0;
+  private epochStart: number;
+  private pausedUntil = 0;
+  /** Outcomes of requests sent in this epoch, per slot: what a burst is judged on. */
+  private readonly successes = new Uint32Array(WINDOW_SLOTS);
+  private readonly signals = new Uint32Array(WINDOW_SLOTS);
+  /** Every success, per slot, whenever it was sent: the goodput. */
+  private readonly arrivals = new Uint32Array(WINDOW_SLOTS);
+  private readonly startedAt: number;
+  private slotIndex = 0;
+  private slotStart: number;
+
+  constructor(now: number) {
+    this.startedAt = now;
+    this.epochStart = now;
+    this.slotStart = now;
+  }
+
+  /** Requests/s, or null while unbounded. */
+  get learnedRate(): number | null {
+    return Number.isFinite(this.rate) ? this.rate : null;
+  }
+
+  /** 0 when a request may go now (and is charged); else ms to wait. */
+  take(now: number): number {
+    if (now < this.pausedUntil) return this.pausedUntil - now;
+    this.grow(now);
+    return this.bucket?.take(1, now) ?? 0;
+  }
+
+  /** Gives back a request charged by `take` that another limit then refused. */
+  giveBack(now: number): void {
+    this.bucket?.adjust(1, now);
+  }
+
+  recordSuccess(sentAt: number, now: number): void {
+    this.advance(now);
+    this.arrivals[this.slotIndex] = (this.arrivals[this.slotIndex] ?? 0) + 1;
+    if (sentAt < this.epochStart) return;
+    this.successes[this.slotIndex] = (this.successes[this.slotIndex] ?? 0) + 1;
+  }
+
+  /** A 429, 503 or 529 for a request sent at `sentAt`; `retryAfterMs` as the server asked. */
+  recordOverload(sentAt: number, retryAfterMs: number | undefined, now: number): void {
+    if (sentAt < this.epochStart) return;
+    this.advance(now);
+    this.signals[this.slotIndex] = (this.signals[this.slotIndex] ?? 0) + 1;
+    if (now - this.epochStart < MIN_EPOCH_MS) return;
+    let successes = 0;
+    let signals = 0;
+    let arrivals = 0;
+    for (let index = 0; index < WINDOW_SLOTS; index += 1) {
+      successes += this.successes[index] ?? 0;
+      signals += this.signals[index] ?? 0;
+      arrivals += this.arrivals[index] ?? 0;
+    }
+    if (signals < MIN_BURST_SIGNALS || signals < BURST_SHARE * (successes + signals)) return;
+    // Goodput counts every success of the window, whenever it was sent: with a latency longer
+    // than the epoch, the epoch's own successes have not come back yet.
+    const goodput = (arrivals * 1000) / Math.max(SLOT_MS, Math.min(WINDOW_MS, now - this.startedAt));
+    // Nothing succeeded: no rate to learn (the limit is exhausted, not slow); halve a known one.
+    const base = goodput > 0 ? Math.min(this.rate, goodput) : this.rate / 2;
+    // The pool holds for the burst's retry-after (a second when nothing got through and the
+    // server named no wait); the next epoch, and its goodput, start when sending resumes.
+    const pauseMs = Math.min(retryAfterMs ?? (goodput > 0 ? 0 : DEFAULT_PAUSE_MS), MAX_PAUSE_MS);
+    this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
+    this.startEpoch(now, this.pausedUntil);
+    if (Number.isFinite(base)) this.setRate(Math.max(MIN_RATE, base * DECREASE_FACTOR), now);
+  }
+
+  private startEpoch(now: number, resumeAt: number): void {
+    this.lastDecreaseAt = now;
+    this.lastGrowthAt = Math.max(now, resumeAt);
+    this.epochStart = Math.max(now, resumeAt);
+    this.successes.fill(0);
+    this.signals.fill(0);
+  }
+
+  private setRate(rate: number, now: number): void {
+    this.rate = rate;
+    this.decreasedTo = rate;
+    if (this.bucket === null) this.bucket = new TokenBucket(rate, BURST_SECONDS, now);
+    else this.bucket.setRate(rate, BURST_SECONDS, now);
+  }
+
+  private grow(now: number): void {
+    if (now - this.lastGrowthAt < GROWTH_STEP_MS) return;
+    if (this.bucket === null) return;
+    if (now - this.lastDecreaseAt > FORGET_AFTER_MS) {
+      this.bucket = null;
+      this.rate = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const seconds = (now - this.lastGrowthAt) / 1000;
+    this.lastGrowthAt = now;
+    this.rate += this.decreasedTo * INCREASE_PER_SECOND * seconds;
+    this.bucket.setRate(this.rate, BURST_SECONDS, now);
+  }
+
+  private advance(now: number): void {
+    if (now - this.slotStart >= WINDOW_MS + SLOT_MS) {
+      this.successes.fill(0);
+      this.signals.fill(0);
+      this.arrivals.fill(0);
+      this.slotStart = now;
+      return;
+    }
+    while (now - this.slotStart >= SLOT_MS) {
+      this.slotStart += SLOT_MS;
+      this.slotIndex = (this.slotIndex + 1) % WINDOW_SLOTS;
+      this.successes[this.slotIndex] = 0;
+      this.signals[this.slotIndex] = 0;
+      this.arrivals[this.slotIndex] = 0;
+    }
+  }
+}
+
+/** Outcomes are counted over this long, in slots of SLOT_MS. */
+const WINDOW_MS = 2000;
+const SLOT_MS = 100;
+const WINDOW_SLOTS = WINDOW_MS / SLOT_MS;
+/** A burst: this share of the window's outcomes are overload signals... */
+export const BURST_SHARE = 0.1;
+/** ...and at least this many of them. */
+const MIN_BURST_SIGNALS = 4;
+/** An epoch must be this old before it can end in a decrease: enough to measure goodput. */
+const MIN_EPOCH_MS = 200;
+const DECREASE_FACTOR = 0.9;
+/** Additive increase per second, as a share of the rate set by the last decrease. */
+const INCREASE_PER_SECOND = 0.05;
+const GROWTH_STEP_MS = 100;
+const FORGET_AFTER_MS = 30_000;
+const MIN_RATE = 0.5;
+const BURST_SECONDS = 0.05;
+/** A burst where nothing succeeded and no retry-after was named holds the pool this long. */
+const DEFAULT_PAUSE_MS = 1000;
+/** The retry policy caps a server's wait per item at 60 s too. */
+const MAX_PAUSE_MS = 60_000;

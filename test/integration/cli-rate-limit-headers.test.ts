@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { checkResultFiles } from '../helpers/check-result-files.ts';
+import { describeResult, runCli } from '../helpers/run-cli.ts';
+import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
+import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+
+/**
+ * Issue 10 section 1: the `x-ratelimit-*` headers a server sends slow the pool down before
+ * its limit answers 429. Against a simulator enforcing 600 rpm (10 requests/s, one second of
+ * burst) and sending the headers, a job paced by them meets no 429 at all; one that learns
+ * only from 429s meets some first.
+ */
+
+const ITEMS = 40;
+
+describe('rate-limit headers', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+
+  before(async () => {
+    temp = await createTempWorkspace();
+    sim = await startSimulator({ rpm: 600, rateLimitHeaders: true });
+  });
+
+  after(async () => {
+    await sim.close();
+    await temp.remove();
+  });
+
+  it('pace the pool so that no request is answered 429', async () => {
+    const input = await temp.write('paced.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'paced' })));
+    const result = await runCli(
+      [
+        '--workspace',
+        temp.workspace,
+        '--json',
+        'run',
+        input,
+        '--job',
+        'paced',
+        '--base-url',
+        sim.baseUrl,
+        '--concurrency',
+        '4',
+        '--no-progress',
+      ],
+      { cwd: temp.dir },
+    );
+    const stats = sim.stats();
+    const context = `simulator ${JSON.stringify({ byStatus: stats.byStatus, faults: stats.faults })}; ${describeResult(result)}`;
+    assert.equal(result.code, 0, context);
+    const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('paced') });
+    assert.equal(files.succeeded.length, ITEMS, context);
+    assert.equal(stats.faults.rateLimited, 0, context);
+  });
+});
