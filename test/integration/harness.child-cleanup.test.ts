@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { livingGroupMembers } from '../fixtures/command/process-groups.ts';
 import { REPO_ROOT, waitFor } from '../helpers/run-cli.ts';
-import { spawnOwned } from '../helpers/spawn-owned.ts';
+import { killOwned, spawnOwned } from '../helpers/spawn-owned.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 
 /**
@@ -40,7 +40,7 @@ describe('child processes of a test', () => {
   let temp: TempWorkspace;
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    it(`die when the test process that started them gets ${signal}`, async () => {
+    it(`die when the test process that started them gets ${signal}`, async (t) => {
       temp = await createTempWorkspace('batchpilot-harness-');
       const pidFile = temp.path('cli.pid');
       const holder = spawnOwned(process.execPath, ['--import', 'tsx', FIXTURE], {
@@ -51,6 +51,8 @@ describe('child processes of a test', () => {
       let stderr = '';
       holder.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = once(holder, 'exit');
+      // Whatever an assertion below does, the holder must not keep this file alive until the runner's timeout.
+      t.after(() => killOwned(holder));
       let cliPid = 0;
       await waitFor(
         () => {
