@@ -64,6 +64,8 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
       workDir,
       commandTargets: config.command.targets,
       sharedConnections: options.sharedConnections,
+      maxResponseBytes: config.max_response_bytes,
+      idleTimeoutMs: config.idle_timeout_ms,
     });
     try {
       return await runJob({

@@ -101,6 +101,10 @@ function formatErrorLine(jobId: string, item: ItemRecord): string {
       code: error.code,
       message: error.message,
       ...(error.reason === undefined ? {} : { reason: error.reason }),
+      // The provider's error body, as OpenAI's batch error lines keep it; cut, with the length it had.
+      ...(error.body === undefined
+        ? {}
+        : { body: error.body, body_bytes: error.bodyBytes ?? Buffer.byteLength(error.body) }),
     },
     attempts: item.attempts,
   });

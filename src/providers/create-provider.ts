@@ -16,6 +16,10 @@ export interface CreateProviderOptions {
   commandTargets: Readonly<Record<string, CommandTarget>>;
   /** Connections shared by the jobs of this process (the scheduler's); the provider's own pool when unset. */
   sharedConnections?: HttpConnections | undefined;
+  /** `max_response_bytes`: the most bytes of one answer (HTTP body, or a task's stdout) read. */
+  maxResponseBytes?: number | undefined;
+  /** `idle_timeout_ms`: longest silence while an answer's body arrives. */
+  idleTimeoutMs?: number | undefined;
 }
 
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
@@ -29,6 +33,8 @@ export function createRealtimeProvider(options: CreateProviderOptions): Realtime
     apiKey: options.apiKey,
     connections: options.concurrency,
     sharedConnections: options.sharedConnections,
+    maxResponseBytes: options.maxResponseBytes,
+    idleTimeoutMs: options.idleTimeoutMs,
   });
 }
 

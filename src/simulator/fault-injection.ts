@@ -10,6 +10,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'resetMidBody',
   'hang',
   'malformed',
+  'endless',
+  'stall',
 ];
 
 /**

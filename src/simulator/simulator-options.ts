@@ -15,6 +15,10 @@ export interface FailureRates {
   hang?: number;
   /** Answer 200 `application/json` with a truncated body that is not JSON. @default 0 */
   malformed?: number;
+  /** Answer 200 with a chunked body that never ends, sent as fast as the client reads (oversized-answers.ts). @default 0 */
+  endless?: number;
+  /** Answer 200 with headers and half the body, then stay silent for `hangMs` (oversized-answers.ts). @default 0 */
+  stall?: number;
 }
 
 export interface SimulatorOptions {
@@ -64,6 +68,10 @@ export interface SimulatorOptions {
    * pools all models and answers the create 429 (400 when the batch alone is over the limit). @default 0
    */
   batchEnqueuedTokenLimit?: number;
+  /** Every 200 generation answer is padded to about this many bytes (an `x_padding` member); `0` turns it off. @default 0 */
+  responseBytes?: number;
+  /** Injected 500s carry a body padded to about this many bytes; `0` turns it off. @default 0 */
+  errorBodyBytes?: number;
 }
 
 export interface ResolvedSimulatorOptions {
@@ -85,6 +93,8 @@ export interface ResolvedSimulatorOptions {
   batchLineFailRate: number;
   batchLineExpireRate: number;
   batchEnqueuedTokenLimit: number;
+  responseBytes: number;
+  errorBodyBytes: number;
 }
 
 export const SIMULATOR_DEFAULTS = {
@@ -127,6 +137,8 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
       resetMidBody: checkRate('resetMidBody', rates.resetMidBody),
       hang: checkRate('hang', rates.hang),
       malformed: checkRate('malformed', rates.malformed),
+      endless: checkRate('endless', rates.endless),
+      stall: checkRate('stall', rates.stall),
     },
     retryAfterMs: checkNonNegative('retryAfterMs', options.retryAfterMs ?? SIMULATOR_DEFAULTS.retryAfterMs),
     rpm: checkNonNegative('rpm', options.rpm ?? SIMULATOR_DEFAULTS.rpm),
@@ -147,6 +159,8 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
       'batchEnqueuedTokenLimit',
       options.batchEnqueuedTokenLimit ?? SIMULATOR_DEFAULTS.batchEnqueuedTokenLimit,
     ),
+    responseBytes: checkNonNegative('responseBytes', options.responseBytes ?? 0),
+    errorBodyBytes: checkNonNegative('errorBodyBytes', options.errorBodyBytes ?? 0),
   };
 }
 

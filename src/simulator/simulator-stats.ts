@@ -12,6 +12,8 @@ export interface SimulatorFaultCounts {
   resetMidBody: number;
   hang: number;
   malformed: number;
+  endless: number;
+  stall: number;
   /** 401s for a missing or wrong API key. */
   unauthorized: number;
 }
@@ -47,6 +49,8 @@ function createFaultCounts(): SimulatorFaultCounts {
     resetMidBody: 0,
     hang: 0,
     malformed: 0,
+    endless: 0,
+    stall: 0,
     unauthorized: 0,
   };
 }

@@ -11,6 +11,8 @@ const RATE_FLAGS: readonly { key: string; flag: string; rate: keyof FailureRates
   { key: 'failResetMid', flag: '--fail-reset-mid', rate: 'resetMidBody' },
   { key: 'failHang', flag: '--fail-hang', rate: 'hang' },
   { key: 'failMalformed', flag: '--fail-malformed', rate: 'malformed' },
+  { key: 'failEndless', flag: '--fail-endless', rate: 'endless' },
+  { key: 'failStall', flag: '--fail-stall', rate: 'stall' },
 ];
 
 export function registerSimulateCommand(program: Command): void {
@@ -27,6 +29,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--fail-reset-mid <rate>', 'share of answers cut in the middle of the body (0 to 1)')
     .option('--fail-hang <rate>', 'share of requests that never get an answer (0 to 1)')
     .option('--fail-malformed <rate>', 'share of 200 answers whose body is not JSON (0 to 1)')
+    .option('--fail-endless <rate>', 'share of 200 answers whose body never ends (0 to 1)')
+    .option('--fail-stall <rate>', 'share of 200 answers that stop halfway and stay silent (0 to 1)')
+    .option('--response-bytes <n>', 'pad every 200 answer to about this many bytes (0 = off)')
+    .option('--error-body-bytes <n>', 'pad the body of injected 500s to about this many bytes (0 = off)')
     .option('--retry-after-ms <n>', 'delay advertised by injected 429s, in ms (default 100)')
     .option('--rpm <n>', 'requests per minute enforced with a token bucket (0 = off)')
     .option('--rate-limit-headers', 'send x-ratelimit-*-requests headers when --rpm is set')
@@ -65,6 +71,8 @@ export function parseSimulatorFlags(
   assignIfSet(options, 'rpm', readInteger(flags, 'rpm', '--rpm'));
   assignIfSet(options, 'maxConcurrency', readInteger(flags, 'maxConcurrency', '--max-concurrency'));
   assignIfSet(options, 'seed', readInteger(flags, 'seed', '--seed'));
+  assignIfSet(options, 'responseBytes', readInteger(flags, 'responseBytes', '--response-bytes'));
+  assignIfSet(options, 'errorBodyBytes', readInteger(flags, 'errorBodyBytes', '--error-body-bytes'));
   assignIfSet(options, 'batchLifetimeMs', readInteger(flags, 'batchLifetimeMs', '--batch-lifetime-ms'));
   assignIfSet(options, 'batchFailRate', readRate(flags, 'batchFailRate', '--batch-fail-rate'));
   assignIfSet(options, 'batchLineFailRate', readRate(flags, 'batchLineFailRate', '--batch-line-fail-rate'));

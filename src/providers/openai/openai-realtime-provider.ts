@@ -1,13 +1,19 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { HttpConnections } from '../http-connections.ts';
-import type { PreparedRequest } from '../../core/item.ts';
+import type { PreparedRequest, TokenUsage } from '../../core/item.ts';
 import {
   ConnectionError,
+  ERROR_BODY_MAX_BYTES,
   MalformedResponseError,
   ProviderError,
+  ResponseTooLargeError,
   TimeoutError,
   type ProviderErrorFields,
 } from '../../errors/index.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
+import { findJsonMember } from '../../input/find-json-member.ts';
+import { isJsonObjectText } from '../../input/is-json-object-text.ts';
+import { readBoundedBody, type BoundedBody } from '../read-bounded-body.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../provider.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { joinEndpointPath } from './join-endpoint-path.ts';
@@ -23,9 +29,24 @@ export interface OpenAIRealtimeProviderOptions {
   connections: number;
   /** Connections shared with other jobs of this process (the scheduler's); not closed by `close()`. */
   sharedConnections?: HttpConnections | undefined;
+  /**
+   * `max_response_bytes`: a longer answer is abandoned as it arrives (`response_too_large`).
+   * @default DEFAULT_MAX_RESPONSE_BYTES (64 MiB)
+   */
+  maxResponseBytes?: number | undefined;
+  /**
+   * `idle_timeout_ms`: longest silence while a body arrives before the request fails as a timeout.
+   * @default DEFAULT_IDLE_TIMEOUT_MS (60 s)
+   */
+  idleTimeoutMs?: number | undefined;
 }
 
-const ERROR_BODY_EXCERPT_CHARS = 2000;
+/**
+ * Answers up to this many characters are checked with `JSON.parse` (native, fastest for the
+ * common small answer); larger ones with a scan that builds nothing (a parse would copy the
+ * content once more, see is-json-object-text.ts).
+ */
+const PARSE_MAX_CHARS = 1 << 20;
 
 /**
  * OpenAI-compatible chat/completions/embeddings/responses over one undici `Pool`
@@ -40,6 +61,8 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
+  private readonly maxResponseBytes: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(options: OpenAIRealtimeProviderOptions) {
     const url = new URL(options.baseUrl);
@@ -54,6 +77,8 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 600_000,
       });
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.headers = { 'content-type': 'application/json', 'user-agent': 'batchpilot' };
     if (options.apiKey !== null && options.apiKey !== '') this.headers['authorization'] = `Bearer ${options.apiKey}`;
   }
@@ -75,20 +100,27 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
         headers: this.headers,
         body: request.body,
         signal: controller.signal,
-        // Our own timer is the deadline; undici's defaults (300 s) must never fire first.
+        // Our own timer is the deadline; undici's defaults (300 s) must never fire first. Its body
+        // timeout is an idle timer (reset by every chunk): `idle_timeout_ms`.
         headersTimeout: options.timeoutMs + 1000,
-        bodyTimeout: options.timeoutMs + 1000,
+        bodyTimeout: Math.min(this.idleTimeoutMs, options.timeoutMs + 1000),
       });
-      const text = await response.body.text();
       const headers = response.headers;
       const requestId = readHeader(headers, 'x-request-id') ?? null;
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        throw createHttpError(response.statusCode, text, headers, requestId);
-      }
-      return parseSuccess(response.statusCode, text, headers, requestId);
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      const body = await readBoundedBody(response.body, {
+        maxBytes: this.maxResponseBytes,
+        contentLength: readContentLength(headers),
+        // Of an error only a head is kept; the rest is counted, so the connection stays usable.
+        ...(ok ? {} : { keepBytes: ERROR_BODY_MAX_BYTES }),
+      });
+      if (body.overLimit) controller.abort();
+      if (!ok) throw createHttpError(response.statusCode, body, headers, requestId);
+      if (body.overLimit) throw createTooLargeError(response.statusCode, body, this.maxResponseBytes, requestId);
+      return parseSuccess(response.statusCode, body.bytes.toString('utf8'), headers, requestId);
     } catch (error) {
       if (error instanceof ProviderError) throw error;
-      throw toProviderError(error, timedOut, options.timeoutMs);
+      throw toProviderError(error, timedOut, options.timeoutMs, this.idleTimeoutMs);
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuterAbort);
@@ -101,45 +133,81 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
 }
 
 function parseSuccess(statusCode: number, text: string, headers: ResponseHeaders, requestId: string | null) {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new MalformedResponseError(`malformed response body: ${(error as Error).message}`, {
+  const usage = text.length <= PARSE_MAX_CHARS ? parseSmallAnswer(text) : scanLargeAnswer(text);
+  if (usage === undefined) {
+    throw new MalformedResponseError('malformed response body: not one JSON object', {
       kind: 'malformed',
       status: statusCode,
-      body: text.slice(0, ERROR_BODY_EXCERPT_CHARS),
+      body: text,
       ...(requestId === null ? {} : { requestId }),
     });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new MalformedResponseError('malformed response body: not a JSON object', {
-      kind: 'malformed',
-      status: statusCode,
-      body: text.slice(0, ERROR_BODY_EXCERPT_CHARS),
-    });
-  }
-  // Output lines must stay one line each; compact only the rare pretty-printed body.
-  const body = text.includes('\n') || text.includes('\r') ? JSON.stringify(parsed) : text;
+  // Output lines must stay one line each. In valid JSON a line break can only be whitespace
+  // between tokens (inside strings it is escaped), so it is blanked, not re-serialised.
+  const body = text.includes('\n') || text.includes('\r') ? text.replace(LINE_BREAKS, ' ') : text;
   const response: ProviderResponse = {
     statusCode,
     requestId,
     body,
-    usage: convertOpenAIUsage(parsed),
+    usage,
     rateLimit: readRateLimitHints(headers),
   };
   return response;
 }
 
+const LINE_BREAKS = /[\r\n]/g;
+
+/** The answer's usage (null when it has none), or undefined when the text is not one JSON object. */
+function parseSmallAnswer(text: string): TokenUsage | null | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  return convertOpenAIUsage(parsed);
+}
+
+/** As `parseSmallAnswer`, building only the `usage` member. */
+function scanLargeAnswer(text: string): TokenUsage | null | undefined {
+  if (!isJsonObjectText(text)) return undefined;
+  const span = findJsonMember(text, 'usage');
+  if (span === undefined) return null;
+  return convertOpenAIUsage({ usage: JSON.parse(text.slice(span.start, span.end)) as unknown });
+}
+
+function readContentLength(headers: ResponseHeaders): number | undefined {
+  const value = readHeader(headers, 'content-length');
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
+function createTooLargeError(
+  status: number,
+  body: BoundedBody,
+  maxBytes: number,
+  requestId: string | null,
+): ProviderError {
+  const message = `the answer is over max_response_bytes (${String(maxBytes)} bytes): reading stopped at ${String(body.totalBytes)} bytes; raise max_response_bytes to accept it`;
+  return new ResponseTooLargeError(message, {
+    kind: 'response_too_large',
+    status,
+    bodyBytes: body.totalBytes,
+    ...(requestId === null ? {} : { requestId }),
+  });
+}
+
 function createHttpError(
   status: number,
-  text: string,
+  body: BoundedBody,
   headers: ResponseHeaders,
   requestId: string | null,
 ): ProviderError {
+  const text = body.bytes.toString('utf8');
   const detail = errorBodyMessage(text) ?? (text.length > 0 && !isJson(text) ? text.slice(0, 200) : undefined);
   const message = detail === undefined ? `HTTP ${String(status)}` : `HTTP ${String(status)}: ${detail}`;
-  const fields: Omit<ProviderErrorFields, 'kind' | 'status'> = { body: text.slice(0, ERROR_BODY_EXCERPT_CHARS) };
+  const fields: Omit<ProviderErrorFields, 'kind' | 'status'> = { body: text, bodyBytes: body.totalBytes };
   if (requestId !== null) fields.requestId = requestId;
   const retryAfterMs = parseRetryAfter(
     readHeader(headers, 'retry-after-ms'),
@@ -152,7 +220,13 @@ function createHttpError(
   return ProviderError.generate(status, message, fields);
 }
 
-function toProviderError(error: unknown, timedOut: boolean, timeoutMs: number): ProviderError {
+function toProviderError(error: unknown, timedOut: boolean, timeoutMs: number, idleTimeoutMs: number): ProviderError {
+  if (!timedOut && error instanceof undiciErrors.BodyTimeoutError) {
+    return new TimeoutError(`the answer stopped arriving: no byte for ${String(idleTimeoutMs)} ms (idle_timeout_ms)`, {
+      kind: 'timeout',
+      cause: error,
+    });
+  }
   if (timedOut || error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
     return new TimeoutError(`no complete answer within ${String(timeoutMs)} ms (timeout_ms)`, {
       kind: 'timeout',

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FAULT_KINDS, createFaultPicker, createSeededRandom, type FaultKind } from '../../../src/simulator/index.ts';
 
-const noFaults = { http500: 0, http429: 0, resetBeforeResponse: 0, resetMidBody: 0, hang: 0, malformed: 0 };
+const noFaults = {
+  http500: 0,
+  http429: 0,
+  resetBeforeResponse: 0,
+  resetMidBody: 0,
+  hang: 0,
+  malformed: 0,
+  endless: 0,
+  stall: 0,
+};
 
 function countFaults(rates: typeof noFaults, draws: number, seed = 1): Map<FaultKind | undefined, number> {
   const pick = createFaultPicker(rates, createSeededRandom(seed));
@@ -46,6 +55,8 @@ describe('createFaultPicker', () => {
       resetMidBody: 0.05,
       hang: 0.02,
       malformed: 0.08,
+      endless: 0,
+      stall: 0,
     };
     const draws = 50_000;
     const counts = countFaults(rates, draws);
