@@ -64,6 +64,7 @@ export interface ItemRecord extends ItemLocation {
   missingReason: MissingReason | null;
   statusCode: number | null;
   requestId: string | null;
-  responseBody: string | null;
+  /** JSON text, or its UTF-8 bytes when it was stored as bytes (large answers). */
+  responseBody: string | Uint8Array | null;
   error: ItemError | null;
 }

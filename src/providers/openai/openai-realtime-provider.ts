@@ -1,6 +1,6 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { HttpConnections } from '../http-connections.ts';
-import type { PreparedRequest, TokenUsage } from '../../core/item.ts';
+import type { PreparedRequest } from '../../core/item.ts';
 import {
   ConnectionError,
   ERROR_BODY_MAX_BYTES,
@@ -11,8 +11,8 @@ import {
   type ProviderErrorFields,
 } from '../../errors/index.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
-import { findJsonMember } from '../../input/find-json-member.ts';
-import { isJsonObjectText } from '../../input/is-json-object-text.ts';
+import { isUtf8 } from 'node:buffer';
+import { scanJsonObject } from '../../input/scan-json-object.ts';
 import { readBoundedBody, type BoundedBody } from '../read-bounded-body.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../provider.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
@@ -42,11 +42,12 @@ export interface OpenAIRealtimeProviderOptions {
 }
 
 /**
- * Answers up to this many characters are checked with `JSON.parse` (native, fastest for the
- * common small answer); larger ones with a scan that builds nothing (a parse would copy the
- * content once more, see is-json-object-text.ts).
+ * Answers up to this many bytes are decoded and checked with `JSON.parse` (native, fastest for
+ * the common small answer). Larger ones stay bytes: checked by a scan that builds nothing
+ * (scan-json-object.ts) and handed on undecoded, so an answer costs about twice its size at
+ * most (its buffer, and the store's copy), not four or five times.
  */
-const PARSE_MAX_CHARS = 1 << 20;
+const PARSE_MAX_BYTES = 1 << 20;
 
 /**
  * OpenAI-compatible chat/completions/embeddings/responses over one undici `Pool`
@@ -117,7 +118,10 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       if (body.overLimit) controller.abort();
       if (!ok) throw createHttpError(response.statusCode, body, headers, requestId);
       if (body.overLimit) throw createTooLargeError(response.statusCode, body, this.maxResponseBytes, requestId);
-      return parseSuccess(response.statusCode, body.bytes.toString('utf8'), headers, requestId);
+      const answer = { statusCode: response.statusCode, requestId, rateLimit: readRateLimitHints(headers) };
+      return body.bytes.length <= PARSE_MAX_BYTES
+        ? readSmallAnswer(answer, body.bytes.toString('utf8'))
+        : readLargeAnswer(answer, body.bytes);
     } catch (error) {
       if (error instanceof ProviderError) throw error;
       throw toProviderError(error, timedOut, options.timeoutMs, this.idleTimeoutMs);
@@ -132,49 +136,49 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
   }
 }
 
-function parseSuccess(statusCode: number, text: string, headers: ResponseHeaders, requestId: string | null) {
-  const usage = text.length <= PARSE_MAX_CHARS ? parseSmallAnswer(text) : scanLargeAnswer(text);
-  if (usage === undefined) {
-    throw new MalformedResponseError('malformed response body: not one JSON object', {
-      kind: 'malformed',
-      status: statusCode,
-      body: text,
-      ...(requestId === null ? {} : { requestId }),
-    });
-  }
-  // Output lines must stay one line each. In valid JSON a line break can only be whitespace
-  // between tokens (inside strings it is escaped), so it is blanked, not re-serialised.
-  const body = text.includes('\n') || text.includes('\r') ? text.replace(LINE_BREAKS, ' ') : text;
-  const response: ProviderResponse = {
-    statusCode,
-    requestId,
-    body,
-    usage,
-    rateLimit: readRateLimitHints(headers),
-  };
-  return response;
-}
+type AnswerHead = Omit<ProviderResponse, 'body' | 'usage'>;
 
-const LINE_BREAKS = /[\r\n]/g;
-
-/** The answer's usage (null when it has none), or undefined when the text is not one JSON object. */
-function parseSmallAnswer(text: string): TokenUsage | null | undefined {
+function readSmallAnswer(head: AnswerHead, text: string): ProviderResponse {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return undefined;
+    parsed = undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  return convertOpenAIUsage(parsed);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformedAnswer(head, text);
+  // Output lines must stay one line each. In valid JSON a line break can only be whitespace
+  // between tokens (inside strings it is escaped), so it is blanked, not re-serialised.
+  const body = text.includes('\n') || text.includes('\r') ? text.replace(LINE_BREAKS, ' ') : text;
+  return { ...head, body, usage: convertOpenAIUsage(parsed) };
 }
 
-/** As `parseSmallAnswer`, building only the `usage` member. */
-function scanLargeAnswer(text: string): TokenUsage | null | undefined {
-  if (!isJsonObjectText(text)) return undefined;
-  const span = findJsonMember(text, 'usage');
-  if (span === undefined) return null;
-  return convertOpenAIUsage({ usage: JSON.parse(text.slice(span.start, span.end)) as unknown });
+const LINE_BREAKS = /[\r\n]/g;
+
+/** As `readSmallAnswer`, on the bytes: only `usage` is ever parsed, and line breaks are blanked in place. */
+function readLargeAnswer(head: AnswerHead, bytes: Buffer): ProviderResponse {
+  const scan = scanJsonObject(bytes, 'usage');
+  if (!scan.valid || !isUtf8(bytes)) throw malformedAnswer(head, bytes);
+  const usage =
+    scan.member === undefined
+      ? null
+      : convertOpenAIUsage({
+          usage: JSON.parse(bytes.toString('utf8', scan.member.start, scan.member.end)) as unknown,
+        });
+  for (const lineBreak of [0x0a, 0x0d]) {
+    for (let at = bytes.indexOf(lineBreak); at !== -1; at = bytes.indexOf(lineBreak, at + 1)) bytes[at] = 0x20;
+  }
+  return { ...head, body: bytes, usage };
+}
+
+function malformedAnswer(head: AnswerHead, body: string | Buffer): ProviderError {
+  return new MalformedResponseError('malformed response body: not one JSON object', {
+    kind: 'malformed',
+    status: head.statusCode,
+    // ProviderError keeps only a head of it (cut-error-body.ts).
+    body: typeof body === 'string' ? body : body.subarray(0, ERROR_BODY_MAX_BYTES).toString('utf8'),
+    bodyBytes: Buffer.byteLength(body),
+    ...(head.requestId === null ? {} : { requestId: head.requestId }),
+  });
 }
 
 function readContentLength(headers: ResponseHeaders): number | undefined {

@@ -56,7 +56,7 @@ describe('OpenAIRealtimeProvider: bounded answers', () => {
     assert.equal(over.code, 'RESPONSE_TOO_LARGE');
     const answer = await send({ responseBytes: 2_000_000 }, { maxResponseBytes: 2_100_000 });
     assert.ok(Buffer.byteLength(answer.body) >= 1_990_000);
-    const parsed = JSON.parse(answer.body) as { choices: { message: { content: string } }[] };
+    const parsed = JSON.parse(String(answer.body)) as { choices: { message: { content: string } }[] };
     assert.ok(parsed.choices[0]?.message.content.startsWith(`sim:${answerKey(request.url, body)}`));
     assert.ok(answer.usage !== null && answer.usage.inputTokens > 0, 'usage is read from a large answer too');
   });

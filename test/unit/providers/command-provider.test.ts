@@ -104,7 +104,7 @@ describe('CommandProvider', () => {
     assert.equal(response.requestId, null);
     assert.equal(response.usage, null);
     assert.ok(!response.body.includes('\n'), 'the body is one line');
-    const body = JSON.parse(response.body) as Record<string, unknown>;
+    const body = JSON.parse(String(response.body)) as Record<string, unknown>;
     const { logPath } = taskFilePaths(workDir, 'ok/1');
     assert.deepEqual(
       { ...body, duration_ms: typeof body['duration_ms'] },
@@ -125,7 +125,7 @@ describe('CommandProvider', () => {
 
   it('reads a file result from {output_path} and masks the secret argument in the log', async () => {
     const response = await send({ custom_id: 'img', target: 'file', api_key: SECRET });
-    const body = JSON.parse(response.body) as { output_path: string; result: Record<string, unknown> };
+    const body = JSON.parse(String(response.body)) as { output_path: string; result: Record<string, unknown> };
     assert.equal(body.output_path, taskFilePaths(workDir, 'img').outputPath);
     assert.deepEqual(body.result, { id: 'img', attempt: 1, echo: null, size: null, key_ok: true });
     assert.deepEqual(JSON.parse(await readFile(body.output_path, 'utf8')), body.result);
@@ -145,7 +145,7 @@ describe('CommandProvider', () => {
 
   it('answers {} for result: exit_code', async () => {
     const response = await send({ custom_id: 'code', target: 'code', spec: { stdout: 'not json' } });
-    assert.deepEqual((JSON.parse(response.body) as { result: unknown }).result, {});
+    assert.deepEqual((JSON.parse(String(response.body)) as { result: unknown }).result, {});
   });
 
   it('fails as malformed (retried) on stdout that is not JSON, empty, or over the limit', async () => {

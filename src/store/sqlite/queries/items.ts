@@ -13,7 +13,8 @@ export interface ItemRow {
   missing_reason: string | null;
   status_code: number | null;
   request_id: string | null;
-  response_body: string | null;
+  /** TEXT, or a BLOB of UTF-8 when the answer was stored as bytes. */
+  response_body: string | Buffer | null;
   error_json: string | null;
   completed_at: number | null;
 }
@@ -47,7 +48,7 @@ export function prepareItemQueries(db: Database) {
       `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, state, missing_reason)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
-    succeed: db.prepare<[number, number, string | null, string, number, string, number]>(
+    succeed: db.prepare<[number, number, string | null, string | Uint8Array, number, string, number]>(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
          error_json = NULL, next_attempt_at = NULL, missing_reason = NULL, completed_at = ?
        WHERE job_id = ? AND seq = ?`,
