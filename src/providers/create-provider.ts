@@ -25,7 +25,11 @@ export interface CreateProviderOptions {
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
 export function createRealtimeProvider(options: CreateProviderOptions): RealtimeProvider {
   if (options.provider === 'command') {
-    return new CommandProvider({ workDir: options.workDir, targets: options.commandTargets });
+    return new CommandProvider({
+      workDir: options.workDir,
+      targets: options.commandTargets,
+      maxResultBytes: options.maxResponseBytes,
+    });
   }
   if (options.baseUrl === undefined) throw new Error('base_url is validated by the config layer');
   return new OpenAIRealtimeProvider({

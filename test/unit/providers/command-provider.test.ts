@@ -148,17 +148,31 @@ describe('CommandProvider', () => {
     assert.deepEqual((JSON.parse(String(response.body)) as { result: unknown }).result, {});
   });
 
-  it('fails as malformed (retried) on stdout that is not JSON, empty, or over the limit', async () => {
+  it('fails as malformed (retried) on stdout that is not JSON or empty', async () => {
     for (const [customId, stdout] of [
       ['bad-json', '{"a":'],
       ['empty', '  \n'],
-      ['too-big', `"${'x'.repeat(5000)}"`],
     ] as const) {
       const error = await sendError({ custom_id: customId, target: 'json', spec: { stdout } });
       assert.ok(error instanceof MalformedResponseError, customId);
       assert.equal(error.kind, 'malformed');
       assert.equal(decideRetry(error, 1, RETRY, () => 0).retry, true);
     }
+  });
+
+  it('fails with response_too_large (not retried) on stdout over max_response_bytes', async () => {
+    const stdout = `"${'x'.repeat(5000)}"`;
+    const error = await sendError({ custom_id: 'too-big', target: 'json', spec: { stdout } });
+    assert.equal(error.code, 'RESPONSE_TOO_LARGE');
+    assert.equal(error.causeLabel, 'response_too_large');
+    assert.deepEqual(
+      decideRetry(error, 1, RETRY, () => 0),
+      {
+        retry: false,
+        scope: 'item',
+        reason: 'errorNotRetryable',
+      },
+    );
   });
 
   it('maps a non-zero exit to a retried 500, with the exit code and redacted stderr in the message', async () => {
