@@ -38,6 +38,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         dialect: config.batch.dialect,
         completionWindow: config.batch.completion_window,
         timeoutMs: config.timeout_ms,
+        maxResponseBytes: config.max_response_bytes,
       });
       try {
         return await runBatchJob({

@@ -51,6 +51,8 @@ export interface CreateBatchProviderOptions {
   completionWindow: string;
   /** Deadline of one API call, in ms. */
   timeoutMs: number;
+  /** `max_response_bytes`: the longest result line held whole. */
+  maxResponseBytes?: number | undefined;
 }
 
 /**
@@ -74,5 +76,6 @@ export async function createBatchProvider(options: CreateBatchProviderOptions): 
     dialect: options.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : options.dialect,
     completionWindow: options.completionWindow,
     timeoutMs: options.timeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
   });
 }

@@ -1,7 +1,4 @@
 import { openAsBlob } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import OpenAI from 'openai';
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
 import type { ChunkEnd } from '../../core/chunk.ts';
@@ -11,6 +8,8 @@ import { BATCH_DIALECTS, toDialectUrl, type BatchDialect, type BatchDialectName 
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { fromOpenAIError } from './to-provider-error.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
+import { customIdInHead, readResultLines } from '../read-result-lines.ts';
 
 export interface OpenAIBatchProviderOptions {
   baseUrl: string;
@@ -22,6 +21,12 @@ export interface OpenAIBatchProviderOptions {
   timeoutMs?: number;
   /** How many listed files/batches to look through for an orphan. @default 2000 */
   orphanScanLimit?: number;
+  /**
+   * `max_response_bytes`: a result line longer than this is never held whole; its item fails with
+   * `response_too_large` (the line's other items are read on).
+   * @default DEFAULT_MAX_RESPONSE_BYTES (64 MiB)
+   */
+  maxResponseBytes?: number | undefined;
 }
 
 const TERMINAL: Readonly<Record<string, ChunkEnd>> = {
@@ -53,6 +58,7 @@ export class OpenAIBatchProvider implements BatchProvider {
   private readonly dialect: BatchDialect;
   private readonly completionWindow: string;
   private readonly orphanScanLimit: number;
+  private readonly maxResponseBytes: number;
 
   constructor(options: OpenAIBatchProviderOptions) {
     this.dialect = BATCH_DIALECTS[options.dialect];
@@ -60,6 +66,7 @@ export class OpenAIBatchProvider implements BatchProvider {
     this.limits = this.dialect.limits;
     this.completionWindow = options.completionWindow ?? '24h';
     this.orphanScanLimit = options.orphanScanLimit ?? 2000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const key = options.apiKey ?? '';
     const headers: Record<string, string | null> = {};
     if (this.dialect.authHeader === 'api-key') {
@@ -173,14 +180,16 @@ export class OpenAIBatchProvider implements BatchProvider {
         throw fromOpenAIError(error, `downloading ${fileId} of batch ${batch.id}`);
       }
       if (response.body === null) continue;
-      const lines = createInterface({
-        input: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-        crlfDelay: Infinity,
-      });
       try {
-        for await (const line of lines) {
-          if (line.trim() === '') continue;
-          yield parseResultLine(line, fileId);
+        for await (const line of readResultLines(response.body, this.maxResponseBytes)) {
+          if (line.text === null) {
+            const oversized = oversizedResultLine(line.head ?? '', line.byteLength, this.maxResponseBytes);
+            // A line that does not name its item leaves it without a result: the engine resubmits it.
+            if (oversized !== undefined) yield oversized;
+            continue;
+          }
+          if (line.text.trim() === '') continue;
+          yield parseResultLine(line.text, fileId);
         }
       } catch (error) {
         throw fromOpenAIError(error, `downloading ${fileId} of batch ${batch.id}`);
@@ -217,6 +226,19 @@ function toRemoteBatch(batch: Batch): RemoteBatch {
     })),
     resultRefs,
     createdAt: batch.created_at * 1000,
+  };
+}
+
+/** A result line over `max_response_bytes`, read no further than its head: its item fails, not retried. */
+function oversizedResultLine(head: string, byteLength: number, maxBytes: number): BatchLineResult | undefined {
+  const customId = customIdInHead(head);
+  if (customId === undefined) return undefined;
+  const message = `the result line is ${String(byteLength)} bytes, over max_response_bytes (${String(maxBytes)}); raise max_response_bytes to accept it`;
+  return {
+    customId,
+    kind: 'errored',
+    error: { code: 'response_too_large', message },
+    failureKind: 'response_too_large',
   };
 }
 
