@@ -87,6 +87,28 @@ describe('bounded memory, whatever the endpoint sends', () => {
     }
   });
 
+  it('one large answer costs no more than about twice its size, and lands in output.jsonl whole', async () => {
+    const answerBytes = 50 * MB;
+    const small = await startSimulator({ seed: SEED });
+    const large = await startSimulator({ seed: SEED, responseBytes: answerBytes });
+    try {
+      const base = await runAgainst('small-answer', 1, small.baseUrl, []);
+      const big = await runAgainst('large-answer', 1, large.baseUrl, ['max_response_bytes=100MB']);
+      const context = `seed ${String(SEED)}; base peak ${String(base.peakRss)}, large-answer peak ${String(big.peakRss)}\n${describeResult(big.result)}`;
+      assert.equal(big.result.code, 0, context);
+      assert.equal(big.files.succeeded.length, 1, context);
+      assert.ok(
+        big.files.outputLines[0] !== undefined && JSON.stringify(big.files.outputLines[0]).length > answerBytes,
+      );
+      // About twice its size at most (its read buffer, then its copy read back for output.jsonl), with some slack for
+      // the garbage collector's timing; an answer stored in one row used to cost five times its size.
+      assert.ok(big.peakRss - base.peakRss < 2.5 * answerBytes, context);
+    } finally {
+      await small.close();
+      await large.close();
+    }
+  });
+
   it('a long error body is kept in errors.jsonl as an 8 KB head with the length it had', async () => {
     const simulator = await startSimulator({ seed: SEED, failureRates: { http500: 1 }, errorBodyBytes: 5 * MB });
     try {
