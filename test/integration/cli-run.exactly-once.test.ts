@@ -82,7 +82,8 @@ describe('run under every fault kind', () => {
 
     const stats = sim.stats();
     for (const [kind, count] of Object.entries(stats.faults)) {
-      if (['rateLimited', 'concurrencyLimited', 'unauthorized'].includes(kind)) continue;
+      // Oversized and stalled answers have their own test (cli-bounded-memory): an endless answer is never retried.
+      if (['rateLimited', 'concurrencyLimited', 'unauthorized', 'endless', 'stall'].includes(kind)) continue;
       assert.ok(count > 0, `fault ${kind} never happened`);
     }
     assert.equal(stats.duplicates, 0, 'a request was answered 200 twice');
