@@ -67,6 +67,7 @@ export async function createBatchProvider(options: CreateBatchProviderOptions): 
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
       timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
     });
   }
   const { OpenAIBatchProvider } = await import('./openai/openai-batch-provider.ts');

@@ -1,5 +1,6 @@
 import { LineSplitter } from '../input/line-splitter.ts';
 import type { RawLine } from '../input/raw-line.ts';
+import type { BatchLineResult } from './provider.ts';
 
 /**
  * The lines of a downloaded result file, each held whole only up to `maxLineBytes`: a longer
@@ -33,4 +34,21 @@ export function customIdInHead(head: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A result line over `max_response_bytes`, read no further than its head: its item fails with
+ * `response_too_large`, not retried. Undefined when the head names no `custom_id`: the item then
+ * comes back without a result, and the engine resubmits it (within `retry.max_attempts`).
+ */
+export function oversizedResultLine(head: string, byteLength: number, maxBytes: number): BatchLineResult | undefined {
+  const customId = customIdInHead(head);
+  if (customId === undefined) return undefined;
+  const message = `the result line is ${String(byteLength)} bytes, over max_response_bytes (${String(maxBytes)}); raise max_response_bytes to accept it`;
+  return {
+    customId,
+    kind: 'errored',
+    error: { code: 'response_too_large', message },
+    failureKind: 'response_too_large',
+  };
 }

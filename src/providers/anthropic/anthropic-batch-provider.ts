@@ -10,6 +10,8 @@ import { isChatCompletionsUrl, toMessagesParams } from './to-messages-params.ts'
 import { fromAnthropicError } from './to-provider-error.ts';
 import { normalizeAnthropicBaseUrl } from './normalize-anthropic-base-url.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
+import { oversizedResultLine, readResultLines } from '../read-result-lines.ts';
 
 export interface AnthropicBatchProviderOptions {
   /**
@@ -21,6 +23,12 @@ export interface AnthropicBatchProviderOptions {
   apiKey: string | null;
   /** Deadline of one API call, in ms (a create of 256 MB included; streaming results is not bounded). @default 600000 */
   timeoutMs?: number;
+  /**
+   * `max_response_bytes`: a result line longer than this is never held whole; its item fails with
+   * `response_too_large` (the other lines are read on).
+   * @default DEFAULT_MAX_RESPONSE_BYTES (64 MiB)
+   */
+  maxResponseBytes?: number | undefined;
   /** `max_tokens` for lines that set neither `max_tokens` nor `max_completion_tokens`. Minimum: 1. @default 1024 */
   defaultMaxTokens?: number;
 }
@@ -50,6 +58,7 @@ export class AnthropicBatchProvider implements BatchProvider {
   readonly usesFiles = false;
   private readonly client: Anthropic;
   private readonly defaultMaxTokens: number;
+  private readonly maxResponseBytes: number;
   private readonly secrets: readonly string[];
   /** Sampling keys some line set that are not sent, and those already told. */
   private readonly unsent = new Set<string>();
@@ -63,6 +72,7 @@ export class AnthropicBatchProvider implements BatchProvider {
       );
     }
     this.defaultMaxTokens = defaultMaxTokens;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const key = options.apiKey ?? '';
     this.secrets = key === '' ? [] : [key];
     this.client = new Anthropic({
@@ -188,13 +198,31 @@ export class AnthropicBatchProvider implements BatchProvider {
     }
   }
 
-  /** Streams the results JSONL (the SDK fetches the batch, then its `results_url`); bodies get the batch's creation time. */
+  /**
+   * Streams the results JSONL from the batch's `results_url`, as the SDK's `results()` does, but
+   * split by our own splitter: a line over `max_response_bytes` is never held whole (the SDK's
+   * decoder would). Bodies get the batch's creation time.
+   */
   async *readResults(batch: RemoteBatch): AsyncIterable<BatchLineResult> {
     const what = `downloading the results of batch ${batch.id}`;
     const createdSeconds = Number.isFinite(batch.createdAt) ? Math.floor(batch.createdAt / 1000) : 0;
     try {
-      const lines = await this.client.messages.batches.results(batch.id);
-      for await (const line of lines) yield convertAnthropicResult(line, createdSeconds);
+      const url =
+        batch.resultRefs['results_url'] ?? (await this.client.messages.batches.retrieve(batch.id)).results_url;
+      if (url === null) throw new Error(`batch ${batch.id} has no results_url yet`);
+      const response = await this.client
+        .get(url, { headers: { Accept: 'application/binary' }, stream: true, __binaryResponse: true })
+        .asResponse();
+      if (response.body === null) return;
+      for await (const line of readResultLines(response.body, this.maxResponseBytes)) {
+        if (line.text === null) {
+          const oversized = oversizedResultLine(line.head ?? '', line.byteLength, this.maxResponseBytes);
+          if (oversized !== undefined) yield oversized;
+          continue;
+        }
+        if (line.text.trim() === '') continue;
+        yield convertAnthropicResult(JSON.parse(line.text) as unknown, createdSeconds);
+      }
     } catch (error) {
       throw fromAnthropicError(error, what, this.secrets);
     }

@@ -9,7 +9,7 @@ import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { fromOpenAIError } from './to-provider-error.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
-import { customIdInHead, readResultLines } from '../read-result-lines.ts';
+import { oversizedResultLine, readResultLines } from '../read-result-lines.ts';
 
 export interface OpenAIBatchProviderOptions {
   baseUrl: string;
@@ -226,19 +226,6 @@ function toRemoteBatch(batch: Batch): RemoteBatch {
     })),
     resultRefs,
     createdAt: batch.created_at * 1000,
-  };
-}
-
-/** A result line over `max_response_bytes`, read no further than its head: its item fails, not retried. */
-function oversizedResultLine(head: string, byteLength: number, maxBytes: number): BatchLineResult | undefined {
-  const customId = customIdInHead(head);
-  if (customId === undefined) return undefined;
-  const message = `the result line is ${String(byteLength)} bytes, over max_response_bytes (${String(maxBytes)}); raise max_response_bytes to accept it`;
-  return {
-    customId,
-    kind: 'errored',
-    error: { code: 'response_too_large', message },
-    failureKind: 'response_too_large',
   };
 }
 
