@@ -100,9 +100,10 @@ describe('bounded memory, whatever the endpoint sends', () => {
       assert.ok(
         big.files.outputLines[0] !== undefined && JSON.stringify(big.files.outputLines[0]).length > answerBytes,
       );
-      // About twice its size at most (its read buffer, then its copy read back for output.jsonl), with some slack for
-      // the garbage collector's timing; an answer stored in one row used to cost five times its size.
-      assert.ok(big.peakRss - base.peakRss < 2.5 * answerBytes, context);
+      // Measured 1.4 to 2.8 times its size (its read buffer, the socket chunks copied into it until they are collected,
+      // its copy read back for output.jsonl): the bound leaves room for the collector's timing on a loaded machine. An
+      // answer decoded, parsed and stored in one row cost five times its size.
+      assert.ok(big.peakRss - base.peakRss < 4 * answerBytes, context);
     } finally {
       await small.close();
       await large.close();
