@@ -7,7 +7,7 @@ import type {
   RealtimeProvider,
   RemoteBatch,
 } from '../providers/provider.ts';
-import { redactSecrets } from '../util/redact.ts';
+import { redactSecretBytes, redactSecrets } from '../util/redact.ts';
 
 /**
  * The one gate between what an endpoint (or a command task) sends back and everything
@@ -22,8 +22,11 @@ import { redactSecrets } from '../util/redact.ts';
  */
 
 /** Answers: the known secrets only. */
-function redactAnswer(text: string, secrets: readonly string[]): string {
-  return redactSecrets(text, secrets, { patterns: false });
+function redactAnswer(body: string, secrets: readonly string[]): string;
+function redactAnswer(body: string | Buffer, secrets: readonly string[]): string | Buffer;
+function redactAnswer(body: string | Buffer, secrets: readonly string[]): string | Buffer {
+  if (typeof body !== 'string') return redactSecretBytes(body, secrets);
+  return redactSecrets(body, secrets, { patterns: false });
 }
 
 /** Errors: known secrets and key patterns. */

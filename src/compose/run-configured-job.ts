@@ -52,6 +52,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
           completionWindow: config.batch.completion_window,
           timeoutMs: config.timeout_ms,
           proxy: config.proxy,
+          maxResponseBytes: config.max_response_bytes,
         }),
         secrets,
       );
@@ -83,6 +84,8 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         env: options.env ?? process.env,
         sharedConnections: options.sharedConnections,
         proxy: config.proxy,
+        maxResponseBytes: config.max_response_bytes,
+        idleTimeoutMs: config.idle_timeout_ms,
       }),
       secrets,
     );

@@ -42,6 +42,12 @@ export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
 /** The variable the key is read from for `provider: anthropic` when `api_key_env` is not set. */
 export const ANTHROPIC_API_KEY_ENV = 'ANTHROPIC_API_KEY';
 
+/** `max_response_bytes` when unset: 64 MiB, far above any chat answer, well below what hurts a machine. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** `idle_timeout_ms` when unset. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
 /** Concurrency hard cap of the safety policy (SPEC §10): no config or flag can go over it. */
 export const MAX_CONCURRENCY = 1024;
 
@@ -379,6 +385,20 @@ export const configSchema = z
      * @default 600000 (10 minutes)
      */
     timeout_ms: z.number().int().min(100).default(600_000),
+    /**
+     * Largest answer accepted, in bytes; a number or a size string (`64MiB`, `100MB`). Counted while the body is read
+     * (realtime answers, command task output, batch result lines): past it the request is aborted and the item fails
+     * with `response_too_large`, never retried. Error bodies are kept cut to 8 KB whatever this is.
+     * @default 67108864 (64 MiB)
+     */
+    max_response_bytes: sizeSchema.default(DEFAULT_MAX_RESPONSE_BYTES),
+    /**
+     * Longest silence while an answer's body is arriving, in milliseconds: a body that stops sending bytes fails as a
+     * `timeout` (retried) without waiting for `timeout_ms`. The wait for the answer to start is bound by `timeout_ms`
+     * only. Minimum: 100.
+     * @default 60000 (1 minute)
+     */
+    idle_timeout_ms: z.number().int().min(100).default(DEFAULT_IDLE_TIMEOUT_MS),
     /** How the output files are written. */
     output: outputSchema.prefault({}),
     /** What a run does while the whole endpoint cannot be reached. */

@@ -45,6 +45,10 @@ export interface ItemError {
   status?: number;
   /** Why retrying stopped. */
   reason?: 'maxRetriesExceeded' | 'errorNotRetryable' | 'abort';
+  /** The provider's error body, cut to a few KB (`ERROR_BODY_MAX_BYTES`, src/errors/cut-error-body.ts). */
+  body?: string;
+  /** Length of that body as the provider sent it, in bytes; more than `body`'s when it was cut. */
+  bodyBytes?: number;
 }
 
 /** The final outcome of an item (SPEC section 2): exactly one per valid item. */
@@ -60,6 +64,7 @@ export interface ItemRecord extends ItemLocation {
   missingReason: MissingReason | null;
   statusCode: number | null;
   requestId: string | null;
-  responseBody: string | null;
+  /** JSON text, or its UTF-8 bytes when it was stored as bytes (large answers). */
+  responseBody: string | Uint8Array | null;
   error: ItemError | null;
 }

@@ -38,9 +38,13 @@ export function answeredCost(item: ItemRecord, prices: Readonly<Record<string, M
 }
 
 /** The cost of one answer body (OpenAI or Anthropic `usage`); 0 when its model has no price or the body no usage. */
-export function answerCost(responseBody: string, prices: Readonly<Record<string, ModelPrice>>): number {
+export function answerCost(responseBody: string | Uint8Array, prices: Readonly<Record<string, ModelPrice>>): number {
   try {
-    const body = JSON.parse(responseBody) as {
+    const text =
+      typeof responseBody === 'string'
+        ? responseBody
+        : Buffer.from(responseBody.buffer, responseBody.byteOffset, responseBody.byteLength).toString('utf8');
+    const body = JSON.parse(text) as {
       model?: unknown;
       usage?: { prompt_tokens?: unknown; completion_tokens?: unknown; input_tokens?: unknown; output_tokens?: unknown };
     };

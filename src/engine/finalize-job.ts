@@ -33,7 +33,11 @@ async function pricedModel(store: Store, job: Job, succeeded: number): Promise<s
   for await (const item of store.iterateItems(job.id, 'completion')) {
     if (item.state !== 'succeeded' || item.responseBody === null) continue;
     try {
-      const model = (JSON.parse(item.responseBody) as { model?: unknown }).model;
+      const model = (
+        JSON.parse(
+          typeof item.responseBody === 'string' ? item.responseBody : Buffer.from(item.responseBody).toString(),
+        ) as { model?: unknown }
+      ).model;
       if (typeof model === 'string' && model !== '') return model;
     } catch {
       // Not JSON (a command task's result): priced by the config's model, if any.

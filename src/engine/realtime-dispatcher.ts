@@ -418,5 +418,8 @@ export class RealtimeDispatcher {
 function toItemError(error: ProviderError): ItemError {
   const itemError: ItemError = { code: error.causeLabel, message: error.message };
   if (error.status !== undefined) itemError.status = error.status;
+  // Already cut by ProviderError (see cut-error-body.ts).
+  if (error.body !== undefined) itemError.body = error.body;
+  if (error.bodyBytes !== undefined) itemError.bodyBytes = error.bodyBytes;
   return itemError;
 }

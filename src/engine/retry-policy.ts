@@ -46,11 +46,17 @@ const RETRYABLE_STATUSES: Readonly<Record<number, number>> = {
 
 const JOB_STOPPING_STATUSES: ReadonlySet<number> = new Set([401, 403]);
 
-/** Failures without a status; all retryable. `aborted` is ours, never retried. */
-const RETRYABLE_KINDS: Readonly<Record<string, number>> = {
+/**
+ * Failures without a status, each with its multiplier, or `null` when never retried: `aborted`
+ * is ours (the job is stopping), and an answer over `max_response_bytes` would come back as
+ * large (no server header changes that).
+ */
+const KINDS: Readonly<Record<Exclude<ProviderFailureKind, 'http'>, number | null>> = {
   connection: 1,
   timeout: 1,
   malformed: 1,
+  aborted: null,
+  response_too_large: null,
 };
 
 /** Server-provided waits above this are capped rather than obeyed. */
@@ -63,6 +69,9 @@ export function decideRetry(
   random: () => number = Math.random,
 ): RetryDecision {
   if (error.kind === 'aborted') return { retry: false, scope: 'item', reason: 'abort' };
+  if (error.kind !== 'http' && KINDS[error.kind] === null) {
+    return { retry: false, scope: 'item', reason: 'errorNotRetryable' };
+  }
   if (error.status !== undefined && JOB_STOPPING_STATUSES.has(error.status)) {
     return { retry: false, scope: 'job', reason: 'errorNotRetryable' };
   }
@@ -81,7 +90,7 @@ function classify(error: RetryInput): number | undefined {
   const fromTable =
     error.kind === 'http'
       ? (RETRYABLE_STATUSES[error.status ?? 0] ?? ((error.status ?? 0) >= 500 ? 1 : undefined))
-      : RETRYABLE_KINDS[error.kind];
+      : (KINDS[error.kind] ?? undefined);
   if (fromTable === undefined && error.shouldRetryHeader === true) return 1;
   return fromTable;
 }

@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
   PROVIDER_FAILED: { exitCode: 1, meaning: 'a provider call failed' },
+  RESPONSE_TOO_LARGE: {
+    exitCode: 1,
+    meaning: 'an answer was over max_response_bytes: reading stopped there and the item failed (not retried)',
+  },
   ITEMS_UNFINISHED: { exitCode: 3, meaning: 'the job ended with failed or missing items' },
   INTERRUPTED: { exitCode: 130, meaning: 'the job was interrupted and can be resumed' },
 } as const;

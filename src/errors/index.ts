@@ -13,6 +13,8 @@ export {
   ConnectionError,
   TimeoutError,
   MalformedResponseError,
+  ResponseTooLargeError,
   type ProviderFailureKind,
   type ProviderErrorFields,
 } from './provider-error.ts';
+export { cutErrorBody, ERROR_BODY_MAX_BYTES, type StoredErrorBody } from './cut-error-body.ts';

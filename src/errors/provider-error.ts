@@ -1,18 +1,28 @@
 import { BatchpilotError } from './batchpilot-error.ts';
+import { cutErrorBody } from './cut-error-body.ts';
 
 /**
  * What went wrong on one provider call. The retry policy reads only these
  * fields, never raw HTTP objects; request headers are never kept, so an
  * `Authorization` value cannot travel with the error.
  */
-export type ProviderFailureKind = 'http' | 'connection' | 'timeout' | 'malformed' | 'aborted';
+export type ProviderFailureKind =
+  | 'http'
+  | 'connection'
+  | 'timeout'
+  | 'malformed'
+  | 'aborted'
+  /** The answer was over `max_response_bytes`; reading stopped there. Never retried: it would come back as large. */
+  | 'response_too_large';
 
 export interface ProviderErrorFields {
   kind: ProviderFailureKind;
   status?: number;
   requestId?: string;
-  /** A short excerpt of the response body, for errors.jsonl. */
+  /** The response body, or its head; kept cut to `ERROR_BODY_MAX_BYTES` (see cut-error-body.ts), for errors.jsonl. */
   body?: string;
+  /** Length of the body the endpoint sent, in bytes, when `body` holds only its head. */
+  bodyBytes?: number;
   /** From `retry-after-ms` or `retry-after` (seconds or HTTP date), already in ms. */
   retryAfterMs?: number;
   /** An explicit `x-should-retry: true|false` from the server wins over the status table. */
@@ -27,18 +37,20 @@ export class ProviderError extends BatchpilotError {
   readonly status: number | undefined;
   readonly requestId: string | undefined;
   readonly body: string | undefined;
+  /** Length of the body the endpoint sent, in bytes; more than `body`'s when it was cut. */
+  readonly bodyBytes: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly shouldRetryHeader: boolean | undefined;
   readonly errno: string | undefined;
 
   constructor(message: string, fields: ProviderErrorFields) {
-    super(fields.status === 401 || fields.status === 403 ? 'AUTH_FAILED' : 'PROVIDER_FAILED', message, {
-      cause: fields.cause,
-    });
+    super(codeOf(fields), message, { cause: fields.cause });
     this.kind = fields.kind;
     this.status = fields.status;
     this.requestId = fields.requestId;
-    this.body = fields.body;
+    const stored = fields.body === undefined ? undefined : cutErrorBody(fields.body, fields.bodyBytes);
+    this.body = stored?.body;
+    this.bodyBytes = stored?.bodyBytes ?? fields.bodyBytes;
     this.retryAfterMs = fields.retryAfterMs;
     this.shouldRetryHeader = fields.shouldRetryHeader;
     this.errno = fields.errno;
@@ -47,6 +59,7 @@ export class ProviderError extends BatchpilotError {
   /** The short, stable name used in reports ("retries by cause") and errors.jsonl. */
   get causeLabel(): string {
     if (this.kind === 'http') return `http_${String(this.status)}`;
+    if (this.kind === 'response_too_large') return this.kind;
     return this.errno === undefined ? this.kind : `${this.kind}_${this.errno}`;
   }
 
@@ -64,9 +77,15 @@ export class ProviderError extends BatchpilotError {
   }
 }
 
+function codeOf(fields: ProviderErrorFields): 'AUTH_FAILED' | 'RESPONSE_TOO_LARGE' | 'PROVIDER_FAILED' {
+  if (fields.status === 401 || fields.status === 403) return 'AUTH_FAILED';
+  return fields.kind === 'response_too_large' ? 'RESPONSE_TOO_LARGE' : 'PROVIDER_FAILED';
+}
+
 export class AuthenticationError extends ProviderError {}
 export class RateLimitError extends ProviderError {}
 export class InternalServerError extends ProviderError {}
 export class ConnectionError extends ProviderError {}
 export class TimeoutError extends ProviderError {}
 export class MalformedResponseError extends ProviderError {}
+export class ResponseTooLargeError extends ProviderError {}

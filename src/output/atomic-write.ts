@@ -31,6 +31,15 @@ export class AtomicFileWriter {
     if (this.bufferedChars >= FLUSH_BYTES) await this.flush();
   }
 
+  /** One line given in pieces, each written as it is (a large piece is never joined into one more copy). */
+  async writeLineParts(parts: readonly (string | Uint8Array)[]): Promise<void> {
+    await this.flush();
+    const handle = this.requireHandle();
+    for (const part of parts) await handle.write(typeof part === 'string' ? Buffer.from(part) : part);
+    await handle.write('\n');
+    this.lines += 1;
+  }
+
   async commit(): Promise<void> {
     await this.flush();
     const handle = this.requireHandle();

@@ -52,7 +52,11 @@ export async function writeResultFiles(
     for await (const item of store.iterateItems(job.id, order)) {
       if (item.state === 'succeeded') {
         counts.succeeded += 1;
-        await output.writeLine(formatOutputLine(job.id, item));
+        const [head, tail] = outputLineAround(job.id, item);
+        const body = item.responseBody ?? 'null';
+        // A large answer kept as bytes is written as it is, never decoded into one more copy.
+        if (typeof body === 'string') await output.writeLine(head + body + tail);
+        else await output.writeLineParts([head, body, tail]);
       } else if (item.state === 'failed') {
         counts.failed += 1;
         await errors.writeLine(formatErrorLine(job.id, item));
@@ -83,11 +87,11 @@ function resultId(jobId: string, seq: number): string {
   return `batch_req_${jobId.replace(/[^A-Za-z0-9]/g, '')}_${String(seq)}`;
 }
 
-/** OpenAI batch output format; the body is spliced in as the raw JSON text it arrived as. */
-function formatOutputLine(jobId: string, item: ItemRecord): string {
+/** OpenAI batch output format, before and after the body: it is spliced in as the raw JSON it arrived as. */
+function outputLineAround(jobId: string, item: ItemRecord): [string, string] {
   const head = `{"id":${JSON.stringify(resultId(jobId, item.seq))},"custom_id":${JSON.stringify(item.customId)}`;
-  const response = `"response":{"status_code":${String(item.statusCode ?? 200)},"request_id":${JSON.stringify(item.requestId)},"body":${item.responseBody ?? 'null'}}`;
-  return `${head},${response},"error":null}`;
+  const response = `"response":{"status_code":${String(item.statusCode ?? 200)},"request_id":${JSON.stringify(item.requestId)},"body":`;
+  return [`${head},${response}`, '},"error":null}'];
 }
 
 function formatErrorLine(jobId: string, item: ItemRecord): string {
@@ -101,6 +105,10 @@ function formatErrorLine(jobId: string, item: ItemRecord): string {
       code: error.code,
       message: error.message,
       ...(error.reason === undefined ? {} : { reason: error.reason }),
+      // The provider's error body, as OpenAI's batch error lines keep it; cut, with the length it had.
+      ...(error.body === undefined
+        ? {}
+        : { body: error.body, body_bytes: error.bodyBytes ?? Buffer.byteLength(error.body) }),
     },
     attempts: item.attempts,
   });

@@ -22,12 +22,21 @@ export interface CreateProviderOptions {
   sharedConnections?: HttpConnections | undefined;
   /** `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` as the config read them (`ResolvedConfig.proxy`). */
   proxy?: ProxySettings | null | undefined;
+  /** `max_response_bytes`: the most bytes of one answer (HTTP body, or a task's stdout) read. */
+  maxResponseBytes?: number | undefined;
+  /** `idle_timeout_ms`: longest silence while an answer's body arrives. */
+  idleTimeoutMs?: number | undefined;
 }
 
 /** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
 export function createRealtimeProvider(options: CreateProviderOptions): RealtimeProvider {
   if (options.provider === 'command') {
-    return new CommandProvider({ workDir: options.workDir, targets: options.commandTargets, env: options.env });
+    return new CommandProvider({
+      workDir: options.workDir,
+      targets: options.commandTargets,
+      env: options.env,
+      maxResultBytes: options.maxResponseBytes,
+    });
   }
   if (options.baseUrl === undefined) throw new Error('base_url is validated by the config layer');
   return new OpenAIRealtimeProvider({
@@ -36,6 +45,8 @@ export function createRealtimeProvider(options: CreateProviderOptions): Realtime
     connections: options.concurrency,
     sharedConnections: options.sharedConnections,
     proxy: options.proxy,
+    maxResponseBytes: options.maxResponseBytes,
+    idleTimeoutMs: options.idleTimeoutMs,
   });
 }
 
@@ -50,6 +61,8 @@ export interface CreateBatchProviderOptions {
   timeoutMs: number;
   /** `ResolvedConfig.proxy`. */
   proxy?: ProxySettings | null | undefined;
+  /** `max_response_bytes`: the longest result line held whole. */
+  maxResponseBytes?: number | undefined;
 }
 
 /**
@@ -66,6 +79,7 @@ export async function createBatchProvider(options: CreateBatchProviderOptions): 
       apiKey: options.apiKey,
       timeoutMs: options.timeoutMs,
       dispatcher,
+      maxResponseBytes: options.maxResponseBytes,
     });
   }
   const { OpenAIBatchProvider } = await import('./openai/openai-batch-provider.ts');
@@ -76,5 +90,6 @@ export async function createBatchProvider(options: CreateBatchProviderOptions): 
     completionWindow: options.completionWindow,
     timeoutMs: options.timeoutMs,
     dispatcher,
+    maxResponseBytes: options.maxResponseBytes,
   });
 }

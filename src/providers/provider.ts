@@ -27,8 +27,11 @@ export interface SendOptions {
 export interface ProviderResponse {
   statusCode: number;
   requestId: string | null;
-  /** The response body as JSON text on one line (validated as JSON). */
-  body: string;
+  /**
+   * The response body as JSON text on one line (validated as JSON). A large answer comes as its
+   * UTF-8 bytes, never decoded, so the store can take it with one copy at most.
+   */
+  body: string | Buffer;
   usage: TokenUsage | null;
   /** Rate-limit hints the server sent (`x-ratelimit-*`), for the adaptive limiter. */
   rateLimit: RateLimitHints | null;

@@ -12,6 +12,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'malformed',
   'http503',
   'http529',
+  'endless',
+  'stall',
 ];
 
 /**

@@ -15,6 +15,7 @@ import {
 import { formatResetDuration } from './rpm-limiter.ts';
 import { OVERLOADED_503_BODY, OVERLOADED_529_BODY } from './overloaded-bodies.ts';
 import type { SimulatorContext } from './simulator-context.ts';
+import { padJsonObject, stallAnswer, streamEndlessAnswer } from './oversized-answers.ts';
 
 /**
  * The life of one generation request:
@@ -120,8 +121,16 @@ function answerBody(
   const fault = context.pickFault();
   if (fault !== undefined) context.stats.faults[fault] += 1;
   switch (fault) {
-    case 'http500':
-      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 500, body: SERVER_ERROR_BODY, headers });
+    case 'http500': {
+      const body = padJsonObject(SERVER_ERROR_BODY, context.options.errorBodyBytes);
+      scheduleAnswer(context, response, sequence, { kind: 'answer', status: 500, body, headers });
+      return;
+    }
+    case 'endless':
+      streamEndlessAnswer(response, sequence);
+      return;
+    case 'stall':
+      stallAnswer(context, response, buildAnswerBody(endpoint, rawBody, sequence).body, sequence);
       return;
     case 'http429': {
       const retry = { ...headers, ...retryHeaders(context.options.retryAfterMs) };
@@ -162,7 +171,7 @@ function answerBody(
     case undefined: {
       const built = buildAnswerBody(endpoint, rawBody, sequence);
       const planned: PlannedAnswer = built.ok
-        ? { kind: 'success', body: built.body, headers, path, rawBody }
+        ? { kind: 'success', body: padJsonObject(built.body, context.options.responseBytes), headers, path, rawBody }
         : { kind: 'answer', status: 400, body: built.body, headers };
       scheduleAnswer(context, response, sequence, planned);
       return;

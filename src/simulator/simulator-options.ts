@@ -19,6 +19,10 @@ export interface FailureRates {
   http503?: number;
   /** Answer 529 with Anthropic's `overloaded_error` body, without retry headers. @default 0 */
   http529?: number;
+  /** Answer 200 with a chunked body that never ends, sent as fast as the client reads (oversized-answers.ts). @default 0 */
+  endless?: number;
+  /** Answer 200 with headers and half the body, then stay silent for `hangMs` (oversized-answers.ts). @default 0 */
+  stall?: number;
 }
 
 export interface SimulatorOptions {
@@ -73,6 +77,10 @@ export interface SimulatorOptions {
    * body and as `echo` in a 200 body (see echo-authorization.ts), as a careless endpoint or proxy might. @default 0
    */
   echoAuthRate?: number;
+  /** Every 200 generation answer is padded to about this many bytes (an `x_padding` member); `0` turns it off. @default 0 */
+  responseBytes?: number;
+  /** Injected 500s carry a body padded to about this many bytes; `0` turns it off. @default 0 */
+  errorBodyBytes?: number;
 }
 
 export interface ResolvedSimulatorOptions {
@@ -95,6 +103,8 @@ export interface ResolvedSimulatorOptions {
   batchLineExpireRate: number;
   batchEnqueuedTokenLimit: number;
   echoAuthRate: number;
+  responseBytes: number;
+  errorBodyBytes: number;
 }
 
 export const SIMULATOR_DEFAULTS = {
@@ -139,6 +149,8 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
       malformed: checkRate('malformed', rates.malformed),
       http503: checkRate('http503', rates.http503),
       http529: checkRate('http529', rates.http529),
+      endless: checkRate('endless', rates.endless),
+      stall: checkRate('stall', rates.stall),
     },
     retryAfterMs: checkNonNegative('retryAfterMs', options.retryAfterMs ?? SIMULATOR_DEFAULTS.retryAfterMs),
     rpm: checkNonNegative('rpm', options.rpm ?? SIMULATOR_DEFAULTS.rpm),
@@ -160,6 +172,8 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
       'batchEnqueuedTokenLimit',
       options.batchEnqueuedTokenLimit ?? SIMULATOR_DEFAULTS.batchEnqueuedTokenLimit,
     ),
+    responseBytes: checkNonNegative('responseBytes', options.responseBytes ?? 0),
+    errorBodyBytes: checkNonNegative('errorBodyBytes', options.errorBodyBytes ?? 0),
   };
 }
 

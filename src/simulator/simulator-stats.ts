@@ -12,6 +12,8 @@ export interface SimulatorFaultCounts {
   resetMidBody: number;
   hang: number;
   malformed: number;
+  endless: number;
+  stall: number;
   /** 401s for a missing or wrong API key. */
   unauthorized: number;
   http503: number;
@@ -54,6 +56,8 @@ function createFaultCounts(): SimulatorFaultCounts {
     resetMidBody: 0,
     hang: 0,
     malformed: 0,
+    endless: 0,
+    stall: 0,
     unauthorized: 0,
     http503: 0,
     http529: 0,

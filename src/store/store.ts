@@ -183,7 +183,8 @@ export type ItemUpdate =
       attempts: number;
       statusCode: number;
       requestId: string | null;
-      body: string;
+      /** JSON text, or its UTF-8 bytes (a large answer is never decoded: see `ProviderResponse.body`). */
+      body: string | Uint8Array;
       completedAt: number;
     }
   | { seq: number; state: 'failed'; attempts: number; error: ItemError; completedAt: number }

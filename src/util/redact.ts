@@ -91,6 +91,22 @@ export function redactSecrets(text: string, secrets: readonly string[], options:
   return redacted;
 }
 
+/**
+ * `redactSecrets` for an answer kept as bytes (a large one, never decoded: see the realtime provider). Each known
+ * secret is overwritten in place with `*` of its own length, so the bytes stay valid JSON and no copy is made of a
+ * body that may be tens of megabytes; the key patterns are not applied, as for any answer.
+ */
+export function redactSecretBytes<T extends Uint8Array>(bytes: T, secrets: readonly string[]): T {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const secret of secrets.filter((candidate) => candidate.length >= MIN_SECRET_LENGTH).flatMap(secretVariants)) {
+    const needle = Buffer.from(secret);
+    for (let at = buffer.indexOf(needle); at !== -1; at = buffer.indexOf(needle, at + needle.length)) {
+      buffer.fill(0x2a, at, at + needle.length);
+    }
+  }
+  return bytes;
+}
+
 function isSecretKeyName(key: string): boolean {
   return SECRET_KEY_NAMES.has(key.toLowerCase().replace(/[-_]/g, ''));
 }

@@ -13,6 +13,8 @@ const RATE_FLAGS: readonly { key: string; flag: string; rate: keyof FailureRates
   { key: 'failMalformed', flag: '--fail-malformed', rate: 'malformed' },
   { key: 'fail503', flag: '--fail-503', rate: 'http503' },
   { key: 'fail529', flag: '--fail-529', rate: 'http529' },
+  { key: 'failEndless', flag: '--fail-endless', rate: 'endless' },
+  { key: 'failStall', flag: '--fail-stall', rate: 'stall' },
 ];
 
 export function registerSimulateCommand(program: Command): void {
@@ -35,6 +37,10 @@ export function registerSimulateCommand(program: Command): void {
       '--fail-529 <rate>',
       "share of requests answered 529 (Anthropic's overloaded_error), without retry headers (0 to 1)",
     )
+    .option('--fail-endless <rate>', 'share of 200 answers whose body never ends (0 to 1)')
+    .option('--fail-stall <rate>', 'share of 200 answers that stop halfway and stay silent (0 to 1)')
+    .option('--response-bytes <n>', 'pad every 200 answer to about this many bytes (0 = off)')
+    .option('--error-body-bytes <n>', 'pad the body of injected 500s to about this many bytes (0 = off)')
     .option('--retry-after-ms <n>', 'delay advertised by injected 429s, in ms (default 100)')
     .option('--rpm <n>', 'requests per minute enforced with a token bucket (0 = off)')
     .option('--rate-limit-headers', 'send x-ratelimit-*-requests headers when --rpm is set')
@@ -74,6 +80,8 @@ export function parseSimulatorFlags(
   assignIfSet(options, 'rpm', readInteger(flags, 'rpm', '--rpm'));
   assignIfSet(options, 'maxConcurrency', readInteger(flags, 'maxConcurrency', '--max-concurrency'));
   assignIfSet(options, 'seed', readInteger(flags, 'seed', '--seed'));
+  assignIfSet(options, 'responseBytes', readInteger(flags, 'responseBytes', '--response-bytes'));
+  assignIfSet(options, 'errorBodyBytes', readInteger(flags, 'errorBodyBytes', '--error-body-bytes'));
   assignIfSet(options, 'batchLifetimeMs', readInteger(flags, 'batchLifetimeMs', '--batch-lifetime-ms'));
   assignIfSet(options, 'batchFailRate', readRate(flags, 'batchFailRate', '--batch-fail-rate'));
   assignIfSet(options, 'batchLineFailRate', readRate(flags, 'batchLineFailRate', '--batch-line-fail-rate'));

@@ -11,11 +11,10 @@ import { isChatCompletionsUrl, toMessagesParams } from './to-messages-params.ts'
 import { fromAnthropicError } from './to-provider-error.ts';
 import { normalizeAnthropicBaseUrl } from './normalize-anthropic-base-url.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ProviderError } from '../../errors/index.ts';
 import { unreadableLine } from '../unreadable-line.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
+import { oversizedResultLine, readResultLines } from '../read-result-lines.ts';
 
 export interface AnthropicBatchProviderOptions {
   /**
@@ -27,6 +26,12 @@ export interface AnthropicBatchProviderOptions {
   apiKey: string | null;
   /** Deadline of one API call, in ms (a create of 256 MB included; streaming results is not bounded). @default 600000 */
   timeoutMs?: number;
+  /**
+   * `max_response_bytes`: a result line longer than this is never held whole; its item fails with
+   * `response_too_large` (the other lines are read on).
+   * @default DEFAULT_MAX_RESPONSE_BYTES (64 MiB)
+   */
+  maxResponseBytes?: number | undefined;
   /** `max_tokens` for lines that set neither `max_tokens` nor `max_completion_tokens`. Minimum: 1. @default 1024 */
   defaultMaxTokens?: number;
   /** Where the SDK's requests go (a proxy, see create-proxy-dispatcher.ts); closed by `close()`. */
@@ -58,6 +63,7 @@ export class AnthropicBatchProvider implements BatchProvider {
   readonly usesFiles = false;
   private readonly client: Anthropic;
   private readonly defaultMaxTokens: number;
+  private readonly maxResponseBytes: number;
   private readonly secrets: readonly string[];
   /** Sampling keys some line set that are not sent, and those already told. */
   private readonly unsent = new Set<string>();
@@ -74,6 +80,7 @@ export class AnthropicBatchProvider implements BatchProvider {
       );
     }
     this.defaultMaxTokens = defaultMaxTokens;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const key = options.apiKey ?? '';
     this.secrets = key === '' ? [] : [key];
     this.client = new Anthropic({
@@ -209,8 +216,9 @@ export class AnthropicBatchProvider implements BatchProvider {
 
   /**
    * Streams the results JSONL: the batch is fetched again for its `results_url` (as the SDK's `results()` does), and
-   * the file is read line by line here rather than by the SDK's decoder, which throws on the first line that is not
-   * JSON and so would make the engine download the file again for ever. Bodies get the batch's creation time.
+   * the file is split by our own splitter rather than the SDK's decoder, which holds a line whole however long (a
+   * line over `max_response_bytes` never is here) and throws on the first line that is not JSON (which would make the
+   * engine download the file again for ever: here such a line fails only its item). Bodies get the batch's creation time.
    */
   async *readResults(batch: RemoteBatch): AsyncIterable<BatchLineResult> {
     const what = `downloading the results of batch ${batch.id}`;
@@ -223,29 +231,29 @@ export class AnthropicBatchProvider implements BatchProvider {
           status: 404,
         });
       }
-      // `__binaryResponse` makes the SDK hand back the raw response, as its own `results()` asks for it.
-      const response = await this.client.get<Response>(current.results_url, {
-        headers: { Accept: 'application/binary' },
-        __binaryResponse: true,
-      });
+      const response = await this.client
+        .get(current.results_url, { headers: { Accept: 'application/binary' }, stream: true, __binaryResponse: true })
+        .asResponse();
       if (response.body === null) return;
-      const lines = createInterface({
-        input: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-        crlfDelay: Infinity,
-      });
-      for await (const text of lines) {
-        if (text.trim() === '') continue;
-        let line: unknown;
+      for await (const line of readResultLines(response.body, this.maxResponseBytes)) {
+        if (line.text === null) {
+          const oversized = oversizedResultLine(line.head ?? '', line.byteLength, this.maxResponseBytes);
+          // A line that does not name its item leaves it without a result: the engine resubmits it.
+          if (oversized !== undefined) yield oversized;
+          continue;
+        }
+        if (line.text.trim() === '') continue;
+        let parsed: unknown;
         try {
-          line = JSON.parse(text);
+          parsed = JSON.parse(line.text);
         } catch {
           yield unreadableLine(
-            text,
-            `the results of batch ${batch.id} have a line that is not JSON: ${text.slice(0, 200)}`,
+            line.text,
+            `the results of batch ${batch.id} have a line that is not JSON: ${line.text.slice(0, 200)}`,
           );
           continue;
         }
-        yield convertAnthropicResult(line, createdSeconds);
+        yield convertAnthropicResult(parsed, createdSeconds);
       }
     } catch (error) {
       throw fromAnthropicError(error, what, this.secrets);

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { PreparedRequest } from '../../core/item.ts';
-import { MalformedResponseError, ProviderError } from '../../errors/index.ts';
+import { MalformedResponseError, ProviderError, ResponseTooLargeError } from '../../errors/index.ts';
 import { knownSecrets, redactSecrets } from '../../util/redact.ts';
 import { buildTaskEnvironment } from './task-environment.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../provider.ts';
@@ -45,11 +45,11 @@ export interface CommandProviderOptions {
    */
   killGraceMs?: number;
   /**
-   * Largest result, in bytes: stdout kept for `result: stdout_json`, or the `{output_path}` file read for
-   * `result: file`. A larger one fails the attempt as malformed.
+   * Largest result, in bytes (`max_response_bytes`): stdout kept for `result: stdout_json`, or the `{output_path}`
+   * file read for `result: file`. A larger one fails the item with `response_too_large`, not retried.
    * @default 10485760 (10 MiB)
    */
-  maxResultBytes?: number;
+  maxResultBytes?: number | undefined;
 }
 
 /** Time left for stdout/stderr to close after the command exits, in ms. */
@@ -216,7 +216,7 @@ export class CommandProvider implements RealtimeProvider {
     if (target.result === 'exit_code') return {};
     if (target.result === 'stdout_json') {
       if (result.stdoutOverflow) {
-        throw malformed(`command "${name}" printed more than ${String(this.maxResultBytes)} bytes on stdout`, logName);
+        throw tooLarge(`command "${name}" printed more than ${String(this.maxResultBytes)} bytes on stdout`, logName);
       }
       return parseResultJson(result.stdout ?? '', `command "${name}" printed`, logName);
     }
@@ -224,7 +224,7 @@ export class CommandProvider implements RealtimeProvider {
     try {
       const size = (await stat(outputPath)).size;
       if (size > this.maxResultBytes) {
-        throw malformed(`command "${name}" wrote ${String(size)} bytes to {output_path}, over the limit`, logName);
+        throw tooLarge(`command "${name}" wrote ${String(size)} bytes to {output_path}`, logName, size);
       }
       text = await readFile(outputPath, 'utf8');
     } catch (error) {
@@ -253,6 +253,14 @@ function parseResultJson(text: string, what: string, logName: string): unknown {
   } catch (error) {
     throw malformed(`${what} invalid JSON: ${(error as Error).message}`, logName);
   }
+}
+
+/** A result over `max_response_bytes`: the same task would print as much again, so it is not retried. */
+function tooLarge(message: string, logName: string, bodyBytes?: number): ResponseTooLargeError {
+  return new ResponseTooLargeError(`${message}, over max_response_bytes (log: ${logName})`, {
+    kind: 'response_too_large',
+    ...(bodyBytes === undefined ? {} : { bodyBytes }),
+  });
 }
 
 function malformed(message: string, logName: string): MalformedResponseError {

@@ -1,8 +1,5 @@
 import type { Dispatcher } from 'undici';
 import { openAsBlob } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import OpenAI from 'openai';
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
 import type { ChunkEnd } from '../../core/chunk.ts';
@@ -13,6 +10,8 @@ import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { fromOpenAIError } from './to-provider-error.ts';
 import { unreadableLine } from '../unreadable-line.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
+import { oversizedResultLine, readResultLines } from '../read-result-lines.ts';
 
 export interface OpenAIBatchProviderOptions {
   baseUrl: string;
@@ -26,6 +25,12 @@ export interface OpenAIBatchProviderOptions {
   orphanScanLimit?: number;
   /** Where the SDK's requests go (a proxy, see create-proxy-dispatcher.ts); closed by `close()`. */
   dispatcher?: Dispatcher | undefined;
+  /**
+   * `max_response_bytes`: a result line longer than this is never held whole; its item fails with
+   * `response_too_large` (the line's other items are read on).
+   * @default DEFAULT_MAX_RESPONSE_BYTES (64 MiB)
+   */
+  maxResponseBytes?: number | undefined;
 }
 
 const TERMINAL: Readonly<Record<string, ChunkEnd>> = {
@@ -57,6 +62,7 @@ export class OpenAIBatchProvider implements BatchProvider {
   private readonly dialect: BatchDialect;
   private readonly completionWindow: string;
   private readonly orphanScanLimit: number;
+  private readonly maxResponseBytes: number;
 
   private readonly dispatcher: Dispatcher | undefined;
 
@@ -67,6 +73,7 @@ export class OpenAIBatchProvider implements BatchProvider {
     this.limits = this.dialect.limits;
     this.completionWindow = options.completionWindow ?? '24h';
     this.orphanScanLimit = options.orphanScanLimit ?? 2000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const key = options.apiKey ?? '';
     const headers: Record<string, string | null> = {};
     if (this.dialect.authHeader === 'api-key') {
@@ -188,14 +195,16 @@ export class OpenAIBatchProvider implements BatchProvider {
         throw fromOpenAIError(error, `downloading ${fileId} of batch ${batch.id}`);
       }
       if (response.body === null) continue;
-      const lines = createInterface({
-        input: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-        crlfDelay: Infinity,
-      });
       try {
-        for await (const line of lines) {
-          if (line.trim() === '') continue;
-          yield parseResultLine(line, fileId);
+        for await (const line of readResultLines(response.body, this.maxResponseBytes)) {
+          if (line.text === null) {
+            const oversized = oversizedResultLine(line.head ?? '', line.byteLength, this.maxResponseBytes);
+            // A line that does not name its item leaves it without a result: the engine resubmits it.
+            if (oversized !== undefined) yield oversized;
+            continue;
+          }
+          if (line.text.trim() === '') continue;
+          yield parseResultLine(line.text, fileId);
         }
       } catch (error) {
         throw fromOpenAIError(error, `downloading ${fileId} of batch ${batch.id}`);

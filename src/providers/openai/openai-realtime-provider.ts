@@ -5,11 +5,17 @@ import { createProxyDispatcher } from '../create-proxy-dispatcher.ts';
 import type { PreparedRequest } from '../../core/item.ts';
 import {
   ConnectionError,
+  ERROR_BODY_MAX_BYTES,
   MalformedResponseError,
   ProviderError,
+  ResponseTooLargeError,
   TimeoutError,
   type ProviderErrorFields,
 } from '../../errors/index.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
+import { isUtf8 } from 'node:buffer';
+import { scanJsonObject } from '../../input/scan-json-object.ts';
+import { readBoundedBody, type BoundedBody } from '../read-bounded-body.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../provider.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { joinEndpointPath } from './join-endpoint-path.ts';
@@ -27,9 +33,25 @@ export interface OpenAIRealtimeProviderOptions {
   sharedConnections?: HttpConnections | undefined;
   /** Send through this proxy (unless `noProxy` names the endpoint); unused with `sharedConnections`. */
   proxy?: ProxySettings | null | undefined;
+  /**
+   * `max_response_bytes`: a longer answer is abandoned as it arrives (`response_too_large`).
+   * @default DEFAULT_MAX_RESPONSE_BYTES (64 MiB)
+   */
+  maxResponseBytes?: number | undefined;
+  /**
+   * `idle_timeout_ms`: longest silence while a body arrives before the request fails as a timeout.
+   * @default DEFAULT_IDLE_TIMEOUT_MS (60 s)
+   */
+  idleTimeoutMs?: number | undefined;
 }
 
-const ERROR_BODY_EXCERPT_CHARS = 2000;
+/**
+ * Answers up to this many bytes are decoded and checked with `JSON.parse` (native, fastest for
+ * the common small answer). Larger ones stay bytes: checked by a scan that builds nothing
+ * (scan-json-object.ts) and handed on undecoded, so an answer costs about twice its size at
+ * most (its buffer, and the store's copy), not four or five times.
+ */
+const PARSE_MAX_BYTES = 1 << 20;
 
 /**
  * OpenAI-compatible chat/completions/embeddings/responses over one undici `Pool`
@@ -44,6 +66,8 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
+  private readonly maxResponseBytes: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(options: OpenAIRealtimeProviderOptions) {
     const url = new URL(options.baseUrl);
@@ -59,6 +83,8 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
     this.pool =
       options.sharedConnections ??
       (options.proxy == null ? new Pool(url.origin, keepAlive) : createProxyDispatcher(options.proxy, keepAlive));
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.headers = { 'content-type': 'application/json', 'user-agent': 'batchpilot' };
     if (options.apiKey !== null && options.apiKey !== '') this.headers['authorization'] = `Bearer ${options.apiKey}`;
   }
@@ -80,20 +106,30 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
         headers: this.headers,
         body: request.body,
         signal: controller.signal,
-        // Our own timer is the deadline; undici's defaults (300 s) must never fire first.
+        // Our own timer is the deadline; undici's defaults (300 s) must never fire first. Its body
+        // timeout is an idle timer (reset by every chunk): `idle_timeout_ms`.
         headersTimeout: options.timeoutMs + 1000,
-        bodyTimeout: options.timeoutMs + 1000,
+        bodyTimeout: Math.min(this.idleTimeoutMs, options.timeoutMs + 1000),
       });
-      const text = await response.body.text();
       const headers = response.headers;
       const requestId = readHeader(headers, 'x-request-id') ?? null;
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        throw createHttpError(response.statusCode, text, headers, requestId);
-      }
-      return parseSuccess(response.statusCode, text, headers, requestId);
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      const body = await readBoundedBody(response.body, {
+        maxBytes: this.maxResponseBytes,
+        contentLength: readContentLength(headers),
+        // Of an error only a head is kept; the rest is counted, so the connection stays usable.
+        ...(ok ? {} : { keepBytes: ERROR_BODY_MAX_BYTES }),
+      });
+      if (body.overLimit) controller.abort();
+      if (!ok) throw createHttpError(response.statusCode, body, headers, requestId);
+      if (body.overLimit) throw createTooLargeError(response.statusCode, body, this.maxResponseBytes, requestId);
+      const answer = { statusCode: response.statusCode, requestId, rateLimit: readRateLimitHints(headers) };
+      return body.bytes.length <= PARSE_MAX_BYTES
+        ? readSmallAnswer(answer, body.bytes.toString('utf8'))
+        : readLargeAnswer(answer, body.bytes);
     } catch (error) {
       if (error instanceof ProviderError) throw error;
-      throw toProviderError(error, timedOut, options.timeoutMs);
+      throw toProviderError(error, timedOut, options.timeoutMs, this.idleTimeoutMs);
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuterAbort);
@@ -105,46 +141,82 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
   }
 }
 
-function parseSuccess(statusCode: number, text: string, headers: ResponseHeaders, requestId: string | null) {
+type AnswerHead = Omit<ProviderResponse, 'body' | 'usage'>;
+
+function readSmallAnswer(head: AnswerHead, text: string): ProviderResponse {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (error) {
-    throw new MalformedResponseError(`malformed response body: ${(error as Error).message}`, {
-      kind: 'malformed',
-      status: statusCode,
-      body: text.slice(0, ERROR_BODY_EXCERPT_CHARS),
-      ...(requestId === null ? {} : { requestId }),
-    });
+  } catch {
+    parsed = undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new MalformedResponseError('malformed response body: not a JSON object', {
-      kind: 'malformed',
-      status: statusCode,
-      body: text.slice(0, ERROR_BODY_EXCERPT_CHARS),
-    });
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformedAnswer(head, text);
+  // Output lines must stay one line each. In valid JSON a line break can only be whitespace
+  // between tokens (inside strings it is escaped), so it is blanked, not re-serialised.
+  const body = text.includes('\n') || text.includes('\r') ? text.replace(LINE_BREAKS, ' ') : text;
+  return { ...head, body, usage: convertOpenAIUsage(parsed) };
+}
+
+const LINE_BREAKS = /[\r\n]/g;
+
+/** As `readSmallAnswer`, on the bytes: only `usage` is ever parsed, and line breaks are blanked in place. */
+function readLargeAnswer(head: AnswerHead, bytes: Buffer): ProviderResponse {
+  const scan = scanJsonObject(bytes, 'usage');
+  if (!scan.valid || !isUtf8(bytes)) throw malformedAnswer(head, bytes);
+  const usage =
+    scan.member === undefined
+      ? null
+      : convertOpenAIUsage({
+          usage: JSON.parse(bytes.toString('utf8', scan.member.start, scan.member.end)) as unknown,
+        });
+  for (const lineBreak of [0x0a, 0x0d]) {
+    for (let at = bytes.indexOf(lineBreak); at !== -1; at = bytes.indexOf(lineBreak, at + 1)) bytes[at] = 0x20;
   }
-  // Output lines must stay one line each; compact only the rare pretty-printed body.
-  const body = text.includes('\n') || text.includes('\r') ? JSON.stringify(parsed) : text;
-  const response: ProviderResponse = {
-    statusCode,
-    requestId,
-    body,
-    usage: convertOpenAIUsage(parsed),
-    rateLimit: readRateLimitHints(headers),
-  };
-  return response;
+  return { ...head, body: bytes, usage };
+}
+
+function malformedAnswer(head: AnswerHead, body: string | Buffer): ProviderError {
+  return new MalformedResponseError('malformed response body: not one JSON object', {
+    kind: 'malformed',
+    status: head.statusCode,
+    // ProviderError keeps only a head of it (cut-error-body.ts).
+    body: typeof body === 'string' ? body : body.subarray(0, ERROR_BODY_MAX_BYTES).toString('utf8'),
+    bodyBytes: Buffer.byteLength(body),
+    ...(head.requestId === null ? {} : { requestId: head.requestId }),
+  });
+}
+
+function readContentLength(headers: ResponseHeaders): number | undefined {
+  const value = readHeader(headers, 'content-length');
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
+function createTooLargeError(
+  status: number,
+  body: BoundedBody,
+  maxBytes: number,
+  requestId: string | null,
+): ProviderError {
+  const message = `the answer is over max_response_bytes (${String(maxBytes)} bytes): reading stopped at ${String(body.totalBytes)} bytes; raise max_response_bytes to accept it`;
+  return new ResponseTooLargeError(message, {
+    kind: 'response_too_large',
+    status,
+    bodyBytes: body.totalBytes,
+    ...(requestId === null ? {} : { requestId }),
+  });
 }
 
 function createHttpError(
   status: number,
-  text: string,
+  body: BoundedBody,
   headers: ResponseHeaders,
   requestId: string | null,
 ): ProviderError {
+  const text = body.bytes.toString('utf8');
   const detail = errorBodyMessage(text) ?? (text.length > 0 && !isJson(text) ? text.slice(0, 200) : undefined);
   const message = detail === undefined ? `HTTP ${String(status)}` : `HTTP ${String(status)}: ${detail}`;
-  const fields: Omit<ProviderErrorFields, 'kind' | 'status'> = { body: text.slice(0, ERROR_BODY_EXCERPT_CHARS) };
+  const fields: Omit<ProviderErrorFields, 'kind' | 'status'> = { body: text, bodyBytes: body.totalBytes };
   if (requestId !== null) fields.requestId = requestId;
   const retryAfterMs = parseRetryAfter(
     readHeader(headers, 'retry-after-ms'),
@@ -157,7 +229,13 @@ function createHttpError(
   return ProviderError.generate(status, message, fields);
 }
 
-function toProviderError(error: unknown, timedOut: boolean, timeoutMs: number): ProviderError {
+function toProviderError(error: unknown, timedOut: boolean, timeoutMs: number, idleTimeoutMs: number): ProviderError {
+  if (!timedOut && error instanceof undiciErrors.BodyTimeoutError) {
+    return new TimeoutError(`the answer stopped arriving: no byte for ${String(idleTimeoutMs)} ms (idle_timeout_ms)`, {
+      kind: 'timeout',
+      cause: error,
+    });
+  }
   if (timedOut || error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
     return new TimeoutError(`no complete answer within ${String(timeoutMs)} ms (timeout_ms)`, {
       kind: 'timeout',

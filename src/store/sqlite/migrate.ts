@@ -2,9 +2,10 @@ import type { Database } from 'better-sqlite3';
 import { migration0001 } from './migrations/0001-init.ts';
 import { migration0002 } from './migrations/0002-batch-chunks.ts';
 import { migration0003 } from './migrations/0003-scheduler.ts';
+import { migration0004 } from './migrations/0004-response-parts.ts';
 
 /** Numbered migrations, applied in order, each in its own transaction. Kept as TS strings so the build needs no copy step. */
-const MIGRATIONS: readonly string[] = [migration0001, migration0002, migration0003];
+const MIGRATIONS: readonly string[] = [migration0001, migration0002, migration0003, migration0004];
 
 export function migrate(db: Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');

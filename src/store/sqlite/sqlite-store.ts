@@ -28,6 +28,7 @@ import { prepareActivityQueries } from './queries/activity.ts';
 import { openDatabase } from './open-database.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './queries/items.ts';
+import { prepareResponsePartQueries } from './queries/response-parts.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
 import { jobNotFound } from '../require-job.ts';
@@ -67,6 +68,7 @@ export class SqliteStore implements Store {
   private readonly db: SqliteDatabase;
   private readonly jobs: ReturnType<typeof prepareJobQueries>;
   private readonly items: ReturnType<typeof prepareItemQueries>;
+  private readonly responseParts: ReturnType<typeof prepareResponsePartQueries>;
   private readonly attempts: ReturnType<typeof prepareAttemptQueries>;
   private readonly rejects: ReturnType<typeof prepareRejectQueries>;
   private readonly chunks: ReturnType<typeof prepareChunkOperations>;
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
     this.db = openDatabase(options.path, { cacheKiB: 32_000 });
     this.jobs = prepareJobQueries(this.db);
     this.items = prepareItemQueries(this.db);
+    this.responseParts = prepareResponsePartQueries(this.db);
     this.attempts = prepareAttemptQueries(this.db);
     this.rejects = prepareRejectQueries(this.db);
     this.chunks = prepareChunkOperations(this.db, this.attempts);
@@ -228,17 +231,22 @@ export class SqliteStore implements Store {
     for (const attempt of batch.attempts) this.attempts.record(jobId, attempt);
     for (const update of batch.updates) {
       switch (update.state) {
-        case 'succeeded':
+        case 'succeeded': {
+          // An answer that came as bytes (a large one) goes in parts: never one copy of it whole (migration 0004).
+          const { body } = update;
+          if (typeof body !== 'string') this.responseParts.write(jobId, update.seq, body);
           this.items.succeed.run(
             update.attempts,
             update.statusCode,
             update.requestId,
-            update.body,
+            typeof body === 'string' ? body : null,
+            typeof body === 'string' ? null : body.length,
             update.completedAt,
             jobId,
             update.seq,
           );
           break;
+        }
         case 'failed':
           this.items.fail.run(
             update.attempts,
@@ -290,7 +298,7 @@ export class SqliteStore implements Store {
   async *iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord> {
     if (order === 'input') {
       for (const row of this.pages(jobId, (after) => this.items.pageBySeq.all(jobId, after, PAGE_SIZE))) {
-        yield toItemRecord(row);
+        yield this.toItemRecord(jobId, row);
       }
       return;
     }
@@ -299,15 +307,24 @@ export class SqliteStore implements Store {
     let afterSeq = -1;
     for (;;) {
       const rows = this.items.completedPage.all(jobId, afterTime, afterTime, afterSeq, PAGE_SIZE);
-      for (const row of rows) yield toItemRecord(row);
+      for (const row of rows) yield this.toItemRecord(jobId, row);
       const last = rows.at(-1);
       if (last === undefined || rows.length < PAGE_SIZE) break;
       afterTime = last.completed_at ?? afterTime;
       afterSeq = last.seq;
     }
     for (const row of this.pages(jobId, (after) => this.items.notCompletedPage.all(jobId, after, PAGE_SIZE))) {
-      yield toItemRecord(row);
+      yield this.toItemRecord(jobId, row);
     }
+  }
+
+  /** The item with its answer, read from its parts when it was stored in parts. */
+  private toItemRecord(jobId: string, row: ItemRow): ItemRecord {
+    const record = toItemRecord(row);
+    if (row.response_bytes !== null) {
+      record.responseBody = this.responseParts.read(jobId, row.seq, row.response_bytes);
+    }
+    return record;
   }
 
   async *iterateRejects(jobId: string): AsyncIterable<Reject> {

@@ -72,7 +72,7 @@ describe('OpenAIRealtimeProvider against the simulator', () => {
   it('returns the raw body, request id and usage', async () => {
     const response = await sendOnce({});
     assert.equal(response.statusCode, 200);
-    const parsed = JSON.parse(response.body) as { choices: { message: { content: string } }[] };
+    const parsed = JSON.parse(String(response.body)) as { choices: { message: { content: string } }[] };
     assert.ok(parsed.choices[0]?.message.content.startsWith(`sim:${answerKey('/v1/chat/completions', body)}`));
     assert.ok(response.requestId !== null);
     assert.ok(response.usage !== null && response.usage.inputTokens > 0);

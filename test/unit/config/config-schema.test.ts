@@ -40,6 +40,19 @@ describe('configSchema', () => {
     }
   });
 
+  it('takes max_response_bytes as a size (64 MiB when unset) and idle_timeout_ms in ms (60 s when unset)', () => {
+    const defaults = configSchema.parse({});
+    assert.equal(defaults.max_response_bytes, 67_108_864);
+    assert.equal(defaults.idle_timeout_ms, 60_000);
+    assert.equal(configSchema.parse({ max_response_bytes: '100MB' }).max_response_bytes, 100_000_000);
+    assert.equal(configSchema.parse({ max_response_bytes: 4096 }).max_response_bytes, 4096);
+    for (const values of [{ max_response_bytes: 'lots' }, { max_response_bytes: 0 }, { idle_timeout_ms: 99 }]) {
+      const result = configSchema.safeParse(values);
+      assert.equal(result.success, false, JSON.stringify(values));
+      assert.deepEqual(result.error?.issues[0]?.path, Object.keys(values));
+    }
+  });
+
   it('enforces the hard caps and limits', () => {
     for (const values of [
       { concurrency: 1025 },

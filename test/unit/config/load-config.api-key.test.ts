@@ -102,6 +102,8 @@ describe('ResolvedConfig', () => {
         rate_limit: { rpm: 0, tpm: 0 },
         retry: { max_attempts: 4, base_delay_ms: 500, max_delay_ms: 60_000 },
         timeout_ms: 600_000,
+        max_response_bytes: 67_108_864,
+        idle_timeout_ms: 60_000,
         output: { order: 'input' },
         outage: {},
         chunk: {},

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ProviderFailureKind } from '../../../src/errors/index.ts';
 import { backoffDelay, decideRetry, MAX_SERVER_RETRY_AFTER_MS } from '../../../src/engine/retry-policy.ts';
 import { parseRetryAfter } from '../../../src/util/parse-retry-after.ts';
 
@@ -7,11 +8,7 @@ const settings = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 60_000 };
 const half = (): number => 0.5;
 
 describe('decideRetry', () => {
-  const table: [
-    string,
-    { kind: 'http' | 'connection' | 'timeout' | 'malformed' | 'aborted'; status?: number },
-    string,
-  ][] = [
+  const table: [string, { kind: ProviderFailureKind; status?: number }, string][] = [
     ['408', { kind: 'http', status: 408 }, 'retry'],
     ['409', { kind: 'http', status: 409 }, 'retry'],
     ['429', { kind: 'http', status: 429 }, 'retry'],
@@ -30,6 +27,7 @@ describe('decideRetry', () => {
     ['401', { kind: 'http', status: 401 }, 'job'],
     ['403', { kind: 'http', status: 403 }, 'job'],
     ['aborted', { kind: 'aborted' }, 'abort'],
+    ['response_too_large', { kind: 'response_too_large', status: 200 }, 'item'],
   ];
   for (const [name, error, expected] of table) {
     it(`${name} -> ${expected}`, () => {
@@ -55,6 +53,11 @@ describe('decideRetry', () => {
       scope: 'item',
       reason: 'maxRetriesExceeded',
     });
+  });
+
+  it('an answer over max_response_bytes is never retried, whatever the server says', () => {
+    const decision = decideRetry({ kind: 'response_too_large', status: 200, shouldRetryHeader: true }, 1, settings);
+    assert.deepEqual(decision, { retry: false, scope: 'item', reason: 'errorNotRetryable' });
   });
 
   it('x-should-retry wins both ways', () => {

@@ -72,7 +72,7 @@ describe('CommandProvider isolation', () => {
       { method: 'POST', url: `command:${targetName}`, body: JSON.stringify({ custom_id: customId, ...fields }) },
       { timeoutMs: 10_000, item: { customId, seq, attempt: 1 } },
     );
-    return (JSON.parse(response.body) as { result: unknown }).result;
+    return (JSON.parse(String(response.body)) as { result: unknown }).result;
   }
 
   it('passes the base variables and the named ones only; a secret-named value is masked in the result', async () => {

@@ -111,7 +111,7 @@ describe('CommandProvider', () => {
     assert.equal(response.requestId, null);
     assert.equal(response.usage, null);
     assert.ok(!response.body.includes('\n'), 'the body is one line');
-    const body = JSON.parse(response.body) as Record<string, unknown>;
+    const body = JSON.parse(String(response.body)) as Record<string, unknown>;
     const { logPath } = taskFilePaths(workDir, 'ok/1');
     assert.deepEqual(
       { ...body, duration_ms: typeof body['duration_ms'] },
@@ -132,7 +132,7 @@ describe('CommandProvider', () => {
 
   it('reads a file result from {output_path} and masks the secret argument in the log', async () => {
     const response = await send({ custom_id: 'img', target: 'file', api_key: SECRET });
-    const body = JSON.parse(response.body) as { output_path: string; result: Record<string, unknown> };
+    const body = JSON.parse(String(response.body)) as { output_path: string; result: Record<string, unknown> };
     assert.equal(body.output_path, taskFilePaths(workDir, 'img').outputPath);
     assert.deepEqual(body.result, { id: 'img', attempt: 1, echo: null, size: null, key_ok: true });
     assert.deepEqual(JSON.parse(await readFile(body.output_path, 'utf8')), body.result);
@@ -152,20 +152,34 @@ describe('CommandProvider', () => {
 
   it('answers {} for result: exit_code', async () => {
     const response = await send({ custom_id: 'code', target: 'code', spec: { stdout: 'not json' } });
-    assert.deepEqual((JSON.parse(response.body) as { result: unknown }).result, {});
+    assert.deepEqual((JSON.parse(String(response.body)) as { result: unknown }).result, {});
   });
 
-  it('fails as malformed (retried) on stdout that is not JSON, empty, or over the limit', async () => {
+  it('fails as malformed (retried) on stdout that is not JSON or empty', async () => {
     for (const [customId, stdout] of [
       ['bad-json', '{"a":'],
       ['empty', '  \n'],
-      ['too-big', `"${'x'.repeat(5000)}"`],
     ] as const) {
       const error = await sendError({ custom_id: customId, target: 'json', spec: { stdout } });
       assert.ok(error instanceof MalformedResponseError, customId);
       assert.equal(error.kind, 'malformed');
       assert.equal(decideRetry(error, 1, RETRY, () => 0).retry, true);
     }
+  });
+
+  it('fails with response_too_large (not retried) on stdout over max_response_bytes', async () => {
+    const stdout = `"${'x'.repeat(5000)}"`;
+    const error = await sendError({ custom_id: 'too-big', target: 'json', spec: { stdout } });
+    assert.equal(error.code, 'RESPONSE_TOO_LARGE');
+    assert.equal(error.causeLabel, 'response_too_large');
+    assert.deepEqual(
+      decideRetry(error, 1, RETRY, () => 0),
+      {
+        retry: false,
+        scope: 'item',
+        reason: 'errorNotRetryable',
+      },
+    );
   });
 
   it('maps a non-zero exit to a retried 500, with the exit code and redacted stderr in the message', async () => {

@@ -11,6 +11,8 @@ const noFaults = {
   malformed: 0,
   http503: 0,
   http529: 0,
+  endless: 0,
+  stall: 0,
 };
 
 function countFaults(rates: typeof noFaults, draws: number, seed = 1): Map<FaultKind | undefined, number> {
@@ -57,6 +59,8 @@ describe('createFaultPicker', () => {
       malformed: 0.08,
       http503: 0.03,
       http529: 0.02,
+      endless: 0,
+      stall: 0,
     };
     const draws = 50_000;
     const counts = countFaults(rates, draws);

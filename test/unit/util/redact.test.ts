@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { knownSecrets, redactObject, redactSecrets, registerSecret } from '../../../src/util/redact.ts';
+import {
+  knownSecrets,
+  redactObject,
+  redactSecretBytes,
+  redactSecrets,
+  registerSecret,
+} from '../../../src/util/redact.ts';
 
 describe('redactSecrets', () => {
   it('masks every occurrence of each known secret', () => {
@@ -123,5 +129,18 @@ describe('redactSecrets: credentials in a URL', () => {
     );
     assert.equal(redactSecrets('see http://example.com/a@b', []), 'see http://example.com/a@b');
     assert.deepEqual(redactObject({ base_url: 'http://u:p@h:8000/v1' }, []), { base_url: 'http://***@h:8000/v1' });
+  });
+});
+
+describe('redactSecretBytes', () => {
+  it('overwrites every known secret in a large answer kept as bytes, in place, keeping its JSON valid', () => {
+    const key = 'secret/key-0123456789';
+    // As a server writes it: quoted plainly, and with `/` escaped as `\/` (legal JSON).
+    const body = Buffer.from(`{"echo":"Bearer ${key}","again":"${key}","escaped":"${key.replace('/', '\\/')}"}`);
+    const redacted = redactSecretBytes(body, [key]);
+    assert.equal(redacted, body, 'the same buffer, not a copy');
+    const text = redacted.toString();
+    assert.ok(!text.includes('0123456789'), text);
+    assert.deepEqual(Object.keys(JSON.parse(text) as object), ['echo', 'again', 'escaped']);
   });
 });

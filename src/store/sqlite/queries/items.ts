@@ -14,6 +14,8 @@ export interface ItemRow {
   status_code: number | null;
   request_id: string | null;
   response_body: string | null;
+  /** Set when the answer is in `response_parts` (migration 0004): its length in bytes. */
+  response_bytes: number | null;
   error_json: string | null;
   completed_at: number | null;
 }
@@ -36,7 +38,7 @@ export function toItemRecord(row: ItemRow): ItemRecord {
 }
 
 const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, state, attempts, missing_reason,
-  status_code, request_id, response_body, error_json, completed_at`;
+  status_code, request_id, response_body, response_bytes, error_json, completed_at`;
 
 /** Pages are read with keyset pagination so no statement stays open across an await. */
 export const PAGE_SIZE = 2000;
@@ -47,8 +49,8 @@ export function prepareItemQueries(db: Database) {
       `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, state, missing_reason)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
-    succeed: db.prepare<[number, number, string | null, string, number, string, number]>(
-      `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
+    succeed: db.prepare<[number, number, string | null, string | null, number | null, number, string, number]>(
+      `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?, response_bytes = ?,
          error_json = NULL, next_attempt_at = NULL, missing_reason = NULL, completed_at = ?
        WHERE job_id = ? AND seq = ?`,
     ),
