@@ -32,16 +32,8 @@ async function pricedModel(store: Store, job: Job, succeeded: number): Promise<s
   if (succeeded === 0) return configured;
   for await (const item of store.iterateItems(job.id, 'completion')) {
     if (item.state !== 'succeeded' || item.responseBody === null) continue;
-    try {
-      const model = (
-        JSON.parse(
-          typeof item.responseBody === 'string' ? item.responseBody : Buffer.from(item.responseBody).toString(),
-        ) as { model?: unknown }
-      ).model;
-      if (typeof model === 'string' && model !== '') return model;
-    } catch {
-      // Not JSON (a command task's result): priced by the config's model, if any.
-    }
+    const model = answeredModel(item.responseBody);
+    if (model !== null) return model;
     break;
   }
   return configured;
@@ -79,4 +71,22 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
   await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
   await store.setJobState(jobId, options.finalState, { finishedAt: clock.now() });
   return { job: (await store.getJob(jobId)) as Job, report };
+}
+
+/** Answers up to this size are parsed; a larger one (kept as bytes) is only looked at in its head, never decoded whole. */
+const PARSED_ANSWER_MAX_BYTES = 1 << 20;
+const MODEL_MEMBER = /"model"\s*:\s*"([^"\\]+)"/;
+
+/** The `model` an answer names, or null (not JSON: a command task's result). */
+function answeredModel(body: string | Uint8Array): string | null {
+  if (typeof body === 'string' && body.length <= PARSED_ANSWER_MAX_BYTES) {
+    try {
+      const model = (JSON.parse(body) as { model?: unknown }).model;
+      return typeof model === 'string' && model !== '' ? model : null;
+    } catch {
+      return null;
+    }
+  }
+  const head = typeof body === 'string' ? body.slice(0, 65_536) : Buffer.from(body.subarray(0, 65_536)).toString();
+  return MODEL_MEMBER.exec(head)?.[1] ?? null;
 }

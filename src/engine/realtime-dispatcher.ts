@@ -291,7 +291,8 @@ export class RealtimeDispatcher {
       return;
     }
     const { outage } = this.options;
-    if (error.kind === 'connection' || error.kind === 'timeout') {
+    // A failure the server never began to answer may be an outage; one it began to answer (a stalled body) is not.
+    if ((error.kind === 'connection' || error.kind === 'timeout') && !error.answerStarted) {
       if (outage?.recordUnreachable(startedAt) === true) {
         this.handleOutage(item, error, outage);
         return;

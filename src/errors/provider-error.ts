@@ -29,6 +29,11 @@ export interface ProviderErrorFields {
   shouldRetryHeader?: boolean;
   /** A system error code such as ECONNRESET, when there was no status. */
   errno?: string;
+  /**
+   * The server had begun to answer (its headers arrived) before this failure, e.g. a body that stopped arriving:
+   * proof the endpoint is up, so never taken for an outage. @default false
+   */
+  answerStarted?: boolean;
   cause?: unknown;
 }
 
@@ -42,6 +47,7 @@ export class ProviderError extends BatchpilotError {
   readonly retryAfterMs: number | undefined;
   readonly shouldRetryHeader: boolean | undefined;
   readonly errno: string | undefined;
+  readonly answerStarted: boolean;
 
   constructor(message: string, fields: ProviderErrorFields) {
     super(codeOf(fields), message, { cause: fields.cause });
@@ -54,6 +60,7 @@ export class ProviderError extends BatchpilotError {
     this.retryAfterMs = fields.retryAfterMs;
     this.shouldRetryHeader = fields.shouldRetryHeader;
     this.errno = fields.errno;
+    this.answerStarted = fields.answerStarted ?? false;
   }
 
   /** The short, stable name used in reports ("retries by cause") and errors.jsonl. */

@@ -233,6 +233,7 @@ function toProviderError(error: unknown, timedOut: boolean, timeoutMs: number, i
   if (!timedOut && error instanceof undiciErrors.BodyTimeoutError) {
     return new TimeoutError(`the answer stopped arriving: no byte for ${String(idleTimeoutMs)} ms (idle_timeout_ms)`, {
       kind: 'timeout',
+      answerStarted: true,
       cause: error,
     });
   }
