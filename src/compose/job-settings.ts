@@ -24,7 +24,9 @@ export function toRunSettings(config: ResolvedConfig): RunSettings {
     maxLineBytes: config.input.max_line_bytes,
     budgetUsd: config.limits.budget_usd,
     prices: config.prices,
-    outageMaxWaitMs: (config.outage.max_wait_s ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime) * 1000,
+    // Local commands share no endpoint: a task that fails to start or times out is that task's failure.
+    outageMaxWaitMs:
+      config.provider === 'command' ? null : (config.outage.max_wait_s ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime) * 1000,
     parser: {
       format: config.input.format,
       messagesKey: config.input.messages_key,

@@ -40,8 +40,12 @@ export interface RunSettings {
   budgetUsd?: number;
   /** `prices` over the built-in table, to cost requests against the budget. */
   prices?: Readonly<Record<string, ModelPrice>>;
-  /** `outage.max_wait_s` in ms: how long an unreachable endpoint is waited for before the job stops. @default 900000 */
-  outageMaxWaitMs?: number;
+  /**
+   * `outage.max_wait_s` in ms: how long an unreachable endpoint is waited for before the job stops. `null`: the
+   * provider has no endpoint that could be out (local commands: a task that times out is that task's fault).
+   * @default 900000
+   */
+  outageMaxWaitMs?: number | null;
 }
 
 export interface JobProgress {
@@ -133,17 +137,20 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     const limiter = new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() });
     const budget = await openBudget(store, initial.id, settings);
     let budgetReached = false;
-    const outage = new OutageWatch({
-      maxWaitMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime * 1000,
-      now: () => clock.now(),
-    });
+    const outage =
+      settings.outageMaxWaitMs === null
+        ? undefined
+        : new OutageWatch({
+            maxWaitMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime * 1000,
+            now: () => clock.now(),
+          });
     let unreachable: { error: ProviderError; outageMs: number } | undefined;
     const dispatcher = new RealtimeDispatcher({
       outage,
       onOutage: (error) => {
         if (unreachable !== undefined || fatal !== undefined) return;
-        unreachable = { error, outageMs: outage.elapsedMs };
-        logger.error({ message: error.message, outageMs: outage.elapsedMs }, 'endpoint-unreachable: job stopped');
+        unreachable = { error, outageMs: outage?.elapsedMs ?? 0 };
+        logger.error({ message: error.message, outageMs: unreachable.outageMs }, 'endpoint-unreachable: job stopped');
         stop.abort();
       },
       budget,
