@@ -1,4 +1,7 @@
+import { isUtf8 } from 'node:buffer';
+
 import { REJECT_RAW_MAX_BYTES } from '../core/reject.ts';
+import { findInvalidUtf8 } from './find-invalid-utf8.ts';
 import type { RawLine } from './raw-line.ts';
 import { truncateUtf8Bytes } from './truncate-utf8.ts';
 
@@ -104,6 +107,11 @@ export class LineSplitter {
       return { lineNo: this.#lineNo, byteOffset, byteLength, text: null, head, nextByte };
     }
     const text = bytes.toString('utf8', contentStart, contentEnd);
+    const content = bytes.subarray(contentStart, contentEnd);
+    // Decoding alone would turn a bad byte into U+FFFD and send a request the file never held.
+    if (!isUtf8(content)) {
+      return { lineNo: this.#lineNo, byteOffset, byteLength, text, invalidUtf8At: findInvalidUtf8(content), nextByte };
+    }
     return { lineNo: this.#lineNo, byteOffset, byteLength, text, nextByte };
   }
 
