@@ -1,6 +1,8 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
+import { removeStaleTempFiles } from './remove-stale-temp-files.ts';
+
 const FLUSH_BYTES = 1 << 20;
 
 /**
@@ -21,6 +23,8 @@ export class AtomicFileWriter {
   }
 
   async open(): Promise<void> {
+    // A writer killed mid-write left its temp file; whoever writes the target next clears it.
+    await removeStaleTempFiles(this.target);
     this.handle = await open(this.tempPath, 'w');
   }
 
