@@ -29,6 +29,15 @@ export const ERROR_CODES = {
   },
   MODEL_NOT_FOUND: { exitCode: 2, meaning: 'the provider does not know a model the job names' },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
+  DISK_FULL: {
+    exitCode: 75,
+    meaning:
+      'a write to the store or a result file found no room (ENOSPC, quota, file-size limit); free space and resume',
+  },
+  STORE_CORRUPT: {
+    exitCode: 74,
+    meaning: 'the state store is damaged or empty while the workspace holds jobs; it is never re-initialised over them',
+  },
   PROVIDER_FAILED: { exitCode: 1, meaning: 'a provider call failed' },
   ITEMS_UNFINISHED: { exitCode: 3, meaning: 'the job ended with failed or missing items' },
   INTERRUPTED: { exitCode: 130, meaning: 'the job was interrupted and can be resumed' },

@@ -25,7 +25,7 @@ export class AtomicFileWriter {
   async open(): Promise<void> {
     // A writer killed mid-write left its temp file; whoever writes the target next clears it.
     await removeStaleTempFiles(this.target);
-    this.handle = await open(this.tempPath, 'w');
+    this.handle = await open(this.tempPath, 'w').catch(this.naming);
   }
 
   async writeLine(line: string): Promise<void> {
@@ -38,10 +38,10 @@ export class AtomicFileWriter {
   async commit(): Promise<void> {
     await this.flush();
     const handle = this.requireHandle();
-    await handle.sync();
+    await handle.sync().catch(this.naming);
     await handle.close();
     this.handle = undefined;
-    await rename(this.tempPath, this.target);
+    await rename(this.tempPath, this.target).catch(this.naming);
   }
 
   async abort(): Promise<void> {
@@ -55,8 +55,16 @@ export class AtomicFileWriter {
     const text = this.buffer.join('');
     this.buffer = [];
     this.bufferedChars = 0;
-    await this.requireHandle().write(text);
+    await this.requireHandle().write(text).catch(this.naming);
   }
+
+  /** A failed write names the file it was for (a full disk's `ENOSPC` on write carries no path). */
+  private readonly naming = (error: unknown): never => {
+    if (error instanceof Error && (error as { path?: unknown }).path === undefined) {
+      Object.assign(error, { path: this.target });
+    }
+    throw error;
+  };
 
   private requireHandle(): FileHandle {
     if (this.handle === undefined) throw new Error(`${this.target}: writer not open`);
