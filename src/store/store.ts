@@ -32,7 +32,12 @@ export interface Store {
    * this host, is taken over.
    */
   acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void>;
-  heartbeat(jobId: string, token: string, now: number): Promise<void>;
+  /**
+   * Refresh the lease. While the job is `running` or `finalizing`, the time since the previous
+   * heartbeat (at most `maxStepMs`, so a suspended machine does not count) is added to the job's
+   * active time: a run killed with -9 keeps all but its last heartbeat interval of it.
+   */
+  heartbeat(jobId: string, token: string, now: number, maxStepMs: number): Promise<void>;
   releaseLease(jobId: string, token: string): Promise<void>;
 
   /**

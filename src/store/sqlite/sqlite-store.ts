@@ -156,8 +156,8 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async heartbeat(jobId: string, token: string, now: number): Promise<void> {
-    this.jobs.heartbeat.run(now, jobId, token);
+  async heartbeat(jobId: string, token: string, now: number, maxStepMs: number): Promise<void> {
+    this.jobs.heartbeat.run(now, maxStepMs, now, jobId, token);
   }
 
   async releaseLease(jobId: string, token: string): Promise<void> {

@@ -65,8 +65,10 @@ export function prepareJobQueries(db: Database) {
     setLease: db.prepare<[number | null, string | null, string | null, number | null, string]>(
       'UPDATE jobs SET lease_pid = ?, lease_host = ?, lease_token = ?, lease_heartbeat_at = ? WHERE id = ?',
     ),
-    heartbeat: db.prepare<[number, string, string]>(
-      'UPDATE jobs SET lease_heartbeat_at = ? WHERE id = ? AND lease_token = ?',
+    heartbeat: db.prepare<[number, number, number, string, string]>(
+      `UPDATE jobs SET active_ms = active_ms + CASE WHEN state IN ('running', 'finalizing')
+         THEN MIN(MAX(? - lease_heartbeat_at, 0), ?) ELSE 0 END, lease_heartbeat_at = ?
+       WHERE id = ? AND lease_token = ?`,
     ),
     release: db.prepare<[string, string]>(
       'UPDATE jobs SET lease_pid = NULL, lease_host = NULL, lease_token = NULL, lease_heartbeat_at = NULL WHERE id = ? AND lease_token = ?',
