@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { createCorruptStoreError, StoreError, toStorageFault } from '../../errors/index.ts';
@@ -24,7 +24,7 @@ export function openDatabase(path: string, options: { cacheKiB?: number } = {}):
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 10000');
     if (options.cacheKiB !== undefined) db.pragma(`cache_size = -${String(options.cacheKiB)}`);
-    migrate(db);
+    migrate(db, { workspace: resolve(dirname(path)) });
     return db;
   } catch (error) {
     db?.close();

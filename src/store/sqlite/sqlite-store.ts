@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { IngestCursor, Job, JobCounts, JobLease } from '../../core/job.ts';
 import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
@@ -31,6 +32,7 @@ import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './que
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
 import { jobNotFound } from '../require-job.ts';
+import { toStoredPath } from './workspace-paths.ts';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; the workspace keeps it as `state.db`. */
@@ -73,6 +75,8 @@ export class SqliteStore implements Store {
   private readonly activityQueries: ReturnType<typeof prepareActivityQueries>;
   private readonly isProcessAlive: (pid: number) => boolean;
   private readonly findCustomIdLine;
+  /** The folder of `state.db`: paths inside it are stored relative to it. */
+  private readonly workspace: string;
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.path, { cacheKiB: 32_000 });
@@ -86,6 +90,7 @@ export class SqliteStore implements Store {
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     );
     this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
+    this.workspace = resolve(dirname(options.path));
   }
 
   async createJob(job: NewJob): Promise<Job> {
@@ -93,11 +98,12 @@ export class SqliteStore implements Store {
       id: job.id,
       state: 'created',
       now: job.now,
-      input_path: job.inputPath,
+      input_path: toStoredPath(this.workspace, job.inputPath),
       input_size: job.inputFingerprint.size,
       input_sample: job.inputFingerprint.sample,
+      input_mtime_ms: job.inputFingerprint.mtimeMs ?? null,
       config_json: JSON.stringify(job.config),
-      out_dir: job.outDir,
+      out_dir: toStoredPath(this.workspace, job.outDir),
       cursor_json: JSON.stringify(EMPTY_CURSOR),
     });
     return this.requireJob(job.id);
@@ -105,11 +111,11 @@ export class SqliteStore implements Store {
 
   async getJob(jobId: string): Promise<Job | undefined> {
     const row = this.jobs.get.get(jobId);
-    return row === undefined ? undefined : toJob(row);
+    return row === undefined ? undefined : toJob(row, this.workspace);
   }
 
   async listJobs(): Promise<Job[]> {
-    return this.jobs.list.all().map(toJob);
+    return this.jobs.list.all().map((row) => toJob(row, this.workspace));
   }
 
   async setJobState(
@@ -411,6 +417,6 @@ export class SqliteStore implements Store {
   private requireJob(jobId: string): Job {
     const row = this.jobs.get.get(jobId);
     if (row === undefined) throw jobNotFound(jobId);
-    return toJob(row);
+    return toJob(row, this.workspace);
   }
 }
