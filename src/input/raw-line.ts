@@ -15,6 +15,8 @@ export interface RawLine {
    * the first bad byte sits. `text` then holds U+FFFD in its place; the parser rejects the line.
    */
   invalidUtf8At?: number;
+  /** Only when the reader was asked to (`hashLines`): `hashLine` of the line's bytes. */
+  lineHash?: number;
   /** Offset just after this line's newline: where reading resumes. */
   nextByte: number;
 }

@@ -23,6 +23,8 @@ export interface Store {
     state: JobState,
     patch?: { activeMsDelta?: number; finishedAt?: number | null },
   ): Promise<void>;
+  /** Record the input's mtime after resume checked the whole file again: the next resume is quick again. */
+  setInputMtime(jobId: string, mtimeMs: number): Promise<void>;
   /** Replace the stored (secret-free) config, e.g. when `resume` overrides concurrency. */
   setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void>;
 
@@ -173,6 +175,8 @@ export interface IngestBatch {
   /** Where the reader stands after this batch; the counters are kept by the store. */
   position: Pick<IngestCursor, 'byte' | 'line' | 'seq' | 'done'>;
   limit: number;
+  /** With `done`, when the reader streamed the whole file from byte 0: the sha256 of its content. */
+  inputSha256?: string;
 }
 
 export interface IngestResult {

@@ -140,6 +140,10 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  async setInputMtime(jobId: string, mtimeMs: number): Promise<void> {
+    this.jobs.setInputMtime.run(mtimeMs, jobId);
+  }
+
   async setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void> {
     this.jobs.setConfig.run(JSON.stringify(config), Date.now(), jobId);
   }
@@ -190,6 +194,7 @@ export class SqliteStore implements Store {
             item.lineNo,
             item.byteOffset,
             item.byteLength,
+            item.lineHash ?? null,
             state,
             withinLimit ? null : 'limit',
           );
@@ -209,12 +214,14 @@ export class SqliteStore implements Store {
               lineNo: item.lineNo,
               byteOffset: item.byteOffset,
               byteLength: item.byteLength,
+              lineHash: item.lineHash ?? null,
             });
           } else {
             cursor.leftOut += 1;
           }
         }
         this.jobs.setCursor.run(JSON.stringify(cursor), Date.now(), jobId);
+        if (batch.inputSha256 !== undefined) this.jobs.setInputHash.run(batch.inputSha256, jobId);
         return { pending, cursor };
       })
       .immediate();
@@ -279,6 +286,7 @@ export class SqliteStore implements Store {
         lineNo: row.line_no,
         byteOffset: row.byte_offset,
         byteLength: row.byte_length,
+        lineHash: row.line_hash,
         attempts: row.attempts,
       };
     }

@@ -8,6 +8,7 @@ export interface ItemRow {
   line_no: number;
   byte_offset: number;
   byte_length: number;
+  line_hash: number | null;
   state: string;
   attempts: number;
   missing_reason: string | null;
@@ -25,6 +26,7 @@ export function toItemRecord(row: ItemRow): ItemRecord {
     lineNo: row.line_no,
     byteOffset: row.byte_offset,
     byteLength: row.byte_length,
+    lineHash: row.line_hash,
     state: row.state as ItemState,
     attempts: row.attempts,
     missingReason: row.missing_reason as MissingReason | null,
@@ -35,7 +37,7 @@ export function toItemRecord(row: ItemRow): ItemRecord {
   };
 }
 
-const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, state, attempts, missing_reason,
+const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, attempts, missing_reason,
   status_code, request_id, response_body, error_json, completed_at`;
 
 /** Pages are read with keyset pagination so no statement stays open across an await. */
@@ -43,9 +45,9 @@ export const PAGE_SIZE = 2000;
 
 export function prepareItemQueries(db: Database) {
   return {
-    insert: db.prepare<[string, number, string, number, number, number, string, string | null]>(
-      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, state, missing_reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    insert: db.prepare<[string, number, string, number, number, number, number | null, string, string | null]>(
+      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, missing_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     succeed: db.prepare<[number, number, string | null, string, number, string, number]>(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
