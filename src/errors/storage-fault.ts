@@ -1,16 +1,9 @@
 import { StoreError } from './store-error.ts';
 
-/** errno codes of a write that found no room: no space, over quota, over the file-size limit. */
+// errno codes of a write that found no room: no space, over quota, over the file-size limit.
 const NO_ROOM_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
-/** SQLite result codes of a database file that is not (or no longer) a database. */
+// SQLite result codes of a database file that is not (or no longer) a database.
 const CORRUPT_SQLITE = /^SQLITE_(CORRUPT|NOTADB)/;
-
-export interface StorageFaultOptions {
-  /** The workspace's `state.db`, named when the failing write was the store's. */
-  storePath: string;
-  /** Named in the way to carry on. */
-  jobId?: string | undefined;
-}
 
 /**
  * The environment fault behind `error`, if any, as a clear `StoreError`: `DISK_FULL` for a
@@ -43,6 +36,13 @@ export function toStorageFault(error: unknown, options: StorageFaultOptions): St
     current = current.cause;
   }
   return undefined;
+}
+
+export interface StorageFaultOptions {
+  /** The workspace's `state.db`, named when the failing write was the store's. */
+  storePath: string;
+  /** Named in the way to carry on. */
+  jobId?: string | undefined;
 }
 
 /** `STORE_CORRUPT` for a `state.db` that cannot be read as a database. */

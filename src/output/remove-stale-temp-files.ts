@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { isProcessAlive } from '../util/is-process-alive.ts';
 import { processStartedAt } from '../util/process-started-at.ts';
 
+/** How `removeStaleTempFiles` tells a gone writer from a live one; injected in tests. */
 export interface StaleTempOptions {
   /** @default the real check */
   isProcessAlive?: (pid: number) => boolean;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ): 100 on every Linux build that matters. */
+// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ): 100 on every Linux build that matters.
 const USER_HZ = 100;
 
 /**

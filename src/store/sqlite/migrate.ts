@@ -4,17 +4,17 @@ import { migration0002 } from './migrations/0002-batch-chunks.ts';
 import { migration0003 } from './migrations/0003-scheduler.ts';
 import { migration0004 } from './migrations/0004-input-check-and-relative-paths.ts';
 
+// SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace).
+type Migration = string | ((db: Database, context: MigrationContext) => void);
+
+/** Numbered migrations, applied in order, each in its own transaction. Kept as TS so the build needs no copy step. */
+const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+
 /** What a migration written as code may need besides the database. */
 export interface MigrationContext {
   /** The folder `state.db` is in. */
   workspace: string;
 }
-
-/** SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace). */
-type Migration = string | ((db: Database, context: MigrationContext) => void);
-
-/** Numbered migrations, applied in order, each in its own transaction. Kept as TS so the build needs no copy step. */
-const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
 
 export function migrate(db: Database, context: MigrationContext): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
