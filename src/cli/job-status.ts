@@ -24,7 +24,11 @@ export interface JobStatus {
    * Counted only for a stopped job that resume would carry on (null otherwise, or when unknown).
    */
   unread_lines: number | null;
-  /** What `resume` will send for a stopped job: pending + retry_wait + unread lines (within `limit`). */
+  /**
+   * What `resume` will send for a job that ended or was stopped: its unfinished items (pending,
+   * retry_wait, and missing ones it reopens: all but those left out by `limit`) and its unread
+   * lines within `limit`, each once, besides their retries. Null while it runs.
+   */
   to_send: number | null;
   rejected: number;
   left_out_by_limit: number;
@@ -83,7 +87,9 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
     },
     input_fully_read: job.cursor.done,
     unread_lines: unread,
-    to_send: RESUMABLE_STATES.has(state) ? left + Math.min(unread ?? 0, room(job)) : null,
+    to_send: RESUMABLE_STATES.has(state)
+      ? left + counts.cancelled - job.cursor.leftOut + Math.min(unread ?? 0, room(job))
+      : null,
     rejected: job.cursor.rejected,
     left_out_by_limit: job.cursor.leftOut,
     runner:
@@ -102,7 +108,7 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
 }
 
 /** States `resume` carries on from, where what it will send holds still. */
-const RESUMABLE_STATES = new Set(['interrupted', 'cancelled', 'failed']);
+const RESUMABLE_STATES = new Set(['interrupted', 'cancelled', 'failed', 'completed']);
 
 /**
  * The unread lines of a stopped job. The engine reads the input only a window ahead of the

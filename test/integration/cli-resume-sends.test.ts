@@ -67,4 +67,28 @@ describe('what resume sends', () => {
     const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('j') });
     assert.equal(files.succeeded.length, ITEMS);
   });
+
+  it('after Ctrl-C (unfinished items recorded as missing), status counts what resume will send', async () => {
+    const run = startCli(
+      ['--workspace', temp.workspace, 'run', input, '--job', 'i', '--base-url', sim.baseUrl, '--concurrency', '64'],
+      { cwd: temp.dir },
+    );
+    const before = sim.stats().generationRequests;
+    await waitFor(() => sim.stats().generationRequests > before + 1000, 'a thousand requests');
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    assert.equal(stopped.code, 130, describeResult(stopped));
+
+    const shown = await runCli(['--workspace', temp.workspace, '--json', 'status', 'i'], { cwd: temp.dir });
+    const status = JSON.parse(shown.stdout) as StatusJson;
+    assert.equal(status.state, 'interrupted', shown.stdout);
+    const sentBefore = sim.stats().generationRequests;
+    const resumed = await runCli(['--workspace', temp.workspace, '--json', 'resume', 'i', '--no-progress'], {
+      cwd: temp.dir,
+    });
+    assert.equal(resumed.code, 0, describeResult(resumed));
+    assert.ok((status.to_send ?? 0) > 0, shown.stdout);
+    assert.equal(sim.stats().generationRequests - sentBefore, status.to_send, `status said: ${shown.stdout}`);
+    await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('i') });
+  });
 });

@@ -36,7 +36,7 @@ function formatDetail(status: JobStatus): string {
     ...(status.to_send === null
       ? []
       : [
-          `to send   ${String(status.to_send)} on resume (${String(c.pending + c.retry_wait)} unfinished items${status.unread_lines === null || status.unread_lines === 0 ? '' : `, ${String(status.unread_lines)} lines not read yet`})`,
+          `to send   ${String(status.to_send)} on resume${status.unread_lines === null || status.unread_lines === 0 ? '' : ` (${String(status.unread_lines)} of them on lines not read yet)`}`,
         ]),
     `rejected  ${String(status.rejected)} lines${status.left_out_by_limit > 0 ? `; ${String(status.left_out_by_limit)} left out by limit` : ''}`,
     `files     ${status.out_dir}`,
