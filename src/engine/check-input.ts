@@ -1,11 +1,11 @@
-import type { ItemRecord } from '../core/item.ts';
+import type { ItemLocation } from '../core/item.ts';
 import type { Job } from '../core/job.ts';
 import { assertSameInput, createInputChangedError } from '../input/fingerprint-input.ts';
 import { hashInputFile } from '../input/hash-input-file.ts';
 import { createLineReader } from '../input/read-line-at.ts';
 import type { Store } from '../store/store.ts';
 
-const VERIFY_PAGE = 1000;
+const VERIFY_PAGE = 4096;
 
 /**
  * What every run of a job checks of its input before anything is sent (docs/decisions/0010):
@@ -40,8 +40,8 @@ export async function checkInput(store: Store, job: Job): Promise<void> {
 async function verifyReadLines(store: Store, job: Job): Promise<void> {
   const reader = await createLineReader(job.inputPath);
   try {
-    let page: ItemRecord[] = [];
-    for await (const item of store.iterateItems(job.id, 'input')) {
+    let page: ItemLocation[] = [];
+    for await (const item of store.iterateLocations(job.id)) {
       page.push(item);
       if (page.length < VERIFY_PAGE) continue;
       await reader.readMany(page);

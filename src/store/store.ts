@@ -56,6 +56,8 @@ export interface Store {
    */
   commitProgress(batches: readonly JobProgressBatch[]): Promise<void>;
 
+  /** Where every item's line sits (with its line hash), in input order: what resume checks when the input was touched. */
+  iterateLocations(jobId: string): AsyncIterable<ItemLocation>;
   /** Unfinished items (pending, retry_wait) in input order, for resume. */
   iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }>;
   /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */

@@ -278,6 +278,19 @@ export class SqliteStore implements Store {
     }
   }
 
+  async *iterateLocations(jobId: string): AsyncIterable<ItemLocation> {
+    for (const row of this.pages(jobId, (after) => this.items.locationPage.all(jobId, after, PAGE_SIZE))) {
+      yield {
+        seq: row.seq,
+        customId: row.custom_id,
+        lineNo: row.line_no,
+        byteOffset: row.byte_offset,
+        byteLength: row.byte_length,
+        lineHash: row.line_hash,
+      };
+    }
+  }
+
   async *iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }> {
     for (const row of this.pages(jobId, (after) => this.items.unfinishedPage.all(jobId, after, PAGE_SIZE))) {
       yield {

@@ -68,6 +68,10 @@ export function prepareItemQueries(db: Database) {
       `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
        ORDER BY seq LIMIT ?`,
     ),
+    locationPage: db.prepare<[string, number, number], ItemRow>(
+      `SELECT seq, custom_id, line_no, byte_offset, byte_length, line_hash FROM items WHERE job_id = ? AND seq > ?
+       ORDER BY seq LIMIT ?`,
+    ),
     pageBySeq: db.prepare<[string, number, number], ItemRow>(
       `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     ),
