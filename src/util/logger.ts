@@ -16,12 +16,30 @@ export interface CreateLoggerOptions {
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   if (options.file === undefined) return pino({ level: 'silent' });
+  const file = pino.destination({ dest: options.file, mkdir: true, sync: false });
+  // A log that cannot be written (disk full) must not stop or hang the run: the store and the
+  // result files say what matters, and their own write errors are told as DISK_FULL. From the
+  // first failed write on, log lines are dropped and the file is closed.
+  let failed = false;
+  file.on('error', () => {
+    if (failed) return;
+    failed = true;
+    file.destroy();
+  });
+  const destination = {
+    write(line: string): void {
+      if (!failed) file.write(line);
+    },
+    flush(): void {
+      if (!failed) file.flush();
+    },
+  };
   return pino(
     {
       level: options.level ?? 'info',
       base: { pid: process.pid },
       hooks: { streamWrite: (line: string) => redactSecrets(line, knownSecrets()) },
     },
-    pino.destination({ dest: options.file, mkdir: true, sync: false }),
+    destination,
   );
 }
