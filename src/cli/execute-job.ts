@@ -1,7 +1,8 @@
 import { jobLogPath } from '../compose/job-paths.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
-import { AuthenticationError, BatchpilotError, EndpointError } from '../errors/index.ts';
+import { AuthenticationError, BatchpilotError, EndpointError, toStorageFault } from '../errors/index.ts';
+import { storePathOf } from '../store/create-store.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
@@ -66,6 +67,8 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
         else batchLine.note(line);
       },
     });
+  } catch (error) {
+    throw toStorageFault(error, { storePath: storePathOf(options.workspace), jobId: options.jobId }) ?? error;
   } finally {
     realtimeBar?.stop();
     batchLine?.stop();

@@ -3,6 +3,7 @@ import type { Chunk } from '../core/chunk.ts';
 import type { Job, JobCounts } from '../core/job.ts';
 import { describeChunk } from './render/batch-progress.ts';
 import { effectiveState } from '../engine/lease.ts';
+import { countLinesFrom } from '../input/count-lines.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
@@ -23,6 +24,17 @@ export interface JobStatus {
    * read whole): until then `counts.total` is the items found so far, not the job's total.
    */
   input_read_percent: number | null;
+  /**
+   * Lines with content after the part of the input the job has read: resume reads and sends them.
+   * Counted only for a stopped job that resume would carry on (null otherwise, or when unknown).
+   */
+  unread_lines: number | null;
+  /**
+   * What `resume` will send for a job that ended or was stopped: its unfinished items (pending,
+   * retry_wait, and missing ones it reopens: all but those left out by `limit`) and its unread
+   * lines within `limit`, each once, besides their retries. Null while it runs.
+   */
+  to_send: number | null;
   rejected: number;
   left_out_by_limit: number;
   runner: { pid: number; host: string; heartbeat_age_ms: number } | null;
@@ -62,6 +74,7 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
   const windowS = Math.max(1, Math.min(RATE_WINDOW_MS, now - job.createdAt) / 1000);
   const rate = Math.round((activity.finishedSince / windowS) * 10) / 10;
   const left = counts.pending + counts.retryWait;
+  const unread = await countUnread(job, state);
   const files: Record<string, string> = {};
   for (const [name, file] of Object.entries(RESULT_FILES)) files[name] = join(job.outDir, file);
   return {
@@ -82,6 +95,10 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
     },
     input_fully_read: job.cursor.done,
     input_read_percent: job.cursor.done ? null : readPercent(job),
+    unread_lines: unread,
+    to_send: RESUMABLE_STATES.has(state)
+      ? left + counts.cancelled - job.cursor.leftOut + Math.min(unread ?? 0, room(job))
+      : null,
     rejected: job.cursor.rejected,
     left_out_by_limit: job.cursor.leftOut,
     runner:
@@ -102,6 +119,30 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
 function readPercent(job: Job): number {
   const size = job.inputFingerprint.size;
   return size <= 0 ? 0 : Math.min(99, Math.floor((job.cursor.byte / size) * 100));
+}
+
+/** States `resume` carries on from, where what it will send holds still. */
+const RESUMABLE_STATES = new Set(['interrupted', 'cancelled', 'failed', 'completed']);
+
+/**
+ * The unread lines of a stopped job. The engine reads the input only a window ahead of the
+ * requests, so a killed job has lines it never read: `status` counts them, so that what it
+ * says resume will send is what resume sends.
+ */
+async function countUnread(job: Job, state: string): Promise<number | null> {
+  if (job.cursor.done) return 0;
+  if (!RESUMABLE_STATES.has(state)) return null;
+  try {
+    return await countLinesFrom(job.inputPath, job.cursor.byte);
+  } catch {
+    return null;
+  }
+}
+
+/** Items the job may still accept under `limit` (0 = no limit). */
+function room(job: Job): number {
+  const limit = Number(job.config['limit'] ?? 0);
+  return Number.isFinite(limit) && limit > 0 ? Math.max(0, limit - job.cursor.accepted) : Number.POSITIVE_INFINITY;
 }
 
 function toChunkStatus(chunk: Chunk): ChunkStatus {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { BatchpilotError } from '../errors/index.ts';
+import { BatchpilotError, toStorageFault } from '../errors/index.ts';
+import { storePathOf } from '../store/create-store.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { registerCancelCommand } from './commands/cancel.ts';
 import { registerPlanCommand } from './commands/plan.ts';
@@ -12,6 +13,7 @@ import { registerSchedulerCommand } from './commands/scheduler.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStatusCommands } from './commands/status.ts';
 import { registerWaitCommand } from './commands/wait.ts';
+import { resolveWorkspace } from './workspace.ts';
 
 export function createProgram(): Command {
   const program = new Command('batchpilot')
@@ -72,11 +74,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.exitCode = 0;
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (error) {
-    if (error instanceof CommanderError) {
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
       // Commander already printed the message (or help); help and version are not errors.
-      return error.exitCode === 0 ? 0 : 2;
+      return thrown.exitCode === 0 ? 0 : 2;
     }
+    const workspace = resolveWorkspace(program.opts<{ workspace?: string }>().workspace, process.env, process.cwd());
+    // A full disk or a damaged store is the machine's state, not a bug: a clear message, no stack.
+    const error = toStorageFault(thrown, { storePath: storePathOf(workspace.dir) }) ?? thrown;
     if (error instanceof BatchpilotError) {
       const message = redactSecrets(error.message, knownSecrets());
       if (json) {

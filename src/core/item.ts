@@ -28,6 +28,8 @@ export interface ItemLocation {
   byteOffset: number;
   /** Length of the line in bytes, without its newline. */
   byteLength: number;
+  /** 48 bits of the sha1 of the line as it was read; null for items stored before it was kept. */
+  lineHash?: number | null;
 }
 
 export interface TokenUsage {

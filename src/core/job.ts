@@ -1,10 +1,17 @@
 import type { JobState } from './states.ts';
 
-/** Enough of the input file to notice it changed, without hashing all of it on resume. */
+/**
+ * Enough of the input file to notice it changed (see docs/decisions/0010): size, sampled
+ * blocks and mtime are checked on every resume; the whole-content hash only when the mtime moved.
+ */
 export interface InputFingerprint {
   size: number;
   /** sha256 over sampled blocks (head, tail and evenly spaced blocks). */
   sample: string;
+  /** The file's mtime when the job was created; null for jobs of an older version. */
+  mtimeMs?: number | null;
+  /** sha256 of the whole file, taken while the first read streamed it to its end; null until then. */
+  sha256?: string | null;
 }
 
 /** How far the streaming reader got; resume continues reading from here. */

@@ -2,6 +2,7 @@ import type { ItemLocation, PreparedRequest } from '../core/item.ts';
 import type { IngestCursor, Job } from '../core/job.ts';
 import type { Reject } from '../core/reject.ts';
 import { createLineParser, type LineParser, type LineParserOptions } from '../input/parse-input-line.ts';
+import { createInputContentHash } from '../input/hash-input-file.ts';
 import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
 import { createLineReader } from '../input/read-line-at.ts';
 import type { NewItem, Store } from '../store/store.ts';
@@ -159,11 +160,15 @@ async function ingestFromCursor(
   const { job, store, signal, limit } = options;
   let seq = job.cursor.seq;
   let formatReported = parser.format !== undefined;
+  // The first read from byte 0 hashes every byte it reads anyway; at the end, that is the whole file's hash.
+  const contentHash = job.cursor.byte === 0 ? createInputContentHash() : undefined;
   const lines = readJsonlLineBatches(job.inputPath, {
     startByte: job.cursor.byte,
     startLine: job.cursor.line,
     maxLineBytes: options.maxLineBytes,
     signal,
+    hashLines: true,
+    ...(contentHash === undefined ? {} : { contentHash }),
   });
   for await (const batch of lines) {
     for (let start = 0; start < batch.length; start += sliceSize) {
@@ -183,6 +188,7 @@ async function ingestFromCursor(
           lineNo: line.lineNo,
           byteOffset: line.byteOffset,
           byteLength: line.byteLength,
+          lineHash: line.lineHash ?? null,
           raw: line.text ?? '',
         };
         seq += 1;
@@ -214,6 +220,7 @@ async function ingestFromCursor(
     rejects: [],
     limit,
     position: { byte: cursor.byte, line: cursor.line, seq, done: true },
+    ...(contentHash === undefined ? {} : { inputSha256: contentHash.digest('hex') }),
   });
   options.onCursor(final.cursor);
 }

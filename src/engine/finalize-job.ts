@@ -9,6 +9,7 @@ import { RESULT_FILES } from '../output/result-file-names.ts';
 import { writeResultFiles } from '../output/write-result-files.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
+import type { HeldLease } from './lease.ts';
 
 export interface FinalizeJobOptions {
   store: Store;
@@ -16,8 +17,13 @@ export interface FinalizeJobOptions {
   finalState: 'completed' | 'failed' | 'interrupted' | 'cancelled';
   order: 'input' | 'completion';
   limit: number;
-  /** Time this run spent, added to the job's active time. */
-  runMs: number;
+  /** The run's lease: flushed so the job's active time (summed over all runs) includes this one. */
+  lease: HeldLease;
+  /**
+   * A completed job with nothing left to send only rewrites its files: it stays `completed`
+   * throughout, so a kill meanwhile leaves it completed, not interrupted.
+   */
+  keepState?: boolean;
   clock: Clock;
   /** Batch mode: the chunk lines of the report. */
   batch?: { provider: string; discount: number; chunks: readonly Chunk[] };
@@ -45,9 +51,11 @@ async function pricedModel(store: Store, job: Job, succeeded: number): Promise<s
  */
 export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: Job; report: JobReport }> {
   const { store, jobId, clock } = options;
-  await store.setJobState(jobId, 'finalizing', { activeMsDelta: options.runMs });
+  const keepState = options.keepState === true;
+  if (!keepState) await store.setJobState(jobId, 'finalizing');
+  const counts = await writeResultFiles(store, (await store.getJob(jobId)) as Job, options.order);
+  await options.lease.flush();
   const job = (await store.getJob(jobId)) as Job;
-  const counts = await writeResultFiles(store, job, options.order);
   const stats = await store.attemptStats(jobId);
   const cost = computeJobCost({
     mode: job.config['mode'] === 'batch' ? 'batch' : 'realtime',
@@ -69,7 +77,7 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
     ...(options.batch === undefined ? {} : { batch: options.batch }),
   });
   await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
-  await store.setJobState(jobId, options.finalState, { finishedAt: clock.now() });
+  if (!keepState) await store.setJobState(jobId, options.finalState, { finishedAt: clock.now() });
   return { job: (await store.getJob(jobId)) as Job, report };
 }
 

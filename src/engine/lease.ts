@@ -11,6 +11,8 @@ const HEARTBEAT_MS = 2_000;
 
 export interface HeldLease {
   token: string;
+  /** Heartbeat now, so the job's active time counts this run up to now (the report reads it). */
+  flush(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -26,12 +28,17 @@ export async function holdLease(store: Store, jobId: string, clock: Clock): Prom
     { pid: process.pid, host: hostname(), token, heartbeatAt: clock.now() },
     LEASE_STALE_MS,
   );
+  // Each heartbeat also adds the time since the previous one to the job's active time, so
+  // `report.json` covers every run of the job, killed ones included (less their last beat).
   const timer = setInterval(() => {
-    store.heartbeat(jobId, token, clock.now()).catch(() => undefined);
+    store.heartbeat(jobId, token, clock.now(), LEASE_STALE_MS).catch(() => undefined);
   }, HEARTBEAT_MS);
   timer.unref();
   return {
     token,
+    async flush() {
+      await store.heartbeat(jobId, token, clock.now(), LEASE_STALE_MS);
+    },
     async release() {
       clearInterval(timer);
       await store.releaseLease(jobId, token);

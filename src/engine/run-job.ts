@@ -18,7 +18,7 @@ import { createRequestCoster } from './estimate-request-cost.ts';
 import { feedItems, ingestContext, recordUnread } from './feed-items.ts';
 import { finalizeJob } from './finalize-job.ts';
 import type { JobReport } from '../output/build-report.ts';
-import { openJobRun } from './open-job-run.ts';
+import { openJobRun, startRun } from './open-job-run.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
 import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from './outage-watch.ts';
@@ -128,10 +128,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   let cancelWatch: NodeJS.Timeout | undefined;
   const onOuterAbort = (): void => stop.abort();
   try {
-    if (options.reopenFailed === true) await store.reopenItems(initial.id, 'failed');
-    await store.reopenItems(initial.id, 'cancelled');
-    await store.setJobState(initial.id, 'running', { finishedAt: null });
-    const earlier = await store.counts(initial.id);
+    const { earlier, rewriteOnly } = await startRun(store, initial, options.reopenFailed === true);
     logger.info({ jobId: initial.id, earlier }, 'job-start');
 
     const limiter = new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() });
@@ -255,7 +252,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       finalState,
       order: settings.order,
       limit: settings.limit,
-      runMs: clock.now() - startedAt,
+      lease,
+      keepState: rewriteOnly,
       clock,
     });
     logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'job-end');

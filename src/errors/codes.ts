@@ -38,6 +38,15 @@ export const ERROR_CODES = {
     meaning: 'base_url cannot be reached or does not serve the API; the items are kept, resume once it is fixed',
   },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
+  DISK_FULL: {
+    exitCode: 75,
+    meaning:
+      'a write to the store or a result file found no room (ENOSPC, quota, file-size limit); free space and resume',
+  },
+  STORE_CORRUPT: {
+    exitCode: 74,
+    meaning: 'the state store is damaged or empty while the workspace holds jobs; it is never re-initialised over them',
+  },
   PROVIDER_FAILED: { exitCode: 1, meaning: 'a provider call failed' },
   RESPONSE_TOO_LARGE: {
     exitCode: 1,

@@ -3,6 +3,7 @@ export { BatchpilotError, type ErrorContext, type BatchpilotErrorOptions } from 
 export { ConfigError, UsageError } from './config-error.ts';
 export { InputError } from './input-error.ts';
 export { StoreError } from './store-error.ts';
+export { toStorageFault, createCorruptStoreError, type StorageFaultOptions } from './storage-fault.ts';
 export { CancelledError } from './cancelled-error.ts';
 export { EndpointError } from './endpoint-error.ts';
 export {

@@ -34,14 +34,16 @@ export function fingerprintSampleRanges(size: number): ByteRange[] {
 }
 
 /**
- * Fingerprint the input file cheaply enough to check on every resume: its size and a sha256 of
- * sampled blocks (about 260 KB read whatever the file's size). Catches truncation, appends and
- * most edits; an edit that keeps the size and misses every sampled block goes unnoticed.
+ * Fingerprint the input file cheaply enough to check on every resume: its size, mtime and a
+ * sha256 of sampled blocks (about 260 KB read whatever the file's size). Catches truncation,
+ * appends and most edits; an edit that keeps the size and misses every sampled block is caught
+ * by the mtime (then the whole content is checked, see `checkInput`) and by the hash of every
+ * line read again.
  */
 export async function fingerprintInput(path: string): Promise<InputFingerprint> {
   const handle = await openInputFile(path);
   try {
-    const { size } = await handle.stat();
+    const { size, mtimeMs } = await handle.stat();
     const ranges = fingerprintSampleRanges(size);
     const blocks = await Promise.all(
       ranges.map(async ([start, end]) => {
@@ -52,7 +54,7 @@ export async function fingerprintInput(path: string): Promise<InputFingerprint> 
     );
     const hash = createHash('sha256').update(`${SAMPLE_VERSION}\nsize=${size}\n`);
     for (const block of blocks) hash.update(block);
-    return { size, sample: hash.digest('hex') };
+    return { size, sample: hash.digest('hex'), mtimeMs };
   } catch (error) {
     throw createUnreadableError(path, error);
   } finally {
@@ -65,20 +67,32 @@ export interface AssertSameInputOptions {
   jobId?: string;
 }
 
-/** Throw `InputError` `INPUT_CHANGED` unless the file still has the fingerprint taken when the job started. */
+/**
+ * Throw `InputError` `INPUT_CHANGED` unless the file still has the size and sampled blocks of the
+ * fingerprint taken when the job started; returns the file's fingerprint now (with its mtime).
+ */
 export async function assertSameInput(
   path: string,
   expected: InputFingerprint,
   options: AssertSameInputOptions = {},
-): Promise<void> {
+): Promise<InputFingerprint> {
   const actual = await fingerprintInput(path);
-  if (actual.size === expected.size && actual.sample === expected.sample) return;
+  if (actual.size === expected.size && actual.sample === expected.sample) return actual;
   const difference =
     actual.size === expected.size
       ? 'same size, different content'
       : `size was ${expected.size} bytes, now ${actual.size} bytes`;
+  throw createInputChangedError(path, difference, options);
+}
+
+/** `INPUT_CHANGED` for `path`, saying how it differs. */
+export function createInputChangedError(
+  path: string,
+  difference: string,
+  options: AssertSameInputOptions = {},
+): InputError {
   const job = options.jobId === undefined ? 'the job' : `job ${options.jobId}`;
-  throw new InputError(
+  return new InputError(
     'INPUT_CHANGED',
     `input file ${path} changed since ${job} started (${difference}); run a new job, or restore the original file`,
     { context: options.jobId === undefined ? { file: path } : { file: path, jobId: options.jobId } },

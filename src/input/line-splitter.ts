@@ -1,4 +1,8 @@
+import { isUtf8 } from 'node:buffer';
+
 import { REJECT_RAW_MAX_BYTES } from '../core/reject.ts';
+import { findInvalidUtf8 } from './find-invalid-utf8.ts';
+import { hashLine } from './hash-line.ts';
 import type { RawLine } from './raw-line.ts';
 import { truncateUtf8Bytes } from './truncate-utf8.ts';
 
@@ -16,6 +20,8 @@ export interface LineSplitterOptions {
   startLine: number;
   /** Longer lines are emitted with `text: null` and are never held in memory whole. */
   maxLineBytes: number;
+  /** Give every line that fits its `lineHash`. @default false */
+  hashLines?: boolean;
 }
 
 /**
@@ -28,6 +34,7 @@ export interface LineSplitterOptions {
  */
 export class LineSplitter {
   readonly #maxLineBytes: number;
+  readonly #hashLines: boolean;
   /** Most bytes held for an unfinished line before skipping it: the limit plus a `\r` (plus a BOM on line 1). */
   readonly #holdLimit: number;
   #lineNo: number;
@@ -45,6 +52,7 @@ export class LineSplitter {
 
   constructor(options: LineSplitterOptions) {
     this.#maxLineBytes = options.maxLineBytes;
+    this.#hashLines = options.hashLines === true;
     this.#holdLimit = options.maxLineBytes + 1;
     this.#lineNo = options.startLine;
     this.#lineStart = options.startByte;
@@ -104,7 +112,12 @@ export class LineSplitter {
       return { lineNo: this.#lineNo, byteOffset, byteLength, text: null, head, nextByte };
     }
     const text = bytes.toString('utf8', contentStart, contentEnd);
-    return { lineNo: this.#lineNo, byteOffset, byteLength, text, nextByte };
+    const content = bytes.subarray(contentStart, contentEnd);
+    const line: RawLine = { lineNo: this.#lineNo, byteOffset, byteLength, text, nextByte };
+    if (this.#hashLines) line.lineHash = hashLine(content);
+    // Decoding alone would turn a bad byte into U+FFFD and send a request the file never held.
+    if (!isUtf8(content)) line.invalidUtf8At = findInvalidUtf8(content);
+    return line;
   }
 
   #finishSkippedLine(chunk: Buffer, from: number, end: number, lineEnd: number, nextByte: number): RawLine {

@@ -36,7 +36,7 @@ export interface LineParserOptions {
 export type ParsedLine = { ok: true; customId: string; request: PreparedRequest } | { ok: false; reject: Reject };
 
 /** The part of a `RawLine` the parser reads; a line re-read on resume needs no offsets. */
-export type ParsableLine = Pick<RawLine, 'lineNo' | 'byteLength' | 'text' | 'head'>;
+export type ParsableLine = Pick<RawLine, 'lineNo' | 'byteLength' | 'text' | 'head' | 'invalidUtf8At'>;
 
 export interface LineParser {
   /** Turn one line into a request or a reject. Never throws for bad input. */
@@ -84,6 +84,10 @@ export function createLineParser(options: LineParserOptions): LineParser {
     if (text === null) {
       const limit = maxLineBytes === undefined ? 'the size limit' : `the ${maxLineBytes}-byte limit`;
       return reject(lineNo, `line is ${line.byteLength} bytes, over ${limit} (input.max_line_bytes)`, line.head ?? '');
+    }
+    if (line.invalidUtf8At !== undefined) {
+      const reason = `line is not valid UTF-8 (bad byte at byte ${String(line.invalidUtf8At + 1)} of the line); save the file as UTF-8`;
+      return reject(lineNo, reason, text);
     }
     if (isBlank(text)) return reject(lineNo, 'blank line', text);
     let value: unknown;

@@ -10,6 +10,13 @@ export interface RawLine {
   text: string | null;
   /** Only when `text` is `null`: the line's first bytes (at most 1 KB), for the reject record. */
   head?: string;
+  /**
+   * Only when the line's bytes are not valid UTF-8: where (0-based, in bytes from the line's start)
+   * the first bad byte sits. `text` then holds U+FFFD in its place; the parser rejects the line.
+   */
+  invalidUtf8At?: number;
+  /** Only when the reader was asked to (`hashLines`): `hashLine` of the line's bytes. */
+  lineHash?: number;
   /** Offset just after this line's newline: where reading resumes. */
   nextByte: number;
 }

@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 
 import { LineSplitter } from './line-splitter.ts';
@@ -30,6 +31,13 @@ export interface ReadJsonlLinesOptions {
   highWaterMark?: number;
   /** Aborting stops the reader before its next read, throwing the signal's reason. */
   signal?: AbortSignal;
+  /** Give every line that fits its `lineHash` (see `hashLine`). @default false */
+  hashLines?: boolean;
+  /**
+   * Updated with every byte read, in file order: from `startByte` 0 to the end it is the hash of
+   * the whole file, at no extra pass. Complete only once the generator finished.
+   */
+  contentHash?: Hash;
 }
 
 /**
@@ -66,7 +74,12 @@ export async function* readJsonlLineBatches(path: string, options: ReadJsonlLine
   signal?.throwIfAborted();
 
   const handle = await openInputFile(path);
-  const splitter = new LineSplitter({ startByte, startLine, maxLineBytes: options.maxLineBytes });
+  const splitter = new LineSplitter({
+    startByte,
+    startLine,
+    maxLineBytes: options.maxLineBytes,
+    hashLines: options.hashLines === true,
+  });
   // Two buffers: the next read fills one while the consumer still works through lines of the other.
   let current = Buffer.allocUnsafe(chunkBytes);
   let spare = Buffer.allocUnsafe(chunkBytes);
@@ -78,6 +91,7 @@ export async function* readJsonlLineBatches(path: string, options: ReadJsonlLine
       nextRead = undefined;
       if (bytesRead === 0) break;
       const chunk = current.subarray(0, bytesRead);
+      options.contentHash?.update(chunk);
       position += bytesRead;
       [current, spare] = [spare, current];
       signal?.throwIfAborted();

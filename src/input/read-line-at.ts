@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 
 import { InputError } from '../errors/index.ts';
+import { hashLine } from './hash-line.ts';
 import { createUnreadableError, openInputFile } from './open-input-file.ts';
 
 /** Where a line sits in the input file; `ItemLocation` and `RawLine` both fit. */
@@ -8,6 +9,10 @@ export interface LineSpan {
   byteOffset: number;
   /** Without the newline. */
   byteLength: number;
+  /** `hashLine` of the line as it was first read: a re-read that differs fails with `INPUT_CHANGED`. */
+  lineHash?: number | null;
+  /** Named in that error. */
+  lineNo?: number;
 }
 
 /** Reads single lines back from the input file by position, e.g. the bodies of unfinished items on resume. */
@@ -29,7 +34,9 @@ const GROUP_MAX_GAP_BYTES = 64 * 1024;
 
 /**
  * Open the input file for positional reads. Fails with `INPUT_UNREADABLE` when it cannot be
- * opened, and a read fails with `INPUT_CHANGED` when the file is now too short for the span.
+ * opened, and a read fails with `INPUT_CHANGED` when the file is now too short for the span,
+ * or (`readMany`) when a span's line no longer has the `lineHash` it was read with: an edited
+ * line is never sent or written under its old id.
  */
 export async function createLineReader(path: string): Promise<LineReader> {
   const handle = await openInputFile(path);
@@ -58,6 +65,9 @@ export async function createLineReader(path: string): Promise<LineReader> {
           const index = order[position]!;
           const span = spans[index]!;
           const start = span.byteOffset - first.byteOffset;
+          if (span.lineHash !== undefined && span.lineHash !== null) {
+            assertSameLine(path, span, hashLine(bytes.subarray(start, start + span.byteLength)));
+          }
           texts[index] = bytes.toString('utf8', start, start + span.byteLength);
         }
         groupStart = groupEnd;
@@ -90,4 +100,15 @@ async function readExactly(handle: FileHandle, path: string, byteOffset: number,
     filled += bytesRead;
   }
   return buffer;
+}
+
+function assertSameLine(path: string, span: LineSpan, actual: number): void {
+  if (actual === span.lineHash) return;
+  const where =
+    span.lineNo === undefined ? `the line at byte ${String(span.byteOffset)}` : `line ${String(span.lineNo)}`;
+  throw new InputError(
+    'INPUT_CHANGED',
+    `${where} of input file ${path} changed since the job read it; restore the original file, or run a new job`,
+    { context: span.lineNo === undefined ? { file: path } : { file: path, line: span.lineNo } },
+  );
 }

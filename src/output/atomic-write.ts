@@ -1,6 +1,8 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
+import { removeStaleTempFiles } from './remove-stale-temp-files.ts';
+
 const FLUSH_BYTES = 1 << 20;
 
 /**
@@ -21,7 +23,9 @@ export class AtomicFileWriter {
   }
 
   async open(): Promise<void> {
-    this.handle = await open(this.tempPath, 'w');
+    // A writer killed mid-write left its temp file; whoever writes the target next clears it.
+    await removeStaleTempFiles(this.target);
+    this.handle = await open(this.tempPath, 'w').catch(this.naming);
   }
 
   async writeLine(line: string): Promise<void> {
@@ -43,10 +47,10 @@ export class AtomicFileWriter {
   async commit(): Promise<void> {
     await this.flush();
     const handle = this.requireHandle();
-    await handle.sync();
+    await handle.sync().catch(this.naming);
     await handle.close();
     this.handle = undefined;
-    await rename(this.tempPath, this.target);
+    await rename(this.tempPath, this.target).catch(this.naming);
   }
 
   async abort(): Promise<void> {
@@ -60,8 +64,16 @@ export class AtomicFileWriter {
     const text = this.buffer.join('');
     this.buffer = [];
     this.bufferedChars = 0;
-    await this.requireHandle().write(text);
+    await this.requireHandle().write(text).catch(this.naming);
   }
+
+  /** A failed write names the file it was for (a full disk's `ENOSPC` on write carries no path). */
+  private readonly naming = (error: unknown): never => {
+    if (error instanceof Error && (error as { path?: unknown }).path === undefined) {
+      Object.assign(error, { path: this.target });
+    }
+    throw error;
+  };
 
   private requireHandle(): FileHandle {
     if (this.handle === undefined) throw new Error(`${this.target}: writer not open`);

@@ -6,6 +6,7 @@ import { createLineReader } from '../input/read-line-at.ts';
 import type { Store } from '../store/store.ts';
 import { AtomicFileWriter } from './atomic-write.ts';
 import { RESULT_FILES } from './result-file-names.ts';
+import { crashPoint } from '../util/crash-point.ts';
 
 export interface ResultFileCounts {
   succeeded: number;
@@ -73,6 +74,7 @@ export async function writeResultFiles(
       counts.rejected += 1;
       await rejects.writeLine(JSON.stringify(reject));
     }
+    crashPoint('before-result-files-commit');
     for (const writer of writers) await writer.commit();
     return counts;
   } catch (error) {

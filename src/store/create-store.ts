@@ -21,12 +21,17 @@ export function createSchedulerStore(options: CreateStoreOptions): SchedulerStor
   return new SqliteSchedulerStore(stateDbOptions(options));
 }
 
+/** The workspace's state store file. */
+export function storePathOf(workspace: string): string {
+  return join(workspace, 'state.db');
+}
+
 /**
  * `<workspace>/state.db` (its folder made if need be, private: 0700 whatever the umask, as
  * it holds every answer and the scheduler's socket), with the injected liveness check if any.
  */
 function stateDbOptions(options: CreateStoreOptions): SqliteStoreOptions {
   mkdirSync(options.workspace, { recursive: true, mode: 0o700 });
-  const path = join(options.workspace, 'state.db');
+  const path = storePathOf(options.workspace);
   return options.isProcessAlive === undefined ? { path } : { path, isProcessAlive: options.isProcessAlive };
 }

@@ -23,6 +23,8 @@ export interface Store {
     state: JobState,
     patch?: { activeMsDelta?: number; finishedAt?: number | null },
   ): Promise<void>;
+  /** Record the input's mtime after resume checked the whole file again: the next resume is quick again. */
+  setInputMtime(jobId: string, mtimeMs: number): Promise<void>;
   /** Replace the stored (secret-free) config, e.g. when `resume` overrides concurrency. */
   setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void>;
 
@@ -32,7 +34,12 @@ export interface Store {
    * this host, is taken over.
    */
   acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void>;
-  heartbeat(jobId: string, token: string, now: number): Promise<void>;
+  /**
+   * Refresh the lease. While the job is `running` or `finalizing`, the time since the previous
+   * heartbeat (at most `maxStepMs`, so a suspended machine does not count) is added to the job's
+   * active time: a run killed with -9 keeps all but its last heartbeat interval of it.
+   */
+  heartbeat(jobId: string, token: string, now: number, maxStepMs: number): Promise<void>;
   releaseLease(jobId: string, token: string): Promise<void>;
 
   /**
@@ -49,6 +56,8 @@ export interface Store {
    */
   commitProgress(batches: readonly JobProgressBatch[]): Promise<void>;
 
+  /** Where every item's line sits (with its line hash), in input order: what resume checks when the input was touched. */
+  iterateLocations(jobId: string): AsyncIterable<ItemLocation>;
   /** Unfinished items (pending, retry_wait) in input order, for resume. */
   iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }>;
   /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
@@ -168,6 +177,8 @@ export interface IngestBatch {
   /** Where the reader stands after this batch; the counters are kept by the store. */
   position: Pick<IngestCursor, 'byte' | 'line' | 'seq' | 'done'>;
   limit: number;
+  /** With `done`, when the reader streamed the whole file from byte 0: the sha256 of its content. */
+  inputSha256?: string;
 }
 
 export interface IngestResult {

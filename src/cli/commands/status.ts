@@ -37,6 +37,11 @@ function formatDetail(status: JobStatus): string {
     `state     ${status.state}${status.runner === null ? '' : ` (pid ${String(status.runner.pid)}, heartbeat ${String(Math.round(status.runner.heartbeat_age_ms / 1000))} s ago)`}`,
     `input     ${status.input}${status.input_fully_read ? '' : ' (not fully read yet)'}`,
     `items     ${String(c.total)}${status.input_fully_read ? '' : ` so far (input ${String(status.input_read_percent)}% read; total not known yet)`}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(c.missing)} missing, ${String(c.pending)} pending, ${String(c.retry_wait)} waiting to retry`,
+    ...(status.to_send === null || status.to_send === 0
+      ? []
+      : [
+          `to send   ${String(status.to_send)} on resume${status.unread_lines === null || status.unread_lines === 0 ? '' : ` (${String(status.unread_lines)} of them on lines not read yet)`}`,
+        ]),
     `rejected  ${String(status.rejected)} lines${status.left_out_by_limit > 0 ? `; ${String(status.left_out_by_limit)} left out by limit` : ''}`,
     `files     ${status.out_dir}`,
   ];

@@ -16,7 +16,7 @@ import { crashPoint } from '../../util/crash-point.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import { ingestContext, recordUnread } from '../feed-items.ts';
 import { finalizeJob } from '../finalize-job.ts';
-import { openJobRun } from '../open-job-run.ts';
+import { openJobRun, startRun } from '../open-job-run.ts';
 import type { RetrySettings } from '../retry-policy.ts';
 import { FINAL_STATES, type RunJobResult, type RunOutcome } from '../run-job.ts';
 import { advanceChunk, type ChunkSteps, type StepResult } from './advance-chunk.ts';
@@ -103,9 +103,7 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
   const reader = await createLineReader(initial.inputPath);
   let fatal: ProviderError | undefined;
   try {
-    if (options.reopenFailed === true) await store.reopenItems(initial.id, 'failed');
-    await store.reopenItems(initial.id, 'cancelled');
-    await store.setJobState(initial.id, 'running', { finishedAt: null });
+    const { rewriteOnly } = await startRun(store, initial, options.reopenFailed === true);
     logger.info({ jobId: initial.id, provider: provider.name }, 'batch-job-start');
     let cursor: IngestCursor = initial.cursor;
     const ingest = ingestContext(store, initial, settings, (next) => {
@@ -147,7 +145,8 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
       finalState: FINAL_STATES[outcome],
       order: settings.order,
       limit: settings.limit,
-      runMs: clock.now() - startedAt,
+      lease,
+      keepState: rewriteOnly,
       clock,
       batch: { provider: provider.name, discount: provider.discount, chunks: await store.listChunks(initial.id) },
     });

@@ -3,21 +3,32 @@ import { migration0001 } from './migrations/0001-init.ts';
 import { migration0002 } from './migrations/0002-batch-chunks.ts';
 import { migration0003 } from './migrations/0003-scheduler.ts';
 import { migration0004 } from './migrations/0004-response-parts.ts';
+import { migration0005 } from './migrations/0005-input-check-and-relative-paths.ts';
 
-/** Numbered migrations, applied in order, each in its own transaction. Kept as TS strings so the build needs no copy step. */
-const MIGRATIONS: readonly string[] = [migration0001, migration0002, migration0003, migration0004];
+// SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace).
+type Migration = string | ((db: Database, context: MigrationContext) => void);
 
-export function migrate(db: Database): void {
+/** Numbered migrations, applied in order, each in its own transaction. Kept as TS so the build needs no copy step. */
+const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+
+/** What a migration written as code may need besides the database. */
+export interface MigrationContext {
+  /** The folder `state.db` is in. */
+  workspace: string;
+}
+
+export function migrate(db: Database, context: MigrationContext): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const currentVersion = (): number =>
     (db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as { version: number | null }).version ??
     0;
-  MIGRATIONS.forEach((sql, index) => {
+  MIGRATIONS.forEach((migration, index) => {
     const version = index + 1;
     // Re-read inside the write lock: two processes opening a new workspace at once must not both apply it.
     db.transaction(() => {
       if (version <= currentVersion()) return;
-      db.exec(sql);
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db, context);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
     }).immediate();
   });

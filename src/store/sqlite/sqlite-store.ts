@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { IngestCursor, Job, JobCounts, JobLease } from '../../core/job.ts';
 import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
@@ -32,6 +33,7 @@ import { prepareResponsePartQueries } from './queries/response-parts.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
 import { jobNotFound } from '../require-job.ts';
+import { toStoredPath } from './workspace-paths.ts';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; the workspace keeps it as `state.db`. */
@@ -75,6 +77,8 @@ export class SqliteStore implements Store {
   private readonly activityQueries: ReturnType<typeof prepareActivityQueries>;
   private readonly isProcessAlive: (pid: number) => boolean;
   private readonly findCustomIdLine;
+  /** The folder of `state.db`: paths inside it are stored relative to it. */
+  private readonly workspace: string;
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.path, { cacheKiB: 32_000 });
@@ -89,6 +93,7 @@ export class SqliteStore implements Store {
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     );
     this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
+    this.workspace = resolve(dirname(options.path));
   }
 
   async createJob(job: NewJob): Promise<Job> {
@@ -96,11 +101,12 @@ export class SqliteStore implements Store {
       id: job.id,
       state: 'created',
       now: job.now,
-      input_path: job.inputPath,
+      input_path: toStoredPath(this.workspace, job.inputPath),
       input_size: job.inputFingerprint.size,
       input_sample: job.inputFingerprint.sample,
+      input_mtime_ms: job.inputFingerprint.mtimeMs ?? null,
       config_json: JSON.stringify(job.config),
-      out_dir: job.outDir,
+      out_dir: toStoredPath(this.workspace, job.outDir),
       cursor_json: JSON.stringify(EMPTY_CURSOR),
     });
     return this.requireJob(job.id);
@@ -108,11 +114,11 @@ export class SqliteStore implements Store {
 
   async getJob(jobId: string): Promise<Job | undefined> {
     const row = this.jobs.get.get(jobId);
-    return row === undefined ? undefined : toJob(row);
+    return row === undefined ? undefined : toJob(row, this.workspace);
   }
 
   async listJobs(): Promise<Job[]> {
-    return this.jobs.list.all().map(toJob);
+    return this.jobs.list.all().map((row) => toJob(row, this.workspace));
   }
 
   async setJobState(
@@ -137,6 +143,10 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  async setInputMtime(jobId: string, mtimeMs: number): Promise<void> {
+    this.jobs.setInputMtime.run(mtimeMs, jobId);
+  }
+
   async setJobConfig(jobId: string, config: Record<string, unknown>): Promise<void> {
     this.jobs.setConfig.run(JSON.stringify(config), Date.now(), jobId);
   }
@@ -159,8 +169,8 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async heartbeat(jobId: string, token: string, now: number): Promise<void> {
-    this.jobs.heartbeat.run(now, jobId, token);
+  async heartbeat(jobId: string, token: string, now: number, maxStepMs: number): Promise<void> {
+    this.jobs.heartbeat.run(now, maxStepMs, now, jobId, token);
   }
 
   async releaseLease(jobId: string, token: string): Promise<void> {
@@ -187,6 +197,7 @@ export class SqliteStore implements Store {
             item.lineNo,
             item.byteOffset,
             item.byteLength,
+            item.lineHash ?? null,
             state,
             withinLimit ? null : 'limit',
           );
@@ -206,12 +217,14 @@ export class SqliteStore implements Store {
               lineNo: item.lineNo,
               byteOffset: item.byteOffset,
               byteLength: item.byteLength,
+              lineHash: item.lineHash ?? null,
             });
           } else {
             cursor.leftOut += 1;
           }
         }
         this.jobs.setCursor.run(JSON.stringify(cursor), Date.now(), jobId);
+        if (batch.inputSha256 !== undefined) this.jobs.setInputHash.run(batch.inputSha256, jobId);
         return { pending, cursor };
       })
       .immediate();
@@ -273,6 +286,19 @@ export class SqliteStore implements Store {
     }
   }
 
+  async *iterateLocations(jobId: string): AsyncIterable<ItemLocation> {
+    for (const row of this.pages(jobId, (after) => this.items.locationPage.all(jobId, after, PAGE_SIZE))) {
+      yield {
+        seq: row.seq,
+        customId: row.custom_id,
+        lineNo: row.line_no,
+        byteOffset: row.byte_offset,
+        byteLength: row.byte_length,
+        lineHash: row.line_hash,
+      };
+    }
+  }
+
   async *iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }> {
     for (const row of this.pages(jobId, (after) => this.items.unfinishedPage.all(jobId, after, PAGE_SIZE))) {
       yield {
@@ -281,6 +307,7 @@ export class SqliteStore implements Store {
         lineNo: row.line_no,
         byteOffset: row.byte_offset,
         byteLength: row.byte_length,
+        lineHash: row.line_hash,
         attempts: row.attempts,
       };
     }
@@ -428,6 +455,6 @@ export class SqliteStore implements Store {
   private requireJob(jobId: string): Job {
     const row = this.jobs.get.get(jobId);
     if (row === undefined) throw jobNotFound(jobId);
-    return toJob(row);
+    return toJob(row, this.workspace);
   }
 }

@@ -35,6 +35,7 @@ interface ChunkItemRow {
   line_no: number;
   byte_offset: number;
   byte_length: number;
+  line_hash: number | null;
   attempts: number;
 }
 
@@ -70,6 +71,7 @@ function toLocation(row: ChunkItemRow): ItemLocation & { attempts: number } {
     lineNo: row.line_no,
     byteOffset: row.byte_offset,
     byteLength: row.byte_length,
+    lineHash: row.line_hash,
     attempts: row.attempts,
   };
 }
@@ -93,7 +95,7 @@ function updateParams(chunk: Chunk): unknown[] {
   ];
 }
 
-const LOCATION_COLUMNS = 'seq, custom_id, line_no, byte_offset, byte_length, attempts';
+const LOCATION_COLUMNS = 'seq, custom_id, line_no, byte_offset, byte_length, line_hash, attempts';
 
 /**
  * Batch-mode chunk operations, each one transaction. Item updates are guarded by

@@ -8,6 +8,7 @@ export interface ItemRow {
   line_no: number;
   byte_offset: number;
   byte_length: number;
+  line_hash: number | null;
   state: string;
   attempts: number;
   missing_reason: string | null;
@@ -27,6 +28,7 @@ export function toItemRecord(row: ItemRow): ItemRecord {
     lineNo: row.line_no,
     byteOffset: row.byte_offset,
     byteLength: row.byte_length,
+    lineHash: row.line_hash,
     state: row.state as ItemState,
     attempts: row.attempts,
     missingReason: row.missing_reason as MissingReason | null,
@@ -37,7 +39,7 @@ export function toItemRecord(row: ItemRow): ItemRecord {
   };
 }
 
-const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, state, attempts, missing_reason,
+const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, attempts, missing_reason,
   status_code, request_id, response_body, response_bytes, error_json, completed_at`;
 
 /** Pages are read with keyset pagination so no statement stays open across an await. */
@@ -45,9 +47,9 @@ export const PAGE_SIZE = 2000;
 
 export function prepareItemQueries(db: Database) {
   return {
-    insert: db.prepare<[string, number, string, number, number, number, string, string | null]>(
-      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, state, missing_reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    insert: db.prepare<[string, number, string, number, number, number, number | null, string, string | null]>(
+      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, missing_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     succeed: db.prepare<[number, number, string | null, string | null, number | null, number, string, number]>(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?, response_bytes = ?,
@@ -66,6 +68,10 @@ export function prepareItemQueries(db: Database) {
     ),
     unfinishedPage: db.prepare<[string, number, number], ItemRow>(
       `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
+       ORDER BY seq LIMIT ?`,
+    ),
+    locationPage: db.prepare<[string, number, number], ItemRow>(
+      `SELECT seq, custom_id, line_no, byte_offset, byte_length, line_hash FROM items WHERE job_id = ? AND seq > ?
        ORDER BY seq LIMIT ?`,
     ),
     pageBySeq: db.prepare<[string, number, number], ItemRow>(
