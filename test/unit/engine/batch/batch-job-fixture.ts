@@ -37,7 +37,7 @@ export interface BatchJobFixture {
     lines: readonly string[],
     provider: BatchProvider,
     settings?: Partial<BatchRunSettings>,
-    options?: { signal?: AbortSignal },
+    options?: { signal?: AbortSignal; onNotice?: (message: string) => void },
   ): Promise<RunJobResult>;
   items(id: string): Promise<ItemRecord[]>;
   close(): Promise<void>;
@@ -70,6 +70,7 @@ export async function createBatchJobFixture(): Promise<BatchJobFixture> {
         settings: { ...FAST_BATCH_SETTINGS, ...settings },
         workDir: outDir,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
       });
     },
     async items(id) {
