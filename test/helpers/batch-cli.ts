@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TempWorkspace } from './temp-workspace.ts';
+import { runArgs } from './run-args.ts';
 
 /** What the batch-mode CLI tests share: fast polling and retries, the `run --set mode=batch` arguments, a check. */
 
@@ -20,21 +21,7 @@ export function batchArgs(
   baseUrl: string,
   extra: string[] = [],
 ): string[] {
-  return [
-    '--workspace',
-    temp.workspace,
-    '--json',
-    'run',
-    input,
-    '--job',
-    jobId,
-    '--base-url',
-    baseUrl,
-    '--set',
-    'mode=batch',
-    ...FAST,
-    ...extra,
-  ];
+  return runArgs(temp, input, { job: jobId, baseUrl }, ['--set', 'mode=batch', ...FAST, ...extra]);
 }
 
 export interface ChunkLine {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { cliError, describeResult, runCli, runOutput } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * A `base_url` that cannot serve the job (nothing listens, or the API is not served at that path, or no Batches API)
@@ -43,22 +44,10 @@ describe('the endpoint is checked before the first request', () => {
   });
 
   function run(job: string, baseUrl: string, extra: string[] = []) {
-    return runCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--json',
-        'run',
-        input,
-        '--job',
-        job,
-        '--base-url',
-        baseUrl,
-        '--no-progress',
-        ...extra,
-      ],
-      { cwd: temp.dir, env: { OPENAI_API_KEY: 'sk-test' } },
-    );
+    return runCli(runArgs(temp, input, { job, baseUrl }, ['--no-progress', ...extra]), {
+      cwd: temp.dir,
+      env: { OPENAI_API_KEY: 'sk-test' },
+    });
   }
 
   function assertUnreachable(result: Awaited<ReturnType<typeof run>>, named: string): void {

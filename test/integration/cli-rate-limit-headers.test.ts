@@ -4,6 +4,7 @@ import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { describeResult, runCli } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * Issue 10 section 1: the `x-ratelimit-*` headers a server sends slow the pool down before
@@ -31,20 +32,7 @@ describe('rate-limit headers', () => {
   it('pace the pool so that no request is answered 429', async () => {
     const input = await temp.write('paced.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'paced' })));
     const result = await runCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--json',
-        'run',
-        input,
-        '--job',
-        'paced',
-        '--base-url',
-        sim.baseUrl,
-        '--concurrency',
-        '4',
-        '--no-progress',
-      ],
+      runArgs(temp, input, { job: 'paced', baseUrl: sim.baseUrl }, ['--concurrency', '4', '--no-progress']),
       { cwd: temp.dir },
     );
     const stats = sim.stats();

@@ -4,6 +4,7 @@ import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { describeResult, runCli } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * Issue 10 section 1: scattered overload answers (429 with a long Retry-After, 503, 529) cost
@@ -39,22 +40,13 @@ describe('scattered 429, 503 and 529 answers', () => {
   it('every item succeeds and the pool is not held for each retry-after', async () => {
     const input = await temp.write('scattered.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'scattered' })));
     const result = await runCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--json',
-        'run',
-        input,
-        '--job',
-        'scattered',
-        '--base-url',
-        sim.baseUrl,
+      runArgs(temp, input, { job: 'scattered', baseUrl: sim.baseUrl }, [
         '--concurrency',
         String(CONCURRENCY),
         '--no-progress',
         '--set',
         'retry.base_delay_ms=50',
-      ],
+      ]),
       { cwd: temp.dir },
     );
     const stats = sim.stats();
@@ -74,16 +66,7 @@ describe('scattered 429, 503 and 529 answers', () => {
     try {
       const input = await temp.write('overloaded.jsonl', toJsonl(chatBatchLines(60, { prefix: 'overloaded' })));
       const result = await runCli(
-        [
-          '--workspace',
-          temp.workspace,
-          '--json',
-          'run',
-          input,
-          '--job',
-          'overloaded',
-          '--base-url',
-          overloaded.baseUrl,
+        runArgs(temp, input, { job: 'overloaded', baseUrl: overloaded.baseUrl }, [
           '--concurrency',
           '4',
           '--no-progress',
@@ -93,7 +76,7 @@ describe('scattered 429, 503 and 529 answers', () => {
           'retry.base_delay_ms=1',
           '--set',
           'retry.max_delay_ms=20',
-        ],
+        ]),
         { cwd: temp.dir },
       );
       const stats = overloaded.stats();
