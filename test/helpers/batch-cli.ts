@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { checkResultFiles, type ResultPartition } from './check-result-files.ts';
+import { type CliResult, describeResult, runCli } from './run-cli.ts';
 import type { TempWorkspace } from './temp-workspace.ts';
 import { runArgs } from './run-args.ts';
 
@@ -22,6 +24,19 @@ export function batchArgs(
   extra: string[] = [],
 ): string[] {
   return runArgs(temp, input, { job: jobId, baseUrl }, ['--set', 'mode=batch', ...FAST, ...extra]);
+}
+
+/** Runs `batchArgs` to the job's end, checks that it exited 0, and reads its result files. */
+export async function runBatchToEnd(
+  temp: TempWorkspace,
+  input: string,
+  jobId: string,
+  baseUrl: string,
+  extra: string[] = [],
+): Promise<{ result: CliResult; files: ResultPartition }> {
+  const result = await runCli(batchArgs(temp, input, jobId, baseUrl, extra), { cwd: temp.dir, timeoutMs: 90_000 });
+  assert.equal(result.code, 0, describeResult(result));
+  return { result, files: await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(jobId) }) };
 }
 
 export interface ChunkLine {
