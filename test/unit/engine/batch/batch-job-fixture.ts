@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { ItemRecord } from '../../../../src/core/item.ts';
 import type { RunJobResult } from '../../../../src/engine/run-job.ts';
 import { type BatchRunSettings, runBatchJob } from '../../../../src/engine/batch/run-batch-job.ts';
@@ -82,6 +83,29 @@ export async function createBatchJobFixture(): Promise<BatchJobFixture> {
       await store.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A fixture for the tests of one `describe`: made before them, closed after. Call it in the `describe` body; use it in
+ * tests only.
+ */
+export function useBatchJobFixture(): Pick<BatchJobFixture, 'run' | 'items'> {
+  let fixture: BatchJobFixture | undefined;
+  before(async () => {
+    fixture = await createBatchJobFixture();
+  });
+  after(async () => {
+    await fixture?.close();
+  });
+  const ready = (): BatchJobFixture => {
+    if (fixture === undefined)
+      throw new Error("useBatchJobFixture: the fixture exists from the describe block's before hook on");
+    return fixture;
+  };
+  return {
+    run: (...args) => ready().run(...args),
+    items: (id) => ready().items(id),
   };
 }
 

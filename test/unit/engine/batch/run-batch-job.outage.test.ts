@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConnectionError } from '../../../../src/errors/index.ts';
 import { parseResultLine } from '../../../../src/providers/openai/openai-batch-provider.ts';
-import { type BatchJobFixture, createBatchJobFixture, lines } from './batch-job-fixture.ts';
+import { lines, useBatchJobFixture } from './batch-job-fixture.ts';
 import { FakeBatchProvider } from './fake-batch-provider.ts';
 
 /**
@@ -11,15 +11,7 @@ import { FakeBatchProvider } from './fake-batch-provider.ts';
  */
 
 describe('batch mode against a provider that stops answering', () => {
-  let fixture: BatchJobFixture;
-
-  before(async () => {
-    fixture = await createBatchJobFixture();
-  });
-
-  after(async () => {
-    await fixture.close();
-  });
+  const fixture = useBatchJobFixture();
 
   it('stops as unreachable after the outage wait, with no line failed, and resumes once it is back', async () => {
     const id = 'outage';

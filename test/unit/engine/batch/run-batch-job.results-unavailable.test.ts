@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ItemRecord } from '../../../../src/core/item.ts';
 import { ProviderError } from '../../../../src/errors/index.ts';
 import { parseResultLine } from '../../../../src/providers/openai/openai-batch-provider.ts';
-import { type BatchJobFixture, createBatchJobFixture, FAST_BATCH_SETTINGS, lines } from './batch-job-fixture.ts';
+import { FAST_BATCH_SETTINGS, lines, useBatchJobFixture } from './batch-job-fixture.ts';
 import { FakeBatchProvider } from './fake-batch-provider.ts';
 
 /**
@@ -25,15 +25,7 @@ function parseAsTheAdapter(text: string): ReturnType<typeof parseResultLine> {
 }
 
 describe('batch results that cannot be had', () => {
-  let fixture: BatchJobFixture;
-
-  before(async () => {
-    fixture = await createBatchJobFixture();
-  });
-
-  after(async () => {
-    await fixture.close();
-  });
+  const fixture = useBatchJobFixture();
 
   async function run(
     id: string,
