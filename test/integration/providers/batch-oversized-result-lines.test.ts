@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AnthropicBatchProvider } from '../../../src/providers/anthropic/anthropic-batch-provider.ts';
 import { OpenAIBatchProvider } from '../../../src/providers/openai/openai-batch-provider.ts';
 import type { BatchLineResult, RemoteBatch } from '../../../src/providers/provider.ts';
+import { type HttpServerHandle, startHttpServer } from '../../helpers/start-http-server.ts';
 
 /**
  * A result line over max_response_bytes fails only its own item, as `response_too_large`, in both batch adapters; it
@@ -63,11 +62,11 @@ const ANTHROPIC_BATCH = {
 };
 
 describe('batch result lines over max_response_bytes', () => {
-  let server: Server;
+  let server: HttpServerHandle;
   let origin: string;
 
   before(async () => {
-    server = createServer((request, response) => {
+    server = await startHttpServer((request, response) => {
       const resultsUrl = `${origin}/v1/messages/batches/msgbatch_1/results`;
       if (request.url === '/v1/files/file_out/content') {
         response.setHeader('content-type', 'application/jsonl');
@@ -84,13 +83,10 @@ describe('batch result lines over max_response_bytes', () => {
         response.end('{"error":{"message":"not found"}}');
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    origin = server.origin;
   });
 
-  after(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  after(() => server.close());
 
   function remote(id: string, total: number, resultRefs: Record<string, string>): RemoteBatch {
     return {
