@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { checkResultFiles, type ResultPartition } from './check-result-files.ts';
-import { type CliResult, describeResult, runCli } from './run-cli.ts';
+import { type CliProcess, type CliResult, describeResult, runCli, startCli } from './run-cli.ts';
 import type { TempWorkspace } from './temp-workspace.ts';
 import { runArgs } from './run-args.ts';
 
@@ -24,6 +24,17 @@ export function batchArgs(
   extra: string[] = [],
 ): string[] {
   return runArgs(temp, input, { job: jobId, baseUrl }, ['--set', 'mode=batch', ...FAST, ...extra]);
+}
+
+/** Starts `batchArgs` in the background, for a test that acts on the job while it runs. */
+export function startBatchJob(
+  temp: TempWorkspace,
+  input: string,
+  jobId: string,
+  baseUrl: string,
+  extra: string[] = [],
+): CliProcess {
+  return startCli(batchArgs(temp, input, jobId, baseUrl, extra), { cwd: temp.dir, timeoutMs: 60_000 });
 }
 
 /** Runs `batchArgs` to the job's end, checks that it exited 0, and reads its result files. */
