@@ -135,7 +135,7 @@ export async function measureFaultThroughput({
   }
   const sorted = [...measured].sort((left, right) => left.ratio - right.ratio);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
-  return {
+  const figures = {
     requests: count,
     concurrency,
     ...median,
@@ -144,4 +144,6 @@ export async function measureFaultThroughput({
     lost: measured.reduce((sum, pair) => sum + pair.faulted.lost + pair.faulted.duplicated, 0),
     failed: measured.reduce((sum, pair) => sum + pair.faulted.failed, 0),
   };
+  log(`${name} figures: ${JSON.stringify(figures)}`);
+  return figures;
 }

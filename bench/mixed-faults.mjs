@@ -2,8 +2,9 @@
 // 1% 429 (Retry-After 100 ms, the simulator's default), 1% connection reset and 1% malformed bodies, against the same
 // job without faults in the same run. Targets: at least 75% of the fault-free throughput, and no item lost: every
 // input line in exactly one result file.
-import { check, fixed, formatInt, log, percent, runIfMain, scaled } from './lib.mjs';
+import { check, formatInt, runIfMain, scaled } from './lib.mjs';
 import { measureFaultThroughput } from './fault-throughput.mjs';
+import { faultSummary, throughputCheck } from './fault-summary.mjs';
 
 const TARGET_RATIO = 0.75;
 
@@ -15,23 +16,17 @@ export async function run() {
     baseOptions: { latencyMs: 30, seed: 9 },
     faultOptions: { failureRates: { http500: 0.02, http429: 0.01, resetBeforeResponse: 0.01, malformed: 0.01 } },
   });
-  log(`mixed-faults figures: ${JSON.stringify(figures)}`);
-  const { baseline, faulted } = figures;
+  const { faulted } = figures;
   const faults = Object.values(faulted.simulator_faults).reduce((sum, value) => sum + value, 0);
-  const summary =
-    `mixed-faults: ${formatInt(faulted.rps)} req/s with 5% faults vs ${formatInt(baseline.rps)} without ` +
-    `(**${percent(figures.ratio)}** from spawn to exit; engine's own ${percent(figures.engine_ratio)}) | ` +
+  const summary = faultSummary(
+    'mixed-faults',
+    figures,
+    '5% faults',
     `${formatInt(faults)} faults, ${formatInt(faulted.retries)} retries | ${formatInt(faulted.succeeded)} succeeded, ` +
-    `${formatInt(faulted.failed)} failed | in all pairs ${formatInt(figures.lost)} lines lost or in two files | ` +
-    `pairs ${figures.pair_ratios.map((ratio) => percent(ratio)).join(', ')} | ` +
-    `load ${figures.load_1m.map((load) => fixed(load, 1)).join('/')}`;
+      `${formatInt(faulted.failed)} failed | in all pairs ${formatInt(figures.lost)} lines lost or in two files`,
+  );
   const checks = [
-    check(
-      'throughput vs fault-free',
-      figures.ratio >= TARGET_RATIO,
-      `${percent(figures.ratio)} (${fixed(faulted.wall_s, 1)} s vs ${fixed(baseline.wall_s, 1)} s)`,
-      `>= ${percent(TARGET_RATIO)}`,
-    ),
+    throughputCheck(figures, TARGET_RATIO),
     check('items lost', figures.lost === 0, formatInt(figures.lost), '0'),
   ];
   return { name: 'mixed-faults', summary, figures, checks };

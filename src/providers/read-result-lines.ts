@@ -3,11 +3,30 @@ import type { RawLine } from '../input/raw-line.ts';
 import type { BatchLineResult } from './provider.ts';
 
 /**
- * The lines of a downloaded result file, each held whole only up to `maxLineBytes`: a longer
+ * The results of a downloaded result file, each line held whole only up to `maxLineBytes`: a longer
  * line comes as `text: null` with its first 1 KB in `head` (see line-splitter.ts), so one
- * oversized result costs that much memory, not its size. readline would hold it whole.
+ * oversized result costs that much memory, not its size. readline would hold it whole. Blank lines
+ * are skipped, an oversized line fails its own item (`oversizedResultLine`), every other line is
+ * read by the adapter's `parse`.
  */
-export async function* readResultLines(body: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncIterable<RawLine> {
+export async function* readResultLines(
+  body: AsyncIterable<Uint8Array>,
+  maxLineBytes: number,
+  parse: (text: string) => BatchLineResult,
+): AsyncIterable<BatchLineResult> {
+  for await (const line of splitLines(body, maxLineBytes)) {
+    if (line.text === null) {
+      const oversized = oversizedResultLine(line.head ?? '', line.byteLength, maxLineBytes);
+      // A line that does not name its item leaves it without a result: the engine resubmits it.
+      if (oversized !== undefined) yield oversized;
+      continue;
+    }
+    if (line.text.trim() === '') continue;
+    yield parse(line.text);
+  }
+}
+
+async function* splitLines(body: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncIterable<RawLine> {
   const splitter = new LineSplitter({ startByte: 0, startLine: 0, maxLineBytes });
   const lines: RawLine[] = [];
   for await (const chunk of body) {

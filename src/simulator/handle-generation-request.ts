@@ -16,6 +16,7 @@ import { formatResetDuration } from './rpm-limiter.ts';
 import { OVERLOADED_503_BODY, OVERLOADED_529_BODY } from './overloaded-bodies.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 import { padJsonObject, stallAnswer, streamEndlessAnswer } from './oversized-answers.ts';
+import { holdUntilHangEnds } from './hold-until-hang-ends.ts';
 
 /**
  * The life of one generation request:
@@ -195,17 +196,4 @@ function buildAnswerBody(
     return { ok: false, body: createErrorBody(answer.message, 'invalid_request_error', answer.code, answer.param) };
   }
   return { ok: true, body: JSON.stringify(answer.payload) };
-}
-
-/** Holds the socket open without a byte written until `hangMs` passes or the client or close() ends it. */
-function holdUntilHangEnds(context: SimulatorContext, response: ServerResponse): void {
-  const socket = response.socket;
-  if (socket === null) return;
-  const timer = setTimeout(() => socket.destroy(), context.options.hangMs);
-  timer.unref();
-  context.hangTimers.add(timer);
-  response.once('close', () => {
-    clearTimeout(timer);
-    context.hangTimers.delete(timer);
-  });
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { holdUntilHangEnds } from './hold-until-hang-ends.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 
 /**
@@ -46,19 +47,12 @@ export function streamEndlessAnswer(response: ServerResponse, sequence: number):
  * stays open and silent for `hangMs` (a stalled upstream), then is destroyed.
  */
 export function stallAnswer(context: SimulatorContext, response: ServerResponse, body: string, sequence: number): void {
-  const socket = response.socket;
-  if (socket === null) return;
+  if (response.socket === null) return;
   response.writeHead(200, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'x-request-id': `req_${String(sequence)}`,
   });
   response.write(body.slice(0, Math.floor(body.length / 2)));
-  const timer = setTimeout(() => socket.destroy(), context.options.hangMs);
-  timer.unref();
-  context.hangTimers.add(timer);
-  response.once('close', () => {
-    clearTimeout(timer);
-    context.hangTimers.delete(timer);
-  });
+  holdUntilHangEnds(context, response);
 }

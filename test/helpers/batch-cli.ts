@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { checkResultFiles, type ResultPartition } from './check-result-files.ts';
+import { type CliProcess, type CliResult, describeResult, runCli, startCli } from './run-cli.ts';
 import type { TempWorkspace } from './temp-workspace.ts';
+import { runArgs } from './run-args.ts';
 
 /** What the batch-mode CLI tests share: fast polling and retries, the `run --set mode=batch` arguments, a check. */
 
@@ -20,21 +23,31 @@ export function batchArgs(
   baseUrl: string,
   extra: string[] = [],
 ): string[] {
-  return [
-    '--workspace',
-    temp.workspace,
-    '--json',
-    'run',
-    input,
-    '--job',
-    jobId,
-    '--base-url',
-    baseUrl,
-    '--set',
-    'mode=batch',
-    ...FAST,
-    ...extra,
-  ];
+  return runArgs(temp, input, { job: jobId, baseUrl }, ['--set', 'mode=batch', ...FAST, ...extra]);
+}
+
+/** Starts `batchArgs` in the background, for a test that acts on the job while it runs. */
+export function startBatchJob(
+  temp: TempWorkspace,
+  input: string,
+  jobId: string,
+  baseUrl: string,
+  extra: string[] = [],
+): CliProcess {
+  return startCli(batchArgs(temp, input, jobId, baseUrl, extra), { cwd: temp.dir, timeoutMs: 60_000 });
+}
+
+/** Runs `batchArgs` to the job's end, checks that it exited 0, and reads its result files. */
+export async function runBatchToEnd(
+  temp: TempWorkspace,
+  input: string,
+  jobId: string,
+  baseUrl: string,
+  extra: string[] = [],
+): Promise<{ result: CliResult; files: ResultPartition }> {
+  const result = await runCli(batchArgs(temp, input, jobId, baseUrl, extra), { cwd: temp.dir, timeoutMs: 90_000 });
+  assert.equal(result.code, 0, describeResult(result));
+  return { result, files: await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(jobId) }) };
 }
 
 export interface ChunkLine {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkResultFiles } from './check-result-files.ts';
 import { describeResult, runCli } from './run-cli.ts';
-import { type SimulatorHandle, startSimulator } from './start-simulator.ts';
-import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from './temp-workspace.ts';
+import { chatBatchLines } from './temp-workspace.ts';
 import type { TestSeed } from './test-seed.ts';
+import { useCliWorkspace } from './use-cli-workspace.ts';
 
 /**
  * The batch-mode crash suite, run by test/integration/cli-batch-kill.*.test.ts (split so each file stays short):
@@ -21,37 +21,28 @@ const ITEMS = 600;
 /** `BATCHPILOT_CRASH_AT` values, e.g. `after-upload:2`. */
 export function describeBatchKill(crashPoints: readonly string[], seed: TestSeed): void {
   describe(`batch mode survives kill -9 at ${crashPoints.join(', ')}`, () => {
-    let temp: TempWorkspace;
-    let sim: SimulatorHandle;
-    let input: string;
-
-    before(async () => {
-      temp = await createTempWorkspace('batchpilot-batch-kill-');
-      input = await temp.write('input.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'kill' })));
-      sim = await startSimulator({ batchLifetimeMs: 300, batchLineFailRate: 0.03, seed: seed.derive(1) });
-    });
-
-    after(async () => {
-      await sim.close();
-      await temp.remove();
+    const ws = useCliWorkspace({
+      prefix: 'batchpilot-batch-kill-',
+      inputLines: chatBatchLines(ITEMS, { prefix: 'kill' }),
+      simulator: { batchLifetimeMs: 300, batchLineFailRate: 0.03, seed: seed.derive(1) },
     });
 
     for (const point of crashPoints) {
       it(`crash ${point}, then resume`, () =>
         seed.withNote(async () => {
-          sim.resetStats();
+          ws.sim.resetStats();
           const jobId = `kill-${point.replace(':', '-')}`;
-          const common = ['--workspace', temp.workspace, '--json'];
+          const common = ['--workspace', ws.temp.workspace, '--json'];
           const fast = ['--set', 'poll_interval_s=0.1', '--set', 'retry.base_delay_ms=20', '--no-progress'];
           const crashed = await runCli(
             [
               ...common,
               'run',
-              input,
+              ws.input,
               '--job',
               jobId,
               '--base-url',
-              sim.baseUrl,
+              ws.sim.baseUrl,
               '--set',
               'mode=batch',
               '--set',
@@ -62,15 +53,15 @@ export function describeBatchKill(crashPoints: readonly string[], seed: TestSeed
               '6',
               ...fast,
             ],
-            { cwd: temp.dir, env: { BATCHPILOT_CRASH_AT: point } },
+            { cwd: ws.temp.dir, env: { BATCHPILOT_CRASH_AT: point } },
           );
           assert.equal(crashed.signal, 'SIGKILL', `it should have crashed at ${point}: ${describeResult(crashed)}`);
 
-          const resumed = await runCli([...common, 'resume', jobId, '--no-progress'], { cwd: temp.dir });
+          const resumed = await runCli([...common, 'resume', jobId, '--no-progress'], { cwd: ws.temp.dir });
           assert.equal(resumed.code, 0, describeResult(resumed));
-          const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(jobId) });
+          const files = await checkResultFiles({ inputPath: ws.input, jobDir: ws.temp.jobDir(jobId) });
           assert.equal(files.succeeded.length, ITEMS);
-          const stats = sim.stats().batch;
+          const stats = ws.sim.stats().batch;
           // One upload and one batch per chunk: a crash between a remote call and its commit was repaired by adoption.
           const chunkLines = (files.report as unknown as { batch: { chunks: { file_id: string | null }[] } }).batch
             .chunks;
@@ -84,7 +75,7 @@ export function describeBatchKill(crashPoints: readonly string[], seed: TestSeed
           const batchIds = report.batch.chunks.flatMap((chunk) => (chunk.batch_id === null ? [] : [chunk.batch_id]));
           assert.equal(stats.batchesCreated.openai, batchIds.length, 'a chunk submitted twice');
           assert.equal(new Set(batchIds).size, batchIds.length, 'two chunks claim the same batch');
-          const log = await readFile(join(temp.jobDir(jobId), 'job.log'), 'utf8');
+          const log = await readFile(join(ws.temp.jobDir(jobId), 'job.log'), 'utf8');
           if (point.startsWith('after-upload')) assert.match(log, /adopted-orphan-upload/);
           if (point.startsWith('after-create')) assert.match(log, /adopted-orphan-batch/);
         }));

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertEachChunkOnce, batchArgs, type ChunkLine } from '../helpers/batch-cli.ts';
-import { checkResultFiles } from '../helpers/check-result-files.ts';
-import { describeResult, runCli, runOutput } from '../helpers/run-cli.ts';
+import { assertEachChunkOnce, type ChunkLine, runBatchToEnd } from '../helpers/batch-cli.ts';
+import { runCli, runOutput } from '../helpers/run-cli.ts';
 import { startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 
@@ -43,20 +42,15 @@ describe('batch mode: dialects', () => {
           `${dialect.name}.jsonl`,
           toJsonl(chatBatchLines(2000, { prefix: dialect.name })),
         );
-        const result = await runCli(
-          batchArgs(temp, input, `b-${dialect.name}`, `${sim.url}${dialect.path}`, [
-            '--set',
-            'chunk.max_requests=500',
-            '--set',
-            'batch.max_concurrent=2',
-            '--max-attempts',
-            '8',
-          ]),
-          { cwd: temp.dir, timeoutMs: 90_000 },
-        );
-        assert.equal(result.code, 0, describeResult(result));
+        const { result, files } = await runBatchToEnd(temp, input, `b-${dialect.name}`, `${sim.url}${dialect.path}`, [
+          '--set',
+          'chunk.max_requests=500',
+          '--set',
+          'batch.max_concurrent=2',
+          '--max-attempts',
+          '8',
+        ]);
         assert.equal(runOutput(result)?.outcome, 'completed');
-        const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(`b-${dialect.name}`) });
         assert.equal(files.succeeded.length, 2000);
         const report = files.report as unknown as { batch: { chunks: { batch_id: string }[]; discount: number } };
         assert.ok(report.batch.chunks.length >= 4, `${String(report.batch.chunks.length)} chunks`);
@@ -97,19 +91,14 @@ describe('batch mode: dialects', () => {
         return JSON.stringify(parsed);
       });
       const input = await temp.write('anthropic.jsonl', toJsonl(lines));
-      const result = await runCli(
-        batchArgs(temp, input, 'b-anthropic', sim.url, [
-          '--set',
-          'provider=anthropic',
-          '--set',
-          'chunk.max_requests=800',
-          '--max-attempts',
-          '8',
-        ]),
-        { cwd: temp.dir, timeoutMs: 90_000 },
-      );
-      assert.equal(result.code, 0, describeResult(result));
-      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-anthropic') });
+      const { result, files } = await runBatchToEnd(temp, input, 'b-anthropic', sim.url, [
+        '--set',
+        'provider=anthropic',
+        '--set',
+        'chunk.max_requests=800',
+        '--max-attempts',
+        '8',
+      ]);
       assert.equal(files.succeeded.length, 2000);
       const report = files.report as unknown as { batch: { chunks: unknown[]; provider: string } };
       assert.ok(report.batch.chunks.length >= 3);

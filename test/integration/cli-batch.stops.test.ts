@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { batchArgs } from '../helpers/batch-cli.ts';
+import { startBatchJob } from '../helpers/batch-cli.ts';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
-import { describeResult, runCli, runOutput, startCli, waitFor } from '../helpers/run-cli.ts';
+import { describeResult, runCli, runOutput, waitFor } from '../helpers/run-cli.ts';
 import { startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 
@@ -26,10 +26,7 @@ describe('batch mode: outage, cancel, Ctrl-C', () => {
     const sim = await startSimulator({ batchLifetimeMs: 600, seed: 3 });
     try {
       const input = await temp.write('outage.jsonl', toJsonl(chatBatchLines(600, { prefix: 'outage' })));
-      const child = startCli(batchArgs(temp, input, 'b-outage', sim.baseUrl, ['--set', 'chunk.max_requests=200']), {
-        cwd: temp.dir,
-        timeoutMs: 60_000,
-      });
+      const child = startBatchJob(temp, input, 'b-outage', sim.baseUrl, ['--set', 'chunk.max_requests=200']);
       await waitFor(() => sim.stats().batch.batchesCreated.openai >= 1, 'the first batch');
       sim.setOutage({ mode: 'refuse', durationMs: 1500 });
       await waitFor(
@@ -51,10 +48,7 @@ describe('batch mode: outage, cancel, Ctrl-C', () => {
     const sim = await startSimulator({ batchLifetimeMs: 30_000, seed: 5 });
     try {
       const input = await temp.write('cancel.jsonl', toJsonl(chatBatchLines(900, { prefix: 'cancel' })));
-      const child = startCli(batchArgs(temp, input, 'b-cancel', sim.baseUrl, ['--set', 'chunk.max_requests=300']), {
-        cwd: temp.dir,
-        timeoutMs: 60_000,
-      });
+      const child = startBatchJob(temp, input, 'b-cancel', sim.baseUrl, ['--set', 'chunk.max_requests=300']);
       await waitFor(() => sim.stats().batch.batchesCreated.openai >= 3, 'three batches');
       // Let the batches get part of the way, so some lines finish before the cancel.
       await new Promise((resolve) => setTimeout(resolve, 4500));
@@ -78,10 +72,7 @@ describe('batch mode: outage, cancel, Ctrl-C', () => {
     const sim = await startSimulator({ batchLifetimeMs: 1500, seed: 17 });
     try {
       const input = await temp.write('sigint.jsonl', toJsonl(chatBatchLines(400, { prefix: 'sigint' })));
-      const child = startCli(batchArgs(temp, input, 'b-sigint', sim.baseUrl, ['--set', 'chunk.max_requests=200']), {
-        cwd: temp.dir,
-        timeoutMs: 60_000,
-      });
+      const child = startBatchJob(temp, input, 'b-sigint', sim.baseUrl, ['--set', 'chunk.max_requests=200']);
       await waitFor(() => sim.stats().batch.batchesCreated.openai >= 2, 'both batches');
       child.child.kill('SIGINT');
       const stopped = await child.done;

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { batchArgs } from '../helpers/batch-cli.ts';
-import { checkResultFiles } from '../helpers/check-result-files.ts';
-import { describeResult, runCli } from '../helpers/run-cli.ts';
+import { runBatchToEnd } from '../helpers/batch-cli.ts';
 import { startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 
@@ -26,40 +24,30 @@ describe('batch mode: enqueued-token limit', () => {
     const sim = await startSimulator({ batchLifetimeMs: 300, batchEnqueuedTokenLimit: 12_000, seed: 9 });
     try {
       const input = await temp.write('tokens.jsonl', toJsonl(chatBatchLines(800, { prefix: 'tokens' })));
-      const result = await runCli(
-        batchArgs(temp, input, 'b-tokens', sim.baseUrl, [
-          '--set',
-          'chunk.max_requests=200',
-          '--set',
-          'batch.max_concurrent=4',
-          '--max-attempts',
-          '2',
-        ]),
-        { cwd: temp.dir, timeoutMs: 90_000 },
-      );
-      assert.equal(result.code, 0, describeResult(result));
-      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-tokens') });
+      const { files } = await runBatchToEnd(temp, input, 'b-tokens', sim.baseUrl, [
+        '--set',
+        'chunk.max_requests=200',
+        '--set',
+        'batch.max_concurrent=4',
+        '--max-attempts',
+        '2',
+      ]);
       assert.equal(files.succeeded.length, 800);
       assert.ok(sim.stats().batch.tokenLimitRejections > 0, 'the limit was hit and the job went on');
 
       // With batch.max_enqueued_tokens under the provider's limit, the job paces itself and is never refused.
       sim.resetStats();
-      const paced = await runCli(
-        batchArgs(temp, input, 'b-tokens-paced', sim.baseUrl, [
-          '--set',
-          'chunk.max_requests=200',
-          '--set',
-          'batch.max_concurrent=4',
-          '--set',
-          'batch.max_enqueued_tokens=10000',
-          '--max-attempts',
-          '1',
-        ]),
-        { cwd: temp.dir, timeoutMs: 90_000 },
-      );
-      assert.equal(paced.code, 0, describeResult(paced));
+      const { files: pacedFiles } = await runBatchToEnd(temp, input, 'b-tokens-paced', sim.baseUrl, [
+        '--set',
+        'chunk.max_requests=200',
+        '--set',
+        'batch.max_concurrent=4',
+        '--set',
+        'batch.max_enqueued_tokens=10000',
+        '--max-attempts',
+        '1',
+      ]);
       assert.equal(sim.stats().batch.tokenLimitRejections, 0);
-      const pacedFiles = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('b-tokens-paced') });
       assert.equal(pacedFiles.succeeded.length, 800);
     } finally {
       await sim.close();

@@ -1,40 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { cliError, describeResult, runCli } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { chatBatchLines } from '../helpers/temp-workspace.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /** The safety caps with their approval flags; `logs` and `monitor` on the job one of them ran. */
 
 describe('caps, logs and monitor', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
-  let input: string;
-
-  before(async () => {
-    temp = await createTempWorkspace('batchpilot-plan-');
-    input = await temp.write(
-      'input.jsonl',
-      toJsonl([...chatBatchLines(300, { prefix: 'plan', model: 'gpt-4o-mini' }), '{not json']),
-    );
-    sim = await startSimulator({});
+  const ws = useCliWorkspace({
+    prefix: 'batchpilot-plan-',
+    inputLines: [...chatBatchLines(300, { prefix: 'plan', model: 'gpt-4o-mini' }), '{not json'],
   });
-
-  after(async () => {
-    await sim.close();
-    await temp.remove();
-  });
-
-  const cli = (args: string[]) => runCli(['--workspace', temp.workspace, '--json', ...args], { cwd: temp.dir });
+  const { cli } = ws;
 
   it('a concurrency over limits.concurrency needs --approve-concurrency; the hard cap passes never', async () => {
-    sim.resetStats();
-    const base = ['run', input, '--base-url', sim.baseUrl, '--set', 'limits.concurrency=8', '--no-progress'];
+    ws.sim.resetStats();
+    const base = ['run', ws.input, '--base-url', ws.sim.baseUrl, '--set', 'limits.concurrency=8', '--no-progress'];
     const refused = await cli([...base, '--job', 'caps-c', '--concurrency', '16']);
     assert.equal(refused.code, 2, describeResult(refused));
     assert.equal(cliError(refused)?.code, 'CONCURRENCY_REQUIRES_APPROVAL');
     assert.match(cliError(refused)?.message ?? '', /--approve-concurrency/);
-    assert.equal(sim.stats().generationRequests, 0);
+    assert.equal(ws.sim.stats().generationRequests, 0);
 
     const approved = await cli([...base, '--job', 'caps-c2', '--concurrency', '16', '--approve-concurrency']);
     assert.equal(approved.code, 0, describeResult(approved));
@@ -45,14 +31,14 @@ describe('caps, logs and monitor', () => {
   });
 
   it('more items than limits.max_items need --approve-items; a cost over the budget needs --approve-budget', async () => {
-    sim.resetStats();
+    ws.sim.resetStats();
     const items = await cli([
       'run',
-      input,
+      ws.input,
       '--job',
       'caps-i',
       '--base-url',
-      sim.baseUrl,
+      ws.sim.baseUrl,
       '--set',
       'limits.max_items=100',
     ]);
@@ -62,25 +48,25 @@ describe('caps, logs and monitor', () => {
 
     const budget = await cli([
       'run',
-      input,
+      ws.input,
       '--job',
       'caps-b',
       '--base-url',
-      sim.baseUrl,
+      ws.sim.baseUrl,
       '--set',
       'limits.budget_usd=0.0001',
     ]);
     assert.equal(budget.code, 2, describeResult(budget));
     assert.equal(cliError(budget)?.code, 'BUDGET_REQUIRES_APPROVAL');
-    assert.equal(sim.stats().generationRequests, 0);
+    assert.equal(ws.sim.stats().generationRequests, 0);
 
     const approved = await cli([
       'run',
-      input,
+      ws.input,
       '--job',
       'caps-i2',
       '--base-url',
-      sim.baseUrl,
+      ws.sim.baseUrl,
       '--set',
       'limits.max_items=100',
       '--approve-items',
@@ -90,7 +76,7 @@ describe('caps, logs and monitor', () => {
   });
 
   it('logs prints the job log redacted, and monitor shows a finished job and returns', async () => {
-    const logs = await runCli(['--workspace', temp.workspace, 'logs', 'caps-c2'], { cwd: temp.dir });
+    const logs = await runCli(['--workspace', ws.temp.workspace, 'logs', 'caps-c2'], { cwd: ws.temp.dir });
     assert.equal(logs.code, 0, describeResult(logs));
     assert.match(logs.stdout, /info {2}job-start/);
     assert.match(logs.stdout, /job-end/);

@@ -1,39 +1,27 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
-import { describeResult, runCli } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { describeResult } from '../helpers/run-cli.ts';
+import { chatBatchLines, toJsonl } from '../helpers/temp-workspace.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /** `limits.budget_usd`: a job stops sending at its budget, in realtime and in batch mode. */
 
 describe('budget', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
-
-  before(async () => {
-    temp = await createTempWorkspace('batchpilot-budget-');
-    sim = await startSimulator({});
-  });
-
-  after(async () => {
-    await sim.close();
-    await temp.remove();
-  });
-
-  const cli = (args: string[]) => runCli(['--workspace', temp.workspace, '--json', ...args], { cwd: temp.dir });
+  const ws = useCliWorkspace({ prefix: 'batchpilot-budget-' });
+  const { cli } = ws;
 
   it('a job stops sending at limits.budget_usd; what it could not afford is missing with reason budget', async () => {
-    const budgeted = await temp.write('budget.jsonl', toJsonl(chatBatchLines(300, { prefix: 'budget' })));
+    const budgeted = await ws.temp.write('budget.jsonl', toJsonl(chatBatchLines(300, { prefix: 'budget' })));
     const result = await cli([
       'run',
       budgeted,
       '--job',
       'budget',
       '--base-url',
-      sim.baseUrl,
+      ws.sim.baseUrl,
       '--concurrency',
       '4',
       '--set',
@@ -42,7 +30,7 @@ describe('budget', () => {
       '--no-progress',
     ]);
     assert.equal(result.code, 3, describeResult(result));
-    const files = await checkResultFiles({ inputPath: budgeted, jobDir: temp.jobDir('budget') });
+    const files = await checkResultFiles({ inputPath: budgeted, jobDir: ws.temp.jobDir('budget') });
     assert.ok(files.succeeded.length > 10, `${String(files.succeeded.length)} answered before the budget`);
     assert.ok(files.missing.length > 100, `${String(files.missing.length)} missing`);
     assert.equal(files.report.missing_by_reason['budget'], files.missing.length);
@@ -50,7 +38,7 @@ describe('budget', () => {
   });
 
   it('in batch mode a chunk holds only what the budget left can pay for, and the answers spend at most the budget', async () => {
-    const budgeted = await temp.write('budget-batch.jsonl', toJsonl(chatBatchLines(300, { prefix: 'bbudget' })));
+    const budgeted = await ws.temp.write('budget-batch.jsonl', toJsonl(chatBatchLines(300, { prefix: 'bbudget' })));
     // sim-model: 0.15 / 0.6 USD per Mtok, half in batch; a line is estimated at its input plus all 16 max_tokens.
     const budgetUsd = 0.0008;
     const result = await cli([
@@ -59,7 +47,7 @@ describe('budget', () => {
       '--job',
       'budget-batch',
       '--base-url',
-      sim.baseUrl,
+      ws.sim.baseUrl,
       '--set',
       'mode=batch',
       '--set',
@@ -72,13 +60,13 @@ describe('budget', () => {
       '--no-progress',
     ]);
     assert.equal(result.code, 3, describeResult(result));
-    const files = await checkResultFiles({ inputPath: budgeted, jobDir: temp.jobDir('budget-batch') });
+    const files = await checkResultFiles({ inputPath: budgeted, jobDir: ws.temp.jobDir('budget-batch') });
     // At least what the estimates afford (about 100 lines); answers cost less than estimated, so a little more.
     assert.ok(files.succeeded.length >= 90, `${String(files.succeeded.length)} answered`);
     assert.ok(files.missing.length >= 100, `${String(files.missing.length)} missing`);
     assert.equal(files.report.missing_by_reason['budget'], files.missing.length);
     assert.equal(files.succeeded.length + files.missing.length, 300);
-    const output = await readFile(join(temp.jobDir('budget-batch'), 'output.jsonl'), 'utf8');
+    const output = await readFile(join(ws.temp.jobDir('budget-batch'), 'output.jsonl'), 'utf8');
     let spentUsd = 0;
     for (const line of output.trim().split('\n')) {
       const usage = (JSON.parse(line) as { response: { body: { usage: Record<string, number> } } }).response.body.usage;

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { cliError, describeResult, runCli, runOutput } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { chatBatchLines } from '../helpers/temp-workspace.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * A `base_url` that cannot serve the job (nothing listens, or the API is not served at that path, or no Batches API)
@@ -27,38 +28,13 @@ async function deadPort(): Promise<number> {
 }
 
 describe('the endpoint is checked before the first request', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
-  let input: string;
-
-  before(async () => {
-    temp = await createTempWorkspace('batchpilot-endpoint-');
-    input = await temp.write('input.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'ep' })));
-    sim = await startSimulator({});
-  });
-
-  after(async () => {
-    await sim.close();
-    await temp.remove();
-  });
+  const ws = useCliWorkspace({ prefix: 'batchpilot-endpoint-', inputLines: chatBatchLines(ITEMS, { prefix: 'ep' }) });
 
   function run(job: string, baseUrl: string, extra: string[] = []) {
-    return runCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--json',
-        'run',
-        input,
-        '--job',
-        job,
-        '--base-url',
-        baseUrl,
-        '--no-progress',
-        ...extra,
-      ],
-      { cwd: temp.dir, env: { OPENAI_API_KEY: 'sk-test' } },
-    );
+    return runCli(runArgs(ws.temp, ws.input, { job, baseUrl }, ['--no-progress', ...extra]), {
+      cwd: ws.temp.dir,
+      env: { OPENAI_API_KEY: 'sk-test' },
+    });
   }
 
   function assertUnreachable(result: Awaited<ReturnType<typeof run>>, named: string): void {
@@ -72,8 +48,8 @@ describe('the endpoint is checked before the first request', () => {
     const dead = `http://127.0.0.1:${String(await deadPort())}/v1`;
     assertUnreachable(await run('refused', dead), dead);
     const resumed = await runCli(
-      ['--workspace', temp.workspace, '--json', 'resume', 'refused', '--base-url', sim.baseUrl, '--no-progress'],
-      { cwd: temp.dir, env: { OPENAI_API_KEY: 'sk-test' } },
+      ['--workspace', ws.temp.workspace, '--json', 'resume', 'refused', '--base-url', ws.sim.baseUrl, '--no-progress'],
+      { cwd: ws.temp.dir, env: { OPENAI_API_KEY: 'sk-test' } },
     );
     assert.equal(resumed.code, 0, describeResult(resumed));
     const counts = runOutput(resumed)?.report.counts;
@@ -84,9 +60,9 @@ describe('the endpoint is checked before the first request', () => {
     const dead = `http://127.0.0.1:${String(await deadPort())}/v1`;
     assertUnreachable(await run('cancel-dead', dead), dead);
     const cancelled = await runCli(
-      ['--workspace', temp.workspace, '--json', 'cancel', 'cancel-dead', '--no-progress'],
+      ['--workspace', ws.temp.workspace, '--json', 'cancel', 'cancel-dead', '--no-progress'],
       {
-        cwd: temp.dir,
+        cwd: ws.temp.dir,
         env: { OPENAI_API_KEY: 'sk-test' },
       },
     );
@@ -95,15 +71,15 @@ describe('the endpoint is checked before the first request', () => {
   });
 
   it('refuses a base_url whose path does not serve the API, sending nothing', async () => {
-    sim.resetStats();
-    const wrong = `${sim.url}/not-the-api`;
+    ws.sim.resetStats();
+    const wrong = `${ws.sim.url}/not-the-api`;
     assertUnreachable(await run('wrong-path', wrong), wrong);
-    assert.equal(sim.stats().generationRequests, 0, 'no generation request was made');
+    assert.equal(ws.sim.stats().generationRequests, 0, 'no generation request was made');
   });
 
   it('refuses batch mode against a server with no Batches API', async () => {
-    const wrong = `${sim.url}/not-the-api`;
+    const wrong = `${ws.sim.url}/not-the-api`;
     assertUnreachable(await run('no-batches', wrong, ['--set', 'mode=batch']), wrong);
-    assert.equal(sim.stats().batch.uploads, 0, 'nothing was uploaded');
+    assert.equal(ws.sim.stats().batch.uploads, 0, 'nothing was uploaded');
   });
 });

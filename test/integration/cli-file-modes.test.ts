@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createStore } from '../../src/store/create-store.ts';
 import { describeResult, runCli } from '../helpers/run-cli.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * Issue 10 section 2, file modes: under `umask 000` (inherited by the CLI and the scheduler it starts) the workspace
@@ -43,22 +44,9 @@ describe('file modes whatever the umask', () => {
 
   it('keeps the workspace private and the files under --out to the umask', async () => {
     const out = temp.path('results');
-    const result = await runCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--json',
-        'run',
-        input,
-        '--job',
-        'fg',
-        '--simulate',
-        '--no-progress',
-        '--out',
-        out,
-      ],
-      { cwd: temp.dir },
-    );
+    const result = await runCli(runArgs(temp, input, { job: 'fg' }, ['--simulate', '--no-progress', '--out', out]), {
+      cwd: temp.dir,
+    });
     assert.equal(result.code, 0, describeResult(result));
     assert.equal(await modeOf(temp.workspace), '700');
     assert.equal(await modeOf(join(temp.workspace, 'state.db')), '600');
@@ -78,10 +66,7 @@ describe('file modes whatever the umask', () => {
   });
 
   it('keeps the scheduler log and the submission socket private', async () => {
-    const result = await runCli(
-      ['--workspace', temp.workspace, '--json', 'run', input, '--job', 'bg', '--simulate', '--detach'],
-      { cwd: temp.dir },
-    );
+    const result = await runCli(runArgs(temp, input, { job: 'bg' }, ['--simulate', '--detach']), { cwd: temp.dir });
     assert.equal(result.code, 0, describeResult(result));
     schedulerPid = (JSON.parse(result.stdout) as { scheduler: { pid: number } }).scheduler.pid;
     assert.equal(await modeOf(join(temp.workspace, 'scheduler.log')), '600');

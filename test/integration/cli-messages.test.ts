@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { cliError, describeResult, killRunningClis, runCli } from '../helpers/run-cli.ts';
 import { withSimulator } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * Issue 10 section 6, "messages": a file whose every line is rejected says why (the first reasons, not only the
@@ -19,7 +20,7 @@ describe('messages of a run', () => {
     const temp = await createTempWorkspace('batchpilot-msgs-');
     try {
       const input = await temp.write('bad.jsonl', toJsonl(['not json', '{"messages": []}', '{"messages": "x"}', '[]']));
-      const result = await runCli(['--workspace', temp.workspace, '--json', 'run', input, '--simulate'], {
+      const result = await runCli(runArgs(temp, input, {}, ['--simulate']), {
         cwd: temp.dir,
       });
       const error = cliError(result);
@@ -51,22 +52,10 @@ describe('messages of a run', () => {
         ]),
       );
       await withSimulator({ latencyMs: 1, seed: 3 }, async (sim) => {
-        const result = await runCli(
-          [
-            '--workspace',
-            temp.workspace,
-            '--json',
-            'run',
-            input,
-            '--job',
-            'rows',
-            '--base-url',
-            sim.baseUrl,
-            '--model',
-            'm',
-          ],
-          { cwd: temp.dir, env: { OPENAI_API_KEY: undefined } },
-        );
+        const result = await runCli(runArgs(temp, input, { job: 'rows', baseUrl: sim.baseUrl }, ['--model', 'm']), {
+          cwd: temp.dir,
+          env: { OPENAI_API_KEY: undefined },
+        });
         assert.equal(result.code, 0, describeResult(result));
         assert.equal(sim.stats().generationRequests, 1, describeResult(result));
       });

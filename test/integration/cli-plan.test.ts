@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { cliError, describeResult, runCli } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { describe, it } from 'node:test';
+import { cliError, describeResult } from '../helpers/run-cli.ts';
+import { chatBatchLines, toJsonl } from '../helpers/temp-workspace.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /** `plan` (dry run): what it counts, and a model the provider does not know. */
 
@@ -19,33 +19,19 @@ interface PlanOutput {
 }
 
 describe('plan', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
-  let input: string;
-
-  before(async () => {
-    temp = await createTempWorkspace('batchpilot-plan-');
-    input = await temp.write(
-      'input.jsonl',
-      toJsonl([...chatBatchLines(300, { prefix: 'plan', model: 'gpt-4o-mini' }), '{not json']),
-    );
-    sim = await startSimulator({});
+  const ws = useCliWorkspace({
+    prefix: 'batchpilot-plan-',
+    inputLines: [...chatBatchLines(300, { prefix: 'plan', model: 'gpt-4o-mini' }), '{not json'],
   });
-
-  after(async () => {
-    await sim.close();
-    await temp.remove();
-  });
-
-  const cli = (args: string[]) => runCli(['--workspace', temp.workspace, '--json', ...args], { cwd: temp.dir });
+  const { cli } = ws;
 
   it('plan counts items, rejects, tokens, cost and chunks, and sends no generation request', async () => {
-    sim.resetStats();
+    ws.sim.resetStats();
     const result = await cli([
       'plan',
-      input,
+      ws.input,
       '--base-url',
-      sim.baseUrl,
+      ws.sim.baseUrl,
       '--set',
       'mode=batch',
       '--set',
@@ -64,16 +50,16 @@ describe('plan', () => {
       Math.round((output.plan.cost?.realtime_usd ?? 0) * 0.5 * 10_000) / 10_000,
     );
     assert.deepEqual(output.models_checked, [{ model: 'gpt-4o-mini', exists: true, detail: null }]);
-    assert.equal(sim.stats().generationRequests, 0);
+    assert.equal(ws.sim.stats().generationRequests, 0);
   });
 
   it('plan fails on a model the provider does not know, before any request', async () => {
-    sim.resetStats();
-    const unknown = await temp.write('unknown.jsonl', toJsonl(chatBatchLines(5, { model: 'unknown-model-x' })));
-    const result = await cli(['plan', unknown, '--base-url', sim.baseUrl]);
+    ws.sim.resetStats();
+    const unknown = await ws.temp.write('unknown.jsonl', toJsonl(chatBatchLines(5, { model: 'unknown-model-x' })));
+    const result = await cli(['plan', unknown, '--base-url', ws.sim.baseUrl]);
     assert.equal(result.code, 2, describeResult(result));
     assert.equal(cliError(result)?.code, 'MODEL_NOT_FOUND');
     assert.match(cliError(result)?.message ?? '', /unknown-model-x/);
-    assert.equal(sim.stats().generationRequests, 0);
+    assert.equal(ws.sim.stats().generationRequests, 0);
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { describeResult, runCli } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { chatBatchLines, toJsonl } from '../helpers/temp-workspace.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * Issue 10 section 1: the `x-ratelimit-*` headers a server sends slow the pool down before
@@ -15,42 +16,18 @@ import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from
 const ITEMS = 40;
 
 describe('rate-limit headers', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
-
-  before(async () => {
-    temp = await createTempWorkspace();
-    sim = await startSimulator({ rpm: 600, rateLimitHeaders: true });
-  });
-
-  after(async () => {
-    await sim.close();
-    await temp.remove();
-  });
+  const ws = useCliWorkspace({ prefix: 'batchpilot-cli-', simulator: { rpm: 600, rateLimitHeaders: true } });
 
   it('pace the pool so that no request is answered 429', async () => {
-    const input = await temp.write('paced.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'paced' })));
+    const input = await ws.temp.write('paced.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'paced' })));
     const result = await runCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--json',
-        'run',
-        input,
-        '--job',
-        'paced',
-        '--base-url',
-        sim.baseUrl,
-        '--concurrency',
-        '4',
-        '--no-progress',
-      ],
-      { cwd: temp.dir },
+      runArgs(ws.temp, input, { job: 'paced', baseUrl: ws.sim.baseUrl }, ['--concurrency', '4', '--no-progress']),
+      { cwd: ws.temp.dir },
     );
-    const stats = sim.stats();
+    const stats = ws.sim.stats();
     const context = `simulator ${JSON.stringify({ byStatus: stats.byStatus, faults: stats.faults })}; ${describeResult(result)}`;
     assert.equal(result.code, 0, context);
-    const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('paced') });
+    const files = await checkResultFiles({ inputPath: input, jobDir: ws.temp.jobDir('paced') });
     assert.equal(files.succeeded.length, ITEMS, context);
     assert.equal(stats.faults.rateLimited, 0, context);
   });

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { describeResult, killRunningClis, runCli, runOutput } from '../helpers/run-cli.ts';
 import { withSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * Issue 10 section 6, "cost in the report": report.json and the summary give what the job cost in USD at the price
@@ -31,20 +32,13 @@ describe('cost in the report', () => {
         const input = await temp.write('in.jsonl', toJsonl(chatBatchLines(20, { model: 'gpt-4o-mini' })));
         await withSimulator({ latencyMs: 1, seed: 9, batchLifetimeMs: 200 }, async (sim) => {
           const result = await runCli(
-            [
-              '--workspace',
-              temp.workspace,
-              '--json',
-              'run',
-              input,
-              '--base-url',
-              sim.baseUrl,
+            runArgs(temp, input, { baseUrl: sim.baseUrl }, [
               '--set',
               `mode=${mode}`,
               '--set',
               'poll_interval_s=0.1',
               '--no-progress',
-            ],
+            ]),
             { cwd: temp.dir, env: { OPENAI_API_KEY: undefined } },
           );
           assert.equal(result.code, 0, describeResult(result));

@@ -5,6 +5,7 @@ import { describeResult, runCli, runOutput } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * SPEC section 6 guarantee under every fault kind at once: each valid item ends in exactly one result file, and each
@@ -50,17 +51,8 @@ describe('run under every fault kind', () => {
     await temp.remove();
   });
 
-  function runArgs(jobId: string, maxAttempts: number): string[] {
-    return [
-      '--workspace',
-      temp.workspace,
-      '--json',
-      'run',
-      input,
-      '--job',
-      jobId,
-      '--base-url',
-      sim.baseUrl,
+  function jobArgs(jobId: string, maxAttempts: number): string[] {
+    return runArgs(temp, input, { job: jobId, baseUrl: sim.baseUrl }, [
       '--concurrency',
       '16',
       '--max-attempts',
@@ -69,13 +61,13 @@ describe('run under every fault kind', () => {
       '800',
       '--no-progress',
       ...FAST_RETRIES,
-    ];
+    ]);
   }
 
   it('with 2 attempts: some items fail, each item is in exactly one file, exit 3', () =>
     seed.withNote(async () => {
       sim.resetStats();
-      const result = await runCli(runArgs('faults-2', 2), { cwd: temp.dir });
+      const result = await runCli(jobArgs('faults-2', 2), { cwd: temp.dir });
       assert.equal(result.code, 3, describeResult(result));
       assert.equal(runOutput(result)?.outcome, 'completed');
 
@@ -102,7 +94,7 @@ describe('run under every fault kind', () => {
   it('with 12 attempts: every item succeeds, exit 0', () =>
     seed.withNote(async () => {
       sim.resetStats();
-      const result = await runCli(runArgs('faults-12', 12), { cwd: temp.dir });
+      const result = await runCli(jobArgs('faults-12', 12), { cwd: temp.dir });
       assert.equal(result.code, 0, describeResult(result));
 
       const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('faults-12') });

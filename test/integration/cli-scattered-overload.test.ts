@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { describeResult, runCli } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { startSimulator } from '../helpers/start-simulator.ts';
+import { chatBatchLines, toJsonl } from '../helpers/temp-workspace.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * Issue 10 section 1: scattered overload answers (429 with a long Retry-After, 503, 529) cost
@@ -18,49 +20,32 @@ const ITEMS = 300;
 const CONCURRENCY = 8;
 
 describe('scattered 429, 503 and 529 answers', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
-
-  before(async () => {
-    temp = await createTempWorkspace();
-    sim = await startSimulator({
+  const ws = useCliWorkspace({
+    prefix: 'batchpilot-cli-',
+    simulator: {
       latencyMs: 5,
       seed: SEED,
       retryAfterMs: 3000,
       failureRates: { http429: 0.03, http503: 0.02, http529: 0.01 },
-    });
-  });
-
-  after(async () => {
-    await sim.close();
-    await temp.remove();
+    },
   });
 
   it('every item succeeds and the pool is not held for each retry-after', async () => {
-    const input = await temp.write('scattered.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'scattered' })));
+    const input = await ws.temp.write('scattered.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'scattered' })));
     const result = await runCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--json',
-        'run',
-        input,
-        '--job',
-        'scattered',
-        '--base-url',
-        sim.baseUrl,
+      runArgs(ws.temp, input, { job: 'scattered', baseUrl: ws.sim.baseUrl }, [
         '--concurrency',
         String(CONCURRENCY),
         '--no-progress',
         '--set',
         'retry.base_delay_ms=50',
-      ],
-      { cwd: temp.dir },
+      ]),
+      { cwd: ws.temp.dir },
     );
-    const stats = sim.stats();
+    const stats = ws.sim.stats();
     const context = `seed ${String(SEED)}; simulator stats ${JSON.stringify({ faults: stats.faults, duringRetryAfter: stats.duringRetryAfter })}; ${describeResult(result)}`;
     assert.equal(result.code, 0, context);
-    const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('scattered') });
+    const files = await checkResultFiles({ inputPath: input, jobDir: ws.temp.jobDir('scattered') });
     assert.equal(files.succeeded.length, ITEMS, context);
     assert.ok(stats.faults.http429 > 0 && stats.faults.http503 > 0 && stats.faults.http529 > 0, context);
     assert.ok(
@@ -72,18 +57,9 @@ describe('scattered 429, 503 and 529 answers', () => {
     const seed = SEED + 1;
     const overloaded = await startSimulator({ latencyMs: 2, seed, failureRates: { http503: 0.35, http529: 0.15 } });
     try {
-      const input = await temp.write('overloaded.jsonl', toJsonl(chatBatchLines(60, { prefix: 'overloaded' })));
+      const input = await ws.temp.write('overloaded.jsonl', toJsonl(chatBatchLines(60, { prefix: 'overloaded' })));
       const result = await runCli(
-        [
-          '--workspace',
-          temp.workspace,
-          '--json',
-          'run',
-          input,
-          '--job',
-          'overloaded',
-          '--base-url',
-          overloaded.baseUrl,
+        runArgs(ws.temp, input, { job: 'overloaded', baseUrl: overloaded.baseUrl }, [
           '--concurrency',
           '4',
           '--no-progress',
@@ -93,13 +69,13 @@ describe('scattered 429, 503 and 529 answers', () => {
           'retry.base_delay_ms=1',
           '--set',
           'retry.max_delay_ms=20',
-        ],
-        { cwd: temp.dir },
+        ]),
+        { cwd: ws.temp.dir },
       );
       const stats = overloaded.stats();
       const context = `seed ${String(seed)}; faults ${JSON.stringify(stats.faults)}; ${describeResult(result)}`;
       assert.equal(result.code, 0, context);
-      const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir('overloaded') });
+      const files = await checkResultFiles({ inputPath: input, jobDir: ws.temp.jobDir('overloaded') });
       assert.equal(files.succeeded.length, 60, context);
     } finally {
       await overloaded.close();

@@ -14,6 +14,7 @@ import {
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import { runArgs } from '../helpers/run-args.ts';
 
 /**
  * SPEC section 5: Ctrl-C stops cleanly with exit 130 and leaves a resumable job (`interrupted`, its unfinished items
@@ -54,22 +55,13 @@ describe('SIGINT and resume', () => {
   it('exits 130 with a resumable job, and resume finishes it with exit 0', (t) =>
     seed.withNote(async () => {
       const child = startCli(
-        [
-          '--workspace',
-          temp.workspace,
-          '--json',
-          'run',
-          input,
-          '--job',
-          JOB,
-          '--base-url',
-          sim.baseUrl,
+        runArgs(temp, input, { job: JOB, baseUrl: sim.baseUrl }, [
           '--concurrency',
           '8',
           '--max-attempts',
           '10',
           ...common,
-        ],
+        ]),
         { cwd: temp.dir },
       );
       await waitFor(() => sim.stats().answered200 >= 50, 'the first answers');

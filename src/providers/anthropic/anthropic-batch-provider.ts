@@ -14,7 +14,7 @@ import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 import { ProviderError } from '../../errors/index.ts';
 import { unreadableLine } from '../unreadable-line.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
-import { oversizedResultLine, readResultLines } from '../read-result-lines.ts';
+import { readResultLines } from '../read-result-lines.ts';
 
 export interface AnthropicBatchProviderOptions {
   /**
@@ -235,26 +235,18 @@ export class AnthropicBatchProvider implements BatchProvider {
         .get(current.results_url, { headers: { Accept: 'application/binary' }, stream: true, __binaryResponse: true })
         .asResponse();
       if (response.body === null) return;
-      for await (const line of readResultLines(response.body, this.maxResponseBytes)) {
-        if (line.text === null) {
-          const oversized = oversizedResultLine(line.head ?? '', line.byteLength, this.maxResponseBytes);
-          // A line that does not name its item leaves it without a result: the engine resubmits it.
-          if (oversized !== undefined) yield oversized;
-          continue;
-        }
-        if (line.text.trim() === '') continue;
+      yield* readResultLines(response.body, this.maxResponseBytes, (text) => {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(line.text);
+          parsed = JSON.parse(text);
         } catch {
-          yield unreadableLine(
-            line.text,
-            `the results of batch ${batch.id} have a line that is not JSON: ${line.text.slice(0, 200)}`,
+          return unreadableLine(
+            text,
+            `the results of batch ${batch.id} have a line that is not JSON: ${text.slice(0, 200)}`,
           );
-          continue;
         }
-        yield convertAnthropicResult(parsed, createdSeconds);
-      }
+        return convertAnthropicResult(parsed, createdSeconds);
+      });
     } catch (error) {
       throw fromAnthropicError(error, what, this.secrets);
     }

@@ -11,7 +11,7 @@ import { fromOpenAIError } from './to-provider-error.ts';
 import { unreadableLine } from '../unreadable-line.ts';
 import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
-import { oversizedResultLine, readResultLines } from '../read-result-lines.ts';
+import { readResultLines } from '../read-result-lines.ts';
 
 export interface OpenAIBatchProviderOptions {
   baseUrl: string;
@@ -196,16 +196,7 @@ export class OpenAIBatchProvider implements BatchProvider {
       }
       if (response.body === null) continue;
       try {
-        for await (const line of readResultLines(response.body, this.maxResponseBytes)) {
-          if (line.text === null) {
-            const oversized = oversizedResultLine(line.head ?? '', line.byteLength, this.maxResponseBytes);
-            // A line that does not name its item leaves it without a result: the engine resubmits it.
-            if (oversized !== undefined) yield oversized;
-            continue;
-          }
-          if (line.text.trim() === '') continue;
-          yield parseResultLine(line.text, fileId);
-        }
+        yield* readResultLines(response.body, this.maxResponseBytes, (text) => parseResultLine(text, fileId));
       } catch (error) {
         throw fromOpenAIError(error, `downloading ${fileId} of batch ${batch.id}`);
       }

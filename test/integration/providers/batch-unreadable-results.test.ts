@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AnthropicBatchProvider } from '../../../src/providers/anthropic/anthropic-batch-provider.ts';
 import { OpenAIBatchProvider } from '../../../src/providers/openai/openai-batch-provider.ts';
 import type { BatchLineResult, RemoteBatch } from '../../../src/providers/provider.ts';
+import { type HttpServerHandle, startHttpServer } from '../../helpers/start-http-server.ts';
 
 /**
  * A result file with lines that cannot be read (cut short, not JSON at all, no custom id) is read to its end by both
@@ -35,11 +33,11 @@ function badLines(good: string): string[] {
 }
 
 describe('unreadable result lines', () => {
-  let server: Server;
+  let server: HttpServerHandle;
   let base: string;
 
   before(async () => {
-    server = createServer((request, response) => {
+    server = await startHttpServer((request, response) => {
       const url = request.url ?? '';
       response.setHeader('content-type', 'application/json');
       if (url === '/v1/files/out-1/content') {
@@ -66,14 +64,10 @@ describe('unreadable result lines', () => {
         response.end('{"error":{"message":"not found"}}');
       }
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    base = server.origin;
   });
 
-  after(() => {
-    server.close();
-  });
+  after(() => server.close());
 
   function remote(id: string, resultRefs: Record<string, string>): RemoteBatch {
     return {

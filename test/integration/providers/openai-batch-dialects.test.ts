@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { detectBatchDialect, toDialectUrl, BATCH_DIALECTS } from '../../../src/providers/openai/batch-dialects.ts';
 import { OpenAIBatchProvider } from '../../../src/providers/openai/openai-batch-provider.ts';
+import { type HttpServerHandle, startHttpServer } from '../../helpers/start-http-server.ts';
 
 /** A real HTTP server on 127.0.0.1 that records what each dialect sends and answers one batch. */
 describe('OpenAI batch dialects', () => {
-  let server: Server;
+  let server: HttpServerHandle;
   let baseUrl: string;
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
 
   before(async () => {
-    server = createServer((request, response) => {
+    server = await startHttpServer((request, response) => {
       seen.push({ url: request.url ?? '', headers: request.headers });
       response.setHeader('content-type', 'application/json');
       response.end(
@@ -25,13 +25,10 @@ describe('OpenAI batch dialects', () => {
         }),
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    baseUrl = server.origin;
   });
 
-  after(async () => {
-    await new Promise((resolve) => server.close(resolve));
-  });
+  after(() => server.close());
 
   it('picks the dialect from the base URL', () => {
     assert.equal(detectBatchDialect('https://api.openai.com/v1'), 'openai');

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { probeEndpoint } from '../../../src/providers/probe-endpoint.ts';
+import { type HttpServerHandle, startHttpServer } from '../../helpers/start-http-server.ts';
 
 /**
  * `probeEndpoint` against a server with no `/models` (as many OpenAI-compatible servers have none): the generation
@@ -11,12 +9,12 @@ import { probeEndpoint } from '../../../src/providers/probe-endpoint.ts';
  */
 
 describe('probeEndpoint', () => {
-  let server: Server;
+  let server: HttpServerHandle;
   let base: string;
   const seen: string[] = [];
 
   before(async () => {
-    server = createServer((request, response) => {
+    server = await startHttpServer((request, response) => {
       const url = request.url ?? '';
       seen.push(`${request.method ?? ''} ${url}`);
       // `/nomodels/v1` serves chat completions but no /models; Anthropic's /v1/messages too; nothing else exists.
@@ -28,14 +26,10 @@ describe('probeEndpoint', () => {
       response.statusCode = 404;
       response.end('{"error":{"message":"not found"}}');
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    base = server.origin;
   });
 
-  after(() => {
-    server.close();
-  });
+  after(() => server.close());
 
   const target = { provider: 'openai' as const, mode: 'realtime' as const, apiKey: 'k', timeoutMs: 5000 };
 

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { ItemRecord } from '../../../../src/core/item.ts';
 import type { RunJobResult } from '../../../../src/engine/run-job.ts';
 import { type BatchRunSettings, runBatchJob } from '../../../../src/engine/batch/run-batch-job.ts';
@@ -37,7 +38,7 @@ export interface BatchJobFixture {
     lines: readonly string[],
     provider: BatchProvider,
     settings?: Partial<BatchRunSettings>,
-    options?: { signal?: AbortSignal },
+    options?: { signal?: AbortSignal; onNotice?: (message: string) => void },
   ): Promise<RunJobResult>;
   items(id: string): Promise<ItemRecord[]>;
   close(): Promise<void>;
@@ -70,6 +71,7 @@ export async function createBatchJobFixture(): Promise<BatchJobFixture> {
         settings: { ...FAST_BATCH_SETTINGS, ...settings },
         workDir: outDir,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
       });
     },
     async items(id) {
@@ -81,6 +83,29 @@ export async function createBatchJobFixture(): Promise<BatchJobFixture> {
       await store.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A fixture for the tests of one `describe`: made before them, closed after. Call it in the `describe` body; use it in
+ * tests only.
+ */
+export function useBatchJobFixture(): Pick<BatchJobFixture, 'run' | 'items'> {
+  let fixture: BatchJobFixture | undefined;
+  before(async () => {
+    fixture = await createBatchJobFixture();
+  });
+  after(async () => {
+    await fixture?.close();
+  });
+  const ready = (): BatchJobFixture => {
+    if (fixture === undefined)
+      throw new Error("useBatchJobFixture: the fixture exists from the describe block's before hook on");
+    return fixture;
+  };
+  return {
+    run: (...args) => ready().run(...args),
+    items: (id) => ready().items(id),
   };
 }
 

@@ -16,6 +16,8 @@ import type {
  * `pollsToEnd` polls, and each line's result comes from `lineResult` (default: succeeded, the answer naming the
  * line). Remote steps can be made to fail with `failNext(step, error)`, as a network or server fault would, before
  * anything is stored remotely. Everything it was asked is counted, so a test can check that nothing was paid twice.
+ * A download can be made to fail as a provider's would: a result file in `gone` is a 404, and with `parseLine` the
+ * results pass through their text (rewritten by `resultLines`), so a line can arrive cut short or not as JSON.
  */
 
 export type RemoteStep = 'upload' | 'createBatch' | 'getBatch' | 'cancelBatch' | 'readResults';
@@ -29,6 +31,8 @@ export interface FakeLine {
 
 interface FakeBatch {
   id: string;
+  /** Its number among the batches created, from 1. */
+  no: number;
   tag: ChunkTag;
   lines: FakeLine[];
   polls: number;
@@ -45,6 +49,13 @@ export interface FakeBatchProviderOptions {
   lineResult?: (customId: string, n: number) => BatchLineResult | undefined;
   /** Whole-batch errors for the `n`th batch created (from 1); non-empty: the batch ends failed. */
   batchErrors?: (n: number) => { code: string; message: string }[];
+  /**
+   * Reads every result line from its text: each line is written as OpenAI batch output of a succeeded answer, passed
+   * through `resultLines`, then given to `parseLine` (`lineResult` is not used then).
+   */
+  parseLine?: (text: string) => BatchLineResult;
+  /** Rewrites the result lines of the `batchNo`th batch (from 1) before they are read; only with `parseLine`. */
+  resultLines?: (batchNo: number, lines: string[]) => string[];
 }
 
 export class FakeBatchProvider implements BatchProvider {
@@ -65,10 +76,16 @@ export class FakeBatchProvider implements BatchProvider {
   };
   /** How often each custom_id was sent in a batch. */
   readonly sent = new Map<string, number>();
+  /** Result file ids that are gone; `readResults` on one of them throws a 404. */
+  readonly gone = new Set<string>();
+  /** Downloads started, per result file id. */
+  readonly downloads = new Map<string, number>();
+  /** The result file a batch names (default `out-<batch id>`); a test may point it at another. */
+  readonly outputFileOf = new Map<string, string>();
 
   private readonly failures: Partial<Record<RemoteStep, ProviderError[]>> = {};
   private readonly options: FakeBatchProviderOptions;
-  private nextId = 1;
+  private nextFileId = 1;
 
   constructor(options: FakeBatchProviderOptions = {}) {
     this.options = options;
@@ -113,7 +130,7 @@ export class FakeBatchProvider implements BatchProvider {
           bytes: line.length + 1,
         };
       });
-    const id = `file-${String(this.nextId++)}`;
+    const id = `file-${String(this.nextFileId++)}`;
     this.files.set(id, { tag, lines });
     return id;
   }
@@ -127,17 +144,18 @@ export class FakeBatchProvider implements BatchProvider {
     this.enter('createBatch');
     const file = input.fileId === null ? undefined : this.files.get(input.fileId);
     if (file === undefined) throw ProviderError.generate(404, 'no such file', {});
-    const id = `batch-${String(this.nextId++)}`;
-    const errors = this.options.batchErrors?.(this.batches.size + 1) ?? [];
-    const batch: FakeBatch = { id, tag, lines: file.lines, polls: 0, end: null, errors, createdAt: Date.now() };
+    const no = this.batches.size + 1;
+    const id = `batch-${String(no)}`;
+    const errors = this.options.batchErrors?.(no) ?? [];
+    const batch: FakeBatch = { id, no, tag, lines: file.lines, polls: 0, end: null, errors, createdAt: Date.now() };
     this.batches.set(id, batch);
     for (const line of file.lines) this.sent.set(line.customId, (this.sent.get(line.customId) ?? 0) + 1);
-    return toRemote(batch);
+    return this.toRemote(batch);
   }
 
   async findBatch(tag: ChunkTag, options: { claimed: ReadonlySet<string> }): Promise<RemoteBatch | null> {
     for (const batch of this.batches.values()) {
-      if (sameTag(batch.tag, tag) && !options.claimed.has(batch.id)) return toRemote(batch);
+      if (sameTag(batch.tag, tag) && !options.claimed.has(batch.id)) return this.toRemote(batch);
     }
     return null;
   }
@@ -149,20 +167,35 @@ export class FakeBatchProvider implements BatchProvider {
     if (batch.end === null && batch.polls >= (this.options.pollsToEnd ?? 1)) {
       batch.end = batch.errors.length > 0 ? 'failed' : 'completed';
     }
-    return toRemote(batch);
+    return this.toRemote(batch);
   }
 
   async cancelBatch(batchId: string): Promise<RemoteBatch> {
     this.enter('cancelBatch');
     const batch = this.batch(batchId);
     batch.end ??= 'cancelled';
-    return toRemote(batch);
+    return this.toRemote(batch);
   }
 
   async *readResults(remote: RemoteBatch): AsyncIterable<BatchLineResult> {
     this.enter('readResults');
+    const fileId = remote.resultRefs['output_file_id'] ?? '';
+    this.downloads.set(fileId, (this.downloads.get(fileId) ?? 0) + 1);
+    if (this.gone.has(fileId)) {
+      throw ProviderError.generate(404, `downloading ${fileId}: HTTP 404: No such File object: ${fileId}`, {});
+    }
     const batch = this.batch(remote.id);
     if (batch.end !== 'completed') return;
+    const { parseLine, resultLines = (_batchNo, lines) => lines } = this.options;
+    if (parseLine !== undefined) {
+      for (const text of resultLines(
+        batch.no,
+        batch.lines.map((line) => resultText(line.customId)),
+      )) {
+        yield parseLine(text);
+      }
+      return;
+    }
     for (const line of batch.lines) {
       const n = this.sent.get(line.customId) ?? 1;
       yield this.options.lineResult?.(line.customId, n) ?? succeeded(line.customId);
@@ -171,6 +204,11 @@ export class FakeBatchProvider implements BatchProvider {
 
   async close(): Promise<void> {}
 
+  /** The ids of every batch created, in order. */
+  get created(): string[] {
+    return [...this.batches.keys()];
+  }
+
   /** The lines of every batch created, in order. */
   batchLines(): FakeLine[][] {
     return [...this.batches.values()].map((batch) => batch.lines);
@@ -178,12 +216,26 @@ export class FakeBatchProvider implements BatchProvider {
 
   private batch(batchId: string): FakeBatch {
     const batch = this.batches.get(batchId);
-    if (batch === undefined) throw ProviderError.generate(404, `no such batch ${batchId}`, {});
+    if (batch === undefined)
+      throw ProviderError.generate(404, `polling ${batchId}: HTTP 404: No such Batch object`, {});
     return batch;
+  }
+
+  private toRemote(batch: FakeBatch): RemoteBatch {
+    const total = batch.lines.length;
+    return {
+      id: batch.id,
+      rawStatus: batch.end ?? 'in_progress',
+      end: batch.end,
+      counts: { total, completed: batch.end === 'completed' ? total : 0, failed: 0 },
+      errors: batch.errors,
+      resultRefs: { output_file_id: this.outputFileOf.get(batch.id) ?? `out-${batch.id}` },
+      createdAt: batch.createdAt,
+    };
   }
 }
 
-export function succeeded(customId: string): BatchLineResult {
+export function succeeded(customId: string): Extract<BatchLineResult, { kind: 'succeeded' }> {
   return {
     customId,
     kind: 'succeeded',
@@ -202,15 +254,13 @@ function sameTag(a: ChunkTag, b: ChunkTag): boolean {
   return a.jobId === b.jobId && a.chunkNo === b.chunkNo;
 }
 
-function toRemote(batch: FakeBatch): RemoteBatch {
-  const total = batch.lines.length;
-  return {
-    id: batch.id,
-    rawStatus: batch.end ?? 'in_progress',
-    end: batch.end,
-    counts: { total, completed: batch.end === 'completed' ? total : 0, failed: 0 },
-    errors: batch.errors,
-    resultRefs: { output_file_id: `out-${batch.id}` },
-    createdAt: batch.createdAt,
-  };
+/** The line OpenAI's batch output holds for a succeeded answer to `customId`. */
+function resultText(customId: string): string {
+  const result = succeeded(customId);
+  return JSON.stringify({
+    id: `res-${customId}`,
+    custom_id: customId,
+    response: { status_code: 200, request_id: `req-${customId}`, body: JSON.parse(result.body) as unknown },
+    error: null,
+  });
 }

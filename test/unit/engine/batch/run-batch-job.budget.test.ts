@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type BatchJobFixture, createBatchJobFixture, lines } from './batch-job-fixture.ts';
+import { describe, it } from 'node:test';
+import { lines, useBatchJobFixture } from './batch-job-fixture.ts';
 import { FakeBatchProvider } from './fake-batch-provider.ts';
 
 /**
@@ -14,15 +14,7 @@ const PRICES = { 'sim-model': { input_per_mtok: 100, output_per_mtok: 100 } };
 const ANSWER_USD = 0.001;
 
 describe('runBatchJob: budget', () => {
-  let fixture: BatchJobFixture;
-
-  before(async () => {
-    fixture = await createBatchJobFixture();
-  });
-
-  after(async () => {
-    await fixture.close();
-  });
+  const fixture = useBatchJobFixture();
 
   it('sends what the budget can pay for, and leaves the rest missing with reason budget', async () => {
     const provider = new FakeBatchProvider();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type BatchJobFixture, createBatchJobFixture, lines } from './batch-job-fixture.ts';
+import { describe, it } from 'node:test';
+import { lines, useBatchJobFixture } from './batch-job-fixture.ts';
 import { FakeBatchProvider } from './fake-batch-provider.ts';
 
 /**
@@ -10,15 +10,7 @@ import { FakeBatchProvider } from './fake-batch-provider.ts';
  */
 
 describe('runBatchJob: chunks', () => {
-  let fixture: BatchJobFixture;
-
-  before(async () => {
-    fixture = await createBatchJobFixture();
-  });
-
-  after(async () => {
-    await fixture.close();
-  });
+  const fixture = useBatchJobFixture();
 
   it('cuts 250 items into chunks of 100, 100 and 50 in input order, each uploaded and submitted once', async () => {
     const provider = new FakeBatchProvider();

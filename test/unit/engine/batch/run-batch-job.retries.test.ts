@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TOKEN_LIMIT_ERROR } from '../../../../src/providers/provider.ts';
 import { ConnectionError, ProviderError } from '../../../../src/errors/index.ts';
-import { type BatchJobFixture, createBatchJobFixture, lines } from './batch-job-fixture.ts';
+import { lines, useBatchJobFixture } from './batch-job-fixture.ts';
 import { FakeBatchProvider } from './fake-batch-provider.ts';
 
 /**
@@ -15,15 +15,7 @@ import { FakeBatchProvider } from './fake-batch-provider.ts';
 const http = (status: number) => ProviderError.generate(status, `HTTP ${String(status)}`, {});
 
 describe('runBatchJob: retries', () => {
-  let fixture: BatchJobFixture;
-
-  before(async () => {
-    fixture = await createBatchJobFixture();
-  });
-
-  after(async () => {
-    await fixture.close();
-  });
+  const fixture = useBatchJobFixture();
 
   it('resubmits failed and expired lines until they succeed or run out of attempts', async () => {
     const provider = new FakeBatchProvider({

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { ItemRecord } from '../../../src/core/item.ts';
-import { runBatchJob, type BatchRunSettings } from '../../../src/engine/batch/run-batch-job.ts';
-import { ProviderError } from '../../../src/errors/index.ts';
-import { fingerprintInput } from '../../../src/input/fingerprint-input.ts';
-import { parseResultLine } from '../../../src/providers/openai/openai-batch-provider.ts';
-import { createStore } from '../../../src/store/create-store.ts';
-import type { Store } from '../../../src/store/store.ts';
-import { chatBatchLines, toJsonl } from '../../helpers/temp-workspace.ts';
+import { describe, it } from 'node:test';
+import type { ItemRecord } from '../../../../src/core/item.ts';
+import { ProviderError } from '../../../../src/errors/index.ts';
+import { parseResultLine } from '../../../../src/providers/openai/openai-batch-provider.ts';
+import { FAST_BATCH_SETTINGS, lines, useBatchJobFixture } from './batch-job-fixture.ts';
 import { FakeBatchProvider } from './fake-batch-provider.ts';
 
 /**
@@ -22,19 +15,6 @@ import { FakeBatchProvider } from './fake-batch-provider.ts';
 
 const ITEMS = 10;
 
-const SETTINGS: BatchRunSettings = {
-  retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
-  limit: 0,
-  order: 'input',
-  parser: { format: 'openai_batch', messagesKey: 'messages', defaults: { request: {}, extraBody: {} } },
-  maxLineBytes: 1_048_576,
-  chunkMaxRequests: undefined,
-  chunkMaxBytes: undefined,
-  maxConcurrent: 4,
-  maxEnqueuedTokens: 0,
-  pollIntervalMs: 1,
-};
-
 /** How the OpenAI adapter turns a failure to read its stream into a retryable error (what it did before the fix). */
 function parseAsTheAdapter(text: string): ReturnType<typeof parseResultLine> {
   try {
@@ -45,33 +25,12 @@ function parseAsTheAdapter(text: string): ReturnType<typeof parseResultLine> {
 }
 
 describe('batch results that cannot be had', () => {
-  let dir: string;
-  let store: Store;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bp-batch-results-'));
-    store = createStore({ workspace: join(dir, 'ws') });
-  });
-
-  after(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = useBatchJobFixture();
 
   async function run(
     id: string,
     provider: FakeBatchProvider,
   ): Promise<{ outcome: string; items: ItemRecord[]; notices: string[] }> {
-    const inputPath = join(dir, `${id}.jsonl`);
-    await writeFile(inputPath, toJsonl(chatBatchLines(ITEMS, { prefix: id })));
-    await store.createJob({
-      id,
-      inputPath,
-      inputFingerprint: await fingerprintInput(inputPath),
-      config: {},
-      outDir: join(dir, 'ws', 'jobs', id),
-      now: Date.now(),
-    });
     // A run that downloads over and over is stopped, so a regression fails instead of hanging.
     const stop = new AbortController();
     const guard = setInterval(() => {
@@ -80,25 +39,24 @@ describe('batch results that cannot be had', () => {
     }, 5);
     const notices: string[] = [];
     try {
-      const result = await runBatchJob({
-        jobId: id,
-        store,
+      const result = await fixture.run(
+        id,
+        lines(ITEMS, id),
         provider,
-        settings: SETTINGS,
-        workDir: join(dir, 'ws', 'jobs', id),
-        signal: stop.signal,
-        onNotice: (message) => notices.push(message),
-      });
-      const items: ItemRecord[] = [];
-      for await (const item of store.iterateItems(id, 'input')) items.push(item);
-      return { outcome: result.outcome, items, notices };
+        {},
+        {
+          signal: stop.signal,
+          onNotice: (message) => notices.push(message),
+        },
+      );
+      return { outcome: result.outcome, items: await fixture.items(id), notices };
     } finally {
       clearInterval(guard);
     }
   }
 
   it('sends the lines of a chunk whose result file is gone again, and the job ends', async () => {
-    const provider = new FakeBatchProvider(parseAsTheAdapter);
+    const provider = new FakeBatchProvider({ parseLine: parseAsTheAdapter });
     provider.gone.add('out-batch-1');
     const { outcome, items } = await run('gone', provider);
     assert.equal(outcome, 'completed');
@@ -108,7 +66,7 @@ describe('batch results that cannot be had', () => {
   });
 
   it('takes the result file the batch names when read again', async () => {
-    const provider = new FakeBatchProvider(parseAsTheAdapter);
+    const provider = new FakeBatchProvider({ parseLine: parseAsTheAdapter });
     provider.gone.add('out-batch-1');
     provider.outputFileOf.set('batch-1', 'out-batch-1');
     const poll = provider.getBatch.bind(provider);
@@ -126,11 +84,11 @@ describe('batch results that cannot be had', () => {
   });
 
   it('fails the lines with batch_results_unavailable once out of attempts, and the job ends', async () => {
-    const provider = new FakeBatchProvider(parseAsTheAdapter);
+    const provider = new FakeBatchProvider({ parseLine: parseAsTheAdapter });
     for (const no of [1, 2, 3, 4, 5]) provider.gone.add(`out-batch-${String(no)}`);
     const { outcome, items } = await run('never', provider);
     assert.equal(outcome, 'completed');
-    assert.equal(provider.created.length, SETTINGS.retry.maxAttempts, 'one batch per attempt');
+    assert.equal(provider.created.length, FAST_BATCH_SETTINGS.retry.maxAttempts, 'one batch per attempt');
     assert.deepEqual(
       items.map((item) => [item.state, item.error?.code]),
       items.map(() => ['failed', 'batch_results_unavailable']),
@@ -138,15 +96,17 @@ describe('batch results that cannot be had', () => {
   });
 
   it('settles an unreadable result line as its own item, tells it once, and never downloads again for it', async () => {
-    const provider = new FakeBatchProvider(parseAsTheAdapter);
-    provider.resultLines = (batchNo, lines) =>
-      batchNo === 1
-        ? lines.map((line, index) => {
-            if (index === 2) return line.slice(0, 60); // cut short: not JSON, but its custom_id is still there
-            if (index === 5) return '<html>502 Bad Gateway</html>'; // nothing of it can be read
-            return line;
-          })
-        : lines;
+    const provider = new FakeBatchProvider({
+      parseLine: parseAsTheAdapter,
+      resultLines: (batchNo, texts) =>
+        batchNo === 1
+          ? texts.map((line, index) => {
+              if (index === 2) return line.slice(0, 60); // cut short: not JSON, but its custom_id is still there
+              if (index === 5) return '<html>502 Bad Gateway</html>'; // nothing of it can be read
+              return line;
+            })
+          : texts,
+    });
     const { outcome, items, notices } = await run('unreadable', provider);
     assert.equal(outcome, 'completed');
     assert.equal(items.filter((item) => item.state === 'succeeded').length, ITEMS);
@@ -156,9 +116,11 @@ describe('batch results that cannot be had', () => {
   });
 
   it('fails an item whose result line stays unreadable once out of attempts', async () => {
-    const provider = new FakeBatchProvider(parseAsTheAdapter);
-    provider.resultLines = (_batchNo, lines) =>
-      lines.map((line) => (line.includes('"custom_id":"stuck-0"') ? line.slice(0, 50) : line));
+    const provider = new FakeBatchProvider({
+      parseLine: parseAsTheAdapter,
+      resultLines: (_batchNo, texts) =>
+        texts.map((line) => (line.includes('"custom_id":"stuck-0"') ? line.slice(0, 50) : line)),
+    });
     const { outcome, items } = await run('stuck', provider);
     assert.equal(outcome, 'completed');
     const first = items[0];
