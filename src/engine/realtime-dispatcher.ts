@@ -25,6 +25,8 @@ export interface DispatchItem {
   price?: ModelPrice | null;
   /** Overload answers (429, 503, 529) this item met in this run; see FREE_RATE_LIMIT_RETRIES. */
   rateLimited?: number;
+  /** Tries this item made in this run while the whole endpoint was out (see `OutageWatch`); they use up no attempt. */
+  outageTries?: number;
 }
 
 /**
@@ -294,7 +296,7 @@ export class RealtimeDispatcher {
     // A failure the server never began to answer may be an outage; one it began to answer (a stalled body) is not.
     if ((error.kind === 'connection' || error.kind === 'timeout') && !error.answerStarted) {
       if (outage?.recordUnreachable(startedAt) === true) {
-        this.handleOutage(item, error, outage);
+        this.handleOutage({ ...item, outageTries: (item.outageTries ?? 0) + 1 }, record, error, outage);
         return;
       }
     } else {
@@ -305,7 +307,7 @@ export class RealtimeDispatcher {
     // Only this item waits out the retry-after (the retry policy's delay); the limiter decides
     // whether the pool slows, from the share of such answers, not from this one.
     if (overloaded) limiter.recordOverloaded(startedAt, error.retryAfterMs);
-    const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES);
+    const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES) - (item.outageTries ?? 0);
     const decision = decideRetry(error, Math.max(1, countedAttempt), this.options.retry, this.random);
     const itemError = toItemError(error);
     if (decision.scope === 'job') {
@@ -334,31 +336,27 @@ export class RealtimeDispatcher {
    * The endpoint, not the item, failed (see `OutageWatch`): the item costs no attempt and waits for the next probe;
    * once the outage has lasted its whole wait, it stays `retry_wait` for `resume` and the job is told to stop.
    */
-  private handleOutage(item: DispatchItem, error: ProviderError, outage: OutageWatch): void {
+  private handleOutage(item: DispatchItem, record: Attempt, error: ProviderError, outage: OutageWatch): void {
     const { clock } = this.options;
-    const seq = item.location.seq;
+    const { seq } = item.location;
+    // The request was sent, so it is in the attempts ledger like any other; it only uses up no attempt (`outageTries`).
+    const attempts = record.attempt;
     const itemError = toItemError(error);
     if (outage.isExhausted || this.stopped) {
       if (outage.isExhausted) this.options.onOutage?.(error);
-      this.enqueueCommit(null, {
-        seq,
-        state: 'retry_wait',
-        attempts: item.attempts,
-        error: itemError,
-        nextAttemptAt: 0,
-      });
+      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts, error: itemError, nextAttemptAt: 0 });
       return;
     }
     const delayMs = outage.nextProbeDelayMs(this.random);
     this.counters.retries += 1;
-    this.enqueueCommit(null, {
+    this.enqueueCommit(record, {
       seq,
       state: 'retry_wait',
-      attempts: item.attempts,
+      attempts,
       error: itemError,
       nextAttemptAt: clock.now() + delayMs,
     });
-    this.scheduleRetry(item, delayMs);
+    this.scheduleRetry({ ...item, attempts }, delayMs);
   }
 
   private scheduleRetry(item: DispatchItem, delayMs: number): void {
