@@ -9,7 +9,8 @@ import type { Clock } from '../util/clock.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
 import { isOverloadStatus, type RateLimiter } from './rate-limiter.ts';
-import { decideRetry, type RetrySettings } from './retry-policy.ts';
+import { decideRetry, type RetryInput, type RetrySettings } from './retry-policy.ts';
+import { FailureShare } from './failure-share.ts';
 import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
 
@@ -94,6 +95,8 @@ export class RealtimeDispatcher {
   };
   private readonly options: DispatcherOptions;
   private readonly random: () => number;
+  /** Whether a failure now is scattered (the endpoint healthy) or the endpoint is struggling. */
+  private readonly failureShare: FailureShare;
   private queue: DispatchItem[] = [];
   private queueHead = 0;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
@@ -115,6 +118,7 @@ export class RealtimeDispatcher {
     // Every in-flight request listens on this one signal.
     setMaxListeners(0, this.hardAbort.signal);
     this.random = options.random ?? Math.random;
+    this.failureShare = new FailureShare(options.clock.now());
     this.commits = options.commits ?? new CommitQueue(options.store);
   }
 
@@ -229,6 +233,7 @@ export class RealtimeDispatcher {
       });
       const latencyMs = clock.now() - startedAt;
       this.options.outage?.recordAnswer();
+      this.failureShare.recordSuccess(clock.now());
       const usedTokens = response.usage === null ? 0 : response.usage.inputTokens + response.usage.outputTokens;
       limiter.recordSuccess(startedAt, response.rateLimit, usedTokens);
       if (this.options.budget !== undefined) {
@@ -308,7 +313,15 @@ export class RealtimeDispatcher {
     // whether the pool slows, from the share of such answers, not from this one.
     if (overloaded) limiter.recordOverloaded(startedAt, error.retryAfterMs);
     const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES) - (item.outageTries ?? 0);
-    const decision = decideRetry(error, Math.max(1, countedAttempt), this.options.retry, this.random);
+    // Judged before this failure is counted, so one failure alone never makes the endpoint look struggling.
+    const scattered = this.failureShare.isScattered(clock.now());
+    this.failureShare.recordFailure(clock.now());
+    const decision = decideRetry(
+      { ...pickRetryInput(error), scattered },
+      Math.max(1, countedAttempt),
+      this.options.retry,
+      this.random,
+    );
     const itemError = toItemError(error);
     if (decision.scope === 'job') {
       this.options.onFatal(error);
@@ -421,4 +434,14 @@ function toItemError(error: ProviderError): ItemError {
   if (error.body !== undefined) itemError.body = error.body;
   if (error.bodyBytes !== undefined) itemError.bodyBytes = error.bodyBytes;
   return itemError;
+}
+
+/** What the retry policy reads of a provider error (a `ProviderError` is one, but spreading a class drops its getters). */
+function pickRetryInput(error: ProviderError): RetryInput {
+  return {
+    kind: error.kind,
+    status: error.status,
+    retryAfterMs: error.retryAfterMs,
+    shouldRetryHeader: error.shouldRetryHeader,
+  };
 }

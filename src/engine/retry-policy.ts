@@ -1,4 +1,5 @@
 import type { ProviderFailureKind } from '../errors/index.ts';
+import { isOverloadStatus } from './rate-limiter.ts';
 
 /** What the policy reads of a failure (a `ProviderError` has all of it). */
 export interface RetryInput {
@@ -6,7 +7,16 @@ export interface RetryInput {
   status?: number | undefined;
   retryAfterMs?: number | undefined;
   shouldRetryHeader?: boolean | undefined;
+  /**
+   * The pool's recent answers mostly succeeded (`FailureShare.isScattered`): a failure that is not an overload
+   * answer is the request's own bad luck, and its backoff is cut to `SCATTERED_BACKOFF_FACTOR` of the usual.
+   * @default false
+   */
+  scattered?: boolean | undefined;
 }
+
+/** How much of the usual backoff a scattered failure waits (see `RetryInput.scattered`). */
+export const SCATTERED_BACKOFF_FACTOR = 0.1;
 
 /**
  * The one retry policy (STYLE guideline 6): pure, table-driven, unit-tested in full.
@@ -81,8 +91,14 @@ export function decideRetry(
   return {
     retry: true,
     scope: 'item',
-    delayMs: backoffDelay(error.retryAfterMs, attempt, multiplier, settings, random),
+    delayMs: backoffDelay(error.retryAfterMs, attempt, multiplier * scatteredFactor(error), settings, random),
   };
+}
+
+function scatteredFactor(error: RetryInput): number {
+  if (error.scattered !== true) return 1;
+  // Overload answers are always backed off in full: the pool is paced by their share (`AdaptiveRate`).
+  return isOverloadStatus(error.status) ? 1 : SCATTERED_BACKOFF_FACTOR;
 }
 
 function classify(error: RetryInput): number | undefined {

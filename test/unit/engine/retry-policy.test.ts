@@ -108,3 +108,28 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter(undefined, 'soon', now), undefined);
   });
 });
+
+describe('decideRetry for a scattered failure', () => {
+  it('cuts the backoff of a 500, a reset or a cut body to a tenth while the endpoint is healthy', () => {
+    for (const error of [
+      { kind: 'http' as const, status: 500 },
+      { kind: 'connection' as const },
+      { kind: 'malformed' as const, status: 200 },
+    ]) {
+      const usual = decideRetry(error, 2, settings, half);
+      const scattered = decideRetry({ ...error, scattered: true }, 2, settings, half);
+      assert.ok(usual.retry && scattered.retry);
+      assert.equal(scattered.delayMs, Math.round(usual.delayMs * 0.1), JSON.stringify(error));
+    }
+  });
+
+  it('backs off overload answers in full, and honours a retry-after, however healthy the endpoint', () => {
+    for (const status of [429, 503, 529]) {
+      const usual = decideRetry({ kind: 'http', status }, 2, settings, half);
+      const scattered = decideRetry({ kind: 'http', status, scattered: true }, 2, settings, half);
+      assert.deepEqual(scattered, usual, String(status));
+    }
+    const waited = decideRetry({ kind: 'http', status: 500, retryAfterMs: 1000, scattered: true }, 1, settings, half);
+    assert.ok(waited.retry && waited.delayMs >= 1000);
+  });
+});
