@@ -288,28 +288,13 @@ export class SqliteStore implements Store {
 
   async *iterateLocations(jobId: string): AsyncIterable<ItemLocation> {
     for (const row of this.pages(jobId, (after) => this.items.locationPage.all(jobId, after, PAGE_SIZE))) {
-      yield {
-        seq: row.seq,
-        customId: row.custom_id,
-        lineNo: row.line_no,
-        byteOffset: row.byte_offset,
-        byteLength: row.byte_length,
-        lineHash: row.line_hash,
-      };
+      yield toItemLocation(row);
     }
   }
 
   async *iterateUnfinished(jobId: string): AsyncIterable<ItemLocation & { attempts: number }> {
     for (const row of this.pages(jobId, (after) => this.items.unfinishedPage.all(jobId, after, PAGE_SIZE))) {
-      yield {
-        seq: row.seq,
-        customId: row.custom_id,
-        lineNo: row.line_no,
-        byteOffset: row.byte_offset,
-        byteLength: row.byte_length,
-        lineHash: row.line_hash,
-        attempts: row.attempts,
-      };
+      yield { ...toItemLocation(row), attempts: row.attempts };
     }
   }
 
@@ -457,4 +442,18 @@ export class SqliteStore implements Store {
     if (row === undefined) throw jobNotFound(jobId);
     return toJob(row, this.workspace);
   }
+}
+
+/** Where an item's line is, as the rows of a page of items have it. */
+function toItemLocation(
+  row: Pick<ItemRow, 'seq' | 'custom_id' | 'line_no' | 'byte_offset' | 'byte_length' | 'line_hash'>,
+): ItemLocation {
+  return {
+    seq: row.seq,
+    customId: row.custom_id,
+    lineNo: row.line_no,
+    byteOffset: row.byte_offset,
+    byteLength: row.byte_length,
+    lineHash: row.line_hash,
+  };
 }
