@@ -1,3 +1,4 @@
+import { SLIDING_SLOT_MS, SLIDING_WINDOW_MS, SlidingCounts } from './sliding-counts.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**
@@ -38,19 +39,17 @@ export class AdaptiveRate {
   private lastGrowthAt = 0;
   private epochStart: number;
   private pausedUntil = 0;
-  /** Outcomes of requests sent in this epoch, per slot: what a burst is judged on. */
-  private readonly successes = new Uint32Array(WINDOW_SLOTS);
-  private readonly signals = new Uint32Array(WINDOW_SLOTS);
-  /** Every success, per slot, whenever it was sent: the goodput. */
-  private readonly arrivals = new Uint32Array(WINDOW_SLOTS);
+  /** Outcomes of requests sent in this epoch (`SUCCESS`, `SIGNAL`): what a burst is judged on. */
+  private readonly epochOutcomes: SlidingCounts;
+  /** Every success, whenever it was sent: the goodput. */
+  private readonly arrivals: SlidingCounts;
   private readonly startedAt: number;
-  private slotIndex = 0;
-  private slotStart: number;
 
   constructor(now: number) {
     this.startedAt = now;
     this.epochStart = now;
-    this.slotStart = now;
+    this.epochOutcomes = new SlidingCounts(2, now);
+    this.arrivals = new SlidingCounts(1, now);
   }
 
   /** Requests/s, or null while unbounded. */
@@ -71,30 +70,23 @@ export class AdaptiveRate {
   }
 
   recordSuccess(sentAt: number, now: number): void {
-    this.advance(now);
-    this.arrivals[this.slotIndex] = (this.arrivals[this.slotIndex] ?? 0) + 1;
+    this.arrivals.add(0, now);
     if (sentAt < this.epochStart) return;
-    this.successes[this.slotIndex] = (this.successes[this.slotIndex] ?? 0) + 1;
+    this.epochOutcomes.add(SUCCESS, now);
   }
 
   /** A 429, 503 or 529 for a request sent at `sentAt`; `retryAfterMs` as the server asked. */
   recordOverload(sentAt: number, retryAfterMs: number | undefined, now: number): void {
     if (sentAt < this.epochStart) return;
-    this.advance(now);
-    this.signals[this.slotIndex] = (this.signals[this.slotIndex] ?? 0) + 1;
+    this.epochOutcomes.add(SIGNAL, now);
     if (now - this.epochStart < MIN_EPOCH_MS) return;
-    let successes = 0;
-    let signals = 0;
-    let arrivals = 0;
-    for (let index = 0; index < WINDOW_SLOTS; index += 1) {
-      successes += this.successes[index] ?? 0;
-      signals += this.signals[index] ?? 0;
-      arrivals += this.arrivals[index] ?? 0;
-    }
+    const successes = this.epochOutcomes.total(SUCCESS, now);
+    const signals = this.epochOutcomes.total(SIGNAL, now);
+    const arrivals = this.arrivals.total(0, now);
     if (signals < MIN_BURST_SIGNALS || signals < BURST_SHARE * (successes + signals)) return;
     // Goodput counts every success of the window, whenever it was sent: with a latency longer
     // than the epoch, the epoch's own successes have not come back yet.
-    const goodput = (arrivals * 1000) / Math.max(SLOT_MS, Math.min(WINDOW_MS, now - this.startedAt));
+    const goodput = (arrivals * 1000) / Math.max(SLIDING_SLOT_MS, Math.min(SLIDING_WINDOW_MS, now - this.startedAt));
     // Nothing succeeded: no rate to learn (the limit is exhausted, not slow); halve a known one.
     const base = goodput > 0 ? Math.min(this.rate, goodput) : this.rate / 2;
     // The pool holds for the burst's retry-after (a second when nothing got through and the
@@ -109,8 +101,7 @@ export class AdaptiveRate {
     this.lastDecreaseAt = now;
     this.lastGrowthAt = Math.max(now, resumeAt);
     this.epochStart = Math.max(now, resumeAt);
-    this.successes.fill(0);
-    this.signals.fill(0);
+    this.epochOutcomes.clear();
   }
 
   private setRate(rate: number, now: number): void {
@@ -133,29 +124,10 @@ export class AdaptiveRate {
     this.rate += this.decreasedTo * INCREASE_PER_SECOND * seconds;
     this.bucket.setRate(this.rate, BURST_SECONDS, now);
   }
-
-  private advance(now: number): void {
-    if (now - this.slotStart >= WINDOW_MS + SLOT_MS) {
-      this.successes.fill(0);
-      this.signals.fill(0);
-      this.arrivals.fill(0);
-      this.slotStart = now;
-      return;
-    }
-    while (now - this.slotStart >= SLOT_MS) {
-      this.slotStart += SLOT_MS;
-      this.slotIndex = (this.slotIndex + 1) % WINDOW_SLOTS;
-      this.successes[this.slotIndex] = 0;
-      this.signals[this.slotIndex] = 0;
-      this.arrivals[this.slotIndex] = 0;
-    }
-  }
 }
 
-/** Outcomes are counted over this long, in slots of SLOT_MS. */
-const WINDOW_MS = 2000;
-const SLOT_MS = 100;
-const WINDOW_SLOTS = WINDOW_MS / SLOT_MS;
+const SUCCESS = 0;
+const SIGNAL = 1;
 /** A burst: this share of the window's outcomes are overload signals... */
 export const BURST_SHARE = 0.1;
 /** ...and at least this many of them. */

@@ -1,11 +1,11 @@
-/** The window the share is taken over, and its resolution. */
-const WINDOW_MS = 2000;
-const SLOT_MS = 100;
-const SLOTS = WINDOW_MS / SLOT_MS;
+import { SlidingCounts } from './sliding-counts.ts';
+
 /** Below this share of failed answers a failure counts as scattered: the endpoint is healthy. */
 export const SCATTERED_FAILURE_SHARE = 0.1;
 /** A share needs this many outcomes in the window to mean anything; with fewer, no failure is scattered. */
 const MIN_OUTCOMES = 20;
+const SUCCESS = 0;
+const FAILURE = 1;
 
 /**
  * The share of failed answers among the pool's recent ones (the last two seconds), so the retry policy can tell a
@@ -18,50 +18,24 @@ const MIN_OUTCOMES = 20;
  * share rises, the full backoff applies again. Overload answers (429/503/529) are paced by `AdaptiveRate` instead.
  */
 export class FailureShare {
-  private readonly successes = new Uint32Array(SLOTS);
-  private readonly failures = new Uint32Array(SLOTS);
-  private slotIndex = 0;
-  private slotStart: number;
+  private readonly counts: SlidingCounts;
 
   constructor(now: number) {
-    this.slotStart = now;
+    this.counts = new SlidingCounts(2, now);
   }
 
   recordSuccess(now: number): void {
-    this.advance(now);
-    this.successes[this.slotIndex] = (this.successes[this.slotIndex] ?? 0) + 1;
+    this.counts.add(SUCCESS, now);
   }
 
   recordFailure(now: number): void {
-    this.advance(now);
-    this.failures[this.slotIndex] = (this.failures[this.slotIndex] ?? 0) + 1;
+    this.counts.add(FAILURE, now);
   }
 
   /** Whether the failures of the window are few among enough answers: a failure now is the request's, not the endpoint's. */
   isScattered(now: number): boolean {
-    this.advance(now);
-    let successes = 0;
-    let failures = 0;
-    for (let slot = 0; slot < SLOTS; slot += 1) {
-      successes += this.successes[slot] ?? 0;
-      failures += this.failures[slot] ?? 0;
-    }
-    const outcomes = successes + failures;
+    const failures = this.counts.total(FAILURE, now);
+    const outcomes = this.counts.total(SUCCESS, now) + failures;
     return outcomes >= MIN_OUTCOMES && failures < outcomes * SCATTERED_FAILURE_SHARE;
-  }
-
-  private advance(now: number): void {
-    if (now - this.slotStart >= WINDOW_MS + SLOT_MS) {
-      this.successes.fill(0);
-      this.failures.fill(0);
-      this.slotStart = now;
-      return;
-    }
-    while (now - this.slotStart >= SLOT_MS) {
-      this.slotStart += SLOT_MS;
-      this.slotIndex = (this.slotIndex + 1) % SLOTS;
-      this.successes[this.slotIndex] = 0;
-      this.failures[this.slotIndex] = 0;
-    }
   }
 }

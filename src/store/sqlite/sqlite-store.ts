@@ -28,7 +28,7 @@ import { prepareChunkOperations } from './queries/chunks.ts';
 import { prepareActivityQueries } from './queries/activity.ts';
 import { openDatabase } from './open-database.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
-import { prepareItemQueries, PAGE_SIZE, toItemRecord, type ItemRow } from './queries/items.ts';
+import { prepareItemQueries, PAGE_SIZE, toItemLocation, toItemRecord, type ItemRow } from './queries/items.ts';
 import { prepareResponsePartQueries } from './queries/response-parts.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
@@ -442,18 +442,4 @@ export class SqliteStore implements Store {
     if (row === undefined) throw jobNotFound(jobId);
     return toJob(row, this.workspace);
   }
-}
-
-/** Where an item's line is, as the rows of a page of items have it. */
-function toItemLocation(
-  row: Pick<ItemRow, 'seq' | 'custom_id' | 'line_no' | 'byte_offset' | 'byte_length' | 'line_hash'>,
-): ItemLocation {
-  return {
-    seq: row.seq,
-    customId: row.custom_id,
-    lineNo: row.line_no,
-    byteOffset: row.byte_offset,
-    byteLength: row.byte_length,
-    lineHash: row.line_hash,
-  };
 }

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { ItemError, ItemRecord, MissingReason } from '../../../core/item.ts';
+import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
 import type { ItemState } from '../../../core/states.ts';
 
 export interface ItemRow {
@@ -21,7 +21,10 @@ export interface ItemRow {
   completed_at: number | null;
 }
 
-export function toItemRecord(row: ItemRow): ItemRecord {
+/** Where an item's line is, as any page of item rows has it. */
+export function toItemLocation(
+  row: Pick<ItemRow, 'seq' | 'custom_id' | 'line_no' | 'byte_offset' | 'byte_length' | 'line_hash'>,
+): ItemLocation {
   return {
     seq: row.seq,
     customId: row.custom_id,
@@ -29,6 +32,12 @@ export function toItemRecord(row: ItemRow): ItemRecord {
     byteOffset: row.byte_offset,
     byteLength: row.byte_length,
     lineHash: row.line_hash,
+  };
+}
+
+export function toItemRecord(row: ItemRow): ItemRecord {
+  return {
+    ...toItemLocation(row),
     state: row.state as ItemState,
     attempts: row.attempts,
     missingReason: row.missing_reason as MissingReason | null,
