@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { connectionOf } from './connection-of.ts';
 import { drawsEcho, echoAuthorization } from './echo-authorization.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 
@@ -35,8 +36,8 @@ export function deliverAnswer(
   sequence: number,
   planned: PlannedAnswer,
 ): void {
-  const socket = response.socket;
-  if (socket === null || socket.destroyed) return;
+  const socket = connectionOf(response);
+  if (socket.destroyed) return;
   switch (planned.kind) {
     case 'resetBeforeResponse':
       socket.resetAndDestroy();

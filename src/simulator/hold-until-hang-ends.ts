@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { connectionOf } from './connection-of.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 
 /**
@@ -6,8 +7,7 @@ import type { SimulatorContext } from './simulator-context.ts';
  * close() ends it first. The timer is in `hangTimers`, so closing the server does not wait for it.
  */
 export function holdUntilHangEnds(context: SimulatorContext, response: ServerResponse): void {
-  const socket = response.socket;
-  if (socket === null) return;
+  const socket = connectionOf(response);
   const timer = setTimeout(() => socket.destroy(), context.options.hangMs);
   timer.unref();
   context.hangTimers.add(timer);

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { connectionOf } from './connection-of.ts';
 import { holdUntilHangEnds } from './hold-until-hang-ends.ts';
 import type { SimulatorContext } from './simulator-context.ts';
 
@@ -47,7 +48,7 @@ export function streamEndlessAnswer(response: ServerResponse, sequence: number):
  * stays open and silent for `hangMs` (a stalled upstream), then is destroyed.
  */
 export function stallAnswer(context: SimulatorContext, response: ServerResponse, body: string, sequence: number): void {
-  if (response.socket === null) return;
+  if (connectionOf(response).destroyed) return;
   response.writeHead(200, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),

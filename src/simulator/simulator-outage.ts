@@ -1,5 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { connectionOf } from './connection-of.ts';
 
 export type OutageMode = 'reset' | 'refuse' | 'hang';
 
@@ -69,15 +70,15 @@ export class OutageController {
 
   /** Takes a request when an outage is on; returns false when it should be served. */
   intercept(response: ServerResponse): boolean {
-    const socket = response.socket;
+    const socket = connectionOf(response);
     switch (this.mode) {
       case undefined:
         return false;
       case 'reset':
-        socket?.resetAndDestroy();
+        socket.resetAndDestroy();
         return true;
       case 'refuse':
-        socket?.destroy();
+        socket.destroy();
         return true;
       case 'hang':
         this.held.add(response);
@@ -95,7 +96,7 @@ export class OutageController {
   }
 
   private releaseHeld(): void {
-    for (const response of this.held) response.socket?.destroy();
+    for (const response of this.held) connectionOf(response).destroy();
     this.held.clear();
   }
 
