@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { startSimulator } from '../../helpers/start-simulator.ts';
@@ -26,7 +26,7 @@ function chatRequest(port: number, index: number): string {
 }
 
 /** Reads answers off the connection until `count` complete ones (by their content-length) have arrived. */
-async function readAnswers(socket: import('node:net').Socket, count: number): Promise<number[]> {
+async function readAnswers(socket: Socket, count: number): Promise<number[]> {
   let buffered = Buffer.alloc(0);
   const statuses: number[] = [];
   for await (const chunk of socket) {
