@@ -16,7 +16,7 @@ import { suggestClosest } from './suggest-closest.ts';
  *   batchpilot.yaml: key "request.temperature" expected a number from 0 to 2, got "0.6" (string); write it without quotes
  *   batchpilot.yaml: key "concurrency" must be from 1 to 1024, got -4
  *   flag --concurrency expected an integer from 1 to 1024, got "abc"
- *   environment variable BATCHPILOT_RPM: unknown key "rpm" (did you mean BATCHPILOT_RATE_LIMIT__RPM?)
+ *   environment variable BATCHPILOT_RATE_LIMIT__RMP: unknown key "rate_limit.rmp" (did you mean BATCHPILOT_RATE_LIMIT__RPM?)
  */
 
 /** One line of a CONFIG_INVALID error, with the context of the place to fix. */
