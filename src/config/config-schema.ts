@@ -51,12 +51,6 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Concurrency hard cap of the safety policy (SPEC §10): no config or flag can go over it. */
 export const MAX_CONCURRENCY = 1024;
 
-/**
- * Values users may reasonably try that are planned but not built yet, with
- * the hint their error message carries.
- */
-export const PLANNED_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
-
 /** Hard caps of the safety policy (SPEC §10): no config value or approval flag passes them. */
 export const HARD_CAPS = {
   concurrency: MAX_CONCURRENCY,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ConfigError, type ErrorContext } from '../errors/index.ts';
 import { redactSecrets } from '../util/redact.ts';
-import { configSchema, PLANNED_VALUES } from './config-schema.ts';
+import { configSchema } from './config-schema.ts';
 import { describeConfigSource, type ConfigSource } from './config-source.ts';
 import type { MergedConfig } from './merge-config-layers.ts';
 import { describeExpected, describeRange, enumValues, keysAt, schemaAt } from './schema-shape.ts';
@@ -16,7 +16,7 @@ import { suggestClosest } from './suggest-closest.ts';
  *   batchpilot.yaml: key "request.temperature" expected a number from 0 to 2, got "0.6" (string); write it without quotes
  *   batchpilot.yaml: key "concurrency" must be from 1 to 1024, got -4
  *   flag --concurrency expected an integer from 1 to 1024, got "abc"
- *   environment variable BATCHPILOT_RPM: unknown key "rpm" (did you mean BATCHPILOT_RATE_LIMIT__RPM?)
+ *   environment variable BATCHPILOT_RATE_LIMIT__RMP: unknown key "rate_limit.rmp" (did you mean BATCHPILOT_RATE_LIMIT__RPM?)
  */
 
 /** One line of a CONFIG_INVALID error, with the context of the place to fix. */
@@ -71,9 +71,7 @@ function quoteHint(expected: string, value: unknown): string {
   return '';
 }
 
-function enumHint(path: readonly string[], value: unknown, allowed: readonly string[]): string {
-  const planned = PLANNED_VALUES[path.join('.')]?.[String(value)];
-  if (planned !== undefined) return `; ${planned}`;
+function enumHint(value: unknown, allowed: readonly string[]): string {
   const closest = typeof value === 'string' ? suggestClosest(value, allowed) : undefined;
   return closest === undefined ? '' : ` (did you mean "${closest}"?)`;
 }
@@ -98,7 +96,7 @@ function describeProblem(issue: z.core.$ZodIssue, path: readonly string[], value
     case 'invalid_value': {
       const allowed = (leaf === undefined ? undefined : enumValues(leaf)) ?? issue.values.map(String);
       const list = allowed.map((item) => JSON.stringify(item)).join(', ');
-      return `must be one of ${list}, got ${shown}${hidden ? '' : enumHint(path, value, allowed)}`;
+      return `must be one of ${list}, got ${shown}${hidden ? '' : enumHint(value, allowed)}`;
     }
     case 'invalid_format':
       return `must be ${expected}, got ${shown}`;
@@ -153,7 +151,7 @@ function formatValueIssue(issue: z.core.$ZodIssue, options: FormatConfigIssuesOp
     if (issue.code === 'custom') return { ...context, message: `${label} ${issue.message}, got ${typed}` };
     const leaf = schemaAt(configSchema, path);
     const allowed = leaf === undefined ? undefined : enumValues(leaf);
-    const hint = allowed !== undefined && !hidden ? enumHint(path, value, allowed) : '';
+    const hint = allowed !== undefined && !hidden ? enumHint(value, allowed) : '';
     return { ...context, message: `${label} expected ${describeExpected(leaf)}, got ${typed}${hint}` };
   }
   const label = source === undefined ? options.fallbackLabel : describeConfigSource(source);

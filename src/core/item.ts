@@ -53,12 +53,6 @@ export interface ItemError {
   bodyBytes?: number;
 }
 
-/** The final outcome of an item (SPEC section 2): exactly one per valid item. */
-export type ItemResult =
-  | { status: 'succeeded'; statusCode: number; requestId: string | null; body: string; usage: TokenUsage | null }
-  | { status: 'failed'; error: ItemError; attempts: number }
-  | { status: 'missing'; reason: MissingReason };
-
 /** One item as the store lists it, with its result when it has one. */
 export interface ItemRecord extends ItemLocation {
   state: ItemState;

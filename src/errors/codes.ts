@@ -19,7 +19,6 @@ export const ERROR_CODES = {
     exitCode: 2,
     meaning: 'the scheduler socket cannot be made or used safely (not private to this user); no key is sent',
   },
-  JOB_NOT_RESUMABLE: { exitCode: 2, meaning: 'the job cannot be resumed in its state' },
   AUTH_FAILED: { exitCode: 2, meaning: 'the provider refused the API key (401/403); the job stopped' },
   CONCURRENCY_REQUIRES_APPROVAL: {
     exitCode: 2,

@@ -2,7 +2,7 @@ import type { PreparedRequest } from '../core/item.ts';
 import type { Reject } from '../core/reject.ts';
 import { REJECT_RAW_MAX_BYTES } from '../core/reject.ts';
 import { describeJsonType, isJsonObject } from './describe-json-type.ts';
-import { detectLineFormat, type InputFormat, type InputFormatOption } from './detect-input-format.ts';
+import { detectLineFormat, type InputFormat, type InputFormatOption } from './detect-line-format.ts';
 import { parseCommandTask, type CommandTaskTargets } from './parse-command-task.ts';
 import { parseMessagesRow, type MessagesRowOptions } from './parse-messages-row.ts';
 import { parseOpenAIBatchLine } from './parse-openai-batch-line.ts';

@@ -28,7 +28,7 @@ export interface CreateProviderOptions {
   idleTimeoutMs?: number | undefined;
 }
 
-/** The one place a provider adapter is chosen. Only composition roots (cli/, server/) call it. */
+/** The one place a provider adapter is chosen. Only the composition layer calls it (`compose/run-configured-job.ts`). */
 export function createRealtimeProvider(options: CreateProviderOptions): RealtimeProvider {
   if (options.provider === 'command') {
     return new CommandProvider({

@@ -27,7 +27,7 @@ export interface RunScheduledJobOptions {
 
 /**
  * Runs one detached job through the same engine as the foreground (`runJob`, `runBatchJob`),
- * with its provider built as `cli/execute-job.ts` builds it, its stored config, and its own
+ * composed by `runConfiguredJob` as the foreground's is, with its stored config and its own
  * `job.log`. Nothing is printed: the scheduler logs the outcome.
  */
 export async function runScheduledJob(options: RunScheduledJobOptions): Promise<RunJobResult> {

@@ -10,8 +10,8 @@ export const BATCH_DIALECTS: readonly BatchDialect[] = ['openai', 'zhipu', 'anth
 export type OpenAIBatchDialect = Exclude<BatchDialect, 'anthropic'>;
 
 /**
- * The API prefix a request came in under, as `stripApiPrefix` saw it, to its dialect. `/v4/` is Zhipu's short
- * spelling, as for the realtime routes.
+ * The API prefix a request came in under (one of `API_PREFIXES`, matched in simulator-server.ts), to its dialect.
+ * `/v4/` is Zhipu's short spelling, as for the realtime routes.
  */
 export function toOpenAIBatchDialect(prefix: string): OpenAIBatchDialect {
   return prefix === '/v1/' ? 'openai' : 'zhipu';

@@ -3,8 +3,8 @@ import type { BatchStatsRecorder } from './batch-stats.ts';
 export type TokenLimitDecision = { fits: true } | { fits: false; limit: number; enqueued: number; alone: boolean };
 
 /**
- * The estimated tokens of open batches, per pool (see `tokenPoolOf` in the routes: OpenAI and Zhipu count per model,
- * as OpenAI does; Anthropic counts all models together). `limit` 0 turns the check off but still counts.
+ * The estimated tokens of open batches, per pool (the batch's `tokenPool`: OpenAI and Zhipu count per dialect and
+ * model, as OpenAI does; Anthropic counts all models together). `limit` 0 turns the check off but still counts.
  */
 export class EnqueuedTokens {
   private readonly pools = new Map<string, number>();
