@@ -93,7 +93,6 @@ export function registerPlanCommand(program: Command): void {
         { context: { key: 'model' } },
       );
     }
-    process.exitCode = 0;
   });
 }
 
