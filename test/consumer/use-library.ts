@@ -29,6 +29,7 @@ export async function useLibrary(signal: AbortSignal): Promise<JobResult> {
     const items: number = plan.plan.items;
     const created = await createJob({ input: 'requests.jsonl', workspace: '.batchpilot', config });
     const lines = (async function* () {
+      await Promise.resolve();
       yield { custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { messages: [] } };
       yield '{"custom_id":"b","messages":[{"role":"user","content":"hi"}]}';
     })();

@@ -40,10 +40,10 @@ async function captureOutput<T>(run: () => Promise<T>): Promise<{ value: T; writ
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write.bind(stream));
   for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array) => {
+    stream.write = (chunk: string | Uint8Array): boolean => {
       written.push(String(chunk));
       return true;
-    }) as typeof stream.write;
+    };
   }
   try {
     return { value: await run(), written: written.join('') };
@@ -81,7 +81,7 @@ describe('runJob', () => {
     );
     assert.equal(result.files.output, join(ws.jobDir('lib-file'), 'output.jsonl'));
     assert.equal((await readFile(result.files.output, 'utf8')).trim().split('\n').length, 20);
-    assert.equal(JSON.parse(await readFile(result.files.report, 'utf8')).job_id, 'lib-file');
+    assert.equal((JSON.parse(await readFile(result.files.report, 'utf8')) as { job_id: string }).job_id, 'lib-file');
     assert.equal(typeof result.costUsd, 'number');
     await checkResultFiles({ inputPath: input, jobDir: ws.jobDir('lib-file') });
     const last = progress.at(-1);
@@ -96,7 +96,11 @@ describe('runJob', () => {
     try {
       const lines = chatBatchLines(40, { prefix: 'lines' });
       async function* requests(): AsyncIterable<string | object> {
-        for (const [index, line] of lines.entries()) yield index % 2 === 0 ? line : (JSON.parse(line) as object);
+        for (const [index, line] of lines.entries()) {
+          // As a stream would hand them over: one line per turn of the event loop.
+          await Promise.resolve();
+          yield index % 2 === 0 ? line : (JSON.parse(line) as object);
+        }
       }
       const stop = new AbortController();
       const first = await runJob({
