@@ -22,9 +22,9 @@ export interface CreateJobInStoreOptions {
 /**
  * The one way a job is created, for the CLI (`run`), the library (`createJob`, `runJob`) and a future server: the
  * input's fingerprint (what resume checks), the safety caps (SPEC section 10), the result folder, then the job row
- * with its secret-free config. Nothing is sent to the provider here.
+ * with its secret-free config. Nothing is sent to the provider here. Returns where the result files will go.
  */
-export async function createJobInStore(options: CreateJobInStoreOptions): Promise<void> {
+export async function createJobInStore(options: CreateJobInStoreOptions): Promise<{ outDir: string }> {
   const { store, config, jobId, inputPath } = options;
   const fingerprint = await fingerprintInput(inputPath);
   // After the fingerprint, so an unreadable input gets its own clear error first.
@@ -39,4 +39,5 @@ export async function createJobInStore(options: CreateJobInStoreOptions): Promis
     outDir,
     now: Date.now(),
   });
+  return { outDir };
 }

@@ -87,16 +87,14 @@ export async function createLibraryJob(
     input,
     signal: options.signal ?? new AbortController().signal,
   });
-  const outDir = options.outDir === undefined ? undefined : resolve(options.outDir);
-  await createJobInStore({
+  const { outDir } = await createJobInStore({
     store,
     workspace,
     jobId: options.jobId,
     inputPath,
     config: loaded.config,
     approvals: { ...NO_APPROVALS, ...options.approvals },
-    outDir,
+    outDir: options.outDir === undefined ? undefined : resolve(options.outDir),
   });
-  const job = await store.getJob(options.jobId);
-  return { jobId: options.jobId, inputPath, outDir: job?.outDir ?? outDir ?? '' };
+  return { jobId: options.jobId, inputPath, outDir };
 }
