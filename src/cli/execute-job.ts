@@ -1,13 +1,10 @@
-import { jobLogPath } from '../compose/job-paths.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { RunJobResult } from '../engine/run-job.ts';
-import { AuthenticationError, BatchpilotError, EndpointError, toStorageFault } from '../errors/index.ts';
-import { storePathOf } from '../store/create-store.ts';
+import { exitCodeFor } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
-import { createLogger } from '../util/logger.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
-import { runConfiguredJob } from '../compose/run-configured-job.ts';
+import { runStoredJob, type StoredJobRun } from '../compose/run-stored-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
 import { createBatchProgressRenderer } from './render/batch-progress.ts';
 import { jobExitCode } from './job-exit-code.ts';
@@ -25,7 +22,6 @@ export interface ExecuteJobOptions {
 /** Runs a created or resumed job in the foreground and returns the process exit code. */
 export async function executeJob(options: ExecuteJobOptions): Promise<number> {
   const { config } = options;
-  const logger = createLogger({ file: jobLogPath(options.workspace, options.jobId) });
   const batchMode = config.mode === 'batch';
   const stop = new AbortController();
   let interrupts = 0;
@@ -40,22 +36,21 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
       stop.abort();
     } else {
       // Everything committed so far is safe; what was in flight is sent again on resume.
-      process.exit(130);
+      process.exit(exitCodeFor('INTERRUPTED'));
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let result: RunJobResult;
+  let run: StoredJobRun;
   const showProgress = options.progress !== false;
   const realtimeBar = showProgress && !batchMode ? createProgressRenderer(process.stderr) : undefined;
   const batchLine = showProgress && batchMode ? createBatchProgressRenderer(process.stderr) : undefined;
   try {
-    result = await runConfiguredJob({
+    run = await runStoredJob({
       store: options.store,
       workspace: options.workspace,
       jobId: options.jobId,
       config,
-      logger,
       signal: stop.signal,
       reopenFailed: options.reopenFailed ?? false,
       ...(realtimeBar === undefined ? {} : { onRealtimeProgress: (progress) => realtimeBar.update(progress) }),
@@ -67,15 +62,13 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
         else batchLine.note(line);
       },
     });
-  } catch (error) {
-    throw toStorageFault(error, { storePath: storePathOf(options.workspace), jobId: options.jobId }) ?? error;
   } finally {
     realtimeBar?.stop();
     batchLine?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const stopError = stopErrorOf(result, config, options.jobId);
+  const { result, stopError } = run;
   if (stopError !== undefined) {
     if (options.json) {
       // One JSON document, not a result and then an error: a script reads one value per run.
@@ -106,30 +99,6 @@ function describeCost(report: RunJobResult['report']): string | undefined {
   const usd = (value: number | null): string =>
     value === null ? '?' : `$${value >= 1 ? value.toFixed(2) : value.toFixed(6)}`;
   return `cost ${usd(cost.usd)} (${cost.mode}, ${cost.model ?? '?'}, ${String(report.tokens.input)} tokens in, ${String(report.tokens.output)} out); the same job in ${cost.other_mode.mode} mode: ${usd(cost.other_mode.usd)}`;
-}
-
-/** Why a run stopped before its end for every item (a refused key, an endpoint gone too long), as the error to show. */
-function stopErrorOf(result: RunJobResult, config: ResolvedConfig, jobId: string): BatchpilotError | undefined {
-  if (result.outcome === 'auth_failed') {
-    const status = result.fatal?.status ?? 401;
-    return new BatchpilotError(
-      'AUTH_FAILED',
-      `the provider refused the request with HTTP ${String(status)} (${result.fatal?.message ?? 'unauthorized'}); check the key in $${config.api_key_env} (api_key_env) and base_url, then run "batchpilot resume ${jobId}"`,
-      {
-        cause: result.fatal instanceof AuthenticationError ? undefined : result.fatal,
-        context: { jobId },
-      },
-    );
-  }
-  if (result.outcome === 'unreachable') {
-    const waited = Math.round((result.outageMs ?? 0) / 1000);
-    return new EndpointError(
-      'ENDPOINT_UNREACHABLE',
-      `base_url ${config.simulate ? '(the built-in simulator)' : (config.base_url ?? '?')} could not be reached for ${String(waited)} s (outage.max_wait_s; last: ${result.fatal?.message ?? 'connection failed'}); the job stopped with no item failed for it. Run "batchpilot resume ${jobId}" once the endpoint is back`,
-      { context: { key: 'base_url', jobId } },
-    );
-  }
-  return undefined;
 }
 
 function printSummary(result: RunJobResult, json: boolean): void {

@@ -8,11 +8,11 @@ import type { JobReport } from '../output/build-report.ts';
  * exits 0, and the report still counts what was left out (`left_out_by_limit`).
  */
 export function jobExitCode(outcome: string, report: Pick<JobReport, 'counts' | 'missing_by_reason'>): number {
-  if (outcome === 'interrupted') return 130;
-  if (outcome === 'cancelled') return 3;
+  if (outcome === 'interrupted') return exitCodeFor('INTERRUPTED');
+  if (outcome === 'cancelled') return exitCodeFor('ITEMS_UNFINISHED');
   const leftOut = report.missing_by_reason['limit'] ?? 0;
   const { failed, missing } = report.counts;
-  return failed === 0 && missing - leftOut === 0 ? 0 : 3;
+  return failed === 0 && missing - leftOut === 0 ? 0 : exitCodeFor('ITEMS_UNFINISHED');
 }
 
 /**
@@ -22,8 +22,8 @@ export function jobExitCode(outcome: string, report: Pick<JobReport, 'counts' | 
  * by `--limit` (the store keeps those apart).
  */
 export function storedJobExitCode(state: string, counts: { failed: number; missing: number }): number {
-  if (state === 'completed') return counts.failed === 0 && counts.missing === 0 ? 0 : 3;
+  if (state === 'completed') return counts.failed === 0 && counts.missing === 0 ? 0 : exitCodeFor('ITEMS_UNFINISHED');
   if (state === 'failed') return exitCodeFor('AUTH_FAILED');
-  if (state === 'cancelled') return 3;
-  return 130;
+  if (state === 'cancelled') return exitCodeFor('ITEMS_UNFINISHED');
+  return exitCodeFor('INTERRUPTED');
 }

@@ -14,8 +14,10 @@ import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStatusCommands } from './commands/status.ts';
 import { registerWaitCommand } from './commands/wait.ts';
 import { resolveWorkspace } from './workspace.ts';
+import type { CommandExit } from './command-exit.ts';
 
-export function createProgram(): Command {
+/** The program; a command that ends without an error sets `exit.code` (see CommandExit). */
+export function createProgram(exit: CommandExit = { code: 0 }): Command {
   const program = new Command('batchpilot')
     .description('Run large batches of AI-model requests reliably: limits, retries, resume, clean merged output.')
     .version(packageVersion(), '-V, --version')
@@ -23,13 +25,13 @@ export function createProgram(): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(run "batchpilot --help" for usage)')
     .exitOverride();
-  registerRunCommand(program);
-  registerResumeCommand(program);
+  registerRunCommand(program, exit);
+  registerResumeCommand(program, exit);
   registerStatusCommands(program);
-  registerCancelCommand(program);
+  registerCancelCommand(program, exit);
   registerPlanCommand(program);
   registerMonitorCommand(program);
-  registerWaitCommand(program);
+  registerWaitCommand(program, exit);
   registerLogsCommand(program);
   registerSimulateCommand(program);
   registerSchedulerCommand(program);
@@ -68,12 +70,12 @@ function endQuietlyWhenOutputCloses(): void {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   endQuietlyWhenOutputCloses();
-  const program = createProgram();
+  const exit: CommandExit = { code: 0 };
+  const program = createProgram(exit);
   const json = argv.includes('--json');
   try {
-    process.exitCode = 0;
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return exit.code;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
       // Commander already printed the message (or help); help and version are not errors.

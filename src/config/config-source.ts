@@ -29,6 +29,12 @@ export type ConfigSource =
   | {
       /** The config kept with a job, rebuilt on resume. */
       kind: 'stored';
+    }
+  | {
+      /** A config object handed to the library (`runJob({ config })`): errors name its key, not a file. */
+      kind: 'object';
+      /** How the object is named at the start of an error line, e.g. `runJob config`. */
+      label: string;
     };
 
 /** One value of one layer, at its key path. */
@@ -49,5 +55,7 @@ export function describeConfigSource(source: ConfigSource): string {
       return source.flag === '--set' ? `flag --set ${source.key}=${source.text}` : `flag ${source.flag}`;
     case 'stored':
       return 'the stored config of the job';
+    case 'object':
+      return source.label;
   }
 }

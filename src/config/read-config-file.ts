@@ -1,13 +1,26 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors/index.ts';
 import { redactSecrets } from '../util/redact.ts';
 import type { ConfigEntry } from './config-source.ts';
 import { flattenConfigObject, isPlainObject } from './merge-config-layers.ts';
 
-/** Looked up in the working folder, in this order, when no `--config FILE` is given. */
-export const DEFAULT_CONFIG_FILES: readonly string[] = ['batchpilot.yaml', 'batchpilot.yml'];
+/**
+ * Looked up in the working folder, in this order, when no `--config FILE` is given. A `.mjs`/`.js` file is a config
+ * in code: its default export (a plain object, or `defineConfig({...})`) is validated exactly as the YAML (decision
+ * 0012).
+ */
+export const DEFAULT_CONFIG_FILES: readonly string[] = [
+  'batchpilot.yaml',
+  'batchpilot.yml',
+  'batchpilot.config.mjs',
+  'batchpilot.config.js',
+];
+
+/** A config file in code rather than YAML. */
+const MODULE_CONFIG = /\.m?js$/;
 
 export interface ReadConfigFileOptions {
   readonly cwd: string;
@@ -49,6 +62,7 @@ function errorCode(error: unknown): string {
  * file:line:col); CONFIG_INVALID when its top level is not a mapping.
  */
 export async function parseConfigFile(file: string, label: string): Promise<Record<string, unknown>> {
+  if (MODULE_CONFIG.test(file)) return loadConfigModule(file, label);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -125,4 +139,33 @@ export async function readConfigFile(options: ReadConfigFileOptions): Promise<Co
   const label = labelConfigFile(options.cwd, file);
   const values = await parseConfigFile(file, label);
   return { file, label, entries: flattenConfigObject(values, { kind: 'file', file, label }), warnings };
+}
+
+/**
+ * A `.mjs`/`.js` config: imported, and its default export taken as the file's mapping. CONFIG_UNREADABLE when it
+ * cannot be imported (missing, a syntax error, a throw at load); CONFIG_INVALID when the default export is not a
+ * plain object.
+ */
+async function loadConfigModule(file: string, label: string): Promise<Record<string, unknown>> {
+  let loaded: { default?: unknown };
+  try {
+    loaded = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (error) {
+    const code = errorCode(error);
+    const reason =
+      code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(file)
+        ? 'does not exist'
+        : `cannot be loaded: ${redactSecrets(String((error as Error).message ?? error).split('\n')[0] ?? '', [])}`;
+    throw new ConfigError('CONFIG_UNREADABLE', `config file ${label} ${reason}`, { cause: error, context: { file } });
+  }
+  const values = loaded.default;
+  if (!isPlainObject(values)) {
+    const kind = values === undefined ? 'no default export' : Array.isArray(values) ? 'a list' : typeof values;
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `${label}: the default export must be an object of keys such as { concurrency: 32 } (export default defineConfig({ ... })), got ${kind}`,
+      { context: { file } },
+    );
+  }
+  return values;
 }

@@ -37,6 +37,10 @@ export interface ProviderErrorFields {
   cause?: unknown;
 }
 
+/**
+ * A provider call that failed (an HTTP status, a dropped connection, a timeout, a malformed answer), as the retry
+ * policy and the item's error record see it; the subclasses below name the common kinds, as openai-node's do.
+ */
 export class ProviderError extends BatchpilotError {
   readonly kind: ProviderFailureKind;
   readonly status: number | undefined;
@@ -89,10 +93,17 @@ function codeOf(fields: ProviderErrorFields): 'AUTH_FAILED' | 'RESPONSE_TOO_LARG
   return fields.kind === 'response_too_large' ? 'RESPONSE_TOO_LARGE' : 'PROVIDER_FAILED';
 }
 
+/** HTTP 401 or 403: the key was refused; the job stops (`AUTH_FAILED`). */
 export class AuthenticationError extends ProviderError {}
+/** HTTP 429: retried after the server's `retry-after`. */
 export class RateLimitError extends ProviderError {}
+/** HTTP 5xx: retried. */
 export class InternalServerError extends ProviderError {}
+/** No answer: the connection was refused, reset or dropped. */
 export class ConnectionError extends ProviderError {}
+/** No answer within `timeout_ms` (or `idle_timeout_ms` between bytes). */
 export class TimeoutError extends ProviderError {}
+/** An answer that is not the JSON the API promises. */
 export class MalformedResponseError extends ProviderError {}
+/** An answer over `max_response_bytes`: reading stopped there and the item failed (`RESPONSE_TOO_LARGE`). */
 export class ResponseTooLargeError extends ProviderError {}

@@ -5,13 +5,14 @@ import { isLeaseLive } from '../../engine/lease.ts';
 import { createStore } from '../../store/create-store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { requireJob } from '../../store/require-job.ts';
+import type { CommandExit } from '../command-exit.ts';
 
 /**
  * `cancel JOB`: records the request in the store. A process running the job acts on it
  * (batch mode: cancels the remote batches, then collects what they finished); with no
  * process running it, this command runs the job itself to that end.
  */
-export function registerCancelCommand(program: Command): void {
+export function registerCancelCommand(program: Command, exit: CommandExit): void {
   program
     .command('cancel')
     .description('stop a job; in batch mode also cancel its remote batches and collect what they finished')
@@ -31,7 +32,6 @@ export function registerCancelCommand(program: Command): void {
           process.stdout.write(
             json ? `${JSON.stringify({ job_id: jobId, cancel: 'ended', state: job.state })}\n` : `${message}\n`,
           );
-          process.exitCode = 0;
           return;
         }
         await store.requestCancel(jobId, Date.now());
@@ -41,7 +41,6 @@ export function registerCancelCommand(program: Command): void {
           process.stdout.write(
             json ? `${JSON.stringify({ job_id: jobId, cancel: 'requested', runner: pid })}\n` : `${message}\n`,
           );
-          process.exitCode = 0;
           return;
         }
         const { config, warnings } = await fromStoredConfig(job.config, {
@@ -53,7 +52,7 @@ export function registerCancelCommand(program: Command): void {
         for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
         process.stderr.write(`batchpilot: cancelling job ${jobId}\n`);
         const { executeJob } = await import('../execute-job.ts');
-        process.exitCode = await executeJob({
+        exit.code = await executeJob({
           store,
           workspace,
           jobId,

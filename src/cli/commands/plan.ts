@@ -2,17 +2,15 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ResolvedConfig } from '../../config/config-schema.ts';
 import { loadConfig } from '../../config/load-config.ts';
-import { ConfigError, InputError } from '../../errors/index.ts';
+import { ConfigError } from '../../errors/index.ts';
+import type { JobPlan } from '../../plan/plan-job.ts';
+import { planInput } from '../../compose/plan-input.ts';
 import { findCapViolations, type CapViolation } from '../../plan/check-safety-caps.ts';
-import { planJob, type JobPlan, type PlanChunkLimits } from '../../plan/plan-job.ts';
 import { startQuickstartSimulator } from '../../compose/quickstart-simulator.ts';
 import type { ModelCheck } from '../../providers/check-models.ts';
-import { batchLimitsFor } from '../../providers/batch-limits-for.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
-import { toRunSettings } from '../../compose/job-settings.ts';
 import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
-import { describeRejectSample } from '../../input/describe-reject-sample.ts';
 
 /**
  * `plan INPUT`: the dry run of SPEC section 10. Validates the config and every line, asks the
@@ -39,27 +37,9 @@ export function registerPlanCommand(program: Command): void {
       simulate,
     });
     for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
-    const settings = toRunSettings(config);
     // Loaded here: the model check needs undici, which other commands do without.
     const { checkModels } = await import('../../providers/check-models.ts');
-    const plan = await planJob({
-      inputPath,
-      parser: settings.parser,
-      maxLineBytes: settings.maxLineBytes,
-      limit: config.limit,
-      chunkLimits: config.mode === 'batch' ? chunkLimitsOf(config) : null,
-      prices: config.prices,
-      countTokens: config.provider !== 'command',
-    });
-    if (plan.items === 0) {
-      throw new InputError(
-        'INPUT_EMPTY',
-        `${inputPath}: no valid line (${String(plan.rejected)} rejected)${describeRejectSample(plan.rejects_sample, plan.rejected)}`,
-        {
-          context: { file: inputPath },
-        },
-      );
-    }
+    const plan = await planInput(config, inputPath);
     let simulator: SimulatorHandle | undefined;
     let checks: ModelCheck[];
     try {
@@ -93,21 +73,7 @@ export function registerPlanCommand(program: Command): void {
         { context: { key: 'model' } },
       );
     }
-    process.exitCode = 0;
   });
-}
-
-function chunkLimitsOf(config: ResolvedConfig): PlanChunkLimits {
-  const limits = batchLimitsFor({
-    provider: config.provider,
-    baseUrl: config.base_url ?? 'http://127.0.0.1/v1',
-    dialect: config.batch.dialect,
-  });
-  return {
-    maxRequests: config.chunk.max_requests ?? limits.maxRequests,
-    maxBytes: config.chunk.max_bytes ?? limits.maxBytes,
-    oneModelPerBatch: limits.oneModelPerBatch,
-  };
 }
 
 function formatPlan(config: ResolvedConfig, plan: JobPlan, checks: ModelCheck[], caps: CapViolation[]): string {

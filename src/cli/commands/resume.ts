@@ -7,6 +7,8 @@ import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
 import { assertWithinCaps, NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { requireJob } from '../../store/require-job.ts';
+import { prepareResume } from '../../compose/prepare-resume.ts';
+import type { CommandExit } from '../command-exit.ts';
 
 export interface ResumeJobOptions {
   store: Store;
@@ -22,13 +24,15 @@ export interface ResumeJobOptions {
 
 /** Carries on a job with the config it was created with; flags given now win (e.g. a lower concurrency). */
 export async function resumeJob(options: ResumeJobOptions): Promise<number> {
-  const job = await requireJob(options.store, options.jobId);
-  const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: options.flags });
+  const { job, config, warnings } = await prepareResume({
+    store: options.store,
+    jobId: options.jobId,
+    env: process.env,
+    flags: options.flags,
+    approvals: options.approvals ?? NO_APPROVALS,
+  });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
-  assertWithinCaps(config, {}, options.approvals ?? NO_APPROVALS);
   process.stderr.write(`batchpilot: resuming job ${job.id} (${job.state})\n`);
-  // Resuming a cancelled job means carrying on: the earlier cancel request no longer holds.
-  await options.store.clearCancelRequest(job.id);
   // Loaded when a job runs here: the engine and undici are a large part of a command's startup.
   const { executeJob } = await import('../execute-job.ts');
   return executeJob({
@@ -63,12 +67,18 @@ async function resumeDetached(
   return submitDetachedJob({ store, workspace, jobId: job.id, config, json });
 }
 
-export function registerResumeCommand(program: Command): void {
-  registerResumeLike(program, 'resume', 'carry on an interrupted or stopped job where it stopped', false);
-  registerResumeLike(program, 'retry', 'run the failed items of a job again (succeeded ones are kept)', true);
+export function registerResumeCommand(program: Command, exit: CommandExit): void {
+  registerResumeLike(program, exit, 'resume', 'carry on an interrupted or stopped job where it stopped', false);
+  registerResumeLike(program, exit, 'retry', 'run the failed items of a job again (succeeded ones are kept)', true);
 }
 
-function registerResumeLike(program: Command, name: string, description: string, reopenFailed: boolean): void {
+function registerResumeLike(
+  program: Command,
+  exit: CommandExit,
+  name: string,
+  description: string,
+  reopenFailed: boolean,
+): void {
   const command = program
     .command(name)
     .description(description)
@@ -84,10 +94,10 @@ function registerResumeLike(program: Command, name: string, description: string,
     const store = createStore({ workspace });
     try {
       if (values['detach'] === true) {
-        process.exitCode = await resumeDetached(store, workspace, jobId, values, json);
+        exit.code = await resumeDetached(store, workspace, jobId, values, json);
         return;
       }
-      process.exitCode = await resumeJob({
+      exit.code = await resumeJob({
         store,
         workspace,
         jobId,

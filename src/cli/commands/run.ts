@@ -1,21 +1,25 @@
-import { join, resolve } from 'node:path';
-import { jobDirPath } from '../../compose/job-paths.ts';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { checkJobId } from '../../compose/check-job-id.ts';
+import { createJobInStore } from '../../compose/create-job-in-store.ts';
+import { findJobToResume } from '../../compose/find-job-to-resume.ts';
+import { toJobInput, type JobInput } from '../../compose/job-input.ts';
+import { spoolJobInput } from '../../compose/spool-job-input.ts';
 import { fromStoredConfig, loadConfig, toStoredConfig } from '../../config/load-config.ts';
-import { createJobId, isValidJobId } from '../../core/job-id.ts';
-import { UsageError } from '../../errors/index.ts';
-import { fingerprintInput } from '../../input/fingerprint-input.ts';
-import { spoolInput, spoolReason, SPOOLED_INPUT_NAME } from '../../input/spool-input.ts';
+import { createJobId } from '../../core/job-id.ts';
 import { createStore } from '../../store/create-store.ts';
+import type { CommandExit } from '../command-exit.ts';
 import { submitDetachedJob } from '../submit-detached-job.ts';
 import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
-import { checkRunCaps } from '../check-run-caps.ts';
-import { assertOutDirFree } from '../assert-out-dir-free.ts';
 import { globalOptions } from '../global-options.ts';
 import { resumeJob } from './resume.ts';
 
-/** `run INPUT`: creates a job from a JSONL file (or `-`, a pipe, a `.gz`, copied into the job folder) and runs it. */
-export function registerRunCommand(program: Command): void {
+/**
+ * `run INPUT`: creates a job from a JSONL file (or `-`, a pipe, a `.gz`, copied into the job folder) and runs it.
+ * Creating it is the composition layer's (`compose/create-job-in-store.ts`, shared with the library); this command
+ * adds the flags, the messages, Ctrl-C and the exit code.
+ */
+export function registerRunCommand(program: Command, exit: CommandExit): void {
   addConfigOptions(
     program
       .command('run')
@@ -32,45 +36,29 @@ export function registerRunCommand(program: Command): void {
       .option('--no-progress', 'no progress display'),
   ).action(async (input: string, values: Record<string, unknown>, command: Command) => {
     const { workspace, json } = globalOptions(command);
-    // Standard input, pipes and .gz are copied into the job's folder first (see spoolInput).
-    const spool = await spoolReason(input);
-    let inputPath = spool === null ? resolve(input) : input;
+    const jobInput = await toJobInput(input);
     const flags = readConfigFlags(values);
     const simulate = values['simulate'] === true;
     const requestedId = typeof values['job'] === 'string' ? values['job'] : undefined;
     const detach = values['detach'] === true;
-    if (requestedId !== undefined && !isValidJobId(requestedId)) {
-      throw new UsageError('USAGE', `--job "${requestedId}": use letters, digits, ".", "_" and "-" only`, {
-        context: { flag: '--job' },
-      });
-    }
+    if (requestedId !== undefined) checkJobId(requestedId);
     const store = createStore({ workspace });
     try {
       if (requestedId !== undefined) {
-        const existing = await store.getJob(requestedId);
+        const existing = await findJobToResume(store, workspace, requestedId, jobInput);
         if (existing !== undefined) {
-          const ownCopy = join(jobDirPath(workspace, requestedId), SPOOLED_INPUT_NAME);
-          if (spool !== null && existing.inputPath === ownCopy) {
-            // The job reads its own copy; the stream given now is not read (it cannot be compared).
+          if (existing.keepsOwnCopy) {
             process.stderr.write(`batchpilot: job ${requestedId} keeps its own copy of the input; resuming it\n`);
-            inputPath = ownCopy;
-          }
-          if (existing.inputPath !== inputPath) {
-            throw new UsageError(
-              'USAGE',
-              `job ${requestedId} exists with input ${existing.inputPath}, not ${inputPath}; pick another --job id or run "batchpilot resume ${requestedId}"`,
-              { context: { flag: '--job' } },
-            );
           }
           if (detach) {
             // Flags given now are kept with the job: the scheduler reads its config from the store.
-            const { config, warnings } = await fromStoredConfig(existing.config, { env: process.env, flags });
+            const { config, warnings } = await fromStoredConfig(existing.job.config, { env: process.env, flags });
             for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
-            if (hasConfigFlags(flags)) await store.setJobConfig(existing.id, toStoredConfig(config));
-            process.exitCode = await submitDetachedJob({ store, workspace, jobId: existing.id, config, json });
+            if (hasConfigFlags(flags)) await store.setJobConfig(existing.job.id, toStoredConfig(config));
+            exit.code = await submitDetachedJob({ store, workspace, jobId: existing.job.id, config, json });
             return;
           }
-          process.exitCode = await resumeJob({
+          exit.code = await resumeJob({
             store,
             workspace,
             jobId: requestedId,
@@ -90,31 +78,24 @@ export function registerRunCommand(program: Command): void {
       });
       for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
       const jobId = requestedId ?? createJobId();
-      if (spool !== null) {
-        inputPath = join(jobDirPath(workspace, jobId), SPOOLED_INPUT_NAME);
-        await spoolWithSignals(input, inputPath);
-      }
-      const fingerprint = await fingerprintInput(inputPath);
-      // After the fingerprint, so an unreadable input gets its own clear error first.
-      await checkRunCaps(config, inputPath, readApprovals(values));
-      const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : jobDirPath(workspace, jobId);
-      if (typeof values['out'] === 'string') await assertOutDirFree(store, outDir, jobId);
-      await store.createJob({
-        id: jobId,
+      const inputPath = await spoolWithSignals(workspace, jobId, jobInput);
+      await createJobInStore({
+        store,
+        workspace,
+        jobId,
         inputPath,
-        inputFingerprint: fingerprint,
-        config: toStoredConfig(config),
-        outDir,
-        now: Date.now(),
+        config,
+        approvals: readApprovals(values),
+        outDir: typeof values['out'] === 'string' ? resolve(values['out']) : undefined,
       });
       process.stderr.write(`batchpilot: job ${jobId}, input ${inputPath}\n`);
       if (detach) {
-        process.exitCode = await submitDetachedJob({ store, workspace, jobId, config, json });
+        exit.code = await submitDetachedJob({ store, workspace, jobId, config, json });
         return;
       }
       // Loaded only to run here: `--detach` (and every other command) starts faster without the engine and undici.
       const { executeJob } = await import('../execute-job.ts');
-      process.exitCode = await executeJob({
+      exit.code = await executeJob({
         store,
         workspace,
         jobId,
@@ -130,18 +111,19 @@ export function registerRunCommand(program: Command): void {
 
 /**
  * Copies a stream input into the job's folder with Ctrl-C and SIGTERM working throughout: a signal stops the copy
- * and removes it, no job is created, and the run ends with `INTERRUPTED` (exit 130).
+ * and removes it, no job is created, and the run ends with `INTERRUPTED` (exit 130). A regular file is read in place.
  */
-async function spoolWithSignals(input: string, target: string): Promise<void> {
+async function spoolWithSignals(workspace: string, jobId: string, input: JobInput): Promise<string> {
+  if (input.kind === 'file') return input.path;
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (input === '-' && process.stdin.isTTY) {
+    if (input.kind === 'stream' && input.source === '-' && process.stdin.isTTY) {
       process.stderr.write('batchpilot: reading the input from standard input (end it with Ctrl-D)\n');
     }
-    await spoolInput({ input, target, signal: stop.signal });
+    return await spoolJobInput({ workspace, jobId, input, signal: stop.signal });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

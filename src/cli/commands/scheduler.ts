@@ -6,6 +6,7 @@ import { ensureScheduler, readLiveScheduler } from '../../scheduler/start-schedu
 import { schedulerLogPath } from '../../scheduler/scheduler-paths.ts';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { globalOptions } from '../global-options.ts';
+import { exitCodeFor } from '../../errors/index.ts';
 
 /** How long `scheduler stop` waits for the scheduler to stop its jobs and exit. */
 const STOP_WAIT_MS = 60_000;
@@ -179,7 +180,7 @@ async function serve(values: Record<string, unknown>, command: Command): Promise
   const onSignal = (): void => {
     signals += 1;
     // Everything committed so far is safe; what was in flight is sent again on resume.
-    if (signals > 1) process.exit(130);
+    if (signals > 1) process.exit(exitCodeFor('INTERRUPTED'));
     stop.abort();
   };
   process.on('SIGINT', onSignal);

@@ -146,7 +146,6 @@ async function runSimulateCommand(flags: Record<string, unknown>): Promise<void>
   process.stdout.write(`${announcement}\n`);
   await waitForShutdownSignal();
   await simulator.close();
-  process.exitCode = 0;
 }
 
 function waitForShutdownSignal(): Promise<NodeJS.Signals> {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { storedJobExitCode } from '../job-exit-code.ts';
+import type { CommandExit } from '../command-exit.ts';
 import { readJobPhase } from '../read-job-phase.ts';
 import { readJobStatus } from '../job-status.ts';
 
@@ -15,7 +16,7 @@ const POLL_MS = 500;
  * cancelled), 2 stopped by a 401/403, 130 not running and not ended (interrupted, or queued with
  * no scheduler to run it: `resume JOB` carries on).
  */
-export function registerWaitCommand(program: Command): void {
+export function registerWaitCommand(program: Command, exit: CommandExit): void {
   program
     .command('wait')
     .description("wait for a job to end; the exit code is the job's outcome (0, 3, 2 or 130)")
@@ -35,9 +36,9 @@ export function registerWaitCommand(program: Command): void {
         }
         const status = await readJobStatus(store, reading.job, Date.now());
         const missing = status.counts.missing - status.left_out_by_limit;
-        process.exitCode = storedJobExitCode(reading.job.state, { failed: status.counts.failed, missing });
+        exit.code = storedJobExitCode(reading.job.state, { failed: status.counts.failed, missing });
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ ...status, exit_code: process.exitCode })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...status, exit_code: exit.code })}\n`);
           return;
         }
         const c = status.counts;

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { toRealtimeProgress } from '../../compose/run-progress.ts';
 import type { JobProgress } from '../../engine/run-job.ts';
 
 export interface ProgressRenderer {
@@ -13,18 +14,14 @@ function describe(progress: JobProgress): {
   rate: number;
   eta: string;
 } {
-  const { counters, earlier } = progress;
-  const done = earlier.succeeded + earlier.failed + counters.succeeded + counters.failed;
-  const estimatedTotal =
-    progress.inputDone || progress.inputFraction === 0
-      ? progress.accepted
-      : Math.max(progress.accepted, Math.round(progress.accepted / progress.inputFraction));
-  const total = Math.max(done, estimatedTotal);
-  const seconds = progress.elapsedMs / 1000;
-  const rate = seconds > 0 ? (counters.succeeded + counters.failed) / seconds : 0;
-  const eta =
-    rate > 0 && total > done ? `${String(Math.ceil((total - done) / rate))}s` : progress.inputDone ? '0s' : '?';
-  return { done, total, totalText: progress.inputDone ? String(total) : `~${String(total)}`, rate, eta };
+  const figures = toRealtimeProgress(progress);
+  return {
+    done: figures.done,
+    total: figures.total,
+    totalText: figures.totalIsEstimate ? `~${String(figures.total)}` : String(figures.total),
+    rate: figures.requestsPerSecond,
+    eta: figures.etaSeconds === null ? '?' : `${String(figures.etaSeconds)}s`,
+  };
 }
 
 /**

@@ -101,6 +101,8 @@ const LOCATION_COLUMNS = 'seq, custom_id, line_no, byte_offset, byte_length, lin
  * Batch-mode chunk operations, each one transaction. Item updates are guarded by
  * `state = 'in_flight' AND chunk_no = ?`, so merging the same result file twice (a crash
  * mid-download, then resume) changes nothing the second time and records no second attempt.
+ *
+ * @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace.
  */
 export function prepareChunkOperations(
   db: Database,

@@ -54,6 +54,7 @@ const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_ha
 /** Pages are read with keyset pagination so no statement stays open across an await. */
 export const PAGE_SIZE = 2000;
 
+/** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareItemQueries(db: Database) {
   return {
     insert: db.prepare<[string, number, string, number, number, number, number | null, string, string | null]>(

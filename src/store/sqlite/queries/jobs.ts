@@ -57,6 +57,7 @@ export function toJob(row: JobRow, workspace: string): Job {
   };
 }
 
+/** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareJobQueries(db: Database) {
   return {
     insert: db.prepare<[Record<string, unknown>]>(

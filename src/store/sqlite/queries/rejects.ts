@@ -7,6 +7,7 @@ export interface RejectRow {
   raw: string;
 }
 
+/** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareRejectQueries(db: Database) {
   return {
     insert: db.prepare<[string, number, string | null, string, string]>(

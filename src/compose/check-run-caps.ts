@@ -4,7 +4,7 @@ import { HARD_CAPS } from '../config/config-schema.ts';
 import { ConfigError } from '../errors/index.ts';
 import { assertWithinCaps, type Approvals, type CapFacts } from '../plan/check-safety-caps.ts';
 import { planJob } from '../plan/plan-job.ts';
-import { toRunSettings } from '../compose/job-settings.ts';
+import { toRunSettings } from './job-settings.ts';
 
 /** Smallest plausible line, to tell whether a file could hold more items than the hard cap at all. */
 const MIN_LINE_BYTES = 20;
