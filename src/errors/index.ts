@@ -1,3 +1,4 @@
+/** The error catalog and the typed errors, as the rest of src/ imports them. */
 export { ERROR_CODES, exitCodeFor, type ErrorCode } from './codes.ts';
 export { BatchpilotError, type ErrorContext, type BatchpilotErrorOptions } from './batchpilot-error.ts';
 export { ConfigError, UsageError } from './config-error.ts';

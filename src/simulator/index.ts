@@ -1,3 +1,4 @@
+/** The simulator as the CLI, the tests and the benchmarks start it: a server, its options and its counters. */
 export { startSimulator, type SimulatorHandle } from './simulator-server.ts';
 export {
   SIMULATOR_DEFAULTS,

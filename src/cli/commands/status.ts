@@ -83,6 +83,7 @@ async function showStatus(command: Command, jobId: string | undefined): Promise<
   }
 }
 
+/** `status [JOB]` and `list`: one job in detail, or every job of the workspace as a table (or `--json`), read from the store. */
 export function registerStatusCommands(program: Command): void {
   program
     .command('status')
