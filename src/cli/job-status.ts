@@ -5,7 +5,7 @@ import { describeChunk } from './render/batch-progress.ts';
 import { effectiveState } from '../engine/lease.ts';
 import { countLinesFrom } from '../input/count-lines.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import type { Store } from '../store/store.ts';
+import type { ActivityReads, ChunkStore } from '../store/store.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
 
 /** A job as `status --json` shows it: never a secret, `interrupted` for a dead runner. */
@@ -67,7 +67,7 @@ export interface ChunkStatus {
 
 const RATE_WINDOW_MS = 60_000;
 
-export async function readJobStatus(store: Store, job: Job, now: number): Promise<JobStatus> {
+export async function readJobStatus(store: ActivityReads & ChunkStore, job: Job, now: number): Promise<JobStatus> {
   const counts: JobCounts = await store.counts(job.id);
   const state = effectiveState(job, now);
   const activity = await store.activity(job.id, now - RATE_WINDOW_MS);

@@ -7,7 +7,7 @@ import { computeJobCost } from '../output/job-cost.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import { writeResultFiles } from '../output/write-result-files.ts';
 import { requireJob } from '../store/require-job.ts';
-import type { Store } from '../store/store.ts';
+import type { ItemStore, Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import type { HeldLease } from './lease.ts';
 
@@ -33,7 +33,7 @@ export interface FinalizeJobOptions {
  * The model a job is priced at: the one its first answer names (the provider bills what answered, e.g.
  * `gpt-4o-mini-2024-07-18`), else the config's `model`. One answer is read, not all of them.
  */
-async function pricedModel(store: Store, job: Job, succeeded: number): Promise<string | null> {
+async function pricedModel(store: ItemStore, job: Job, succeeded: number): Promise<string | null> {
   const configured = job.config.model ?? null;
   if (succeeded === 0) return configured;
   for await (const item of store.iterateItems(job.id, 'completion')) {

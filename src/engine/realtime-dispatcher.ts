@@ -3,7 +3,7 @@ import type { Attempt } from '../core/attempt.ts';
 import type { ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
 import { ProviderError } from '../errors/index.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
-import type { ItemUpdate, Store } from '../store/store.ts';
+import type { ItemStore, ItemUpdate } from '../store/store.ts';
 import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
 import type { BudgetGuard } from './budget-guard.ts';
@@ -39,7 +39,7 @@ export const FREE_RATE_LIMIT_RETRIES = 32;
 
 export interface DispatcherOptions {
   jobId: string;
-  store: Store;
+  store: ItemStore;
   provider: RealtimeProvider;
   limiter: RateLimiter;
   clock: Clock;
