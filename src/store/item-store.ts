@@ -11,8 +11,9 @@ import type { Reject } from '../core/reject.ts';
  * touches only the items allowed to make it, and a single item update that is not allowed
  * throws and commits nothing of its call.
  *
- * Every page is an `AsyncIterable` read in pages behind the scenes (no cursor stays open
- * across a yield, so writes may interleave); it lists each item once, in the order named.
+ * Every list is an `AsyncIterable`, read in pages behind the scenes (no cursor stays open
+ * across a yield, so writes may interleave); it lists each element once, in the order named,
+ * and may be left early.
  */
 export interface ItemStore {
   /**
@@ -30,7 +31,7 @@ export interface ItemStore {
 
   /** Where every item's line sits (with its line hash), in input order: what resume checks when the input was touched. */
   iterateLocations(jobId: string): AsyncIterable<ItemLocation>;
-  /** Unfinished items (pending, retry_wait) in input order, for resume. */
+  /** Unfinished items (pending, retry_wait, and in_flight in an open chunk) in input order, for resume. */
   iterateUnfinished(jobId: string): AsyncIterable<OpenItem>;
   /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
   reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number>;

@@ -251,16 +251,7 @@ export class SqliteStore implements Store {
   }
 
   async counts(jobId: string): Promise<JobCounts> {
-    const counts: JobCounts = { total: 0, pending: 0, retryWait: 0, succeeded: 0, failed: 0, cancelled: 0 };
-    for (const row of this.items.countByState.all(jobId)) {
-      counts.total += row.count;
-      if (row.state === 'pending' || row.state === 'in_flight') counts.pending += row.count;
-      else if (row.state === 'retry_wait') counts.retryWait += row.count;
-      else if (row.state === 'succeeded') counts.succeeded += row.count;
-      else if (row.state === 'failed') counts.failed += row.count;
-      else if (row.state === 'cancelled') counts.cancelled += row.count;
-    }
-    return counts;
+    return this.activityQueries.counts(jobId);
   }
 
   async attemptStats(jobId: string): Promise<AttemptStats> {

@@ -57,13 +57,17 @@ export function itemStatesBecoming(to: ItemState): ItemState[] {
 }
 
 /**
- * The `state IN (...)` guard of a statement that moves items from `from` to `to`: every item
- * write carries one, so a write the lifecycle forbids changes nothing. Checked when the
- * statement is prepared: a guard naming a forbidden move throws there, not at run time.
+ * The state guard of a statement that moves items from `from` to `to`: every item write
+ * carries one, so a write the lifecycle forbids changes nothing. Checked when the statement
+ * is prepared: a guard naming a forbidden move throws there, not at run time.
+ *
+ * Written as `(state = 'a' OR state = 'b')`, not `state IN ('a', 'b')`: SQLite builds an
+ * ephemeral table for an IN list on every run of the statement, which measured about 1 µs per
+ * item update (200,000 updates: 240 ms bare, 450-900 ms with IN, 200-430 ms with ORs).
  */
 export function stateGuard(from: readonly ItemState[], to: ItemState): string {
   for (const state of from) assertItemTransition(state, to);
-  return `state IN (${from.map((state) => `'${state}'`).join(', ')})`;
+  return `(${from.map((state) => `state = '${state}'`).join(' OR ')})`;
 }
 
 /** The guard of a single item's update: any state the lifecycle lets it leave for `to`. */
@@ -128,9 +132,6 @@ export function prepareItemQueries(db: Database) {
     ),
     cancelUnfinished: db.prepare<[string, string]>(
       `UPDATE items SET missing_reason = ?, state = 'cancelled' WHERE job_id = ? AND ${UNFINISHED}`,
-    ),
-    countByState: db.prepare<[string], { state: string; count: number }>(
-      'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY state',
     ),
   };
 }
