@@ -5,9 +5,7 @@ import type { IngestCursor, Job, JobConfig, JobCounts, JobLease } from '../../co
 import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
 import type { Reject } from '../../core/reject.ts';
 import { assertJobTransition, type JobState } from '../../core/states.ts';
-import { StoreError } from '../../errors/index.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
-import { isHolderLive } from '../../util/is-holder-live.ts';
 import { isProcessAlive } from '../../util/is-process-alive.ts';
 import { jobNotFound } from '../require-job.ts';
 import type {
@@ -33,6 +31,7 @@ import { prepareChunkOperations } from './queries/chunks.ts';
 import { prepareIngest } from './queries/ingest.ts';
 import { prepareItemQueries, toItemLocation, toItemRecord, type ItemRow } from './queries/items.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
+import { prepareAcquireLease } from './queries/lease.ts';
 import { keysetPages, seqPages } from './queries/keyset-pages.ts';
 import { prepareProgress } from './queries/progress.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
@@ -73,7 +72,7 @@ export class SqliteStore implements Store {
   private readonly activityQueries: ReturnType<typeof prepareActivityQueries>;
   private readonly ingestBatch: ReturnType<typeof prepareIngest>;
   private readonly progress: ReturnType<typeof prepareProgress>;
-  private readonly isProcessAlive: (pid: number) => boolean;
+  private readonly acquire: ReturnType<typeof prepareAcquireLease>;
   private readonly clock: Clock;
   /** The folder of `state.db`: paths inside it are stored relative to it. */
   private readonly workspace: string;
@@ -93,7 +92,7 @@ export class SqliteStore implements Store {
       attempts: this.attempts,
       responseParts: this.responseParts,
     });
-    this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
+    this.acquire = prepareAcquireLease(this.db, this.jobs, options.isProcessAlive ?? isProcessAlive);
     this.clock = options.clock ?? systemClock;
     this.workspace = resolve(dirname(options.path));
   }
@@ -162,21 +161,7 @@ export class SqliteStore implements Store {
   }
 
   async acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void> {
-    this.db
-      .transaction(() => {
-        const current = this.requireJob(jobId).lease;
-        if (current !== null && current.token !== lease.token) {
-          if (isHolderLive(current, lease.heartbeatAt, staleMs, this.isProcessAlive)) {
-            throw new StoreError(
-              'JOB_LOCKED',
-              `job ${jobId} is being run by process ${String(current.pid)} on ${current.host}; wait for it to end or stop it (Ctrl-C / kill ${String(current.pid)}) first`,
-              { context: { jobId } },
-            );
-          }
-        }
-        this.jobs.setLease.run(lease.pid, lease.host, lease.token, lease.heartbeatAt, jobId);
-      })
-      .immediate();
+    this.acquire.immediate(jobId, lease, staleMs);
   }
 
   async heartbeat(jobId: string, token: string, now: number, maxStepMs: number): Promise<void> {
