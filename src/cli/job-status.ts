@@ -5,7 +5,7 @@ import { describeChunk } from './render/batch-progress.ts';
 import { effectiveState } from '../engine/lease.ts';
 import { countLinesFrom } from '../input/count-lines.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import type { Store } from '../store/store.ts';
+import type { ActivityReads, ChunkStore } from '../store/store.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
 
 /** A job as `status --json` shows it: never a secret, `interrupted` for a dead runner. */
@@ -67,7 +67,7 @@ export interface ChunkStatus {
 
 const RATE_WINDOW_MS = 60_000;
 
-export async function readJobStatus(store: Store, job: Job, now: number): Promise<JobStatus> {
+export async function readJobStatus(store: ActivityReads & ChunkStore, job: Job, now: number): Promise<JobStatus> {
   const counts: JobCounts = await store.counts(job.id);
   const state = effectiveState(job, now);
   const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
@@ -112,7 +112,7 @@ export async function readJobStatus(store: Store, job: Job, now: number): Promis
     eta_s: state === 'running' && rate > 0 && job.cursor.done ? Math.ceil(left / rate) : null,
     last_progress_age_s:
       activity.lastFinishedAt === null ? null : Math.max(0, Math.round((now - activity.lastFinishedAt) / 1000)),
-    ...(job.config['mode'] === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
+    ...(job.config.mode === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
   };
 }
 
@@ -141,7 +141,7 @@ async function countUnread(job: Job, state: string): Promise<number | null> {
 
 /** Items the job may still accept under `limit` (0 = no limit). */
 function room(job: Job): number {
-  const limit = Number(job.config['limit'] ?? 0);
+  const limit = job.config.limit ?? 0;
   return Number.isFinite(limit) && limit > 0 ? Math.max(0, limit - job.cursor.accepted) : Number.POSITIVE_INFINITY;
 }
 

@@ -4,7 +4,7 @@ import { isLeaseLive } from '../engine/lease.ts';
 import { hasEndedSinceSubmitted } from '../scheduler/queued-job.ts';
 import { readLiveScheduler } from '../scheduler/start-scheduler.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
-import type { Store } from '../store/store.ts';
+import type { JobStore } from '../store/store.ts';
 import { requireJob } from '../store/require-job.ts';
 
 /**
@@ -25,7 +25,7 @@ export interface JobPhaseReading {
 }
 
 export async function readJobPhase(
-  store: Store,
+  store: JobStore,
   schedulerStore: SchedulerStore,
   jobId: string,
   now: number,

@@ -2,14 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import type { Store } from '../store/store.ts';
+import type { JobStore } from '../store/store.ts';
 
 /**
  * `--out DIR` for a new job: refused (`OUT_DIR_IN_USE`) when DIR already holds another job's result files,
  * which writing this job's files would replace without a word. Another job of this workspace is found in
  * the store; one of another workspace (or a deleted store) by the `report.json` it left in DIR.
  */
-export async function assertOutDirFree(store: Store, outDir: string, jobId: string): Promise<void> {
+export async function assertOutDirFree(store: JobStore, outDir: string, jobId: string): Promise<void> {
   const owner = (await store.listJobs()).find((job) => job.outDir === outDir && job.id !== jobId)?.id;
   const other = owner ?? (await reportJobId(outDir));
   if (other === undefined || other === jobId) return;

@@ -38,6 +38,24 @@ export interface JobLease {
   heartbeatAt: number;
 }
 
+/**
+ * A job's stored configuration: the resolved config without secrets, as JSON (config/stored-config.ts),
+ * snake_case as in the file. The keys read back from the store are typed here; the rest is only handed
+ * back to `fromStoredConfig`, which validates it again.
+ */
+export interface JobConfig {
+  readonly [key: string]: unknown;
+  readonly mode?: 'realtime' | 'batch';
+  readonly model?: string;
+  /** 0 = no limit. */
+  readonly limit?: number;
+  readonly api_key_env?: string;
+  /** `format` is the detected input format once the first line was read. */
+  readonly input?: { readonly [key: string]: unknown; readonly format?: string };
+  /** US dollars per million tokens, by model. */
+  readonly prices?: Readonly<Record<string, { readonly input_per_mtok: number; readonly output_per_mtok: number }>>;
+}
+
 export interface Job {
   id: string;
   state: JobState;
@@ -46,7 +64,7 @@ export interface Job {
   inputPath: string;
   inputFingerprint: InputFingerprint;
   /** Resolved configuration without secrets, as JSON. */
-  config: Record<string, unknown>;
+  config: JobConfig;
   outDir: string;
   cursor: IngestCursor;
   /** Time spent running, summed over runs (resumes), in ms. */

@@ -1,5 +1,5 @@
 import type { ModelPrice } from '../plan/price-table.ts';
-import type { Store } from '../store/store.ts';
+import type { ItemStore } from '../store/store.ts';
 import { answeredCost } from './estimate-request-cost.ts';
 
 /**
@@ -67,7 +67,7 @@ export class BudgetGuard {
  * answers' usage, times `priceFactor`: the batch discount in batch mode). None without a budget.
  */
 export async function openBudget(
-  store: Store,
+  store: ItemStore,
   jobId: string,
   settings: { budgetUsd?: number | undefined; prices?: Readonly<Record<string, ModelPrice>> | undefined },
   priceFactor = 1,

@@ -3,7 +3,7 @@ import type { Job } from '../core/job.ts';
 import { assertSameInput, createInputChangedError } from '../input/fingerprint-input.ts';
 import { hashInputFile } from '../input/hash-input-file.ts';
 import { createLineReader } from '../input/read-line-at.ts';
-import type { Store } from '../store/store.ts';
+import type { ItemStore, JobStore } from '../store/store.ts';
 
 const VERIFY_PAGE = 4096;
 
@@ -21,7 +21,7 @@ const VERIFY_PAGE = 4096;
  *
  * Fails with `InputError` `INPUT_CHANGED`.
  */
-export async function checkInput(store: Store, job: Job): Promise<void> {
+export async function checkInput(store: JobStore & ItemStore, job: Job): Promise<void> {
   const path = job.inputPath;
   const expected = job.inputFingerprint;
   const actual = await assertSameInput(path, expected, { jobId: job.id });
@@ -37,7 +37,7 @@ export async function checkInput(store: Store, job: Job): Promise<void> {
 }
 
 /** Every item's line, read again in file order, against the hash it was read with. */
-async function verifyReadLines(store: Store, job: Job): Promise<void> {
+async function verifyReadLines(store: ItemStore, job: Job): Promise<void> {
   const reader = await createLineReader(job.inputPath);
   try {
     let page: ItemLocation[] = [];

@@ -1,5 +1,5 @@
 import type { Attempt } from '../core/attempt.ts';
-import type { ItemUpdate, JobProgressBatch, Store } from '../store/store.ts';
+import type { ItemStore, ItemUpdate, JobProgressBatch } from '../store/store.ts';
 
 interface PendingEntries extends JobProgressBatch {
   slots: number;
@@ -18,12 +18,12 @@ interface PendingEntries extends JobProgressBatch {
  * them all, since nothing may count as done unrecorded.
  */
 export class CommitQueue {
-  private readonly store: Store;
+  private readonly store: ItemStore;
   private pending = new Map<CommitWaiter, PendingEntries>();
   private scheduled = false;
   private flushing: Promise<void> | undefined;
 
-  constructor(store: Store) {
+  constructor(store: ItemStore) {
     this.store = store;
   }
 

@@ -116,7 +116,7 @@ export function ingestContext(
     maxLineBytes: settings.maxLineBytes,
     limit: settings.limit,
     onFormatDetected: async (format) => {
-      const config = { ...job.config, input: { ...(job.config['input'] as object), format } };
+      const config = { ...job.config, input: { ...job.config.input, format } };
       await store.setJobConfig(job.id, config);
     },
     onCursor,

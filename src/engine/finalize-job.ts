@@ -4,10 +4,10 @@ import type { Job } from '../core/job.ts';
 import { writeFileAtomically } from '../output/atomic-write.ts';
 import { buildReport, type JobReport } from '../output/build-report.ts';
 import { computeJobCost } from '../output/job-cost.ts';
-import type { ModelPrice } from '../plan/price-table.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import { writeResultFiles } from '../output/write-result-files.ts';
-import type { Store } from '../store/store.ts';
+import { requireJob } from '../store/require-job.ts';
+import type { ItemStore, Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import type { HeldLease } from './lease.ts';
 
@@ -33,8 +33,8 @@ export interface FinalizeJobOptions {
  * The model a job is priced at: the one its first answer names (the provider bills what answered, e.g.
  * `gpt-4o-mini-2024-07-18`), else the config's `model`. One answer is read, not all of them.
  */
-async function pricedModel(store: Store, job: Job, succeeded: number): Promise<string | null> {
-  const configured = typeof job.config['model'] === 'string' ? job.config['model'] : null;
+async function pricedModel(store: ItemStore, job: Job, succeeded: number): Promise<string | null> {
+  const configured = job.config.model ?? null;
   if (succeeded === 0) return configured;
   for await (const item of store.iterateItems(job.id, 'completion')) {
     if (item.state !== 'succeeded' || item.responseBody === null) continue;
@@ -53,16 +53,16 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
   const { store, jobId, clock } = options;
   const keepState = options.keepState === true;
   if (!keepState) await store.setJobState(jobId, 'finalizing');
-  const counts = await writeResultFiles(store, (await store.getJob(jobId)) as Job, options.order);
+  const counts = await writeResultFiles(store, await requireJob(store, jobId), options.order);
   await options.lease.flush();
-  const job = (await store.getJob(jobId)) as Job;
+  const job = await requireJob(store, jobId);
   const stats = await store.attemptStats(jobId);
   const cost = computeJobCost({
-    mode: job.config['mode'] === 'batch' ? 'batch' : 'realtime',
+    mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
     model: await pricedModel(store, job, counts.succeeded),
     inputTokens: stats.inputTokens,
     outputTokens: stats.outputTokens,
-    prices: (job.config['prices'] ?? {}) as Record<string, ModelPrice>,
+    prices: job.config.prices ?? {},
     ...(options.batch === undefined ? {} : { batchFactor: options.batch.discount }),
   });
   const report = buildReport({
@@ -78,7 +78,7 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
   });
   await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
   if (!keepState) await store.setJobState(jobId, options.finalState, { finishedAt: clock.now() });
-  return { job: (await store.getJob(jobId)) as Job, report };
+  return { job: await requireJob(store, jobId), report };
 }
 
 /** Answers up to this size are parsed; a larger one (kept as bytes) is only looked at in its head, never decoded whole. */

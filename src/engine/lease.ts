@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Job } from '../core/job.ts';
-import type { Store } from '../store/store.ts';
+import type { LeaseStore } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import { isHolderLive } from '../util/is-holder-live.ts';
 
@@ -21,7 +21,7 @@ export interface HeldLease {
  * refused (`JOB_LOCKED`); a dead holder's lease is taken over at once on the same host,
  * or once stale elsewhere.
  */
-export async function holdLease(store: Store, jobId: string, clock: Clock): Promise<HeldLease> {
+export async function holdLease(store: LeaseStore, jobId: string, clock: Clock): Promise<HeldLease> {
   const token = randomUUID();
   await store.acquireLease(
     jobId,

@@ -1,5 +1,5 @@
 import type { Job, JobCounts } from '../core/job.ts';
-import type { Store } from '../store/store.ts';
+import type { ActivityReads, ItemStore, JobStore, LeaseStore } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import { holdLease, type HeldLease } from './lease.ts';
 import { requireJob } from '../store/require-job.ts';
@@ -9,7 +9,11 @@ import { checkInput } from './check-input.ts';
  * What every run of a job starts with, whatever its mode: the job exists, its input file is
  * the one it was created from, and this process holds its lease.
  */
-export async function openJobRun(store: Store, jobId: string, clock: Clock): Promise<{ job: Job; lease: HeldLease }> {
+export async function openJobRun(
+  store: JobStore & LeaseStore & ItemStore,
+  jobId: string,
+  clock: Clock,
+): Promise<{ job: Job; lease: HeldLease }> {
   const job = await requireJob(store, jobId);
   await checkInput(store, job);
   return { job, lease: await holdLease(store, job.id, clock) };
@@ -27,7 +31,11 @@ export interface StartedRun {
  * cancelled, except those over the limit) and marks the job running, unless it is a completed
  * job with nothing left to send.
  */
-export async function startRun(store: Store, job: Job, reopenFailed: boolean): Promise<StartedRun> {
+export async function startRun(
+  store: JobStore & ItemStore & ActivityReads,
+  job: Job,
+  reopenFailed: boolean,
+): Promise<StartedRun> {
   if (reopenFailed) await store.reopenItems(job.id, 'failed');
   await store.reopenItems(job.id, 'cancelled');
   const earlier = await store.counts(job.id);

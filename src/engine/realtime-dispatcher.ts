@@ -3,7 +3,7 @@ import type { Attempt } from '../core/attempt.ts';
 import type { ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
 import { ProviderError } from '../errors/index.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
-import type { ItemUpdate, Store } from '../store/store.ts';
+import type { ItemStore, ItemUpdate } from '../store/store.ts';
 import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
 import type { BudgetGuard } from './budget-guard.ts';
@@ -39,7 +39,7 @@ export const FREE_RATE_LIMIT_RETRIES = 32;
 
 export interface DispatcherOptions {
   jobId: string;
-  store: Store;
+  store: ItemStore;
   provider: RealtimeProvider;
   limiter: RateLimiter;
   clock: Clock;
@@ -330,14 +330,13 @@ export class RealtimeDispatcher {
     }
     if (decision.retry && !this.stopped) {
       this.counters.retries += 1;
-      const nextAttemptAt = clock.now() + decision.delayMs;
-      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError, nextAttemptAt });
+      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError });
       this.scheduleRetry({ ...item, attempts: attempt, rateLimited }, decision.delayMs);
       return;
     }
     if (decision.retry) {
       // Stopping: leave it waiting in the store; resume sends it.
-      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError, nextAttemptAt: 0 });
+      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError });
       return;
     }
     itemError.reason = decision.reason;
@@ -350,25 +349,18 @@ export class RealtimeDispatcher {
    * once the outage has lasted its whole wait, it stays `retry_wait` for `resume` and the job is told to stop.
    */
   private handleOutage(item: DispatchItem, record: Attempt, error: ProviderError, outage: OutageWatch): void {
-    const { clock } = this.options;
     const { seq } = item.location;
     // The request was sent, so it is in the attempts ledger like any other; it only uses up no attempt (`outageTries`).
     const attempts = record.attempt;
     const itemError = toItemError(error);
     if (outage.isExhausted || this.stopped) {
       if (outage.isExhausted) this.options.onOutage?.(error);
-      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts, error: itemError, nextAttemptAt: 0 });
+      this.enqueueCommit(record, { seq, state: 'retry_wait', attempts, error: itemError });
       return;
     }
     const delayMs = outage.nextProbeDelayMs(this.random);
     this.counters.retries += 1;
-    this.enqueueCommit(record, {
-      seq,
-      state: 'retry_wait',
-      attempts,
-      error: itemError,
-      nextAttemptAt: clock.now() + delayMs,
-    });
+    this.enqueueCommit(record, { seq, state: 'retry_wait', attempts, error: itemError });
     this.scheduleRetry({ ...item, attempts }, delayMs);
   }
 

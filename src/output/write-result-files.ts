@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ItemRecord, MissingReason } from '../core/item.ts';
 import type { Job } from '../core/job.ts';
 import { createLineReader } from '../input/read-line-at.ts';
-import type { Store } from '../store/store.ts';
+import type { ItemStore } from '../store/store.ts';
 import { AtomicFileWriter } from './atomic-write.ts';
 import { RESULT_FILES } from './result-file-names.ts';
 import { crashPoint } from '../util/crash-point.ts';
@@ -24,7 +24,7 @@ const MISSING_READ_PAGE = 1000;
  * succeeded -> output, failed -> errors, anything else -> missing (its original line).
  */
 export async function writeResultFiles(
-  store: Store,
+  store: ItemStore,
   job: Job,
   order: 'input' | 'completion',
 ): Promise<ResultFileCounts> {

@@ -1,6 +1,6 @@
 import { effectiveState, isLeaseLive } from '../engine/lease.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
-import type { Store } from '../store/store.ts';
+import type { JobStore } from '../store/store.ts';
 import { hasEndedSinceSubmitted } from './queued-job.ts';
 import { schedulerLogPath } from './scheduler-paths.ts';
 
@@ -31,7 +31,7 @@ export interface QueuedJobStatus {
  * when a place is free, or when a scheduler starts again).
  */
 export async function readSchedulerStatus(
-  store: Store,
+  store: JobStore,
   schedulerStore: SchedulerStore,
   workspace: string,
   now: number,

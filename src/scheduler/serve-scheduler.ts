@@ -294,7 +294,7 @@ class Scheduler {
   private async accept(jobId: string, env: Record<string, string>): Promise<SubmissionReply> {
     const job = await this.options.store.getJob(jobId);
     if (job === undefined) return { ok: false, reason: `no job ${jobId}` };
-    const keyEnv = typeof job.config['api_key_env'] === 'string' ? job.config['api_key_env'] : undefined;
+    const keyEnv = job.config.api_key_env;
     const names = storedKeyVariables(keyEnv);
     const kept: Record<string, string> = {};
     for (const [name, value] of Object.entries(env)) {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
 import type { Store } from './store.ts';
 import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
@@ -9,6 +10,8 @@ export interface CreateStoreOptions {
   /** The workspace folder; the store lives in `<workspace>/state.db`. */
   workspace: string;
   isProcessAlive?: (pid: number) => boolean;
+  /** Where the times the store records on its own come from (a job's `updatedAt`); the system clock by default. */
+  clock?: Clock;
 }
 
 /** The one place a store adapter is chosen. Only composition roots (cli/, server/) call it. */
@@ -32,6 +35,9 @@ export function storePathOf(workspace: string): string {
  */
 function stateDbOptions(options: CreateStoreOptions): SqliteStoreOptions {
   mkdirSync(options.workspace, { recursive: true, mode: 0o700 });
-  const path = storePathOf(options.workspace);
-  return options.isProcessAlive === undefined ? { path } : { path, isProcessAlive: options.isProcessAlive };
+  return {
+    path: storePathOf(options.workspace),
+    ...(options.isProcessAlive === undefined ? {} : { isProcessAlive: options.isProcessAlive }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  };
 }

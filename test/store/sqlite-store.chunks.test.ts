@@ -7,6 +7,12 @@ import type { Attempt } from '../../src/core/attempt.ts';
 import { createStore } from '../../src/store/create-store.ts';
 import type { ChunkLineOutcome, Store } from '../../src/store/store.ts';
 
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const value of iterable) all.push(value);
+  return all;
+}
+
 const JOB = 'job-b';
 
 async function storeWithItems(count: number): Promise<Store> {
@@ -58,11 +64,11 @@ describe('SqliteStore chunks', () => {
     assert.equal(first.state, 'planned');
     assert.equal(first.itemCount, 3);
     assert.deepEqual(
-      (await store.pendingItems(JOB, -1, 10)).map((item) => item.seq),
+      (await collect(store.pendingItems(JOB))).map((item) => item.seq),
       [3, 4],
     );
     assert.deepEqual(
-      (await store.chunkItems(JOB, 1, -1, 10)).map((item) => item.customId),
+      (await collect(store.chunkItems(JOB, 1))).map((item) => item.customId),
       ['c0', 'c1', 'c2'],
     );
     const second = await store.createChunk(JOB, CHUNK, [3]);
@@ -70,7 +76,7 @@ describe('SqliteStore chunks', () => {
     // An item already in a chunk cannot be put in another: the whole call is refused.
     await assert.rejects(store.createChunk(JOB, CHUNK, [4, 0]));
     assert.deepEqual(
-      (await store.pendingItems(JOB, -1, 10)).map((item) => item.seq),
+      (await collect(store.pendingItems(JOB))).map((item) => item.seq),
       [4],
     );
   });
@@ -111,7 +117,7 @@ describe('SqliteStore chunks', () => {
     assert.equal(await store.mergeChunkResults(JOB, 1, lines), 0);
     assert.equal((await store.attemptStats(JOB)).attempts, 2);
     assert.deepEqual(
-      (await store.chunkItems(JOB, 1, -1, 10)).map((item) => item.seq),
+      (await collect(store.chunkItems(JOB, 1))).map((item) => item.seq),
       [2],
     );
   });
@@ -131,7 +137,7 @@ describe('SqliteStore chunks', () => {
     });
     assert.deepEqual(closed, { resubmitted: 2, failed: 0, cancelled: 0 });
     assert.equal((await store.listChunks(JOB))[0]?.state, 'merged');
-    const pending = await store.pendingItems(JOB, -1, 10);
+    const pending = await collect(store.pendingItems(JOB));
     assert.deepEqual(
       pending.map((item) => item.attempts),
       [1, 1],
@@ -157,7 +163,7 @@ describe('SqliteStore chunks', () => {
     const error = { code: 'batch_token_limit_exceeded', message: 'limit' };
     await store.closeChunk(JOB, 1, { action: 'resubmit', countAttempt: false, maxAttempts: 1, error, now: 10 });
     assert.deepEqual(
-      (await store.pendingItems(JOB, -1, 10)).map((item) => item.attempts),
+      (await collect(store.pendingItems(JOB))).map((item) => item.attempts),
       [0, 0],
     );
     await store.createChunk(JOB, CHUNK, [0, 1]);

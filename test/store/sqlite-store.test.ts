@@ -126,7 +126,7 @@ describe('SqliteStore', () => {
             body: '{"a":1}',
             completedAt: 10,
           },
-          { seq: 0, state: 'retry_wait', attempts: 1, error: { code: 'http_500', message: 'x' }, nextAttemptAt: 20 },
+          { seq: 0, state: 'retry_wait', attempts: 1, error: { code: 'http_500', message: 'x' } },
           {
             seq: 1,
             state: 'failed',

@@ -47,7 +47,7 @@ export function registerCancelCommand(program: Command, exit: CommandExit): void
           env: process.env,
           flags: {},
           // Only batch mode talks to the provider on cancel (it cancels the remote batches).
-          requireKey: job.config['mode'] === 'batch',
+          requireKey: job.config.mode === 'batch',
         });
         for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
         process.stderr.write(`batchpilot: cancelling job ${jobId}\n`);

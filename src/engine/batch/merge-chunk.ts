@@ -3,12 +3,12 @@ import type { Chunk } from '../../core/chunk.ts';
 import type { ItemError } from '../../core/item.ts';
 import type { BatchLineResult, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import { TOKEN_LIMIT_ERROR } from '../../providers/provider.ts';
-import type { ChunkLineOutcome, CloseChunkResult, Store } from '../../store/store.ts';
+import type { ChunkLineOutcome, ChunkStore, CloseChunkResult } from '../../store/store.ts';
 import { crashPoint } from '../../util/crash-point.ts';
 import { decideRetry, type RetrySettings } from '../retry-policy.ts';
 
 export interface MergeChunkOptions {
-  store: Store;
+  store: ChunkStore;
   provider: BatchProvider;
   chunk: Chunk;
   retry: RetrySettings;
@@ -37,7 +37,6 @@ export interface MergeSummary extends CloseChunkResult {
 const UNREADABLE_RESULT = 'batch_result_unreadable';
 
 const COMMIT_LINES = 1000;
-const PAGE = 5000;
 
 /**
  * Streams an ended chunk's results into the store, matched by `custom_id` (never by
@@ -48,11 +47,8 @@ const PAGE = 5000;
 export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSummary> {
   const { store, provider, chunk } = options;
   const open = new Map<string, { seq: number; attempts: number }>();
-  for (let afterSeq = -1; ;) {
-    const page = await store.chunkItems(chunk.jobId, chunk.chunkNo, afterSeq, PAGE);
-    for (const item of page) open.set(provider.remoteId(item.customId, item.seq), item);
-    if (page.length < PAGE) break;
-    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
+  for await (const item of store.chunkItems(chunk.jobId, chunk.chunkNo)) {
+    open.set(provider.remoteId(item.customId, item.seq), item);
   }
   const summary: MergeSummary = {
     succeeded: 0,

@@ -1,9 +1,9 @@
-import { requestModel, type ItemLocation, type PreparedRequest } from '../../core/item.ts';
+import { requestModel, type PreparedRequest } from '../../core/item.ts';
 import type { LineParser } from '../../input/parse-input-line.ts';
 import type { LineReader } from '../../input/read-line-at.ts';
 import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { BatchProvider } from '../../providers/provider.ts';
-import type { Store } from '../../store/store.ts';
+import type { OpenItem, Store } from '../../store/store.ts';
 
 export interface ChunkLimits {
   maxRequests: number;
@@ -52,8 +52,7 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
   const { store, jobId, provider } = source;
   let key: string | undefined;
   const chunk: PlannedChunk = { seqs: [], bytes: 0, tokens: 0, url: '', model: null, costUsd: 0, budgetStop: false };
-  const pending = (afterSeq: number, limit: number) => store.pendingItems(jobId, afterSeq, limit);
-  for await (const { item, request } of readItemRequests(source, pending)) {
+  for await (const { item, request } of readItemRequests(source, store.pendingItems(jobId))) {
     const model = requestModel(request);
     const itemKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
     if (key === undefined) {
@@ -86,23 +85,32 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
 }
 
 /**
- * Items from `fetchPage` (keyset pages in input order), each with the request its line stands
- * for, re-read from the input by offset a page at a time.
+ * The items listed, each with the request its line stands for, re-read from the input by
+ * offset `PAGE` lines at a time.
  */
 export async function* readItemRequests(
   source: Pick<ChunkSource, 'reader' | 'parser'>,
-  fetchPage: (afterSeq: number, limit: number) => Promise<(ItemLocation & { attempts: number })[]>,
-): AsyncGenerator<{ item: ItemLocation & { attempts: number }; request: PreparedRequest }> {
-  for (let afterSeq = -1; ;) {
-    const page = await fetchPage(afterSeq, PAGE);
-    if (page.length === 0) return;
-    afterSeq = page[page.length - 1]?.seq ?? afterSeq;
-    const texts = await source.reader.readMany(page);
-    for (const [index, item] of page.entries()) {
-      const request = parseRequest(source.parser, item, texts[index] ?? '');
-      if (request !== null) yield { item, request };
-    }
-    if (page.length < PAGE) return;
+  items: AsyncIterable<OpenItem>,
+): AsyncGenerator<{ item: OpenItem; request: PreparedRequest }> {
+  let page: OpenItem[] = [];
+  for await (const item of items) {
+    page.push(item);
+    if (page.length < PAGE) continue;
+    yield* readPage(source, page);
+    page = [];
+  }
+  yield* readPage(source, page);
+}
+
+async function* readPage(
+  source: Pick<ChunkSource, 'reader' | 'parser'>,
+  page: readonly OpenItem[],
+): AsyncGenerator<{ item: OpenItem; request: PreparedRequest }> {
+  if (page.length === 0) return;
+  const texts = await source.reader.readMany(page);
+  for (const [index, item] of page.entries()) {
+    const request = parseRequest(source.parser, item, texts[index] ?? '');
+    if (request !== null) yield { item, request };
   }
 }
 

@@ -3,16 +3,18 @@ import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chunk } from '../../core/chunk.ts';
 import type { PreparedRequest } from '../../core/item.ts';
-import type { IngestCursor, Job, JobCounts } from '../../core/job.ts';
+import type { IngestCursor, JobCounts } from '../../core/job.ts';
 import { ProviderError } from '../../errors/index.ts';
 import type { LineParserOptions } from '../../input/parse-input-line.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { createTokenCounter, createTokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { ModelPrice } from '../../plan/price-table.ts';
 import type { BatchProvider, RemoteBatch } from '../../providers/provider.ts';
+import { requireJob } from '../../store/require-job.ts';
 import type { ChunkPatch, Store } from '../../store/store.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { crashPoint } from '../../util/crash-point.ts';
+import { isEmpty } from '../../util/is-empty.ts';
 import { createLogger, type Logger } from '../../util/logger.ts';
 import { ingestContext, recordUnread } from '../feed-items.ts';
 import { finalizeJob } from '../finalize-job.ts';
@@ -200,8 +202,9 @@ async function openBatchBudget(
   for (const chunk of await store.listChunks(jobId)) {
     if (chunk.state === 'merged') continue;
     let cost = 0;
-    const inChunk = (afterSeq: number, limit: number) => store.chunkItems(jobId, chunk.chunkNo, afterSeq, limit);
-    for await (const { request } of readItemRequests(source, inChunk)) cost += costRequest(request);
+    for await (const { request } of readItemRequests(source, store.chunkItems(jobId, chunk.chunkNo))) {
+      cost += costRequest(request);
+    }
     // Already out: reserved whatever the budget says.
     guard.reserve(cost);
     reserved.set(chunk.chunkNo, cost);
@@ -233,7 +236,7 @@ class BatchLoop {
     try {
       for (;;) {
         if (this.options.signal.aborted) return 'interrupted';
-        const job = (await store.getJob(this.jobId)) as Job;
+        const job = await requireJob(store, this.jobId);
         this.cancelling = job.cancelRequestedAt !== null;
         let worked = false;
         for (const chunk of await store.listChunks(this.jobId)) {
@@ -248,7 +251,7 @@ class BatchLoop {
             await store.cancelUnfinished(this.jobId, 'cancelled');
             return 'cancelled';
           }
-          if ((await store.pendingItems(this.jobId, -1, 1)).length === 0) return 'completed';
+          if (await isEmpty(store.pendingItems(this.jobId))) return 'completed';
           if (this.options.budget?.guard.isReached === true) {
             await store.cancelUnfinished(this.jobId, 'budget');
             return 'budget';

@@ -19,8 +19,7 @@ export async function writeChunkFile(source: ChunkSource, chunkNo: number, path:
   const writer = new AtomicFileWriter(path);
   await writer.open();
   try {
-    const inChunk = (afterSeq: number, limit: number) => store.chunkItems(jobId, chunkNo, afterSeq, limit);
-    for await (const { item, request } of readItemRequests(source, inChunk)) {
+    for await (const { item, request } of readItemRequests(source, store.chunkItems(jobId, chunkNo))) {
       await writer.writeLine(provider.encodeLine(provider.remoteId(item.customId, item.seq), request));
     }
     await writer.commit();

@@ -4,12 +4,20 @@ import { migration0002 } from './migrations/0002-batch-chunks.ts';
 import { migration0003 } from './migrations/0003-scheduler.ts';
 import { migration0004 } from './migrations/0004-response-parts.ts';
 import { migration0005 } from './migrations/0005-input-check-and-relative-paths.ts';
+import { migration0006 } from './migrations/0006-drop-next-attempt-at.ts';
 
 // SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace).
 type Migration = string | ((db: Database, context: MigrationContext) => void);
 
 /** Numbered migrations, applied in order, each in its own transaction. Kept as TS so the build needs no copy step. */
-const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+];
 
 /** What a migration written as code may need besides the database. */
 export interface MigrationContext {

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import type { JobActivity, RecentFailure } from '../../store.ts';
+import type { JobCounts } from '../../../core/job.ts';
+import type { JobActivity, RecentFailure } from '../../activity-reads.ts';
 
 /** What `status` and `monitor` show of a job's recent activity, read beside the running writer (WAL). */
 export function prepareActivityQueries(db: Database) {
@@ -15,7 +16,23 @@ export function prepareActivityQueries(db: Database) {
       WHERE a.job_id = ? AND a.outcome <> 'ok'
       ORDER BY a.rowid DESC LIMIT ?`,
   );
+  const countByState = db.prepare<[string], { state: string; count: number }>(
+    'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY state',
+  );
   return {
+    /** Items by state; in-flight items (batch mode) count as pending. */
+    counts(jobId: string): JobCounts {
+      const counts: JobCounts = { total: 0, pending: 0, retryWait: 0, succeeded: 0, failed: 0, cancelled: 0 };
+      for (const row of countByState.all(jobId)) {
+        counts.total += row.count;
+        if (row.state === 'pending' || row.state === 'in_flight') counts.pending += row.count;
+        else if (row.state === 'retry_wait') counts.retryWait += row.count;
+        else if (row.state === 'succeeded') counts.succeeded += row.count;
+        else if (row.state === 'failed') counts.failed += row.count;
+        else if (row.state === 'cancelled') counts.cancelled += row.count;
+      }
+      return counts;
+    },
     activity(jobId: string, sinceMs: number): JobActivity {
       const row = finishedSince.get(sinceMs, jobId);
       return { finishedSince: row?.count ?? 0, lastFinishedAt: row?.last ?? null };

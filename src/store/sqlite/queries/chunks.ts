@@ -1,8 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import type { Chunk, ChunkEnd, ChunkState, RemoteCounts } from '../../../core/chunk.ts';
 import type { Attempt } from '../../../core/attempt.ts';
-import type { ItemLocation } from '../../../core/item.ts';
-import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../store.ts';
+import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../chunk-store.ts';
+import type { OpenItem } from '../../item-store.ts';
+import { stateGuard } from './items.ts';
 import { assertChunkTransition } from '../../../core/chunk.ts';
 import type { prepareAttemptQueries } from './attempts.ts';
 
@@ -64,7 +65,7 @@ function toChunk(row: ChunkRow): Chunk {
   };
 }
 
-function toLocation(row: ChunkItemRow): ItemLocation & { attempts: number } {
+function toOpenItem(row: ChunkItemRow): OpenItem {
   return {
     seq: row.seq,
     customId: row.custom_id,
@@ -119,7 +120,7 @@ export function prepareChunkOperations(
       'SELECT COALESCE(MAX(chunk_no), 0) + 1 AS next FROM chunks WHERE job_id = ?',
     ),
     assign: db.prepare<[number, string, number]>(
-      `UPDATE items SET state = 'in_flight', chunk_no = ? WHERE job_id = ? AND seq = ? AND state = 'pending'`,
+      `UPDATE items SET state = 'in_flight', chunk_no = ? WHERE job_id = ? AND seq = ? AND ${stateGuard(['pending'], 'in_flight')}`,
     ),
     pendingPage: db.prepare<[string, number, number], ChunkItemRow>(
       `SELECT ${LOCATION_COLUMNS} FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
@@ -131,30 +132,26 @@ export function prepareChunkOperations(
     succeed: db.prepare<[number, number, string | null, string, number, string, number, number]>(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
          error_json = NULL, missing_reason = NULL, completed_at = ?
-       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'succeeded')}`,
     ),
     fail: db.prepare<[number, string, number | null, number, string, number, number]>(
       `UPDATE items SET state = 'failed', attempts = ?, error_json = ?, status_code = ?, missing_reason = NULL,
          completed_at = ?
-       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'failed')}`,
     ),
     resubmit: db.prepare<[number, string, string, number, number]>(
       `UPDATE items SET state = 'pending', chunk_no = NULL, attempts = ?, error_json = ?
-       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'pending')}`,
     ),
     cancel: db.prepare<[string, number, number]>(
       `UPDATE items SET state = 'cancelled', missing_reason = 'cancelled'
-       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND state = 'in_flight'`,
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'cancelled')}`,
     ),
     update: db.prepare(
       `UPDATE chunks SET state = ?, file_id = ?, batch_id = ?, raw_status = ?, counts_json = ?, end_kind = ?,
          errors_json = ?, result_refs_json = ?, submit_started_at = ?, submitted_at = ?, ended_at = ?, merged_at = ?
        WHERE job_id = ? AND chunk_no = ?`,
     ),
-    requestCancel: db.prepare<[number, string]>(
-      'UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?',
-    ),
-    clearCancel: db.prepare<[string]>('UPDATE jobs SET cancel_requested_at = NULL WHERE id = ?'),
   };
 
   const requireChunk = (jobId: string, chunkNo: number): Chunk => {
@@ -235,16 +232,11 @@ export function prepareChunkOperations(
       return next;
     }),
 
-    pendingPage: (jobId: string, afterSeq: number, limit: number): (ItemLocation & { attempts: number })[] =>
-      statements.pendingPage.all(jobId, afterSeq, limit).map(toLocation),
+    pendingPage: (jobId: string, afterSeq: number, limit: number): OpenItem[] =>
+      statements.pendingPage.all(jobId, afterSeq, limit).map(toOpenItem),
 
-    chunkItemsPage: (
-      jobId: string,
-      chunkNo: number,
-      afterSeq: number,
-      limit: number,
-    ): (ItemLocation & { attempts: number })[] =>
-      statements.chunkItemsPage.all(jobId, chunkNo, afterSeq, limit).map(toLocation),
+    chunkItemsPage: (jobId: string, chunkNo: number, afterSeq: number, limit: number): OpenItem[] =>
+      statements.chunkItemsPage.all(jobId, chunkNo, afterSeq, limit).map(toOpenItem),
 
     merge: db.transaction((jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): number => {
       let applied = 0;
@@ -301,12 +293,5 @@ export function prepareChunkOperations(
       statements.update.run(...updateParams(merged));
       return result;
     }),
-
-    requestCancel: (jobId: string, now: number): void => {
-      statements.requestCancel.run(now, jobId);
-    },
-    clearCancel: (jobId: string): void => {
-      statements.clearCancel.run(jobId);
-    },
   };
 }

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
-import type { ItemState } from '../../../core/states.ts';
+import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
 
 export interface ItemRow {
   seq: number;
@@ -51,8 +51,31 @@ export function toItemRecord(row: ItemRow): ItemRecord {
 const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, attempts, missing_reason,
   status_code, request_id, response_body, response_bytes, error_json, completed_at`;
 
-/** Pages are read with keyset pagination so no statement stays open across an await. */
-export const PAGE_SIZE = 2000;
+/** The states an item may move to `to` from, by the item lifecycle (core/states.ts). */
+export function itemStatesBecoming(to: ItemState): ItemState[] {
+  return Object.values(ITEM_STATES).filter((from) => canTransitionItem(from, to));
+}
+
+/**
+ * The state guard of a statement that moves items from `from` to `to`: every item write
+ * carries one, so a write the lifecycle forbids changes nothing. Checked when the statement
+ * is prepared: a guard naming a forbidden move throws there, not at run time.
+ *
+ * Written as `(state = 'a' OR state = 'b')`, not `state IN ('a', 'b')`: SQLite builds an
+ * ephemeral table for an IN list on every run of the statement, which measured about 1 µs per
+ * item update (200,000 updates: 240 ms bare, 450-900 ms with IN, 200-430 ms with ORs).
+ */
+export function stateGuard(from: readonly ItemState[], to: ItemState): string {
+  for (const state of from) assertItemTransition(state, to);
+  return `(${from.map((state) => `state = '${state}'`).join(' OR ')})`;
+}
+
+/** The guard of a single item's update: any state the lifecycle lets it leave for `to`. */
+function anyStateBecoming(to: ItemState): string {
+  return stateGuard(itemStatesBecoming(to), to);
+}
+
+const UNFINISHED = stateGuard(['pending', 'retry_wait', 'in_flight'], 'cancelled');
 
 /** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareItemQueries(db: Database) {
@@ -61,20 +84,26 @@ export function prepareItemQueries(db: Database) {
       `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, missing_reason)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
+    findCustomIdLine: db.prepare<[string, string], { line_no: number }>(
+      'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
+    ),
+    stateOf: db.prepare<[string, number], { state: string }>('SELECT state FROM items WHERE job_id = ? AND seq = ?'),
     succeed: db.prepare<[number, number, string | null, string | null, number | null, number, string, number]>(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?, response_bytes = ?,
-         error_json = NULL, next_attempt_at = NULL, missing_reason = NULL, completed_at = ?
-       WHERE job_id = ? AND seq = ?`,
+         error_json = NULL, missing_reason = NULL, completed_at = ?
+       WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('succeeded')}`,
     ),
     fail: db.prepare<[number, string, number | null, number, string, number]>(
-      `UPDATE items SET state = 'failed', attempts = ?, error_json = ?, status_code = ?, next_attempt_at = NULL,
-         missing_reason = NULL, completed_at = ? WHERE job_id = ? AND seq = ?`,
+      `UPDATE items SET state = 'failed', attempts = ?, error_json = ?, status_code = ?,
+         missing_reason = NULL, completed_at = ? WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('failed')}`,
     ),
-    retryWait: db.prepare<[number, string, number, string, number]>(
-      `UPDATE items SET state = 'retry_wait', attempts = ?, error_json = ?, next_attempt_at = ? WHERE job_id = ? AND seq = ?`,
+    retryWait: db.prepare<[number, string, string, number]>(
+      `UPDATE items SET state = 'retry_wait', attempts = ?, error_json = ?
+       WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('retry_wait')}`,
     ),
     cancel: db.prepare<[number, string, string, number]>(
-      `UPDATE items SET state = 'cancelled', attempts = ?, missing_reason = ? WHERE job_id = ? AND seq = ?`,
+      `UPDATE items SET state = 'cancelled', attempts = ?, missing_reason = ?
+       WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('cancelled')}`,
     ),
     unfinishedPage: db.prepare<[string, number, number], ItemRow>(
       `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
@@ -96,18 +125,14 @@ export function prepareItemQueries(db: Database) {
     ),
     reopenFailed: db.prepare<[string]>(
       `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
-       WHERE job_id = ? AND state = 'failed'`,
+       WHERE job_id = ? AND ${stateGuard(['failed'], 'pending')}`,
     ),
     reopenCancelled: db.prepare<[string]>(
       `UPDATE items SET state = 'pending', missing_reason = NULL
-       WHERE job_id = ? AND state = 'cancelled' AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
+       WHERE job_id = ? AND ${stateGuard(['cancelled'], 'pending')} AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
     ),
     cancelUnfinished: db.prepare<[string, string]>(
-      `UPDATE items SET missing_reason = ?, state = 'cancelled'
-       WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight')`,
-    ),
-    countByState: db.prepare<[string], { state: string; count: number }>(
-      'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY state',
+      `UPDATE items SET missing_reason = ?, state = 'cancelled' WHERE job_id = ? AND ${UNFINISHED}`,
     ),
   };
 }

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { IngestCursor, Job } from '../../../core/job.ts';
+import type { IngestCursor, Job, JobConfig } from '../../../core/job.ts';
 import type { JobState } from '../../../core/states.ts';
 import { fromStoredPath } from '../workspace-paths.ts';
 
@@ -39,7 +39,8 @@ export function toJob(row: JobRow, workspace: string): Job {
       mtimeMs: row.input_mtime_ms,
       sha256: row.input_sha256,
     },
-    config: JSON.parse(row.config_json) as Record<string, unknown>,
+    // Written from a validated config (config/stored-config.ts): the one place its type is taken on trust.
+    config: JSON.parse(row.config_json) as JobConfig,
     outDir: fromStoredPath(workspace, row.out_dir),
     cursor: JSON.parse(row.cursor_json) as IngestCursor,
     activeMs: row.active_ms,
@@ -87,5 +88,9 @@ export function prepareJobQueries(db: Database) {
     release: db.prepare<[string, string]>(
       'UPDATE jobs SET lease_pid = NULL, lease_host = NULL, lease_token = NULL, lease_heartbeat_at = NULL WHERE id = ? AND lease_token = ?',
     ),
+    requestCancel: db.prepare<[number, string]>(
+      'UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?',
+    ),
+    clearCancel: db.prepare<[string]>('UPDATE jobs SET cancel_requested_at = NULL WHERE id = ?'),
   };
 }

@@ -1,0 +1,97 @@
+import type { Attempt } from '../core/attempt.ts';
+import type { IngestCursor } from '../core/job.ts';
+import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../core/item.ts';
+import type { Reject } from '../core/reject.ts';
+
+/**
+ * The items role of the store: what the reader commits (items, rejects, its position), what
+ * the engine commits of each attempt, and the item pages resume and the output writer read.
+ *
+ * Every item write follows the item lifecycle of core/states.ts: a bulk move (reopen, cancel)
+ * touches only the items allowed to make it, and a single item update that is not allowed
+ * throws and commits nothing of its call.
+ *
+ * Every list is an `AsyncIterable`, read in pages behind the scenes (no cursor stays open
+ * across a yield, so writes may interleave); it lists each element once, in the order named,
+ * and may be left early.
+ */
+export interface ItemStore {
+  /**
+   * Commit newly read lines and the reader's position, in one transaction. Each valid line
+   * becomes an item: pending while fewer than `limit` items are accepted (0 = no limit),
+   * else cancelled with reason `limit`. A line whose `customId` the job already has becomes
+   * a reject instead. Returns the items accepted as pending, which the caller may send.
+   */
+  ingest(jobId: string, batch: IngestBatch): Promise<IngestResult>;
+  /**
+   * Commit what happened to in-flight items: their attempts and new states, of one job or
+   * several (the scheduler's group commit), in one transaction.
+   */
+  commitProgress(batches: readonly JobProgressBatch[]): Promise<void>;
+
+  /** Where every item's line sits (with its line hash), in input order: what resume checks when the input was touched. */
+  iterateLocations(jobId: string): AsyncIterable<ItemLocation>;
+  /** Unfinished items (pending, retry_wait, and in_flight in an open chunk) in input order, for resume. */
+  iterateUnfinished(jobId: string): AsyncIterable<OpenItem>;
+  /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
+  reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number>;
+  /** Mark every unfinished item cancelled with a reason (interrupt, auth failure). */
+  cancelUnfinished(jobId: string, reason: MissingReason): Promise<number>;
+
+  /** Every item with its result, in input order or in completion order (unfinished items last, in input order). */
+  iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord>;
+  /** Rejected lines in line order. */
+  iterateRejects(jobId: string): AsyncIterable<Reject>;
+}
+
+/** An item without a result yet, with the attempts already made of it. */
+export interface OpenItem extends ItemLocation {
+  attempts: number;
+}
+
+export interface NewItem extends ItemLocation {
+  /** The line's text, used only to build a reject record when the custom_id is a duplicate. */
+  raw: string;
+}
+
+export interface IngestBatch {
+  items: NewItem[];
+  rejects: Reject[];
+  /** Where the reader stands after this batch; the counters are kept by the store. */
+  position: Pick<IngestCursor, 'byte' | 'line' | 'seq' | 'done'>;
+  limit: number;
+  /** With `done`, when the reader streamed the whole file from byte 0: the sha256 of its content. */
+  inputSha256?: string;
+}
+
+export interface IngestResult {
+  pending: ItemLocation[];
+  cursor: IngestCursor;
+}
+
+/**
+ * The change of one item's state that goes with an attempt's end. A `retry_wait` item is
+ * sent again by this run after its backoff, or by the next run (`resume`) straight away
+ * (docs/decisions/0014).
+ */
+export type ItemUpdate =
+  | {
+      seq: number;
+      state: 'succeeded';
+      attempts: number;
+      statusCode: number;
+      requestId: string | null;
+      /** JSON text, or its UTF-8 bytes (a large answer is never decoded: see `ProviderResponse.body`). */
+      body: string | Uint8Array;
+      completedAt: number;
+    }
+  | { seq: number; state: 'failed'; attempts: number; error: ItemError; completedAt: number }
+  | { seq: number; state: 'retry_wait'; attempts: number; error: ItemError }
+  | { seq: number; state: 'cancelled'; attempts: number; missingReason: MissingReason };
+
+/** One job's part of a group commit: attempts made and the items' new states. */
+export interface JobProgressBatch {
+  jobId: string;
+  attempts: Attempt[];
+  updates: ItemUpdate[];
+}
