@@ -14,7 +14,10 @@ import { startSimulator } from '../../helpers/start-simulator.ts';
 const MB = 1_000_000;
 
 function chatRequest(port: number, index: number): string {
-  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `queued ${String(index)}` }] });
+  const body = JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: `queued ${String(index)}` }],
+  });
   return [
     'POST /v1/chat/completions HTTP/1.1',
     `host: 127.0.0.1:${String(port)}`,
