@@ -1,6 +1,6 @@
 import { jobLogPath } from '../compose/job-paths.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
-import type { RunJobResult } from '../engine/run-job.ts';
+import type { RunJobResult } from '../engine/run-outcome.ts';
 import { AuthenticationError, BatchpilotError, EndpointError, toStorageFault } from '../errors/index.ts';
 import { storePathOf } from '../store/create-store.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
