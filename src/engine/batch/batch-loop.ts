@@ -159,8 +159,8 @@ export class BatchLoop {
         maxTokens,
         maxCostUsd: budget?.remainingUsd ?? Number.POSITIVE_INFINITY,
       });
-      steps.tellNotices();
       if (planned === null) return worked;
+      steps.tellNotices(planned.notices);
       if (planned.seqs.length === 0) {
         // Nothing affordable now. While chunks are out their answers may cost less than reserved: wait for them.
         if (open.length === 0) budget?.markReached(logger);

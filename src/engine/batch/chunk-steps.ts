@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Chunk, SubmittedChunk } from '../../core/chunk.ts';
 import { ProviderError } from '../../errors/index.ts';
-import type { BatchProvider, RemoteBatch } from '../../providers/provider.ts';
+import type { BatchInput, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import type { ChunkPatch, Store } from '../../store/store.ts';
 import type { Clock } from '../../util/clock.ts';
 import { crashPoint } from '../../util/crash-point.ts';
@@ -105,32 +105,43 @@ export class ChunkSteps implements ChunkHandlers {
 
   async prepare(chunk: Chunk): Promise<ChunkStep> {
     const { provider, store } = this.options;
-    // Providers that take requests inline (Anthropic) go from planned straight to creating the batch.
-    if (!provider.usesFiles) return this.submit(chunk);
     const tag = { jobId: this.jobId, chunkNo: chunk.chunkNo };
-    let fileId: string | null = null;
+    let input: BatchInput | null = null;
     if (!this.fresh.has(chunk.chunkNo)) {
-      fileId = await this.remote(`looking for the upload of chunk ${String(chunk.chunkNo)}`, () =>
+      const fileId = await this.remote(`looking for the upload of chunk ${String(chunk.chunkNo)}`, () =>
         provider.findUpload(tag),
       );
-      if (fileId !== null) this.options.logger.info({ chunk: chunk.chunkNo, fileId }, 'adopted-orphan-upload');
+      if (fileId !== null) {
+        this.options.logger.info({ chunk: chunk.chunkNo, fileId }, 'adopted-orphan-upload');
+        input = { kind: 'file', fileId };
+      }
     }
     this.fresh.delete(chunk.chunkNo);
-    if (fileId === null) {
+    if (input === null) {
       const path = await this.ensureChunkFile(chunk);
       try {
-        fileId = await this.remote(`uploading chunk ${String(chunk.chunkNo)}`, () => provider.upload(tag, path));
-        crashPoint('after-upload');
+        input = await this.remote(`uploading chunk ${String(chunk.chunkNo)}`, () => provider.prepareInput(tag, path));
       } catch (error) {
         // A refused upload (4xx) counts as a failed attempt for every line of the chunk.
         if (!(error instanceof ProviderError) || error.code === 'AUTH_FAILED') throw error;
         return this.closeRefused(chunk, error);
       }
+      if (input.kind === 'file') crashPoint('after-upload');
     }
-    return { kind: 'moved', chunk: await store.updateChunk(this.jobId, chunk.chunkNo, { state: 'uploaded', fileId }) };
+    // Providers that take requests inline (Anthropic) go from planned straight to creating the batch.
+    if (input.kind === 'inline') return this.create(chunk, input);
+    const uploaded = await store.updateChunk(this.jobId, chunk.chunkNo, { state: 'uploaded', fileId: input.fileId });
+    return { kind: 'moved', chunk: uploaded };
   }
 
   async submit(chunk: Chunk): Promise<ChunkStep> {
+    const { fileId } = chunk;
+    if (fileId === null) throw new Error(`chunk ${String(chunk.chunkNo)} is uploaded without a file id`);
+    return this.create(chunk, { kind: 'file', fileId });
+  }
+
+  /** Creates the batch of a chunk from its prepared input, or adopts the one a crash left uncommitted. */
+  private async create(chunk: Chunk, input: BatchInput): Promise<ChunkStep> {
     const { provider, store } = this.options;
     const tag = { jobId: this.jobId, chunkNo: chunk.chunkNo };
     let remote: RemoteBatch | null = null;
@@ -148,12 +159,9 @@ export class ChunkSteps implements ChunkHandlers {
         this.options.logger.info({ chunk: chunk.chunkNo, batchId: remote.id }, 'adopted-orphan-batch');
     }
     if (remote === null) {
-      const path = provider.usesFiles
-        ? chunkFilePath(this.options.workDir, chunk.chunkNo)
-        : await this.ensureChunkFile(current);
       try {
         remote = await this.remote(`creating the batch of chunk ${String(chunk.chunkNo)}`, () =>
-          provider.createBatch(tag, { fileId: current.fileId, path, lineCount: current.itemCount, url: current.url }),
+          provider.createBatch(tag, { ...input, lineCount: current.itemCount, url: current.url }),
         );
         crashPoint('after-create');
       } catch (error) {
@@ -259,9 +267,9 @@ export class ChunkSteps implements ChunkHandlers {
     return { kind: 'closed' };
   }
 
-  /** Tells the provider's new notices (what the input asked for that is not sent), each once. */
-  tellNotices(): void {
-    for (const message of this.options.provider.takeNotices?.() ?? []) {
+  /** Tells what the provider said it does not send of the lines it encoded (each notice comes once). */
+  tellNotices(notices: readonly string[]): void {
+    for (const message of notices) {
       this.options.logger.warn({ notice: message }, 'provider-notice');
       this.options.onNotice?.(message);
     }
@@ -323,7 +331,7 @@ export class ChunkSteps implements ChunkHandlers {
 
   private async ensureChunkFile(chunk: Chunk): Promise<string> {
     const path = chunkFilePath(this.options.workDir, chunk.chunkNo);
-    if (!existsSync(path)) await writeChunkFile(this.options.source, chunk.chunkNo, path);
+    if (!existsSync(path)) this.tellNotices((await writeChunkFile(this.options.source, chunk.chunkNo, path)).notices);
     return path;
   }
 

@@ -2,7 +2,7 @@ import { ProviderError } from '../../errors/index.ts';
 import type { LineParserOptions } from '../../input/parse-input-line.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { createTokenEstimator } from '../../plan/estimate-tokens.ts';
-import type { ModelPrice } from '../../plan/price-table.ts';
+import { BATCH_PRICE_FACTOR, type ModelPrice } from '../../plan/price-table.ts';
 import type { BatchProvider } from '../../providers/provider.ts';
 import type { Store } from '../../store/store.ts';
 import type { Clock } from '../../util/clock.ts';
@@ -79,7 +79,7 @@ export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobRe
     run: (run) => runBatches(run, options),
     reportBatch: async (run) => ({
       provider: provider.name,
-      discount: provider.discount,
+      discount: BATCH_PRICE_FACTOR,
       chunks: await run.store.listChunks(run.job.id),
     }),
   });
@@ -94,7 +94,7 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
     // The whole input is committed as items first: chunks are cut from the store, not the stream.
     await recordUnread({ ...run.ingest, jobId: job.id, signal: run.signal });
     const lines = { store, jobId: job.id, reader, parser: run.ingest.parser, provider };
-    const budget = await openBatchBudget(lines, settings, provider.discount);
+    const budget = await openBatchBudget(lines, settings, BATCH_PRICE_FACTOR);
     const source: ChunkSource = {
       ...lines,
       estimateTokens: settings.maxEnqueuedTokens > 0 ? await createTokenEstimator() : null,
