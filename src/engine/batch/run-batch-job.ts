@@ -9,7 +9,7 @@ import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/logger.ts';
 import { recordUnread } from '../feed-items.ts';
 import type { RetrySettings } from '../retry-policy.ts';
-import { runJobScaffold, type EngineEnd, type JobRun } from '../run-job-scaffold.ts';
+import { runJobScaffold, type EngineEnd, type JobRun, type RunEngine } from '../run-job-scaffold.ts';
 import type { RunJobResult } from '../run-outcome.ts';
 import { openBatchBudget } from './batch-budget.ts';
 import { BatchLoop, type BatchProgress } from './batch-loop.ts';
@@ -61,7 +61,7 @@ export interface RunBatchJobOptions {
  * Unfinished items after each way a batch run can end. Only a cancel and the budget close them; after a stop, an
  * outage or an auth failure their lines may be in remote batches that keep running, which a later run collects.
  */
-const BATCH_CANCEL_REASONS = { cancelled: 'cancelled', budget: 'budget' } as const;
+const BATCH_CANCEL_REASONS = { cancelled: 'cancelled', budget: 'budget' } as const satisfies RunEngine['cancelReasons'];
 
 /**
  * Runs (or resumes) a job through a provider's Batch API: ingest, cut chunks, upload,
