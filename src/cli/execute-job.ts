@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
-import type { RunJobResult } from '../engine/run-job.ts';
+import type { RunJobResult } from '../engine/run-outcome.ts';
 import { exitCodeFor } from '../errors/index.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';

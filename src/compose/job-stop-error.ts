@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
-import type { RunJobResult } from '../engine/run-job.ts';
+import type { RunJobResult } from '../engine/run-outcome.ts';
 import { AuthenticationError, BatchpilotError, EndpointError } from '../errors/index.ts';
 
 /**

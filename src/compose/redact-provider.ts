@@ -111,14 +111,16 @@ export function redactRealtimeProvider(provider: RealtimeProvider, secrets: read
 
 /** `provider` with every remote batch, result line, notice and error redacted against `secrets`. */
 export function redactBatchProvider(provider: BatchProvider, secrets: readonly string[]): BatchProvider {
-  const redacted: BatchProvider = {
+  return {
     name: provider.name,
     limits: provider.limits,
-    discount: provider.discount,
-    usesFiles: provider.usesFiles,
     remoteId: (customId, seq) => provider.remoteId(customId, seq),
-    encodeLine: (remoteId, request) => provider.encodeLine(remoteId, request),
-    upload: (tag, path) => guarded(secrets, () => provider.upload(tag, path)),
+    encodeLine: (remoteId, request) => {
+      const encoded = provider.encodeLine(remoteId, request);
+      if (encoded.notices.length === 0) return encoded;
+      return { ...encoded, notices: encoded.notices.map((notice) => redactError(notice, secrets)) };
+    },
+    prepareInput: (tag, path) => guarded(secrets, () => provider.prepareInput(tag, path)),
     findUpload: (tag) => guarded(secrets, () => provider.findUpload(tag)),
     createBatch: (tag, input) =>
       guarded(secrets, async () => redactRemoteBatch(await provider.createBatch(tag, input), secrets)),
@@ -133,11 +135,6 @@ export function redactBatchProvider(provider: BatchProvider, secrets: readonly s
     readResults: (batch) => redactResults(provider.readResults(batch), secrets),
     close: () => provider.close(),
   };
-  const takeNotices = provider.takeNotices?.bind(provider);
-  if (takeNotices !== undefined) {
-    redacted.takeNotices = () => takeNotices().map((notice) => redactError(notice, secrets));
-  }
-  return redacted;
 }
 
 async function* redactResults(

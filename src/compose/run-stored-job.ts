@@ -1,4 +1,4 @@
-import type { RunJobResult } from '../engine/run-job.ts';
+import type { RunJobResult } from '../engine/run-outcome.ts';
 import { toStorageFault, type BatchpilotError } from '../errors/index.ts';
 import { storePathOf } from '../store/create-store.ts';
 import { createLogger } from '../util/logger.ts';

@@ -53,8 +53,19 @@ export interface Chunk {
   mergedAt: number | null;
 }
 
-/** States in which the remote batch exists and counts against `batch.max_concurrent`. */
+/**
+ * A chunk whose batch id is committed: submitted (polled) or ended (merged next). Its batch id is non-null in its
+ * type; `advanceChunk` narrows a chunk to it.
+ */
+export type SubmittedChunk = Chunk & { readonly state: 'submitted' | 'ended'; readonly batchId: string };
+
+/** States in which the chunk is not done: it counts against `batch.max_concurrent` and the enqueued-token limit. */
 export const OPEN_CHUNK_STATES: readonly ChunkState[] = ['planned', 'uploaded', 'submitted', 'ended'];
+
+/** The one open-chunk filter (see `OPEN_CHUNK_STATES`). */
+export function isOpenChunk(chunk: Pick<Chunk, 'state'>): boolean {
+  return OPEN_CHUNK_STATES.includes(chunk.state);
+}
 
 const CHUNK_TRANSITIONS: Record<ChunkState, readonly ChunkState[]> = {
   // planned -> submitted for providers that take requests inline; -> merged when creating failed for good.

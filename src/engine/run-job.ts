@@ -7,18 +7,17 @@ import type { Reject } from '../core/reject.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
 import type { Store } from '../store/store.ts';
-import { systemClock, type Clock } from '../util/clock.ts';
-import { createLogger, type Logger } from '../util/logger.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/logger.ts';
 import { join } from 'node:path';
 import { createTokenCounter, createTokenEstimator } from '../plan/estimate-tokens.ts';
 import type { ModelPrice } from '../plan/price-table.ts';
 import { openBudget } from './budget-guard.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { createRequestCoster } from './estimate-request-cost.ts';
-import { feedItems, ingestContext, recordUnread } from './feed-items.ts';
-import { finalizeJob } from './finalize-job.ts';
-import type { JobReport } from '../output/build-report.ts';
-import { openJobRun, startRun } from './open-job-run.ts';
+import { feedItems } from './feed-items.ts';
+import { runJobScaffold, type EngineEnd, type JobRun, type RunEngine } from './run-job-scaffold.ts';
+import type { RunJobResult } from './run-outcome.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatcher.ts';
 import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from './outage-watch.ts';
@@ -84,53 +83,55 @@ export interface RunJobOptions {
   commits?: CommitQueue | undefined;
 }
 
-/** `unreachable`: the endpoint could not be reached for `outage.max_wait_s`; the job stopped as interrupted. */
-export type RunOutcome = 'completed' | 'interrupted' | 'auth_failed' | 'cancelled' | 'budget' | 'unreachable';
-
 const CANCEL_CHECK_MS = 1000;
 
-/** The job state each way a run can end leaves behind. */
-export const FINAL_STATES = {
-  completed: 'completed',
-  interrupted: 'interrupted',
-  auth_failed: 'failed',
-  cancelled: 'cancelled',
-  // The budget is a planned end: the job is complete, with what it could not afford missing (reason `budget`).
-  budget: 'completed',
+/** Unfinished items after each way a realtime run can end: none of them is out anywhere, so all are cancelled. */
+const REALTIME_CANCEL_REASONS = {
+  auth_failed: 'auth',
   unreachable: 'interrupted',
-} as const satisfies Record<RunOutcome, string>;
-
-export interface RunJobResult {
-  outcome: RunOutcome;
-  job: Job;
-  report: JobReport;
-  /** The 401/403 that stopped the job (`auth_failed`), or the last failure to reach the endpoint (`unreachable`). */
-  fatal?: ProviderError;
-  /** How long the endpoint had been unreachable when the job stopped (`unreachable`), in ms. */
-  outageMs?: number;
-}
+  budget: 'budget',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+} as const satisfies RunEngine['cancelReasons'];
 
 /**
  * Runs (or resumes) one realtime job to its end: lease, feed, dispatch, commit, finalize.
  * Works the same against the simulator, a temp-dir store and a fake clock: all I/O is
- * passed in.
+ * passed in. The lease, ingest and finalize around it are the run scaffold's (`run-job-scaffold.ts`).
  */
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
+  const result = await runJobScaffold(options, {
+    events: { start: 'job-start', end: 'job-end' },
+    startFields: (run) => ({ earlier: run.earlier }),
+    cancelReasons: REALTIME_CANCEL_REASONS,
+    run: (run) => dispatchItems(run, options),
+  });
+  if (result.outcome === 'completed' && result.report.counts.total === 0) {
+    const { job } = result;
+    const rejected = result.report.counts.rejected;
+    const sample: Reject[] = [];
+    for await (const reject of options.store.iterateRejects(job.id)) {
+      sample.push(reject);
+      if (sample.length >= REJECT_SAMPLE_SIZE) break;
+    }
+    throw new InputError(
+      'INPUT_EMPTY',
+      `${job.inputPath}: no valid line (${String(rejected)} rejected; see ${join(job.outDir, RESULT_FILES.rejects)})${describeRejectSample(sample, rejected)}`,
+      { context: { file: job.inputPath } },
+    );
+  }
+  return result;
+}
+
+/** The realtime engine: feeds the items to the dispatcher until the input is sent or the run stops. */
+async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<EngineEnd> {
   const { store, provider, settings } = options;
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger();
-  const startedAt = clock.now();
-  const { job: initial, lease } = await openJobRun(store, options.jobId, clock);
-  const stop = new AbortController();
+  const { job: initial, clock, logger, earlier } = run;
   let fatal: ProviderError | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   let cancelWatch: NodeJS.Timeout | undefined;
-  const onOuterAbort = (): void => stop.abort();
   try {
-    const { earlier, rewriteOnly } = await startRun(store, initial, options.reopenFailed === true);
-    logger.info({ jobId: initial.id, earlier }, 'job-start');
-
     const limiter = new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() });
     const budget = await openBudget(store, initial.id, settings);
     let budgetReached = false;
@@ -148,14 +149,14 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         if (unreachable !== undefined || fatal !== undefined) return;
         unreachable = { error, outageMs: outage?.elapsedMs ?? 0 };
         logger.error({ message: error.message, outageMs: unreachable.outageMs }, 'endpoint-unreachable: job stopped');
-        stop.abort();
+        run.stop();
       },
       budget,
       onBudgetReached: () => {
         if (budgetReached) return;
         budgetReached = true;
         logger.warn({ limitUsd: budget?.limitUsd, spentUsd: budget?.spentUsd }, 'budget-reached: no new requests');
-        stop.abort();
+        run.stop();
       },
       jobId: initial.id,
       store,
@@ -171,19 +172,17 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         if (fatal !== undefined) return;
         fatal = error;
         logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
-        stop.abort();
+        run.stop();
       },
     });
-    stop.signal.addEventListener('abort', () => {
+    run.onStop(() => {
       dispatcher.stop();
       if (fatal !== undefined) dispatcher.abortInFlight();
       else graceTimer = setTimeout(() => dispatcher.abortInFlight(), options.graceMs ?? 5000);
     });
-    if (options.signal?.aborted === true) stop.abort();
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     // `cancel JOB` from another terminal is seen within a second; a job cancelled while nobody ran it stops at once.
     let cancelled = initial.cancelRequestedAt !== null;
-    if (cancelled) stop.abort();
+    if (cancelled) run.stop();
     cancelWatch = setInterval(() => {
       store
         .getJob(initial.id)
@@ -191,96 +190,49 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
           if (job?.cancelRequestedAt === null || job === undefined || cancelled) return;
           cancelled = true;
           logger.info({ jobId: initial.id }, 'cancel-requested');
-          stop.abort();
+          run.stop();
         })
         .catch(() => undefined);
     }, CANCEL_CHECK_MS);
 
-    let cursor: IngestCursor = initial.cursor;
+    const progress = (): JobProgress =>
+      progressOf(initial, earlier, dispatcher.counters, run.cursor, clock.now() - run.startedAt, limiter.learnedRate);
     if (options.onProgress !== undefined) {
       const report = options.onProgress;
-      const emit = (): void =>
-        report(progressOf(initial, earlier, dispatcher.counters, cursor, clock.now() - startedAt, limiter.learnedRate));
-      progressTimer = setInterval(emit, options.progressIntervalMs ?? 250);
-      emit();
+      progressTimer = setInterval(() => report(progress()), options.progressIntervalMs ?? 250);
+      report(progress());
     }
-    const ingest = ingestContext(store, initial, settings, (next) => {
-      cursor = next;
-    });
     try {
       await feedItems({
-        ...ingest,
+        ...run.ingest,
         job: initial,
         dispatcher,
         estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
         costRequest:
           budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
-        signal: stop.signal,
+        signal: run.signal,
       });
     } catch (error) {
-      if (!stop.signal.aborted) throw error;
+      if (!run.signal.aborted) throw error;
     }
     await dispatcher.whenIdle();
     if (graceTimer !== undefined) clearTimeout(graceTimer);
-    if (stop.signal.aborted && !cursor.done) {
-      logger.info({ jobId: initial.id, line: cursor.line }, 'recording-unread-lines');
-      await recordUnread({ ...ingest, jobId: initial.id, signal: new AbortController().signal });
-    }
+    // Before the last progress figures, so they show the whole input read.
+    await run.recordUnread();
     if (progressTimer !== undefined) clearInterval(progressTimer);
-    options.onProgress?.(
-      progressOf(initial, earlier, dispatcher.counters, cursor, clock.now() - startedAt, limiter.learnedRate),
-    );
+    options.onProgress?.(progress());
 
-    let outcome: RunOutcome = 'completed';
-    if (fatal !== undefined) {
-      outcome = 'auth_failed';
-      await store.cancelUnfinished(initial.id, 'auth');
-    } else if (unreachable !== undefined) {
-      outcome = 'unreachable';
-      await store.cancelUnfinished(initial.id, 'interrupted');
-    } else if (budgetReached) {
-      outcome = 'budget';
-      await store.cancelUnfinished(initial.id, 'budget');
-    } else if (stop.signal.aborted) {
-      outcome = cancelled ? 'cancelled' : 'interrupted';
-      await store.cancelUnfinished(initial.id, cancelled ? 'cancelled' : 'interrupted');
-    }
-    const finalState = FINAL_STATES[outcome];
-    const result = await finalizeJob({
-      store,
-      jobId: initial.id,
-      finalState,
-      order: settings.order,
-      limit: settings.limit,
-      lease,
-      keepState: rewriteOnly,
-      clock,
-    });
-    logger.info({ jobId: initial.id, outcome, counts: result.report.counts }, 'job-end');
-    if (outcome === 'completed' && result.report.counts.total === 0) {
-      const rejected = result.report.counts.rejected;
-      const sample: Reject[] = [];
-      for await (const reject of store.iterateRejects(initial.id)) {
-        sample.push(reject);
-        if (sample.length >= REJECT_SAMPLE_SIZE) break;
-      }
-      throw new InputError(
-        'INPUT_EMPTY',
-        `${initial.inputPath}: no valid line (${String(rejected)} rejected; see ${join(initial.outDir, RESULT_FILES.rejects)})${describeRejectSample(sample, rejected)}`,
-        { context: { file: initial.inputPath } },
-      );
-    }
+    if (fatal !== undefined) return { outcome: 'auth_failed', fatal };
     if (unreachable !== undefined) {
-      return { outcome, ...result, fatal: unreachable.error, outageMs: unreachable.outageMs };
+      return { outcome: 'unreachable', fatal: unreachable.error, outageMs: unreachable.outageMs };
     }
-    return fatal === undefined ? { outcome, ...result } : { outcome, ...result, fatal };
+    if (budgetReached) return { outcome: 'budget' };
+    if (run.signal.aborted) return { outcome: cancelled ? 'cancelled' : 'interrupted' };
+    return { outcome: 'completed' };
   } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
     if (progressTimer !== undefined) clearInterval(progressTimer);
     if (graceTimer !== undefined) clearTimeout(graceTimer);
     if (cancelWatch !== undefined) clearInterval(cancelWatch);
-    await lease.release();
-    logger.flush();
   }
 }
 

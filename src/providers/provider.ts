@@ -52,16 +52,14 @@ export interface RateLimitHints {
  * engine commits every id a step returns before taking the next step, and retries network
  * failures itself.
  *
- * Deliberately left out: the store, chunk planning, polling cadence and retries. Remote
- * objects are tagged with the job id and chunk number so `findUpload` / `findBatch` can
+ * Deliberately left out: the store, chunk planning, polling cadence, retries and prices (the
+ * Batch API's price factor is the price table's, `BATCH_PRICE_FACTOR`). Remote objects are tagged with the job id and chunk number so `findUpload` / `findBatch` can
  * adopt what a crash left behind instead of paying twice.
  */
 export interface BatchProvider {
   readonly name: string;
   /** Per-batch limits; config (`chunk.*`) may lower them. */
   readonly limits: BatchLimits;
-  /** Price factor against realtime, e.g. 0.5. */
-  readonly discount: number;
   /**
    * The `custom_id` a line is sent under: the item's own where the provider accepts it, else
    * one derived from `seq` (Anthropic allows only `[a-zA-Z0-9_-]{1,64}`). Results come back
@@ -69,27 +67,20 @@ export interface BatchProvider {
    */
   remoteId(customId: string, seq: number): string;
   /**
-   * One request as a line of the provider's batch input (no newline). Rewrites the line's
-   * `url` to the dialect's path; its byte length is what chunk limits count.
+   * One request as a line of the provider's batch input, with what it had to leave out (see
+   * `EncodedLine`). Rewrites the line's `url` to the dialect's path.
    */
-  encodeLine(remoteId: string, request: PreparedRequest): string;
+  encodeLine(remoteId: string, request: PreparedRequest): EncodedLine;
   /**
-   * What `encodeLine` had to leave out that the user asked for (e.g. parameters the API
-   * refuses), each said once: new notices since the last call. The engine logs them and the
-   * CLI prints them, so nothing the input sets is dropped unsaid.
+   * Readies a chunk file (lines as `encodeLine` made them) for `createBatch`. Files + batches
+   * upload it (one remote step: the engine commits the file id before the next); providers
+   * that take requests inline (Anthropic) return the path as is, without a remote call.
    */
-  takeNotices?(): string[];
-  /** Providers that take requests inline (Anthropic) need no upload step. */
-  readonly usesFiles: boolean;
-  /** Upload a chunk file (lines as `encodeLine` made them); returns the remote file id. */
-  upload(tag: ChunkTag, path: string): Promise<string>;
-  /** A file uploaded for this tag earlier (a crash came before its id was committed). */
+  prepareInput(tag: ChunkTag, path: string): Promise<BatchInput>;
+  /** A file uploaded for this tag earlier (a crash came before its id was committed); inline providers: null. */
   findUpload(tag: ChunkTag): Promise<string | null>;
-  /** Create the batch from the uploaded file, or from the chunk file's lines when inline. */
-  createBatch(
-    tag: ChunkTag,
-    input: { fileId: string | null; path: string; lineCount: number; url: string },
-  ): Promise<RemoteBatch>;
+  /** Create the batch from a prepared input. */
+  createBatch(tag: ChunkTag, input: BatchInput & { lineCount: number; url: string }): Promise<RemoteBatch>;
   /**
    * A batch created for this tag earlier, looked for among batches created since
    * `since` (ms epoch). `lineCount` helps providers without metadata recognise it.
@@ -107,6 +98,20 @@ export interface BatchProvider {
    */
   readResults(batch: RemoteBatch): AsyncIterable<BatchLineResult>;
   close(): Promise<void>;
+}
+
+/** What a batch is created from: a file uploaded to the provider, or the chunk file's lines sent inline. */
+export type BatchInput = { kind: 'file'; fileId: string } | { kind: 'inline'; path: string };
+
+export interface EncodedLine {
+  /** The line (no newline); its byte length is what chunk limits count. */
+  line: string;
+  /**
+   * What the input asked for that this line does not send (e.g. parameters the API refuses),
+   * each said once per provider: empty once said. The engine logs them and the CLI prints them,
+   * so nothing the input sets is dropped unsaid.
+   */
+  notices: readonly string[];
 }
 
 export interface BatchLimits {

@@ -1,5 +1,5 @@
 import { fromStoredConfig } from '../config/load-config.ts';
-import type { RunJobResult } from '../engine/run-job.ts';
+import type { RunJobResult } from '../engine/run-outcome.ts';
 import { runConfiguredJob } from '../compose/run-configured-job.ts';
 import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { SlotPool } from '../engine/slot-pool.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:net';
 import { storedKeyVariables } from '../config/stored-config.ts';
 import { isLeaseLive } from '../engine/lease.ts';
-import type { RunOutcome } from '../engine/run-job.ts';
+import type { RunOutcome } from '../engine/run-outcome.ts';
 import { CommitQueue } from '../engine/commit-queue.ts';
 import { SlotPool } from '../engine/slot-pool.ts';
 import { createHttpConnections, type HttpConnections } from '../providers/http-connections.ts';

@@ -1,4 +1,4 @@
-import type { RunJobResult, RunOutcome } from '../../engine/run-job.ts';
+import type { RunJobResult, RunOutcome } from '../../engine/run-outcome.ts';
 import type { JobReport } from '../../output/build-report.ts';
 import { RESULT_FILES } from '../../output/result-file-names.ts';
 import { join } from 'node:path';

@@ -25,6 +25,8 @@ export interface PlannedChunk {
   costUsd: number;
   /** The cost bound cut the chunk short: what is left of the budget cannot pay for the next line. */
   budgetStop: boolean;
+  /** What the provider said it does not send of the lines it encoded (see `EncodedLine`), to be told. */
+  notices: string[];
 }
 
 export interface ChunkSource {
@@ -51,7 +53,16 @@ const PAGE = 1000;
 export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): Promise<PlannedChunk | null> {
   const { store, jobId, provider } = source;
   let key: string | undefined;
-  const chunk: PlannedChunk = { seqs: [], bytes: 0, tokens: 0, url: '', model: null, costUsd: 0, budgetStop: false };
+  const chunk: PlannedChunk = {
+    seqs: [],
+    bytes: 0,
+    tokens: 0,
+    url: '',
+    model: null,
+    costUsd: 0,
+    budgetStop: false,
+    notices: [],
+  };
   for await (const { item, request } of readItemRequests(source, store.pendingItems(jobId))) {
     const model = requestModel(request);
     const itemKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
@@ -62,7 +73,9 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
     } else if (itemKey !== key) {
       continue;
     }
-    const bytes = Buffer.byteLength(provider.encodeLine(provider.remoteId(item.customId, item.seq), request)) + 1;
+    const encoded = provider.encodeLine(provider.remoteId(item.customId, item.seq), request);
+    chunk.notices.push(...encoded.notices);
+    const bytes = Buffer.byteLength(encoded.line) + 1;
     const tokens = source.estimateTokens?.(request.body) ?? 0;
     const cost = source.costRequest?.(request) ?? 0;
     const full =

@@ -3,14 +3,21 @@ import { ANTHROPIC_BATCH_LIMITS as ANTHROPIC_LIMITS } from './anthropic-batch-li
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { PreparedRequest } from '../../core/item.ts';
-import type { BatchLimits, BatchLineResult, BatchProvider, ChunkTag, RemoteBatch } from '../provider.ts';
+import type {
+  BatchInput,
+  BatchLimits,
+  BatchLineResult,
+  BatchProvider,
+  ChunkTag,
+  EncodedLine,
+  RemoteBatch,
+} from '../provider.ts';
 import { convertAnthropicResult } from './from-anthropic-result.ts';
 import { mapAnthropicBatch, mapAnthropicCounts } from './map-anthropic-batch-status.ts';
 import { streamBatchRequests } from './stream-batch-requests.ts';
 import { isChatCompletionsUrl, toMessagesParams } from './to-messages-params.ts';
 import { fromAnthropicError } from './to-provider-error.ts';
 import { normalizeAnthropicBaseUrl } from './normalize-anthropic-base-url.ts';
-import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 import { ProviderError } from '../../errors/index.ts';
 import { unreadableLine } from '../unreadable-line.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
@@ -59,8 +66,6 @@ const DERIVED_ID_PATTERN = /^bp-\d+$/;
 export class AnthropicBatchProvider implements BatchProvider {
   readonly name = 'anthropic-batch';
   readonly limits: BatchLimits = ANTHROPIC_LIMITS;
-  readonly discount = BATCH_PRICE_FACTOR;
-  readonly usesFiles = false;
   private readonly client: Anthropic;
   private readonly defaultMaxTokens: number;
   private readonly maxResponseBytes: number;
@@ -101,7 +106,9 @@ export class AnthropicBatchProvider implements BatchProvider {
     });
   }
 
-  takeNotices(): string[] {
+  /** The sampling keys some line set that are not sent and were not told yet, as one notice; each key told once. */
+  private newNotices(): string[] {
+    if (this.unsent.size === this.told.size) return [];
     const fresh = [...this.unsent].filter((key) => !this.told.has(key));
     if (fresh.length === 0) return [];
     for (const key of fresh) this.told.add(key);
@@ -123,14 +130,15 @@ export class AnthropicBatchProvider implements BatchProvider {
    * (embeddings, completions, responses have no Message Batches equivalent) and for a body that cannot be sent at
    * all; the engine stops the job with that message.
    */
-  encodeLine(remoteId: string, request: PreparedRequest): string {
+  encodeLine(remoteId: string, request: PreparedRequest): EncodedLine {
     if (!isChatCompletionsUrl(request.url)) {
       throw new Error(
         `line ${remoteId}: the anthropic provider takes only chat/completions requests in batch mode, got url ${JSON.stringify(request.url)}`,
       );
     }
+    let line: string;
     try {
-      return JSON.stringify({
+      line = JSON.stringify({
         custom_id: remoteId,
         params: toMessagesParams(request.body, this.defaultMaxTokens, this.unsent),
       });
@@ -139,20 +147,20 @@ export class AnthropicBatchProvider implements BatchProvider {
         cause: error,
       });
     }
+    return { line, notices: this.newNotices() };
   }
 
-  upload(): Promise<string> {
-    return Promise.reject(new Error('Anthropic Message Batches take requests inline: there is nothing to upload'));
+  /** Message Batches take requests inline: the chunk file is read by `createBatch`, nothing is uploaded. */
+  prepareInput(_tag: ChunkTag, path: string): Promise<BatchInput> {
+    return Promise.resolve({ kind: 'inline', path });
   }
 
   findUpload(): Promise<string | null> {
     return Promise.resolve(null);
   }
 
-  async createBatch(
-    tag: ChunkTag,
-    input: { fileId: string | null; path: string; lineCount: number; url: string },
-  ): Promise<RemoteBatch> {
+  async createBatch(tag: ChunkTag, input: BatchInput & { lineCount: number; url: string }): Promise<RemoteBatch> {
+    if (input.kind !== 'inline') throw new Error('Anthropic Message Batches take requests inline, not a file id');
     // Outside the try: a missing chunk file is our fault, not a network failure to retry.
     const body = await streamBatchRequests(input.path);
     try {

@@ -4,12 +4,19 @@ import OpenAI from 'openai';
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
 import type { ChunkEnd } from '../../core/chunk.ts';
 import type { PreparedRequest } from '../../core/item.ts';
-import type { BatchLimits, BatchLineResult, BatchProvider, ChunkTag, RemoteBatch } from '../provider.ts';
+import type {
+  BatchInput,
+  BatchLimits,
+  BatchLineResult,
+  BatchProvider,
+  ChunkTag,
+  EncodedLine,
+  RemoteBatch,
+} from '../provider.ts';
 import { BATCH_DIALECTS, toDialectUrl, type BatchDialect, type BatchDialectName } from './batch-dialects.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { fromOpenAIError } from './to-provider-error.ts';
 import { unreadableLine } from '../unreadable-line.ts';
-import { BATCH_PRICE_FACTOR } from '../../plan/price-table.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
 import { readResultLines } from '../read-result-lines.ts';
 
@@ -40,6 +47,9 @@ const TERMINAL: Readonly<Record<string, ChunkEnd>> = {
   cancelled: 'cancelled',
 };
 
+/** Every request is sent as the input wrote it. */
+const NO_NOTICES: readonly string[] = [];
+
 /** Metadata keys every batch we create carries, so a crash between create and commit can be undone by adoption. */
 export const JOB_METADATA_KEY = 'batchpilot_job';
 export const CHUNK_METADATA_KEY = 'batchpilot_chunk';
@@ -56,8 +66,6 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 export class OpenAIBatchProvider implements BatchProvider {
   readonly name: string;
   readonly limits: BatchLimits;
-  readonly discount = BATCH_PRICE_FACTOR;
-  readonly usesFiles = true;
   private readonly client: OpenAI;
   private readonly dialect: BatchDialect;
   private readonly completionWindow: string;
@@ -103,17 +111,21 @@ export class OpenAIBatchProvider implements BatchProvider {
     return customId;
   }
 
-  encodeLine(remoteId: string, request: PreparedRequest): string {
+  encodeLine(remoteId: string, request: PreparedRequest): EncodedLine {
     // The body is already one line of JSON text: spliced in, not parsed and re-serialised.
     const url = toDialectUrl(this.dialect, request.url);
-    return `{"custom_id":${JSON.stringify(remoteId)},"method":"POST","url":${JSON.stringify(url)},"body":${request.body}}`;
+    return {
+      line: `{"custom_id":${JSON.stringify(remoteId)},"method":"POST","url":${JSON.stringify(url)},"body":${request.body}}`,
+      notices: NO_NOTICES,
+    };
   }
 
-  async upload(tag: ChunkTag, path: string): Promise<string> {
+  /** Uploads the chunk file (streamed from disk as a file-backed blob). */
+  async prepareInput(tag: ChunkTag, path: string): Promise<BatchInput> {
     try {
       const file = new File([await openAsBlob(path)], fileName(tag), { type: 'application/jsonl' });
       const created = await this.client.files.create({ file, purpose: 'batch' });
-      return created.id;
+      return { kind: 'file', fileId: created.id };
     } catch (error) {
       throw fromOpenAIError(error, `uploading chunk ${String(tag.chunkNo)}`);
     }
@@ -134,8 +146,8 @@ export class OpenAIBatchProvider implements BatchProvider {
     }
   }
 
-  async createBatch(tag: ChunkTag, input: { fileId: string | null; url: string }): Promise<RemoteBatch> {
-    if (input.fileId === null) throw new Error('files + batches need an uploaded file');
+  async createBatch(tag: ChunkTag, input: BatchInput & { url: string }): Promise<RemoteBatch> {
+    if (input.kind !== 'file') throw new Error('files + batches need an uploaded file');
     try {
       const batch = await this.client.batches.create({
         input_file_id: input.fileId,

@@ -39,7 +39,7 @@ async function writeChunk(
   name: string,
   items: { customId: string; request: PreparedRequest }[],
 ): Promise<{ path: string; lines: string[] }> {
-  const lines = items.map((item, seq) => provider.encodeLine(provider.remoteId(item.customId, seq), item.request));
+  const lines = items.map((item, seq) => provider.encodeLine(provider.remoteId(item.customId, seq), item.request).line);
   const path = join(workDir, `${name}.jsonl`);
   await writeFile(path, lines.map((line) => `${line}\n`).join(''));
   return { path, lines };
@@ -102,7 +102,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       const { path, lines } = await writeChunk(provider, 'happy', items);
       const tag = { jobId: 'job-1', chunkNo: 1 };
       const created = await provider.createBatch(tag, {
-        fileId: null,
+        kind: 'inline',
         path,
         lineCount: 3,
         url: '/v1/chat/completions',
@@ -158,7 +158,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       const { path } = await writeChunk(provider, 'large', items);
       const created = await provider.createBatch(
         { jobId: 'job-6', chunkNo: 1 },
-        { fileId: null, path, lineCount: items.length, url: '/v1/chat/completions' },
+        { kind: 'inline', path, lineCount: items.length, url: '/v1/chat/completions' },
       );
       assert.equal(created.counts.total, items.length);
       const results = await collect(provider.readResults(await waitForEnd(provider, created.id)));
@@ -179,7 +179,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
         const { path } = await writeChunk(provider, 'faults', items);
         const created = await provider.createBatch(
           { jobId: 'job-2', chunkNo: 1 },
-          { fileId: null, path, lineCount: items.length, url: '/v1/chat/completions' },
+          { kind: 'inline', path, lineCount: items.length, url: '/v1/chat/completions' },
         );
         const ended = await waitForEnd(provider, created.id);
         const results = await collect(provider.readResults(ended));
@@ -210,7 +210,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       ]);
       const created = await provider.createBatch(
         { jobId: 'job-5', chunkNo: 1 },
-        { fileId: null, path, lineCount: 2, url: '/v1/chat/completions' },
+        { kind: 'inline', path, lineCount: 2, url: '/v1/chat/completions' },
       );
       const ended = await waitForEnd(provider, created.id);
       assert.deepEqual(ended.counts, { total: 2, completed: 1, failed: 1 });
@@ -235,7 +235,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       ]);
       const created = await provider.createBatch(
         { jobId: 'job-3', chunkNo: 1 },
-        { fileId: null, path, lineCount: 2, url: '/v1/chat/completions' },
+        { kind: 'inline', path, lineCount: 2, url: '/v1/chat/completions' },
       );
       const cancelling = await provider.cancelBatch(created.id);
       assert.equal(cancelling.rawStatus, 'canceling');
@@ -262,7 +262,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
         { customId: 'x', request: chatRequest('1') },
         { customId: 'y', request: chatRequest('2') },
       ]);
-      const input = { fileId: null, url: '/v1/chat/completions' };
+      const input = { kind: 'inline' as const, url: '/v1/chat/completions' };
       const orphan = await provider.createBatch(tag, { ...input, path: three.path, lineCount: 3 });
       const other = await provider.createBatch(tag, { ...input, path: two.path, lineCount: 2 });
 
@@ -297,7 +297,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       const onCreate = await failureOf(() =>
         provider.createBatch(
           { jobId: 'j', chunkNo: 1 },
-          { fileId: null, path, lineCount: 1, url: '/v1/chat/completions' },
+          { kind: 'inline', path, lineCount: 1, url: '/v1/chat/completions' },
         ),
       );
       assert.equal(onCreate.code, 'AUTH_FAILED');
@@ -345,7 +345,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
     await withSimulator({ batchLifetimeMs: 5000, batchEnqueuedTokenLimit: 1500 }, async (simulator) => {
       const provider = providerFor(simulator, null);
       const { path } = await writeChunk(provider, 'tokens', [{ customId: 'a', request: chatRequest('x') }]);
-      const input = { fileId: null, path, lineCount: 1, url: '/v1/chat/completions' };
+      const input = { kind: 'inline' as const, path, lineCount: 1, url: '/v1/chat/completions' };
       await provider.createBatch({ jobId: 'j', chunkNo: 1 }, input);
       const limited = await failureOf(() => provider.createBatch({ jobId: 'j', chunkNo: 2 }, input));
       assert.ok(limited instanceof RateLimitError);
@@ -384,7 +384,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       await assert.rejects(
         provider.createBatch(
           { jobId: 'j', chunkNo: 1 },
-          { fileId: null, path: join(workDir, 'absent.jsonl'), lineCount: 1, url: '/v1/chat/completions' },
+          { kind: 'inline', path: join(workDir, 'absent.jsonl'), lineCount: 1, url: '/v1/chat/completions' },
         ),
         (error: unknown) => !(error instanceof ProviderError) && (error as { code?: string }).code === 'ENOENT',
       );

@@ -42,7 +42,7 @@ describe('OpenAI batch dialects', () => {
     assert.equal(toDialectUrl(BATCH_DIALECTS.azure, '/v1/chat/completions'), '/chat/completions');
     const provider = new OpenAIBatchProvider({ baseUrl, apiKey: null, dialect: 'zhipu' });
     const line = JSON.parse(
-      provider.encodeLine('id-1', { method: 'POST', url: '/v1/chat/completions', body: '{"model":"m"}' }),
+      provider.encodeLine('id-1', { method: 'POST', url: '/v1/chat/completions', body: '{"model":"m"}' }).line,
     ) as Record<string, unknown>;
     assert.deepEqual(line, { custom_id: 'id-1', method: 'POST', url: '/v4/chat/completions', body: { model: 'm' } });
   });

@@ -165,7 +165,7 @@ describe('AnthropicBatchProvider.encodeLine and remoteId', () => {
   };
 
   it('writes one line of {custom_id, params}', () => {
-    const line = provider.encodeLine('item-1', request);
+    const { line } = provider.encodeLine('item-1', request);
     assert.equal(line.includes('\n'), false);
     assert.deepEqual(JSON.parse(line), {
       custom_id: 'item-1',
@@ -189,19 +189,17 @@ describe('AnthropicBatchProvider.encodeLine and remoteId', () => {
       url: '/v1/chat/completions',
       body: JSON.stringify({ model: 'claude-sonnet-5', messages: [{ role: 'user', content: 'hi' }], ...body }),
     });
-    noticing.encodeLine('a', line({}));
-    assert.deepEqual(noticing.takeNotices(), []);
-    const encoded = JSON.parse(noticing.encodeLine('b', line({ temperature: 0.3, top_k: 5 }))) as {
+    assert.deepEqual(noticing.encodeLine('a', line({})).notices, []);
+    const b = noticing.encodeLine('b', line({ temperature: 0.3, top_k: 5 }));
+    const encoded = JSON.parse(b.line) as {
       params: Record<string, unknown>;
     };
     assert.equal(encoded.params['temperature'], undefined);
-    const [notice, ...more] = noticing.takeNotices();
+    const [notice, ...more] = b.notices;
     assert.match(notice ?? '', /^temperature, top_k are set in the input but not sent to Anthropic/);
     assert.deepEqual(more, []);
-    noticing.encodeLine('c', line({ temperature: 1 }));
-    assert.deepEqual(noticing.takeNotices(), []);
-    noticing.encodeLine('d', line({ top_p: 0.9 }));
-    assert.match(noticing.takeNotices()[0] ?? '', /^top_p is set in the input/);
+    assert.deepEqual(noticing.encodeLine('c', line({ temperature: 1 })).notices, []);
+    assert.match(noticing.encodeLine('d', line({ top_p: 0.9 })).notices[0] ?? '', /^top_p is set in the input/);
   });
 
   it('keeps ids Anthropic accepts and derives bp-<seq> for the rest', () => {
@@ -217,10 +215,12 @@ describe('AnthropicBatchProvider.encodeLine and remoteId', () => {
     assert.equal(provider.remoteId('bp-x', 9), 'bp-x');
   });
 
-  it('states its limits and rejects a bad default', () => {
+  it('states its limits and rejects a bad default', async () => {
     assert.deepEqual(provider.limits, { maxRequests: 100_000, maxBytes: 256_000_000, oneModelPerBatch: false });
-    assert.equal(provider.usesFiles, false);
-    assert.equal(provider.discount, 0.5);
+    assert.deepEqual(await provider.prepareInput({ jobId: 'j', chunkNo: 1 }, '/chunk.jsonl'), {
+      kind: 'inline',
+      path: '/chunk.jsonl',
+    });
     assert.equal(provider.name, 'anthropic-batch');
     assert.throws(
       () => new AnthropicBatchProvider({ baseUrl: 'http://x', apiKey: null, defaultMaxTokens: 0 }),

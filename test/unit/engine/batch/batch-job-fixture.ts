@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { ItemRecord } from '../../../../src/core/item.ts';
-import type { RunJobResult } from '../../../../src/engine/run-job.ts';
+import type { RunJobResult } from '../../../../src/engine/run-outcome.ts';
 import { type BatchRunSettings, runBatchJob } from '../../../../src/engine/batch/run-batch-job.ts';
 import { fingerprintInput } from '../../../../src/input/fingerprint-input.ts';
 import type { BatchProvider } from '../../../../src/providers/provider.ts';

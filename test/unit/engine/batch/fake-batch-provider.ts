@@ -4,10 +4,12 @@ import type { ChunkEnd } from '../../../../src/core/chunk.ts';
 import type { PreparedRequest } from '../../../../src/core/item.ts';
 import { ProviderError } from '../../../../src/errors/index.ts';
 import type {
+  BatchInput,
   BatchLimits,
   BatchLineResult,
   BatchProvider,
   ChunkTag,
+  EncodedLine,
   RemoteBatch,
 } from '../../../../src/providers/provider.ts';
 
@@ -60,8 +62,6 @@ export interface FakeBatchProviderOptions {
 
 export class FakeBatchProvider implements BatchProvider {
   readonly name = 'fake';
-  readonly discount = 0.5;
-  readonly usesFiles = true;
   readonly limits: BatchLimits;
 
   readonly files = new Map<string, { tag: ChunkTag; lines: FakeLine[] }>();
@@ -107,16 +107,17 @@ export class FakeBatchProvider implements BatchProvider {
     return customId;
   }
 
-  encodeLine(remoteId: string, request: PreparedRequest): string {
-    return JSON.stringify({
+  encodeLine(remoteId: string, request: PreparedRequest): EncodedLine {
+    const line = JSON.stringify({
       custom_id: remoteId,
       method: 'POST',
       url: request.url,
       body: JSON.parse(request.body) as unknown,
     });
+    return { line, notices: [] };
   }
 
-  async upload(tag: ChunkTag, path: string): Promise<string> {
+  async prepareInput(tag: ChunkTag, path: string): Promise<BatchInput> {
     this.enter('upload');
     const lines = (await readFile(path, 'utf8'))
       .split('\n')
@@ -132,7 +133,7 @@ export class FakeBatchProvider implements BatchProvider {
       });
     const id = `file-${String(this.nextFileId++)}`;
     this.files.set(id, { tag, lines });
-    return id;
+    return { kind: 'file', fileId: id };
   }
 
   async findUpload(tag: ChunkTag): Promise<string | null> {
@@ -140,9 +141,9 @@ export class FakeBatchProvider implements BatchProvider {
     return null;
   }
 
-  async createBatch(tag: ChunkTag, input: { fileId: string | null }): Promise<RemoteBatch> {
+  async createBatch(tag: ChunkTag, input: BatchInput): Promise<RemoteBatch> {
     this.enter('createBatch');
-    const file = input.fileId === null ? undefined : this.files.get(input.fileId);
+    const file = input.kind === 'file' ? this.files.get(input.fileId) : undefined;
     if (file === undefined) throw ProviderError.generate(404, 'no such file', {});
     const no = this.batches.size + 1;
     const id = `batch-${String(no)}`;

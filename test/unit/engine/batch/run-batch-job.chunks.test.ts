@@ -40,7 +40,7 @@ describe('runBatchJob: chunks', () => {
   it('keeps every chunk under chunk.max_bytes, and sends a line too big for any chunk alone', async () => {
     const provider = new FakeBatchProvider();
     const input = lines(40, 'bytes');
-    const oneLine = provider.encodeLine('bytes-10', {
+    const { line: oneLine } = provider.encodeLine('bytes-10', {
       method: 'POST',
       url: '/v1/chat/completions',
       body: JSON.stringify((JSON.parse(input[0]!) as { body: unknown }).body),
