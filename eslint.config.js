@@ -21,7 +21,7 @@ const allowedImports = {
   input: foundation,
   plan: [...foundation, 'input/**', 'config/config-schema.ts'],
   output: [...foundation, ...storeContracts, 'input/**', 'plan/price-table.ts'],
-  providers: [...foundation, 'config/config-schema.ts', 'config/proxy-settings.ts', 'input/**', 'plan/price-table.ts'],
+  providers: [...foundation, 'config/config-schema.ts', 'config/proxy-settings.ts', 'input/**'],
   store: foundation,
   engine: [...foundation, 'input/**', 'plan/**', 'output/**', 'providers/provider.ts', ...storeContracts],
   simulator: [],
