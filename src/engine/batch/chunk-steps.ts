@@ -81,7 +81,7 @@ export class ChunkSteps implements ChunkHandlers {
   }
 
   async closeUnsent(chunk: Chunk): Promise<ChunkStep> {
-    await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { action: 'cancel', now: this.now() });
+    await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { kind: 'cancel', now: this.now() });
     await this.removeChunkFile(chunk);
     return { kind: 'closed' };
   }
@@ -318,7 +318,7 @@ export class ChunkSteps implements ChunkHandlers {
     const { store, settings, logger } = this.options;
     logger.warn({ chunk: chunk.chunkNo, message: error.message }, LOG_EVENT.chunkRefuse);
     await store.closeChunk(this.jobId, chunk.chunkNo, {
-      action: 'resubmit',
+      kind: 'resubmit',
       countAttempt: true,
       maxAttempts: settings.retry.maxAttempts,
       error: {
