@@ -86,4 +86,19 @@ export default tseslint.config(
       'batchpilot/allowed-imports': ['error', { srcRoot: join(import.meta.dirname, 'src'), allowed: allowedImports }],
     },
   },
+  {
+    // A job log's events come from one list (src/util/log-event.ts), so `batchpilot logs` speaks one vocabulary.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', 'src/simulator/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(trace|debug|info|warn|error|fatal)$/][arguments.length=2][arguments.1.type=/^(Literal|TemplateLiteral|Identifier)$/]',
+          message: 'Log an event from LOG_EVENT (src/util/log-event.ts), with details in fields, not a string.',
+        },
+      ],
+    },
+  },
 );

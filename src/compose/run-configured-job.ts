@@ -18,6 +18,7 @@ import { startQuickstartSimulator } from './quickstart-simulator.ts';
 import { EndpointError } from '../errors/index.ts';
 import { probeEndpoint } from '../providers/probe-endpoint.ts';
 import { detectBatchDialect } from '../providers/openai/batch-dialects.ts';
+import { LOG_EVENT } from '../util/log-event.ts';
 
 /**
  * The one composition of a run, for the foreground (`execute-job.ts`) and the scheduler:
@@ -134,7 +135,7 @@ async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: strin
   });
   // A stop asked for meanwhile is the engine's to honour (interrupted), not an endpoint fault.
   if (probe.ok || options.signal.aborted) return;
-  options.logger.error({ url: withoutCredentials(probe.url), failure: probe.failure }, 'endpoint-unreachable');
+  options.logger.error({ url: withoutCredentials(probe.url), failure: probe.failure }, LOG_EVENT.probeFail);
   throw new EndpointError(
     'ENDPOINT_UNREACHABLE',
     `base_url ${withoutCredentials(options.shown)} cannot serve this job: ${withoutCredentials(probe.url)}: ${probe.failure}. Nothing was sent; fix base_url (or start the server) and run "batchpilot resume ${options.jobId}"`,

@@ -323,18 +323,18 @@ export class RealtimeDispatcher {
       this.random,
     );
     const itemError = toItemError(error);
-    if (decision.scope === 'job') {
+    if (decision.kind === 'stop-job') {
       this.options.onFatal(error);
       this.enqueueCommit(record, { seq, state: 'cancelled', attempts: attempt, missingReason: 'auth' });
       return;
     }
-    if (decision.retry && !this.stopped) {
+    if (decision.kind === 'retry' && !this.stopped) {
       this.counters.retries += 1;
       this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError });
       this.scheduleRetry({ ...item, attempts: attempt, rateLimited }, decision.delayMs);
       return;
     }
-    if (decision.retry) {
+    if (decision.kind === 'retry') {
       // Stopping: leave it waiting in the store; resume sends it.
       this.enqueueCommit(record, { seq, state: 'retry_wait', attempts: attempt, error: itemError });
       return;

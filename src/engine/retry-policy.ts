@@ -34,9 +34,9 @@ export interface RetrySettings {
 }
 
 export type RetryDecision =
-  | { retry: true; delayMs: number; scope: 'item' }
-  | { retry: false; scope: 'item'; reason: 'maxRetriesExceeded' | 'errorNotRetryable' | 'abort' }
-  | { retry: false; scope: 'job'; reason: 'errorNotRetryable' };
+  | { kind: 'retry'; delayMs: number }
+  | { kind: 'fail-item'; reason: 'maxRetriesExceeded' | 'errorNotRetryable' | 'abort' }
+  | { kind: 'stop-job'; reason: 'errorNotRetryable' };
 
 /**
  * Statuses that are retried, with a multiplier of the base delay. The overload answers (429,
@@ -78,19 +78,18 @@ export function decideRetry(
   settings: RetrySettings,
   random: () => number = Math.random,
 ): RetryDecision {
-  if (error.kind === 'aborted') return { retry: false, scope: 'item', reason: 'abort' };
+  if (error.kind === 'aborted') return { kind: 'fail-item', reason: 'abort' };
   if (error.kind !== 'http' && KINDS[error.kind] === null) {
-    return { retry: false, scope: 'item', reason: 'errorNotRetryable' };
+    return { kind: 'fail-item', reason: 'errorNotRetryable' };
   }
   if (error.status !== undefined && JOB_STOPPING_STATUSES.has(error.status)) {
-    return { retry: false, scope: 'job', reason: 'errorNotRetryable' };
+    return { kind: 'stop-job', reason: 'errorNotRetryable' };
   }
   const multiplier = classify(error);
-  if (multiplier === undefined) return { retry: false, scope: 'item', reason: 'errorNotRetryable' };
-  if (attempt >= settings.maxAttempts) return { retry: false, scope: 'item', reason: 'maxRetriesExceeded' };
+  if (multiplier === undefined) return { kind: 'fail-item', reason: 'errorNotRetryable' };
+  if (attempt >= settings.maxAttempts) return { kind: 'fail-item', reason: 'maxRetriesExceeded' };
   return {
-    retry: true,
-    scope: 'item',
+    kind: 'retry',
     delayMs: backoffDelay(error.retryAfterMs, attempt, multiplier * scatteredFactor(error), settings, random),
   };
 }

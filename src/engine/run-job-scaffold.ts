@@ -9,6 +9,7 @@ import { ingestContext, recordUnread, type IngestContext } from './feed-items.ts
 import { finalizeJob, type FinalizeJobOptions } from './finalize-job.ts';
 import { openJobRun, startRun } from './open-job-run.ts';
 import { FINAL_STATES, type RunJobResult, type RunOutcome } from './run-outcome.ts';
+import { LOG_EVENT } from '../util/log-event.ts';
 
 /**
  * The scaffold every run of a job stands in, whatever its mode. Its phases, in order:
@@ -84,8 +85,8 @@ export interface EngineEnd {
 
 /** What a mode plugs into the scaffold. */
 export interface RunEngine {
-  /** Log event names of the run's start and end. */
-  readonly events: { readonly start: string; readonly end: string };
+  /** The mode, as the run's start and end events name it. */
+  readonly mode: 'realtime' | 'batch';
   /** What the start event says besides the job id. */
   startFields(run: JobRun): Record<string, unknown>;
   /** The reason unfinished items are cancelled with after each outcome that cancels them; others leave them open. */
@@ -132,11 +133,11 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       ingest,
       recordUnread: async () => {
         if (cursor.done) return;
-        logger.info({ jobId: job.id, line: cursor.line }, 'recording-unread-lines');
+        logger.info({ jobId: job.id, line: cursor.line }, LOG_EVENT.unreadRecord);
         await recordUnread({ ...ingest, jobId: job.id, signal: new AbortController().signal });
       },
     };
-    logger.info({ jobId: job.id, ...engine.startFields(run) }, engine.events.start);
+    logger.info({ jobId: job.id, mode: engine.mode, ...engine.startFields(run) }, LOG_EVENT.jobStart);
 
     const end = await engine.run(run);
     await run.recordUnread();
@@ -155,7 +156,10 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       clock,
       ...(batch === undefined ? {} : { batch }),
     });
-    logger.info({ jobId: job.id, outcome: end.outcome, counts: result.report.counts }, engine.events.end);
+    logger.info(
+      { jobId: job.id, mode: engine.mode, outcome: end.outcome, counts: result.report.counts },
+      LOG_EVENT.jobEnd,
+    );
     return {
       outcome: end.outcome,
       ...result,

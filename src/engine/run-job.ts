@@ -23,6 +23,7 @@ import { RealtimeDispatcher, type DispatcherCounters } from './realtime-dispatch
 import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from './outage-watch.ts';
 import type { RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
+import { LOG_EVENT } from '../util/log-event.ts';
 
 /** What the engine needs of the resolved config; the CLI derives it (see compose/job-settings.ts). */
 export interface RunSettings {
@@ -101,7 +102,7 @@ const REALTIME_CANCEL_REASONS = {
  */
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const result = await runJobScaffold(options, {
-    events: { start: 'job-start', end: 'job-end' },
+    mode: 'realtime',
     startFields: (run) => ({ earlier: run.earlier }),
     cancelReasons: REALTIME_CANCEL_REASONS,
     run: (run) => dispatchItems(run, options),
@@ -148,14 +149,20 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
       onOutage: (error) => {
         if (unreachable !== undefined || fatal !== undefined) return;
         unreachable = { error, outageMs: outage?.elapsedMs ?? 0 };
-        logger.error({ message: error.message, outageMs: unreachable.outageMs }, 'endpoint-unreachable: job stopped');
+        logger.error(
+          { reason: 'unreachable', message: error.message, outageMs: unreachable.outageMs },
+          LOG_EVENT.jobStop,
+        );
         run.stop();
       },
       budget,
       onBudgetReached: () => {
         if (budgetReached) return;
         budgetReached = true;
-        logger.warn({ limitUsd: budget?.limitUsd, spentUsd: budget?.spentUsd }, 'budget-reached: no new requests');
+        logger.warn(
+          { holds: 'requests', limitUsd: budget?.limitUsd, spentUsd: budget?.spentUsd },
+          LOG_EVENT.budgetReach,
+        );
         run.stop();
       },
       jobId: initial.id,
@@ -171,7 +178,7 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
       onFatal: (error) => {
         if (fatal !== undefined) return;
         fatal = error;
-        logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+        logger.error({ reason: 'auth', status: error.status, message: error.message }, LOG_EVENT.jobStop);
         run.stop();
       },
     });
@@ -189,7 +196,7 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
         .then((job) => {
           if (job?.cancelRequestedAt === null || job === undefined || cancelled) return;
           cancelled = true;
-          logger.info({ jobId: initial.id }, 'cancel-requested');
+          logger.info({ jobId: initial.id }, LOG_EVENT.jobCancel);
           run.stop();
         })
         .catch(() => undefined);

@@ -36,7 +36,7 @@ export const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export function parseCommandTask(line: JsonLine, targets: CommandTaskTargets): ParseOutcome {
   const { value: task } = line;
   const id = resolveRowCustomId(task, line.lineNo);
-  if ('reason' in id) return { ok: false, reason: id.reason };
+  if (!id.ok) return { ok: false, reason: id.reason };
   const failure = (reason: string): ParseOutcome =>
     id.explicit ? { ok: false, reason, customId: id.customId } : { ok: false, reason };
 

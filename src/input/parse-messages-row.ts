@@ -54,7 +54,7 @@ export function parseMessagesRow(line: JsonLine, options: MessagesRowOptions): P
   const { value: row, text } = line;
   const { messagesKey } = options;
   const id = resolveRowCustomId(row, line.lineNo);
-  const explicitId = 'customId' in id && id.explicit ? id.customId : undefined;
+  const explicitId = id.ok && id.explicit ? id.customId : undefined;
 
   const result = isValidMessagesRow(row, messagesKey) ? undefined : getMessagesRowSchema(messagesKey).safeParse(row);
   if (result?.success === false) {
@@ -62,10 +62,10 @@ export function parseMessagesRow(line: JsonLine, options: MessagesRowOptions): P
     if (result.error.issues.some((issue) => issue.path.length === 1 && issue.path[0] === messagesKey)) {
       reason += ` (input.messages_key is ${JSON.stringify(messagesKey)})`;
     }
-    if ('reason' in id) reason = `${id.reason}; ${reason}`;
+    if (!id.ok) reason = `${id.reason}; ${reason}`;
     return explicitId === undefined ? { ok: false, reason } : { ok: false, reason, customId: explicitId };
   }
-  if ('reason' in id) return { ok: false, reason: id.reason };
+  if (!id.ok) return { ok: false, reason: id.reason };
 
   let overrides: Record<string, unknown> | undefined;
   // Walk the row's few keys rather than probing it for every known parameter.

@@ -8,6 +8,7 @@ import type { Store } from '../store/store.ts';
 import { createLogger } from '../util/logger.ts';
 import { jobLogPath } from '../compose/job-paths.ts';
 import { requireJob } from '../store/require-job.ts';
+import { LOG_EVENT } from '../util/log-event.ts';
 
 export interface RunScheduledJobOptions {
   store: Store;
@@ -34,8 +35,8 @@ export async function runScheduledJob(options: RunScheduledJobOptions): Promise<
   const job = await requireJob(options.store, options.jobId);
   const { config, warnings } = await fromStoredConfig(job.config, { env: options.env });
   const logger = createLogger({ file: jobLogPath(options.workspace, job.id) });
-  for (const warning of warnings) logger.warn({ jobId: job.id }, warning);
-  logger.info({ jobId: job.id, scheduler: process.pid }, 'scheduler-job-start');
+  for (const warning of warnings) logger.warn({ jobId: job.id, message: warning }, LOG_EVENT.configWarn);
+  logger.info({ jobId: job.id, scheduler: process.pid }, LOG_EVENT.jobDequeue);
   const slots = config.mode === 'batch' ? undefined : options.pool.join(options.jobId);
   try {
     return await runConfiguredJob({
@@ -49,7 +50,7 @@ export async function runScheduledJob(options: RunScheduledJobOptions): Promise<
       slots,
       sharedConnections: options.connections,
       commits: options.commits,
-      onSimulator: (baseUrl) => logger.info({ baseUrl }, 'built-in-simulator'),
+      onSimulator: (baseUrl) => logger.info({ baseUrl }, LOG_EVENT.simulatorStart),
     });
   } finally {
     slots?.leave();

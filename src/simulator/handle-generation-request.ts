@@ -60,7 +60,7 @@ export function handleGenerationRequest(
         'x-ratelimit-reset-requests': formatResetDuration(decision.resetMs),
       };
     }
-    if (!decision.allowed) {
+    if (!decision.ok) {
       stats.faults.rateLimited += 1;
       const headers = { ...rateHeaders, ...retryHeaders(decision.retryAfterMs) };
       scheduleAnswer(context, response, sequence, { kind: 'answer', status: 429, body: RPM_LIMIT_BODY, headers });

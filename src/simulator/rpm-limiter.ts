@@ -4,8 +4,8 @@
  * A rejected request takes no token, so a client that waits `retryAfterMs` is let in.
  */
 export type RpmDecision =
-  | { allowed: true; limit: number; remaining: number; resetMs: number }
-  | { allowed: false; limit: number; remaining: number; resetMs: number; retryAfterMs: number };
+  | { ok: true; limit: number; remaining: number; resetMs: number }
+  | { ok: false; limit: number; remaining: number; resetMs: number; retryAfterMs: number };
 
 export interface RpmLimiterOptions {
   rpm: number;
@@ -37,10 +37,10 @@ export class RpmLimiter {
     this.refill();
     if (this.tokens >= 1) {
       this.tokens -= 1;
-      return { allowed: true, limit: this.rpm, remaining: Math.floor(this.tokens), resetMs: this.msUntilFull() };
+      return { ok: true, limit: this.rpm, remaining: Math.floor(this.tokens), resetMs: this.msUntilFull() };
     }
     return {
-      allowed: false,
+      ok: false,
       limit: this.rpm,
       remaining: 0,
       resetMs: this.msUntilFull(),

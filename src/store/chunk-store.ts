@@ -75,8 +75,8 @@ export type ChunkLineOutcome =
   | { state: 'pending'; error: ItemError; attempt: Attempt };
 
 export type CloseChunkOptions =
-  | { action: 'resubmit'; countAttempt: boolean; maxAttempts: number; error: ItemError; now: number }
-  | { action: 'cancel'; now: number };
+  | { kind: 'resubmit'; countAttempt: boolean; maxAttempts: number; error: ItemError; now: number }
+  | { kind: 'cancel'; now: number };
 
 export interface CloseChunkResult {
   resubmitted: number;

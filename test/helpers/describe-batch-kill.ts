@@ -76,8 +76,8 @@ export function describeBatchKill(crashPoints: readonly string[], seed: TestSeed
           assert.equal(stats.batchesCreated.openai, batchIds.length, 'a chunk submitted twice');
           assert.equal(new Set(batchIds).size, batchIds.length, 'two chunks claim the same batch');
           const log = await readFile(join(ws.temp.jobDir(jobId), 'job.log'), 'utf8');
-          if (point.startsWith('after-upload')) assert.match(log, /adopted-orphan-upload/);
-          if (point.startsWith('after-create')) assert.match(log, /adopted-orphan-batch/);
+          if (point.startsWith('after-upload')) assert.match(log, /upload-adopt/);
+          if (point.startsWith('after-create')) assert.match(log, /batch-adopt/);
         }));
     }
   });

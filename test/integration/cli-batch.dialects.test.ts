@@ -107,7 +107,7 @@ describe('batch mode: dialects', () => {
       assert.equal(notices.length, 1, result.stderr);
       assert.match(notices[0] ?? '', /warning: temperature is set in the input but not sent to Anthropic/);
       const log = await readFile(join(temp.jobDir('b-anthropic'), 'job.log'), 'utf8');
-      assert.match(log, /provider-notice/);
+      assert.match(log, /provider-warn/);
       const stats = sim.stats().batch;
       assert.ok(stats.batchesCreated.anthropic >= 3);
       assert.ok(stats.customIdsResubmitted > 0);

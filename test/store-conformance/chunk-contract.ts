@@ -139,7 +139,7 @@ export function describeChunkContract(openStore: OpenStore): void {
         await store.createChunk(JOB, CHUNK, [0, 1]);
         await store.updateChunk(JOB, 1, { state: 'submitted', batchId: 'b1', submittedAt: 8 });
         await store.updateChunk(JOB, 1, { state: 'ended', end: 'completed', endedAt: 9 });
-        const resubmit = { action: 'resubmit', countAttempt: true, maxAttempts: 2, error: NO_RESULT } as const;
+        const resubmit = { kind: 'resubmit', countAttempt: true, maxAttempts: 2, error: NO_RESULT } as const;
         assert.deepEqual(await store.closeChunk(JOB, 1, { ...resubmit, now: 10 }), {
           resubmitted: 2,
           failed: 0,
@@ -174,13 +174,13 @@ export function describeChunkContract(openStore: OpenStore): void {
         await ingestItems(store, 2);
         await store.createChunk(JOB, CHUNK, [0, 1]);
         const error = { code: 'batch_token_limit_exceeded', message: 'limit' };
-        await store.closeChunk(JOB, 1, { action: 'resubmit', countAttempt: false, maxAttempts: 1, error, now: 10 });
+        await store.closeChunk(JOB, 1, { kind: 'resubmit', countAttempt: false, maxAttempts: 1, error, now: 10 });
         assert.deepEqual(
           (await collect(store.pendingItems(JOB))).map((item) => item.attempts),
           [0, 0],
         );
         await store.createChunk(JOB, CHUNK, [0, 1]);
-        assert.deepEqual(await store.closeChunk(JOB, 2, { action: 'cancel', now: 13 }), {
+        assert.deepEqual(await store.closeChunk(JOB, 2, { kind: 'cancel', now: 13 }), {
           resubmitted: 0,
           failed: 0,
           cancelled: 2,

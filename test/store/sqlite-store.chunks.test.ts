@@ -129,7 +129,7 @@ describe('SqliteStore chunks', () => {
     await store.updateChunk(JOB, 1, { state: 'ended', end: 'completed', endedAt: 9 });
     const error = { code: 'batch_no_result', message: 'none' };
     const closed = await store.closeChunk(JOB, 1, {
-      action: 'resubmit',
+      kind: 'resubmit',
       countAttempt: true,
       maxAttempts: 2,
       error,
@@ -145,7 +145,7 @@ describe('SqliteStore chunks', () => {
 
     await store.createChunk(JOB, CHUNK, [0, 1]);
     const again = await store.closeChunk(JOB, 2, {
-      action: 'resubmit',
+      kind: 'resubmit',
       countAttempt: true,
       maxAttempts: 2,
       error,
@@ -161,7 +161,7 @@ describe('SqliteStore chunks', () => {
     const store = await storeWithItems(2);
     await store.createChunk(JOB, CHUNK, [0, 1]);
     const error = { code: 'batch_token_limit_exceeded', message: 'limit' };
-    await store.closeChunk(JOB, 1, { action: 'resubmit', countAttempt: false, maxAttempts: 1, error, now: 10 });
+    await store.closeChunk(JOB, 1, { kind: 'resubmit', countAttempt: false, maxAttempts: 1, error, now: 10 });
     assert.deepEqual(
       (await collect(store.pendingItems(JOB))).map((item) => item.attempts),
       [0, 0],
@@ -169,7 +169,7 @@ describe('SqliteStore chunks', () => {
     await store.createChunk(JOB, CHUNK, [0, 1]);
     await store.requestCancel(JOB, 12);
     assert.equal((await store.getJob(JOB))?.cancelRequestedAt, 12);
-    const cancelled = await store.closeChunk(JOB, 2, { action: 'cancel', now: 13 });
+    const cancelled = await store.closeChunk(JOB, 2, { kind: 'cancel', now: 13 });
     assert.equal(cancelled.cancelled, 2);
     assert.equal((await store.counts(JOB)).cancelled, 2);
     await store.clearCancelRequest(JOB);

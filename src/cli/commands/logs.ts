@@ -81,7 +81,7 @@ const LEVELS: Readonly<Record<number, string>> = {
   60: 'fatal',
 };
 
-/** `2026-11-23 18:01:02.345 info  chunk-merged chunk=3 succeeded=500`, from one pino JSON line. */
+/** `2026-11-23 18:01:02.345 info  chunk-merge chunk=3 succeeded=500`, from one pino JSON line. */
 export function formatLogLine(line: string): string {
   let entry: Record<string, unknown>;
   try {

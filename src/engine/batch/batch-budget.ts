@@ -6,6 +6,7 @@ import type { Logger } from '../../util/logger.ts';
 import { openBudget, type BudgetGuard } from '../budget-guard.ts';
 import { answerCost, createRequestCoster } from '../estimate-request-cost.ts';
 import { readItemRequests, type ChunkSource } from './plan-chunk.ts';
+import { LOG_EVENT } from '../../util/log-event.ts';
 
 /**
  * `limits.budget_usd` in batch mode, at batch prices: a chunk's estimated cost is reserved
@@ -55,7 +56,10 @@ export class BatchBudget {
   markReached(logger: Logger): void {
     if (this.guard.isReached) return;
     this.guard.markReached();
-    logger.warn({ limitUsd: this.guard.limitUsd, spentUsd: this.guard.spentUsd }, 'budget-reached: no new chunks');
+    logger.warn(
+      { holds: 'chunks', limitUsd: this.guard.limitUsd, spentUsd: this.guard.spentUsd },
+      LOG_EVENT.budgetReach,
+    );
   }
 }
 

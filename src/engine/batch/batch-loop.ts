@@ -8,6 +8,7 @@ import { ChunkSteps, type ChunkStepsOptions } from './chunk-steps.ts';
 import { planNextChunk } from './plan-chunk.ts';
 import { StopRequested, type NetworkTrouble } from './remote-call.ts';
 import { isEmpty } from '../../util/is-empty.ts';
+import { LOG_EVENT } from '../../util/log-event.ts';
 
 /*
  * The batch loop: one run of a batch job, as a sequence of turns.
@@ -180,7 +181,7 @@ export class BatchLoop {
         // hours, would drag the job on for the little that estimates above real costs leave over.
         if (planned.budgetStop) budget.markReached(logger);
       }
-      logger.info({ chunk: chunk.chunkNo, items: chunk.itemCount, bytes: chunk.bytes }, 'chunk-planned');
+      logger.info({ chunk: chunk.chunkNo, items: chunk.itemCount, bytes: chunk.bytes }, LOG_EVENT.chunkPlan);
       worked = true;
     }
   }

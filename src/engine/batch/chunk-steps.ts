@@ -15,6 +15,7 @@ import { closeChunkWithoutResults, mergeChunk, type MergeChunkOptions, type Merg
 import type { ChunkSource } from './plan-chunk.ts';
 import { callRemote, type NetworkTrouble } from './remote-call.ts';
 import { chunkFilePath, writeChunkFile } from './write-chunk-file.ts';
+import { LOG_EVENT } from '../../util/log-event.ts';
 
 export interface ChunkStepsOptions {
   jobId: string;
@@ -80,7 +81,7 @@ export class ChunkSteps implements ChunkHandlers {
   }
 
   async closeUnsent(chunk: Chunk): Promise<ChunkStep> {
-    await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { action: 'cancel', now: this.now() });
+    await this.options.store.closeChunk(this.jobId, chunk.chunkNo, { kind: 'cancel', now: this.now() });
     await this.removeChunkFile(chunk);
     return { kind: 'closed' };
   }
@@ -99,7 +100,7 @@ export class ChunkSteps implements ChunkHandlers {
         throw error;
       },
     );
-    this.options.logger.info({ chunk: chunk.chunkNo, batchId }, 'batch-cancel-requested');
+    this.options.logger.info({ chunk: chunk.chunkNo, batchId }, LOG_EVENT.chunkCancel);
     if (accepted) this.lastPoll.delete(chunk.chunkNo);
   }
 
@@ -112,7 +113,7 @@ export class ChunkSteps implements ChunkHandlers {
         provider.findUpload(tag),
       );
       if (fileId !== null) {
-        this.options.logger.info({ chunk: chunk.chunkNo, fileId }, 'adopted-orphan-upload');
+        this.options.logger.info({ chunk: chunk.chunkNo, fileId }, LOG_EVENT.uploadAdopt);
         input = { kind: 'file', fileId };
       }
     }
@@ -155,8 +156,7 @@ export class ChunkSteps implements ChunkHandlers {
       remote = await this.remote(`looking for the batch of chunk ${String(chunk.chunkNo)}`, () =>
         provider.findBatch(tag, { since, lineCount: current.itemCount, claimed }),
       );
-      if (remote !== null)
-        this.options.logger.info({ chunk: chunk.chunkNo, batchId: remote.id }, 'adopted-orphan-batch');
+      if (remote !== null) this.options.logger.info({ chunk: chunk.chunkNo, batchId: remote.id }, LOG_EVENT.batchAdopt);
     }
     if (remote === null) {
       try {
@@ -179,7 +179,10 @@ export class ChunkSteps implements ChunkHandlers {
       submittedAt: now,
     });
     await this.removeChunkFile(chunk);
-    this.options.logger.info({ chunk: chunk.chunkNo, batchId: remote.id, items: chunk.itemCount }, 'chunk-submitted');
+    this.options.logger.info(
+      { chunk: chunk.chunkNo, batchId: remote.id, items: chunk.itemCount },
+      LOG_EVENT.chunkSubmit,
+    );
     return { kind: 'moved', chunk: remote.end === null ? submitted : await this.recordEnd(submitted, remote) };
   }
 
@@ -241,10 +244,7 @@ export class ChunkSteps implements ChunkHandlers {
         const reread = await this.rereadBatch(chunk);
         if (reread !== undefined) return { kind: 'moved', chunk: reread };
       }
-      logger.warn(
-        { chunk: chunk.chunkNo, batchId: chunk.batchId, message: error.message },
-        'chunk-results-unavailable',
-      );
+      logger.warn({ chunk: chunk.chunkNo, batchId: chunk.batchId, message: error.message }, LOG_EVENT.chunkResultsMiss);
       summary = await closeChunkWithoutResults(merge, {
         code: RESULTS_UNAVAILABLE,
         message: `the results of batch ${chunk.batchId} could not be had (${error.message}); sent again`,
@@ -256,21 +256,21 @@ export class ChunkSteps implements ChunkHandlers {
     if (summary.tokenLimited) {
       // Back off new submissions until a poll interval has passed (or another chunk ended meanwhile).
       this.tokenPauseUntil = this.now() + settings.pollIntervalMs;
-      logger.warn({ chunk: chunk.chunkNo }, 'enqueued-token-limit: chunk put back, submissions paused');
+      logger.warn({ chunk: chunk.chunkNo, reason: 'enqueued-token-limit' }, LOG_EVENT.chunkDefer);
     }
     if (summary.unreadable.lines > 0) {
       const message = `batch ${chunk.batchId} (chunk ${String(chunk.chunkNo)}): ${String(summary.unreadable.lines)} result line(s) could not be read, e.g. ${summary.unreadable.first ?? '?'}; their items are sent again (or fail once out of attempts)`;
-      logger.warn({ chunk: chunk.chunkNo, unreadable: summary.unreadable }, 'result-lines-unreadable');
+      logger.warn({ chunk: chunk.chunkNo, unreadable: summary.unreadable }, LOG_EVENT.resultLinesSkip);
       this.options.onNotice?.(message);
     }
-    logger.info({ chunk: chunk.chunkNo, ...summary }, 'chunk-merged');
+    logger.info({ chunk: chunk.chunkNo, ...summary }, LOG_EVENT.chunkMerge);
     return { kind: 'closed' };
   }
 
   /** Tells what the provider said it does not send of the lines it encoded (each notice comes once). */
   tellNotices(notices: readonly string[]): void {
     for (const message of notices) {
-      this.options.logger.warn({ notice: message }, 'provider-notice');
+      this.options.logger.warn({ notice: message }, LOG_EVENT.providerWarn);
       this.options.onNotice?.(message);
     }
   }
@@ -285,7 +285,10 @@ export class ChunkSteps implements ChunkHandlers {
       resultRefs: remote.resultRefs,
       endedAt: this.now(),
     };
-    this.options.logger.info({ chunk: chunk.chunkNo, status: remote.rawStatus, counts: remote.counts }, 'chunk-ended');
+    this.options.logger.info(
+      { chunk: chunk.chunkNo, status: remote.rawStatus, counts: remote.counts },
+      LOG_EVENT.chunkEnd,
+    );
     return this.options.store.updateChunk(this.jobId, chunk.chunkNo, patch);
   }
 
@@ -300,7 +303,7 @@ export class ChunkSteps implements ChunkHandlers {
     });
     if (remote === undefined || remote.end === null) return undefined;
     if (JSON.stringify(remote.resultRefs) === JSON.stringify(chunk.resultRefs ?? {})) return undefined;
-    this.options.logger.info({ chunk: chunk.chunkNo, resultRefs: remote.resultRefs }, 'chunk-results-reread');
+    this.options.logger.info({ chunk: chunk.chunkNo, resultRefs: remote.resultRefs }, LOG_EVENT.chunkReread);
     return this.options.store.updateChunk(this.jobId, chunk.chunkNo, {
       rawStatus: remote.rawStatus,
       counts: remote.counts,
@@ -313,9 +316,9 @@ export class ChunkSteps implements ChunkHandlers {
   /** A create or upload the provider refused (4xx): every line of the chunk has failed one attempt. */
   private async closeRefused(chunk: Chunk, error: ProviderError): Promise<ChunkStep> {
     const { store, settings, logger } = this.options;
-    logger.warn({ chunk: chunk.chunkNo, message: error.message }, 'chunk-refused');
+    logger.warn({ chunk: chunk.chunkNo, message: error.message }, LOG_EVENT.chunkRefuse);
     await store.closeChunk(this.jobId, chunk.chunkNo, {
-      action: 'resubmit',
+      kind: 'resubmit',
       countAttempt: true,
       maxAttempts: settings.retry.maxAttempts,
       error: {
@@ -349,7 +352,7 @@ export class ChunkSteps implements ChunkHandlers {
       now: () => this.now(),
       onTrouble: (trouble) => {
         this.network = trouble;
-        if (trouble !== null) this.options.logger.warn({ ...trouble }, 'provider-unreachable');
+        if (trouble !== null) this.options.logger.warn({ ...trouble }, LOG_EVENT.endpointRetry);
         this.options.onTrouble(trouble);
       },
     });

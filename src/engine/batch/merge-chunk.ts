@@ -130,8 +130,8 @@ function closeChunkLeftovers(
     chunk.jobId,
     chunk.chunkNo,
     options.cancelling
-      ? { action: 'cancel', now: options.now() }
-      : { action: 'resubmit', countAttempt, maxAttempts: options.retry.maxAttempts, error, now: options.now() },
+      ? { kind: 'cancel', now: options.now() }
+      : { kind: 'resubmit', countAttempt, maxAttempts: options.retry.maxAttempts, error, now: options.now() },
   );
 }
 
@@ -177,8 +177,8 @@ function toOutcome(
           };
     const failed = { ...attempt, statusCode: error.status ?? null, outcome: error.code };
     const decision = decideRetry({ kind: failureKind, status: error.status }, attemptNo, options.retry, () => 0);
-    if (decision.retry && !options.cancelling) return { state: 'pending', error, attempt: failed };
-    const reason = decision.retry ? 'abort' : decision.reason;
+    if (decision.kind === 'retry' && !options.cancelling) return { state: 'pending', error, attempt: failed };
+    const reason = decision.kind === 'retry' ? 'abort' : decision.reason;
     return { state: 'failed', error: { ...error, reason }, completedAt: times.endedAt, attempt: failed };
   }
   // Cancelled by our own `cancel JOB`: left open, so closing the chunk records it as missing.

@@ -60,7 +60,7 @@ export async function callRemote<T>(step: string, call: () => Promise<T>, option
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       const decision = decideRetry(error, 1, { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 });
-      if (!decision.retry) throw error;
+      if (decision.kind !== 'retry') throw error;
       failures += 1;
       if (error.status === 429) {
         outageSince = null;

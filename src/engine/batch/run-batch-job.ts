@@ -15,6 +15,7 @@ import { openBatchBudget } from './batch-budget.ts';
 import { BatchLoop, type BatchProgress } from './batch-loop.ts';
 import type { ChunkSource } from './plan-chunk.ts';
 import { EndpointOutage } from './remote-call.ts';
+import { LOG_EVENT } from '../../util/log-event.ts';
 
 export type { BatchProgress } from './batch-loop.ts';
 
@@ -73,7 +74,7 @@ const BATCH_CANCEL_REASONS = { cancelled: 'cancelled', budget: 'budget' } as con
 export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobResult> {
   const { provider } = options;
   return runJobScaffold(options, {
-    events: { start: 'batch-job-start', end: 'batch-job-end' },
+    mode: 'batch',
     startFields: () => ({ provider: provider.name }),
     cancelReasons: BATCH_CANCEL_REASONS,
     run: (run) => runBatches(run, options),
@@ -119,11 +120,11 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
       return { outcome: await loop.run() };
     } catch (error) {
       if (error instanceof EndpointOutage) {
-        logger.error({ message: error.message, last: error.last.message }, 'endpoint-unreachable: job stopped');
+        logger.error({ reason: 'unreachable', message: error.message, last: error.last.message }, LOG_EVENT.jobStop);
         return { outcome: 'unreachable', fatal: error.last, outageMs: error.outageMs };
       }
       if (!(error instanceof ProviderError) || error.code !== 'AUTH_FAILED') throw error;
-      logger.error({ status: error.status, message: error.message }, 'job-auth-failed');
+      logger.error({ reason: 'auth', status: error.status, message: error.message }, LOG_EVENT.jobStop);
       return { outcome: 'auth_failed', fatal: error };
     }
   } finally {

@@ -131,7 +131,7 @@ async function createBatch(
   }
   const tokens = requests.reduce((total, entry) => total + estimateRequestTokens(entry.params), 0);
   const decision = batches.enqueued.check(ANTHROPIC_TOKEN_POOL, tokens);
-  if (!decision.fits) {
+  if (!decision.ok) {
     batches.stats.tokenLimitRejections += 1;
     const limit = decision.limit.toLocaleString('en-US');
     if (decision.alone) {

@@ -1,6 +1,6 @@
 import type { BatchStatsRecorder } from './batch-stats.ts';
 
-export type TokenLimitDecision = { fits: true } | { fits: false; limit: number; enqueued: number; alone: boolean };
+export type TokenLimitDecision = { ok: true } | { ok: false; limit: number; enqueued: number; alone: boolean };
 
 /**
  * The estimated tokens of open batches, per pool (the batch's `tokenPool`: OpenAI and Zhipu count per dialect and
@@ -17,10 +17,10 @@ export class EnqueuedTokens {
   }
 
   check(pool: string, tokens: number): TokenLimitDecision {
-    if (this.limit <= 0) return { fits: true };
+    if (this.limit <= 0) return { ok: true };
     const enqueued = this.pools.get(pool) ?? 0;
-    if (enqueued + tokens <= this.limit) return { fits: true };
-    return { fits: false, limit: this.limit, enqueued, alone: tokens > this.limit };
+    if (enqueued + tokens <= this.limit) return { ok: true };
+    return { ok: false, limit: this.limit, enqueued, alone: tokens > this.limit };
   }
 
   add(pool: string, tokens: number): void {

@@ -209,7 +209,7 @@ function startBatch(
     ];
   } else {
     const decision = batches.enqueued.check(tokenPool, parsed.tokens);
-    if (!decision.fits) {
+    if (!decision.ok) {
       batches.stats.tokenLimitRejections += 1;
       const advice = decision.alone
         ? 'Please try submitting fewer tasks.'

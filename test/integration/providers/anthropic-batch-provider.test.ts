@@ -194,7 +194,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
           assert.equal(result.error.code, 'api_error');
           assert.equal(result.error.status, 500);
           assert.equal(result.failureKind, 'http');
-          assert.equal(decideRetry({ kind: result.failureKind, status: result.error.status }, 1, RETRY).retry, true);
+          assert.equal(decideRetry({ kind: result.failureKind, status: result.error.status }, 1, RETRY).kind, 'retry');
         }
       },
     );
@@ -222,7 +222,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       assert.equal(refused.error.code, 'invalid_request_error');
       assert.equal(refused.error.status, 400);
       const decision = decideRetry({ kind: refused.failureKind, status: refused.error.status }, 1, RETRY);
-      assert.equal(decision.retry, false);
+      assert.notEqual(decision.kind, 'retry');
     });
   });
 
@@ -351,7 +351,7 @@ describe('AnthropicBatchProvider against the simulator', () => {
       assert.ok(limited instanceof RateLimitError);
       assert.equal(limited.status, 429);
       assert.ok(limited.retryAfterMs !== undefined && limited.retryAfterMs >= 1000, String(limited.retryAfterMs));
-      assert.equal(decideRetry(limited, 1, RETRY).retry, true);
+      assert.equal(decideRetry(limited, 1, RETRY).kind, 'retry');
     });
   });
 

@@ -37,44 +37,42 @@ describe('decideRetry', () => {
         settings,
         half,
       );
-      if (expected === 'retry') assert.equal(decision.retry, true);
-      else if (expected === 'job')
-        assert.deepEqual(decision, { retry: false, scope: 'job', reason: 'errorNotRetryable' });
-      else if (expected === 'abort') assert.deepEqual(decision, { retry: false, scope: 'item', reason: 'abort' });
-      else assert.deepEqual(decision, { retry: false, scope: 'item', reason: 'errorNotRetryable' });
+      if (expected === 'retry') assert.equal(decision.kind, 'retry');
+      else if (expected === 'job') assert.deepEqual(decision, { kind: 'stop-job', reason: 'errorNotRetryable' });
+      else if (expected === 'abort') assert.deepEqual(decision, { kind: 'fail-item', reason: 'abort' });
+      else assert.deepEqual(decision, { kind: 'fail-item', reason: 'errorNotRetryable' });
     });
   }
 
   it('stops after max_attempts with maxRetriesExceeded', () => {
     const error = { kind: 'http' as const, status: 500, retryAfterMs: undefined, shouldRetryHeader: undefined };
-    assert.equal(decideRetry(error, 3, settings, half).retry, true);
-    assert.deepEqual(decideRetry(error, 4, settings, half), {
-      retry: false,
-      scope: 'item',
-      reason: 'maxRetriesExceeded',
-    });
+    assert.equal(decideRetry(error, 3, settings, half).kind, 'retry');
+    assert.deepEqual(decideRetry(error, 4, settings, half), { kind: 'fail-item', reason: 'maxRetriesExceeded' });
   });
 
   it('an answer over max_response_bytes is never retried, whatever the server says', () => {
     const decision = decideRetry({ kind: 'response_too_large', status: 200, shouldRetryHeader: true }, 1, settings);
-    assert.deepEqual(decision, { retry: false, scope: 'item', reason: 'errorNotRetryable' });
+    assert.deepEqual(decision, { kind: 'fail-item', reason: 'errorNotRetryable' });
   });
 
   it('x-should-retry wins both ways', () => {
-    assert.equal(decideRetry({ kind: 'http', status: 500, shouldRetryHeader: false }, 1, settings).retry, false);
-    assert.equal(decideRetry({ kind: 'http', status: 400, shouldRetryHeader: true }, 1, settings).retry, true);
+    assert.equal(
+      decideRetry({ kind: 'http', status: 500, shouldRetryHeader: false }, 1, settings).kind === 'retry',
+      false,
+    );
+    assert.equal(decideRetry({ kind: 'http', status: 400, shouldRetryHeader: true }, 1, settings).kind, 'retry');
   });
 
   it('honours retry-after within bounds', () => {
     const decision = decideRetry({ kind: 'http', status: 429, retryAfterMs: 2000 }, 1, settings, () => 0);
-    assert.deepEqual(decision, { retry: true, scope: 'item', delayMs: 2000 });
+    assert.deepEqual(decision, { kind: 'retry', delayMs: 2000 });
     const capped = decideRetry({ kind: 'http', status: 429, retryAfterMs: 3_600_000 }, 1, settings, () => 0);
-    assert.equal(capped.retry && capped.delayMs, MAX_SERVER_RETRY_AFTER_MS);
+    assert.equal(capped.kind === 'retry' && capped.delayMs, MAX_SERVER_RETRY_AFTER_MS);
   });
 
   it('adds at most 5% + 10 ms of jitter to a server wait (the item waits, not the pool)', () => {
     const decision = decideRetry({ kind: 'http', status: 429, retryAfterMs: 1000 }, 1, settings, () => 0.999_999);
-    assert.deepEqual(decision, { retry: true, scope: 'item', delayMs: 1060 });
+    assert.deepEqual(decision, { kind: 'retry', delayMs: 1060 });
   });
 });
 
@@ -118,7 +116,7 @@ describe('decideRetry for a scattered failure', () => {
     ]) {
       const usual = decideRetry(error, 2, settings, half);
       const scattered = decideRetry({ ...error, scattered: true }, 2, settings, half);
-      assert.ok(usual.retry && scattered.retry);
+      assert.ok(usual.kind === 'retry' && scattered.kind === 'retry');
       assert.equal(scattered.delayMs, Math.round(usual.delayMs * 0.1), JSON.stringify(error));
     }
   });
@@ -130,6 +128,6 @@ describe('decideRetry for a scattered failure', () => {
       assert.deepEqual(scattered, usual, String(status));
     }
     const waited = decideRetry({ kind: 'http', status: 500, retryAfterMs: 1000, scattered: true }, 1, settings, half);
-    assert.ok(waited.retry && waited.delayMs >= 1000);
+    assert.ok(waited.kind === 'retry' && waited.delayMs >= 1000);
   });
 });

@@ -31,7 +31,7 @@ describe('fromAnthropicError', () => {
     assert.equal(auth.status, 401);
     assert.equal(auth.requestId, 'req_123');
     assert.match(auth.message, /^polling batch b: HTTP 401: authentication_error: invalid x-api-key$/);
-    assert.equal(decideRetry(auth, 1, RETRY).scope, 'job');
+    assert.equal(decideRetry(auth, 1, RETRY).kind, 'stop-job');
 
     const limited = fromAnthropicError(httpError(429, 'rate_limit_error', 'slow down', { 'retry-after': '7' }), 'x');
     assert.ok(limited instanceof RateLimitError);
@@ -39,12 +39,12 @@ describe('fromAnthropicError', () => {
 
     const overloaded = fromAnthropicError(httpError(529, 'overloaded_error', 'Overloaded'), 'x');
     assert.ok(overloaded instanceof InternalServerError);
-    assert.equal(decideRetry(overloaded, 1, RETRY).retry, true);
+    assert.equal(decideRetry(overloaded, 1, RETRY).kind, 'retry');
 
     const invalid = fromAnthropicError(httpError(400, 'invalid_request_error', 'bad'), 'x');
     assert.equal(invalid.kind, 'http');
     assert.equal(invalid.code, 'PROVIDER_FAILED');
-    assert.equal(decideRetry(invalid, 1, RETRY).retry, false);
+    assert.equal(decideRetry(invalid, 1, RETRY).kind === 'retry', false);
     assert.match(invalid.body ?? '', /invalid_request_error/);
   });
 
@@ -68,13 +68,13 @@ describe('fromAnthropicError', () => {
 
     const aborted = fromAnthropicError(new APIUserAbortError(), 'x');
     assert.equal(aborted.kind, 'aborted');
-    assert.equal(decideRetry(aborted, 1, RETRY).retry, false);
+    assert.equal(decideRetry(aborted, 1, RETRY).kind === 'retry', false);
   });
 
   it('treats anything else as malformed (retried) and passes ProviderErrors through', () => {
     const malformed = fromAnthropicError(new SyntaxError('Unexpected token } in JSON'), 'reading results');
     assert.equal(malformed.kind, 'malformed');
-    assert.equal(decideRetry(malformed, 1, RETRY).retry, true);
+    assert.equal(decideRetry(malformed, 1, RETRY).kind, 'retry');
     const original = new ProviderError('kept', { kind: 'timeout' });
     assert.equal(fromAnthropicError(original, 'x'), original);
   });

@@ -88,7 +88,7 @@ describe('CommandProvider isolation', () => {
     await assert.rejects(send('args', { prompt: '--out=/etc/x', size: 1 }), (error: unknown) => {
       assert.ok(error instanceof ProviderError);
       assert.equal(error.status, 400);
-      assert.equal(decideRetry(error, 1, RETRY, () => 0).retry, false);
+      assert.equal(decideRetry(error, 1, RETRY, () => 0).kind === 'retry', false);
       return true;
     });
     // Inside a longer argument a value cannot become an option.

@@ -163,7 +163,7 @@ describe('CommandProvider', () => {
       const error = await sendError({ custom_id: customId, target: 'json', spec: { stdout } });
       assert.ok(error instanceof MalformedResponseError, customId);
       assert.equal(error.kind, 'malformed');
-      assert.equal(decideRetry(error, 1, RETRY, () => 0).retry, true);
+      assert.equal(decideRetry(error, 1, RETRY, () => 0).kind, 'retry');
     }
   });
 
@@ -174,11 +174,7 @@ describe('CommandProvider', () => {
     assert.equal(error.causeLabel, 'response_too_large');
     assert.deepEqual(
       decideRetry(error, 1, RETRY, () => 0),
-      {
-        retry: false,
-        scope: 'item',
-        reason: 'errorNotRetryable',
-      },
+      { kind: 'fail-item', reason: 'errorNotRetryable' },
     );
   });
 
@@ -203,7 +199,7 @@ describe('CommandProvider', () => {
     assert.ok(!error.message.includes(SECRET));
     assert.deepEqual(
       decideRetry(error, 1, RETRY, () => 0),
-      { retry: true, scope: 'item', delayMs: 0 },
+      { kind: 'retry', delayMs: 0 },
     );
     const log = await readLog('flaky');
     assert.match(log, /using key \*\*\*\n/);
@@ -217,7 +213,7 @@ describe('CommandProvider', () => {
       error.message,
       /exited with code 7 after \d+ ms \(listed in command.targets.json.non_retryable_exit_codes\)/,
     );
-    assert.deepEqual(decideRetry(error, 1, RETRY), { retry: false, scope: 'item', reason: 'errorNotRetryable' });
+    assert.deepEqual(decideRetry(error, 1, RETRY), { kind: 'fail-item', reason: 'errorNotRetryable' });
   });
 
   it('fails at once (400) when the task cannot run: no value for a placeholder, no such program, no such target', async () => {
@@ -231,7 +227,7 @@ describe('CommandProvider', () => {
     assert.match(errors[2]!.message, /no runnable command target for "command:nope"/);
     for (const error of errors) {
       assert.equal(error.status, 400);
-      assert.deepEqual(decideRetry(error, 1, RETRY), { retry: false, scope: 'item', reason: 'errorNotRetryable' });
+      assert.deepEqual(decideRetry(error, 1, RETRY), { kind: 'fail-item', reason: 'errorNotRetryable' });
     }
   });
 
@@ -240,7 +236,7 @@ describe('CommandProvider', () => {
     assert.ok(error instanceof TimeoutError);
     assert.equal(error.kind, 'timeout');
     assert.match(error.message, /ran past its timeout of 400 ms \(command.targets.hang.timeout_ms\)/);
-    assert.equal(decideRetry(error, 1, RETRY, () => 0).retry, true);
+    assert.equal(decideRetry(error, 1, RETRY, () => 0).kind, 'retry');
     const [leader, helper] = (await readFile(join(stateDir, 'hang.pids'), 'utf8')).trim().split(' ').map(Number);
     assert.deepEqual(livingGroupMembers(leader!), [], 'the process group is gone');
     assert.notEqual(helper, leader);
@@ -254,7 +250,7 @@ describe('CommandProvider', () => {
     controller.abort();
     const error = await pending;
     assert.equal(error.kind, 'aborted');
-    assert.deepEqual(decideRetry(error, 1, RETRY), { retry: false, scope: 'item', reason: 'abort' });
+    assert.deepEqual(decideRetry(error, 1, RETRY), { kind: 'fail-item', reason: 'abort' });
     const [leader] = (await readFile(join(stateDir, 'stopped.pids'), 'utf8')).trim().split(' ').map(Number);
     assert.deepEqual(livingGroupMembers(leader!), []);
     await assert.rejects(send({ custom_id: 'late', target: 'json' }, { signal: controller.signal }), {

@@ -12,45 +12,45 @@ describe('RpmLimiter', () => {
     const clock = createClock();
     const limiter = new RpmLimiter({ rpm: 120, now: clock.now });
     assert.equal(limiter.capacity, 2);
-    assert.deepEqual(limiter.tryTake(), { allowed: true, limit: 120, remaining: 1, resetMs: 500 });
-    assert.equal(limiter.tryTake().allowed, true);
+    assert.deepEqual(limiter.tryTake(), { ok: true, limit: 120, remaining: 1, resetMs: 500 });
+    assert.equal(limiter.tryTake().ok, true);
     const rejected = limiter.tryTake();
-    assert.equal(rejected.allowed, false);
-    assert.equal(rejected.allowed === false && rejected.retryAfterMs, 500);
+    assert.equal(rejected.ok, false);
+    assert.equal(rejected.ok === false && rejected.retryAfterMs, 500);
   });
 
   it('refills continuously and a rejected request takes no token', () => {
     const clock = createClock();
     const limiter = new RpmLimiter({ rpm: 60, now: clock.now });
-    assert.equal(limiter.tryTake().allowed, true);
+    assert.equal(limiter.tryTake().ok, true);
     clock.advance(400);
     const first = limiter.tryTake();
-    assert.equal(first.allowed === false && first.retryAfterMs, 600);
+    assert.equal(first.ok === false && first.retryAfterMs, 600);
     clock.advance(300);
     const second = limiter.tryTake();
-    assert.equal(second.allowed === false && second.retryAfterMs, 300);
+    assert.equal(second.ok === false && second.retryAfterMs, 300);
     clock.advance(300);
-    assert.equal(limiter.tryTake().allowed, true);
+    assert.equal(limiter.tryTake().ok, true);
   });
 
   it('keeps a capacity of 1 below 60 rpm', () => {
     const clock = createClock();
     const limiter = new RpmLimiter({ rpm: 6, now: clock.now });
     assert.equal(limiter.capacity, 1);
-    assert.equal(limiter.tryTake().allowed, true);
+    assert.equal(limiter.tryTake().ok, true);
     const rejected = limiter.tryTake();
-    assert.equal(rejected.allowed === false && rejected.retryAfterMs, 10_000);
+    assert.equal(rejected.ok === false && rejected.retryAfterMs, 10_000);
     clock.advance(10_000);
-    assert.equal(limiter.tryTake().allowed, true);
+    assert.equal(limiter.tryTake().ok, true);
   });
 
   it('never refills past its capacity', () => {
     const clock = createClock();
     const limiter = new RpmLimiter({ rpm: 120, now: clock.now });
     clock.advance(60_000);
-    assert.equal(limiter.tryTake().allowed, true);
-    assert.equal(limiter.tryTake().allowed, true);
-    assert.equal(limiter.tryTake().allowed, false);
+    assert.equal(limiter.tryTake().ok, true);
+    assert.equal(limiter.tryTake().ok, true);
+    assert.equal(limiter.tryTake().ok, false);
   });
 
   it('rejects an rpm of 0 or less', () => {

@@ -252,7 +252,7 @@ export function prepareChunkOperations(
         const rows = statements.chunkItemsPage.all(jobId, chunkNo, -1, 1000);
         if (rows.length === 0) break;
         for (const row of rows) {
-          if (options.action === 'cancel') {
+          if (options.kind === 'cancel') {
             statements.cancel.run(jobId, row.seq, chunkNo);
             result.cancelled += 1;
           } else if (!options.countAttempt) {
