@@ -24,7 +24,7 @@ import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from './outage-watch.ts';
 import type { RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
 
-/** What the engine needs of the resolved config; the CLI derives it (see compose/job-settings.ts). */
+/** What the engine needs of the resolved config; compose/ derives it (`toRunSettings` in compose/job-settings.ts). */
 export interface RunSettings {
   concurrency: number;
   timeoutMs: number;
