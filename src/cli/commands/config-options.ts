@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../../config/config-flags.ts';
+import { DEFAULT_CONFIG_FILES } from '../../config/read-config-file.ts';
 import type { Approvals } from '../../plan/check-safety-caps.ts';
+
+/** Where `--config` is looked for when it is not given, for its help text: the first of these in the working folder. */
+export const DEFAULT_CONFIG_FILES_HELP = `default: the first of ${DEFAULT_CONFIG_FILES.map((name) => `./${name}`).join(', ')}`;
 
 /** Declares the flags that set config keys (SPEC section 4: flags win over env, file and defaults). */
 export function addConfigOptions(command: Command): Command {
