@@ -29,6 +29,8 @@ export interface IngestQueries {
  * `ItemStore.ingest` as one transaction (the caller runs it `.immediate()`): items and rejects
  * inserted, duplicates of a `custom_id` turned into rejects, `limit` applied, the reader's
  * cursor (read from the job row, advanced here) written back with the job's `updated_at`.
+ *
+ * @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace.
  */
 export function prepareIngest(db: Database, queries: IngestQueries) {
   const { jobs, items, rejects } = queries;

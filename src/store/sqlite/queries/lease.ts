@@ -9,6 +9,8 @@ import type { prepareJobQueries } from './jobs.ts';
  * `LeaseStore.acquireLease` as one transaction (the caller runs it `.immediate()`, so two
  * processes taking the same lease are serialised): a live holder with another token refuses
  * with `JOB_LOCKED`; a stale or dead one (`isHolderLive`) is taken over.
+ *
+ * @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace.
  */
 export function prepareAcquireLease(
   db: Database,

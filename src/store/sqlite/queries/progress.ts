@@ -17,6 +17,8 @@ export interface ProgressQueries {
  * lifecycle lets the item leave for the new one, so enforcing it costs no read on the hot
  * path; an update that changes nothing is a move the lifecycle forbids (or an unknown item),
  * reported by `assertItemTransition` and rolling the whole call back.
+ *
+ * @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace.
  */
 export function prepareProgress(db: Database, queries: ProgressQueries) {
   const { items, attempts, responseParts } = queries;
