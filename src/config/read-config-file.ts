@@ -109,7 +109,7 @@ export async function parseConfigFile(file: string, label: string): Promise<Reco
 
 /**
  * Finds and reads the config file: `--config FILE` if given (it must exist),
- * else `batchpilot.yaml` or `batchpilot.yml` in `cwd` if present.
+ * else the first of `DEFAULT_CONFIG_FILES` present in `cwd`.
  */
 export async function readConfigFile(options: ReadConfigFileOptions): Promise<ConfigFileLayer> {
   const warnings: string[] = [];

@@ -25,7 +25,7 @@ import type { RetrySettings } from './retry-policy.ts';
 import type { RequestSlots } from './slot-pool.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
 
-/** What the engine needs of the resolved config; the CLI derives it (see compose/job-settings.ts). */
+/** What the engine needs of the resolved config; compose/ derives it (`toRunSettings` in compose/job-settings.ts). */
 export interface RunSettings {
   concurrency: number;
   timeoutMs: number;

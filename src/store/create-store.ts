@@ -14,7 +14,7 @@ export interface CreateStoreOptions {
   clock?: Clock;
 }
 
-/** The one place a store adapter is chosen. Only composition roots (cli/, server/) call it. */
+/** The one place a store adapter is chosen. Only composition roots call it: the CLI's commands and the library (compose/api/). */
 export function createStore(options: CreateStoreOptions): Store {
   return new SqliteStore(stateDbOptions(options));
 }

@@ -71,7 +71,6 @@ export interface ResultReport {
 export interface ResultPartition {
   /** Valid items, in input order. */
   items: InputItem[];
-  /** Input lines the job has not read yet (0 unless `allowUnread`). */
   /** Custom ids per file, in file order. */
   succeeded: string[];
   failed: string[];

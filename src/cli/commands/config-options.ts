@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../../config/config-flags.ts';
+import { DEFAULT_CONFIG_FILES } from '../../config/read-config-file.ts';
 import type { Approvals } from '../../plan/check-safety-caps.ts';
 
 /** Declares the flags that set config keys (SPEC section 4: flags win over env, file and defaults). */
@@ -22,6 +23,9 @@ export function addConfigOptions(command: Command): Command {
     .option('--approve-items', 'allow more items than limits.max_items')
     .option('--approve-budget', 'allow a job whose estimated cost is over limits.budget_usd');
 }
+
+/** Where `--config` is looked for when it is not given, for its help text: the first of these in the working folder. */
+export const DEFAULT_CONFIG_FILES_HELP = `default: the first of ${DEFAULT_CONFIG_FILES.map((name) => `./${name}`).join(', ')}`;
 
 /** The approval flags of the safety policy (SPEC section 10), as given on this command line. */
 export function readApprovals(values: Record<string, unknown>): Approvals {

@@ -10,7 +10,7 @@ import { startQuickstartSimulator } from '../../compose/quickstart-simulator.ts'
 import type { ModelCheck } from '../../providers/check-models.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
-import { addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
+import { DEFAULT_CONFIG_FILES_HELP, addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 
 /**
  * `plan INPUT`: the dry run of SPEC section 10. Validates the config and every line, asks the
@@ -23,7 +23,7 @@ export function registerPlanCommand(program: Command): void {
       .command('plan')
       .description('dry run: validate config and every line, check models, estimate tokens, cost and chunks')
       .argument('<input>', 'JSONL file of requests')
-      .option('--config <file>', 'config file (default: ./batchpilot.yaml)')
+      .option('--config <file>', `config file (${DEFAULT_CONFIG_FILES_HELP})`)
       .option('--simulate', 'check models against the built-in simulator'),
   ).action(async (input: string, values: Record<string, unknown>, command: Command) => {
     const { json } = globalOptions(command);

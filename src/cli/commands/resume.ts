@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import type { ConfigFlags } from '../../config/config-flags.ts';
-import { fromStoredConfig, toStoredConfig } from '../../config/load-config.ts';
+import { toStoredConfig } from '../../config/load-config.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
-import { assertWithinCaps, NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
-import { requireJob } from '../../store/require-job.ts';
+import { NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { prepareResume } from '../../compose/prepare-resume.ts';
 import type { CommandExit } from '../command-exit.ts';
 
@@ -47,8 +46,9 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
 }
 
 /**
- * `resume JOB --detach`: the scheduler carries the job on (as `run INPUT --job JOB --detach` does), with
- * flags given now kept in its stored config, since the scheduler reads the config from the store.
+ * `resume JOB --detach`: the scheduler carries the job on (as `run INPUT --job JOB --detach` does), prepared as
+ * `resume` prepares it (`prepareResume`), with flags given now kept in its stored config, since the scheduler reads the
+ * config from the store.
  */
 async function resumeDetached(
   store: Store,
@@ -57,11 +57,15 @@ async function resumeDetached(
   values: Record<string, unknown>,
   json: boolean,
 ): Promise<number> {
-  const job = await requireJob(store, jobId);
   const flags = readConfigFlags(values);
-  const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags });
+  const { job, config, warnings } = await prepareResume({
+    store,
+    jobId,
+    env: process.env,
+    flags,
+    approvals: readApprovals(values),
+  });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
-  assertWithinCaps(config, {}, readApprovals(values));
   if (hasConfigFlags(flags)) await store.setJobConfig(job.id, toStoredConfig(config));
   const { submitDetachedJob } = await import('../submit-detached-job.ts');
   return submitDetachedJob({ store, workspace, jobId: job.id, config, json });

@@ -10,7 +10,13 @@ import { createJobId } from '../../core/job-id.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { CommandExit } from '../command-exit.ts';
 import { submitDetachedJob } from '../submit-detached-job.ts';
-import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
+import {
+  DEFAULT_CONFIG_FILES_HELP,
+  addConfigOptions,
+  hasConfigFlags,
+  readApprovals,
+  readConfigFlags,
+} from './config-options.ts';
 import { globalOptions } from '../global-options.ts';
 import { resumeJob } from './resume.ts';
 
@@ -28,7 +34,7 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         '<input>',
         'JSONL file of requests (OpenAI batch lines or message rows); - for standard input; .gz and pipes are copied into the job folder',
       )
-      .option('--config <file>', 'config file (default: ./batchpilot.yaml)')
+      .option('--config <file>', `config file (${DEFAULT_CONFIG_FILES_HELP})`)
       .option('--job <id>', 'job id; an existing job with the same input is resumed')
       .option('--out <dir>', 'folder for the result files (default: <workspace>/jobs/<job-id>)')
       .option('--simulate', 'start the built-in simulator and send the batch to it (no key needed)')

@@ -6,6 +6,7 @@ import { ensureScheduler, readLiveScheduler } from '../../scheduler/start-schedu
 import { schedulerLogPath } from '../../scheduler/scheduler-paths.ts';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { globalOptions } from '../global-options.ts';
+import { DEFAULT_CONFIG_FILES_HELP } from './config-options.ts';
 import { exitCodeFor } from '../../errors/index.ts';
 
 /** How long `scheduler stop` waits for the scheduler to stop its jobs and exit. */
@@ -41,7 +42,7 @@ export function registerSchedulerCommand(program: Command): void {
 
 function addSettingsOptions(command: Command): Command {
   return command
-    .option('--config <file>', 'config file for limits.max_jobs and scheduler.* (default: ./batchpilot.yaml)')
+    .option('--config <file>', `config file for limits.max_jobs and scheduler.* (${DEFAULT_CONFIG_FILES_HELP})`)
     .option(
       '--set <key=value>',
       'set a config key, e.g. --set scheduler.max_concurrency=512 (repeatable)',

@@ -1,4 +1,4 @@
-import type { Chunk } from '../../core/chunk.ts';
+import { isOpenChunk, type Chunk } from '../../core/chunk.ts';
 import type { BatchProgress } from '../../engine/batch/run-batch-job.ts';
 
 export interface BatchProgressRenderer {
@@ -29,7 +29,7 @@ export function describeChunk(chunk: Chunk): string {
 
 export function describeBatchProgress(progress: BatchProgress, now: number): string {
   const { counts } = progress;
-  const open = progress.chunks.filter((chunk) => chunk.state !== 'merged');
+  const open = progress.chunks.filter(isOpenChunk);
   const merged = progress.chunks.length - open.length;
   const parts = [
     `${String(counts.succeeded)} ok, ${String(counts.failed)} failed of ${String(counts.total)}`,

@@ -19,7 +19,7 @@ import { LOG_EVENT } from '../../util/log-event.ts';
 
 export type { BatchProgress } from './batch-loop.ts';
 
-/** What batch mode needs of the resolved config (the CLI derives it). */
+/** What batch mode needs of the resolved config; compose/ derives it (`toBatchSettings` in compose/job-settings.ts). */
 export interface BatchRunSettings {
   retry: RetrySettings;
   limit: number;

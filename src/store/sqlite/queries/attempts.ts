@@ -2,6 +2,10 @@ import type { Database } from 'better-sqlite3';
 import type { Attempt } from '../../../core/attempt.ts';
 import type { AttemptStats } from '../../store.ts';
 
+/**
+ * The attempts table: every attempt of an item recorded (`record`, inside the caller's transaction) and a job's
+ * attempt figures read back (`stats`: totals, failures and retries by cause, latency percentiles).
+ */
 export function prepareAttemptQueries(db: Database) {
   const insert = db.prepare<
     [string, number, number, number, number, number | null, string, number | null, number | null]

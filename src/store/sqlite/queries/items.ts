@@ -1,3 +1,7 @@
+/**
+ * The items table: its rows turned into items, the state guard every item UPDATE carries (generated from the
+ * transition table of core/states.ts; decision 0014), and the item statements of the SQLite store.
+ */
 import type { Database } from 'better-sqlite3';
 import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';

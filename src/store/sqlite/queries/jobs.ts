@@ -1,3 +1,7 @@
+/**
+ * The jobs table: a row turned into a `Job`, and the job statements of the SQLite store (state, config, cursor,
+ * lease, cancel request).
+ */
 import type { Database } from 'better-sqlite3';
 import type { IngestCursor, Job, JobConfig } from '../../../core/job.ts';
 import type { JobState } from '../../../core/states.ts';

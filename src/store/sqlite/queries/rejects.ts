@@ -7,7 +7,11 @@ export interface RejectRow {
   raw: string;
 }
 
-/** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
+/**
+ * The rejects table: a line that is not a valid request recorded with its reason (`insert`), and a job's rejects
+ * read back in line order, one keyset page at a time (`page`).
+ *
+ * @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareRejectQueries(db: Database) {
   return {
     insert: db.prepare<[string, number, string | null, string, string]>(

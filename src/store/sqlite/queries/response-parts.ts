@@ -1,3 +1,7 @@
+/**
+ * Answers stored in parts (`response_parts`, migration 0004; decision 0008): an answer over 1 MiB goes from the
+ * socket to the store and on to `output.jsonl` one part at a time, never whole in memory.
+ */
 import type { Database } from 'better-sqlite3';
 
 /** Bytes of one `response_parts` row: what SQLite and the driver copy at once, whatever the answer's size. */
