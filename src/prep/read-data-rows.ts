@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { JSONParser } from '@streamparser/json-node';
-import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { parse as parseCsv } from 'csv-parse';
 import { InputError } from '../errors/index.ts';
 import { openInputFile, createUnreadableError } from '../input/open-input-file.ts';
 import type { DataFormat, DataRowReject, DataRowResult } from './data-row.ts';
@@ -148,34 +148,32 @@ async function* readJsonArrayRecords(path: string, stream: Readable): AsyncItera
 }
 
 async function* readCsvRecords(path: string, stream: Readable): AsyncIterable<SourceRecord> {
-  const skipped: SourceRecord[] = [];
-  let count = 0;
-  const parser = parseCsv({
-    columns: true,
-    bom: true,
-    skip_empty_lines: true,
-    info: true,
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      count += 1;
-      const line = error === undefined ? '' : ` (line ${String((error as { lines?: number }).lines ?? '?')})`;
-      skipped.push({
-        where: `record ${String(count)}${line}`,
-        error: error?.message ?? 'unreadable record',
-        ...(raw === undefined ? {} : { raw }),
-      });
-      return undefined;
-    },
-  });
+  // Arrays, not `columns: true`: a record with the wrong field count is then a reject of ours, in its place in the
+  // order, rather than an error the parser reports out of turn.
+  const parser = parseCsv({ bom: true, skip_empty_lines: true, info: true, relax_column_count: true });
   stream.on('error', (error) => parser.destroy(error));
   stream.pipe(parser);
+  let header: string[] | undefined;
+  let count = 0;
   try {
-    for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      yield* skipped.splice(0);
+    for await (const entry of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (header === undefined) {
+        header = entry.record;
+        continue;
+      }
       count += 1;
-      yield { where: `record ${String(count)} (line ${String(entry.info.lines)})`, value: entry.record };
+      const where = `record ${String(count)} (line ${String(entry.info.lines)})`;
+      if (entry.record.length !== header.length) {
+        yield {
+          where,
+          error: `has ${String(entry.record.length)} fields, the header row ${String(header.length)}`,
+          raw: entry.record.join(','),
+        };
+        continue;
+      }
+      const names = header;
+      yield { where, value: Object.fromEntries(entry.record.map((value, column) => [names[column], value])) };
     }
-    yield* skipped.splice(0);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('E')) throw createUnreadableError(path, error);
