@@ -170,12 +170,8 @@ describe('prepareData', () => {
   });
 
   it('refuses custom_ids made twice by a custom format, writing nothing', async () => {
-    await temp.write('dup.jsonl', '{"g":"a"}\n{"g":"a"}\n');
-    await temp.write('dup.yaml', 'custom_id: "{prompt}-{key}"\nprompts:\n  p: { text: "{{ g }}" }\n');
-    const prompts = await loadPromptsFile('dup.yaml', temp.dir);
-    prompts.customIdFormat = '{prompt}-{key}';
     const outDir = join(temp.dir, 'out3');
-    // Keys from the index are unique; a format without {index} and with a constant key repeats.
+    // {prompt}{key} with index keys: prompt p on row 10 and prompt p1 on row 0 both make p10.
     await temp.write(
       'dup2.yaml',
       'custom_id: "{prompt}{key}"\nprompts:\n  p: { text: "{{ g }}" }\n  p1: { text: "x" }\n',
