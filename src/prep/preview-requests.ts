@@ -2,7 +2,8 @@ import { countDataRows } from './count-data-rows.ts';
 import type { DataFormat } from './data-row.ts';
 import type { PromptSet } from './prompt-spec.ts';
 import { readDataRows } from './read-data-rows.ts';
-import { createRowRenderer, indexWidthFor, type PreparedRequest } from './render-row.ts';
+import type { PreparedRequest } from './prepared-request.ts';
+import { createRowRenderer, indexWidthFor } from './render-row.ts';
 
 export interface PreviewRequestsOptions {
   dataPath: string;

@@ -3,15 +3,8 @@ import { Liquid, type Template } from 'liquidjs';
 import { ConfigError } from '../errors/index.ts';
 import type { DataRow } from './data-row.ts';
 import { deriveStrictSchema } from './derive-strict-schema.ts';
+import type { PreparedRequest } from './prepared-request.ts';
 import type { PromptSet, PromptSpec } from './prompt-spec.ts';
-
-/** One OpenAI batch line, as written to `requests.jsonl`. */
-export interface PreparedRequest {
-  custom_id: string;
-  method: 'POST';
-  url: '/v1/chat/completions';
-  body: Record<string, unknown>;
-}
 
 /** What one prompt makes of one row. */
 export type RenderOutcome =

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, runCli } from '../helpers/run-cli.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
@@ -26,9 +26,7 @@ describe('batchpilot prepare', () => {
   before(async () => {
     temp = await createTempWorkspace('batchpilot-prepare-cli-');
     await temp.write('posts.csv', 'id,text,lang\nq1,"first,\nsecond line",zh\nq2,plain,en\nq3,third,zh\n');
-    await import('node:fs/promises').then(({ mkdir }) =>
-      Promise.all([mkdir(temp.path('prompts')), mkdir(temp.path('schemas'))]),
-    );
+    await Promise.all(['prompts', 'schemas', 'cfg'].map((name) => mkdir(temp.path(name))));
     await temp.write('prompts/sentiment.md', 'Rate: {{ text }}\n');
     await temp.write(
       'schemas/sentiment.schema.json',
@@ -97,5 +95,27 @@ describe('batchpilot prepare', () => {
     assert.deepEqual([unreadable.context.file, unreadable.context.line], [temp.path('noschema.yaml'), 5]);
     assert.equal(missing.stderr, '');
     assert.equal((await readdir(temp.dir)).includes('requests.jsonl'), false);
+  });
+  it('takes prompts and data.key from batchpilot.yaml: a prompts: file, or the prompts inline', async () => {
+    await temp.write('cfg/posts.jsonl', '{"id":"k1","text":"a"}\n{"id":"k2","text":"b"}\n');
+    await temp.write('cfg/batchpilot.yaml', 'data: { key: id }\nprompts: ../prompts.yaml\n');
+    const fromFile = await runCli(['--json', 'prepare', 'posts.jsonl'], { cwd: temp.path('cfg') });
+    assert.equal(fromFile.code, 0, describeResult(fromFile));
+    const rows = (await readFile(temp.path('cfg/manifest.rows.jsonl'), 'utf8')).trimEnd().split('\n');
+    assert.deepEqual(
+      rows.map((line) => (JSON.parse(line) as { key: string }).key),
+      ['k1', 'k2'],
+    );
+
+    await temp.write(
+      'cfg/batchpilot.yaml',
+      'data: { key: id }\nprompts:\n  prompts:\n    short:\n      text: "{{ text }}"\n      samples: 0\n',
+    );
+    const inline = await runCli(['--json', 'prepare', 'posts.jsonl', '--preview', '1'], { cwd: temp.path('cfg') });
+    assert.equal(inline.code, 2, describeResult(inline));
+    const error = (JSON.parse(inline.stdout) as { error: { code: string; context: { file: string; line: number } } })
+      .error;
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.deepEqual([error.context.file, error.context.line], [temp.path('cfg/batchpilot.yaml'), 6]);
   });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadPromptsFile } from '../../../src/prep/load-prompts.ts';
 import { readManifestRows, type ManifestRow, type PrepareManifest } from '../../../src/prep/manifest.ts';
 import { prepareData } from '../../../src/prep/prepare-data.ts';
-import type { PreparedRequest } from '../../../src/prep/render-row.ts';
+import type { PreparedRequest } from '../../../src/prep/prepared-request.ts';
 import { createTempWorkspace, type TempWorkspace } from '../../helpers/temp-workspace.ts';
 
 /**
