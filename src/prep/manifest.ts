@@ -1,7 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-/** One source row in the manifest: its key and, per prompt, its custom_ids (one per sample), or why it has none. */
+/**
+ * One source row in the manifest: its key and, per prompt, its custom_ids (one per sample), or why it has none. A
+ * source row that could not be read has the key `#<index>` and `{ rejected }` for every prompt.
+ */
 export interface ManifestRow {
   index: number;
   key: string;
