@@ -2,11 +2,9 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.ts';
 import { UsageError } from '../../errors/index.ts';
-import type { DataFormat } from '../../prep/data-row.ts';
+import { DATA_FORMATS, type DataFormat } from '../../prep/data-row.ts';
 import { globalOptions } from '../global-options.ts';
 import { DEFAULT_CONFIG_FILES_HELP } from './config-options.ts';
-
-const DATA_FORMATS = ['jsonl', 'json', 'csv', 'parquet'];
 
 /**
  * `prepare DATA --prompts FILE`: turns data rows and prompts into OpenAI batch lines (requests.jsonl), a manifest
@@ -29,7 +27,7 @@ export function registerPrepareCommand(program: Command): void {
       const cwd = process.cwd();
       const preview = parsePreview(values['preview']);
       const formatFlag = values['dataFormat'];
-      if (typeof formatFlag === 'string' && !DATA_FORMATS.includes(formatFlag)) {
+      if (typeof formatFlag === 'string' && !(DATA_FORMATS as readonly string[]).includes(formatFlag)) {
         throw new UsageError('USAGE', `--data-format must be one of ${DATA_FORMATS.join(', ')}, got "${formatFlag}"`, {
           context: { flag: '--data-format' },
         });
