@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { isMap, isPair, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
+import { checkWhenExpression } from './check-when-expression.ts';
 import {
   DEFAULT_CUSTOM_ID_FORMAT,
   DEFAULT_REASK,
@@ -115,6 +116,17 @@ async function resolvePrompt(
   } else {
     template = entry.text ?? '';
     templateFile = `${source.file}#${name}`;
+  }
+  if (entry.when !== undefined) {
+    const malformed = checkWhenExpression(entry.when);
+    if (malformed !== null) {
+      throw problem(
+        'CONFIG_INVALID',
+        source,
+        [...at, 'when'],
+        `${JSON.stringify(entry.when)} is malformed: ${malformed}`,
+      );
+    }
   }
   const output = { ...defaults.output, ...entry.output };
   let schema: Record<string, unknown> | undefined;

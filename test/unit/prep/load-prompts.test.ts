@@ -79,6 +79,14 @@ describe('loadPromptsFile', () => {
     assert.equal(missing.code, 'CONFIG_UNREADABLE');
     assert.equal(missing.context.line, 3);
 
+    await temp.write('when.yaml', 'prompts:\n  a:\n    text: hi\n    when: "row.lang =="\n');
+    const when = await rejection(loadPromptsFile('when.yaml', temp.dir));
+    assert.deepEqual([when.code, when.context.line, when.context.key], ['CONFIG_INVALID', 4, 'prompts.a.when']);
+    for (const good of ["row.lang == 'zh' and not row.done", "row.tags contains 'x'", 'row.n > 3 or row.m']) {
+      await temp.write('good.yaml', `prompts:\n  a:\n    text: hi\n    when: ${JSON.stringify(good)}\n`);
+      assert.equal((await loadPromptsFile('good.yaml', temp.dir)).prompts[0]?.when, good);
+    }
+
     await temp.write('both.yaml', 'prompts:\n  a:\n    template: t.md\n    text: hi\n');
     assert.equal((await rejection(loadPromptsFile('both.yaml', temp.dir))).code, 'CONFIG_INVALID');
   });
