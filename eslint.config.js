@@ -20,6 +20,7 @@ const allowedImports = {
   config: foundation,
   input: foundation,
   plan: [...foundation, 'input/**', 'config/config-schema.ts'],
+  prep: [...foundation, 'config/**', 'input/**', 'output/atomic-write.ts'],
   output: [...foundation, ...storeContracts, 'input/**', 'plan/price-table.ts'],
   providers: [...foundation, 'config/config-schema.ts', 'config/proxy-settings.ts', 'input/**'],
   store: foundation,

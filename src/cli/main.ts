@@ -5,6 +5,7 @@ import { storePathOf } from '../store/create-store.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { registerCancelCommand } from './commands/cancel.ts';
 import { registerPlanCommand } from './commands/plan.ts';
+import { registerPrepareCommand } from './commands/prepare.ts';
 import { registerLogsCommand } from './commands/logs.ts';
 import { registerMonitorCommand } from './commands/monitor.ts';
 import { registerResumeCommand } from './commands/resume.ts';
@@ -30,6 +31,7 @@ export function createProgram(exit: CommandExit = { code: 0 }): Command {
   registerStatusCommands(program);
   registerCancelCommand(program, exit);
   registerPlanCommand(program);
+  registerPrepareCommand(program);
   registerMonitorCommand(program);
   registerWaitCommand(program, exit);
   registerLogsCommand(program);

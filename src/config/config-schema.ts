@@ -89,6 +89,15 @@ const requestSchema = z
   })
   .strict();
 
+const dataSchema = z
+  .object({
+    /** The column holding each row's stable id (its values must be unique); without it, the 0-based row index. */
+    key: z.string().min(1).optional(),
+    /** `jsonl`, `json` (an array), `csv` or `parquet`; detected from the file's extension when unset. */
+    format: z.enum(['jsonl', 'json', 'csv', 'parquet']).optional(),
+  })
+  .strict();
+
 const inputSchema = z
   .object({
     /**
@@ -360,6 +369,13 @@ export const configSchema = z
     request: requestSchema.prefault({}),
     /** How the input file is read. */
     input: inputSchema.prefault({}),
+    /** A data job's source rows (`prepare DATA`, `run DATA --prompts`). */
+    data: dataSchema.optional(),
+    /**
+     * A data job's prompts: the path of a prompts file (relative to this config file), or the prompts file's content
+     * inline (`defaults`, `custom_id`, `prompts`). `--prompts FILE` wins. See README "Data jobs: prepare".
+     */
+    prompts: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
     /**
      * Most items to run, in input order; the rest are reported missing. 0 = all. Minimum: 0.
      * @default 0

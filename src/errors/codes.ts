@@ -11,6 +11,10 @@ export const ERROR_CODES = {
   INPUT_UNREADABLE: { exitCode: 2, meaning: 'the input file cannot be read' },
   INPUT_EMPTY: { exitCode: 2, meaning: 'the input file has no valid line' },
   INPUT_CHANGED: { exitCode: 2, meaning: 'the input file changed since the job started' },
+  CUSTOM_ID_DUPLICATE: {
+    exitCode: 2,
+    meaning: 'prepare made the same custom_id twice (the prompts file custom_id format); nothing was sent',
+  },
   JOB_NOT_FOUND: { exitCode: 2, meaning: 'no job with that id in the workspace' },
   OUT_DIR_IN_USE: { exitCode: 2, meaning: "--out names a folder that holds another job's result files" },
   JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
