@@ -17,7 +17,8 @@ interface Span {
   end: number;
 }
 
-const FENCE = /```[ \t]*([\w+-]*)[^\n]*\n([\s\S]*?)(?:```|$)/g;
+/** A closing fence starts a line, as in Markdown: a "```" inside a JSON string does not end the block. */
+const FENCE = /```[ \t]*([\w+-]*)[^\n]*\n([\s\S]*?)(?:\n[ \t]*```|$)/g;
 
 export function findJsonInText(text: string): JsonInText {
   const trimmed = text.replace(/^\uFEFF/, '').trim();
