@@ -31,7 +31,7 @@ export const FEEDBACK_OPENING = 'Your previous answer';
 const TOKEN_LIMIT_KEYS = ['max_completion_tokens', 'max_output_tokens', 'max_tokens'] as const;
 
 /**
- * The request re-ask `reaskNo` (1, 2, ...) of an item sends, from its original request line (pure, no I/O):
+ * The request that re-ask `reaskNo` (1, 2, ...) of an item sends, built from its original request line (pure, no I/O).
  *
  * - `truncated`: the same request with its token limit (`max_tokens`, or `max_completion_tokens` /
  *   `max_output_tokens` when that is the key used) at `original × 2^reaskNo`, at most `reask.truncated_max_tokens`

@@ -1,3 +1,4 @@
+/** A prompt's answer checker: reads an answer body, finds its JSON, runs the schema and checks (decision 0017). */
 import type { PromptSpec } from '../prep/prompt-spec.ts';
 import type { AnswerCheck, CheckIssue } from './answer-check.ts';
 import { compileAnswerSchema, type AnswerSchema } from './compile-answer-schema.ts';

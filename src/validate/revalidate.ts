@@ -1,3 +1,4 @@
+/** Stored answers checked again with a prompt set's current rules (`batchpilot validate JOB`), sending nothing. */
 import type { PromptSpec } from '../prep/prompt-spec.ts';
 import type { AnswerCheck, StoredAnswerCheck } from './answer-check.ts';
 import { createAnswerChecker, type AnswerChecker } from './check-answer.ts';
