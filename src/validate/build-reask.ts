@@ -1,6 +1,6 @@
 import type { PreparedRequest } from '../core/item.ts';
 import type { PromptSpec } from '../prep/prompt-spec.ts';
-import type { AnswerCheck, CheckIssue } from './answer-check.ts';
+import type { CheckIssue, StoredAnswerCheck } from './answer-check.ts';
 import { readAnswerMessage } from './read-answer-message.ts';
 
 /** What a re-ask of an answer is for; null when it is not re-asked (valid, repaired, or refused unless configured). */
@@ -10,7 +10,7 @@ export type ReaskKind = 'truncated' | 'invalid' | 'refused';
  * Whether an answer gets another try: `invalid` and `truncated` always (while `reask.max` lasts), `refused` only with
  * `reask.refused`. A `repaired` answer passed the schema and checks, so it is kept, not paid for again.
  */
-export function decideReask(check: AnswerCheck, prompt: PromptSpec, reasksDone: number): ReaskKind | null {
+export function decideReask(check: StoredAnswerCheck, prompt: PromptSpec, reasksDone: number): ReaskKind | null {
   if (reasksDone >= prompt.reask.max) return null;
   switch (check.status) {
     case 'truncated':
@@ -46,7 +46,7 @@ const TOKEN_LIMIT_KEYS = ['max_completion_tokens', 'max_output_tokens', 'max_tok
 export function buildReask(
   original: PreparedRequest,
   prompt: PromptSpec,
-  previous: { responseBody: string; check: AnswerCheck },
+  previous: { responseBody: string | Uint8Array; check: StoredAnswerCheck },
   reaskNo: number,
 ): PreparedRequest {
   const body = JSON.parse(original.body) as Record<string, unknown>;

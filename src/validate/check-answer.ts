@@ -6,8 +6,16 @@ import { compileOutputChecks } from './compile-output-checks.ts';
 import { findJsonInText } from './find-json-in-text.ts';
 import { readAnswerMessage } from './read-answer-message.ts';
 
-/** Checks one answer body of a prompt; `row` is the source row, needed by `covers: "row.field"` checks. */
-export type AnswerChecker = (responseBody: string, row?: Record<string, unknown>) => AnswerCheck;
+/**
+ * Checks one answer body of a prompt; `row` is the source row, needed by `covers: "row.field"` checks; `choice` is
+ * the chat completion choice to read when samples were asked with `n` (default 0). A body may be the bytes the store
+ * keeps for answers over 1 MiB (decision 0008).
+ */
+export type AnswerChecker = (
+  responseBody: string | Uint8Array,
+  row?: Record<string, unknown>,
+  choice?: number,
+) => AnswerCheck;
 
 /**
  * The checker of a prompt's answers (decision 0017). The schema and checks are compiled here, once per prompt, so a
@@ -24,8 +32,8 @@ export function createAnswerChecker(prompt: PromptSpec): AnswerChecker {
       : undefined;
   const checks = compileOutputChecks(prompt.output.checks, prompt.name);
 
-  return (responseBody, row) => {
-    const message = readAnswerMessage(responseBody);
+  return (responseBody, row, choice = 0) => {
+    const message = readAnswerMessage(responseBody, choice);
     const text = message.text;
     if (!message.readable) return { status: 'invalid', issues: [{ path: '', message: message.reason }], text };
     if (message.ending === 'refused') {

@@ -13,8 +13,8 @@ export type OutputChecks = (value: unknown, row: Record<string, unknown> | undef
  * - `min_length`: a string of at least N characters, counted in code points (a Chinese character is one, an emoji
  *   one), as written: no trimming.
  * - `min_items`: an array of at least N items.
- * - `covers: "row.field"`: every value the row lists there appears in the array at `path` (or among its keys when it
- *   is an object); compared as trimmed, NFC-normalised, lower-cased text. The row's field is an array, a JSON array
+ * - `covers: "row.field"`: every value the row lists there appears in the array at `path` (as an item, or as a field
+ *   value of an item that is an object), or among its keys when it is an object; compared as trimmed, NFC-normalised, lower-cased text. The row's field is an array, a JSON array
  *   in a string, or a comma-separated string (what a CSV column holds).
  * - `required`: present and not empty (not null, not blank text, not `[]` or `{}`).
  */
@@ -72,7 +72,12 @@ function checkCovers(found: unknown, listed: unknown, reference: string, path: s
   if (Array.isArray(found)) present = found;
   else if (typeof found === 'object' && found !== null) present = Object.keys(found);
   else return [{ path, message: `must be an array (or object) covering ${reference}` }];
-  const have = new Set(present.filter(isScalar).map((item) => normalize(String(item))));
+  // An item that is an object (`{"dimension": "composition", "comment": ...}`) covers the values of its scalar fields.
+  const have = new Set(
+    present
+      .flatMap((item) => (isScalar(item) ? [item] : isRecord(item) ? Object.values(item).filter(isScalar) : []))
+      .map((item) => normalize(String(item))),
+  );
   const missing = wanted.filter((item) => !have.has(normalize(item)));
   if (missing.length === 0) return [];
   const shown = missing.map((item) => JSON.stringify(item)).join(', ');
@@ -114,6 +119,10 @@ function isEmptyValue(value: unknown): boolean {
 
 function isScalar(value: unknown): value is string | number | boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function normalize(text: string): string {

@@ -3,8 +3,9 @@ import { jsonrepair } from 'jsonrepair';
 /**
  * The JSON a model answer holds, taken from its text (decision 0017): the whole text when it parses (a bare value),
  * else the first fenced block (```json first) that parses, else the first balanced object or array in the prose that
- * parses. Only when none parses does `jsonrepair` get one try, on the fenced block, the longest balanced span, or the
- * text from its first `{` (or `[`) on (a cut answer): what it mends is reported as `repaired`, never as parsed.
+ * parses. Only when none parses does `jsonrepair` get one try, on the fenced block, else the span from the first `{`
+ * (or the `[` around it) to its end or to the end of the text (a cut answer): what it mends is `repaired`, never
+ * parsed.
  */
 export type JsonInText =
   | { kind: 'parsed'; value: unknown; source: 'bare' | 'fenced' | 'embedded' }
@@ -32,14 +33,12 @@ export function findJsonInText(text: string): JsonInText {
     if (parsed.ok) return { kind: 'parsed', value: parsed.value, source: 'fenced' };
   }
 
-  let longest: Span | undefined;
   for (const span of findBalancedSpans(trimmed)) {
     const parsed = tryParse(trimmed.slice(span.start, span.end));
     if (parsed.ok) return { kind: 'parsed', value: parsed.value, source: 'embedded' };
-    if (longest === undefined || span.end - span.start > longest.end - longest.start) longest = span;
   }
 
-  const candidate = fenced[0] ?? (longest ? trimmed.slice(longest.start, longest.end) : fromFirstOpening(trimmed));
+  const candidate = fenced[0] ?? findRepairCandidate(trimmed);
   if (candidate === undefined) return { kind: 'none', problem: 'the answer holds no JSON object or array' };
   const failure = tryParse(candidate);
   const problem = failure.ok ? 'not JSON' : failure.problem;
@@ -63,17 +62,31 @@ function findFencedBlocks(text: string): string[] {
     .map((block) => block.content);
 }
 
-function fromFirstOpening(text: string): string | undefined {
+/**
+ * What `jsonrepair` is given when nothing parses: from the first `{` (answers are mostly objects; a `[note]` of the
+ * prose before it is passed over), or from an earlier `[` whose span holds that `{` (an array of objects), to the end
+ * of its balanced span, or to the end of the text when it never closes (an answer cut short).
+ */
+function findRepairCandidate(text: string): string | undefined {
   const brace = text.indexOf('{');
-  const start = brace >= 0 ? brace : text.indexOf('[');
-  return start >= 0 ? text.slice(start) : undefined;
+  const bracket = text.indexOf('[');
+  let start = brace >= 0 ? brace : bracket;
+  if (brace >= 0 && bracket >= 0 && bracket < brace) {
+    const end = scanBalanced(text, bracket, Number.POSITIVE_INFINITY).end;
+    if (end === undefined || end > brace) start = bracket;
+  }
+  if (start < 0) return undefined;
+  const end = scanBalanced(text, start, Number.POSITIVE_INFINITY).end;
+  return text.slice(start, end);
 }
 
 /**
  * Every outermost balanced `{...}` or `[...]` of the text, in order: brackets inside JSON strings (with their
  * escapes) do not count, and a closing bracket of the wrong kind ends a candidate. A span that does not parse is
  * skipped whole by the caller's order (its inner spans are not offered), so `{broken, "a": {...}}` is not answered
- * with its inner object. The work is bounded for answers full of unmatched brackets.
+ * with its inner object. An opening that never closes ends the search: what follows is inside a broken (or cut)
+ * value, and an array inside a cut object is not the answer (the caller repairs from that opening instead). So each
+ * character is scanned at most once per opening that ends in a mismatch, and the whole stays bounded.
  */
 export function* findBalancedSpans(text: string): Generator<Span> {
   let budget = 8 * text.length + 100_000;
@@ -90,13 +103,18 @@ export function* findBalancedSpans(text: string): Generator<Span> {
       yield { start: index, end: scan.end };
       index = scan.end;
     } else {
-      if (budget <= 0) return;
+      if (scan.unclosed || budget <= 0) return;
       index += 1;
     }
   }
 }
 
-function scanBalanced(text: string, start: number, budget: number): { end: number | undefined; steps: number } {
+/** `end` after the bracket that closes the one at `start`; `unclosed` when the text (or the budget) ran out first. */
+function scanBalanced(
+  text: string,
+  start: number,
+  budget: number,
+): { end: number | undefined; unclosed: boolean; steps: number } {
   const closers: string[] = [];
   let inString = false;
   let index = start;
@@ -111,11 +129,12 @@ function scanBalanced(text: string, start: number, budget: number): { end: numbe
     else if (character === '{') closers.push('}');
     else if (character === '[') closers.push(']');
     else if (character === '}' || character === ']') {
-      if (closers.pop() !== character) return { end: undefined, steps: index - start + 1 };
-      if (closers.length === 0) return { end: index + 1, steps: index - start + 1 };
+      const steps = index - start + 1;
+      if (closers.pop() !== character) return { end: undefined, unclosed: false, steps };
+      if (closers.length === 0) return { end: index + 1, unclosed: false, steps };
     }
   }
-  return { end: undefined, steps: index - start + 1 };
+  return { end: undefined, unclosed: true, steps: index - start + 1 };
 }
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {

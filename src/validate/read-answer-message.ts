@@ -20,15 +20,24 @@ export interface AnswerMessage {
 const TRUNCATED_REASONS = new Set(['length', 'max_tokens', 'max_output_tokens', 'model_context_window_exceeded']);
 const REFUSED_REASONS = new Set(['content_filter', 'refusal']);
 
-export function readAnswerMessage(responseBody: string): AnswerMessage {
+const UTF8 = new TextDecoder();
+
+/**
+ * `responseBody` is JSON text, or its UTF-8 bytes as the store keeps answers over 1 MiB (decision 0008). `choice`
+ * picks one of the `n` choices of a chat completion (a prompt's samples asked with `n`); 0 otherwise.
+ */
+export function readAnswerMessage(responseBody: string | Uint8Array, choice = 0): AnswerMessage {
   let body: unknown;
   try {
-    body = JSON.parse(responseBody);
+    body = JSON.parse(typeof responseBody === 'string' ? responseBody : UTF8.decode(responseBody));
   } catch {
     return { text: '', ending: 'complete', reason: 'the response body is not JSON', readable: false };
   }
   if (!isRecord(body)) return unreadable();
-  if (Array.isArray(body['choices'])) return readChatCompletion(body['choices'][0]);
+  if (Array.isArray(body['choices'])) {
+    const choices = body['choices'] as unknown[];
+    return readChatCompletion(choices.find((entry) => isRecord(entry) && entry['index'] === choice) ?? choices[choice]);
+  }
   if (Array.isArray(body['output'])) return readResponsesOutput(body);
   if (Array.isArray(body['content'])) return readAnthropicMessage(body);
   return unreadable();

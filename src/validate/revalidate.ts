@@ -6,7 +6,7 @@ import { createAnswerChecker, type AnswerChecker } from './check-answer.ts';
 /** One stored answer to check again: its prompt, the body as stored, the source row, the check stored with it. */
 export interface StoredAnswer {
   prompt: string;
-  responseBody: string;
+  responseBody: string | Uint8Array;
   row?: Record<string, unknown>;
   previous?: StoredAnswerCheck | null;
 }

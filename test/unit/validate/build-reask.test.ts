@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { PreparedRequest } from '../../../src/core/item.ts';
-import type { AnswerCheck } from '../../../src/validate/answer-check.ts';
+import { toStoredCheck, type AnswerCheck } from '../../../src/validate/answer-check.ts';
 import { buildReask, decideReask, FEEDBACK_OPENING } from '../../../src/validate/build-reask.ts';
 import { createAnswerChecker } from '../../../src/validate/check-answer.ts';
 import { chatAnswer, makePrompt } from './prompt-fixture.ts';
@@ -76,7 +76,8 @@ describe('buildReask: invalid', () => {
 
   it('feedback: the messages, the answer as an assistant turn, one user message listing each issue', () => {
     assert.equal(check.status, 'invalid');
-    const body = bodyOf(buildReask(chatRequest(), prompt, { responseBody, check: { ...check, text: '' } }, 1));
+    // As the store keeps it: no text; the answer is read from the body.
+    const body = bodyOf(buildReask(chatRequest(), prompt, { responseBody, check: toStoredCheck(check) }, 1));
     const messages = body['messages'] as { role: string; content: string }[];
     assert.deepEqual(messages.slice(0, 2), MESSAGES);
     assert.deepEqual(messages[2], { role: 'assistant', content: answerText });

@@ -108,6 +108,18 @@ describe('createAnswerChecker, format json', () => {
     }
   });
 
+  it('reads the choice asked for (samples with n), and a body kept as bytes', () => {
+    const body = JSON.stringify({
+      choices: [
+        { index: 0, message: { content: '{"polarity": "neutral"}' }, finish_reason: 'stop' },
+        { index: 1, message: { content: JSON.stringify(VALID) }, finish_reason: 'stop' },
+      ],
+    });
+    assert.equal(checkJson(body).status, 'invalid');
+    assert.equal(checkJson(body, undefined, 1).status, 'valid');
+    assert.equal(checkJson(new TextEncoder().encode(chatAnswer(JSON.stringify(VALID)))).status, 'valid');
+  });
+
   it('keeps the text it read', () => {
     assert.equal(checkJson(chatAnswer('prose {"a": 1}')).text, 'prose {"a": 1}');
   });
@@ -179,6 +191,9 @@ describe('createAnswerChecker, checks', () => {
       ['/dimensions'],
     );
     assert.match(missing.issues[0]!.message, /色彩/);
+    // Items that are objects cover the values of their fields.
+    const objects = '{"dimensions": [{"name": "composition", "score": 3}, {"name": "色彩"}, {"name": "Light"}]}';
+    assert.equal(checker(chatAnswer(objects), row).status, 'valid');
     // The row's list as a CSV column holds it: a comma-separated string, or a JSON array in a string.
     assert.equal(checker(chatAnswer('{"dimensions": ["a", "b"]}'), { required: 'a, b' }).status, 'valid');
     assert.equal(checker(chatAnswer('{"dimensions": ["a"]}'), { required: '["a", "b"]' }).status, 'invalid');

@@ -41,6 +41,9 @@ describe('findJsonInText', () => {
       ["{'title': 'Sunrise', score: 3,}", { title: 'Sunrise', score: 3 }],
       ['```json\n{"a": [1, 2,]}\n```', { a: [1, 2] }],
       ['The JSON: {"a": "cut here', { a: 'cut here' }],
+      ['See [note 1]. {"a": [1, 2], "b": {"c": 3}', { a: [1, 2], b: { c: 3 } }],
+      ['Items: [{"a": 1}, {"a": 2}', [{ a: 1 }, { a: 2 }]],
+      ['Items: [{"a": 1}, {"a": 2},] done', [{ a: 1 }, { a: 2 }]],
     ] as const) {
       const found = findJsonInText(text);
       assert.equal(found.kind, 'repaired', text);
