@@ -5,6 +5,7 @@ import type { PreparedRequest } from '../../../src/core/item.ts';
 import { toStoredCheck, type AnswerCheck } from '../../../src/validate/answer-check.ts';
 import { buildReask, decideReask, FEEDBACK_OPENING } from '../../../src/validate/build-reask.ts';
 import { createAnswerChecker } from '../../../src/validate/check-answer.ts';
+import { createTestSeed } from '../../helpers/test-seed.ts';
 import { chatAnswer, makePrompt } from './prompt-fixture.ts';
 
 const MESSAGES = [
@@ -141,5 +142,25 @@ describe('decideReask', () => {
     assert.equal(decideReask(check('refused'), prompt, 0), 'refused');
     const refusal = { responseBody: chatAnswer(null, { refusal: 'No.' }), check: check('refused') };
     assert.equal(bodyOf(buildReask(chatRequest(), prompt, refusal, 1))['seed'], 1);
+  });
+});
+
+describe('buildReask, any request (seeded)', () => {
+  it('a truncated re-ask never lowers the limit, stays at or under the ceiling unless the original was over it, and doubles while it can', () => {
+    const seed = createTestSeed(import.meta.url);
+    const truncated = { responseBody: chatAnswer('{', { finish_reason: 'length' }), check: TRUNCATED };
+    for (let round = 0; round < 500; round += 1) {
+      const original = seed.between(1, 10_000);
+      const ceiling = seed.between(1, 20_000);
+      const reaskNo = seed.between(1, 6);
+      const key = (['max_tokens', 'max_completion_tokens', 'max_output_tokens'] as const)[seed.between(0, 2)]!;
+      const request = chatRequest({ max_tokens: undefined, [key]: original });
+      const prompt = makePrompt({}, { truncated_max_tokens: ceiling });
+      const raised = bodyOf(buildReask(request, prompt, truncated, reaskNo))[key] as number;
+      const story = `original ${original}, ceiling ${ceiling}, re-ask ${reaskNo}, key ${key}: got ${raised}\n${seed.note}`;
+      assert.ok(raised >= original, story);
+      assert.ok(raised <= Math.max(original, ceiling), story);
+      assert.equal(raised, Math.max(original, Math.min(original * 2 ** reaskNo, ceiling)), story);
+    }
   });
 });
