@@ -3,6 +3,9 @@ import type { OutputCheck } from '../prep/prompt-spec.ts';
 import type { CheckIssue } from './answer-check.ts';
 import { parseAnswerPath, readAtPath, toJsonPointer } from './answer-path.ts';
 
+/** Missing values a `covers` issue names; the count says how many more. */
+const MAX_LISTED = 20;
+
 /** Runs a prompt's semantic checks on a parsed answer; `row` is the source row (`covers: "row.field"`). */
 export type OutputChecks = (value: unknown, row: Record<string, unknown> | undefined) => CheckIssue[];
 
@@ -80,7 +83,9 @@ function checkCovers(found: unknown, listed: unknown, reference: string, path: s
   );
   const missing = wanted.filter((item) => !have.has(normalize(item)));
   if (missing.length === 0) return [];
-  const shown = missing.map((item) => JSON.stringify(item)).join(', ');
+  const named = missing.slice(0, MAX_LISTED).map((item) => JSON.stringify(item));
+  const shown =
+    missing.length > MAX_LISTED ? `${named.join(', ')} and ${missing.length - MAX_LISTED} more` : named.join(', ');
   return [{ path, message: `misses ${missing.length} of the ${wanted.length} values of ${reference}: ${shown}` }];
 }
 

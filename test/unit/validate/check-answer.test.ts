@@ -197,6 +197,11 @@ describe('createAnswerChecker, checks', () => {
     // The row's list as a CSV column holds it: a comma-separated string, or a JSON array in a string.
     assert.equal(checker(chatAnswer('{"dimensions": ["a", "b"]}'), { required: 'a, b' }).status, 'valid');
     assert.equal(checker(chatAnswer('{"dimensions": ["a"]}'), { required: '["a", "b"]' }).status, 'invalid');
+    // A long list of missing values is named up to 20, with the count of the rest.
+    const many = { required: Array.from({ length: 25 }, (_, index) => `d${index}`) };
+    const message = checker(chatAnswer('{"dimensions": []}'), many).issues[0]!.message;
+    assert.match(message, /25 values/);
+    assert.match(message, /"d19" and 5 more$/);
     // Without the row field nothing can be shown covered.
     assert.equal(checker(chatAnswer('{"dimensions": ["a"]}'), {}).status, 'invalid');
     assert.equal(checker(chatAnswer('{"dimensions": ["a"]}')).status, 'invalid');
