@@ -134,6 +134,30 @@ describe('createAnswerChecker, format json', () => {
     assert.equal(checker(chatAnswer('{}')).status, 'invalid');
   });
 
+  it('compiles prompts whose schemas share an $id, and recursive schemas', () => {
+    const first = createAnswerChecker(makePrompt({ schema: { $id: 'https://example.com/answer.json', type: 'object', required: ['a'] } }));
+    const second = createAnswerChecker(makePrompt({ schema: { $id: 'https://example.com/answer.json', type: 'object', required: ['b'] } }));
+    assert.equal(first(chatAnswer('{"a": 1}')).status, 'valid');
+    assert.equal(second(chatAnswer('{"a": 1}')).status, 'invalid');
+    const tree = createAnswerChecker(
+      makePrompt({
+        schema: {
+          $id: 'https://example.com/tree.json',
+          type: 'object',
+          properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#' } } },
+          required: ['name'],
+        },
+      }),
+    );
+    assert.equal(
+      tree(chatAnswer('{"name": "a", "children": [{"name": "b", "children": [{"name": "c"}]}]}')).status,
+      'valid',
+    );
+    assert.deepEqual(tree(chatAnswer('{"name": "a", "children": [{"children": []}]}')).issues, [
+      { path: '/children/0/name', message: 'is required' },
+    ]);
+  });
+
   it('refuses a schema that does not compile with OUTPUT_SPEC_INVALID, naming the key', () => {
     assert.throws(
       () => createAnswerChecker(makePrompt({ schema: { type: 'objekt' } })),
