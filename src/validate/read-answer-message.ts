@@ -2,7 +2,9 @@
  * The text of a model answer and how it ended, read from the provider's response body: OpenAI chat/completions
  * (`choices[0].message.content`, `.refusal`, `finish_reason`; also legacy `choices[0].text`), the Responses API
  * (`output[].content[]` of type `output_text` / `refusal`, `status: incomplete` with `incomplete_details.reason`),
- * and Anthropic messages (`content[]` text blocks, `stop_reason`).
+ * and Anthropic messages (`content[]` text blocks, `stop_reason`). An answer with no text but a tool call (JSON asked
+ * for through a forced tool) is read from the call's arguments (`tool_calls[0].function.arguments`, a Responses
+ * `function_call`, an Anthropic `tool_use` block's `input`).
  *
  * Our Anthropic batch adapter hands results on as chat completions with `stop_reason: refusal` mapped to
  * `finish_reason: content_filter` (`providers/anthropic/from-anthropic-result.ts`), so `content_filter` reads as a
@@ -46,7 +48,8 @@ export function readAnswerMessage(responseBody: string | Uint8Array, choice = 0)
 function readChatCompletion(choice: unknown): AnswerMessage {
   if (!isRecord(choice)) return unreadable();
   const message = isRecord(choice['message']) ? choice['message'] : {};
-  const text = typeof choice['text'] === 'string' ? choice['text'] : readContent(message['content']);
+  const content = typeof choice['text'] === 'string' ? choice['text'] : readContent(message['content']);
+  const text = content.trim() !== '' ? content : readChatToolCall(message['tool_calls']);
   const finishReason = typeof choice['finish_reason'] === 'string' ? choice['finish_reason'] : '';
   const refusal = message['refusal'];
   if (typeof refusal === 'string' && refusal.trim() !== '') return ended(text, 'refused', refusal);
@@ -56,8 +59,12 @@ function readChatCompletion(choice: unknown): AnswerMessage {
 function readResponsesOutput(body: Record<string, unknown>): AnswerMessage {
   const texts: string[] = [];
   let refusal = '';
+  let toolArguments = '';
   for (const item of body['output'] as unknown[]) {
-    // Reasoning and tool-call items are not the answer.
+    if (isRecord(item) && item['type'] === 'function_call' && typeof item['arguments'] === 'string') {
+      toolArguments ||= item['arguments'];
+    }
+    // Reasoning items are not the answer.
     if (!isRecord(item) || (item['type'] ?? 'message') !== 'message' || !Array.isArray(item['content'])) continue;
     for (const part of item['content'] as unknown[]) {
       if (!isRecord(part)) continue;
@@ -66,7 +73,8 @@ function readResponsesOutput(body: Record<string, unknown>): AnswerMessage {
         texts.push(part['text']);
     }
   }
-  const text = texts.join('');
+  const joined = texts.join('');
+  const text = joined.trim() !== '' ? joined : toolArguments;
   if (refusal !== '') return ended(text, 'refused', refusal);
   const details = isRecord(body['incomplete_details']) ? body['incomplete_details'] : {};
   const reason = body['status'] === 'incomplete' && typeof details['reason'] === 'string' ? details['reason'] : '';
@@ -75,7 +83,17 @@ function readResponsesOutput(body: Record<string, unknown>): AnswerMessage {
 
 function readAnthropicMessage(body: Record<string, unknown>): AnswerMessage {
   const stopReason = typeof body['stop_reason'] === 'string' ? body['stop_reason'] : '';
-  return ended(readContent(body['content']), endingOf(stopReason), stopReason);
+  const content = readContent(body['content']);
+  const toolUse = (body['content'] as unknown[]).find((block) => isRecord(block) && block['type'] === 'tool_use');
+  const text = content.trim() === '' && isRecord(toolUse) ? JSON.stringify(toolUse['input'] ?? null) : content;
+  return ended(text, endingOf(stopReason), stopReason);
+}
+
+/** The arguments of the first function call: a forced tool is one way to ask for JSON (its input is the answer). */
+function readChatToolCall(toolCalls: unknown): string {
+  const first: unknown = Array.isArray(toolCalls) ? toolCalls[0] : undefined;
+  const call = isRecord(first) && isRecord(first['function']) ? first['function'] : {};
+  return typeof call['arguments'] === 'string' ? call['arguments'] : '';
 }
 
 /** A string, or an array of parts of which the text ones count (`{type: 'text', text}`). */

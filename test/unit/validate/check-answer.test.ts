@@ -135,8 +135,12 @@ describe('createAnswerChecker, format json', () => {
   });
 
   it('compiles prompts whose schemas share an $id, and recursive schemas', () => {
-    const first = createAnswerChecker(makePrompt({ schema: { $id: 'https://example.com/answer.json', type: 'object', required: ['a'] } }));
-    const second = createAnswerChecker(makePrompt({ schema: { $id: 'https://example.com/answer.json', type: 'object', required: ['b'] } }));
+    const first = createAnswerChecker(
+      makePrompt({ schema: { $id: 'https://example.com/answer.json', type: 'object', required: ['a'] } }),
+    );
+    const second = createAnswerChecker(
+      makePrompt({ schema: { $id: 'https://example.com/answer.json', type: 'object', required: ['b'] } }),
+    );
     assert.equal(first(chatAnswer('{"a": 1}')).status, 'valid');
     assert.equal(second(chatAnswer('{"a": 1}')).status, 'invalid');
     const tree = createAnswerChecker(

@@ -26,6 +26,37 @@ describe('readAnswerMessage', () => {
     }
   });
 
+  it('reads the arguments of a tool call when there is no text (JSON asked for through a forced tool)', () => {
+    for (const body of [
+      JSON.stringify({
+        choices: [
+          {
+            message: {
+              content: null,
+              tool_calls: [{ type: 'function', function: { name: 'answer', arguments: '{"a":1}' } }],
+            },
+            finish_reason: 'tool_calls',
+          },
+        ],
+      }),
+      JSON.stringify({
+        output: [{ type: 'function_call', name: 'answer', arguments: '{"a":1}' }],
+        status: 'completed',
+      }),
+      JSON.stringify({ content: [{ type: 'tool_use', name: 'answer', input: { a: 1 } }], stop_reason: 'tool_use' }),
+    ]) {
+      const message = readAnswerMessage(body);
+      assert.deepEqual({ text: message.text, ending: message.ending }, { text: '{"a":1}', ending: 'complete' }, body);
+    }
+    const both = JSON.stringify({
+      content: [
+        { type: 'text', text: 'prose' },
+        { type: 'tool_use', input: {} },
+      ],
+    });
+    assert.equal(readAnswerMessage(both).text, 'prose');
+  });
+
   it('reads a cut answer as truncated in each provider shape', () => {
     for (const body of [
       chatAnswer('{"a":', { finish_reason: 'length' }),
