@@ -25,6 +25,8 @@ const allowedImports = {
   providers: [...foundation, 'config/config-schema.ts', 'config/proxy-settings.ts', 'input/**'],
   store: foundation,
   engine: [...foundation, 'input/**', 'plan/**', 'output/**', 'providers/provider.ts', ...storeContracts],
+  // Answers are checked against a prompt's output spec: the foundation and the PromptSpec type only.
+  validate: [...foundation, 'prep/prompt-spec.ts'],
   simulator: [],
   compose: ['**', '!cli/**', '!scheduler/**'],
   scheduler: ['**', '!cli/**'],

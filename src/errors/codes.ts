@@ -40,6 +40,10 @@ export const ERROR_CODES = {
     exitCode: 2,
     meaning: 'base_url cannot be reached or does not serve the API; the items are kept, resume once it is fixed',
   },
+  OUTPUT_SPEC_INVALID: {
+    exitCode: 2,
+    meaning: "a prompt's output schema does not compile (JSON Schema 2020-12) or one of its checks is malformed",
+  },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
   DISK_FULL: {
     exitCode: 75,
