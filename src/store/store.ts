@@ -21,6 +21,7 @@ export type {
   JobProgressBatch,
   NewItem,
   OpenItem,
+  ReaskBasis,
 } from './item-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';
