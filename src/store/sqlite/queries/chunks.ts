@@ -266,7 +266,8 @@ export function prepareChunkOperations(
               inputTokens: null,
               outputTokens: null,
             };
-            const failed = attempt.attempt >= options.maxAttempts;
+            // A re-ask has retries of its own: each re-ask made used up at least one attempt (docs/decisions/0019).
+            const failed = attempt.attempt - row.reasks >= options.maxAttempts;
             applyOutcome(
               jobId,
               chunkNo,
