@@ -193,6 +193,53 @@ export function describeReaskContract(openStore: OpenStore): void {
       }
     });
 
+    it('counts checks by status, valid answers by the re-asks they took, and the re-asks billed', async () => {
+      const { store, dispose } = await openStore();
+      try {
+        await createTestJob(store);
+        await ingestItems(store, 4);
+        const answer = (seq: number, reasks: number, check: ItemCheck): ItemUpdate => ({
+          seq,
+          state: 'succeeded',
+          attempts: reasks + 1,
+          statusCode: 200,
+          requestId: null,
+          body: '{}',
+          completedAt: 5,
+          check,
+        });
+        await store.commitProgress([
+          {
+            jobId: JOB,
+            attempts: [
+              attemptOf(0, { reask: 0, check: 'invalid' }),
+              attemptOf(0, { attempt: 2, reask: 1, check: 'valid', inputTokens: 7, outputTokens: 8 }),
+              attemptOf(1, { reask: 0, check: 'valid' }),
+              attemptOf(2, { reask: 0, check: 'invalid' }),
+              attemptOf(3),
+            ],
+            updates: [reask(0, 1, 1), reask(2, 1, 1)],
+          },
+        ]);
+        await store.commitProgress([
+          {
+            jobId: JOB,
+            attempts: [],
+            updates: [answer(0, 1, VALID), answer(1, 0, { ...VALID, status: 'repaired' }), answer(2, 1, INVALID)],
+          },
+        ]);
+        assert.deepEqual(await store.reviewStats(JOB), {
+          byStatus: { valid: 1, repaired: 1, invalid: 1 },
+          validAfterReasks: [1, 1],
+          reaskAttempts: 1,
+          reaskInputTokens: 7,
+          reaskOutputTokens: 8,
+        });
+      } finally {
+        await dispose();
+      }
+    });
+
     it('keeps a data job record', async () => {
       const { store, dispose } = await openStore();
       try {

@@ -22,6 +22,7 @@ import type {
   NewJob,
   OpenItem,
   RecentFailure,
+  ReviewStats,
   Store,
 } from '../store.ts';
 import { openDatabase } from './open-database.ts';
@@ -255,6 +256,10 @@ export class SqliteStore implements Store {
 
   async recentFailures(jobId: string, limit: number): Promise<RecentFailure[]> {
     return this.activityQueries.recentFailures(jobId, limit);
+  }
+
+  async reviewStats(jobId: string): Promise<ReviewStats> {
+    return this.activityQueries.reviewStats(jobId);
   }
 
   async *pendingItems(jobId: string): AsyncIterable<OpenItem> {

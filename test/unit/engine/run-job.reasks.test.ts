@@ -141,6 +141,11 @@ describe('runJob with an answer review', () => {
     const stats = await store.attemptStats('bound');
     // Three items each of 0, 1, 2 and 2 (the bound) re-asks.
     assert.equal(stats.attempts, 12 + 3 * (0 + 1 + 2 + 2));
+    const answers = result.report.answers;
+    assert.deepEqual(answers?.by_status, { valid: 9, truncated: 3 });
+    assert.deepEqual(answers.valid_after_reasks, [3, 3, 3]);
+    assert.equal(answers.reasks.attempts, 15);
+    assert.ok(answers.reasks.tokens.input > 0, 'the re-asks were billed tokens');
   });
 
   it('sends each re-ask left by an interrupted run once on resume, rebuilt from the stored answer and check', async () => {

@@ -63,6 +63,16 @@ describe('runBatchJob with an answer review', () => {
       assert.equal(item.check?.status, lastStatus, label);
     }
     assert.equal(result.report.counts.succeeded, 12);
+    const { answers, cost } = result.report;
+    assert.deepEqual(answers?.by_status, { valid: 9, truncated: 3 });
+    assert.deepEqual(answers.valid_after_reasks, [3, 3, 3]);
+    assert.deepEqual([answers.reasks.attempts, answers.reasks.tokens], [15, { input: 150, output: 150 }]);
+    // Every answer is billed the same tokens: the re-asks are 15 of the 27 answers, at the same (batch) price.
+    const wanted = ((cost?.usd ?? 0) * 15) / 27;
+    assert.ok(
+      Math.abs((answers.reasks.cost_usd ?? -1) - wanted) < 2e-6,
+      `${String(answers.reasks.cost_usd)} ~ ${String(wanted)}`,
+    );
   });
 
   it('rebuilds a wave left by an interrupted run from the store and sends each re-ask once', async () => {
