@@ -151,7 +151,7 @@ function toOutcome(
 ): ChunkLineOutcome | null {
   const attemptNo = item.attempts + 1;
   // A re-ask has retries of its own: each re-ask made used up at least one attempt (docs/decisions/0019).
-  const countedNo = attemptNo - (item.reasks ?? 0);
+  const countedNo = Math.max(1, attemptNo - (item.reasks ?? 0));
   const attempt: Attempt = {
     seq: item.seq,
     attempt: attemptNo,
