@@ -59,3 +59,43 @@ export function checkAnswer(review: AnswerReview, item: ReviewedItem, responseBo
 export function answerText(body: string | Uint8Array): string {
   return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
+
+/**
+ * The re-ask request, or null: none wanted, none left, or a review that throws (a bug in it: the answer then stands
+ * with its check, rather than the item failing as if the provider had).
+ */
+export function nextReask(
+  review: AnswerReview,
+  item: ReviewedItem,
+  original: PreparedRequest,
+  previous: PreviousAnswer,
+): PreparedRequest | null {
+  try {
+    return review.shouldReask(item, previous.check) ? review.reask(item, original, previous) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the review wants an answer so checked asked again (false when it throws; see `nextReask`). */
+export function wantsReask(review: AnswerReview, item: ReviewedItem, check: ItemCheck): boolean {
+  try {
+    return review.shouldReask(item, check);
+  } catch {
+    return false;
+  }
+}
+
+/** The request of re-ask `item.reasks + 1` rebuilt on resume or for a wave's chunk file; null when it cannot be. */
+export function rebuildReask(
+  review: AnswerReview,
+  item: ReviewedItem,
+  original: PreparedRequest,
+  previous: PreviousAnswer,
+): PreparedRequest | null {
+  try {
+    return review.reask(item, original, previous);
+  } catch {
+    return null;
+  }
+}

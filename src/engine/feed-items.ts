@@ -9,7 +9,7 @@ import type { NewItem, OpenItem, Store } from '../store/store.ts';
 import type { TokenEstimator } from '../plan/estimate-tokens.ts';
 import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
 import type { RequestCost } from './estimate-request-cost.ts';
-import type { AnswerReview } from './answer-review.ts';
+import { rebuildReask, type AnswerReview } from './answer-review.ts';
 
 export interface FeedOptions {
   job: Job;
@@ -90,7 +90,12 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
  */
 function reaskOf(review: AnswerReview | undefined, item: OpenItem, original: PreparedRequest): PreparedRequest | null {
   if (review === undefined || item.previous === undefined || item.reasks === undefined) return null;
-  return review.reask({ customId: item.customId, seq: item.seq, reasks: item.reasks - 1 }, original, item.previous);
+  return rebuildReask(
+    review,
+    { customId: item.customId, seq: item.seq, reasks: item.reasks - 1 },
+    original,
+    item.previous,
+  );
 }
 
 async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise<void> {

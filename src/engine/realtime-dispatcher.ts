@@ -6,7 +6,7 @@ import type { RealtimeProvider } from '../providers/provider.ts';
 import type { ItemStore, ItemUpdate } from '../store/store.ts';
 import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
-import { answerText, checkAnswer, type AnswerReview } from './answer-review.ts';
+import { answerText, checkAnswer, nextReask, type AnswerReview } from './answer-review.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
 import { isOverloadStatus, type RateLimiter } from './rate-limiter.ts';
@@ -311,7 +311,7 @@ export class RealtimeDispatcher {
     record.reask = reasks;
     record.check = check.status;
     const original = item.original ?? item.request;
-    const next = review.shouldReask(reviewed, check) ? review.reask(reviewed, original, { responseBody, check }) : null;
+    const next = nextReask(review, reviewed, original, { responseBody, check });
     if (next === null) {
       this.counters.succeeded += 1;
       this.enqueueCommit(record, {

@@ -4,7 +4,7 @@ import type { ItemError } from '../../core/item.ts';
 import type { BatchLineResult, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import { TOKEN_LIMIT_ERROR } from '../../providers/provider.ts';
 import type { ChunkLineOutcome, ChunkStore, CloseChunkResult, OpenItem } from '../../store/store.ts';
-import { checkAnswer, type AnswerReview } from '../answer-review.ts';
+import { checkAnswer, wantsReask, type AnswerReview } from '../answer-review.ts';
 import { crashPoint } from '../../util/crash-point.ts';
 import { decideRetry, type RetrySettings } from '../retry-policy.ts';
 
@@ -178,7 +178,7 @@ function toOutcome(
       answered.check = check.status;
       const { statusCode, requestId, body } = line;
       // The re-ask request is built when its wave's chunk file is written (plan-chunk.ts `readItemRequests`).
-      if (!options.cancelling && review.shouldReask(reviewed, check)) {
+      if (!options.cancelling && wantsReask(review, reviewed, check)) {
         return { state: 'reask', reasks: reasks + 1, statusCode, requestId, body, check, attempt: answered };
       }
       return { state: 'succeeded', statusCode, requestId, body, completedAt: times.endedAt, attempt: answered, check };

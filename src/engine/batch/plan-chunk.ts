@@ -4,7 +4,7 @@ import type { LineReader } from '../../input/read-line-at.ts';
 import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { BatchProvider } from '../../providers/provider.ts';
 import type { OpenItem, Store } from '../../store/store.ts';
-import type { AnswerReview } from '../answer-review.ts';
+import { rebuildReask, type AnswerReview } from '../answer-review.ts';
 
 export interface ChunkLimits {
   maxRequests: number;
@@ -139,7 +139,7 @@ async function* readPage(
     const reask =
       review === undefined || previous === undefined || reasks === undefined
         ? null
-        : review.reask({ customId: item.customId, seq: item.seq, reasks: reasks - 1 }, request, previous);
+        : rebuildReask(review, { customId: item.customId, seq: item.seq, reasks: reasks - 1 }, request, previous);
     yield { item, request: reask ?? request };
   }
 }

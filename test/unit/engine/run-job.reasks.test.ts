@@ -148,6 +148,23 @@ describe('runJob with an answer review', () => {
     assert.ok(answers.reasks.tokens.input > 0, 'the re-asks were billed tokens');
   });
 
+  it('keeps the answer with its check when the review throws, never failing the item as the provider would', async () => {
+    await createJob('throws', 4);
+    const provider = recordingProvider();
+    const review = new FakeAnswerReview({ max: 2, fixedAfter: () => 9 });
+    review.reask = () => {
+      throw new Error('a bug in the review');
+    };
+    const result = await runJob({ jobId: 'throws', store, provider, settings: SETTINGS, review });
+    await provider.close();
+    assert.equal(result.outcome, 'completed');
+    for (const item of await itemsOf('throws')) {
+      const label = `item ${item.customId}`;
+      assert.deepEqual([item.state, item.reasks, item.attempts], ['succeeded', 0, 1], label);
+      assert.notEqual(item.check?.status, 'valid', label);
+    }
+  });
+
   it('sends each re-ask left by an interrupted run once on resume, rebuilt from the stored answer and check', async () => {
     await createJob('resume', 8);
     const review = new FakeAnswerReview({ max: 2, fixedAfter: (seq) => (seq % 2 === 0 ? 2 : 0) });
