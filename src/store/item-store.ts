@@ -47,7 +47,7 @@ export interface ItemStore {
 /** An item without a result yet, with the attempts already made of it. */
 export interface OpenItem extends ItemLocation {
   attempts: number;
-  /** Re-asks made of it (docs/decisions/0019); 0 for an item never answered. */
+  /** Re-asks made of it (docs/decisions/0019), when there were any (unset: none). */
   reasks?: number;
   /**
    * With `reasks > 0`: the answer that was re-asked and its check, from which the re-ask request is
