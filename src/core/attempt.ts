@@ -10,4 +10,8 @@ export interface Attempt {
   outcome: string;
   inputTokens: number | null;
   outputTokens: number | null;
+  /** With an answer review: which request this was, 0 the original, N the N-th re-ask (docs/decisions/0019). */
+  reask?: number | null;
+  /** With an answer review: the check status of this attempt's answer (`valid`, `invalid`, ...). */
+  check?: string | null;
 }

@@ -53,6 +53,19 @@ export interface ItemError {
   bodyBytes?: number;
 }
 
+/**
+ * What the check of an item's last answer said (validate/'s `AnswerCheck` without its `text`), kept beside the
+ * answer. An answered item is `succeeded` whatever its check says (docs/decisions/0019): the check is not a state.
+ */
+export interface ItemCheck {
+  /** `valid`, `repaired`, `invalid`, `truncated`, `refused` (validate/answer-check.ts). */
+  status: string;
+  /** The parsed value (json) or the text (text), when there is one. */
+  value?: unknown;
+  /** Why it is not valid, each with its JSON path; empty when valid. */
+  issues: { path: string; message: string }[];
+}
+
 /** One item as the store lists it, with its result when it has one. */
 export interface ItemRecord extends ItemLocation {
   state: ItemState;
@@ -63,4 +76,8 @@ export interface ItemRecord extends ItemLocation {
   /** JSON text, or its UTF-8 bytes when it was stored as bytes (large answers). */
   responseBody: string | Uint8Array | null;
   error: ItemError | null;
+  /** Re-asks made of it (docs/decisions/0019); 0 without an answer review. */
+  reasks: number;
+  /** The check of its last answer, when an answer review checked it. */
+  check: ItemCheck | null;
 }

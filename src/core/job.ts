@@ -73,6 +73,17 @@ export interface Job {
   /** Set by `cancel JOB`; whoever runs the job cancels it (batch mode: remote batches too). */
   cancelRequestedAt: number | null;
   lease: JobLease | null;
+  /** What a data job keeps besides its config (prompts hash, manifest path); null for a job of request lines. */
+  data: JobData | null;
+}
+
+/** A data job's own record (issue 12): what `validate JOB` and `integrate JOB` read back. */
+export interface JobData {
+  readonly [key: string]: unknown;
+  /** `PromptSet.hash` of the prompts the job was prepared with. */
+  readonly promptsHash?: string;
+  /** The job's `manifest.json` (prep/manifest.ts). */
+  readonly manifestPath?: string;
 }
 
 /** Item counts by outcome, as status and the report show them. */

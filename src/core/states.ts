@@ -2,7 +2,9 @@
  * Item and job lifecycles (SPEC section 2).
  *
  * Item states
- * - pending:    known to the store, not yet sent (or sent by a process that died; see below).
+ * - pending:    known to the store, not yet sent (or sent by a process that died; see below). Also an
+ *               answered item whose answer failed its check and is asked again (a re-ask): it keeps
+ *               its answer and counts `reasks` (docs/decisions/0019), so `pending -> pending` is a move.
  * - in_flight:  a request is out. Never persisted as such by the SQLite store: a crash
  *               mid-request leaves the item `pending`, so resume simply sends it again.
  * - retry_wait: the last attempt failed with a retryable error; waits for its backoff.
@@ -40,7 +42,7 @@ export const JOB_STATES = {
 export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
 
 const ITEM_TRANSITIONS: Record<ItemState, readonly ItemState[]> = {
-  pending: ['in_flight', 'succeeded', 'failed', 'retry_wait', 'cancelled'],
+  pending: ['pending', 'in_flight', 'succeeded', 'failed', 'retry_wait', 'cancelled'],
   in_flight: ['succeeded', 'failed', 'retry_wait', 'pending', 'cancelled'],
   retry_wait: ['in_flight', 'pending', 'succeeded', 'failed', 'retry_wait', 'cancelled'],
   succeeded: [],

@@ -5,10 +5,11 @@ import { createLineParser, type LineParser, type LineParserOptions } from '../in
 import { createInputContentHash } from '../input/hash-input-file.ts';
 import { readJsonlLineBatches } from '../input/read-jsonl-lines.ts';
 import { createLineReader } from '../input/read-line-at.ts';
-import type { NewItem, Store } from '../store/store.ts';
+import type { NewItem, OpenItem, Store } from '../store/store.ts';
 import type { TokenEstimator } from '../plan/estimate-tokens.ts';
 import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
 import type { RequestCost } from './estimate-request-cost.ts';
+import { rebuildReask, type AnswerReview } from './answer-review.ts';
 
 export interface FeedOptions {
   job: Job;
@@ -27,6 +28,8 @@ export interface FeedOptions {
   onFormatDetected: (format: string) => Promise<void>;
   /** Told the reader's committed position after every ingest, for progress. */
   onCursor: (cursor: IngestCursor) => void;
+  /** Rebuilds the request of a re-asked item left unfinished (docs/decisions/0019). */
+  review?: AnswerReview | undefined;
 }
 
 const RESUME_PAGE = 512;
@@ -45,21 +48,25 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
   const { job, store, dispatcher, signal } = options;
   const reader = await createLineReader(job.inputPath);
   try {
-    let page: (ItemLocation & { attempts: number })[] = [];
+    let page: OpenItem[] = [];
     const sendPage = async (): Promise<void> => {
       const texts = await reader.readMany(page);
-      for (const [index, location] of page.entries()) {
+      for (const [index, open] of page.entries()) {
         const text = texts[index] ?? '';
-        const parsed = parser.parse({ lineNo: location.lineNo, byteLength: location.byteLength, text });
+        const parsed = parser.parse({ lineNo: open.lineNo, byteLength: open.byteLength, text });
         if (!parsed.ok) continue; // The fingerprint check makes this unreachable short of a hand-edited file.
         await dispatcher.waitForSpace();
         if (signal.aborted) return;
+        const { attempts, reasks, previous: _previous, ...location } = open;
+        const reask = reaskOf(options.review, open, parsed.request);
         dispatcher.push({
           location,
-          request: parsed.request,
-          attempts: location.attempts,
+          request: reask ?? parsed.request,
+          attempts,
           tokens: options.estimateTokens?.(parsed.request.body) ?? 0,
           ...options.costRequest?.(parsed.request),
+          ...(reasks === undefined ? {} : { reasks, reaskBase: attempts }),
+          ...(reask === null ? {} : { original: parsed.request }),
         });
       }
       page = [];
@@ -73,6 +80,22 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * The request of a re-asked item left unfinished by an earlier run, rebuilt from its line and the answer and check
+ * the store kept (`AnswerReview.reask` is deterministic, so this is the request that run would have sent). Null for
+ * an item never re-asked, or when no review can rebuild it: then its line's request is sent again and its answer
+ * checked as the last one.
+ */
+function reaskOf(review: AnswerReview | undefined, item: OpenItem, original: PreparedRequest): PreparedRequest | null {
+  if (review === undefined || item.previous === undefined || item.reasks === undefined) return null;
+  return rebuildReask(
+    review,
+    { customId: item.customId, seq: item.seq, reasks: item.reasks - 1 },
+    original,
+    item.previous,
+  );
 }
 
 async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise<void> {

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { Chunk } from '../core/chunk.ts';
 import type { Job } from '../core/job.ts';
 import { writeFileAtomically } from '../output/atomic-write.ts';
-import { buildReport, type JobReport } from '../output/build-report.ts';
-import { computeJobCost } from '../output/job-cost.ts';
+import { buildReport, type AnswersReport, type JobReport } from '../output/build-report.ts';
+import { computeJobCost, type JobCost } from '../output/job-cost.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import { writeResultFiles } from '../output/write-result-files.ts';
 import { requireJob } from '../store/require-job.ts';
@@ -27,6 +27,8 @@ export interface FinalizeJobOptions {
   clock: Clock;
   /** Batch mode: the chunk lines of the report. */
   batch?: { provider: string; discount: number; chunks: readonly Chunk[] };
+  /** The run checked its answers (an answer review): the report says what the checks said and re-asks cost. */
+  reviewed?: boolean;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
     prices: job.config.prices ?? {},
     ...(options.batch === undefined ? {} : { batchFactor: options.batch.discount }),
   });
+  const answers = options.reviewed === true ? await answersReport(store, jobId, cost) : undefined;
   const report = buildReport({
     job,
     state: options.finalState,
@@ -75,10 +78,35 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
     now: clock.now(),
     cost,
     ...(options.batch === undefined ? {} : { batch: options.batch }),
+    ...(answers === undefined ? {} : { answers }),
   });
   await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
   if (!keepState) await store.setJobState(jobId, options.finalState, { finishedAt: clock.now() });
   return { job: await requireJob(store, jobId), report };
+}
+
+/** The report's `answers`: checks by status, valid after N re-asks, and the re-asks' share of the cost. */
+async function answersReport(store: Store, jobId: string, cost: JobCost): Promise<AnswersReport> {
+  const review = await store.reviewStats(jobId);
+  const costOfReasks =
+    cost.price === null
+      ? null
+      : computeJobCost({
+          mode: cost.mode,
+          model: cost.model,
+          inputTokens: review.reaskInputTokens,
+          outputTokens: review.reaskOutputTokens,
+          prices: { [cost.model ?? '']: cost.price },
+        }).usd;
+  return {
+    by_status: review.byStatus,
+    valid_after_reasks: review.validAfterReasks,
+    reasks: {
+      attempts: review.reaskAttempts,
+      tokens: { input: review.reaskInputTokens, output: review.reaskOutputTokens },
+      cost_usd: costOfReasks,
+    },
+  };
 }
 
 /** Answers up to this size are parsed; a larger one (kept as bytes) is only looked at in its head, never decoded whole. */

@@ -6,6 +6,7 @@ import type { RealtimeProvider } from '../providers/provider.ts';
 import type { ItemStore, ItemUpdate } from '../store/store.ts';
 import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
+import { answerText, checkAnswer, nextReask, type AnswerReview } from './answer-review.ts';
 import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
 import { isOverloadStatus, type RateLimiter } from './rate-limiter.ts';
@@ -28,6 +29,12 @@ export interface DispatchItem {
   rateLimited?: number;
   /** Tries this item made in this run while the whole endpoint was out (see `OutageWatch`); they use up no attempt. */
   outageTries?: number;
+  /** Re-asks already made of it (docs/decisions/0019); `request` is then the re-ask's. */
+  reasks?: number;
+  /** With `reasks > 0`: the request of its line, which every re-ask is built from. */
+  original?: PreparedRequest;
+  /** Attempts made before its current re-ask: a re-ask gets the retries of a fresh request. */
+  reaskBase?: number;
 }
 
 /**
@@ -60,6 +67,11 @@ export interface DispatcherOptions {
   budget?: BudgetGuard | undefined;
   /** Told once when the budget refuses a request; the job then stops taking new work. */
   onBudgetReached?: () => void;
+  /**
+   * Checks every answer and asks again for those not valid (docs/decisions/0019). Unset: an answer is
+   * committed as it came, with no work per answer.
+   */
+  review?: AnswerReview | undefined;
   /** Tells an outage of the whole endpoint from failures of single items (see `OutageWatch`). */
   outage?: OutageWatch | undefined;
   /** Called when the endpoint has been unreachable for the watch's whole wait: the job should stop. */
@@ -74,6 +86,8 @@ export interface DispatcherCounters {
   inFlight: number;
   waitingRetry: number;
   queued: number;
+  /** Answers asked again in this run (with an answer review). */
+  reasks?: number;
 }
 
 /**
@@ -245,28 +259,30 @@ export class RealtimeDispatcher {
         this.options.budget.settle(estimate, actual);
       }
       if (response.usage !== null && limiter.tracksTokens) limiter.settleTokens(item.tokens, usedTokens);
+      const record: Attempt = {
+        seq,
+        attempt,
+        startedAt,
+        latencyMs,
+        statusCode: response.statusCode,
+        outcome: 'ok',
+        inputTokens: response.usage?.inputTokens ?? null,
+        outputTokens: response.usage?.outputTokens ?? null,
+      };
+      if (this.options.review !== undefined) {
+        this.settleReviewed(item, record, response, this.options.review);
+        return;
+      }
       this.counters.succeeded += 1;
-      this.enqueueCommit(
-        {
-          seq,
-          attempt,
-          startedAt,
-          latencyMs,
-          statusCode: response.statusCode,
-          outcome: 'ok',
-          inputTokens: response.usage?.inputTokens ?? null,
-          outputTokens: response.usage?.outputTokens ?? null,
-        },
-        {
-          seq,
-          state: 'succeeded',
-          attempts: attempt,
-          statusCode: response.statusCode,
-          requestId: response.requestId,
-          body: response.body,
-          completedAt: clock.now(),
-        },
-      );
+      this.enqueueCommit(record, {
+        seq,
+        state: 'succeeded',
+        attempts: attempt,
+        statusCode: response.statusCode,
+        requestId: response.requestId,
+        body: response.body,
+        completedAt: clock.now(),
+      });
     } catch (thrown) {
       const error =
         thrown instanceof ProviderError
@@ -274,6 +290,65 @@ export class RealtimeDispatcher {
           : new ProviderError(`provider failed: ${(thrown as Error).message}`, { kind: 'connection', cause: thrown });
       this.handleFailure(item, attempt, startedAt, error);
     }
+  }
+
+  /**
+   * An answer with an answer review: checked, then committed as the item's result, or, when the review
+   * wants it asked again, committed with the item pending again (`reasks + 1`, the answer and check kept)
+   * and the re-ask put at the front of the queue, where it goes through the budget and caps like any request.
+   */
+  private settleReviewed(
+    item: DispatchItem,
+    record: Attempt,
+    response: { statusCode: number; requestId: string | null; body: string | Uint8Array },
+    review: AnswerReview,
+  ): void {
+    const { seq, customId } = item.location;
+    const reasks = item.reasks ?? 0;
+    const reviewed = { customId, seq, reasks };
+    const responseBody = answerText(response.body);
+    const check = checkAnswer(review, reviewed, responseBody);
+    record.reask = reasks;
+    record.check = check.status;
+    const original = item.original ?? item.request;
+    const next = nextReask(review, reviewed, original, { responseBody, check });
+    if (next === null) {
+      this.counters.succeeded += 1;
+      this.enqueueCommit(record, {
+        seq,
+        state: 'succeeded',
+        attempts: record.attempt,
+        statusCode: response.statusCode,
+        requestId: response.requestId,
+        body: response.body,
+        completedAt: this.options.clock.now(),
+        check,
+      });
+      return;
+    }
+    this.counters.reasks = (this.counters.reasks ?? 0) + 1;
+    this.enqueueCommit(record, {
+      seq,
+      state: 'pending',
+      attempts: record.attempt,
+      reasks: reasks + 1,
+      statusCode: response.statusCode,
+      requestId: response.requestId,
+      body: response.body,
+      check,
+    });
+    // Stopping: the item stays pending with its re-ask count; resume rebuilds the request.
+    if (this.stopped) return;
+    this.requeueFront({
+      ...item,
+      request: next,
+      original,
+      reasks: reasks + 1,
+      attempts: record.attempt,
+      reaskBase: record.attempt,
+      rateLimited: 0,
+      outageTries: 0,
+    });
   }
 
   private handleFailure(item: DispatchItem, attempt: number, startedAt: number, error: ProviderError): void {
@@ -312,7 +387,8 @@ export class RealtimeDispatcher {
     // Only this item waits out the retry-after (the retry policy's delay); the limiter decides
     // whether the pool slows, from the share of such answers, not from this one.
     if (overloaded) limiter.recordOverloaded(startedAt, error.retryAfterMs);
-    const countedAttempt = attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES) - (item.outageTries ?? 0);
+    const countedAttempt =
+      attempt - Math.min(rateLimited, FREE_RATE_LIMIT_RETRIES) - (item.outageTries ?? 0) - (item.reaskBase ?? 0);
     // Judged before this failure is counted, so one failure alone never makes the endpoint look struggling.
     const scattered = this.failureShare.isScattered(clock.now());
     this.failureShare.recordFailure(clock.now());
@@ -370,17 +446,21 @@ export class RealtimeDispatcher {
       this.retryTimers.delete(timer);
       this.counters.waitingRetry -= 1;
       if (this.stopped) return;
-      // Back to the front: a retried item should not wait behind the whole window again.
-      if (this.queueHead > 0) {
-        this.queueHead -= 1;
-        this.queue[this.queueHead] = item;
-      } else {
-        this.queue.unshift(item);
-      }
-      this.counters.queued += 1;
-      this.pump();
+      this.requeueFront(item);
     }, delayMs);
     this.retryTimers.add(timer);
+  }
+
+  /** Back to the front: a retried or re-asked item should not wait behind the whole window again. */
+  private requeueFront(item: DispatchItem): void {
+    if (this.queueHead > 0) {
+      this.queueHead -= 1;
+      this.queue[this.queueHead] = item;
+    } else {
+      this.queue.unshift(item);
+    }
+    this.counters.queued += 1;
+    this.pump();
   }
 
   /** The request's slot is held until its outcome is committed (see the class comment). */

@@ -1,3 +1,4 @@
+import type { AnswerReview } from './answer-review.ts';
 import type { MissingReason } from '../core/item.ts';
 import type { IngestCursor, Job, JobCounts } from '../core/job.ts';
 import type { ProviderError } from '../errors/index.ts';
@@ -45,6 +46,8 @@ export interface JobRunOptions {
   signal?: AbortSignal | undefined;
   /** `retry JOB` reopens failed items before running. */
   reopenFailed?: boolean | undefined;
+  /** Set when the engine checks answers (docs/decisions/0019): the report then says what the checks said. */
+  review?: AnswerReview | undefined;
 }
 
 /** One run of a job as the scaffold opened it: what an engine runs the items with. */
@@ -155,6 +158,7 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       keepState: rewriteOnly,
       clock,
       ...(batch === undefined ? {} : { batch }),
+      ...(options.review === undefined ? {} : { reviewed: true }),
     });
     logger.info(
       { jobId: job.id, mode: engine.mode, outcome: end.outcome, counts: result.report.counts },

@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.ts';
 import { join } from 'node:path';
 import { createTokenCounter, createTokenEstimator } from '../plan/estimate-tokens.ts';
 import type { ModelPrice } from '../plan/price-table.ts';
+import type { AnswerReview } from './answer-review.ts';
 import { openBudget } from './budget-guard.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { createRequestCoster } from './estimate-request-cost.ts';
@@ -82,6 +83,8 @@ export interface RunJobOptions {
   slots?: RequestSlots | undefined;
   /** A group commit shared with other jobs (the background scheduler's); see `CommitQueue`. */
   commits?: CommitQueue | undefined;
+  /** Checks every answer and asks again for those not valid (a data job; docs/decisions/0019). */
+  review?: AnswerReview | undefined;
 }
 
 const CANCEL_CHECK_MS = 1000;
@@ -175,6 +178,7 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
       retry: settings.retry,
       slots: options.slots,
       commits: options.commits,
+      review: options.review,
       onFatal: (error) => {
         if (fatal !== undefined) return;
         fatal = error;
@@ -218,6 +222,7 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
         costRequest:
           budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
         signal: run.signal,
+        review: options.review,
       });
     } catch (error) {
       if (!run.signal.aborted) throw error;

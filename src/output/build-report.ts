@@ -34,6 +34,23 @@ export interface JobReport {
   finished_at: string;
   /** Batch mode only. */
   batch?: BatchReport;
+  /** Only when the job's answers were checked (a data job; docs/decisions/0019). */
+  answers?: AnswersReport;
+}
+
+/** What the checks of the answers said, and what re-asking cost. */
+export interface AnswersReport {
+  /** Answered items by the status of their last answer's check (`valid`, `repaired`, `invalid`, ...). */
+  by_status: Record<string, number>;
+  /** Items valid (or repaired) in the end, by the re-asks it took: index N, after N re-asks. */
+  valid_after_reasks: number[];
+  reasks: {
+    /** Re-ask requests answered or failed (attempts that sent a re-ask). */
+    attempts: number;
+    tokens: { input: number; output: number };
+    /** Their cost in USD at the job's mode and model (null when unpriced); included in `cost`. */
+    cost_usd: number | null;
+  };
 }
 
 export interface BatchReport {
@@ -71,6 +88,7 @@ export interface BuildReportOptions {
   batch?: { provider: string; discount: number; chunks: readonly Chunk[] };
   /** What the job's tokens cost (computed from `stats` by the caller, which knows the model and prices). */
   cost?: JobCost;
+  answers?: AnswersReport;
 }
 
 export function buildReport(options: BuildReportOptions): JobReport {
@@ -105,6 +123,7 @@ export function buildReport(options: BuildReportOptions): JobReport {
     files,
     finished_at: new Date(options.now).toISOString(),
     ...(options.batch === undefined ? {} : { batch: toBatchReport(options.batch) }),
+    ...(options.answers === undefined ? {} : { answers: options.answers }),
   };
 }
 

@@ -12,6 +12,19 @@ export interface ActivityReads {
   activity(jobId: string, sinceMs: number): Promise<JobActivity>;
   /** The latest failed attempts, newest first (at most `limit`), for `monitor`. */
   recentFailures(jobId: string, limit: number): Promise<RecentFailure[]>;
+  /** What the checks of a job's answers said and what its re-asks cost (docs/decisions/0019), for the report. */
+  reviewStats(jobId: string): Promise<ReviewStats>;
+}
+
+export interface ReviewStats {
+  /** Answered items by the status of their last answer's check; items never checked are not counted. */
+  byStatus: Record<string, number>;
+  /** Answered items whose last check is valid or repaired, by the re-asks it took: index N, after N re-asks. */
+  validAfterReasks: number[];
+  /** Attempts that sent a re-ask, and the tokens they were billed. */
+  reaskAttempts: number;
+  reaskInputTokens: number;
+  reaskOutputTokens: number;
 }
 
 export interface AttemptStats {

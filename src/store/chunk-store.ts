@@ -1,6 +1,6 @@
 import type { Attempt } from '../core/attempt.ts';
 import type { Chunk } from '../core/chunk.ts';
-import type { ItemError } from '../core/item.ts';
+import type { ItemCheck, ItemError } from '../core/item.ts';
 import type { OpenItem } from './item-store.ts';
 
 /**
@@ -9,7 +9,10 @@ import type { OpenItem } from './item-store.ts';
  * against the chunk lifecycle; its items are `in_flight` while it is open.
  */
 export interface ChunkStore {
-  /** Pending items in input order: what the next chunk is cut from. */
+  /**
+   * Pending items in input order: what the next chunk is cut from. A re-asked item comes with its
+   * `reasks` and `previous` answer (see `OpenItem`).
+   */
   pendingItems(jobId: string): AsyncIterable<OpenItem>;
   /**
    * Create the next-numbered chunk (1, 2, ...) in state `planned` and move its items from pending
@@ -68,6 +71,18 @@ export type ChunkLineOutcome =
       requestId: string | null;
       body: string;
       completedAt: number;
+      attempt: Attempt;
+      /** The check of the answer, when an answer review checked it. */
+      check?: ItemCheck;
+    }
+  /** Answered but not valid, and asked again in a later chunk (a re-ask wave): see `ItemUpdate`'s `pending`. */
+  | {
+      state: 'reask';
+      reasks: number;
+      statusCode: number;
+      requestId: string | null;
+      body: string;
+      check: ItemCheck;
       attempt: Attempt;
     }
   | { state: 'failed'; error: ItemError; completedAt: number; attempt: Attempt }

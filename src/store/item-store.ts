@@ -1,6 +1,6 @@
 import type { Attempt } from '../core/attempt.ts';
 import type { IngestCursor } from '../core/job.ts';
-import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../core/item.ts';
+import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../core/item.ts';
 import type { Reject } from '../core/reject.ts';
 
 /**
@@ -47,6 +47,20 @@ export interface ItemStore {
 /** An item without a result yet, with the attempts already made of it. */
 export interface OpenItem extends ItemLocation {
   attempts: number;
+  /** Re-asks made of it (docs/decisions/0019), when there were any (unset: none). */
+  reasks?: number;
+  /**
+   * With `reasks > 0`: the answer that was re-asked and its check, from which the re-ask request is
+   * rebuilt (the request itself is never stored: `AnswerReview.reask` is deterministic).
+   */
+  previous?: ReaskBasis;
+}
+
+/** What a re-ask request is built from besides the item's line: the previous answer and its check. */
+export interface ReaskBasis {
+  /** JSON text of the answer. */
+  responseBody: string;
+  check: ItemCheck;
 }
 
 export interface NewItem extends ItemLocation {
@@ -84,6 +98,22 @@ export type ItemUpdate =
       /** JSON text, or its UTF-8 bytes (a large answer is never decoded: see `ProviderResponse.body`). */
       body: string | Uint8Array;
       completedAt: number;
+      /** The check of the answer, when an answer review checked it. */
+      check?: ItemCheck;
+    }
+  /**
+   * Answered, but the answer failed its check and is asked again (a re-ask, docs/decisions/0019): the
+   * item is pending again with `reasks` (one more than before), keeping the answer and its check.
+   */
+  | {
+      seq: number;
+      state: 'pending';
+      attempts: number;
+      reasks: number;
+      statusCode: number;
+      requestId: string | null;
+      body: string | Uint8Array;
+      check: ItemCheck;
     }
   | { seq: number; state: 'failed'; attempts: number; error: ItemError; completedAt: number }
   | { seq: number; state: 'retry_wait'; attempts: number; error: ItemError }

@@ -1,4 +1,4 @@
-import type { InputFingerprint, Job, JobConfig } from '../core/job.ts';
+import type { InputFingerprint, Job, JobConfig, JobData } from '../core/job.ts';
 import type { JobState } from '../core/states.ts';
 
 /**
@@ -24,6 +24,8 @@ export interface JobStore {
   setInputMtime(jobId: string, mtimeMs: number): Promise<void>;
   /** Replace the stored (secret-free) config, e.g. when `resume` overrides concurrency. */
   setJobConfig(jobId: string, config: JobConfig): Promise<void>;
+  /** Replace a data job's own record (`Job.data`); `JOB_NOT_FOUND` for an unknown job. */
+  setJobData(jobId: string, data: JobData): Promise<void>;
   /**
    * Ask whoever runs the job to cancel it (batch mode: the remote batches too). The first request's time is
    * kept; `JOB_NOT_FOUND` for an unknown job.

@@ -4,7 +4,7 @@ import type { ItemStore } from './item-store.ts';
 import type { JobStore } from './job-store.ts';
 import type { LeaseStore } from './lease-store.ts';
 
-export type { ActivityReads, AttemptStats, JobActivity, RecentFailure } from './activity-reads.ts';
+export type { ActivityReads, AttemptStats, JobActivity, RecentFailure, ReviewStats } from './activity-reads.ts';
 export type {
   ChunkLineOutcome,
   ChunkPatch,
@@ -21,6 +21,7 @@ export type {
   JobProgressBatch,
   NewItem,
   OpenItem,
+  ReaskBasis,
 } from './item-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';

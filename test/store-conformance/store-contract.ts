@@ -3,6 +3,7 @@ import { describeChunkContract } from './chunk-contract.ts';
 import { describeItemContract } from './item-contract.ts';
 import { describeJobContract } from './job-contract.ts';
 import { describeReadContract } from './read-contract.ts';
+import { describeReaskContract } from './reask-contract.ts';
 import type { OpenStore } from './store-fixtures.ts';
 
 export type { OpenedStore, OpenStore, StoreTestOptions } from './store-fixtures.ts';
@@ -21,5 +22,6 @@ export function describeStoreContract(name: string, openStore: OpenStore): void 
     describeItemContract(openStore);
     describeChunkContract(openStore);
     describeReadContract(openStore);
+    describeReaskContract(openStore);
   });
 }

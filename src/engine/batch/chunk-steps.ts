@@ -233,6 +233,7 @@ export class ChunkSteps implements ChunkHandlers {
       cancelling: this.cancelling,
       now: () => this.now(),
       ...(budget === undefined ? {} : { answerCost: budget.answerCost }),
+      review: this.options.source.review,
     };
     let summary: MergeSummary;
     try {

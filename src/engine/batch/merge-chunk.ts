@@ -3,7 +3,8 @@ import type { Chunk } from '../../core/chunk.ts';
 import type { ItemError } from '../../core/item.ts';
 import type { BatchLineResult, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import { TOKEN_LIMIT_ERROR } from '../../providers/provider.ts';
-import type { ChunkLineOutcome, ChunkStore, CloseChunkResult } from '../../store/store.ts';
+import type { ChunkLineOutcome, ChunkStore, CloseChunkResult, OpenItem } from '../../store/store.ts';
+import { checkAnswer, wantsReask, type AnswerReview } from '../answer-review.ts';
 import { crashPoint } from '../../util/crash-point.ts';
 import { decideRetry, type RetrySettings } from '../retry-policy.ts';
 
@@ -17,10 +18,14 @@ export interface MergeChunkOptions {
   now: () => number;
   /** The cost of one answer body, with `limits.budget_usd`; the summary's `costUsd` adds them up. */
   answerCost?: (body: string) => number;
+  /** Checks each answer; one it wants asked again goes back to pending for a re-ask wave (docs/decisions/0019). */
+  review?: AnswerReview | undefined;
 }
 
 export interface MergeSummary extends CloseChunkResult {
   succeeded: number;
+  /** Answers merged now that are asked again (with an answer review): pending for a later wave. */
+  reasked: number;
   /** Lines that failed for good. */
   lineFailures: number;
   /** Lines that failed, expired or were cancelled, and go into a new chunk. */
@@ -46,12 +51,13 @@ const COMMIT_LINES = 1000;
  */
 export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSummary> {
   const { store, provider, chunk } = options;
-  const open = new Map<string, { seq: number; attempts: number }>();
+  const open = new Map<string, OpenItem>();
   for await (const item of store.chunkItems(chunk.jobId, chunk.chunkNo)) {
     open.set(provider.remoteId(item.customId, item.seq), item);
   }
   const summary: MergeSummary = {
     succeeded: 0,
+    reasked: 0,
     lineFailures: 0,
     lineResubmits: 0,
     resubmitted: 0,
@@ -84,8 +90,9 @@ export async function mergeChunk(options: MergeChunkOptions): Promise<MergeSumma
       open.delete(line.customId);
       const outcome = toOutcome(line, item, { startedAt, endedAt }, options);
       if (outcome === null) continue;
-      if (outcome.state === 'succeeded') {
-        summary.succeeded += 1;
+      if (outcome.state === 'succeeded' || outcome.state === 'reask') {
+        if (outcome.state === 'succeeded') summary.succeeded += 1;
+        else summary.reasked += 1;
         summary.costUsd += options.answerCost?.(outcome.body) ?? 0;
       } else if (outcome.state === 'failed') summary.lineFailures += 1;
       else summary.lineResubmits += 1;
@@ -111,6 +118,7 @@ export async function closeChunkWithoutResults(options: MergeChunkOptions, error
   const closed = await closeChunkLeftovers(options, error, true);
   return {
     succeeded: 0,
+    reasked: 0,
     lineFailures: 0,
     lineResubmits: 0,
     tokenLimited: false,
@@ -137,11 +145,13 @@ function closeChunkLeftovers(
 
 function toOutcome(
   line: BatchLineResult,
-  item: { seq: number; attempts: number },
+  item: OpenItem,
   times: { startedAt: number; endedAt: number },
   options: MergeChunkOptions,
 ): ChunkLineOutcome | null {
   const attemptNo = item.attempts + 1;
+  // A re-ask has retries of its own: each re-ask made used up at least one attempt (docs/decisions/0019).
+  const countedNo = Math.max(1, attemptNo - (item.reasks ?? 0));
   const attempt: Attempt = {
     seq: item.seq,
     attempt: attemptNo,
@@ -153,18 +163,33 @@ function toOutcome(
     outputTokens: null,
   };
   if (line.kind === 'succeeded') {
+    const answered: Attempt = {
+      ...attempt,
+      statusCode: line.statusCode,
+      inputTokens: line.usage?.inputTokens ?? null,
+      outputTokens: line.usage?.outputTokens ?? null,
+    };
+    const { review } = options;
+    if (review !== undefined) {
+      const reasks = item.reasks ?? 0;
+      const reviewed = { customId: item.customId, seq: item.seq, reasks };
+      const check = checkAnswer(review, reviewed, line.body);
+      answered.reask = reasks;
+      answered.check = check.status;
+      const { statusCode, requestId, body } = line;
+      // The re-ask request is built when its wave's chunk file is written (plan-chunk.ts `readItemRequests`).
+      if (!options.cancelling && wantsReask(review, reviewed, check)) {
+        return { state: 'reask', reasks: reasks + 1, statusCode, requestId, body, check, attempt: answered };
+      }
+      return { state: 'succeeded', statusCode, requestId, body, completedAt: times.endedAt, attempt: answered, check };
+    }
     return {
       state: 'succeeded',
       statusCode: line.statusCode,
       requestId: line.requestId,
       body: line.body,
       completedAt: times.endedAt,
-      attempt: {
-        ...attempt,
-        statusCode: line.statusCode,
-        inputTokens: line.usage?.inputTokens ?? null,
-        outputTokens: line.usage?.outputTokens ?? null,
-      },
+      attempt: answered,
     };
   }
   if (line.kind === 'errored' || line.kind === 'unreadable') {
@@ -176,7 +201,7 @@ function toOutcome(
             failureKind: 'malformed' as const,
           };
     const failed = { ...attempt, statusCode: error.status ?? null, outcome: error.code };
-    const decision = decideRetry({ kind: failureKind, status: error.status }, attemptNo, options.retry, () => 0);
+    const decision = decideRetry({ kind: failureKind, status: error.status }, countedNo, options.retry, () => 0);
     if (decision.kind === 'retry' && !options.cancelling) return { state: 'pending', error, attempt: failed };
     const reason = decision.kind === 'retry' ? 'abort' : decision.reason;
     return { state: 'failed', error: { ...error, reason }, completedAt: times.endedAt, attempt: failed };
@@ -188,7 +213,7 @@ function toOutcome(
     message: line.kind === 'expired' ? 'the batch expired before this line ran' : 'the batch was cancelled',
   };
   const failed = { ...attempt, outcome: error.code };
-  if (attemptNo < options.retry.maxAttempts) return { state: 'pending', error, attempt: failed };
+  if (countedNo < options.retry.maxAttempts) return { state: 'pending', error, attempt: failed };
   return {
     state: 'failed',
     error: { ...error, reason: 'maxRetriesExceeded' },

@@ -4,6 +4,7 @@ import type { LineReader } from '../../input/read-line-at.ts';
 import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { BatchProvider } from '../../providers/provider.ts';
 import type { OpenItem, Store } from '../../store/store.ts';
+import { rebuildReask, type AnswerReview } from '../answer-review.ts';
 
 export interface ChunkLimits {
   maxRequests: number;
@@ -39,14 +40,20 @@ export interface ChunkSource {
   estimateTokens: TokenEstimator | null;
   /** A request's estimated cost at batch prices; present only with `limits.budget_usd`. */
   costRequest?: ((request: PreparedRequest) => number) | null;
+  /**
+   * Checks answers as chunks are merged and rebuilds the requests of re-asked items (docs/decisions/0019).
+   * Unset: answers are merged as they came.
+   */
+  review?: AnswerReview | undefined;
 }
 
 const PAGE = 1000;
 
 /**
  * Picks the next chunk from the pending items, in input order: the first pending item
- * fixes the chunk's endpoint (and model, where the provider wants one per batch); items of
- * other kinds stay pending for a later chunk. Stops at the first limit reached. Commits
+ * fixes the chunk's endpoint (and model, where the provider wants one per batch) and its
+ * re-ask wave (items re-asked N times go only with others re-asked N times: a wave is a
+ * batch of its own, docs/decisions/0019); items of other kinds stay pending for a later chunk. Stops at the first limit reached. Commits
  * nothing: the caller creates the chunk. Null when nothing is pending; a chunk with
  * `budgetStop` (and perhaps no line at all) when the budget left cannot pay for the next line.
  */
@@ -65,7 +72,8 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
   };
   for await (const { item, request } of readItemRequests(source, store.pendingItems(jobId))) {
     const model = requestModel(request);
-    const itemKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
+    const endpointKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
+    const itemKey = item.reasks === undefined ? endpointKey : `${endpointKey}\n${String(item.reasks)}`;
     if (key === undefined) {
       key = itemKey;
       chunk.url = request.url;
@@ -99,10 +107,11 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
 
 /**
  * The items listed, each with the request its line stands for, re-read from the input by
- * offset `PAGE` lines at a time.
+ * offset `PAGE` lines at a time; a re-asked item's request is its re-ask, rebuilt from the
+ * line and the answer and check the store kept (`AnswerReview.reask` is deterministic).
  */
 export async function* readItemRequests(
-  source: Pick<ChunkSource, 'reader' | 'parser'>,
+  source: Pick<ChunkSource, 'reader' | 'parser' | 'review'>,
   items: AsyncIterable<OpenItem>,
 ): AsyncGenerator<{ item: OpenItem; request: PreparedRequest }> {
   let page: OpenItem[] = [];
@@ -116,14 +125,22 @@ export async function* readItemRequests(
 }
 
 async function* readPage(
-  source: Pick<ChunkSource, 'reader' | 'parser'>,
+  source: Pick<ChunkSource, 'reader' | 'parser' | 'review'>,
   page: readonly OpenItem[],
 ): AsyncGenerator<{ item: OpenItem; request: PreparedRequest }> {
   if (page.length === 0) return;
   const texts = await source.reader.readMany(page);
   for (const [index, item] of page.entries()) {
     const request = parseRequest(source.parser, item, texts[index] ?? '');
-    if (request !== null) yield { item, request };
+    if (request === null) continue;
+    const { review } = source;
+    const { previous, reasks } = item;
+    // No review to rebuild it, or none it can: the line's own request is sent again and its answer checked as the last.
+    const reask =
+      review === undefined || previous === undefined || reasks === undefined
+        ? null
+        : rebuildReask(review, { customId: item.customId, seq: item.seq, reasks: reasks - 1 }, request, previous);
+    yield { item, request: reask ?? request };
   }
 }
 

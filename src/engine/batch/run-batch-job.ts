@@ -9,6 +9,7 @@ import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/logger.ts';
 import { recordUnread } from '../feed-items.ts';
 import type { RetrySettings } from '../retry-policy.ts';
+import type { AnswerReview } from '../answer-review.ts';
 import { runJobScaffold, type EngineEnd, type JobRun, type RunEngine } from '../run-job-scaffold.ts';
 import type { RunJobResult } from '../run-outcome.ts';
 import { openBatchBudget } from './batch-budget.ts';
@@ -56,6 +57,11 @@ export interface RunBatchJobOptions {
   onProgress?: (progress: BatchProgress) => void;
   /** Told each provider notice once (something the input asked for that is not sent); it is logged too. */
   onNotice?: (message: string) => void;
+  /**
+   * Checks every merged answer; those it wants asked again go into chunks of their own, a re-ask wave per re-ask
+   * number, submitted at batch prices on a later turn (a data job; docs/decisions/0019).
+   */
+  review?: AnswerReview | undefined;
 }
 
 /**
@@ -94,7 +100,7 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
   try {
     // The whole input is committed as items first: chunks are cut from the store, not the stream.
     await recordUnread({ ...run.ingest, jobId: job.id, signal: run.signal });
-    const lines = { store, jobId: job.id, reader, parser: run.ingest.parser, provider };
+    const lines = { store, jobId: job.id, reader, parser: run.ingest.parser, provider, review: options.review };
     const budget = await openBatchBudget(lines, settings, BATCH_PRICE_FACTOR);
     const source: ChunkSource = {
       ...lines,

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { Chunk } from '../../core/chunk.ts';
-import type { IngestCursor, Job, JobConfig, JobCounts, JobLease } from '../../core/job.ts';
+import type { IngestCursor, Job, JobConfig, JobCounts, JobData, JobLease } from '../../core/job.ts';
 import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
 import type { Reject } from '../../core/reject.ts';
 import { assertJobTransition, type JobState } from '../../core/states.ts';
@@ -22,6 +22,7 @@ import type {
   NewJob,
   OpenItem,
   RecentFailure,
+  ReviewStats,
   Store,
 } from '../store.ts';
 import { openDatabase } from './open-database.ts';
@@ -29,7 +30,7 @@ import { prepareActivityQueries } from './queries/activity.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareChunkOperations } from './queries/chunks.ts';
 import { prepareIngest } from './queries/ingest.ts';
-import { prepareItemQueries, toItemLocation, toItemRecord, type ItemRow } from './queries/items.ts';
+import { prepareItemQueries, toItemLocation, toItemRecord, toOpenItem, type ItemRow } from './queries/items.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
 import { prepareAcquireLease } from './queries/lease.ts';
 import { keysetPages, seqPages } from './queries/keyset-pages.ts';
@@ -151,6 +152,11 @@ export class SqliteStore implements Store {
     this.jobs.setConfig.run(JSON.stringify(config), this.clock.now(), jobId);
   }
 
+  async setJobData(jobId: string, data: JobData): Promise<void> {
+    this.requireJob(jobId);
+    this.jobs.setData.run(JSON.stringify(data), this.clock.now(), jobId);
+  }
+
   async requestCancel(jobId: string, now: number): Promise<void> {
     this.requireJob(jobId);
     this.jobs.requestCancel.run(now, jobId);
@@ -189,8 +195,9 @@ export class SqliteStore implements Store {
   }
 
   async *iterateUnfinished(jobId: string): AsyncIterable<OpenItem> {
+    const readParts = (seq: number, length: number): Uint8Array => this.responseParts.read(jobId, seq, length);
     for (const row of seqPages((after, limit) => this.items.unfinishedPage.all(jobId, after, limit))) {
-      yield { ...toItemLocation(row), attempts: row.attempts };
+      yield toOpenItem(row, readParts);
     }
   }
 
@@ -251,8 +258,15 @@ export class SqliteStore implements Store {
     return this.activityQueries.recentFailures(jobId, limit);
   }
 
+  async reviewStats(jobId: string): Promise<ReviewStats> {
+    return this.activityQueries.reviewStats(jobId);
+  }
+
   async *pendingItems(jobId: string): AsyncIterable<OpenItem> {
-    yield* seqPages((after, limit) => this.chunks.pendingPage(jobId, after, limit));
+    const readParts = (seq: number, length: number): Uint8Array => this.responseParts.read(jobId, seq, length);
+    for (const row of seqPages((after, limit) => this.chunks.pendingPage(jobId, after, limit))) {
+      yield toOpenItem(row, readParts);
+    }
   }
 
   async createChunk(jobId: string, chunk: NewChunk, seqs: readonly number[]): Promise<Chunk> {
@@ -268,7 +282,10 @@ export class SqliteStore implements Store {
   }
 
   async *chunkItems(jobId: string, chunkNo: number): AsyncIterable<OpenItem> {
-    yield* seqPages((after, limit) => this.chunks.chunkItemsPage(jobId, chunkNo, after, limit));
+    const readParts = (seq: number, length: number): Uint8Array => this.responseParts.read(jobId, seq, length);
+    for (const row of seqPages((after, limit) => this.chunks.chunkItemsPage(jobId, chunkNo, after, limit))) {
+      yield toOpenItem(row, readParts);
+    }
   }
 
   async mergeChunkResults(jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { JobCounts } from '../../../core/job.ts';
-import type { JobActivity, RecentFailure } from '../../activity-reads.ts';
+import type { JobActivity, RecentFailure, ReviewStats } from '../../activity-reads.ts';
 
 /** What `status` and `monitor` show of a job's recent activity, read beside the running writer (WAL). */
 export function prepareActivityQueries(db: Database) {
@@ -19,7 +19,40 @@ export function prepareActivityQueries(db: Database) {
   const countByState = db.prepare<[string], { state: string; count: number }>(
     'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY state',
   );
+  const checkStatuses = db.prepare<[string], { status: string; count: number }>(
+    `SELECT json_extract(check_json, '$.status') AS status, COUNT(*) AS count FROM items
+      WHERE job_id = ? AND state = 'succeeded' AND check_json IS NOT NULL GROUP BY status`,
+  );
+  const validByReasks = db.prepare<[string], { reasks: number; count: number }>(
+    `SELECT reasks, COUNT(*) AS count FROM items
+      WHERE job_id = ? AND state = 'succeeded' AND json_extract(check_json, '$.status') IN ('valid', 'repaired')
+      GROUP BY reasks ORDER BY reasks`,
+  );
+  const reaskAttempts = db.prepare<
+    [string],
+    { attempts: number; input_tokens: number | null; output_tokens: number | null }
+  >(
+    `SELECT COUNT(*) AS attempts, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens
+       FROM attempts WHERE job_id = ? AND reask > 0`,
+  );
   return {
+    reviewStats(jobId: string): ReviewStats {
+      const byStatus: Record<string, number> = {};
+      for (const row of checkStatuses.all(jobId)) byStatus[row.status] = row.count;
+      const validAfterReasks: number[] = [];
+      for (const row of validByReasks.all(jobId)) {
+        while (validAfterReasks.length < row.reasks) validAfterReasks.push(0);
+        validAfterReasks.push(row.count);
+      }
+      const reasks = reaskAttempts.get(jobId);
+      return {
+        byStatus,
+        validAfterReasks,
+        reaskAttempts: reasks?.attempts ?? 0,
+        reaskInputTokens: reasks?.input_tokens ?? 0,
+        reaskOutputTokens: reasks?.output_tokens ?? 0,
+      };
+    },
     /** Items by state; in-flight items (batch mode) count as pending. */
     counts(jobId: string): JobCounts {
       const counts: JobCounts = { total: 0, pending: 0, retryWait: 0, succeeded: 0, failed: 0, cancelled: 0 };

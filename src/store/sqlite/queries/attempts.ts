@@ -8,10 +8,23 @@ import type { AttemptStats } from '../../store.ts';
  */
 export function prepareAttemptQueries(db: Database) {
   const insert = db.prepare<
-    [string, number, number, number, number, number | null, string, number | null, number | null]
+    [
+      string,
+      number,
+      number,
+      number,
+      number,
+      number | null,
+      string,
+      number | null,
+      number | null,
+      number | null,
+      string | null,
+    ]
   >(
-    `INSERT INTO attempts (job_id, seq, attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO attempts (job_id, seq, attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens,
+       reask, check_status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const totals = db.prepare<
     [string],
@@ -64,6 +77,8 @@ export function prepareAttemptQueries(db: Database) {
       attempt.outcome,
       attempt.inputTokens,
       attempt.outputTokens,
+      attempt.reask ?? null,
+      attempt.check ?? null,
     );
   }
 

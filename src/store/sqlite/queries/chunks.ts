@@ -2,8 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Chunk, ChunkEnd, ChunkState, RemoteCounts } from '../../../core/chunk.ts';
 import type { Attempt } from '../../../core/attempt.ts';
 import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../chunk-store.ts';
-import type { OpenItem } from '../../item-store.ts';
-import { stateGuard } from './items.ts';
+import { OPEN_ITEM_COLUMNS, stateGuard, type ItemRow } from './items.ts';
 import { assertChunkTransition } from '../../../core/chunk.ts';
 import type { prepareAttemptQueries } from './attempts.ts';
 
@@ -28,16 +27,6 @@ interface ChunkRow {
   submitted_at: number | null;
   ended_at: number | null;
   merged_at: number | null;
-}
-
-interface ChunkItemRow {
-  seq: number;
-  custom_id: string;
-  line_no: number;
-  byte_offset: number;
-  byte_length: number;
-  line_hash: number | null;
-  attempts: number;
 }
 
 function toChunk(row: ChunkRow): Chunk {
@@ -65,18 +54,6 @@ function toChunk(row: ChunkRow): Chunk {
   };
 }
 
-function toOpenItem(row: ChunkItemRow): OpenItem {
-  return {
-    seq: row.seq,
-    customId: row.custom_id,
-    lineNo: row.line_no,
-    byteOffset: row.byte_offset,
-    byteLength: row.byte_length,
-    lineHash: row.line_hash,
-    attempts: row.attempts,
-  };
-}
-
 function updateParams(chunk: Chunk): unknown[] {
   return [
     chunk.state,
@@ -95,8 +72,6 @@ function updateParams(chunk: Chunk): unknown[] {
     chunk.chunkNo,
   ];
 }
-
-const LOCATION_COLUMNS = 'seq, custom_id, line_no, byte_offset, byte_length, line_hash, attempts';
 
 /**
  * Batch-mode chunk operations, each one transaction. Item updates are guarded by
@@ -122,17 +97,23 @@ export function prepareChunkOperations(
     assign: db.prepare<[number, string, number]>(
       `UPDATE items SET state = 'in_flight', chunk_no = ? WHERE job_id = ? AND seq = ? AND ${stateGuard(['pending'], 'in_flight')}`,
     ),
-    pendingPage: db.prepare<[string, number, number], ChunkItemRow>(
-      `SELECT ${LOCATION_COLUMNS} FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+    pendingPage: db.prepare<[string, number, number], ItemRow>(
+      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
-    chunkItemsPage: db.prepare<[string, number, number, number], ChunkItemRow>(
-      `SELECT ${LOCATION_COLUMNS} FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ?
+    chunkItemsPage: db.prepare<[string, number, number, number], ItemRow>(
+      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ?
        ORDER BY seq LIMIT ?`,
     ),
-    succeed: db.prepare<[number, number, string | null, string, number, string, number, number]>(
+    succeed: db.prepare<[number, number, string | null, string, number, string | null, string, number, number]>(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
-         error_json = NULL, missing_reason = NULL, completed_at = ?
+         error_json = NULL, missing_reason = NULL, completed_at = ?, check_json = ?
        WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'succeeded')}`,
+    ),
+    // A re-ask (docs/decisions/0019): pending again for a chunk of its wave, its answer and check kept.
+    reask: db.prepare<[number, number, number, string | null, string, string, string, number, number]>(
+      `UPDATE items SET state = 'pending', chunk_no = NULL, attempts = ?, reasks = ?, status_code = ?, request_id = ?,
+         response_body = ?, response_bytes = NULL, check_json = ?, error_json = NULL
+       WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'pending')}`,
     ),
     fail: db.prepare<[number, string, number | null, number, string, number, number]>(
       `UPDATE items SET state = 'failed', attempts = ?, error_json = ?, status_code = ?, missing_reason = NULL,
@@ -170,6 +151,20 @@ export function prepareChunkOperations(
           line.requestId,
           line.body,
           line.completedAt,
+          line.check === undefined ? null : JSON.stringify(line.check),
+          jobId,
+          line.attempt.seq,
+          chunkNo,
+        ).changes;
+        break;
+      case 'reask':
+        changes = statements.reask.run(
+          line.attempt.attempt,
+          line.reasks,
+          line.statusCode,
+          line.requestId,
+          line.body,
+          JSON.stringify(line.check),
           jobId,
           line.attempt.seq,
           chunkNo,
@@ -232,11 +227,12 @@ export function prepareChunkOperations(
       return next;
     }),
 
-    pendingPage: (jobId: string, afterSeq: number, limit: number): OpenItem[] =>
-      statements.pendingPage.all(jobId, afterSeq, limit).map(toOpenItem),
+    /** Rows for `toOpenItem` of queries/items.ts (a re-asked item's answer may be in parts). */
+    pendingPage: (jobId: string, afterSeq: number, limit: number): ItemRow[] =>
+      statements.pendingPage.all(jobId, afterSeq, limit),
 
-    chunkItemsPage: (jobId: string, chunkNo: number, afterSeq: number, limit: number): OpenItem[] =>
-      statements.chunkItemsPage.all(jobId, chunkNo, afterSeq, limit).map(toOpenItem),
+    chunkItemsPage: (jobId: string, chunkNo: number, afterSeq: number, limit: number): ItemRow[] =>
+      statements.chunkItemsPage.all(jobId, chunkNo, afterSeq, limit),
 
     merge: db.transaction((jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): number => {
       let applied = 0;
@@ -270,7 +266,8 @@ export function prepareChunkOperations(
               inputTokens: null,
               outputTokens: null,
             };
-            const failed = attempt.attempt >= options.maxAttempts;
+            // A re-ask has retries of its own: each re-ask made used up at least one attempt (docs/decisions/0019).
+            const failed = attempt.attempt - row.reasks >= options.maxAttempts;
             applyOutcome(
               jobId,
               chunkNo,

@@ -3,7 +3,8 @@
  * transition table of core/states.ts; decision 0014), and the item statements of the SQLite store.
  */
 import type { Database } from 'better-sqlite3';
-import type { ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
+import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
+import type { OpenItem } from '../../item-store.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
 
 export interface ItemRow {
@@ -23,6 +24,9 @@ export interface ItemRow {
   response_bytes: number | null;
   error_json: string | null;
   completed_at: number | null;
+  /** Migration 0007. */
+  reasks: number;
+  check_json: string | null;
 }
 
 /** Where an item's line is, as any page of item rows has it. */
@@ -49,11 +53,50 @@ export function toItemRecord(row: ItemRow): ItemRecord {
     requestId: row.request_id,
     responseBody: row.response_body,
     error: row.error_json === null ? null : (JSON.parse(row.error_json) as ItemError),
+    reasks: row.reasks,
+    check: row.check_json === null ? null : (JSON.parse(row.check_json) as ItemCheck),
   };
 }
 
+/**
+ * An unfinished item from its row; a re-asked one with the answer it was re-asked for and its check
+ * (`readParts` reads an answer kept in parts, migration 0004).
+ */
+export function toOpenItem(
+  row: Pick<
+    ItemRow,
+    | 'seq'
+    | 'custom_id'
+    | 'line_no'
+    | 'byte_offset'
+    | 'byte_length'
+    | 'line_hash'
+    | 'attempts'
+    | 'reasks'
+    | 'response_body'
+    | 'response_bytes'
+    | 'check_json'
+  >,
+  readParts: (seq: number, length: number) => Uint8Array,
+): OpenItem {
+  const item: OpenItem = { ...toItemLocation(row), attempts: row.attempts };
+  if (row.reasks === 0) return item;
+  item.reasks = row.reasks;
+  if (row.check_json === null) return item;
+  const body =
+    row.response_bytes === null
+      ? row.response_body
+      : Buffer.from(readParts(row.seq, row.response_bytes)).toString('utf8');
+  if (body !== null) item.previous = { responseBody: body, check: JSON.parse(row.check_json) as ItemCheck };
+  return item;
+}
+
+/** The columns `toOpenItem` reads. */
+export const OPEN_ITEM_COLUMNS =
+  'seq, custom_id, line_no, byte_offset, byte_length, line_hash, attempts, reasks, response_body, response_bytes, check_json';
+
 const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, attempts, missing_reason,
-  status_code, request_id, response_body, response_bytes, error_json, completed_at`;
+  status_code, request_id, response_body, response_bytes, error_json, completed_at, reasks, check_json`;
 
 /** The states an item may move to `to` from, by the item lifecycle (core/states.ts). */
 export function itemStatesBecoming(to: ItemState): ItemState[] {
@@ -92,10 +135,18 @@ export function prepareItemQueries(db: Database) {
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     ),
     stateOf: db.prepare<[string, number], { state: string }>('SELECT state FROM items WHERE job_id = ? AND seq = ?'),
-    succeed: db.prepare<[number, number, string | null, string | null, number | null, number, string, number]>(
+    succeed: db.prepare<
+      [number, number, string | null, string | null, number | null, number, string | null, string, number]
+    >(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?, response_bytes = ?,
-         error_json = NULL, missing_reason = NULL, completed_at = ?
+         error_json = NULL, missing_reason = NULL, completed_at = ?, check_json = ?
        WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('succeeded')}`,
+    ),
+    // A re-ask (docs/decisions/0019): back to pending with its answer and check kept, from a realtime attempt.
+    reask: db.prepare<[number, number, number, string | null, string | null, number | null, string, string, number]>(
+      `UPDATE items SET state = 'pending', attempts = ?, reasks = ?, status_code = ?, request_id = ?, response_body = ?,
+         response_bytes = ?, check_json = ?, error_json = NULL, missing_reason = NULL, completed_at = NULL
+       WHERE job_id = ? AND seq = ? AND ${stateGuard(['pending', 'retry_wait'], 'pending')}`,
     ),
     fail: db.prepare<[number, string, number | null, number, string, number]>(
       `UPDATE items SET state = 'failed', attempts = ?, error_json = ?, status_code = ?,
@@ -110,7 +161,7 @@ export function prepareItemQueries(db: Database) {
        WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('cancelled')}`,
     ),
     unfinishedPage: db.prepare<[string, number, number], ItemRow>(
-      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
+      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
        ORDER BY seq LIMIT ?`,
     ),
     locationPage: db.prepare<[string, number, number], ItemRow>(

@@ -3,7 +3,7 @@
  * lease, cancel request).
  */
 import type { Database } from 'better-sqlite3';
-import type { IngestCursor, Job, JobConfig } from '../../../core/job.ts';
+import type { IngestCursor, Job, JobConfig, JobData } from '../../../core/job.ts';
 import type { JobState } from '../../../core/states.ts';
 import { fromStoredPath } from '../workspace-paths.ts';
 
@@ -27,6 +27,8 @@ export interface JobRow {
   cancel_requested_at: number | null;
   input_mtime_ms: number | null;
   input_sha256: string | null;
+  /** Migration 0007. */
+  data_json: string | null;
 }
 
 /** The job a row holds; paths stored relative to the workspace are resolved against `workspace`. */
@@ -59,6 +61,7 @@ export function toJob(row: JobRow, workspace: string): Job {
             token: row.lease_token,
             heartbeatAt: row.lease_heartbeat_at ?? 0,
           },
+    data: row.data_json === null ? null : (JSON.parse(row.data_json) as JobData),
   };
 }
 
@@ -79,6 +82,7 @@ export function prepareJobQueries(db: Database) {
     ),
     setInputHash: db.prepare<[string, string]>('UPDATE jobs SET input_sha256 = ? WHERE id = ?'),
     setInputMtime: db.prepare<[number, string]>('UPDATE jobs SET input_mtime_ms = ? WHERE id = ?'),
+    setData: db.prepare<[string, number, string]>('UPDATE jobs SET data_json = ?, updated_at = ? WHERE id = ?'),
     setConfig: db.prepare<[string, number, string]>('UPDATE jobs SET config_json = ?, updated_at = ? WHERE id = ?'),
     setCursor: db.prepare<[string, number, string]>('UPDATE jobs SET cursor_json = ?, updated_at = ? WHERE id = ?'),
     setLease: db.prepare<[number | null, string | null, string | null, number | null, string]>(

@@ -35,6 +35,23 @@ export function prepareProgress(db: Database, queries: ProgressQueries) {
           typeof body === 'string' ? body : null,
           typeof body === 'string' ? null : body.length,
           update.completedAt,
+          update.check === undefined ? null : JSON.stringify(update.check),
+          jobId,
+          update.seq,
+        ).changes;
+        if (changes > 0 && typeof body !== 'string') responseParts.write(jobId, update.seq, body);
+        return changes;
+      }
+      case 'pending': {
+        const { body } = update;
+        const changes = items.reask.run(
+          update.attempts,
+          update.reasks,
+          update.statusCode,
+          update.requestId,
+          typeof body === 'string' ? body : null,
+          typeof body === 'string' ? null : body.length,
+          JSON.stringify(update.check),
           jobId,
           update.seq,
         ).changes;

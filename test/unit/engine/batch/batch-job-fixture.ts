@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { ItemRecord } from '../../../../src/core/item.ts';
+import type { AnswerReview } from '../../../../src/engine/answer-review.ts';
 import type { RunJobResult } from '../../../../src/engine/run-outcome.ts';
 import { type BatchRunSettings, runBatchJob } from '../../../../src/engine/batch/run-batch-job.ts';
 import { fingerprintInput } from '../../../../src/input/fingerprint-input.ts';
@@ -38,7 +39,7 @@ export interface BatchJobFixture {
     lines: readonly string[],
     provider: BatchProvider,
     settings?: Partial<BatchRunSettings>,
-    options?: { signal?: AbortSignal; onNotice?: (message: string) => void },
+    options?: { signal?: AbortSignal; onNotice?: (message: string) => void; review?: AnswerReview },
   ): Promise<RunJobResult>;
   items(id: string): Promise<ItemRecord[]>;
   close(): Promise<void>;
@@ -72,6 +73,7 @@ export async function createBatchJobFixture(): Promise<BatchJobFixture> {
         workDir: outDir,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
         ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
+        ...(options.review === undefined ? {} : { review: options.review }),
       });
     },
     async items(id) {
@@ -90,7 +92,7 @@ export async function createBatchJobFixture(): Promise<BatchJobFixture> {
  * A fixture for the tests of one `describe`: made before them, closed after. Call it in the `describe` body; use it in
  * tests only.
  */
-export function useBatchJobFixture(): Pick<BatchJobFixture, 'run' | 'items'> {
+export function useBatchJobFixture(): Pick<BatchJobFixture, 'run' | 'items'> & { dir: () => string } {
   let fixture: BatchJobFixture | undefined;
   before(async () => {
     fixture = await createBatchJobFixture();
@@ -106,6 +108,7 @@ export function useBatchJobFixture(): Pick<BatchJobFixture, 'run' | 'items'> {
   return {
     run: (...args) => ready().run(...args),
     items: (id) => ready().items(id),
+    dir: () => ready().dir,
   };
 }
 
