@@ -88,7 +88,9 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
   await mkdir(dirname(options.out), { recursive: true });
   const tally = new IntegrationTally(options.prompts);
   const tabular = options.format === 'csv' || options.format === 'parquet';
-  const spoolPath = join(dirname(options.out), `.${basename(options.out)}.spool.${String(process.pid)}.tmp`);
+  // A fixed, hidden name: a spool a killed run left is replaced by the next run's (its temp files are cleaned as
+  // every AtomicFileWriter's are) and then removed.
+  const spoolPath = join(dirname(options.out), `.${basename(options.out)}.spool`);
   const target = new AtomicFileWriter(options.out);
   const first = tabular ? new AtomicFileWriter(spoolPath) : target;
   const withoutValid =
