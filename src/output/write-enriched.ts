@@ -127,7 +127,8 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
     for (const writer of [first, target, withoutValid]) await writer?.abort();
     throw error;
   } finally {
-    if (tabular) await rm(spoolPath, { force: true });
+    // Also in JSON Lines: a spool of an earlier CSV or Parquet write to the same file that was killed.
+    await rm(spoolPath, { force: true });
   }
 }
 

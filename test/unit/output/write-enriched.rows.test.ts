@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -171,6 +171,25 @@ describe('writeEnriched: the enriched rows', () => {
       await writeEnriched(optionsFor(createEnrichFixture(), first, { format, meta: true }));
       await writeEnriched(optionsFor(createEnrichFixture(), second, { format, meta: true }));
       assert.ok((await readFile(first)).equals(await readFile(second)), format);
+    }
+  });
+
+  it('is atomic: a write that fails leaves the previous file whole, and no temp or spool file', async () => {
+    const sub = await mkdtemp(join(folder, 'atomic-'));
+    for (const format of ['jsonl', 'csv'] as const) {
+      const out = join(sub, `kept.${format}`);
+      await writeEnriched(optionsFor(createEnrichFixture(), out, { format }));
+      const before = await readFile(out);
+      // A spool a killed run left behind is replaced and removed by the next write.
+      await writeFile(join(sub, `.kept.${format}.spool`), 'left by a killed run\n');
+      let pages = 0;
+      const failing = optionsFor(createEnrichFixture(), out, {
+        format,
+        answers: () => Promise.reject(new Error(`store gone (page ${String((pages += 1))})`)),
+      });
+      await assert.rejects(writeEnriched(failing), /store gone/);
+      assert.ok((await readFile(out)).equals(before), format);
+      assert.deepEqual(await readdir(sub), format === 'jsonl' ? ['kept.jsonl'] : ['kept.csv', 'kept.jsonl'], format);
     }
   });
 
