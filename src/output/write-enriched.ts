@@ -100,10 +100,10 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
   try {
     await first.open();
     await withoutValid?.open();
-    for await (const { row, lacksValid } of joinRows(options, tally)) {
+    for await (const { row, key, lacksValid } of joinRows(options, tally)) {
       if (tabular) columns.add(row);
       await sink.write(row);
-      if (lacksValid.length > 0) await withoutValid?.writeLine(lacksValid);
+      if (lacksValid) await withoutValid?.writeLine(key);
     }
     await sink.end();
     await first.commit();
@@ -158,14 +158,18 @@ function createRowSink(writer: AtomicFileWriter, format: EnrichedFormat): RowSin
   };
 }
 
+interface JoinedRow {
+  row: Record<string, unknown>;
+  key: string;
+  /** A wanted answer of the row is not valid or repaired: its key goes to rows_without_valid.txt. */
+  lacksValid: boolean;
+}
+
 /** The enriched rows in source order, a page of manifest rows (and one answer lookup) at a time. */
-async function* joinRows(
-  options: WriteEnrichedOptions,
-  tally: IntegrationTally,
-): AsyncGenerator<{ row: Record<string, unknown>; lacksValid: string }> {
+async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally): AsyncGenerator<JoinedRow> {
   const data = options.dataRows[Symbol.asyncIterator]();
   let page: ManifestRowLike[] = [];
-  const flush = async function* (): AsyncGenerator<{ row: Record<string, unknown>; lacksValid: string }> {
+  const flush = async function* (): AsyncGenerator<JoinedRow> {
     const ids: string[] = [];
     for (const manifestRow of page) {
       for (const prompt of options.prompts) {
@@ -179,11 +183,8 @@ async function* joinRows(
       const slots: JoinedSlot[][] = options.prompts.map((prompt) =>
         joinPromptAnswers(manifestRow.prompts[prompt.name], prompt.samples, answers),
       );
-      const lacks = tally.addRow(slots);
-      yield {
-        row: buildEnrichedRow(source.row, options.prompts, slots, options),
-        lacksValid: lacks ? manifestRow.key : '',
-      };
+      const lacksValid = tally.addRow(slots);
+      yield { row: buildEnrichedRow(source.row, options.prompts, slots, options), key: manifestRow.key, lacksValid };
     }
     page = [];
   };

@@ -30,7 +30,7 @@ function randomJob(rows: number): {
   const manifest: ManifestRowLike[] = [];
   for (let index = 0; index < rows; index += 1) {
     const key = `k${String(index)}`;
-    const entries: ManifestRowLike['prompts'] = {};
+    const entries: Record<string, ManifestRowLike['prompts'][string]> = {};
     for (const prompt of prompts) {
       const roll = seed.random();
       if (roll < 0.05) {
