@@ -167,7 +167,7 @@ interface JoinedRow {
 
 /** The enriched rows in source order, a page of manifest rows (and one answer lookup) at a time. */
 async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally): AsyncGenerator<JoinedRow> {
-  const data = options.dataRows[Symbol.asyncIterator]();
+  const data = new SourceRows(options.dataRows);
   let page: ManifestRowLike[] = [];
   const flush = async function* (): AsyncGenerator<JoinedRow> {
     const ids: string[] = [];
@@ -179,12 +179,12 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
     }
     const answers = ids.length === 0 ? new Map() : await options.answers(ids);
     for (const manifestRow of page) {
-      const source = await nextSourceRow(data, manifestRow, options.dataPath);
+      const source = await data.rowOf(manifestRow, options.dataPath);
       const slots: JoinedSlot[][] = options.prompts.map((prompt) =>
         joinPromptAnswers(manifestRow.prompts[prompt.name], prompt.samples, answers),
       );
       const lacksValid = tally.addRow(slots);
-      yield { row: buildEnrichedRow(source.row, options.prompts, slots, options), key: manifestRow.key, lacksValid };
+      yield { row: buildEnrichedRow(source, options.prompts, slots, options), key: manifestRow.key, lacksValid };
     }
     page = [];
   };
@@ -193,25 +193,57 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
     if (page.length >= ENRICH_PAGE_ROWS) yield* flush();
   }
   if (page.length > 0) yield* flush();
-  await data.return?.();
+  await data.close();
 }
 
-/** The source row of `manifestRow`: the data must still hold the rows prepare read, in the same order. */
-async function nextSourceRow(
-  data: AsyncIterator<SourceRowLike>,
-  manifestRow: ManifestRowLike,
-  dataPath: string | undefined,
-): Promise<SourceRowLike> {
-  const next = await data.next();
-  const source = next.done === true ? undefined : next.value;
-  if (source?.index === manifestRow.index && source.key === manifestRow.key) return source;
-  const found =
-    source === undefined ? 'the data ends there' : `found row ${String(source.index)} with key "${source.key}"`;
-  throw new InputError(
-    'INPUT_CHANGED',
-    `${dataPath ?? 'the data'}: row ${String(manifestRow.index)} (key "${manifestRow.key}") of the prepare manifest is not where it was (${found}); the data changed since prepare: restore it, or prepare a new job from it`,
-    { context: dataPath === undefined ? {} : { file: dataPath } },
-  );
+/**
+ * The data rows, matched to the manifest's: the data must still hold the rows prepare read, in the same order. A
+ * manifest row rejected for every prompt may have no data row (a line the data reader could not read): it gets
+ * the prompt fields only.
+ */
+class SourceRows {
+  private readonly data: AsyncIterator<SourceRowLike>;
+  private held: SourceRowLike | undefined;
+  private done = false;
+
+  constructor(data: AsyncIterable<SourceRowLike>) {
+    this.data = data[Symbol.asyncIterator]();
+  }
+
+  async rowOf(manifestRow: ManifestRowLike, dataPath: string | undefined): Promise<Readonly<Record<string, unknown>>> {
+    const source = await this.peek();
+    if (source?.index === manifestRow.index && source.key === manifestRow.key) {
+      this.held = undefined;
+      return source.row;
+    }
+    const unreadable = (source === undefined || source.index > manifestRow.index) && isRejectedEverywhere(manifestRow);
+    if (unreadable) return {};
+    const found =
+      source === undefined ? 'the data ends there' : `found row ${String(source.index)} with key "${source.key}"`;
+    throw new InputError(
+      'INPUT_CHANGED',
+      `${dataPath ?? 'the data'}: row ${String(manifestRow.index)} (key "${manifestRow.key}") of the prepare manifest is not where it was (${found}); the data changed since prepare: restore it, or prepare a new job from it`,
+      { context: dataPath === undefined ? {} : { file: dataPath } },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.data.return?.();
+  }
+
+  private async peek(): Promise<SourceRowLike | undefined> {
+    if (this.held === undefined && !this.done) {
+      const next = await this.data.next();
+      if (next.done === true) this.done = true;
+      else this.held = next.value;
+    }
+    return this.held;
+  }
+}
+
+function isRejectedEverywhere(manifestRow: ManifestRowLike): boolean {
+  const entries = Object.values(manifestRow.prompts);
+  return entries.length > 0 && entries.every((entry) => 'rejected' in entry);
 }
 
 /** The spooled rows, one JSON object a line. */

@@ -193,6 +193,25 @@ describe('writeEnriched: the enriched rows', () => {
     }
   });
 
+  it('writes a row the data reader could not read (rejected for every prompt, no data row) with its prompt fields', async () => {
+    const fixture = createEnrichFixture();
+    const reason = 'line 3: not JSON';
+    fixture.manifest[2] = {
+      ...fixture.manifest[2]!,
+      prompts: { sentiment: { rejected: reason }, topic: { rejected: reason }, labels: { rejected: reason } },
+    };
+    fixture.rows.splice(2, 1);
+    const out = join(folder, 'unreadable.jsonl');
+    await writeEnriched(optionsFor(fixture, out));
+    const rows = await readJsonl(out);
+    assert.deepEqual(
+      rows.map((row) => row['id'] ?? null),
+      ['post-0', 'post-1', null, 'post-3', 'post-4'],
+    );
+    assert.equal(rows[2]!['sentiment__status'], 'rejected');
+    assert.deepEqual(rows[2]!['labels__error'], [reason, reason]);
+  });
+
   it('refuses data that no longer matches the manifest (INPUT_CHANGED), leaving no file behind', async () => {
     const fixture = createEnrichFixture();
     fixture.rows.splice(2, 1);
