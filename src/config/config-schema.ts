@@ -187,6 +187,43 @@ const outputSchema = z
   })
   .strict();
 
+/**
+ * Data jobs: how the enriched dataset is written when the job ends (join-back, `integrate JOB`). The section is
+ * optional (a job without data has none); `integrateConfigSchema.parse(config.integrate ?? {})` fills the defaults.
+ */
+export const integrateConfigSchema = z
+  .object({
+    /**
+     * The enriched dataset's file; a relative path is taken from the working folder.
+     * @default `enriched.<format>` in the job folder
+     */
+    out: z.string().min(1).optional(),
+    /**
+     * `jsonl` (a row a line), `json` (one array), `csv` (nested values as JSON text) or `parquet`. Unset: from the
+     * extension of `out`, else `jsonl`.
+     * @default 'jsonl'
+     */
+    format: z.enum(['jsonl', 'json', 'csv', 'parquet']).optional(),
+    /**
+     * `nested`: one field per prompt holding its answer. `flat`: an answer's object fields become `prompt.a.b`
+     * fields (and columns), as do the source row's.
+     * @default 'nested'
+     */
+    fields: z.enum(['nested', 'flat']).default('nested'),
+    /**
+     * Adds `{prompt}__meta` to each row: the model, attempts, re-asks, tokens and cost of its answer.
+     * @default false
+     */
+    meta: z.boolean().default(false),
+    /**
+     * Share of wanted answers (all but rows a prompt's `when` skips) that must be valid or repaired, per prompt:
+     * below it the job exits 3 and names the prompts that fell short. From 0 to 1.
+     * @default 1
+     */
+    min_coverage: z.number().min(0).max(1).default(1),
+  })
+  .strict();
+
 const chunkSchema = z
   .object({
     /**
@@ -411,6 +448,8 @@ export const configSchema = z
     idle_timeout_ms: z.number().int().min(100).default(DEFAULT_IDLE_TIMEOUT_MS),
     /** How the output files are written. */
     output: outputSchema.prefault({}),
+    /** Data jobs: the enriched dataset and its report (see `integrateConfigSchema` for the keys and defaults). */
+    integrate: integrateConfigSchema.optional(),
     /** What a run does while the whole endpoint cannot be reached. */
     outage: outageSchema.prefault({}),
     /** Batch mode: how items are cut into uploaded files. Accepted now, used once batch mode lands. */
@@ -451,6 +490,9 @@ export const configSchema = z
       input: config.mode,
     });
   });
+
+/** The `integrate` section with its defaults filled in. */
+export type IntegrateConfig = z.output<typeof integrateConfigSchema>;
 
 /** The configuration as users write it (file, or `defineConfig` in code): every key optional. */
 export type BatchpilotConfig = z.input<typeof configSchema>;

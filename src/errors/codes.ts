@@ -60,6 +60,10 @@ export const ERROR_CODES = {
     meaning: 'an answer was over max_response_bytes: reading stopped there and the item failed (not retried)',
   },
   ITEMS_UNFINISHED: { exitCode: 3, meaning: 'the job ended with failed or missing items' },
+  COVERAGE_BELOW_MIN: {
+    exitCode: 3,
+    meaning: "a data job's share of valid answers for a prompt is below integrate.min_coverage",
+  },
   INTERRUPTED: { exitCode: 130, meaning: 'the job was interrupted and can be resumed' },
 } as const;
 

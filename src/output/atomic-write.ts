@@ -44,6 +44,12 @@ export class AtomicFileWriter {
     this.lines += 1;
   }
 
+  /** Bytes as they are, no newline (a binary file such as Parquet). */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    await this.requireHandle().write(bytes).catch(this.naming);
+  }
+
   async commit(): Promise<void> {
     await this.flush();
     const handle = this.requireHandle();

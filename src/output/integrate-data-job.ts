@@ -1,0 +1,60 @@
+import { dirname, join } from 'node:path';
+import {
+  findCoverageShortfalls,
+  formatIntegrationSummary,
+  writeIntegrationReport,
+  type CoverageShortfall,
+  type IntegrationReport,
+} from './integration-report.ts';
+import { INTEGRATION_FILES, writeEnriched, type WriteEnrichedOptions } from './write-enriched.ts';
+
+export interface IntegrateDataJobOptions extends Omit<WriteEnrichedOptions, 'rowsWithoutValidOut'> {
+  /** The job folder: integration_report.json and rows_without_valid.txt go there. Default: the folder of `out`. */
+  jobDir?: string;
+  /** `integrate.min_coverage`, from 0 to 1. */
+  minCoverage: number;
+}
+
+export interface IntegrateDataJobResult {
+  report: IntegrationReport;
+  /** The prompts below `minCoverage`: the job exits 3 (`COVERAGE_BELOW_MIN`) when there is one. */
+  shortfalls: CoverageShortfall[];
+  /** The terminal summary (formatIntegrationSummary). */
+  summary: string[];
+}
+
+/**
+ * Join-back in one call, for the end of a data job and `integrate JOB`: the enriched dataset, the keys of rows
+ * without a valid answer and integration_report.json, each written atomically, the report last (it names the
+ * others, so a report on disk always describes files that are there).
+ */
+export async function integrateDataJob(options: IntegrateDataJobOptions): Promise<IntegrateDataJobResult> {
+  const folder = options.jobDir ?? dirname(options.out);
+  const rowsWithoutValidFile = join(folder, INTEGRATION_FILES.rowsWithoutValid);
+  const reportFile = join(folder, INTEGRATION_FILES.report);
+  const { tally } = await writeEnriched({ ...options, rowsWithoutValidOut: rowsWithoutValidFile });
+  const report = tally.toReport({
+    minCoverage: options.minCoverage,
+    enrichedFile: options.out,
+    reportFile,
+    rowsWithoutValidFile,
+  });
+  await writeIntegrationReport(reportFile, report);
+  return {
+    report,
+    shortfalls: findCoverageShortfalls(report, options.minCoverage),
+    summary: formatIntegrationSummary(report),
+  };
+}
+
+/** The message of a job below `integrate.min_coverage`: which prompts, how far, and where to look. */
+export function describeCoverageShortfalls(shortfalls: readonly CoverageShortfall[], minCoverage: number): string {
+  const share = (value: number): string => `${(Math.floor(value * 10_000) / 100).toFixed(2)}%`;
+  const prompts = shortfalls
+    .map((short) => `${short.prompt} ${share(short.coverage)} (${String(short.covered)} of ${String(short.expected)})`)
+    .join(', ');
+  return (
+    `valid answers below integrate.min_coverage ${share(minCoverage)}: ${prompts}; see integration_report.json ` +
+    `(top_errors) and rows_without_valid.txt, then \`retry\` the job or lower integrate.min_coverage`
+  );
+}
