@@ -8,16 +8,43 @@ import {
   promptText,
 } from './deterministic-answer.ts';
 import type { GenerationEndpoint } from './generation-endpoint.ts';
+import {
+  type StructuredAnswer,
+  type StructuredAnswerOptions,
+  buildStructuredAnswer,
+} from './structured/build-structured-answer.ts';
+import type { StructuredKind } from './structured/draw-structured-kind.ts';
+import { readStructuredRequest } from './structured/read-structured-request.ts';
 
 export type GenerationAnswer =
-  { ok: true; payload: Record<string, unknown> } | { ok: false; message: string; param: string | null; code: string };
+  | { ok: true; payload: Record<string, unknown>; structured?: StructuredOutcome }
+  | { ok: false; message: string; param: string | null; code: string };
+
+/** What a request that asked for JSON got, for the stats. */
+export interface StructuredOutcome {
+  kind: StructuredKind;
+  reask: boolean;
+}
 
 export type GenerationProblem = Extract<GenerationAnswer, { ok: false }>;
 
 const DEFAULT_MODEL = 'sim-model';
+const NO_STRUCTURED_FAULTS: StructuredAnswerOptions = {
+  rates: { invalidJson: 0, schemaBreak: 0, shortText: 0, truncated: 0, refusal: 0, reaskFixRate: 1 },
+  seed: 0,
+};
 
-/** Validates the body the way OpenAI would reject it (400) and builds the OpenAI-shaped answer otherwise. */
-export function buildGenerationAnswer(endpoint: GenerationEndpoint, body: unknown, sequence: number): GenerationAnswer {
+/**
+ * Validates the body the way OpenAI would reject it (400) and builds the OpenAI-shaped answer otherwise. A chat or
+ * responses request that asks for JSON (structured/read-structured-request.ts) gets a structured answer drawn with
+ * `structured` (no faults when left out); any other request the `sim:<key>` text.
+ */
+export function buildGenerationAnswer(
+  endpoint: GenerationEndpoint,
+  body: unknown,
+  sequence: number,
+  structured: StructuredAnswerOptions = NO_STRUCTURED_FAULTS,
+): GenerationAnswer {
   if (!isRecord(body)) return invalid('The request body must be a JSON object.', null, 'invalid_request_body');
   const problem = findMissingField(endpoint, body);
   if (problem !== undefined) return problem;
@@ -27,19 +54,27 @@ export function buildGenerationAnswer(endpoint: GenerationEndpoint, body: unknow
   const id = `${key}-${String(sequence)}`;
   switch (endpoint) {
     case 'chat/completions': {
-      const content = formatAnswerText(key, lastUserText(endpoint, body));
+      const asked = readStructuredRequest(endpoint, body);
+      const built = asked === undefined ? undefined : buildStructuredAnswer(asked, body, structured);
+      const content = built === undefined ? formatAnswerText(key, lastUserText(endpoint, body)) : built.content;
       const messages = body['messages'] as unknown[];
-      const usage = completionUsage(sumChars(messages.map((message) => messageText(message))), content.length);
-      return answer({
-        id: `chatcmpl-${id}`,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [
-          { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
-        ],
-        usage,
-      });
+      const usage = completionUsage(
+        sumChars(messages.map((message) => messageText(message))),
+        (content ?? built?.refusal ?? '').length,
+      );
+      const message = { role: 'assistant', content, refusal: built?.refusal ?? null };
+      const finishReason = built?.finishReason ?? 'stop';
+      return answer(
+        {
+          id: `chatcmpl-${id}`,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
+          usage,
+        },
+        built,
+      );
     }
     case 'completions': {
       const text = formatAnswerText(key, lastUserText(endpoint, body));
@@ -63,31 +98,36 @@ export function buildGenerationAnswer(endpoint: GenerationEndpoint, body: unknow
       });
     }
     case 'responses': {
-      const text = formatAnswerText(key, lastUserText(endpoint, body));
+      const asked = readStructuredRequest(endpoint, body);
+      const built = asked === undefined ? undefined : buildStructuredAnswer(asked, body, structured);
+      const text = built === undefined ? formatAnswerText(key, lastUserText(endpoint, body)) : (built.content ?? '');
       const input = body['input'];
       const inputChars =
         (typeof body['instructions'] === 'string' ? body['instructions'].length : 0) +
         (typeof input === 'string' ? input.length : sumChars((input as unknown[]).map((item) => messageText(item))));
       const inputTokens = estimateTokens(inputChars);
       const outputTokens = estimateTokens(text.length);
-      return answer({
-        id: `resp_${id}`,
-        object: 'response',
-        created_at: created,
-        status: 'completed',
-        model,
-        output: [
-          {
-            type: 'message',
-            id: `msg_${id}`,
-            status: 'completed',
-            role: 'assistant',
-            content: [{ type: 'output_text', text, annotations: [] }],
-          },
-        ],
-        output_text: text,
-        usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
-      });
+      const incomplete = built?.finishReason === 'length';
+      const status = incomplete ? 'incomplete' : 'completed';
+      // The Responses API puts a refusal in its own content part, and a cut answer in an `incomplete` response.
+      const part =
+        built?.refusal != null
+          ? { type: 'refusal', refusal: built.refusal }
+          : { type: 'output_text', text, annotations: [] };
+      return answer(
+        {
+          id: `resp_${id}`,
+          object: 'response',
+          created_at: created,
+          status,
+          ...(incomplete ? { incomplete_details: { reason: 'max_output_tokens' } } : {}),
+          model,
+          output: [{ type: 'message', id: `msg_${id}`, status, role: 'assistant', content: [part] }],
+          output_text: text,
+          usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+        },
+        built,
+      );
     }
   }
 }
@@ -153,8 +193,10 @@ function completionUsage(promptChars: number, completionChars: number): Record<s
   };
 }
 
-function answer(payload: Record<string, unknown>): GenerationAnswer {
-  return { ok: true, payload };
+function answer(payload: Record<string, unknown>, built?: StructuredAnswer): GenerationAnswer {
+  return built === undefined
+    ? { ok: true, payload }
+    : { ok: true, payload, structured: { kind: built.kind, reask: built.reask } };
 }
 
 function invalid(message: string, param: string | null, code: string): GenerationProblem {
