@@ -17,10 +17,10 @@ import type { StructuredKind } from './structured/draw-structured-kind.ts';
 import { readStructuredRequest } from './structured/read-structured-request.ts';
 
 export type GenerationAnswer =
-  | { ok: true; payload: Record<string, unknown>; structured?: StructuredOutcome }
+  | { ok: true; payload: Record<string, unknown>; structured?: StructuredOutcome[] }
   | { ok: false; message: string; param: string | null; code: string };
 
-/** What a request that asked for JSON got, for the stats. */
+/** What one choice of a request that asked for JSON got, for the stats (one per choice when `n` > 1). */
 export interface StructuredOutcome {
   kind: StructuredKind;
   reask: boolean;
@@ -55,26 +55,27 @@ export function buildGenerationAnswer(
   switch (endpoint) {
     case 'chat/completions': {
       const asked = readStructuredRequest(endpoint, body);
-      const built = asked === undefined ? undefined : buildStructuredAnswer(asked, body, structured);
-      const content = built === undefined ? formatAnswerText(key, lastUserText(endpoint, body)) : built.content;
+      const choiceCount = readChoiceCount(body['n']);
+      const built: StructuredAnswer[] = [];
+      if (asked !== undefined) {
+        for (let choice = 0; choice < choiceCount; choice += 1) {
+          built.push(buildStructuredAnswer(asked, body, structured, choice));
+        }
+      }
+      const plainText = asked === undefined ? formatAnswerText(key, lastUserText(endpoint, body)) : '';
+      const choices = Array.from({ length: choiceCount }, (_unused, index) => {
+        const structuredChoice = built[index];
+        const content = structuredChoice === undefined ? plainText : structuredChoice.content;
+        const message = { role: 'assistant', content, refusal: structuredChoice?.refusal ?? null };
+        return { index, message, logprobs: null, finish_reason: structuredChoice?.finishReason ?? 'stop' };
+      });
+      const completionChars = choices.reduce(
+        (total, choice) => total + (choice.message.content ?? choice.message.refusal ?? '').length,
+        0,
+      );
       const messages = body['messages'] as unknown[];
-      const usage = completionUsage(
-        sumChars(messages.map((message) => messageText(message))),
-        (content ?? built?.refusal ?? '').length,
-      );
-      const message = { role: 'assistant', content, refusal: built?.refusal ?? null };
-      const finishReason = built?.finishReason ?? 'stop';
-      return answer(
-        {
-          id: `chatcmpl-${id}`,
-          object: 'chat.completion',
-          created,
-          model,
-          choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
-          usage,
-        },
-        built,
-      );
+      const usage = completionUsage(sumChars(messages.map((message) => messageText(message))), completionChars);
+      return answer({ id: `chatcmpl-${id}`, object: 'chat.completion', created, model, choices, usage }, ...built);
     }
     case 'completions': {
       const text = formatAnswerText(key, lastUserText(endpoint, body));
@@ -99,7 +100,7 @@ export function buildGenerationAnswer(
     }
     case 'responses': {
       const asked = readStructuredRequest(endpoint, body);
-      const built = asked === undefined ? undefined : buildStructuredAnswer(asked, body, structured);
+      const built = asked === undefined ? undefined : buildStructuredAnswer(asked, body, structured, 0);
       const text = built === undefined ? formatAnswerText(key, lastUserText(endpoint, body)) : (built.content ?? '');
       const input = body['input'];
       const inputChars =
@@ -126,7 +127,7 @@ export function buildGenerationAnswer(
           output_text: text,
           usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
         },
-        built,
+        ...(built === undefined ? [] : [built]),
       );
     }
   }
@@ -193,10 +194,17 @@ function completionUsage(promptChars: number, completionChars: number): Record<s
   };
 }
 
-function answer(payload: Record<string, unknown>, built?: StructuredAnswer): GenerationAnswer {
-  return built === undefined
-    ? { ok: true, payload }
-    : { ok: true, payload, structured: { kind: built.kind, reask: built.reask } };
+function answer(payload: Record<string, unknown>, ...built: StructuredAnswer[]): GenerationAnswer {
+  if (built.length === 0) return { ok: true, payload };
+  return { ok: true, payload, structured: built.map(({ kind, reask }) => ({ kind, reask })) };
+}
+
+// OpenAI's own limit on `n`; a value it would refuse is read as 1 here rather than answered 400.
+const MAX_CHOICES = 128;
+
+/** `n` choices, as OpenAI answers them: an integer from 1 to 128, else 1. */
+function readChoiceCount(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CHOICES ? value : 1;
 }
 
 function invalid(message: string, param: string | null, code: string): GenerationProblem {

@@ -187,7 +187,7 @@ function buildAnswerBody(
   endpoint: GenerationEndpoint,
   rawBody: string,
   sequence: number,
-): { ok: boolean; body: string; structured?: StructuredOutcome | undefined } {
+): { ok: boolean; body: string; structured?: StructuredOutcome[] | undefined } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);

@@ -154,14 +154,15 @@ export class SimulatorStatsRecorder {
     else this.answeredKeys.add(key);
   }
 
-  /** A structured answer was written (a realtime 200 or a batch result line). Bound, to be handed around. */
-  readonly recordStructured = (outcome: StructuredOutcome | undefined): void => {
-    if (outcome === undefined) return;
-    this.structured.answers += 1;
-    this.structured[outcome.kind] += 1;
-    if (!outcome.reask) return;
-    this.structured.reasks += 1;
-    if (outcome.kind === 'valid') this.structured.reasksFixed += 1;
+  /** Structured answers (one per choice) were written (a realtime 200 or a batch result line). Bound, to be handed around. */
+  readonly recordStructured = (outcomes: readonly StructuredOutcome[] | undefined): void => {
+    for (const outcome of outcomes ?? []) {
+      this.structured.answers += 1;
+      this.structured[outcome.kind] += 1;
+      if (!outcome.reask) continue;
+      this.structured.reasks += 1;
+      if (outcome.kind === 'valid') this.structured.reasksFixed += 1;
+    }
   };
 
   reset(): void {

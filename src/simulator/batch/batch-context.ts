@@ -36,7 +36,7 @@ export function createBatchContext(
   options: ResolvedSimulatorOptions,
   stats: BatchStatsRecorder,
   nextSequence: () => number,
-  recordStructured: (outcome: StructuredOutcome | undefined) => void = () => undefined,
+  recordStructured: (outcomes: readonly StructuredOutcome[] | undefined) => void = () => undefined,
 ): BatchContext {
   // The same rates and seed as the realtime endpoints, so a batch line gets what the same body gets in realtime.
   const structured: BatchStructuredAnswers = {

@@ -4,5 +4,5 @@ import type { StructuredAnswerOptions } from '../structured/build-structured-ans
 /** How batch result lines draw structured answers (the server's rates and seed) and count them in its stats. */
 export interface BatchStructuredAnswers {
   options: StructuredAnswerOptions;
-  record: (outcome: StructuredOutcome | undefined) => void;
+  record: (outcomes: readonly StructuredOutcome[] | undefined) => void;
 }

@@ -32,7 +32,7 @@ const FREE_SCHEMA: JsonSchema = {
 };
 
 /**
- * The deterministic structured answer to `body`: the value is drawn from a PRNG seeded by the request's canonical
+ * The deterministic structured answer to `body` (its choice `choice` of `n`): the value is drawn from a PRNG seeded by the request's canonical
  * JSON (every field, so a re-ask with a new `seed` or a larger `max_tokens` is a new request), the fault kind from
  * the simulator seed and the same hash (draw-structured-kind.ts). The faults:
  *   invalidJson  -> prose with no JSON, or (every other request) a JSON-like object in prose with single quotes and a
@@ -47,8 +47,11 @@ export function buildStructuredAnswer(
   request: StructuredRequest,
   body: Record<string, unknown>,
   options: StructuredAnswerOptions,
+  choice = 0,
 ): StructuredAnswer {
-  const digest = createHash('sha256').update(toCanonicalJson(body)).digest();
+  // Choice 0 hashes the body alone; choice k of `n` hashes it with `#k`, so each choice is a draw of its own.
+  const hash = createHash('sha256').update(toCanonicalJson(body));
+  const digest = (choice === 0 ? hash : hash.update(`#${String(choice)}`)).digest();
   const valueRandom = createSeededRandom(digest.readUInt32BE(0));
   const kind = drawStructuredKind(options.rates, options.seed, digest.readUInt32BE(4), request.reask);
   const schema = request.schema ?? FREE_SCHEMA;

@@ -109,6 +109,23 @@ describe('simulator structured answers over HTTP', () => {
     });
   });
 
+  it('answers `n` choices, each drawn on its own and fitting the schema', async () => {
+    await run({}, async (simulator) => {
+      const answer = await post<ChatAnswer>(
+        `${simulator.baseUrl}/chat/completions`,
+        chatBody('sentiment', 1, { n: 3 }),
+      );
+      assert.deepEqual(
+        answer.choices.map((choice) => (choice as { index?: number }).index),
+        [0, 1, 2],
+        seed.note,
+      );
+      for (const choice of answer.choices) assertFits('sentiment', choice.message.content);
+      assert.equal(new Set(answer.choices.map((choice) => choice.message.content)).size, 3, seed.note);
+      assert.equal(simulator.stats().structured.answers, 3, seed.note);
+    });
+  });
+
   it('answers each fault at rate 1, and counts it', async () => {
     const cases: { rates: StructuredRates; kind: string }[] = [
       { rates: { invalidJson: 1 }, kind: 'invalidJson' },
