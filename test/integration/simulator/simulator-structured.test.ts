@@ -167,6 +167,31 @@ describe('simulator structured answers over HTTP', () => {
     }
   });
 
+  it('answers responses requests with an incomplete response when truncated and a refusal part when refused', async () => {
+    const body = {
+      model: 'gpt-4o-mini',
+      input: [{ role: 'user', content: 'Rate the post.' }],
+      text: { format: { type: 'json_schema', name: 'sentiment', schema: SCHEMAS['sentiment'] } },
+    };
+    interface ResponsesAnswer {
+      status: string;
+      incomplete_details?: { reason: string };
+      output: { content: { type: string; refusal?: string; text?: string }[] }[];
+    }
+    await run({ truncated: 1 }, async (simulator) => {
+      const answer = await post<ResponsesAnswer>(`${simulator.baseUrl}/responses`, body);
+      assert.equal(answer.status, 'incomplete', seed.note);
+      assert.equal(answer.incomplete_details?.reason, 'max_output_tokens', seed.note);
+      assert.throws(() => JSON.parse(answer.output[0]!.content[0]!.text!) as unknown, SyntaxError, seed.note);
+    });
+    await run({ refusal: 1 }, async (simulator) => {
+      const answer = await post<ResponsesAnswer>(`${simulator.baseUrl}/responses`, body);
+      assert.equal(answer.status, 'completed', seed.note);
+      assert.equal(answer.output[0]!.content[0]!.type, 'refusal', seed.note);
+      assert.equal(typeof answer.output[0]!.content[0]!.refusal, 'string', seed.note);
+    });
+  });
+
   it('answers a feedback re-ask valid at reaskFixRate', async () => {
     await run({ schemaBreak: 1, reaskFixRate: 0.5 }, async (simulator) => {
       let fixed = 0;
