@@ -20,8 +20,8 @@ export type { BatchpilotConfig } from './config/config-schema.ts';
 
 export { startSimulator } from './simulator/simulator-server.ts';
 export type { SimulatorHandle } from './simulator/simulator-server.ts';
-export type { SimulatorOptions, FailureRates } from './simulator/simulator-options.ts';
-export type { SimulatorStats } from './simulator/simulator-stats.ts';
+export type { SimulatorOptions, FailureRates, StructuredRates } from './simulator/simulator-options.ts';
+export type { SimulatorStats, StructuredAnswerCounts } from './simulator/simulator-stats.ts';
 
 export {
   ERROR_CODES,

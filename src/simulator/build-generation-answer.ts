@@ -8,16 +8,43 @@ import {
   promptText,
 } from './deterministic-answer.ts';
 import type { GenerationEndpoint } from './generation-endpoint.ts';
+import {
+  type StructuredAnswer,
+  type StructuredAnswerOptions,
+  buildStructuredAnswer,
+} from './structured/build-structured-answer.ts';
+import type { StructuredKind } from './structured/draw-structured-kind.ts';
+import { readStructuredRequest } from './structured/read-structured-request.ts';
 
 export type GenerationAnswer =
-  { ok: true; payload: Record<string, unknown> } | { ok: false; message: string; param: string | null; code: string };
+  | { ok: true; payload: Record<string, unknown>; structured?: StructuredOutcome[] }
+  | { ok: false; message: string; param: string | null; code: string };
+
+/** What one choice of a request that asked for JSON got, for the stats (one per choice when `n` > 1). */
+export interface StructuredOutcome {
+  kind: StructuredKind;
+  reask: boolean;
+}
 
 export type GenerationProblem = Extract<GenerationAnswer, { ok: false }>;
 
 const DEFAULT_MODEL = 'sim-model';
+const NO_STRUCTURED_FAULTS: StructuredAnswerOptions = {
+  rates: { invalidJson: 0, schemaBreak: 0, shortText: 0, truncated: 0, refusal: 0, reaskFixRate: 1 },
+  seed: 0,
+};
 
-/** Validates the body the way OpenAI would reject it (400) and builds the OpenAI-shaped answer otherwise. */
-export function buildGenerationAnswer(endpoint: GenerationEndpoint, body: unknown, sequence: number): GenerationAnswer {
+/**
+ * Validates the body the way OpenAI would reject it (400) and builds the OpenAI-shaped answer otherwise. A chat or
+ * responses request that asks for JSON (structured/read-structured-request.ts) gets a structured answer drawn with
+ * `structured` (no faults when left out); any other request the `sim:<key>` text.
+ */
+export function buildGenerationAnswer(
+  endpoint: GenerationEndpoint,
+  body: unknown,
+  sequence: number,
+  structured: StructuredAnswerOptions = NO_STRUCTURED_FAULTS,
+): GenerationAnswer {
   if (!isRecord(body)) return invalid('The request body must be a JSON object.', null, 'invalid_request_body');
   const problem = findMissingField(endpoint, body);
   if (problem !== undefined) return problem;
@@ -27,19 +54,28 @@ export function buildGenerationAnswer(endpoint: GenerationEndpoint, body: unknow
   const id = `${key}-${String(sequence)}`;
   switch (endpoint) {
     case 'chat/completions': {
-      const content = formatAnswerText(key, lastUserText(endpoint, body));
-      const messages = body['messages'] as unknown[];
-      const usage = completionUsage(sumChars(messages.map((message) => messageText(message))), content.length);
-      return answer({
-        id: `chatcmpl-${id}`,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [
-          { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
-        ],
-        usage,
+      const asked = readStructuredRequest(endpoint, body);
+      const choiceCount = readChoiceCount(body['n']);
+      const built: StructuredAnswer[] = [];
+      if (asked !== undefined) {
+        for (let choice = 0; choice < choiceCount; choice += 1) {
+          built.push(buildStructuredAnswer(asked, body, structured, choice));
+        }
+      }
+      const plainText = asked === undefined ? formatAnswerText(key, lastUserText(endpoint, body)) : '';
+      const choices = Array.from({ length: choiceCount }, (_unused, index) => {
+        const structuredChoice = built[index];
+        const content = structuredChoice === undefined ? plainText : structuredChoice.content;
+        const message = { role: 'assistant', content, refusal: structuredChoice?.refusal ?? null };
+        return { index, message, logprobs: null, finish_reason: structuredChoice?.finishReason ?? 'stop' };
       });
+      const completionChars = choices.reduce(
+        (total, choice) => total + (choice.message.content ?? choice.message.refusal ?? '').length,
+        0,
+      );
+      const messages = body['messages'] as unknown[];
+      const usage = completionUsage(sumChars(messages.map((message) => messageText(message))), completionChars);
+      return answer({ id: `chatcmpl-${id}`, object: 'chat.completion', created, model, choices, usage }, ...built);
     }
     case 'completions': {
       const text = formatAnswerText(key, lastUserText(endpoint, body));
@@ -63,31 +99,36 @@ export function buildGenerationAnswer(endpoint: GenerationEndpoint, body: unknow
       });
     }
     case 'responses': {
-      const text = formatAnswerText(key, lastUserText(endpoint, body));
+      const asked = readStructuredRequest(endpoint, body);
+      const built = asked === undefined ? undefined : buildStructuredAnswer(asked, body, structured, 0);
+      const text = built === undefined ? formatAnswerText(key, lastUserText(endpoint, body)) : (built.content ?? '');
       const input = body['input'];
       const inputChars =
         (typeof body['instructions'] === 'string' ? body['instructions'].length : 0) +
         (typeof input === 'string' ? input.length : sumChars((input as unknown[]).map((item) => messageText(item))));
       const inputTokens = estimateTokens(inputChars);
       const outputTokens = estimateTokens(text.length);
-      return answer({
-        id: `resp_${id}`,
-        object: 'response',
-        created_at: created,
-        status: 'completed',
-        model,
-        output: [
-          {
-            type: 'message',
-            id: `msg_${id}`,
-            status: 'completed',
-            role: 'assistant',
-            content: [{ type: 'output_text', text, annotations: [] }],
-          },
-        ],
-        output_text: text,
-        usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
-      });
+      const incomplete = built?.finishReason === 'length';
+      const status = incomplete ? 'incomplete' : 'completed';
+      // The Responses API puts a refusal in its own content part, and a cut answer in an `incomplete` response.
+      const part =
+        built?.refusal != null
+          ? { type: 'refusal', refusal: built.refusal }
+          : { type: 'output_text', text, annotations: [] };
+      return answer(
+        {
+          id: `resp_${id}`,
+          object: 'response',
+          created_at: created,
+          status,
+          ...(incomplete ? { incomplete_details: { reason: 'max_output_tokens' } } : {}),
+          model,
+          output: [{ type: 'message', id: `msg_${id}`, status, role: 'assistant', content: [part] }],
+          output_text: text,
+          usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+        },
+        ...(built === undefined ? [] : [built]),
+      );
     }
   }
 }
@@ -153,8 +194,17 @@ function completionUsage(promptChars: number, completionChars: number): Record<s
   };
 }
 
-function answer(payload: Record<string, unknown>): GenerationAnswer {
-  return { ok: true, payload };
+function answer(payload: Record<string, unknown>, ...built: StructuredAnswer[]): GenerationAnswer {
+  if (built.length === 0) return { ok: true, payload };
+  return { ok: true, payload, structured: built.map(({ kind, reask }) => ({ kind, reask })) };
+}
+
+// OpenAI's own limit on `n`; a value it would refuse is read as 1 here rather than answered 400.
+const MAX_CHOICES = 128;
+
+/** `n` choices, as OpenAI answers them: an integer from 1 to 128, else 1. */
+function readChoiceCount(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CHOICES ? value : 1;
 }
 
 function invalid(message: string, param: string | null, code: string): GenerationProblem {

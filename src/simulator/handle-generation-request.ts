@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { buildGenerationAnswer } from './build-generation-answer.ts';
+import { type StructuredOutcome, buildGenerationAnswer } from './build-generation-answer.ts';
 import { type PlannedAnswer, scheduleAnswer } from './deliver-answer.ts';
 import type { GenerationEndpoint } from './generation-endpoint.ts';
 import {
@@ -131,7 +131,7 @@ function answerBody(
       streamEndlessAnswer(response, sequence);
       return;
     case 'stall':
-      stallAnswer(context, response, buildAnswerBody(endpoint, rawBody, sequence).body, sequence);
+      stallAnswer(context, response, buildAnswerBody(context, endpoint, rawBody, sequence).body, sequence);
       return;
     case 'http429': {
       const retry = { ...headers, ...retryHeaders(context.options.retryAfterMs) };
@@ -158,19 +158,21 @@ function answerBody(
     case 'resetMidBody':
       scheduleAnswer(context, response, sequence, {
         kind: 'resetMidBody',
-        body: buildAnswerBody(endpoint, rawBody, sequence).body,
+        body: buildAnswerBody(context, endpoint, rawBody, sequence).body,
         headers,
       });
       return;
     case 'malformed': {
-      const full = buildAnswerBody(endpoint, rawBody, sequence).body;
+      const full = buildAnswerBody(context, endpoint, rawBody, sequence).body;
       // A strict prefix of a JSON object never parses: the top-level `}` is its last character.
       const body = full.slice(0, Math.max(1, Math.floor(full.length / 2)));
       scheduleAnswer(context, response, sequence, { kind: 'answer', status: 200, body, headers });
       return;
     }
     case undefined: {
-      const built = buildAnswerBody(endpoint, rawBody, sequence);
+      const built = buildAnswerBody(context, endpoint, rawBody, sequence);
+      // Counted when built, not when written: a client gone before the latency ends still drew this answer.
+      context.stats.recordStructured(built.structured);
       const planned: PlannedAnswer = built.ok
         ? { kind: 'success', body: padJsonObject(built.body, context.options.responseBytes), headers, path, rawBody }
         : { kind: 'answer', status: 400, body: built.body, headers };
@@ -181,19 +183,20 @@ function answerBody(
 }
 
 function buildAnswerBody(
+  context: SimulatorContext,
   endpoint: GenerationEndpoint,
   rawBody: string,
   sequence: number,
-): { ok: boolean; body: string } {
+): { ok: boolean; body: string; structured?: StructuredOutcome[] | undefined } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody);
   } catch {
     return { ok: false, body: INVALID_JSON_BODY };
   }
-  const answer = buildGenerationAnswer(endpoint, parsed, sequence);
+  const answer = buildGenerationAnswer(endpoint, parsed, sequence, context.structuredAnswers);
   if (!answer.ok) {
     return { ok: false, body: createErrorBody(answer.message, 'invalid_request_error', answer.code, answer.param) };
   }
-  return { ok: true, body: JSON.stringify(answer.payload) };
+  return { ok: true, body: JSON.stringify(answer.payload), structured: answer.structured };
 }

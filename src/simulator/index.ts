@@ -6,8 +6,9 @@ export {
   type FailureRates,
   type ResolvedSimulatorOptions,
   type SimulatorOptions,
+  type StructuredRates,
 } from './simulator-options.ts';
-export type { SimulatorFaultCounts, SimulatorStats } from './simulator-stats.ts';
+export type { SimulatorFaultCounts, SimulatorStats, StructuredAnswerCounts } from './simulator-stats.ts';
 export { answerKey, answerText, embeddingVector } from './deterministic-answer.ts';
 export { estimateTokens } from './build-generation-answer.ts';
 export { GENERATION_ENDPOINTS, toGenerationEndpoint, type GenerationEndpoint } from './generation-endpoint.ts';
@@ -19,3 +20,15 @@ export type { BatchStats, CountsByDialect } from './batch/batch-stats.ts';
 export type { BatchDialect } from './batch/batch-dialect.ts';
 export { convertAnthropicParamsToChatBody } from './batch/convert-anthropic-params.ts';
 export { estimateRequestTokens } from './batch/estimate-request-tokens.ts';
+export {
+  generateSchemaValue,
+  type GenerateSchemaValueOptions,
+  type JsonSchema,
+} from './structured/generate-schema-value.ts';
+export { readStructuredRequest, type StructuredRequest } from './structured/read-structured-request.ts';
+export {
+  buildStructuredAnswer,
+  type StructuredAnswer,
+  type StructuredAnswerOptions,
+} from './structured/build-structured-answer.ts';
+export { STRUCTURED_KINDS, type StructuredKind } from './structured/draw-structured-kind.ts';

@@ -3,6 +3,7 @@ import type { FaultKind } from './fault-injection.ts';
 import type { RpmLimiter } from './rpm-limiter.ts';
 import type { ResolvedSimulatorOptions } from './simulator-options.ts';
 import type { SimulatorStatsRecorder } from './simulator-stats.ts';
+import type { StructuredAnswerOptions } from './structured/build-structured-answer.ts';
 
 /** The per-server state every handler reads; one object per server, so handlers need no per-request closures. */
 export interface SimulatorContext {
@@ -15,6 +16,8 @@ export interface SimulatorContext {
   /** `Bearer <apiKey>`, or undefined when no key is required. */
   readonly expectedAuthorization: string | undefined;
   readonly hangTimers: Set<NodeJS.Timeout>;
+  /** Fault rates and seed of structured (JSON) answers, realtime and batch alike. */
+  readonly structuredAnswers: StructuredAnswerOptions;
   /** Files and batches; see batch/batch-context.ts. */
   readonly batch: BatchContext;
   /** Numbers `x-request-id` and answer ids. */

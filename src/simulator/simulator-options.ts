@@ -25,6 +25,28 @@ export interface FailureRates {
   stall?: number;
 }
 
+/**
+ * Structured answers (structured/build-structured-answer.ts): rates, 0 to 1, of each fault among the answers to
+ * requests that ask for JSON; one draw per request, seeded by `seed` and the request, tried in this order.
+ */
+export interface StructuredRates {
+  /** Text that is not JSON: prose, or a single-quoted object with a trailing comma in prose. @default 0 */
+  invalidJson?: number;
+  /** Valid JSON that breaks the schema: a required property missing, or one of the wrong type. @default 0 */
+  schemaBreak?: number;
+  /** Strings shorter than their `minLength`, arrays shorter than their `minItems`. @default 0 */
+  shortText?: number;
+  /** `finish_reason: "length"` with the content cut in the middle of the JSON. @default 0 */
+  truncated?: number;
+  /** `message.refusal` set, `content: null`, `finish_reason: "stop"`. @default 0 */
+  refusal?: number;
+  /**
+   * Probability that a re-ask (last user message starting `Your previous answer`) gets a valid answer; otherwise it
+   * gets one of the faults above, in proportion to their rates (a schema break when all are 0). @default 0.8
+   */
+  reaskFixRate?: number;
+}
+
 export interface SimulatorOptions {
   /** @default '127.0.0.1' */
   host?: string;
@@ -81,6 +103,8 @@ export interface SimulatorOptions {
   responseBytes?: number;
   /** Injected 500s carry a body padded to about this many bytes; `0` turns it off. @default 0 */
   errorBodyBytes?: number;
+  /** Fault rates of structured (JSON) answers; see StructuredRates. */
+  structured?: StructuredRates;
 }
 
 export interface ResolvedSimulatorOptions {
@@ -105,6 +129,7 @@ export interface ResolvedSimulatorOptions {
   echoAuthRate: number;
   responseBytes: number;
   errorBodyBytes: number;
+  structured: Required<StructuredRates>;
 }
 
 export const SIMULATOR_DEFAULTS = {
@@ -121,6 +146,7 @@ export const SIMULATOR_DEFAULTS = {
   trackDuplicates: true,
   batchLifetimeMs: 2000,
   batchEnqueuedTokenLimit: 0,
+  reaskFixRate: 0.8,
 } as const;
 
 // setTimeout overflows above 2^31-1 ms and fires at once, which would turn a long hang into an instant reset.
@@ -174,6 +200,18 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
     ),
     responseBytes: checkNonNegative('responseBytes', options.responseBytes ?? 0),
     errorBodyBytes: checkNonNegative('errorBodyBytes', options.errorBodyBytes ?? 0),
+    structured: resolveStructuredRates(options.structured ?? {}),
+  };
+}
+
+function resolveStructuredRates(rates: StructuredRates): Required<StructuredRates> {
+  return {
+    invalidJson: checkOptionRate('structured.invalidJson', rates.invalidJson),
+    schemaBreak: checkOptionRate('structured.schemaBreak', rates.schemaBreak),
+    shortText: checkOptionRate('structured.shortText', rates.shortText),
+    truncated: checkOptionRate('structured.truncated', rates.truncated),
+    refusal: checkOptionRate('structured.refusal', rates.refusal),
+    reaskFixRate: checkOptionRate('structured.reaskFixRate', rates.reaskFixRate ?? SIMULATOR_DEFAULTS.reaskFixRate),
   };
 }
 

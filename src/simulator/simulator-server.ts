@@ -60,7 +60,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     jitterRandom: createSeededRandom(resolved.seed + JITTER_SEED_OFFSET),
     expectedAuthorization: resolved.apiKey === undefined ? undefined : `Bearer ${resolved.apiKey}`,
     hangTimers: new Set(),
-    batch: createBatchContext(resolved, stats.batch, () => ++context.sequence),
+    structuredAnswers: { rates: resolved.structured, seed: resolved.seed },
+    batch: createBatchContext(resolved, stats.batch, () => ++context.sequence, stats.recordStructured),
     sequence: 0,
   };
 

@@ -1,5 +1,22 @@
 import { createHash } from 'node:crypto';
 import { type BatchStats, BatchStatsRecorder } from './batch/batch-stats.ts';
+import type { StructuredOutcome } from './build-generation-answer.ts';
+
+/**
+ * Answers to requests that asked for JSON, realtime and batch lines alike, by what they turned out to be (a fault
+ * kind or `valid`), plus the re-asks among them and those answered valid.
+ */
+export interface StructuredAnswerCounts {
+  answers: number;
+  valid: number;
+  invalidJson: number;
+  schemaBreak: number;
+  shortText: number;
+  truncated: number;
+  refusal: number;
+  reasks: number;
+  reasksFixed: number;
+}
 
 export interface SimulatorFaultCounts {
   http500: number;
@@ -44,6 +61,22 @@ export interface SimulatorStats {
   duringRetryAfter: number;
   /** Files and batch endpoints (OpenAI, Zhipu, Anthropic). */
   batch: BatchStats;
+  /** Structured (JSON) answers written, realtime 200s and batch result lines. */
+  structured: StructuredAnswerCounts;
+}
+
+function createStructuredCounts(): StructuredAnswerCounts {
+  return {
+    answers: 0,
+    valid: 0,
+    invalidJson: 0,
+    schemaBreak: 0,
+    shortText: 0,
+    truncated: 0,
+    refusal: 0,
+    reasks: 0,
+    reasksFixed: 0,
+  };
 }
 
 function createFaultCounts(): SimulatorFaultCounts {
@@ -77,6 +110,7 @@ export class SimulatorStatsRecorder {
   outageDropped = 0;
   duringRetryAfter = 0;
   faults: SimulatorFaultCounts = createFaultCounts();
+  structured: StructuredAnswerCounts = createStructuredCounts();
   readonly batch = new BatchStatsRecorder();
   private byStatus = new Map<number, number>();
   /** performance.now() until which the latest-ending 429 retry-after runs. */
@@ -120,6 +154,17 @@ export class SimulatorStatsRecorder {
     else this.answeredKeys.add(key);
   }
 
+  /** Structured answers (one per choice) were written (a realtime 200 or a batch result line). Bound, to be handed around. */
+  readonly recordStructured = (outcomes: readonly StructuredOutcome[] | undefined): void => {
+    for (const outcome of outcomes ?? []) {
+      this.structured.answers += 1;
+      this.structured[outcome.kind] += 1;
+      if (!outcome.reask) continue;
+      this.structured.reasks += 1;
+      if (outcome.kind === 'valid') this.structured.reasksFixed += 1;
+    }
+  };
+
   reset(): void {
     this.requests = 0;
     this.generationRequests = 0;
@@ -130,6 +175,7 @@ export class SimulatorStatsRecorder {
     this.duringRetryAfter = 0;
     this.retryAfterUntil = 0;
     this.faults = createFaultCounts();
+    this.structured = createStructuredCounts();
     this.batch.reset();
     this.byStatus = new Map();
     this.answeredKeys?.clear();
@@ -150,6 +196,7 @@ export class SimulatorStatsRecorder {
       outageDropped: this.outageDropped,
       duringRetryAfter: this.duringRetryAfter,
       batch: this.batch.snapshot(),
+      structured: { ...this.structured },
     };
   }
 }

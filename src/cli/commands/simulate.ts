@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors/index.ts';
-import type { FailureRates, SimulatorOptions } from '../../simulator/index.ts';
+import type { FailureRates, SimulatorOptions, StructuredRates } from '../../simulator/index.ts';
 
 const DEFAULT_PORT = 8000;
 
@@ -15,6 +15,15 @@ const RATE_FLAGS: readonly { key: string; flag: string; rate: keyof FailureRates
   { key: 'fail529', flag: '--fail-529', rate: 'http529' },
   { key: 'failEndless', flag: '--fail-endless', rate: 'endless' },
   { key: 'failStall', flag: '--fail-stall', rate: 'stall' },
+];
+
+const STRUCTURED_FLAGS: readonly { key: string; flag: string; rate: keyof StructuredRates }[] = [
+  { key: 'structuredInvalidJson', flag: '--structured-invalid-json', rate: 'invalidJson' },
+  { key: 'structuredSchemaBreak', flag: '--structured-schema-break', rate: 'schemaBreak' },
+  { key: 'structuredShortText', flag: '--structured-short-text', rate: 'shortText' },
+  { key: 'structuredTruncated', flag: '--structured-truncated', rate: 'truncated' },
+  { key: 'structuredRefusal', flag: '--structured-refusal', rate: 'refusal' },
+  { key: 'structuredReaskFixRate', flag: '--structured-reask-fix-rate', rate: 'reaskFixRate' },
 ];
 
 export function registerSimulateCommand(program: Command): void {
@@ -39,6 +48,15 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option('--fail-endless <rate>', 'share of 200 answers whose body never ends (0 to 1)')
     .option('--fail-stall <rate>', 'share of 200 answers that stop halfway and stay silent (0 to 1)')
+    .option('--structured-invalid-json <rate>', 'share of JSON answers that are not JSON (0 to 1)')
+    .option('--structured-schema-break <rate>', 'share of JSON answers that break their schema (0 to 1)')
+    .option('--structured-short-text <rate>', 'share of JSON answers with text under minLength (0 to 1)')
+    .option('--structured-truncated <rate>', 'share of JSON answers cut off with finish_reason length (0 to 1)')
+    .option('--structured-refusal <rate>', 'share of JSON answers that are refusals (0 to 1)')
+    .option(
+      '--structured-reask-fix-rate <rate>',
+      "share of re-asks ('Your previous answer ...') answered valid (default 0.8)",
+    )
     .option('--response-bytes <n>', 'pad every 200 answer to about this many bytes (0 = off)')
     .option('--error-body-bytes <n>', 'pad the body of injected 500s to about this many bytes (0 = off)')
     .option('--retry-after-ms <n>', 'delay advertised by injected 429s, in ms (default 100)')
@@ -99,6 +117,13 @@ export function parseSimulatorFlags(
     if (value !== undefined) failureRates[rate] = value;
   }
   if (Object.keys(failureRates).length > 0) options.failureRates = failureRates;
+
+  const structured: StructuredRates = {};
+  for (const { key, flag, rate } of STRUCTURED_FLAGS) {
+    const value = readRate(flags, key, flag);
+    if (value !== undefined) structured[rate] = value;
+  }
+  if (Object.keys(structured).length > 0) options.structured = structured;
 
   if (flags['rateLimitHeaders'] === true) options.rateLimitHeaders = true;
 

@@ -1,6 +1,8 @@
+import type { StructuredOutcome } from '../build-generation-answer.ts';
 import type { ResolvedSimulatorOptions } from '../simulator-options.ts';
 import type { AnthropicBatchPayload } from './anthropic-batch-payload.ts';
 import type { BatchStatsRecorder } from './batch-stats.ts';
+import type { BatchStructuredAnswers } from './batch-structured-answers.ts';
 import { BatchStore } from './batch-store.ts';
 import { buildAnthropicBatchResults } from './build-anthropic-batch-results.ts';
 import { buildOpenAIBatchOutput } from './build-openai-batch-output.ts';
@@ -34,7 +36,13 @@ export function createBatchContext(
   options: ResolvedSimulatorOptions,
   stats: BatchStatsRecorder,
   nextSequence: () => number,
+  recordStructured: (outcomes: readonly StructuredOutcome[] | undefined) => void = () => undefined,
 ): BatchContext {
+  // The same rates and seed as the realtime endpoints, so a batch line gets what the same body gets in realtime.
+  const structured: BatchStructuredAnswers = {
+    options: { rates: options.structured, seed: options.seed },
+    record: recordStructured,
+  };
   const files = new FileStore();
   const enqueued = new EnqueuedTokens(options.batchEnqueuedTokenLimit, stats);
   const lifetimeMs = options.batchLifetimeMs;
@@ -51,10 +59,13 @@ export function createBatchContext(
       }
       const doneLines = openaiBatches.countDoneLines(batch, Date.now());
       const resolveLine = (index: number) => openaiBatches.resolveLine(batch, index, doneLines);
-      const { output, errors } = buildOpenAIBatchOutput(batch, resolveLine, nextSequence, {
-        rate: options.echoAuthRate,
-        seed: options.seed,
-      });
+      const { output, errors } = buildOpenAIBatchOutput(
+        batch,
+        resolveLine,
+        nextSequence,
+        { rate: options.echoAuthRate, seed: options.seed },
+        structured,
+      );
       const dialect = batch.dialect === 'zhipu' ? 'zhipu' : 'openai';
       if (output !== undefined) {
         batch.payload.outputFileId = files.add(dialect, `${batch.id}_output.jsonl`, 'batch_output', output).id;
@@ -75,7 +86,7 @@ export function createBatchContext(
       const requests = batch.payload.requests ?? [];
       const doneLines = anthropicBatches.countDoneLines(batch, Date.now());
       const resolveLine = (index: number) => anthropicBatches.resolveLine(batch, index, doneLines);
-      batch.payload.results = buildAnthropicBatchResults(requests, resolveLine, nextSequence);
+      batch.payload.results = buildAnthropicBatchResults(requests, resolveLine, nextSequence, structured);
       batch.payload.requests = undefined;
     },
   });

@@ -1,13 +1,14 @@
 import { buildGenerationAnswer, findGenerationProblem } from '../build-generation-answer.ts';
 import type { AnthropicBatchRequest } from './anthropic-batch-payload.ts';
 import type { LineResult } from './batch-store.ts';
+import type { BatchStructuredAnswers } from './batch-structured-answers.ts';
 import { convertAnthropicParamsToChatBody } from './convert-anthropic-params.ts';
 import { JsonlWriter } from './jsonl-writer.ts';
 
 const API_ERROR = { type: 'error', error: { type: 'api_error', message: 'Internal server error (simulated).' } };
 
 interface ChatPayload {
-  choices: [{ message: { content: string } }];
+  choices: [{ message: { content: string | null; refusal: string | null }; finish_reason: string }];
   usage: { prompt_tokens: number; completion_tokens: number };
 }
 
@@ -21,7 +22,10 @@ export function findAnthropicRequestProblem(params: Record<string, unknown>): st
 /**
  * The results file of an ended batch, one line per request in request order:
  *   `{custom_id, result: {type: "succeeded", message}}` with the chat endpoint's deterministic text for the same
- *   conversation (see convert-anthropic-params.ts) and its usage as input_tokens/output_tokens;
+ *   conversation (see convert-anthropic-params.ts) and its usage as input_tokens/output_tokens. A request asking for
+ *   JSON (`output_config.format` or `output_format` of type `json_schema`, or the marker in the system or a user
+ *   message) gets a structured answer as the chat endpoint would; a truncated one ends `stop_reason: "max_tokens"`,
+ *   a refusal `stop_reason: "refusal"` with no content;
  *   `{type: "errored", error: {type: "error", error: {type: "api_error" | "invalid_request_error", message}}}`;
  *   `{type: "canceled"}`; `{type: "expired"}`.
  */
@@ -29,15 +33,22 @@ export function buildAnthropicBatchResults(
   requests: readonly AnthropicBatchRequest[],
   resolveLine: (index: number) => LineResult,
   nextSequence: () => number,
+  structured?: BatchStructuredAnswers,
 ): Buffer {
   const writer = new JsonlWriter();
   for (const [index, request] of requests.entries()) {
-    writer.push({ custom_id: request.custom_id, result: buildResult(request, resolveLine(index), nextSequence) });
+    const result = buildResult(request, resolveLine(index), nextSequence, structured);
+    writer.push({ custom_id: request.custom_id, result });
   }
   return writer.finish() ?? Buffer.alloc(0);
 }
 
-function buildResult(request: AnthropicBatchRequest, result: LineResult, nextSequence: () => number): unknown {
+function buildResult(
+  request: AnthropicBatchRequest,
+  result: LineResult,
+  nextSequence: () => number,
+  structured: BatchStructuredAnswers | undefined,
+): unknown {
   switch (result) {
     case 'succeeded':
     case 'invalid': {
@@ -49,18 +60,20 @@ function buildResult(request: AnthropicBatchRequest, result: LineResult, nextSeq
         };
       }
       const sequence = nextSequence();
-      const answer = buildGenerationAnswer(
-        'chat/completions',
-        convertAnthropicParamsToChatBody(request.params),
-        sequence,
-      );
+      // Every param stays in the body the answer is drawn from (a re-ask with a larger max_tokens is a new request);
+      // the answer key, and so the plain text answer, still reads only model and messages.
+      const { system: _system, ...params } = request.params;
+      const chatBody = { ...params, ...convertAnthropicParamsToChatBody(request.params) };
+      const answer = buildGenerationAnswer('chat/completions', chatBody, sequence, structured?.options);
       if (!answer.ok) {
         return {
           type: 'errored',
           error: { type: 'error', error: { type: 'invalid_request_error', message: answer.message } },
         };
       }
+      structured?.record(answer.structured);
       const payload = answer.payload as unknown as ChatPayload;
+      const choice = payload.choices[0];
       const id = String(answer.payload['id']).replace(/^chatcmpl-/, '');
       return {
         type: 'succeeded',
@@ -69,8 +82,8 @@ function buildResult(request: AnthropicBatchRequest, result: LineResult, nextSeq
           type: 'message',
           role: 'assistant',
           model: request.params['model'],
-          content: [{ type: 'text', text: payload.choices[0].message.content }],
-          stop_reason: 'end_turn',
+          content: choice.message.content === null ? [] : [{ type: 'text', text: choice.message.content }],
+          stop_reason: mapStopReason(choice),
           stop_sequence: null,
           usage: { input_tokens: payload.usage.prompt_tokens, output_tokens: payload.usage.completion_tokens },
         },
@@ -84,4 +97,9 @@ function buildResult(request: AnthropicBatchRequest, result: LineResult, nextSeq
     case 'pending':
       return { type: 'canceled' };
   }
+}
+
+function mapStopReason(choice: ChatPayload['choices'][0]): string {
+  if (choice.message.refusal !== null) return 'refusal';
+  return choice.finish_reason === 'length' ? 'max_tokens' : 'end_turn';
 }

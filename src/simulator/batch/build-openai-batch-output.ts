@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { buildGenerationAnswer } from '../build-generation-answer.ts';
 import { addEcho, drawsEcho } from '../echo-authorization.ts';
 import { SERVER_ERROR_BODY, createErrorObject } from '../openai-error-body.ts';
+import type { BatchStructuredAnswers } from './batch-structured-answers.ts';
 import type { LineResult, SimulatedBatch } from './batch-store.ts';
 import { JsonlWriter } from './jsonl-writer.ts';
 import type { OpenAIBatchPayload } from './openai-batch-payload.ts';
@@ -33,6 +34,7 @@ export function buildOpenAIBatchOutput(
   resolveLine: (index: number) => LineResult,
   nextSequence: () => number,
   echo: { rate: number; seed: number } = { rate: 0, seed: 0 },
+  structured?: BatchStructuredAnswers,
 ): OpenAIBatchOutput {
   const output = new JsonlWriter();
   const errors = new JsonlWriter();
@@ -56,8 +58,9 @@ export function buildOpenAIBatchOutput(
       case 'invalid': {
         const line = content.toString('utf8', lineStarts[index], lineEnds[index]);
         const body = (JSON.parse(line) as { body: unknown }).body;
-        const answer = buildGenerationAnswer(generationEndpoint, body, nextSequence());
+        const answer = buildGenerationAnswer(generationEndpoint, body, nextSequence(), structured?.options);
         if (answer.ok) {
+          structured?.record(answer.structured);
           output.push({
             ...head,
             response: { status_code: 200, request_id: requestId, body: echoed(index, answer.payload) },
