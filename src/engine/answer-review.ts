@@ -70,11 +70,7 @@ export function nextReask(
   original: PreparedRequest,
   previous: PreviousAnswer,
 ): PreparedRequest | null {
-  try {
-    return review.shouldReask(item, previous.check) ? review.reask(item, original, previous) : null;
-  } catch {
-    return null;
-  }
+  return wantsReask(review, item, previous.check) ? rebuildReask(review, item, original, previous) : null;
 }
 
 /** Whether the review wants an answer so checked asked again (false when it throws; see `nextReask`). */
