@@ -39,7 +39,8 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
     }
     const workDir = jobDirPath(options.workspace, options.jobId);
     // This job's key, and every other one this process was given (a scheduler runs several).
-    const secrets = [...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()];
+    // Frozen: redaction works out what to mask for this list once (util/redact.ts), not per answer.
+    const secrets = Object.freeze([...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()]);
     if (config.provider !== 'command' && baseUrl !== undefined) {
       await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
     }

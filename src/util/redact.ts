@@ -23,12 +23,17 @@ const registry = new Set<string>();
 
 /** Remembers a secret (an API key once it is loaded) so every later `knownSecrets()` call masks it. */
 export function registerSecret(secret: string): void {
-  if (secret.length >= MIN_SECRET_LENGTH) registry.add(secret);
+  if (secret.length < MIN_SECRET_LENGTH || registry.has(secret)) return;
+  registry.add(secret);
+  known = null;
 }
+
+/** The registry as an array, made again only when a secret is added: the same array is then a cache key below. */
+let known: readonly string[] | null = null;
 
 /** The secrets registered so far in this process, for `redactSecrets(text, knownSecrets())`. */
 export function knownSecrets(): readonly string[] {
-  return [...registry];
+  return (known ??= Object.freeze([...registry]));
 }
 
 /** Value characters of a header or field: stops at quotes, spaces and JSON punctuation; a JSON `null` stays. */
@@ -62,6 +67,25 @@ function secretVariants(secret: string): readonly string[] {
   return variants;
 }
 
+/**
+ * The strings to mask for a list of secrets: each usable secret in every form it may be quoted in, longest first (so
+ * a secret that contains another is masked whole). Kept per list: redaction runs on every answer, and the callers hold
+ * their list (a provider's secrets, `knownSecrets()`), so this is worked out once, not per call.
+ */
+const needleCache = new WeakMap<readonly string[], readonly string[]>();
+
+function needlesOf(secrets: readonly string[]): readonly string[] {
+  const cached = needleCache.get(secrets);
+  if (cached !== undefined) return cached;
+  const needles = secrets
+    .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
+    .flatMap(secretVariants)
+    .sort((a, b) => b.length - a.length);
+  // A frozen list cannot change under its cache entry; a caller's own array might, so only frozen ones are kept.
+  if (Object.isFrozen(secrets)) needleCache.set(secrets, needles);
+  return needles;
+}
+
 export interface RedactOptions {
   /**
    * Also mask the key patterns (`Authorization: ...`, `api_key=...`, `sk-...`). Off for
@@ -78,12 +102,7 @@ export interface RedactOptions {
  */
 export function redactSecrets(text: string, secrets: readonly string[], options: RedactOptions = {}): string {
   let redacted = text;
-  // Longest first, so a secret that contains another is masked whole.
-  const usable = secrets
-    .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
-    .flatMap(secretVariants)
-    .sort((a, b) => b.length - a.length);
-  for (const secret of usable) {
+  for (const secret of needlesOf(secrets)) {
     if (redacted.includes(secret)) redacted = redacted.split(secret).join(MASK);
   }
   if (options.patterns === false) return redacted;
@@ -98,7 +117,7 @@ export function redactSecrets(text: string, secrets: readonly string[], options:
  */
 export function redactSecretBytes<T extends Uint8Array>(bytes: T, secrets: readonly string[]): T {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const secret of secrets.filter((candidate) => candidate.length >= MIN_SECRET_LENGTH).flatMap(secretVariants)) {
+  for (const secret of needlesOf(secrets)) {
     const needle = Buffer.from(secret);
     for (let at = buffer.indexOf(needle); at !== -1; at = buffer.indexOf(needle, at + needle.length)) {
       buffer.fill(0x2a, at, at + needle.length);
