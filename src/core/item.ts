@@ -66,6 +66,12 @@ export interface ItemCheck {
   issues: { path: string; message: string }[];
 }
 
+/** A check as the store keeps it (`items.check_json`): without the text it read, which the answer body holds. */
+export function toStoredCheck<T extends ItemCheck>(check: T & { text?: string }): Omit<T, 'text'> {
+  const { text: _text, ...stored } = check;
+  return stored;
+}
+
 /** One item as the store lists it, with its result when it has one. */
 export interface ItemRecord extends ItemLocation {
   state: ItemState;

@@ -13,7 +13,7 @@
  *   from what the store kept (the original line, the previous answer and check), never stored.
  *   Null: the item cannot be asked again after all; its last answer stands.
  */
-import type { ItemCheck, PreparedRequest } from '../core/item.ts';
+import { toStoredCheck, type ItemCheck, type PreparedRequest } from '../core/item.ts';
 
 /** The item an answer belongs to, as the review sees it. */
 export interface ReviewedItem {
@@ -34,13 +34,6 @@ export interface AnswerReview {
   check(item: ReviewedItem, responseBody: string): ItemCheck & { text?: string };
   shouldReask(item: ReviewedItem, check: ItemCheck): boolean;
   reask(item: ReviewedItem, original: PreparedRequest, previous: PreviousAnswer): PreparedRequest | null;
-}
-
-/** A check as the store keeps it: without the text it read (the answer is kept beside it). */
-export function toStoredCheck(check: ItemCheck & { text?: string }): ItemCheck {
-  const stored: ItemCheck = { status: check.status, issues: check.issues };
-  if (check.value !== undefined) stored.value = check.value;
-  return stored;
 }
 
 /**

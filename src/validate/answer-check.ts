@@ -30,7 +30,4 @@ export interface AnswerCheck {
 /** A check as the store keeps it beside its item (`items.check_json`): the text is in the answer body already. */
 export type StoredAnswerCheck = Omit<AnswerCheck, 'text'>;
 
-export function toStoredCheck(check: AnswerCheck): StoredAnswerCheck {
-  const { text: _text, ...stored } = check;
-  return stored;
-}
+export { toStoredCheck } from '../core/item.ts';
