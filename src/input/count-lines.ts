@@ -1,6 +1,5 @@
-import { openInputFile, createUnreadableError } from './open-input-file.ts';
+import { readFileChunks } from './read-file-chunks.ts';
 
-const CHUNK_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 
 /**
@@ -10,36 +9,21 @@ const NEWLINE = 0x0a;
  * Reads the rest of the file once, finding newlines natively; fails with `INPUT_UNREADABLE`.
  */
 export async function countLinesFrom(path: string, startByte: number): Promise<number> {
-  const handle = await openInputFile(path);
-  try {
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    let position = startByte;
-    let count = 0;
-    let lineHasContent = false;
-    for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
-      } catch (error) {
-        throw createUnreadableError(path, error);
-      }
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      let from = 0;
-      while (from < bytesRead) {
-        const newline = buffer.indexOf(NEWLINE, from);
-        const end = newline === -1 || newline >= bytesRead ? bytesRead : newline;
-        if (!lineHasContent && hasContent(buffer, from, end)) lineHasContent = true;
-        if (end === bytesRead) break;
-        if (lineHasContent) count += 1;
-        lineHasContent = false;
-        from = end + 1;
-      }
+  let count = 0;
+  let lineHasContent = false;
+  for await (const chunk of readFileChunks(path, startByte)) {
+    let from = 0;
+    while (from < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, from);
+      const end = newline === -1 ? chunk.length : newline;
+      if (!lineHasContent && hasContent(chunk, from, end)) lineHasContent = true;
+      if (end === chunk.length) break;
+      if (lineHasContent) count += 1;
+      lineHasContent = false;
+      from = end + 1;
     }
-    return lineHasContent ? count + 1 : count;
-  } finally {
-    await handle.close();
   }
+  return lineHasContent ? count + 1 : count;
 }
 
 function hasContent(bytes: Buffer, start: number, end: number): boolean {
