@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { RunJobResult } from '../engine/run-outcome.ts';
-import { exitCodeFor } from '../errors/index.ts';
+import { BatchpilotError, exitCodeFor } from '../errors/index.ts';
+import { describeCoverageShortfalls } from '../output/integrate-data-job.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
@@ -81,7 +82,29 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     printSummary(result, false);
     throw stopError;
   }
-  printSummary(result, options.json);
+  const { integration } = result;
+  if (integration === undefined) {
+    printSummary(result, options.json);
+    return jobExitCode(result.outcome, result.report);
+  }
+  // A data job: its answers are judged by the join-back's coverage, not by the items' states alone.
+  const shortfall =
+    integration.shortfalls.length === 0
+      ? undefined
+      : new BatchpilotError(
+          'COVERAGE_BELOW_MIN',
+          describeCoverageShortfalls(integration.shortfalls, integration.report.min_coverage),
+          { context: { jobId: result.report.job_id, key: 'integrate.min_coverage' } },
+        );
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ...summaryJson(result), integration: integration.report, ...(shortfall === undefined ? {} : { error: shortfall.toJSON() }) })}\n`,
+    );
+    return shortfall?.exitCode ?? jobExitCode(result.outcome, result.report);
+  }
+  printSummary(result, false);
+  process.stdout.write(`${integration.summary.join('\n')}\n`);
+  if (shortfall !== undefined) throw shortfall;
   return jobExitCode(result.outcome, result.report);
 }
 

@@ -6,6 +6,8 @@ import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { registerCancelCommand } from './commands/cancel.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerPrepareCommand } from './commands/prepare.ts';
+import { registerIntegrateCommand } from './commands/integrate.ts';
+import { registerValidateCommand } from './commands/validate.ts';
 import { registerLogsCommand } from './commands/logs.ts';
 import { registerMonitorCommand } from './commands/monitor.ts';
 import { registerResumeCommand } from './commands/resume.ts';
@@ -32,6 +34,8 @@ export function createProgram(exit: CommandExit = { code: 0 }): Command {
   registerCancelCommand(program, exit);
   registerPlanCommand(program);
   registerPrepareCommand(program);
+  registerValidateCommand(program, exit);
+  registerIntegrateCommand(program, exit);
   registerMonitorCommand(program);
   registerWaitCommand(program, exit);
   registerLogsCommand(program);

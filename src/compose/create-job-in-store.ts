@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import { toStoredConfig } from '../config/load-config.ts';
+import type { JobData } from '../core/job.ts';
 import { fingerprintInput } from '../input/fingerprint-input.ts';
 import type { Approvals } from '../plan/check-safety-caps.ts';
 import type { Store } from '../store/store.ts';
@@ -17,6 +18,8 @@ export interface CreateJobInStoreOptions {
   approvals: Approvals;
   /** Where the result files go; refused (`OUT_DIR_IN_USE`) when it holds another job's. @default the job's folder */
   outDir?: string | undefined;
+  /** A data job's record (`prepareDataJob`), written with the job. */
+  data?: JobData | undefined;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function createJobInStore(options: CreateJobInStoreOptions): Promis
     config: toStoredConfig(config),
     outDir,
     now: Date.now(),
+    ...(options.data === undefined ? {} : { data: options.data }),
   });
   return { outDir };
 }

@@ -3,6 +3,7 @@ import type { Job } from '../core/job.ts';
 import { UsageError } from '../errors/index.ts';
 import { SPOOLED_INPUT_NAME } from '../input/spool-input.ts';
 import type { Store } from '../store/store.ts';
+import { dataJobRecordOf } from './data-job-record.ts';
 import { describeJobInput, type JobInput } from './job-input.ts';
 import { jobDirPath } from './job-paths.ts';
 
@@ -27,6 +28,19 @@ export async function findJobToResume(
 ): Promise<JobToResume | undefined> {
   const job = await store.getJob(jobId);
   if (job === undefined) return undefined;
+  const record = dataJobRecordOf(job);
+  if (record !== undefined) {
+    // A data job reads its own prepared requests; what must match is the data file it was prepared from.
+    const given = describeJobInput(input);
+    if (given !== record.dataPath) {
+      throw new UsageError(
+        'USAGE',
+        `job ${jobId} exists as a data job of ${record.dataPath}, not ${given}; pick another --job id or run "batchpilot resume ${jobId}"`,
+        { context: { flag: '--job' } },
+      );
+    }
+    return { job, keepsOwnCopy: false };
+  }
   const ownCopy = join(jobDirPath(workspace, jobId), SPOOLED_INPUT_NAME);
   const keepsOwnCopy = input.kind !== 'file' && job.inputPath === ownCopy;
   const inputPath = keepsOwnCopy ? ownCopy : describeJobInput(input);

@@ -3,7 +3,12 @@ import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
-import type { RunJobResult } from '../engine/run-outcome.ts';
+import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
+import type { AnswerReview } from '../engine/answer-review.ts';
+import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
+import { MANIFEST_ROWS_FILE } from '../prep/manifest.ts';
+import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
+import { join } from 'node:path';
 import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { RequestSlots } from '../engine/slot-pool.ts';
 import { createBatchProvider, createRealtimeProvider } from '../providers/create-provider.ts';
@@ -27,7 +32,41 @@ import { LOG_EVENT } from '../util/log-event.ts';
  * wrapped by `redact-provider.ts`: nothing it returns or throws reaches the engine (store,
  * files, log, messages) before the secrets in use are masked in it.
  */
-export async function runConfiguredJob(options: RunConfiguredJobOptions): Promise<RunJobResult> {
+export async function runConfiguredJob(options: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
+  const data = await openDataJob(options);
+  const result = await runEngine(options, data?.review);
+  if (data === undefined || !INTEGRATED_OUTCOMES.has(result.outcome)) return result;
+  const { integrateStoredJob } = await import('./integrate-stored-job.ts');
+  const job = (await options.store.getJob(options.jobId)) ?? result.job;
+  const integration = await integrateStoredJob({ ...options, job });
+  return { ...result, integration };
+}
+
+/** What a run of a job returns; a data job that reached its end has been joined back too. */
+export interface ConfiguredJobRun extends RunJobResult {
+  /** The enriched dataset and its report, written when a data job ends (not when it stops to be resumed). */
+  integration?: IntegrateDataJobResult;
+}
+
+/** A data job is joined back when it ends; a stop that resume carries on (interrupted, an endpoint gone) is not. */
+const INTEGRATED_OUTCOMES: ReadonlySet<RunOutcome> = new Set(['completed', 'cancelled', 'budget']);
+
+/**
+ * A data job's answer review (checks and re-asks), rebuilt from the prompts frozen with the job, on every run
+ * (resume too); undefined for a job of request lines. Loaded only for data jobs: the checkers pull in ajv.
+ */
+async function openDataJob(options: RunConfiguredJobOptions): Promise<{ review: AnswerReview } | undefined> {
+  const job = await options.store.getJob(options.jobId);
+  if (job === undefined || dataJobRecordOf(job) === undefined) return undefined;
+  const [{ createDataReview, indexDataJob }, prompts] = await Promise.all([
+    import('./data-review.ts'),
+    loadPromptSnapshot(options.workspace, options.jobId),
+  ]);
+  const index = await indexDataJob(prompts, join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE));
+  return { review: createDataReview(prompts, index) };
+}
+
+async function runEngine(options: RunConfiguredJobOptions, review: AnswerReview | undefined): Promise<RunJobResult> {
   const { config } = options;
   let simulator: SimulatorHandle | undefined;
   try {
@@ -69,6 +108,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
           logger: options.logger,
           signal: options.signal,
           reopenFailed: options.reopenFailed ?? false,
+          review,
           ...(options.onBatchProgress === undefined ? {} : { onProgress: options.onBatchProgress }),
           ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
         });
@@ -103,6 +143,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
         reopenFailed: options.reopenFailed ?? false,
         slots: options.slots,
         commits: options.commits,
+        review,
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });
     } finally {

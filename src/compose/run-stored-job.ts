@@ -1,15 +1,14 @@
-import type { RunJobResult } from '../engine/run-outcome.ts';
 import { toStorageFault, type BatchpilotError } from '../errors/index.ts';
 import { storePathOf } from '../store/create-store.ts';
 import { createLogger } from '../util/logger.ts';
 import { jobLogPath } from './job-paths.ts';
 import { jobStopError } from './job-stop-error.ts';
-import { runConfiguredJob, type RunConfiguredJobOptions } from './run-configured-job.ts';
+import { runConfiguredJob, type ConfiguredJobRun, type RunConfiguredJobOptions } from './run-configured-job.ts';
 
 export type RunStoredJobOptions = Omit<RunConfiguredJobOptions, 'logger'>;
 
 export interface StoredJobRun {
-  result: RunJobResult;
+  result: ConfiguredJobRun;
   /** `AUTH_FAILED` or `ENDPOINT_UNREACHABLE` when the run stopped for one (see `jobStopError`). */
   stopError: BatchpilotError | undefined;
 }
@@ -21,7 +20,7 @@ export interface StoredJobRun {
  */
 export async function runStoredJob(options: RunStoredJobOptions): Promise<StoredJobRun> {
   const logger = createLogger({ file: jobLogPath(options.workspace, options.jobId) });
-  let result: RunJobResult;
+  let result: ConfiguredJobRun;
   try {
     result = await runConfiguredJob({ ...options, logger });
   } catch (error) {

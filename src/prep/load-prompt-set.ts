@@ -15,6 +15,13 @@ export interface LoadPromptSetOptions {
   cwd: string;
 }
 
+/** The prompts file a set is read from (absolute), or null when the prompts are inline in a config. */
+export function promptsFileOf(options: LoadPromptSetOptions): string | null {
+  if (options.promptsPath !== undefined) return resolve(options.cwd, options.promptsPath);
+  if (typeof options.configPrompts !== 'string') return null;
+  return resolve(options.configFile === null ? options.cwd : dirname(options.configFile), options.configPrompts);
+}
+
 /**
  * The prompt set of a data job: from `--prompts FILE`, else from the config's `prompts:` (a file, or the section
  * inline, its lines named in the config file). USAGE when there is neither.

@@ -9,6 +9,11 @@ export interface ManifestRow {
   index: number;
   key: string;
   prompts: Record<string, string[] | { skipped: true } | { rejected: string }>;
+  /**
+   * The row's fields that `covers: "row.field"` checks read, as a partial row (`{ required_dimensions: [...] }`), so
+   * answers are checked without the data file (which may change after prepare). Absent when no prompt has one.
+   */
+  context?: Record<string, unknown>;
 }
 
 /** Per prompt, in the manifest. */

@@ -18,6 +18,7 @@ import {
 import { DEFAULT_CUSTOM_ID_FORMAT, type PromptSet } from './prompt-spec.ts';
 import { readDataRows } from './read-data-rows.ts';
 import { createRowRenderer, indexWidthFor } from './render-row.ts';
+import { coveredRowFields, pickRowContext } from './row-context.ts';
 
 export interface PrepareDataOptions {
   dataPath: string;
@@ -72,6 +73,7 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
   const { format } = detectDataFormat(dataPath, options.data?.format);
   const key = options.data?.key;
   const renderer = createRowRenderer(options.prompts);
+  const contextFields = coveredRowFields(options.prompts);
   const width = indexWidthFor(await countDataRows(dataPath, format));
   await mkdir(options.outDir, { recursive: true });
   const requestsPath = resolve(options.outDir, options.requestsFile ?? REQUESTS_FILE);
@@ -116,6 +118,8 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
       }
       const dataRow = result.value;
       const entry: ManifestRow = { index: dataRow.index, key: dataRow.key, prompts: {} };
+      const context = contextFields.length === 0 ? undefined : pickRowContext(dataRow.row, contextFields);
+      if (context !== undefined) entry.context = context;
       for (const prompt of options.prompts.prompts) {
         const stats = perPrompt.get(prompt.name) as {
           rows: number;

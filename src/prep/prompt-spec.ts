@@ -56,7 +56,8 @@ export const DEFAULT_REASK = { max: 2, invalid: 'feedback', truncated_max_tokens
 
 const checkSchema = z
   .object({
-    path: z.string().min(1),
+    /** '' (or `/`) is the whole answer: the text of a `format: text` prompt. */
+    path: z.string(),
     min_length: z.number().int().min(0).optional(),
     min_items: z.number().int().min(0).optional(),
     covers: z.string().min(1).optional(),

@@ -41,4 +41,6 @@ export interface NewJob {
   config: JobConfig;
   outDir: string;
   now: number;
+  /** A data job's own record, written with the job so no run ever sees a data job without it. */
+  data?: JobData;
 }

@@ -251,6 +251,17 @@ export function describeReaskContract(openStore: OpenStore): void {
           manifestPath: '/data/out/manifest.json',
         });
         assert.equal(await rejectionCode(store.setJobData('nope', {})), 'JOB_NOT_FOUND');
+        // Written with the job itself: no run can see a data job without its record.
+        await store.createJob({
+          id: 'with-data',
+          inputPath: '/data/in.jsonl',
+          inputFingerprint: { size: 10, sample: 'abc', mtimeMs: 5 },
+          config: { concurrency: 4, mode: 'realtime', input: { format: 'openai_batch' } },
+          outDir: '/data/out2',
+          now: 2,
+          data: { promptsHash: 'h2' },
+        });
+        assert.deepEqual((await store.getJob('with-data'))?.data, { promptsHash: 'h2' });
       } finally {
         await dispose();
       }

@@ -18,6 +18,10 @@ import {
   readConfigFlags,
 } from './config-options.ts';
 import { globalOptions } from '../global-options.ts';
+import { addDataOptions, isDataCommand, readDataOptions } from './data-options.ts';
+import type { ResolvedConfig } from '../../config/config-schema.ts';
+import type { Approvals } from '../../plan/check-safety-caps.ts';
+import type { Store } from '../../store/store.ts';
 import { resumeJob } from './resume.ts';
 
 /**
@@ -27,13 +31,17 @@ import { resumeJob } from './resume.ts';
  */
 export function registerRunCommand(program: Command, exit: CommandExit): void {
   addConfigOptions(
-    program
-      .command('run')
-      .description('create a job from a JSONL file and run it to the end in the foreground')
-      .argument(
-        '<input>',
-        'JSONL file of requests (OpenAI batch lines or message rows); - for standard input; .gz and pipes are copied into the job folder',
-      )
+    addDataOptions(
+      program
+        .command('run')
+        .description(
+          'create a job from a JSONL file (or from data rows and --prompts) and run it to the end in the foreground',
+        )
+        .argument(
+          '<input>',
+          'JSONL file of requests (OpenAI batch lines or message rows); - for standard input; .gz and pipes are copied into the job folder. With --prompts: a data file (.jsonl, .json, .csv, .parquet)',
+        ),
+    )
       .option('--config <file>', `config file (${DEFAULT_CONFIG_FILES_HELP})`)
       .option('--job <id>', 'job id; an existing job with the same input is resumed')
       .option('--out <dir>', 'folder for the result files (default: <workspace>/jobs/<job-id>)')
@@ -84,6 +92,26 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       });
       for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
       const jobId = requestedId ?? createJobId();
+      if (isDataCommand(values, config)) {
+        const data = readDataOptions(values, config);
+        const dataConfig = { ...config, data: { ...config.data, ...definedOnly(data) } };
+        await createDataJobWithSignals({
+          store,
+          workspace,
+          jobId,
+          dataPath: input,
+          promptsPath: typeof values['prompts'] === 'string' ? values['prompts'] : undefined,
+          config: dataConfig,
+          approvals: readApprovals(values),
+          outDir: typeof values['out'] === 'string' ? resolve(values['out']) : undefined,
+        });
+        exit.code = detach
+          ? await submitDetachedJob({ store, workspace, jobId, config: dataConfig, json })
+          : await (
+              await import('../execute-job.ts')
+            ).executeJob({ store, workspace, jobId, config: dataConfig, json, progress: values['progress'] !== false });
+        return;
+      }
       const inputPath = await spoolWithSignals(workspace, jobId, jobInput);
       await createJobInStore({
         store,
@@ -113,6 +141,62 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       await store.close();
     }
   });
+}
+
+/** The keys of an object that have a value. */
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+/**
+ * A data job created from rows and prompts (`compose/create-data-job.ts`), with Ctrl-C and SIGTERM stopping the
+ * prepare: nothing is created then, and the run ends with `INTERRUPTED`.
+ */
+async function createDataJobWithSignals(options: {
+  store: Store;
+  workspace: string;
+  jobId: string;
+  dataPath: string;
+  promptsPath: string | undefined;
+  config: ResolvedConfig;
+  approvals: Approvals;
+  outDir: string | undefined;
+}): Promise<void> {
+  const [{ loadPromptSet, promptsFileOf }, { createDataJob }] = await Promise.all([
+    import('../../prep/load-prompt-set.ts'),
+    import('../../compose/create-data-job.ts'),
+  ]);
+  const cwd = process.cwd();
+  const source = {
+    promptsPath: options.promptsPath,
+    configPrompts: options.config.prompts,
+    configFile: options.config.configFile,
+    cwd,
+  };
+  const prompts = await loadPromptSet(source);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { prepared } = await createDataJob({
+      ...options,
+      dataPath: resolve(cwd, options.dataPath),
+      prompts,
+      promptsFile: promptsFileOf(source),
+      signal: stop.signal,
+    });
+    const { counts } = prepared;
+    const rejected = counts.rejected + counts.rejectedRows;
+    process.stderr.write(
+      `batchpilot: job ${options.jobId}, ${String(counts.requests)} requests from ${String(counts.rows)} rows x ${String(prompts.prompts.length)} prompts` +
+        `${counts.skipped > 0 ? `, ${String(counts.skipped)} skipped by when` : ''}` +
+        `${rejected > 0 ? `, ${String(rejected)} rejected (${prepared.rejectsPath})` : ''}\n`,
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 /**

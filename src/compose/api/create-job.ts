@@ -9,6 +9,9 @@ import { checkJobId } from '../check-job-id.ts';
 import { createJobInStore } from '../create-job-in-store.ts';
 import type { JobInput } from '../job-input.ts';
 import { toJobInput } from '../job-input.ts';
+import { UsageError } from '../../errors/index.ts';
+import { loadPromptSet, promptsFileOf } from '../../prep/load-prompt-set.ts';
+import { createDataJob } from '../create-data-job.ts';
 import { spoolJobInput } from '../spool-job-input.ts';
 import type { LoadedConfig } from '../../config/resolve-config.ts';
 
@@ -19,9 +22,20 @@ export interface CreateJobOptions {
   /**
    * The requests: a path to a JSONL file (OpenAI batch lines or message rows; a `.gz`, a FIFO or `-` for standard
    * input are copied into the job's folder), or an iterable of lines (strings) or request objects, copied likewise so
-   * the job can be resumed.
+   * the job can be resumed. Give either `input` or `data`.
    */
-  input: JobInputSource;
+  input?: JobInputSource;
+  /**
+   * A data job instead (README "Data jobs"): the path of a data file (JSONL, a JSON array, CSV or Parquet) whose
+   * rows go through `prompts` into requests; answers are checked, re-asked and joined back into an enriched dataset
+   * (`JobResult.integration`). `config.data` sets its key column and format.
+   */
+  data?: string;
+  /**
+   * With `data`: the path of a prompts file (relative to the working folder), or its content (`defaults`,
+   * `custom_id`, `prompts`) as an object. @default `config.prompts`
+   */
+  prompts?: string | Readonly<Record<string, unknown>>;
   /** The workspace folder: its `state.db` and `jobs/<id>/` hold the job. Created if missing. */
   workspace: string;
   /** Letters, digits, `.`, `_` and `-`. @default a new `job-YYYYMMDD-HHMMSS-xxxx` */
@@ -58,11 +72,12 @@ export interface CreatedJob {
  */
 export async function createJob(options: CreateJobOptions): Promise<CreatedJob> {
   const loaded = resolveLibraryConfig(options);
+  const source = await jobSourceOf(options);
   const store = createStore({ workspace: options.workspace });
   try {
     const jobId = options.jobId ?? createJobId();
     if (options.jobId !== undefined) checkJobId(options.jobId);
-    return await createLibraryJob(store, { ...options, jobId }, loaded, await toJobInput(options.input));
+    return await createLibraryJob(store, { ...options, jobId }, loaded, source);
   } finally {
     await store.close();
   }
@@ -73,14 +88,52 @@ export function resolveLibraryConfig(options: Pick<CreateJobOptions, 'config' | 
   return resolveConfigObject(options.config, { env: options.env ?? process.env });
 }
 
+/** What a job is made from: request lines, or data rows through prompts. */
+export type LibraryJobSource = { kind: 'requests'; input: JobInput } | { kind: 'data'; dataPath: string };
+
+/** The job's source, from exactly one of `input` and `data` (USAGE otherwise). */
+export async function jobSourceOf(options: Pick<CreateJobOptions, 'input' | 'data'>): Promise<LibraryJobSource> {
+  if ((options.input === undefined) === (options.data === undefined)) {
+    throw new UsageError('USAGE', 'give exactly one of input (request lines) and data (rows to go through prompts)', {
+      context: { key: options.input === undefined ? 'input' : 'data' },
+    });
+  }
+  return options.data === undefined
+    ? { kind: 'requests', input: await toJobInput(options.input as JobInputSource) }
+    : { kind: 'data', dataPath: resolve(options.data) };
+}
+
 /** The shared body of `createJob` and `runJob`, on an open store. */
 export async function createLibraryJob(
   store: Store,
   options: CreateJobOptions & { jobId: string },
   loaded: LoadedConfig,
-  input: JobInput,
+  source: LibraryJobSource,
 ): Promise<CreatedJob> {
   const workspace = resolve(options.workspace);
+  if (source.kind === 'data') {
+    const promptSource = {
+      promptsPath: typeof options.prompts === 'string' ? options.prompts : undefined,
+      configPrompts: typeof options.prompts === 'object' ? options.prompts : loaded.config.prompts,
+      configFile: null,
+      cwd: process.cwd(),
+    };
+    const prompts = await loadPromptSet(promptSource);
+    const created = await createDataJob({
+      store,
+      workspace,
+      jobId: options.jobId,
+      dataPath: source.dataPath,
+      prompts,
+      promptsFile: promptsFileOf(promptSource),
+      config: loaded.config,
+      approvals: { ...NO_APPROVALS, ...options.approvals },
+      outDir: options.outDir === undefined ? undefined : resolve(options.outDir),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return { jobId: options.jobId, inputPath: created.requestsPath, outDir: created.outDir };
+  }
+  const { input } = source;
   const inputPath = await spoolJobInput({
     workspace,
     jobId: options.jobId,

@@ -1,4 +1,6 @@
-import type { RunJobResult, RunOutcome } from '../../engine/run-outcome.ts';
+import type { RunOutcome } from '../../engine/run-outcome.ts';
+import type { IntegrationReport } from '../../output/integration-report.ts';
+import type { ConfiguredJobRun } from '../run-configured-job.ts';
 import type { JobReport } from '../../output/build-report.ts';
 import { RESULT_FILES } from '../../output/result-file-names.ts';
 import { join } from 'node:path';
@@ -36,10 +38,16 @@ export interface JobResult {
   costUsd: number | null;
   /** The full report, as written to `files.report`. */
   report: JobReport;
+  /**
+   * A data job that reached its end (`data` and `prompts`): its join-back, written to `report.files.enriched`. A
+   * prompt below `integrate.min_coverage` is named in `report.short_of_coverage` (the CLI exits 3 for it; the
+   * library returns it and throws nothing). Absent for a job of request lines and for a data job that stopped.
+   */
+  integration?: { report: IntegrationReport; summary: string[] };
 }
 
 /** The library's view of an engine result. */
-export function toJobResult(result: RunJobResult): JobResult {
+export function toJobResult(result: ConfiguredJobRun): JobResult {
   const { report } = result;
   const outDir = result.job.outDir;
   return {
@@ -55,5 +63,8 @@ export function toJobResult(result: RunJobResult): JobResult {
     },
     costUsd: report.cost?.usd ?? null,
     report,
+    ...(result.integration === undefined
+      ? {}
+      : { integration: { report: result.integration.report, summary: result.integration.summary } }),
   };
 }

@@ -4,9 +4,8 @@ import { NO_APPROVALS } from '../../plan/check-safety-caps.ts';
 import { createStore } from '../../store/create-store.ts';
 import { checkJobId } from '../check-job-id.ts';
 import { findJobToResume } from '../find-job-to-resume.ts';
-import { toJobInput } from '../job-input.ts';
 import { prepareResume } from '../prepare-resume.ts';
-import { createLibraryJob, resolveLibraryConfig, type CreateJobOptions } from './create-job.ts';
+import { createLibraryJob, jobSourceOf, resolveLibraryConfig, type CreateJobOptions } from './create-job.ts';
 import type { JobResult } from './job-result.ts';
 import { runCreatedJob } from './run-created-job.ts';
 import type { RunControlOptions } from './run-options.ts';
@@ -34,12 +33,19 @@ export interface RunJobOptions extends CreateJobOptions, RunControlOptions {}
 export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const workspace = resolve(options.workspace);
   if (options.jobId !== undefined) checkJobId(options.jobId);
-  const input = await toJobInput(options.input);
+  const source = await jobSourceOf(options);
   const env = options.env ?? process.env;
   const store = createStore({ workspace });
   try {
     const existing =
-      options.jobId === undefined ? undefined : await findJobToResume(store, workspace, options.jobId, input);
+      options.jobId === undefined
+        ? undefined
+        : await findJobToResume(
+            store,
+            workspace,
+            options.jobId,
+            source.kind === 'data' ? { kind: 'file', path: source.dataPath } : source.input,
+          );
     if (existing !== undefined) {
       const { config } = await prepareResume({
         store,
@@ -52,7 +58,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     }
     const loaded = resolveLibraryConfig(options);
     const jobId = options.jobId ?? createJobId();
-    await createLibraryJob(store, { ...options, workspace, jobId }, loaded, input);
+    await createLibraryJob(store, { ...options, workspace, jobId }, loaded, source);
     return await runCreatedJob({ ...options, store, workspace, jobId, config: loaded.config });
   } finally {
     await store.close();

@@ -110,6 +110,7 @@ export class SqliteStore implements Store {
       config_json: JSON.stringify(job.config),
       out_dir: toStoredPath(this.workspace, job.outDir),
       cursor_json: JSON.stringify(EMPTY_CURSOR),
+      data_json: job.data === undefined ? null : JSON.stringify(job.data),
     });
     return this.requireJob(job.id);
   }

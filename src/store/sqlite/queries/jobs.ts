@@ -70,9 +70,9 @@ export function prepareJobQueries(db: Database) {
   return {
     insert: db.prepare<[Record<string, unknown>]>(
       `INSERT INTO jobs (id, state, created_at, updated_at, input_path, input_size, input_sample, input_mtime_ms,
-         config_json, out_dir, cursor_json)
+         config_json, out_dir, cursor_json, data_json)
        VALUES (@id, @state, @now, @now, @input_path, @input_size, @input_sample, @input_mtime_ms,
-         @config_json, @out_dir, @cursor_json)`,
+         @config_json, @out_dir, @cursor_json, @data_json)`,
     ),
     get: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
     list: db.prepare<[], JobRow>('SELECT * FROM jobs ORDER BY created_at, id'),

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import type { ResolvedConfig } from '../../config/config-schema.ts';
+import { UsageError } from '../../errors/index.ts';
+import { DATA_FORMATS, type DataFormat } from '../../prep/data-row.ts';
+
+/** The flags of a command that reads data rows (`prepare`, `run DATA --prompts`, `plan DATA --prompts`). */
+export function addDataOptions(command: Command): Command {
+  return command
+    .option('--prompts <file>', "prompts file (YAML: defaults, custom_id, prompts); default: the config's prompts:")
+    .option('--data-key <column>', "the column holding each row's id (data.key)")
+    .option('--data-format <format>', `data format (data.format): ${DATA_FORMATS.join(', ')}`);
+}
+
+/** `data.format` and `data.key`: the flags over the config's `data:` section. */
+export function readDataOptions(
+  values: Record<string, unknown>,
+  config: Pick<ResolvedConfig, 'data'>,
+): { format: DataFormat | undefined; key: string | undefined } {
+  const formatFlag = values['dataFormat'];
+  if (typeof formatFlag === 'string' && !(DATA_FORMATS as readonly string[]).includes(formatFlag)) {
+    throw new UsageError('USAGE', `--data-format must be one of ${DATA_FORMATS.join(', ')}, got "${formatFlag}"`, {
+      context: { flag: '--data-format' },
+    });
+  }
+  return {
+    format: (typeof formatFlag === 'string' ? formatFlag : config.data?.format) as DataFormat | undefined,
+    key: typeof values['dataKey'] === 'string' ? values['dataKey'] : config.data?.key,
+  };
+}
+
+/** Whether a command's argument is data rows: `--prompts` given, or the config has a `prompts:` section. */
+export function isDataCommand(values: Record<string, unknown>, config: Pick<ResolvedConfig, 'prompts'>): boolean {
+  return typeof values['prompts'] === 'string' || config.prompts !== undefined;
+}

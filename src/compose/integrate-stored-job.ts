@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/config-schema.ts';
+import { integrateConfigSchema } from '../config/config-schema.ts';
+import type { Job } from '../core/job.ts';
+import { UsageError } from '../errors/index.ts';
+import type { SourceRowLike } from '../output/answer-record.ts';
+import { integrateDataJob, type IntegrateDataJobResult } from '../output/integrate-data-job.ts';
+import { resolveEnrichedTarget, type EnrichedFormat } from '../output/write-enriched.ts';
+import type { DataFormat } from '../prep/data-row.ts';
+import { MANIFEST_ROWS_FILE, readManifestRows } from '../prep/manifest.ts';
+import { readDataRows } from '../prep/read-data-rows.ts';
+import type { Store } from '../store/store.ts';
+import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
+import { jobDirPath } from './job-paths.ts';
+import { storeAnswerLookup } from './store-answer-lookup.ts';
+
+export interface IntegrateStoredJobOptions {
+  store: Store;
+  workspace: string;
+  job: Job;
+  config: ResolvedConfig;
+  /** `integrate JOB --out`, over `integrate.out`; relative to the working folder. */
+  out?: string | undefined;
+  /** `integrate JOB --format`, over `integrate.format`. */
+  format?: EnrichedFormat | undefined;
+}
+
+/**
+ * Join-back of a data job from what the store holds (docs/decisions/0020 §3): at the end of every run of it and for
+ * `integrate JOB`, which sends nothing. The prompts are the job's frozen ones; the source rows are read again from
+ * the data file, matched to the manifest row by row.
+ */
+export async function integrateStoredJob(options: IntegrateStoredJobOptions): Promise<IntegrateDataJobResult> {
+  const { job, config } = options;
+  const record = dataJobRecordOf(job);
+  if (record === undefined) {
+    throw new UsageError(
+      'USAGE',
+      `job ${job.id} is not a data job (it was created from request lines, not rows and prompts); there is no enriched dataset to write`,
+      { context: { jobId: job.id } },
+    );
+  }
+  const jobDir = jobDirPath(options.workspace, job.id);
+  const prompts = await loadPromptSnapshot(options.workspace, job.id);
+  const integrate = integrateConfigSchema.parse(config.integrate ?? {});
+  const target = resolveEnrichedTarget(
+    { out: options.out ?? integrate.out, format: options.format ?? integrate.format },
+    jobDir,
+  );
+  return integrateDataJob({
+    manifestRows: readManifestRows(join(jobDir, MANIFEST_ROWS_FILE)),
+    dataRows: sourceRows(record.dataPath, record.dataFormat as DataFormat, record.dataKey),
+    answers: storeAnswerLookup({ store: options.store, jobId: job.id, mode: config.mode, prices: config.prices }),
+    prompts: prompts.prompts,
+    out: target.path,
+    format: target.format,
+    fields: integrate.fields,
+    meta: integrate.meta,
+    jobDir,
+    minCoverage: integrate.min_coverage,
+    dataPath: record.dataPath,
+  });
+}
+
+/** The data file's readable rows (rows it could not read are in the manifest as rejected everywhere). */
+async function* sourceRows(path: string, format: DataFormat, key: string | null): AsyncIterable<SourceRowLike> {
+  for await (const result of readDataRows(path, { format, ...(key === null ? {} : { key }) })) {
+    if (result.ok) yield result.value;
+  }
+}
