@@ -18,6 +18,32 @@ export function requestModel(request: Pick<PreparedRequest, 'body'>): string | n
   }
 }
 
+/** Answers up to this size are parsed; a larger one is only looked at in its head, never decoded whole. */
+const PARSED_ANSWER_MAX_BYTES = 1 << 20;
+/** How much of a larger answer's head is searched for its `model`. */
+const ANSWER_HEAD_BYTES = 65_536;
+const MODEL_MEMBER = /"model"\s*:\s*"([^"\\]+)"/;
+
+/**
+ * The `model` an answer body names (the provider names what answered, e.g. `gpt-4o-mini-2024-07-18`), or null: none,
+ * or not JSON (a command task's result). An answer over 1 MiB, or kept as bytes, is searched in its first 64 KiB.
+ */
+export function answerModel(body: string | Uint8Array): string | null {
+  if (typeof body === 'string' && body.length <= PARSED_ANSWER_MAX_BYTES) {
+    try {
+      const model = (JSON.parse(body) as { model?: unknown } | null)?.model;
+      return typeof model === 'string' && model !== '' ? model : null;
+    } catch {
+      return null;
+    }
+  }
+  const head =
+    typeof body === 'string'
+      ? body.slice(0, ANSWER_HEAD_BYTES)
+      : new TextDecoder().decode(body.subarray(0, ANSWER_HEAD_BYTES));
+  return MODEL_MEMBER.exec(head)?.[1] ?? null;
+}
+
 /** Where an item's line sits in the input file: what resume needs instead of a copy. */
 export interface ItemLocation {
   /** 0-based position among the job's valid items; fixes input order. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Chunk } from '../core/chunk.ts';
+import { answerModel } from '../core/item.ts';
 import type { Job } from '../core/job.ts';
 import { writeFileAtomically } from '../output/atomic-write.ts';
 import { buildReport, type AnswersReport, type JobReport } from '../output/build-report.ts';
@@ -40,7 +41,7 @@ async function pricedModel(store: ItemStore, job: Job, succeeded: number): Promi
   if (succeeded === 0) return configured;
   for await (const item of store.iterateItems(job.id, 'completion')) {
     if (item.state !== 'succeeded' || item.responseBody === null) continue;
-    const model = answeredModel(item.responseBody);
+    const model = answerModel(item.responseBody);
     if (model !== null) return model;
     break;
   }
@@ -107,22 +108,4 @@ async function answersReport(store: Store, jobId: string, cost: JobCost): Promis
       cost_usd: costOfReasks,
     },
   };
-}
-
-/** Answers up to this size are parsed; a larger one (kept as bytes) is only looked at in its head, never decoded whole. */
-const PARSED_ANSWER_MAX_BYTES = 1 << 20;
-const MODEL_MEMBER = /"model"\s*:\s*"([^"\\]+)"/;
-
-/** The `model` an answer names, or null (not JSON: a command task's result). */
-function answeredModel(body: string | Uint8Array): string | null {
-  if (typeof body === 'string' && body.length <= PARSED_ANSWER_MAX_BYTES) {
-    try {
-      const model = (JSON.parse(body) as { model?: unknown }).model;
-      return typeof model === 'string' && model !== '' ? model : null;
-    } catch {
-      return null;
-    }
-  }
-  const head = typeof body === 'string' ? body.slice(0, 65_536) : Buffer.from(body.subarray(0, 65_536)).toString();
-  return MODEL_MEMBER.exec(head)?.[1] ?? null;
 }

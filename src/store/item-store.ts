@@ -1,7 +1,8 @@
 import type { Attempt } from '../core/attempt.ts';
 import type { IngestCursor } from '../core/job.ts';
-import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../core/item.ts';
+import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason, TokenUsage } from '../core/item.ts';
 import type { Reject } from '../core/reject.ts';
+import type { ItemState } from '../core/states.ts';
 
 /**
  * The items role of the store: what the reader commits (items, rejects, its position), what
@@ -42,6 +43,49 @@ export interface ItemStore {
   iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord>;
   /** Rejected lines in line order. */
   iterateRejects(jobId: string): AsyncIterable<Reject>;
+
+  /**
+   * The answers of the items with these custom_ids, for join-back (an `AnswerLookup`, output/answer-record.ts):
+   * one indexed read per call, however many ids (a few thousand a call is the intended size). An id the job has
+   * no item of is absent from the map, as is every id of an unknown job; an id given twice is answered once.
+   */
+  answersFor(jobId: string, customIds: readonly string[]): Promise<Map<string, ItemAnswer>>;
+  /**
+   * Replace the checks of answered items (`validate JOB`: stored answers checked again with new rules, nothing
+   * sent), in one transaction. Only a `succeeded` item has an answer to check: any other item, or a seq the job
+   * has none of, throws and commits nothing of the call; an unknown job is `JOB_NOT_FOUND`.
+   */
+  setItemChecks(jobId: string, checks: readonly ItemCheckUpdate[]): Promise<void>;
+}
+
+/** One item as join-back reads it: its state, its last answer's check, and what it took (`ItemStore.answersFor`). */
+export interface ItemAnswer {
+  customId: string;
+  seq: number;
+  state: ItemState;
+  /** The check of its last answer (`items.check_json`); null when no answer review checked one. */
+  check: ItemCheck | null;
+  /** Why it failed: set for a `failed` item only (a waiting or cancelled item's last error is not its outcome). */
+  error: ItemError | null;
+  /**
+   * Every attempt recorded of it: retries and re-asks included, and those made before a `retry JOB` (which
+   * restarts `ItemRecord.attempts` but keeps the attempts), so it counts the same attempts as `usage`.
+   */
+  attempts: number;
+  /** Re-asks made of it (docs/decisions/0019). */
+  reasks: number;
+  /** The `model` its stored answer names (`answerModel`, core/item.ts); null without an answer or a named model. */
+  model: string | null;
+  /** Tokens of every attempt recorded of it, re-asks included; null when no attempt has a token count. */
+  usage: TokenUsage | null;
+  /** The part of `usage` billed to re-asks (attempts with re-ask number 1 or more); null when none has tokens. */
+  reaskUsage: TokenUsage | null;
+}
+
+/** A new check of one answered item (`ItemStore.setItemChecks`). */
+export interface ItemCheckUpdate {
+  seq: number;
+  check: ItemCheck;
 }
 
 /** An item without a result yet, with the attempts already made of it. */

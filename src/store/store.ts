@@ -16,6 +16,8 @@ export type {
 export type {
   IngestBatch,
   IngestResult,
+  ItemAnswer,
+  ItemCheckUpdate,
   ItemStore,
   ItemUpdate,
   JobProgressBatch,

@@ -1,4 +1,5 @@
 import { describe } from 'node:test';
+import { describeAnswerContract } from './answer-contract.ts';
 import { describeChunkContract } from './chunk-contract.ts';
 import { describeItemContract } from './item-contract.ts';
 import { describeJobContract } from './job-contract.ts';
@@ -23,5 +24,6 @@ export function describeStoreContract(name: string, openStore: OpenStore): void 
     describeChunkContract(openStore);
     describeReadContract(openStore);
     describeReaskContract(openStore);
+    describeAnswerContract(openStore);
   });
 }

@@ -16,6 +16,8 @@ import type {
   CloseChunkResult,
   IngestBatch,
   IngestResult,
+  ItemAnswer,
+  ItemCheckUpdate,
   JobActivity,
   JobProgressBatch,
   NewChunk,
@@ -27,6 +29,7 @@ import type {
 } from '../store.ts';
 import { openDatabase } from './open-database.ts';
 import { prepareActivityQueries } from './queries/activity.ts';
+import { prepareAnswerQueries } from './queries/answers.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareChunkOperations } from './queries/chunks.ts';
 import { prepareIngest } from './queries/ingest.ts';
@@ -71,6 +74,7 @@ export class SqliteStore implements Store {
   private readonly rejects: ReturnType<typeof prepareRejectQueries>;
   private readonly chunks: ReturnType<typeof prepareChunkOperations>;
   private readonly activityQueries: ReturnType<typeof prepareActivityQueries>;
+  private readonly answers: ReturnType<typeof prepareAnswerQueries>;
   private readonly ingestBatch: ReturnType<typeof prepareIngest>;
   private readonly progress: ReturnType<typeof prepareProgress>;
   private readonly acquire: ReturnType<typeof prepareAcquireLease>;
@@ -87,6 +91,7 @@ export class SqliteStore implements Store {
     this.rejects = prepareRejectQueries(this.db);
     this.chunks = prepareChunkOperations(this.db, this.attempts);
     this.activityQueries = prepareActivityQueries(this.db);
+    this.answers = prepareAnswerQueries(this.db);
     this.ingestBatch = prepareIngest(this.db, { jobs: this.jobs, items: this.items, rejects: this.rejects });
     this.progress = prepareProgress(this.db, {
       items: this.items,
@@ -241,6 +246,19 @@ export class SqliteStore implements Store {
         ? { line: row.line, reason: row.reason, raw: row.raw }
         : { line: row.line, custom_id: row.custom_id, reason: row.reason, raw: row.raw };
     }
+  }
+
+  async answersFor(jobId: string, customIds: readonly string[]): Promise<Map<string, ItemAnswer>> {
+    return this.answers.answersFor(jobId, customIds);
+  }
+
+  async setItemChecks(jobId: string, checks: readonly ItemCheckUpdate[]): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.requireJob(jobId);
+        this.answers.setItemChecks(jobId, checks);
+      })
+      .immediate();
   }
 
   async counts(jobId: string): Promise<JobCounts> {
