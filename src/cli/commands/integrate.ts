@@ -24,9 +24,13 @@ export function registerIntegrateCommand(program: Command, exit: CommandExit): v
       assertWorkspaceExists(options, jobId);
       const format = values['format'];
       if (format !== undefined && !(FORMATS as readonly unknown[]).includes(format)) {
-        throw new UsageError('USAGE', `--format must be one of ${FORMATS.join(', ')}, got "${typeof format === 'string' ? format : typeof format}"`, {
-          context: { flag: '--format' },
-        });
+        throw new UsageError(
+          'USAGE',
+          `--format must be one of ${FORMATS.join(', ')}, got "${typeof format === 'string' ? format : typeof format}"`,
+          {
+            context: { flag: '--format' },
+          },
+        );
       }
       const store = createStore({ workspace: options.workspace });
       try {
