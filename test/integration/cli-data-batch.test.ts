@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FAST } from '../helpers/batch-cli.ts';
+import { describeResult, jsonLines, runCli } from '../helpers/run-cli.ts';
+import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
+import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+
+/**
+ * Issue 12 §3 in batch mode, through the CLI: answers that fail their checks are re-asked in a wave of their own (a
+ * separate remote batch at batch prices, never mixed with first asks), and the job ends with the enriched dataset.
+ */
+
+const ROWS = 40;
+
+describe('run DATA --prompts (batch mode)', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-data-batch-');
+    await temp.write(
+      'schema.json',
+      JSON.stringify({
+        type: 'object',
+        properties: { label: { type: 'string', enum: ['a', 'b'] } },
+        required: ['label'],
+        additionalProperties: false,
+      }),
+    );
+    await temp.write(
+      'prompts.yaml',
+      [
+        'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
+        'prompts:',
+        '  label:',
+        '    text: "Label {{ text }}. Answer with JSON only."',
+        '    output: { schema: schema.json }',
+        '    reask: { max: 2, invalid: feedback }',
+      ].join('\n'),
+    );
+    const rows = Array.from({ length: ROWS }, (_, index) => JSON.stringify({ text: `row ${String(index)}` }));
+    await temp.write('rows.jsonl', `${rows.join('\n')}\n`);
+    sim = await startSimulator({ seed: 21, batchLifetimeMs: 100, structured: { schemaBreak: 0.4, reaskFixRate: 1 } });
+  });
+
+  after(async () => {
+    await sim.close();
+    await temp.remove();
+  });
+
+  it('re-asks go out as a batch of their own and the dataset ends complete', async () => {
+    const result = await runCli(
+      [
+        '--workspace',
+        temp.workspace,
+        '--json',
+        'run',
+        'rows.jsonl',
+        '--prompts',
+        'prompts.yaml',
+        '--job',
+        'waves',
+        '--base-url',
+        sim.baseUrl,
+        '--set',
+        'mode=batch',
+        ...FAST,
+      ],
+      { cwd: temp.dir, timeoutMs: 90_000 },
+    );
+    assert.equal(result.code, 0, describeResult(result));
+    const stats = sim.stats();
+    const reasks = stats.structured.reasks;
+    assert.ok(reasks > 0, `some answers broke their schema: ${JSON.stringify(stats.structured)}`);
+    // The first asks in one batch, then each wave of re-asks in a batch of its own, holding only re-asks.
+    assert.ok(stats.batch.batchesCreated.openai >= 2, JSON.stringify(stats.batch));
+    assert.equal(stats.batch.linesSubmitted, ROWS + reasks);
+    assert.equal(stats.batch.customIdsResubmitted, reasks);
+
+    const output = jsonLines(result.stdout).find((value) => 'integration' in value) as {
+      integration: { prompts: { label: { coverage: number; reasks: { requests: number } } } };
+      report: { batch: { chunks: unknown[] } };
+    };
+    assert.equal(output.integration.prompts.label.coverage, 1);
+    assert.equal(output.integration.prompts.label.reasks.requests, reasks);
+    const enriched = (await readFile(join(temp.jobDir('waves'), 'enriched.jsonl'), 'utf8')).trimEnd().split('\n');
+    assert.equal(enriched.length, ROWS);
+    for (const line of enriched) {
+      const row = JSON.parse(line) as { label__status: string; label: { label: string } };
+      assert.equal(row.label__status, 'valid', line);
+      assert.ok(['a', 'b'].includes(row.label.label), line);
+    }
+  });
+});
