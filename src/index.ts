@@ -12,6 +12,7 @@ export type { RunControlOptions } from './compose/api/run-options.ts';
 export type { JobResult, JobFiles, JobOutcome } from './compose/api/job-result.ts';
 export type { RunProgress } from './compose/run-progress.ts';
 export type { JobReport } from './output/build-report.ts';
+export type { IntegrationReport, PromptIntegration, IntegrationCounts } from './output/integration-report.ts';
 export type { JobPlan } from './plan/plan-job.ts';
 export type { Approvals, CapViolation } from './plan/check-safety-caps.ts';
 
