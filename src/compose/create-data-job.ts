@@ -18,6 +18,8 @@ export interface CreateDataJobOptions {
   config: ResolvedConfig;
   approvals: Approvals;
   outDir?: string | undefined;
+  /** `--only FILE`: only the rows with these keys are prepared. */
+  onlyKeys?: ReadonlySet<string> | undefined;
   /** Stops the prepare (nothing is created). */
   signal?: AbortSignal;
 }
@@ -38,6 +40,7 @@ export async function createDataJob(
     prompts: options.prompts,
     promptsFile: options.promptsFile,
     data: { format: config.data?.format, key: config.data?.key },
+    onlyKeys: options.onlyKeys,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const { outDir } = await createJobInStore({

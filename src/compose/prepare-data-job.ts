@@ -12,6 +12,8 @@ export interface PrepareDataJobOptions {
   /** The prompts file (`promptsFileOf`), null when inline in a config: kept for `validate JOB`. */
   promptsFile: string | null;
   data?: { format?: DataFormat | undefined; key?: string | undefined };
+  /** `--only FILE`: only the rows with these keys. */
+  onlyKeys?: ReadonlySet<string> | undefined;
   signal?: AbortSignal;
 }
 
@@ -37,6 +39,7 @@ export async function prepareDataJob(options: PrepareDataJobOptions): Promise<Pr
     outDir: jobDir,
     ...(options.data === undefined ? {} : { data: options.data }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onlyKeys === undefined ? {} : { onlyKeys: options.onlyKeys }),
   });
   await savePromptSnapshot(options.workspace, options.jobId, options.prompts);
   const { data } = prepared.manifest;

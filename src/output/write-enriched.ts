@@ -199,7 +199,7 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
 /**
  * The data rows, matched to the manifest's: the data must still hold the rows prepare read, in the same order. A
  * manifest row rejected for every prompt may have no data row (a line the data reader could not read): it gets
- * the prompt fields only.
+ * the prompt fields only. Data rows the manifest does not list (prepared with `--only`) are left out.
  */
 class SourceRows {
   private readonly data: AsyncIterator<SourceRowLike>;
@@ -211,7 +211,12 @@ class SourceRows {
   }
 
   async rowOf(manifestRow: ManifestRowLike, dataPath: string | undefined): Promise<Readonly<Record<string, unknown>>> {
-    const source = await this.peek();
+    let source = await this.peek();
+    // Rows the manifest does not list (a job prepared with `--only`) are passed over.
+    while (source !== undefined && source.index < manifestRow.index) {
+      this.held = undefined;
+      source = await this.peek();
+    }
     if (source?.index === manifestRow.index && source.key === manifestRow.key) {
       this.held = undefined;
       return source.row;

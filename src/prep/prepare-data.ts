@@ -29,6 +29,11 @@ export interface PrepareDataOptions {
   data?: { format?: DataFormat | undefined; key?: string | undefined };
   /** Another name or place for the requests file (`prepare --out`); relative to `outDir`. @default 'requests.jsonl' */
   requestsFile?: string;
+  /**
+   * `--only FILE`: only the rows with these keys (e.g. a job's `rows_without_valid.txt`) are prepared; the others
+   * are left out of the requests and the manifest altogether. Indexes and custom_ids stay those of the whole data.
+   */
+  onlyKeys?: ReadonlySet<string>;
   signal?: AbortSignal;
 }
 
@@ -94,6 +99,7 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
   try {
     for (const writer of writers) await writer.open();
     for await (const result of readDataRows(dataPath, { format, key, signal: options.signal })) {
+      if (options.onlyKeys !== undefined && (!result.ok || !options.onlyKeys.has(result.value.key))) continue;
       counts.rows += 1;
       if (!result.ok) {
         const { reject } = result;

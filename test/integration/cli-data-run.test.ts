@@ -236,6 +236,25 @@ describe('run DATA --prompts (realtime)', () => {
     assert.equal(lenient.code, 0, describeResult(lenient));
   });
 
+  it('--only FILE runs only the rows it lists, under their own indexes and custom_ids', async () => {
+    await temp.write('only.txt', 'p1\np5\n\np7\n');
+    const result = await run(['--prompts', 'prompts.yaml', '--job', 'only', '--only', 'only.txt'], fixing);
+    assert.equal(result.code, 0, describeResult(result));
+    const rows = await readJsonl(join(temp.jobDir('only'), 'enriched.jsonl'));
+    assert.deepEqual(
+      rows.map((row) => row.id),
+      ['p1', 'p5', 'p7'],
+    );
+    const ids = (await readFile(join(temp.jobDir('only'), 'requests.jsonl'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { custom_id: string }).custom_id);
+    assert.deepEqual(ids.slice(0, 3), ['sentiment_0001', 'topic_0001', 'summary_0001']);
+    const missing = await run(['--prompts', 'prompts.yaml', '--job', 'only-missing', '--only', 'nope.txt'], fixing);
+    assert.equal(missing.code, 2, describeResult(missing));
+    assert.equal(cliError(missing)?.code, 'INPUT_UNREADABLE');
+  });
+
   it('samples: k are k answers per row, an array in the row; flat fields on request', async () => {
     const result = await run(
       [

@@ -8,7 +8,16 @@ export function addDataOptions(command: Command): Command {
   return command
     .option('--prompts <file>', "prompts file (YAML: defaults, custom_id, prompts); default: the config's prompts:")
     .option('--data-key <column>', "the column holding each row's id (data.key)")
-    .option('--data-format <format>', `data format (data.format): ${DATA_FORMATS.join(', ')}`);
+    .option('--data-format <format>', `data format (data.format): ${DATA_FORMATS.join(', ')}`)
+    .option('--only <file>', "only the rows whose keys the file lists, one a line (a job's rows_without_valid.txt)");
+}
+
+/** `--only FILE`'s keys, or undefined without the flag. */
+export async function readOnlyKeys(values: Record<string, unknown>): Promise<Set<string> | undefined> {
+  const file = values['only'];
+  if (typeof file !== 'string') return undefined;
+  const { readRowKeys } = await import('../../prep/read-row-keys.ts');
+  return readRowKeys(file);
 }
 
 /** `data.format` and `data.key`: the flags over the config's `data:` section. */

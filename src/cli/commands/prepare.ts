@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.ts';
 import { UsageError } from '../../errors/index.ts';
-import { addDataOptions, readDataOptions } from './data-options.ts';
+import { addDataOptions, readDataOptions, readOnlyKeys } from './data-options.ts';
 import { globalOptions } from '../global-options.ts';
 import { DEFAULT_CONFIG_FILES_HELP } from './config-options.ts';
 

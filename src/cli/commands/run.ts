@@ -18,7 +18,7 @@ import {
   readConfigFlags,
 } from './config-options.ts';
 import { globalOptions } from '../global-options.ts';
-import { addDataOptions, isDataCommand, readDataOptions } from './data-options.ts';
+import { addDataOptions, isDataCommand, readDataOptions, readOnlyKeys } from './data-options.ts';
 import type { ResolvedConfig } from '../../config/config-schema.ts';
 import type { Approvals } from '../../plan/check-safety-caps.ts';
 import type { Store } from '../../store/store.ts';
@@ -104,6 +104,7 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
           config: dataConfig,
           approvals: readApprovals(values),
           outDir: typeof values['out'] === 'string' ? resolve(values['out']) : undefined,
+          onlyKeys: await readOnlyKeys(values),
         });
         exit.code = detach
           ? await submitDetachedJob({ store, workspace, jobId, config: dataConfig, json })
@@ -161,6 +162,7 @@ async function createDataJobWithSignals(options: {
   config: ResolvedConfig;
   approvals: Approvals;
   outDir: string | undefined;
+  onlyKeys: Set<string> | undefined;
 }): Promise<void> {
   const [{ loadPromptSet, promptsFileOf }, { createDataJob }] = await Promise.all([
     import('../../prep/load-prompt-set.ts'),
