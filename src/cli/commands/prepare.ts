@@ -60,6 +60,7 @@ export function registerPrepareCommand(program: Command): void {
       return;
     }
     const { prepareData } = await import('../../prep/prepare-data.ts');
+    const onlyKeys = await readOnlyKeys(values);
     const requestsPath = resolve(cwd, typeof values['out'] === 'string' ? values['out'] : 'requests.jsonl');
     const result = await prepareData({
       dataPath,
@@ -67,6 +68,7 @@ export function registerPrepareCommand(program: Command): void {
       outDir: dirname(requestsPath),
       requestsFile: requestsPath,
       data: dataOptions,
+      ...(onlyKeys === undefined ? {} : { onlyKeys }),
     });
     if (json) {
       const { manifest: _manifest, ...rest } = result;
