@@ -38,7 +38,7 @@ export interface GroupPlan {
   input_tokens: number;
   output_tokens_bound: number;
   output_tokens_expected: number;
-  /** Over the group's priced models; null when tokens are not counted. */
+  /** Over the group's priced models; null when tokens are not counted or none of its models has a price. */
   cost_realtime_usd: number | null;
   cost_batch_usd: number | null;
   /** The group's models without a price (their tokens are counted, their cost is not). */
@@ -191,7 +191,8 @@ function summarizeGroup(group: string, groupModels: Map<string, ModelPlan>, coun
     if (model.price === null) plan.unpriced_models.push(model.model);
     else realtime += costUsd(model.price, model.input_tokens, model.output_tokens_expected);
   }
-  if (counted) {
+  // A group none of whose models has a price has no cost, rather than a cost of 0.
+  if (counted && plan.unpriced_models.length < groupModels.size) {
     plan.cost_realtime_usd = round(realtime);
     plan.cost_batch_usd = round(plan.cost_realtime_usd * BATCH_PRICE_FACTOR);
   }
