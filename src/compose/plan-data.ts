@@ -83,9 +83,14 @@ export async function planData(config: ResolvedConfig, options: PlanDataOptions)
       );
     }
     const lines = createManifestGroupOf(prepared.manifestRowsPath);
+    // Asked once per item, so it is where planning notices the signal too.
+    const groupOf: PlanGroupOf = (item) => {
+      options.signal?.throwIfAborted();
+      return lines.groupOf(item);
+    };
     let plan: JobPlan;
     try {
-      plan = await planInput(config, prepared.requestsPath, { groupOf: lines.groupOf, source: dataPath });
+      plan = await planInput(config, prepared.requestsPath, { groupOf, source: dataPath });
     } finally {
       await lines.close();
     }

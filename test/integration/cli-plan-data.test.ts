@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
-import { cliError, describeResult, runCli, type CliResult } from '../helpers/run-cli.ts';
+import { cliError, describeResult, runCli, startCli, waitFor, type CliResult } from '../helpers/run-cli.ts';
 import { toJsonl } from '../helpers/temp-workspace.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
@@ -206,5 +207,26 @@ describe('plan DATA --prompts FILE', () => {
     const badFormat = await plan(['posts.jsonl', '--prompts', 'prompts.yaml', '--data-format', 'xml']);
     assert.equal(badFormat.code, 2, describeResult(badFormat));
     assert.equal(cliError(badFormat)?.code, 'USAGE');
+  });
+
+  it('Ctrl-C while preparing ends with INTERRUPTED (exit 130) and removes the temp folder', async () => {
+    // Big enough that preparing and planning take seconds, far longer than the wait for the temp folder.
+    const rows = Array.from({ length: 50_000 }, (_, index) =>
+      JSON.stringify({ id: `r${String(index)}`, text: `row ${String(index)}`, lang: 'zh' }),
+    );
+    await ws.temp.write('big.jsonl', toJsonl(rows));
+    const cli = startCli(['--json', 'plan', 'big.jsonl', '--prompts', 'prompts.yaml', '--base-url', ws.sim.baseUrl], {
+      cwd: ws.temp.dir,
+      env: { TMPDIR: tmp },
+    });
+    await waitFor(
+      () => readdirSync(tmp).some((name) => name.startsWith('batchpilot-plan-')),
+      'the temp folder of plan DATA',
+    );
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    assert.equal(result.code, 130, describeResult(result));
+    assert.equal(cliError(result)?.code, 'INTERRUPTED');
+    assert.deepEqual(await leftInTmp(), []);
   });
 });
