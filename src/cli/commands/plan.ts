@@ -15,7 +15,7 @@ import { DEFAULT_CONFIG_FILES_HELP, addConfigOptions, readApprovals, readConfigF
 import { addDataOptions, readDataOptions } from './data-options.ts';
 
 /**
- * `plan INPUT`: the dry run of SPEC section 10. Validates the config and every line, asks the
+ * `plan INPUT` (or `plan DATA --prompts FILE`): the dry run of SPEC section 10. Validates the config and every line, asks the
  * provider about each distinct model once, and prints items, rejects, chunks, tokens, cost
  * (realtime vs batch) and which approvals a run would need. Sends no generation request.
  * `plan DATA --prompts FILE` (or with the config's `prompts:`) prepares the data in a temp folder first and adds
