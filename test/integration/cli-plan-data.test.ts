@@ -207,6 +207,11 @@ describe('plan DATA --prompts FILE', () => {
     const badFormat = await plan(['posts.jsonl', '--prompts', 'prompts.yaml', '--data-format', 'xml']);
     assert.equal(badFormat.code, 2, describeResult(badFormat));
     assert.equal(cliError(badFormat)?.code, 'USAGE');
+
+    // Without prompts the argument is a request file, which has no data key.
+    const noPrompts = await plan(['posts.jsonl', '--data-key', 'id']);
+    assert.equal(noPrompts.code, 2, describeResult(noPrompts));
+    assert.deepEqual([cliError(noPrompts)?.code, cliError(noPrompts)?.context], ['USAGE', { flag: '--data-key' }]);
   });
 
   it('Ctrl-C while preparing ends with INTERRUPTED (exit 130) and removes the temp folder', async () => {

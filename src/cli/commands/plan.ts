@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ResolvedConfig } from '../../config/config-schema.ts';
 import { loadConfig } from '../../config/load-config.ts';
-import { ConfigError } from '../../errors/index.ts';
+import { ConfigError, UsageError } from '../../errors/index.ts';
 import type { JobPlan } from '../../plan/plan-job.ts';
 import { planInput } from '../../compose/plan-input.ts';
 import type { DataPlan } from '../../compose/plan-data.ts';
@@ -46,10 +46,19 @@ export function registerPlanCommand(program: Command): void {
     // Loaded here: the model check needs undici, which other commands do without.
     const { checkModels } = await import('../../providers/check-models.ts');
     const promptsFlag = typeof values['prompts'] === 'string' ? values['prompts'] : undefined;
-    const dataPlan =
-      promptsFlag !== undefined || config.prompts !== undefined
-        ? await planDataWithSignals(config, inputPath, promptsFlag, values)
-        : undefined;
+    const isData = promptsFlag !== undefined || config.prompts !== undefined;
+    const dataFlag = ['dataKey', 'dataFormat'].find((key) => values[key] !== undefined);
+    if (!isData && dataFlag !== undefined) {
+      const flag = dataFlag === 'dataKey' ? '--data-key' : '--data-format';
+      throw new UsageError(
+        'USAGE',
+        `${flag} is for a data file: pass --prompts FILE too (or a prompts: section in the config)`,
+        {
+          context: { flag },
+        },
+      );
+    }
+    const dataPlan = isData ? await planDataWithSignals(config, inputPath, promptsFlag, values) : undefined;
     const plan = dataPlan?.plan ?? (await planInput(config, inputPath));
     let simulator: SimulatorHandle | undefined;
     let checks: ModelCheck[];
