@@ -208,6 +208,17 @@ describe('plan DATA --prompts FILE', () => {
     assert.equal(badFormat.code, 2, describeResult(badFormat));
     assert.equal(cliError(badFormat)?.code, 'USAGE');
 
+    // The models are checked after the plan, as for plan INPUT; the temp folder is gone by then.
+    await ws.temp.write(
+      'unknown-model.yaml',
+      'prompts:\n  only:\n    text: "{{ lang }}"\n    model: unknown-model-z\n',
+    );
+    const unknown = await plan(['posts.jsonl', '--prompts', 'unknown-model.yaml']);
+    assert.equal(unknown.code, 2, describeResult(unknown));
+    assert.equal(cliError(unknown)?.code, 'MODEL_NOT_FOUND');
+    assert.equal(ws.sim.stats().generationRequests, 0);
+    assert.deepEqual(await leftInTmp(), []);
+
     // Without prompts the argument is a request file, which has no data key.
     const noPrompts = await plan(['posts.jsonl', '--data-key', 'id']);
     assert.equal(noPrompts.code, 2, describeResult(noPrompts));

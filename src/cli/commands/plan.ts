@@ -90,7 +90,7 @@ export function registerPlanCommand(program: Command): void {
       const items = plan.models.find((model) => model.model === first.model)?.items ?? 0;
       throw new ConfigError(
         'MODEL_NOT_FOUND',
-        `model "${first.model}" (${String(items)} items) is unknown to ${config.base_url ?? 'the provider'}: ${first.detail ?? 'not found'}; fix the model name in the input or in the config's model`,
+        `model "${first.model}" (${String(items)} items) is unknown to ${config.base_url ?? 'the provider'}: ${first.detail ?? 'not found'}; fix the model name ${dataPlan === undefined ? 'in the input' : "in the prompts' model (or defaults.model)"} or in the config's model`,
         { context: { key: 'model' } },
       );
     }
