@@ -21,6 +21,28 @@ export interface PlanOptions {
   prices: Readonly<Record<string, ModelPrice>>;
   /** Count tokens (js-tiktoken); without it only items and rejects are counted, which is much faster. */
   countTokens: boolean;
+  /**
+   * Which group an item belongs to (a data job's prompt), for a breakdown in `groups`: asked once per planned item,
+   * in line order, so an answer may come from a file read alongside the input. Without it there is no `groups`.
+   */
+  groupOf?: PlanGroupOf;
+}
+
+/** The group of the item on `line` (1-based) with this custom_id. */
+export type PlanGroupOf = (item: { line: number; customId: string }) => string | Promise<string>;
+
+/** One group's share of the plan: its items, tokens and cost, summed over its models. */
+export interface GroupPlan {
+  group: string;
+  items: number;
+  input_tokens: number;
+  output_tokens_bound: number;
+  output_tokens_expected: number;
+  /** Over the group's priced models; null when tokens are not counted or none of its models has a price. */
+  cost_realtime_usd: number | null;
+  cost_batch_usd: number | null;
+  /** The group's models without a price (their tokens are counted, their cost is not). */
+  unpriced_models: string[];
 }
 
 export interface ModelPlan {
@@ -47,6 +69,8 @@ export interface JobPlan {
   chunks: number | null;
   /** How `output_tokens_expected` is reckoned, printed with the figures. */
   assumptions: string;
+  /** Per group, in the order first met; only with `groupOf`. */
+  groups?: GroupPlan[];
 }
 
 /** Output tokens assumed for a request that sets no bound, and the share of a bound expected to be used. */
@@ -68,6 +92,7 @@ export async function planJob(options: PlanOptions): Promise<JobPlan> {
   const count = options.countTokens ? await createTokenCounter() : null;
   const seen = new Set<string>();
   const models = new Map<string, ModelPlan>();
+  const groups = options.groupOf === undefined ? undefined : new Map<string, Map<string, ModelPlan>>();
   const plan: JobPlan = {
     input: options.inputPath,
     lines: 0,
@@ -109,14 +134,15 @@ export async function planJob(options: PlanOptions): Promise<JobPlan> {
       const model = requestModel(parsed.request) ?? '(no model)';
       const entry = models.get(model) ?? newModelPlan(model, options.prices);
       models.set(model, entry);
-      entry.items += 1;
-      if (count !== null) {
-        const bound = outputBound(body);
-        entry.input_tokens += count(body);
-        entry.output_tokens_bound += bound ?? OUTPUT_TOKENS_WITHOUT_BOUND;
-        entry.output_tokens_expected += Math.round(
-          bound === undefined ? OUTPUT_TOKENS_WITHOUT_BOUND : bound * EXPECTED_SHARE_OF_BOUND,
-        );
+      const inputTokens = count === null ? null : count(body);
+      addItem(entry, body, inputTokens);
+      if (groups !== undefined && options.groupOf !== undefined) {
+        const group = await options.groupOf({ line: line.lineNo, customId: parsed.customId });
+        const groupModels = groups.get(group) ?? new Map<string, ModelPlan>();
+        groups.set(group, groupModels);
+        const groupEntry = groupModels.get(model) ?? newModelPlan(model, options.prices);
+        groupModels.set(model, groupEntry);
+        addItem(groupEntry, body, inputTokens);
       }
       if (options.chunkLimits !== null) {
         closedChunks += addToChunk(chunks, options.chunkLimits, parsed.request.url, model, line.byteLength + 1);
@@ -126,6 +152,50 @@ export async function planJob(options: PlanOptions): Promise<JobPlan> {
   plan.models = [...models.values()].sort((a, b) => b.items - a.items);
   if (options.chunkLimits !== null) plan.chunks = closedChunks + chunks.size;
   if (count !== null) summarizeCost(plan);
+  if (groups !== undefined) {
+    plan.groups = [...groups].map(([group, groupModels]) => summarizeGroup(group, groupModels, count !== null));
+  }
+  return plan;
+}
+
+/** Counts one item into a model's figures; tokens stay 0 when they are not counted (`inputTokens` null). */
+function addItem(entry: ModelPlan, body: string, inputTokens: number | null): void {
+  entry.items += 1;
+  if (inputTokens === null) return;
+  const bound = outputBound(body);
+  entry.input_tokens += inputTokens;
+  entry.output_tokens_bound += bound ?? OUTPUT_TOKENS_WITHOUT_BOUND;
+  entry.output_tokens_expected += Math.round(
+    bound === undefined ? OUTPUT_TOKENS_WITHOUT_BOUND : bound * EXPECTED_SHARE_OF_BOUND,
+  );
+}
+
+/** A group's figures: its models summed, each priced as the plan's models are (so groups add up to the totals). */
+function summarizeGroup(group: string, groupModels: Map<string, ModelPlan>, counted: boolean): GroupPlan {
+  const plan: GroupPlan = {
+    group,
+    items: 0,
+    input_tokens: 0,
+    output_tokens_bound: 0,
+    output_tokens_expected: 0,
+    cost_realtime_usd: null,
+    cost_batch_usd: null,
+    unpriced_models: [],
+  };
+  let realtime = 0;
+  for (const model of groupModels.values()) {
+    plan.items += model.items;
+    plan.input_tokens += model.input_tokens;
+    plan.output_tokens_bound += model.output_tokens_bound;
+    plan.output_tokens_expected += model.output_tokens_expected;
+    if (model.price === null) plan.unpriced_models.push(model.model);
+    else realtime += costUsd(model.price, model.input_tokens, model.output_tokens_expected);
+  }
+  // A group none of whose models has a price has no cost, rather than a cost of 0.
+  if (counted && plan.unpriced_models.length < groupModels.size) {
+    plan.cost_realtime_usd = round(realtime);
+    plan.cost_batch_usd = round(plan.cost_realtime_usd * BATCH_PRICE_FACTOR);
+  }
   return plan;
 }
 

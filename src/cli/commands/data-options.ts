@@ -41,3 +41,18 @@ export function readDataOptions(
 export function isDataCommand(values: Record<string, unknown>, config: Pick<ResolvedConfig, 'prompts'>): boolean {
   return typeof values['prompts'] === 'string' || config.prompts !== undefined;
 }
+
+/** `--data-key`, `--data-format` and `--only` read data rows: without prompts they would be ignored, so USAGE. */
+export function assertDataFlagsHavePrompts(values: Record<string, unknown>, isData: boolean): void {
+  if (isData) return;
+  const flag = (['dataKey', 'dataFormat', 'only'] as const).find((key) => values[key] !== undefined);
+  if (flag === undefined) return;
+  const name = { dataKey: '--data-key', dataFormat: '--data-format', only: '--only' }[flag];
+  throw new UsageError(
+    'USAGE',
+    `${name} is for a data file: pass --prompts FILE too (or a prompts: section in the config)`,
+    {
+      context: { flag: name },
+    },
+  );
+}

@@ -5,26 +5,38 @@ import { loadConfig } from '../../config/load-config.ts';
 import { ConfigError } from '../../errors/index.ts';
 import type { JobPlan } from '../../plan/plan-job.ts';
 import { planInput } from '../../compose/plan-input.ts';
+import type { DataPlan } from '../../compose/plan-data.ts';
 import { findCapViolations, type CapViolation } from '../../plan/check-safety-caps.ts';
 import { startQuickstartSimulator } from '../../compose/quickstart-simulator.ts';
 import type { ModelCheck } from '../../providers/check-models.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
 import { DEFAULT_CONFIG_FILES_HELP, addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
+import {
+  addDataOptions,
+  assertDataFlagsHavePrompts,
+  isDataCommand,
+  readDataOptions,
+  readOnlyKeys,
+} from './data-options.ts';
 
 /**
- * `plan INPUT`: the dry run of SPEC section 10. Validates the config and every line, asks the
+ * `plan INPUT` (or `plan DATA --prompts FILE`): the dry run of SPEC section 10. Validates the config and every line, asks the
  * provider about each distinct model once, and prints items, rejects, chunks, tokens, cost
  * (realtime vs batch) and which approvals a run would need. Sends no generation request.
+ * `plan DATA --prompts FILE` (or with the config's `prompts:`) prepares the data in a temp folder first and adds
+ * the figures per prompt (compose/plan-data.ts).
  */
 export function registerPlanCommand(program: Command): void {
-  addConfigOptions(
-    program
-      .command('plan')
-      .description('dry run: validate config and every line, check models, estimate tokens, cost and chunks')
-      .argument('<input>', 'JSONL file of requests')
-      .option('--config <file>', `config file (${DEFAULT_CONFIG_FILES_HELP})`)
-      .option('--simulate', 'check models against the built-in simulator'),
+  addDataOptions(
+    addConfigOptions(
+      program
+        .command('plan')
+        .description('dry run: validate config and every line, check models, estimate tokens, cost and chunks')
+        .argument('<input>', 'JSONL file of requests, or with --prompts a data file (as for prepare)')
+        .option('--config <file>', `config file (${DEFAULT_CONFIG_FILES_HELP})`)
+        .option('--simulate', 'check models against the built-in simulator'),
+    ),
   ).action(async (input: string, values: Record<string, unknown>, command: Command) => {
     const { json } = globalOptions(command);
     const inputPath = resolve(input);
@@ -39,7 +51,11 @@ export function registerPlanCommand(program: Command): void {
     for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
     // Loaded here: the model check needs undici, which other commands do without.
     const { checkModels } = await import('../../providers/check-models.ts');
-    const plan = await planInput(config, inputPath);
+    const promptsFlag = typeof values['prompts'] === 'string' ? values['prompts'] : undefined;
+    const isData = isDataCommand(values, config);
+    assertDataFlagsHavePrompts(values, isData);
+    const dataPlan = isData ? await planDataWithSignals(config, inputPath, promptsFlag, values) : undefined;
+    const plan = dataPlan?.plan ?? (await planInput(config, inputPath));
     let simulator: SimulatorHandle | undefined;
     let checks: ModelCheck[];
     try {
@@ -59,9 +75,10 @@ export function registerPlanCommand(program: Command): void {
       readApprovals(values),
     );
     if (json) {
-      process.stdout.write(`${JSON.stringify({ plan, models_checked: checks, caps: violations })}\n`);
+      const data = dataPlan === undefined ? {} : { prepare: dataPlan.prepare, prompts: dataPlan.prompts };
+      process.stdout.write(`${JSON.stringify({ plan, ...data, models_checked: checks, caps: violations })}\n`);
     } else {
-      process.stdout.write(`${formatPlan(config, plan, checks, violations)}\n`);
+      process.stdout.write(`${formatPlan(config, plan, checks, violations, dataPlan)}\n`);
     }
     const unknown = checks.filter((check) => !check.exists);
     if (unknown.length > 0) {
@@ -69,21 +86,85 @@ export function registerPlanCommand(program: Command): void {
       const items = plan.models.find((model) => model.model === first.model)?.items ?? 0;
       throw new ConfigError(
         'MODEL_NOT_FOUND',
-        `model "${first.model}" (${String(items)} items) is unknown to ${config.base_url ?? 'the provider'}: ${first.detail ?? 'not found'}; fix the model name in the input or in the config's model`,
+        `model "${first.model}" (${String(items)} items) is unknown to ${config.base_url ?? 'the provider'}: ${first.detail ?? 'not found'}; fix the model name ${dataPlan === undefined ? 'in the input' : "in the prompts' model (or defaults.model)"} or in the config's model`,
         { context: { key: 'model' } },
       );
     }
   });
 }
 
-function formatPlan(config: ResolvedConfig, plan: JobPlan, checks: ModelCheck[], caps: CapViolation[]): string {
+/**
+ * Prepares the data (Ctrl-C and SIGTERM stop it: the temp folder is removed and the plan ends with `INTERRUPTED`)
+ * and plans it per prompt. The prep module is loaded only here.
+ */
+async function planDataWithSignals(
+  config: ResolvedConfig,
+  dataPath: string,
+  promptsPath: string | undefined,
+  values: Record<string, unknown>,
+): Promise<DataPlan> {
+  const data = readDataOptions(values, config);
+  const { loadPromptSet } = await import('../../prep/load-prompt-set.ts');
+  const { planData } = await import('../../compose/plan-data.ts');
+  const prompts = await loadPromptSet({
+    promptsPath,
+    configPrompts: config.prompts,
+    configFile: config.configFile,
+    cwd: process.cwd(),
+  });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await planData(config, {
+      dataPath,
+      prompts,
+      data,
+      onlyKeys: await readOnlyKeys(values),
+      signal: stop.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function formatPlan(
+  config: ResolvedConfig,
+  plan: JobPlan,
+  checks: ModelCheck[],
+  caps: CapViolation[],
+  dataPlan: DataPlan | undefined,
+): string {
   const number = (value: number): string => value.toLocaleString('en-US');
   const usd = (value: number | null): string => (value === null ? 'unpriced' : `$${value.toFixed(4)}`);
-  const lines = [
-    `input     ${plan.input} (${number(plan.lines)} lines)`,
+  const lines = dataPlan === undefined ? [`input     ${plan.input} (${number(plan.lines)} lines)`] : [];
+  if (dataPlan !== undefined) {
+    const { counts, rejects_sample: sample } = dataPlan.prepare;
+    const rejected = counts.rejected + counts.rejectedRows;
+    lines.push(
+      `data      ${plan.input} (${number(counts.rows)} rows) x ${number(dataPlan.prompts.length)} prompts: ` +
+        `${number(counts.requests)} requests, ${number(counts.skipped)} skipped by when, ${number(rejected)} rejected`,
+    );
+    for (const reject of sample) {
+      lines.push(`  ${reject.where}${reject.prompt === null ? '' : ` (${reject.prompt})`}: ${reject.reason}`);
+    }
+    if (rejected > sample.length) lines.push(`  ... and ${number(rejected - sample.length)} more`);
+    for (const prompt of dataPlan.prompts) {
+      lines.push(
+        `prompt    ${prompt.name}: ${number(prompt.requests)} requests, ${number(prompt.skipped)} skipped by when, ` +
+          `${number(prompt.rejected)} rejected; ${number(prompt.input_tokens)} input tokens, at most ` +
+          `${number(prompt.output_tokens_bound)} output; ${usd(prompt.cost_realtime_usd)} realtime / ${usd(prompt.cost_batch_usd)} batch`,
+      );
+    }
+  }
+  lines.push(
     `items     ${number(plan.items)} valid, ${number(plan.rejected)} rejected${plan.left_out_by_limit > 0 ? `, ${number(plan.left_out_by_limit)} left out by limit` : ''}`,
-  ];
-  for (const reject of plan.rejects_sample) lines.push(`  line ${String(reject.line)}: ${reject.reason}`);
+  );
+  // A data plan's line numbers are those of the prepared requests, which are gone: say so.
+  const linePrefix = dataPlan === undefined ? 'line' : 'prepared request line';
+  for (const reject of plan.rejects_sample) lines.push(`  ${linePrefix} ${String(reject.line)}: ${reject.reason}`);
   lines.push(
     `mode      ${config.mode} via ${config.provider}${plan.chunks === null ? '' : `, ${number(plan.chunks)} chunks`}`,
   );

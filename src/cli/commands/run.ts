@@ -18,7 +18,13 @@ import {
   readConfigFlags,
 } from './config-options.ts';
 import { globalOptions } from '../global-options.ts';
-import { addDataOptions, isDataCommand, readDataOptions, readOnlyKeys } from './data-options.ts';
+import {
+  addDataOptions,
+  assertDataFlagsHavePrompts,
+  isDataCommand,
+  readDataOptions,
+  readOnlyKeys,
+} from './data-options.ts';
 import type { ResolvedConfig } from '../../config/config-schema.ts';
 import type { Approvals } from '../../plan/check-safety-caps.ts';
 import type { Store } from '../../store/store.ts';
@@ -92,6 +98,7 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       });
       for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
       const jobId = requestedId ?? createJobId();
+      assertDataFlagsHavePrompts(values, isDataCommand(values, config));
       if (isDataCommand(values, config)) {
         const data = readDataOptions(values, config);
         const dataConfig = { ...config, data: { ...config.data, ...definedOnly(data) } };
