@@ -23,8 +23,9 @@ export interface AnthropicOutput {
   systemInstruction?: string;
 }
 
+/** Starts as prep's own instruction does (`Answer with JSON only`), which the simulator keys on too. */
 export const JSON_OBJECT_INSTRUCTION =
-  'Answer with a single JSON object only: no text before or after it, no code fence.';
+  'Answer with JSON only: a single JSON object, with no text before or after it and no code fence.';
 
 export function toAnthropicOutput(responseFormat: unknown): AnthropicOutput {
   if (!isRecord(responseFormat)) return {};
