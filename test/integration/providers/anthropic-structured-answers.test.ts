@@ -159,4 +159,50 @@ describe('structured answers through the Anthropic batch provider', () => {
       }),
     );
   });
+  it('reads a forced-tool answer (a tool_use block from the simulator) as the answer, valid by its prompt', async () => {
+    const set = await loadPromptsFile('prompts.yaml', temp.dir);
+    const sentiment = set.prompts.find((prompt) => prompt.name === 'sentiment')!;
+    const checker = createAnswerChecker(sentiment);
+    await seed.withNote(() =>
+      withSimulator({ seed: seed.seed, batchLifetimeMs: 200 }, async (simulator) => {
+        const provider = new AnthropicBatchProvider({ baseUrl: simulator.url, apiKey: null, timeoutMs: 5000 });
+        // Anthropic params written as they are: a tool whose input_schema is the schema, forced by tool_choice.
+        const lines = Array.from({ length: 8 }, (_unused, index) =>
+          JSON.stringify({
+            custom_id: `tool_${String(index)}`,
+            params: {
+              model: 'claude-sonnet-5',
+              max_tokens: 1024,
+              messages: [{ role: 'user', content: `Rate post ${String(index)}` }],
+              tools: [{ name: 'record_sentiment', input_schema: SCHEMAS['sentiment'] }],
+              tool_choice: { type: 'tool', name: 'record_sentiment' },
+            },
+          }),
+        );
+        const path = await temp.write('tool-chunk.jsonl', lines.map((line) => `${line}\n`).join(''));
+        const created = await provider.createBatch(
+          { jobId: 'job-tool', chunkNo: 1 },
+          { kind: 'inline', path, lineCount: lines.length, url: '/v1/chat/completions' },
+        );
+        const ended = await waitForEnd(provider, created.id);
+        let read = 0;
+        for await (const result of provider.readResults(ended)) {
+          assert.ok(result.kind === 'succeeded', JSON.stringify(result));
+          const body = JSON.parse(result.body) as {
+            choices: { finish_reason: string }[];
+            anthropic_message: { content: { type: string; name?: string }[]; stop_reason: string };
+          };
+          assert.deepEqual(
+            body.anthropic_message.content.map((block) => [block.type, block.name]),
+            [['tool_use', 'record_sentiment']],
+          );
+          assert.equal(body.choices[0]?.finish_reason, 'tool_calls');
+          const check = checker(result.body, {});
+          assert.equal(check.status, 'valid', `${String(result.customId)}: ${JSON.stringify(check.issues)}`);
+          read += 1;
+        }
+        assert.equal(read, lines.length);
+      }),
+    );
+  });
 });
