@@ -144,6 +144,7 @@ async function resolvePrompt(
       'is text but a schema is given; set format: json',
     );
   }
+  checkNoChoices(entry, defaults, name, source);
   const system = entry.system ?? defaults.system;
   const model = entry.model ?? defaults.model;
   return {
@@ -170,6 +171,28 @@ async function resolvePrompt(
       refused: entry.reask?.refused ?? defaults.reask?.refused ?? DEFAULT_REASK.refused,
     },
   };
+}
+
+/**
+ * A prompt's `request` may not set `n` above 1 (decision 0016): an item's answer is read from choice 0, so the other
+ * choices would be paid for and lost, never checked, re-asked or joined back. `samples: k` is the way to k answers.
+ */
+function checkNoChoices(
+  entry: PromptEntry,
+  defaults: NonNullable<PromptsFile['defaults']>,
+  name: string,
+  source: PromptSource,
+): void {
+  const own = entry.request?.['n'];
+  const at = own !== undefined ? ['prompts', name, 'request', 'n'] : ['defaults', 'request', 'n'];
+  const n = own ?? defaults.request?.['n'];
+  if (n === undefined || n === null || n === 1) return;
+  throw problem(
+    'CONFIG_INVALID',
+    source,
+    at,
+    `sets n: ${JSON.stringify(n)} for prompt "${name}", but an item's answer is read from choice 0 and the other choices would be lost; remove n and set samples: ${typeof n === 'number' && Number.isInteger(n) && n > 1 ? String(n) : 'k'} (one request per sample, each checked and re-asked on its own)`,
+  );
 }
 
 async function readSourceFile(file: string, source: PromptSource, at: string[], what: string): Promise<string> {

@@ -42,6 +42,10 @@ const TOKEN_LIMIT_KEYS = ['max_completion_tokens', 'max_output_tokens', 'max_tok
  *   Responses `input`) falls back to resampling.
  * - `invalid` with `resample`, and `refused` (only re-asked when configured): the same request with `seed: reaskNo`;
  *   the temperature is kept.
+ *
+ * Every re-ask asks for one answer: an `n` of the original is left out (a prompts file refuses `n`, but a request
+ * line of one's own may carry it). The re-ask stands for the one answer the item keeps, read from choice 0; more
+ * choices would be paid for and dropped.
  */
 export function buildReask(
   original: PreparedRequest,
@@ -49,7 +53,7 @@ export function buildReask(
   previous: { responseBody: string | Uint8Array; check: StoredAnswerCheck },
   reaskNo: number,
 ): PreparedRequest {
-  const body = JSON.parse(original.body) as Record<string, unknown>;
+  const { n: _choices, ...body } = JSON.parse(original.body) as Record<string, unknown>;
   const { check } = previous;
   if (check.status === 'truncated') return withBody(original, raiseTokenLimit(body, original.url, prompt, reaskNo));
   if (check.status === 'invalid' && prompt.reask.invalid === 'feedback') {

@@ -9,6 +9,7 @@ import type { BatchLineResult } from '../provider.ts';
  * which provider ran. The Message as Anthropic sent it rides along whole under `anthropic_message` (thinking,
  * tool_use blocks, cache usage, stop_sequence), so nothing is lost. `created` is a parameter (the batch's creation
  * time) because a Message carries no timestamp, and it keeps the body the same when results are read again.
+ * `tool_use` blocks also become `message.tool_calls`, as OpenAI gives a function call.
  *
  * An errored line keeps Anthropic's error type as `error.code` and gets the HTTP status that type stands for, so
  * the retry policy resubmits api, overloaded, rate-limit and timeout errors and fails invalid requests at once.
@@ -104,6 +105,10 @@ function toChatCompletion(
       isRecord(block) && block['type'] === 'text' && typeof block['text'] === 'string' ? block['text'] : '',
     )
     .join('');
+  const toolCalls = content
+    .filter(isRecord)
+    .filter((block) => block['type'] === 'tool_use')
+    .map(toToolCall);
   const usage = convertAnthropicUsage(message['usage']);
   const body: Record<string, unknown> = {
     id: typeof message['id'] === 'string' ? message['id'] : null,
@@ -113,7 +118,7 @@ function toChatCompletion(
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: text },
+        message: { role: 'assistant', content: text, ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls }) },
         finish_reason: mapStopReason(message['stop_reason']),
       },
     ],
@@ -128,6 +133,21 @@ function toChatCompletion(
     anthropic_message: message,
   };
   return { body, usage };
+}
+
+/**
+ * A `tool_use` block as an OpenAI tool call: its `input` (an object) becomes the call's `arguments` (JSON text). A
+ * forced tool is one way to ask Claude for JSON; the answer is then these arguments (validate/read-answer-message.ts).
+ */
+function toToolCall(block: Record<string, unknown>): Record<string, unknown> {
+  return {
+    id: typeof block['id'] === 'string' ? block['id'] : null,
+    type: 'function',
+    function: {
+      name: typeof block['name'] === 'string' ? block['name'] : '',
+      arguments: JSON.stringify(block['input'] ?? {}),
+    },
+  };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { toAnthropicOutput } from './to-anthropic-output.ts';
+
 /**
  * Turns an OpenAI chat/completions body (what every input line becomes) into Anthropic Messages params.
  *
@@ -9,10 +11,13 @@
  * - `max_tokens` is required by Anthropic: `max_tokens`, else `max_completion_tokens`, else the provider's default.
  * - `stop` (a string or an array) becomes `stop_sequences`; an Anthropic `stop_sequences` is kept when there is no
  *   `stop`. `thinking` and an Anthropic-shaped `metadata` (`{user_id}` only) are kept.
+ * - `response_format` asks for JSON the Anthropic way (to-anthropic-output.ts, decision 0021): a strict `json_schema`
+ *   becomes `output_config.format`, `json_object` and a non-strict schema an instruction at the end of `system`.
+ *   An Anthropic-shaped `output_config` in the body is kept (its `format` yields to `response_format`'s).
  *
  * Everything else is dropped (a whitelist: Anthropic answers 400 "Extra inputs are not permitted" to unknown keys).
  * Dropped on purpose, among others: `n`, `logprobs`, `top_logprobs`, `logit_bias`, `presence_penalty`,
- * `frequency_penalty`, `response_format`, `stream`, `stream_options`, `seed`, `user`, `store`, an OpenAI-shaped
+ * `frequency_penalty`, `stream`, `stream_options`, `seed`, `user`, `store`, an OpenAI-shaped
  * `metadata`, `service_tier`, `modalities`, `audio`, `prediction`, `reasoning_effort`, `web_search_options`,
  * `parallel_tool_calls`, `tools`, `tool_choice`, `functions`, `function_call` (tool definitions are not converted),
  * and the sampling parameters `temperature`, `top_p`, `top_k`: the SDK we use sends `anthropic-version: 2026-10-21`,
@@ -28,6 +33,7 @@ export interface MessagesParams {
   stop_sequences?: string[];
   thinking?: unknown;
   metadata?: { user_id: string };
+  output_config?: Record<string, unknown>;
 }
 
 /** Sampling parameters left out (see above); `unsent`, when given, collects those a body set. */
@@ -61,6 +67,7 @@ export function toMessagesParams(bodyText: string, defaultMaxTokens: number, uns
   const messages = body['messages'];
   if (!Array.isArray(messages)) throw new UnconvertibleRequestError('the request body has no `messages` array');
 
+  const output = toAnthropicOutput(body['response_format']);
   const systemTexts: string[] = [];
   if (typeof body['system'] === 'string' && body['system'] !== '') systemTexts.push(body['system']);
   const kept: unknown[] = [];
@@ -81,6 +88,7 @@ export function toMessagesParams(bodyText: string, defaultMaxTokens: number, uns
     max_tokens: pickMaxTokens(body, defaultMaxTokens),
     messages: kept,
   };
+  if (output.systemInstruction !== undefined) systemTexts.push(output.systemInstruction);
   if (systemTexts.length > 0) params.system = systemTexts.join('\n\n');
   const stopSequences = toStopSequences(body['stop'] ?? body['stop_sequences']);
   if (stopSequences !== undefined) params.stop_sequences = stopSequences;
@@ -89,6 +97,9 @@ export function toMessagesParams(bodyText: string, defaultMaxTokens: number, uns
   if (isRecord(metadata) && Object.keys(metadata).length === 1 && typeof metadata['user_id'] === 'string') {
     params.metadata = { user_id: metadata['user_id'] };
   }
+  const outputConfig = isRecord(body['output_config']) ? { ...body['output_config'] } : {};
+  if (output.format !== undefined) outputConfig['format'] = output.format;
+  if (Object.keys(outputConfig).length > 0) params.output_config = outputConfig;
   return params;
 }
 

@@ -4,6 +4,7 @@ import type { LineResult } from './batch-store.ts';
 import type { BatchStructuredAnswers } from './batch-structured-answers.ts';
 import { convertAnthropicParamsToChatBody } from './convert-anthropic-params.ts';
 import { JsonlWriter } from './jsonl-writer.ts';
+import { readForcedTool } from './read-forced-tool.ts';
 
 const API_ERROR = { type: 'error', error: { type: 'api_error', message: 'Internal server error (simulated).' } };
 
@@ -24,7 +25,9 @@ export function findAnthropicRequestProblem(params: Record<string, unknown>): st
  *   `{custom_id, result: {type: "succeeded", message}}` with the chat endpoint's deterministic text for the same
  *   conversation (see convert-anthropic-params.ts) and its usage as input_tokens/output_tokens. A request asking for
  *   JSON (`output_config.format` or `output_format` of type `json_schema`, or the marker in the system or a user
- *   message) gets a structured answer as the chat endpoint would; a truncated one ends `stop_reason: "max_tokens"`,
+ *   message) gets a structured answer as the chat endpoint would; a truncated one ends `stop_reason: "max_tokens"`;
+ *   a forced tool (`tool_choice: {type: "tool", name}`) gets JSON fitting its `input_schema` as a `tool_use` block
+ *   (`stop_reason: "tool_use"`), unless the answer drawn is cut, refused or not JSON;
  *   a refusal `stop_reason: "refusal"` with no content;
  *   `{type: "errored", error: {type: "error", error: {type: "api_error" | "invalid_request_error", message}}}`;
  *   `{type: "canceled"}`; `{type: "expired"}`.
@@ -63,7 +66,10 @@ function buildResult(
       // Every param stays in the body the answer is drawn from (a re-ask with a larger max_tokens is a new request);
       // the answer key, and so the plain text answer, still reads only model and messages.
       const { system: _system, ...params } = request.params;
-      const chatBody = { ...params, ...convertAnthropicParamsToChatBody(request.params) };
+      const chatBody: Record<string, unknown> = { ...params, ...convertAnthropicParamsToChatBody(request.params) };
+      // A forced tool asks for JSON fitting its input_schema, as output_config.format does.
+      const forced = readForcedTool(request.params);
+      if (forced !== undefined) chatBody['output_config'] = { format: { type: 'json_schema', schema: forced.schema } };
       const answer = buildGenerationAnswer('chat/completions', chatBody, sequence, structured?.options);
       if (!answer.ok) {
         return {
@@ -75,6 +81,7 @@ function buildResult(
       const payload = answer.payload as unknown as ChatPayload;
       const choice = payload.choices[0];
       const id = String(answer.payload['id']).replace(/^chatcmpl-/, '');
+      const toolUse = forced === undefined ? undefined : readToolInput(choice);
       return {
         type: 'succeeded',
         message: {
@@ -82,8 +89,13 @@ function buildResult(
           type: 'message',
           role: 'assistant',
           model: request.params['model'],
-          content: choice.message.content === null ? [] : [{ type: 'text', text: choice.message.content }],
-          stop_reason: mapStopReason(choice),
+          content:
+            toolUse !== undefined && forced !== undefined
+              ? [{ type: 'tool_use', id: `toolu_${id}`, name: forced.name, input: toolUse }]
+              : choice.message.content === null
+                ? []
+                : [{ type: 'text', text: choice.message.content }],
+          stop_reason: toolUse !== undefined ? 'tool_use' : mapStopReason(choice),
           stop_sequence: null,
           usage: { input_tokens: payload.usage.prompt_tokens, output_tokens: payload.usage.completion_tokens },
         },
@@ -96,6 +108,24 @@ function buildResult(
     case 'cancelled':
     case 'pending':
       return { type: 'canceled' };
+  }
+}
+
+/**
+ * A forced tool's input: the answer's JSON object, when it is a complete one. A cut, a refusal or prose (the invalid
+ * JSON fault) stays a text answer, which is how such an answer reaches a reader anyway.
+ */
+function readToolInput(choice: ChatPayload['choices'][0]): Record<string, unknown> | undefined {
+  if (choice.message.content === null || choice.message.refusal !== null || choice.finish_reason === 'length') {
+    return undefined;
+  }
+  try {
+    const value: unknown = JSON.parse(choice.message.content);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 import { isRecord } from '../deterministic-answer.ts';
+import { withDescribedConstraints } from './read-described-constraints.ts';
 
 /**
  * A value that fits a JSON Schema, drawn from `random` so the same seed gives the same value. What it honours:
@@ -8,7 +9,8 @@ import { isRecord } from '../deterministic-answer.ts';
  * `uniqueItems`, `anyOf`/`oneOf` (the first branch), `allOf` (merged), `$ref` into `$defs`/`definitions` (JSON
  * pointers from the root), `minimum`/`maximum` and their exclusive forms, `multipleOf` for integers, and `format`
  * (date, date-time, time, email, uri/url, uuid, ipv4, hostname). `pattern`, `not` and `if`/`then` are not read. Text
- * looks Chinese when the property name or description hints so (`_zh`, `chinese`, `中文`).
+ * looks Chinese when the property name or description hints so (`_zh`, `chinese`, `中文`). Constraints stated in a
+ * description the way Anthropic's SDKs move them there (`{minLength: 200}`) count as keywords (read-described-constraints.ts).
  *
  * `short: true` draws the shortText fault instead: every string with a `minLength` gets half of it, other free text
  * two characters, every array with `minItems` half of them, other arrays none.
@@ -87,6 +89,7 @@ function generate(schema: JsonSchema, walk: Walk, depth: number, name: string): 
   let resolved = typeof schema === 'boolean' ? schema : walk.flattened.get(schema);
   if (resolved === undefined) {
     resolved = flatten(schema, walk.root, 0);
+    if (typeof resolved !== 'boolean') resolved = withDescribedConstraints(resolved);
     walk.flattened.set(schema as Record<string, unknown>, resolved);
   }
   if (resolved === true) return pickWords(walk.random, 1, 3);

@@ -97,7 +97,8 @@ describe('toMessagesParams', () => {
       thinking: { type: 'enabled', budget_tokens: 2000 },
       metadata: { user_id: 'abc' },
     });
-    assert.deepEqual(Object.keys(params).sort(), ['max_tokens', 'messages', 'metadata', 'model', 'thinking']);
+    // `system` holds the json_object instruction (decision 0021; anthropic-output-format.test.ts).
+    assert.deepEqual(Object.keys(params).sort(), ['max_tokens', 'messages', 'metadata', 'model', 'system', 'thinking']);
     assert.deepEqual(params.metadata, { user_id: 'abc' });
     const openAIMetadata = convert({ model: 'm', messages: [], metadata: { user_id: 'abc', team: 'x' } });
     assert.equal('metadata' in openAIMetadata, false);

@@ -164,3 +164,36 @@ describe('buildReask, any request (seeded)', () => {
     }
   });
 });
+
+describe('buildReask: one answer per re-ask', () => {
+  // Every kind of re-ask, from a request line that asked for three choices.
+  const invalid: AnswerCheck = { status: 'invalid', issues: [{ path: '/a', message: 'is required' }], text: '{}' };
+  const refused: AnswerCheck = { status: 'refused', issues: [{ path: '', message: 'refused' }], text: '' };
+  const cases = [
+    {
+      name: 'truncated',
+      prompt: makePrompt(),
+      check: TRUNCATED,
+      answer: chatAnswer('{"a":', { finish_reason: 'length' }),
+    },
+    { name: 'feedback', prompt: makePrompt(), check: invalid, answer: chatAnswer('{}') },
+    { name: 'resample', prompt: makePrompt({}, { invalid: 'resample' }), check: invalid, answer: chatAnswer('{}') },
+    {
+      name: 'refused',
+      prompt: makePrompt({}, { refused: true }),
+      check: refused,
+      answer: chatAnswer(null, { refusal: 'no' }),
+    },
+  ];
+  for (const { name, prompt, check, answer } of cases) {
+    it(`never carries n (${name})`, () => {
+      const request = buildReask(
+        chatRequest({ n: 3 }),
+        prompt,
+        { responseBody: answer, check: toStoredCheck(check) },
+        1,
+      );
+      assert.equal('n' in bodyOf(request), false, request.body);
+    });
+  }
+});
