@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { RunJobResult } from '../engine/run-outcome.ts';
-import { BatchpilotError, exitCodeFor } from '../errors/index.ts';
-import { describeCoverageShortfalls } from '../output/integrate-data-job.ts';
+import { exitCodeFor } from '../errors/index.ts';
+import { coverageShortfallError } from '../output/integrate-data-job.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
@@ -88,14 +88,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     return jobExitCode(result.outcome, result.report);
   }
   // A data job: its answers are judged by the join-back's coverage, not by the items' states alone.
-  const shortfall =
-    integration.shortfalls.length === 0
-      ? undefined
-      : new BatchpilotError(
-          'COVERAGE_BELOW_MIN',
-          describeCoverageShortfalls(integration.shortfalls, integration.report.min_coverage),
-          { context: { jobId: result.report.job_id, key: 'integrate.min_coverage' } },
-        );
+  const shortfall = coverageShortfallError(integration, result.report.job_id);
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({ ...summaryJson(result), integration: integration.report, ...(shortfall === undefined ? {} : { error: shortfall.toJSON() }) })}\n`,

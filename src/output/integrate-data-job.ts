@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { BatchpilotError } from '../errors/index.ts';
 import {
   findCoverageShortfalls,
   formatIntegrationSummary,
@@ -45,6 +46,16 @@ export async function integrateDataJob(options: IntegrateDataJobOptions): Promis
     shortfalls: findCoverageShortfalls(report, options.minCoverage),
     summary: formatIntegrationSummary(report),
   };
+}
+
+/** The error a join-back below `integrate.min_coverage` means (exit 3), or undefined when every prompt reached it. */
+export function coverageShortfallError(result: IntegrateDataJobResult, jobId: string): BatchpilotError | undefined {
+  if (result.shortfalls.length === 0) return undefined;
+  return new BatchpilotError(
+    'COVERAGE_BELOW_MIN',
+    describeCoverageShortfalls(result.shortfalls, result.report.min_coverage),
+    { context: { jobId, key: 'integrate.min_coverage' } },
+  );
 }
 
 /** The message of a job below `integrate.min_coverage`: which prompts, how far, and where to look. */

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { BatchpilotError, UsageError } from '../../errors/index.ts';
+import { UsageError } from '../../errors/index.ts';
 import type { EnrichedFormat } from '../../output/write-enriched.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { CommandExit } from '../command-exit.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
-import { openStoredDataJob } from './stored-data-job.ts';
+import { finishJoinBack, openStoredDataJob } from './stored-data-job.ts';
 
 const FORMATS: readonly EnrichedFormat[] = ['jsonl', 'json', 'csv', 'parquet'];
 
@@ -36,7 +36,6 @@ export function registerIntegrateCommand(program: Command, exit: CommandExit): v
       try {
         const { job, config } = await openStoredDataJob(store, jobId, 'integrate');
         const { integrateStoredJob } = await import('../../compose/integrate-stored-job.ts');
-        const { describeCoverageShortfalls } = await import('../../output/integrate-data-job.ts');
         const result = await integrateStoredJob({
           store,
           workspace: options.workspace,
@@ -45,23 +44,7 @@ export function registerIntegrateCommand(program: Command, exit: CommandExit): v
           out: typeof values['out'] === 'string' ? values['out'] : undefined,
           format: format as EnrichedFormat | undefined,
         });
-        const shortfall =
-          result.shortfalls.length === 0
-            ? undefined
-            : new BatchpilotError(
-                'COVERAGE_BELOW_MIN',
-                describeCoverageShortfalls(result.shortfalls, result.report.min_coverage),
-                { context: { jobId, key: 'integrate.min_coverage' } },
-              );
-        if (options.json) {
-          process.stdout.write(
-            `${JSON.stringify({ job_id: jobId, integration: result.report, ...(shortfall === undefined ? {} : { error: shortfall.toJSON() }) })}\n`,
-          );
-          exit.code = shortfall?.exitCode ?? 0;
-          return;
-        }
-        process.stdout.write(`${result.summary.join('\n')}\n`);
-        if (shortfall !== undefined) throw shortfall;
+        finishJoinBack({ json: options.json, jobId, integration: result }, exit);
       } finally {
         await store.close();
       }

@@ -5,6 +5,8 @@ import { isLeaseLive } from '../../engine/lease.ts';
 import { StoreError } from '../../errors/index.ts';
 import { requireJob } from '../../store/require-job.ts';
 import type { Store } from '../../store/store.ts';
+import { coverageShortfallError, type IntegrateDataJobResult } from '../../output/integrate-data-job.ts';
+import type { CommandExit } from '../command-exit.ts';
 
 /**
  * A job as `validate JOB` and `integrate JOB` read it: its stored config (no key needed: they send nothing), and
@@ -26,4 +28,24 @@ export async function openStoredDataJob(
   const { config, warnings } = await fromStoredConfig(job.config, { env: process.env, flags: {}, requireKey: false });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
   return { job, config };
+}
+
+/**
+ * Ends `validate JOB` / `integrate JOB` as a data job's run ends: the summary (or one JSON document with `fields`
+ * and the report), then exit 3 (`COVERAGE_BELOW_MIN`) when a prompt fell short.
+ */
+export function finishJoinBack(
+  options: { json: boolean; jobId: string; integration: IntegrateDataJobResult; lines?: string[]; fields?: object },
+  exit: CommandExit,
+): void {
+  const shortfall = coverageShortfallError(options.integration, options.jobId);
+  if (options.json) {
+    const error = shortfall === undefined ? {} : { error: shortfall.toJSON() };
+    const document = { job_id: options.jobId, ...options.fields, integration: options.integration.report, ...error };
+    process.stdout.write(`${JSON.stringify(document)}\n`);
+    exit.code = shortfall?.exitCode ?? 0;
+    return;
+  }
+  process.stdout.write(`${[...(options.lines ?? []), ...options.integration.summary].join('\n')}\n`);
+  if (shortfall !== undefined) throw shortfall;
 }

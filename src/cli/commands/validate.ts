@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { BatchpilotError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { CommandExit } from '../command-exit.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
-import { openStoredDataJob } from './stored-data-job.ts';
+import { finishJoinBack, openStoredDataJob } from './stored-data-job.ts';
 
 /**
  * `validate JOB [--prompts FILE]`: a data job's stored answers checked again with the current rules (a new prompts
@@ -22,7 +21,6 @@ export function registerValidateCommand(program: Command, exit: CommandExit): vo
       try {
         const { job, config } = await openStoredDataJob(store, jobId, 'validate');
         const { validateStoredJob } = await import('../../compose/validate-stored-job.ts');
-        const { describeCoverageShortfalls } = await import('../../output/integrate-data-job.ts');
         const result = await validateStoredJob({
           store,
           workspace: options.workspace,
@@ -30,31 +28,12 @@ export function registerValidateCommand(program: Command, exit: CommandExit): vo
           config,
           promptsPath: typeof values['prompts'] === 'string' ? values['prompts'] : undefined,
         });
-        const { integration } = result;
-        const shortfall =
-          integration.shortfalls.length === 0
-            ? undefined
-            : new BatchpilotError(
-                'COVERAGE_BELOW_MIN',
-                describeCoverageShortfalls(integration.shortfalls, integration.report.min_coverage),
-                { context: { jobId, key: 'integrate.min_coverage' } },
-              );
-        if (options.json) {
-          const { integration: _integration, ...figures } = result;
-          process.stdout.write(
-            `${JSON.stringify({ job_id: jobId, validate: figures, integration: integration.report, ...(shortfall === undefined ? {} : { error: shortfall.toJSON() }) })}\n`,
-          );
-          exit.code = shortfall?.exitCode ?? 0;
-          return;
-        }
+        const { integration, ...figures } = result;
         const statuses = Object.entries(result.byStatus)
           .map(([status, count]) => `${status} ${String(count)}`)
           .join(', ');
-        process.stdout.write(
-          `validated ${String(result.checked)} answers with ${result.promptsFrom}: ${String(result.changed)} changed (${statuses || 'none'})\n`,
-        );
-        process.stdout.write(`${integration.summary.join('\n')}\n`);
-        if (shortfall !== undefined) throw shortfall;
+        const line = `validated ${String(result.checked)} answers with ${result.promptsFrom}: ${String(result.changed)} changed (${statuses || 'none'})`;
+        finishJoinBack({ json: options.json, jobId, integration, lines: [line], fields: { validate: figures } }, exit);
       } finally {
         await store.close();
       }
