@@ -24,7 +24,7 @@ export interface PlanDataOptions {
 }
 
 /** One prompt in a data plan: what prepare made of it, and the plan's figures over its requests. */
-export interface PromptPlan {
+export interface PromptPlan extends Omit<GroupPlan, 'group'> {
   name: string;
   /** Rows it made requests for. */
   rows: number;
@@ -34,15 +34,7 @@ export interface PromptPlan {
   skipped: number;
   /** Rows it could not render (a missing variable, say) or that could not be read. */
   rejected: number;
-  /** Requests planned: `requests` less those the plan rejects or `limit` leaves out. */
-  items: number;
-  input_tokens: number;
-  /** The sum of the requests' `max_tokens` (1024 for one that sets none). */
-  output_tokens_bound: number;
-  output_tokens_expected: number;
-  cost_realtime_usd: number | null;
-  cost_batch_usd: number | null;
-  unpriced_models: string[];
+  /** Requests planned (`items`): `requests` less those the plan rejects or `limit` leaves out. */
 }
 
 export interface DataPlan {
