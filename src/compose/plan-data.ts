@@ -34,7 +34,6 @@ export interface PromptPlan extends Omit<GroupPlan, 'group'> {
   skipped: number;
   /** Rows it could not render (a missing variable, say) or that could not be read. */
   rejected: number;
-  /** Requests planned (`items`): `requests` less those the plan rejects or `limit` leaves out. */
 }
 
 export interface DataPlan {
