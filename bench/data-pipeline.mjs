@@ -333,6 +333,9 @@ export async function run() {
       plain_rps: median(pairs.map((pair) => pair.plain.rps)),
       pipeline_cpu_s_per_1k: median(pairs.map((pair) => pair.pipeline.cpu_s / (requests / 1000))),
       plain_cpu_s_per_1k: median(pairs.map((pair) => pair.plain.cpu_s / (requests / 1000))),
+      // The same comparison in CPU seconds (plain / pipeline): what the ratio tends to where the batchpilot process
+      // is the bottleneck, and less moved by the load than the wall time.
+      cpu_ratio: median(pairs.map((pair) => pair.plain.cpu_s / pair.pipeline.cpu_s)),
       small,
       peak_rss_mb: {
         small: small.peak_rss_mb,
@@ -347,7 +350,8 @@ export async function run() {
       `data-pipeline: ${formatInt(rows)} rows x 3 prompts (${formatMB(data.bytes)}), pipeline ${formatInt(medianPair.pipeline.rps)} req/s ` +
       `vs plain run ${formatInt(medianPair.plain.rps)} req/s = ${percent(ratio)} (median of ${String(PAIRS)} pairs: ` +
       `${pairs.map((pair) => percent(pair.ratio)).join(', ')}) | median pair's phases: pipeline [${describePhases(medianPair.pipeline.phases)}], ` +
-      `plain [${describePhases(medianPair.plain.phases)}] | prepare alone ${fixed(prepare.wall_s, 1)} s | CPU-s per 1k ${fixed(figures.pipeline_cpu_s_per_1k, 3)} vs ${fixed(figures.plain_cpu_s_per_1k, 3)} | ` +
+      `plain [${describePhases(medianPair.plain.phases)}] | prepare alone ${fixed(prepare.wall_s, 1)} s | CPU-s per 1k ${fixed(figures.pipeline_cpu_s_per_1k, 3)} vs ${fixed(figures.plain_cpu_s_per_1k, 3)} ` +
+      `(CPU ratio ${percent(figures.cpu_ratio)}; prepare alone ${fixed(prepare.cpu_s, 1)} CPU-s) | ` +
       `peak RSS ${fixed(bigRss, 0)} MB at ${formatInt(rows)} rows vs ${fixed(small.peak_rss_mb, 0)} MB at ${formatInt(smallRows)} = ` +
       `${growth >= 0 ? '+' : ''}${percent(growth)} (plain run ${fixed(figures.peak_rss_mb.plain, 0)} MB) | ` +
       `load ${fixed(figures.load_1m.min, 1)}-${fixed(figures.load_1m.max, 1)} on ${String(cpus().length)} cores`;
