@@ -168,9 +168,10 @@ function jobLogTimes(workspace, jobId) {
 }
 
 /**
- * One measured `batchpilot run`: `args` after `run`. Resolves with the figures of the whole command and its phases.
+ * One measured `batchpilot run`: `args` after `run`. Resolves with the figures of the whole command and its phases;
+ * `after(workspace, jobId)` runs before the workspace is removed and its result is kept as `after`.
  */
-async function measureRun({ simulator, name, args, requests }) {
+async function measureRun({ simulator, name, args, requests, after }) {
   const workspace = freshWorkspace(name);
   try {
     await simulator.command('reset');
@@ -212,7 +213,9 @@ async function measureRun({ simulator, name, args, requests }) {
             after_end_s: (exitedAt - times.end) / 1000,
           };
     const wallS = result.wallMs / 1000;
+    const afterFigures = after === undefined ? undefined : await after(workspace, name);
     return {
+      ...(afterFigures === undefined ? {} : { after: afterFigures }),
       requests,
       wall_s: wallS,
       rps: requests / wallS,
@@ -226,6 +229,13 @@ async function measureRun({ simulator, name, args, requests }) {
   } finally {
     removeWorkspace(workspace);
   }
+}
+
+/** `batchpilot integrate JOB` on a finished pipeline job: the join-back alone, Node start included. */
+async function integrateAgain(workspace, jobId) {
+  const result = await runBatchpilot(workspace, ['integrate', jobId], { name: `${jobId}-integrate` });
+  if (result.code !== 0) throw new Error(`integrate exited ${String(result.code)}: ${result.stderr.slice(-2000)}`);
+  return { wall_s: result.wallMs / 1000, cpu_s: cpuSeconds(result.usage), peak_rss_mb: peakRssMB(result.usage) };
 }
 
 function median(values) {
@@ -284,6 +294,8 @@ export async function run() {
         name: `data-pipeline-${String(index)}`,
         args: [data.path, '--prompts', prompts],
         requests,
+        // Once: the join-back alone (`integrate JOB` writes the enriched dataset again from the store), for its CPU.
+        after: index === PAIRS ? integrateAgain : undefined,
       });
     const plain = (index) =>
       measureRun({ simulator, name: `data-plain-${String(index)}`, args: [requestLines], requests });
@@ -336,6 +348,7 @@ export async function run() {
       // The same comparison in CPU seconds (plain / pipeline): what the ratio tends to where the batchpilot process
       // is the bottleneck, and less moved by the load than the wall time.
       cpu_ratio: median(pairs.map((pair) => pair.plain.cpu_s / pair.pipeline.cpu_s)),
+      join_back_alone: pairs.find((pair) => pair.pipeline.after !== undefined)?.pipeline.after ?? null,
       small,
       peak_rss_mb: {
         small: small.peak_rss_mb,
@@ -351,7 +364,8 @@ export async function run() {
       `vs plain run ${formatInt(medianPair.plain.rps)} req/s = ${percent(ratio)} (median of ${String(PAIRS)} pairs: ` +
       `${pairs.map((pair) => percent(pair.ratio)).join(', ')}) | median pair's phases: pipeline [${describePhases(medianPair.pipeline.phases)}], ` +
       `plain [${describePhases(medianPair.plain.phases)}] | prepare alone ${fixed(prepare.wall_s, 1)} s | CPU-s per 1k ${fixed(figures.pipeline_cpu_s_per_1k, 3)} vs ${fixed(figures.plain_cpu_s_per_1k, 3)} ` +
-      `(CPU ratio ${percent(figures.cpu_ratio)}; prepare alone ${fixed(prepare.cpu_s, 1)} CPU-s) | ` +
+      `(CPU ratio ${percent(figures.cpu_ratio)}; alone, Node start included: prepare ${fixed(prepare.cpu_s, 1)} CPU-s, ` +
+      `join-back ${fixed(figures.join_back_alone?.cpu_s, 1)} CPU-s in ${fixed(figures.join_back_alone?.wall_s, 1)} s) | ` +
       `peak RSS ${fixed(bigRss, 0)} MB at ${formatInt(rows)} rows vs ${fixed(small.peak_rss_mb, 0)} MB at ${formatInt(smallRows)} = ` +
       `${growth >= 0 ? '+' : ''}${percent(growth)} (plain run ${fixed(figures.peak_rss_mb.plain, 0)} MB) | ` +
       `load ${fixed(figures.load_1m.min, 1)}-${fixed(figures.load_1m.max, 1)} on ${String(cpus().length)} cores`;
