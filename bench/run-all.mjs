@@ -20,6 +20,7 @@ const BENCHMARKS = [
   'mixed-faults',
   'batch',
   'scheduler',
+  'data-pipeline',
 ];
 
 const wanted = process.argv.slice(2);

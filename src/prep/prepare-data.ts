@@ -133,7 +133,7 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
           skipped: number;
           rejected: number;
         };
-        const outcome = renderer.render(prompt, dataRow, width);
+        const outcome = renderer.renderLines(prompt, dataRow, width);
         if (outcome.kind === 'skipped') {
           stats.skipped += 1;
           counts.skipped += 1;
@@ -156,13 +156,13 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
         }
         stats.rows += 1;
         const ids: string[] = [];
-        for (const request of outcome.requests) {
+        for (const { customId, line } of outcome.lines) {
           if (seen !== undefined) {
-            if (seen.has(request.custom_id)) throw duplicateError(request.custom_id, dataRow.where, options.prompts);
-            seen.add(request.custom_id);
+            if (seen.has(customId)) throw duplicateError(customId, dataRow.where, options.prompts);
+            seen.add(customId);
           }
-          ids.push(request.custom_id);
-          await requests.writeLine(JSON.stringify(request));
+          ids.push(customId);
+          await requests.writeLine(line);
         }
         stats.requests += ids.length;
         counts.requests += ids.length;

@@ -10,6 +10,12 @@ import type { PromptSet, PromptSpec } from './prompt-spec.ts';
 export type RenderOutcome =
   { kind: 'requests'; requests: PreparedRequest[] } | { kind: 'skipped' } | { kind: 'rejected'; reason: string };
 
+/** The same, as the lines of requests.jsonl: each request's custom_id and its line, `JSON.stringify(request)`. */
+export type RenderLinesOutcome =
+  | { kind: 'lines'; lines: { customId: string; line: string }[] }
+  | { kind: 'skipped' }
+  | { kind: 'rejected'; reason: string };
+
 /** How a prompt asks for JSON, decided once per prompt (and written to the manifest). */
 export interface JsonRequestPlan {
   kind: 'json_schema' | 'json_object' | 'prompt' | 'none';
@@ -24,6 +30,12 @@ export interface RowRenderer {
   readonly plans: ReadonlyMap<string, JsonRequestPlan>;
   /** Renders `prompt` for `row`; `indexWidth` is the zero-padded width of `{index}`. Never throws for a row. */
   render(prompt: PromptSpec, row: DataRow, indexWidth: number): RenderOutcome;
+  /**
+   * As `render`, straight to the lines `prepare` writes, byte for byte `JSON.stringify` of `render`'s requests. The
+   * JSON around the rendered text (system message, parameters, the `response_format` schema) is the same for every
+   * row of a prompt: it is serialized once, not once per request, which was the largest part of prepare's time.
+   */
+  renderLines(prompt: PromptSpec, row: DataRow, indexWidth: number): RenderLinesOutcome;
 }
 
 /** The instruction a prompt gets when the JSON is asked for in the prompt (the simulator keys on its start). */
@@ -79,55 +91,107 @@ export function createRowRenderer(set: PromptSet): RowRenderer {
     plans.set(prompt.name, planJsonRequest(prompt));
   }
 
+  /** The user text of `prompt` for a row, or why there is none; `render` and `renderLines` share it. */
+  const renderText = (
+    prompt: PromptSpec,
+    dataRow: DataRow,
+  ): { kind: 'text'; text: string } | { kind: 'skipped' } | { kind: 'rejected'; reason: string } => {
+    const entry = compiled.get(prompt.name);
+    if (entry === undefined) return { kind: 'rejected', reason: `unknown prompt "${prompt.name}"` };
+    // Both {{field}} and {{row.field}}; a row field named `row` is reached as row.row.
+    const scope = { ...dataRow.row, row: dataRow.row };
+    if (prompt.when !== undefined) {
+      let holds: unknown;
+      try {
+        holds = entry.engine.evalValueSync(prompt.when, scope);
+      } catch (error) {
+        return {
+          kind: 'rejected',
+          reason: `row ${dataRow.key}, prompt "${prompt.name}": when "${prompt.when}" cannot be evaluated: ${firstLine(error)}`,
+        };
+      }
+      // Liquid truthiness: only false and nil are false.
+      if (holds === false || holds === null || holds === undefined) return { kind: 'skipped' };
+    }
+    try {
+      return { kind: 'text', text: String(entry.engine.renderSync(entry.template, scope)).trimEnd() };
+    } catch (error) {
+      return { kind: 'rejected', reason: `row ${dataRow.key}, prompt "${prompt.name}": ${firstLine(error)}` };
+    }
+  };
+  const customIds = (prompt: PromptSpec, dataRow: DataRow, indexWidth: number): string[] => {
+    const ids: string[] = [];
+    for (let sample = 0; sample < prompt.samples; sample += 1) {
+      ids.push(
+        formatCustomId(set.customIdFormat, {
+          prompt: prompt.name,
+          index: dataRow.index,
+          key: dataRow.key,
+          width: indexWidth,
+          sample: prompt.samples > 1 ? sample : null,
+        }),
+      );
+    }
+    return ids;
+  };
+  const shapes = new Map<string, BodyShape | null>();
+
   return {
     set,
     plans,
     render(prompt, dataRow, indexWidth) {
-      const entry = compiled.get(prompt.name);
-      if (entry === undefined) return { kind: 'rejected', reason: `unknown prompt "${prompt.name}"` };
-      // Both {{field}} and {{row.field}}; a row field named `row` is reached as row.row.
-      const scope = { ...dataRow.row, row: dataRow.row };
-      if (prompt.when !== undefined) {
-        let holds: unknown;
-        try {
-          holds = entry.engine.evalValueSync(prompt.when, scope);
-        } catch (error) {
-          return {
-            kind: 'rejected',
-            reason: `row ${dataRow.key}, prompt "${prompt.name}": when "${prompt.when}" cannot be evaluated: ${firstLine(error)}`,
-          };
-        }
-        // Liquid truthiness: only false and nil are false.
-        if (holds === false || holds === null || holds === undefined) return { kind: 'skipped' };
-      }
-      let text: string;
-      try {
-        text = String(entry.engine.renderSync(entry.template, scope)).trimEnd();
-      } catch (error) {
-        return {
-          kind: 'rejected',
-          reason: `row ${dataRow.key}, prompt "${prompt.name}": ${firstLine(error)}`,
-        };
-      }
-      const requests: PreparedRequest[] = [];
-      const body = buildBody(prompt, text, plans.get(prompt.name) as JsonRequestPlan);
-      for (let sample = 0; sample < prompt.samples; sample += 1) {
-        requests.push({
-          custom_id: formatCustomId(set.customIdFormat, {
-            prompt: prompt.name,
-            index: dataRow.index,
-            key: dataRow.key,
-            width: indexWidth,
-            sample: prompt.samples > 1 ? sample : null,
-          }),
-          method: 'POST',
-          url: '/v1/chat/completions',
-          body,
-        });
-      }
+      const rendered = renderText(prompt, dataRow);
+      if (rendered.kind !== 'text') return rendered;
+      const body = buildBody(prompt, rendered.text, plans.get(prompt.name) as JsonRequestPlan);
+      const requests: PreparedRequest[] = customIds(prompt, dataRow, indexWidth).map((customId) => ({
+        custom_id: customId,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body,
+      }));
       return { kind: 'requests', requests };
     },
+    renderLines(prompt, dataRow, indexWidth) {
+      const rendered = renderText(prompt, dataRow);
+      if (rendered.kind !== 'text') return rendered;
+      const plan = plans.get(prompt.name) as JsonRequestPlan;
+      let shape = shapes.get(prompt.name);
+      if (shape === undefined) {
+        shape = bodyShapeOf(prompt, plan);
+        shapes.set(prompt.name, shape);
+      }
+      const bodyJson =
+        shape === null
+          ? JSON.stringify(buildBody(prompt, rendered.text, plan))
+          : `${shape.head}${JSON.stringify(rendered.text).slice(1, -1)}${shape.tail}`;
+      const lines = customIds(prompt, dataRow, indexWidth).map((customId) => ({
+        customId,
+        line: `{"custom_id":${JSON.stringify(customId)},"method":"POST","url":"/v1/chat/completions","body":${bodyJson}}`,
+      }));
+      return { kind: 'lines', lines };
+    },
   };
+}
+
+/** A prompt's request body as JSON text with a hole where the rendered text goes (inside the user message's string). */
+interface BodyShape {
+  head: string;
+  tail: string;
+}
+
+/** Nothing in JSON.stringify escapes it, and a prompt holding it gets no shape (the line is then serialized whole). */
+const TEXT_MARK = 'batchpilot-rendered-text-3f9d2c7a';
+
+/**
+ * The body `buildBody` makes, serialized once around a mark standing for the rendered text. JSON escapes a string
+ * character by character, so the text's escaped form put in the mark's place gives the bytes of the whole body
+ * serialized. Null when the mark is found other than once (a prompt or schema that contains it).
+ */
+function bodyShapeOf(prompt: PromptSpec, plan: JsonRequestPlan): BodyShape | null {
+  const whole = JSON.stringify(buildBody(prompt, TEXT_MARK, plan));
+  const at = whole.indexOf(TEXT_MARK);
+  if (at === -1 || whole.indexOf(TEXT_MARK, at + 1) !== -1) return null;
+  return { head: whole.slice(0, at), tail: whole.slice(at + TEXT_MARK.length) };
 }
 
 function planJsonRequest(prompt: PromptSpec): JsonRequestPlan {
