@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { Approvals } from '../plan/check-safety-caps.ts';
 import type { PrepareDataResult } from '../prep/prepare-data.ts';
@@ -32,7 +33,13 @@ export interface CreateDataJobOptions {
 export async function createDataJob(
   options: CreateDataJobOptions,
 ): Promise<{ requestsPath: string; outDir: string; prepared: PrepareDataResult }> {
-  const { config } = options;
+  // `integrate.out` is taken from the working folder of the command that made the job, not of whoever runs it later
+  // (the scheduler, a resume from elsewhere): kept absolute with the job.
+  const { integrate } = options.config;
+  const config: ResolvedConfig =
+    integrate?.out === undefined || isAbsolute(integrate.out)
+      ? options.config
+      : { ...options.config, integrate: { ...integrate, out: resolve(integrate.out) } };
   const { requestsPath, record, prepared } = await prepareDataJob({
     workspace: options.workspace,
     jobId: options.jobId,

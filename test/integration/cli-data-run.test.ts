@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliError, describeResult, jsonLines, runCli, type CliResult } from '../helpers/run-cli.ts';
@@ -266,11 +266,14 @@ describe('run DATA --prompts (realtime)', () => {
         'integrate.fields=flat',
         '--set',
         'integrate.meta=true',
+        '--set',
+        'integrate.out=results/samples.jsonl',
       ],
       fixing,
     );
     assert.equal(result.code, 0, describeResult(result));
-    const rows = await readJsonl(join(temp.jobDir('samples'), 'enriched.jsonl'));
+    const path = temp.path('results/samples.jsonl');
+    const rows = await readJsonl(path);
     const first = rows[1] as EnrichedRow;
     assert.equal((first['sentiment'] as unknown[]).length, 2);
     assert.equal((first['sentiment__status'] as string[]).length, 2);
@@ -278,5 +281,11 @@ describe('run DATA --prompts (realtime)', () => {
     assert.ok('topic.topics' in first, JSON.stringify(first));
     assert.equal(first['topic'], undefined, JSON.stringify(first));
     assert.ok('sentiment__meta' in first, Object.keys(first).join(' '));
+    // integrate.out is taken from the folder the job was made in, whoever writes it again from elsewhere.
+    const written = (await stat(path)).mtimeMs;
+    const again = await runCli(['--workspace', temp.workspace, 'integrate', 'samples'], { cwd: temp.path('schemas') });
+    assert.equal(again.code, 0, describeResult(again));
+    assert.ok((await stat(path)).mtimeMs >= written);
+    assert.equal(await readdir(temp.path('schemas/results')).catch(() => 'absent'), 'absent');
   });
 });
