@@ -49,7 +49,7 @@ describe('a data job killed -9 in batch mode, then resumed', () => {
     const kills: Kill[] = [
       { command: 'run', crashAt: `after-create:${String(seed.between(1, 5))}` },
       { command: 'resume', crashAt: `mid-download:${String(seed.between(1, 4))}` },
-      { command: 'resume', afterWaveCreateMs: seed.between(0, 250) },
+      { command: 'resume', afterWaveCreateMs: seed.between(0, 150) },
       { command: 'resume', crashAt: seed.random() < 0.5 ? 'after-poll:1' : 'before-close:1' },
     ];
     const story = `kill points: ${JSON.stringify(kills)}; ${seed.note}`;

@@ -9,8 +9,8 @@ import { createTestSeed } from '../helpers/test-seed.ts';
 /**
  * Issue 12, tests: kill -9 at random points of a 5,000-row, 3-prompt data job with re-asks, in realtime, then resume
  * until it completes. The first kill may land anywhere from start-up through prepare to the first requests (`run`
- * again with the same `--job` carries on, or prepares again if the job was not created yet); the others while
- * answers and re-asks are in flight. At the end: every source row once, in order, every (row, prompt, sample) that
+ * again with the same `--job` carries on, or prepares again if the job was not created yet); the others after a
+ * seeded number of answers, while answers and re-asks are in flight. At the end: every source row once, in order, every (row, prompt, sample) that
  * should have an answer in exactly one state (the report agreeing), every custom_id in exactly one result file; and
  * the only requests answered twice are those in flight at a kill (at most `concurrency` per kill), each the same
  * request again (the simulator's `duplicates`). Kill points and the simulator's fault dice
@@ -20,12 +20,13 @@ import { createTestSeed } from '../helpers/test-seed.ts';
 const CONCURRENCY = 16;
 const JOB = 'data-killed';
 
-interface KillPoint {
-  command: 'run' | 'resume';
-  /** Kill `delayMs` after the process started, or after the simulator saw its first request. */
-  from: 'spawn' | 'first-request';
-  delayMs: number;
-}
+/**
+ * `spawn`: kill `delayMs` after the process started (start-up, prepare or the first requests). `answers`: kill once the
+ * simulator has answered `answers` more requests since the process started: mid-job whatever the machine's speed.
+ */
+type KillPoint = { command: 'run' | 'resume' } & (
+  { from: 'spawn'; delayMs: number } | { from: 'answers'; answers: number }
+);
 
 const seed = createTestSeed(import.meta.url);
 
@@ -48,10 +49,10 @@ describe('a data job killed -9 in realtime, then resumed', () => {
 
   it('ends with every (row, prompt, sample) once and at most `concurrency` answers repeated per kill', async (t) => {
     const kills: KillPoint[] = [
-      { command: 'run', from: 'spawn', delayMs: seed.between(300, 3000) },
-      { command: 'run', from: 'first-request', delayMs: seed.between(300, 3000) },
-      { command: 'resume', from: 'spawn', delayMs: seed.between(1500, 4000) },
-      { command: 'resume', from: 'first-request', delayMs: seed.between(0, 3000) },
+      { command: 'run', from: 'spawn', delayMs: seed.between(300, 2500) },
+      { command: 'run', from: 'answers', answers: seed.between(200, 3000) },
+      { command: 'resume', from: 'answers', answers: seed.between(1000, 4000) },
+      { command: 'resume', from: 'answers', answers: seed.between(1, 3000) },
     ];
     const story = `kill points: ${JSON.stringify(kills)}; ${seed.note}`;
     t.diagnostic(story);
@@ -76,12 +77,16 @@ describe('a data job killed -9 in realtime, then resumed', () => {
               ...DATA_JOB_SETTINGS,
             ]
           : ['resume', JOB];
-      const requestsBefore = sim.stats().generationRequests;
+      const answeredBefore = sim.stats().answered200;
       const child = startCli(['--workspace', temp.workspace, '--json', ...args, ...common], { cwd: temp.dir });
-      if (kill.from === 'first-request') {
-        await waitFor(() => sim.stats().generationRequests > requestsBefore, `requests of run ${String(index)}`);
+      if (kill.from === 'spawn') await delay(kill.delayMs);
+      else {
+        const wanted = answeredBefore + kill.answers;
+        await waitFor(
+          () => sim.stats().answered200 >= wanted,
+          `${String(kill.answers)} answers to run ${String(index)}`,
+        );
       }
-      await delay(kill.delayMs);
       child.child.kill('SIGKILL');
       const result = await child.done;
       assert.equal(
