@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { crashPoint } from '../util/crash-point.ts';
 import {
   findCoverageShortfalls,
   formatIntegrationSummary,
@@ -39,6 +40,7 @@ export async function integrateDataJob(options: IntegrateDataJobOptions): Promis
     reportFile,
     rowsWithoutValidFile,
   });
+  crashPoint('before-integration-report');
   await writeIntegrationReport(reportFile, report);
   return {
     report,

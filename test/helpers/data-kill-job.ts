@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SimulatorOptions } from './start-simulator.ts';
 import type { TempWorkspace } from './temp-workspace.ts';
@@ -267,5 +267,8 @@ export async function checkDataJob(jobDir: string): Promise<DataJobTally> {
   }
   assert.deepEqual(integration.overall.answers, overall, 'integration_report.json overall.answers');
   assert.equal(reportedReasks, reasks, 're-asks in the integration report against the answers meta');
+  // A file a killed run was writing (`.<name>.<pid>.tmp`) is gone once its target was written again.
+  const leftovers = (await readdir(jobDir)).filter((name) => name.endsWith('.tmp'));
+  assert.deepEqual(leftovers, [], 'temp files left in the job folder');
   return { items: prepared.size, reasks, repeatedSampleBodies };
 }

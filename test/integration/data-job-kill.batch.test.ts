@@ -12,7 +12,8 @@ import { createTestSeed } from '../helpers/test-seed.ts';
  * Issue 12, tests: kill -9 at random points of a 5,000-row, 3-prompt data job with re-asks, in batch mode (re-asks go
  * out as waves, batches of their own), then resume until it completes. Kills: at a batch create of the first wave,
  * mid-download of a chunk's results (some lines merged, some not), at a random moment just after a re-ask wave's batch
- * was created, and after a poll or before a chunk is closed (BATCHPILOT_CRASH_AT for the named points). At the end:
+ * was created, after a poll or before a chunk is closed, and in the join-back once the enriched dataset is written and
+ * before its report (BATCHPILOT_CRASH_AT for the named points). At the end:
  * every source row once, in order, every (row, prompt, sample) that should have an answer in exactly one state (the
  * report agreeing), every custom_id in exactly one result file; and no chunk's remote batch submitted twice: every
  * request (an item's original or one of its re-asks) is a line of exactly one batch. Kill points and the simulator's
@@ -101,10 +102,18 @@ describe('a data job killed -9 in batch mode, then resumed', () => {
       );
     }
 
-    const final = await runCli(['--workspace', temp.workspace, '--json', 'resume', JOB, ...common], {
-      cwd: temp.dir,
-    });
+    // The last run goes to the end and is killed in the join-back, with enriched.jsonl written and not its report.
+    const resume = ['--workspace', temp.workspace, '--json', 'resume', JOB, ...common];
+    const last = await runCli(resume, { cwd: temp.dir, env: { BATCHPILOT_CRASH_AT: 'before-integration-report' } });
+    assert.equal(last.signal, 'SIGKILL', `the join-back was not killed; ${story}\n${describeResult(last)}`);
+    const linesToTheEnd = sim.stats().batch.linesSubmitted;
+    const final = await runCli(resume, { cwd: temp.dir });
     assert.equal(final.code, 0, `${story}\n${describeResult(final)}`);
+    assert.equal(
+      sim.stats().batch.linesSubmitted,
+      linesToTheEnd,
+      'a resume of a job killed in its join-back sent lines',
+    );
 
     const tally = await checkDataJob(temp.jobDir(JOB));
     const stats = sim.stats().batch;

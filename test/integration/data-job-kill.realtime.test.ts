@@ -10,7 +10,8 @@ import { createTestSeed } from '../helpers/test-seed.ts';
  * Issue 12, tests: kill -9 at random points of a 5,000-row, 3-prompt data job with re-asks, in realtime, then resume
  * until it completes. The first kill may land anywhere from start-up through prepare to the first requests (`run`
  * again with the same `--job` carries on, or prepares again if the job was not created yet); the others after a
- * seeded number of answers, while answers and re-asks are in flight. At the end: every source row once, in order, every (row, prompt, sample) that
+ * seeded number of answers, while answers and re-asks are in flight; the last in the join-back, once the enriched
+ * dataset is written and before its report (the resume after it sends nothing). At the end: every source row once, in order, every (row, prompt, sample) that
  * should have an answer in exactly one state (the report agreeing), every custom_id in exactly one result file; and
  * the only requests answered twice are those in flight at a kill (at most `concurrency` per kill), each the same
  * request again (the simulator's `duplicates`). Kill points and the simulator's fault dice
@@ -96,9 +97,15 @@ describe('a data job killed -9 in realtime, then resumed', () => {
       );
     }
 
-    const beforeFinal = sim.stats();
-    const final = await runCli(['--workspace', temp.workspace, '--json', 'resume', JOB, ...common], { cwd: temp.dir });
+    // The last run goes to the end and is killed in the join-back, with enriched.jsonl written and not its report.
+    const beforeLast = sim.stats();
+    const resume = ['--workspace', temp.workspace, '--json', 'resume', JOB, ...common];
+    const last = await runCli(resume, { cwd: temp.dir, env: { BATCHPILOT_CRASH_AT: 'before-integration-report' } });
+    assert.equal(last.signal, 'SIGKILL', `the join-back was not killed; ${story}\n${describeResult(last)}`);
+    const answeredToTheEnd = sim.stats().answered200;
+    const final = await runCli(resume, { cwd: temp.dir });
     assert.equal(final.code, 0, `${story}\n${describeResult(final)}`);
+    assert.equal(sim.stats().answered200, answeredToTheEnd, 'a resume of a job killed in its join-back sent requests');
 
     const tally = await checkDataJob(temp.jobDir(JOB));
     const stats = sim.stats();
@@ -106,10 +113,10 @@ describe('a data job killed -9 in realtime, then resumed', () => {
     // a request answered again after a kill because its answer was not committed yet.
     const answeredAgain = stats.answered200 - tally.items - tally.reasks;
     t.diagnostic(
-      `${story}; ${String(tally.items)} items, ${String(tally.reasks)} re-asks; answered before the final resume ${String(beforeFinal.answered200)}, answered again after a kill ${String(answeredAgain)}`,
+      `${story}; ${String(tally.items)} items, ${String(tally.reasks)} re-asks; answered before the last resume ${String(beforeLast.answered200)}, answered again after a kill ${String(answeredAgain)}`,
     );
     assert.ok(tally.reasks > 0, 'no re-ask happened');
-    assert.ok(beforeFinal.answered200 < tally.items, `the kills came too late to test anything; ${story}`);
+    assert.ok(beforeLast.answered200 < tally.items, `the kills came too late to test anything; ${story}`);
     assert.ok(answeredAgain >= 0, `${String(-answeredAgain)} requests the store counts were never answered`);
     assert.ok(
       answeredAgain <= CONCURRENCY * kills.length,
