@@ -9,13 +9,13 @@ import { createTestSeed } from '../helpers/test-seed.ts';
 /**
  * Issue 12, tests: kill -9 at random points of a 5,000-row, 3-prompt data job with re-asks, in realtime, then resume
  * until it completes. The first kill may land anywhere from start-up through prepare to the first requests (`run`
- * again with the same `--job` carries on, or prepares again if the job was not created yet); the others after a
+ * again with the same `--job` carries on, or prepares again if the job was not created yet); the next ones after a
  * seeded number of answers, while answers and re-asks are in flight; the last in the join-back, once the enriched
- * dataset is written and before its report (the resume after it sends nothing). At the end: every source row once, in order, every (row, prompt, sample) that
- * should have an answer in exactly one state (the report agreeing), every custom_id in exactly one result file; and
- * the only requests answered twice are those in flight at a kill (at most `concurrency` per kill), each the same
- * request again (the simulator's `duplicates`). Kill points and the simulator's fault dice
- * come from the test seed, printed in every assertion message.
+ * dataset is written and before its report (the resume after it sends nothing). At the end: every source row once,
+ * in order, every (row, prompt, sample) that should have an answer in exactly one state (the report agreeing), every
+ * custom_id in exactly one result file; and the only requests answered twice are those in flight at a kill (at most
+ * `concurrency` per kill), each the same request again (the simulator's `duplicates`). Kill points and the
+ * simulator's fault dice come from the test seed, printed in every assertion message.
  */
 
 const CONCURRENCY = 16;
