@@ -57,7 +57,7 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
         if (!parsed.ok) continue; // The fingerprint check makes this unreachable short of a hand-edited file.
         await dispatcher.waitForSpace();
         if (signal.aborted) return;
-        const { attempts, reasks, previous: _previous, ...location } = open;
+        const { attempts, reasks, previous: _previous, reaskBase, ...location } = open;
         const reask = reaskOf(options.review, open, parsed.request);
         dispatcher.push({
           location,
@@ -65,7 +65,8 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
           attempts,
           tokens: options.estimateTokens?.(parsed.request.body) ?? 0,
           ...options.costRequest?.(parsed.request),
-          ...(reasks === undefined ? {} : { reasks, reaskBase: attempts }),
+          // The re-ask's retries count from the answer it re-asks, as they did in the run that stopped.
+          ...(reasks === undefined ? {} : { reasks, reaskBase: reaskBase ?? attempts }),
           ...(reask === null ? {} : { original: parsed.request }),
         });
       }

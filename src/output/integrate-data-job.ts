@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { BatchpilotError } from '../errors/index.ts';
+import { crashPoint } from '../util/crash-point.ts';
 import {
   findCoverageShortfalls,
   formatIntegrationSummary,
@@ -40,6 +41,7 @@ export async function integrateDataJob(options: IntegrateDataJobOptions): Promis
     reportFile,
     rowsWithoutValidFile,
   });
+  crashPoint('before-integration-report');
   await writeIntegrationReport(reportFile, report);
   return {
     report,

@@ -98,6 +98,12 @@ export interface OpenItem extends ItemLocation {
    * rebuilt (the request itself is never stored: `AnswerReview.reask` is deterministic).
    */
   previous?: ReaskBasis;
+  /**
+   * With `reasks > 0`, where the store can tell: the attempt number of the answer that was re-asked, so the current
+   * re-ask's retries count from there (docs/decisions/0019 §5) and a resume does not hand it a fresh `max_attempts`.
+   * Unset: count from `attempts`.
+   */
+  reaskBase?: number;
 }
 
 /** What a re-ask request is built from besides the item's line: the previous answer and its check. */

@@ -27,6 +27,8 @@ export interface ItemRow {
   /** Migration 0007. */
   reasks: number;
   check_json: string | null;
+  /** Only in `unfinishedPage`: the attempt of the answer a re-asked item was re-asked for (`OpenItem.reaskBase`). */
+  reask_base?: number | null;
 }
 
 /** Where an item's line is, as any page of item rows has it. */
@@ -76,12 +78,14 @@ export function toOpenItem(
     | 'response_body'
     | 'response_bytes'
     | 'check_json'
-  >,
+  > &
+    Pick<Partial<ItemRow>, 'reask_base'>,
   readParts: (seq: number, length: number) => Uint8Array,
 ): OpenItem {
   const item: OpenItem = { ...toItemLocation(row), attempts: row.attempts };
   if (row.reasks === 0) return item;
   item.reasks = row.reasks;
+  if (row.reask_base !== undefined && row.reask_base !== null) item.reaskBase = row.reask_base;
   if (row.check_json === null) return item;
   const body =
     row.response_bytes === null
@@ -160,8 +164,15 @@ export function prepareItemQueries(db: Database) {
       `UPDATE items SET state = 'cancelled', attempts = ?, missing_reason = ?
        WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('cancelled')}`,
     ),
+    // A re-asked item's reask_base: the attempt whose answer was re-asked (recorded with reask = reasks - 1 and its
+    // check, in the commit that made the item pending again); later attempts are the current re-ask's own tries.
     unfinishedPage: db.prepare<[string, number, number], ItemRow>(
-      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
+      `SELECT ${OPEN_ITEM_COLUMNS},
+         CASE WHEN reasks = 0 THEN NULL ELSE (
+           SELECT MAX(a.attempt) FROM attempts a
+           WHERE a.job_id = items.job_id AND a.seq = items.seq AND a.reask = items.reasks - 1 AND a.check_status IS NOT NULL
+         ) END AS reask_base
+       FROM items WHERE job_id = ? AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > ?
        ORDER BY seq LIMIT ?`,
     ),
     locationPage: db.prepare<[string, number, number], ItemRow>(
