@@ -228,6 +228,13 @@ describe('run DATA --prompts (realtime)', () => {
     assert.equal(integration.prompts['sentiment']?.answers['invalid'], ROWS);
     const keys = (await readFile(join(temp.jobDir('broken'), 'rows_without_valid.txt'), 'utf8')).trimEnd().split('\n');
     assert.equal(keys.length, ROWS);
+    // `wait JOB` (for detached jobs) exits as the run did.
+    const waited = await cli(['wait', 'broken']);
+    assert.equal(waited.code, 3, describeResult(waited));
+    assert.deepEqual((JSON.parse(waited.stdout) as { short_of_coverage: string[] }).short_of_coverage, [
+      'sentiment',
+      'topic',
+    ]);
     // A lower threshold lets the same answers pass.
     const lenient = await run(
       ['--prompts', 'no-reask.yaml', '--job', 'lenient', '--set', 'integrate.min_coverage=0'],

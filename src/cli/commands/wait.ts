@@ -1,4 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jobDirPath } from '../../compose/job-paths.ts';
+import type { Job } from '../../core/job.ts';
+import { ENDED_JOB_STATES } from '../../core/states.ts';
+import { exitCodeFor } from '../../errors/index.ts';
+import { INTEGRATION_FILES } from '../../output/write-enriched.ts';
 import type { Command } from 'commander';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
@@ -13,9 +20,26 @@ const POLL_MS = 500;
  * `wait JOB`: for scripts around `run --detach` / `resume --detach`. Waits while the job runs or
  * waits in the queue of a live scheduler, then prints its status and exits with the code a
  * foreground run of it would have: 0 every item succeeded, 3 failed or missing items (or
- * cancelled), 2 stopped by a 401/403, 130 not running and not ended (interrupted, or queued with
- * no scheduler to run it: `resume JOB` carries on).
+ * cancelled, or a data job's valid answers below `integrate.min_coverage`), 2 stopped by a 401/403,
+ * 130 not running and not ended (interrupted, or queued with no scheduler to run it: `resume JOB`
+ * carries on).
  */
+/**
+ * The prompts of an ended data job below `integrate.min_coverage`, as its join-back wrote them in
+ * integration_report.json; none for a job of request lines, or one that has not joined back.
+ */
+async function promptsShortOfCoverage(workspace: string, job: Job): Promise<string[]> {
+  if (job.data?.['kind'] !== 'data' || !ENDED_JOB_STATES.has(job.state)) return [];
+  try {
+    const report = JSON.parse(
+      await readFile(join(jobDirPath(workspace, job.id), INTEGRATION_FILES.report), 'utf8'),
+    ) as { short_of_coverage?: unknown };
+    return Array.isArray(report.short_of_coverage) ? report.short_of_coverage.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
 export function registerWaitCommand(program: Command, exit: CommandExit): void {
   program
     .command('wait')
@@ -37,8 +61,11 @@ export function registerWaitCommand(program: Command, exit: CommandExit): void {
         const status = await readJobStatus(store, reading.job, Date.now());
         const missing = status.counts.missing - status.left_out_by_limit;
         exit.code = storedJobExitCode(reading.job.state, { failed: status.counts.failed, missing });
+        const shortOf = await promptsShortOfCoverage(options.workspace, reading.job);
+        if (exit.code === 0 && shortOf.length > 0) exit.code = exitCodeFor('COVERAGE_BELOW_MIN');
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ ...status, exit_code: exit.code })}\n`);
+          const coverage = shortOf.length > 0 ? { short_of_coverage: shortOf } : {};
+          process.stdout.write(`${JSON.stringify({ ...status, ...coverage, exit_code: exit.code })}\n`);
           return;
         }
         const c = status.counts;
@@ -50,6 +77,11 @@ export function registerWaitCommand(program: Command, exit: CommandExit): void {
         process.stdout.write(
           `job ${jobId} ${reading.job.state}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(missing)} missing${hint}\n`,
         );
+        if (shortOf.length > 0) {
+          process.stdout.write(
+            `valid answers below integrate.min_coverage for: ${shortOf.join(', ')} (integration_report.json)\n`,
+          );
+        }
       } finally {
         await schedulerStore.close();
         await store.close();
