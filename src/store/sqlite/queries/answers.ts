@@ -15,7 +15,8 @@ interface AnswerRow {
   reasks: number;
   check_json: string | null;
   error_json: string | null;
-  response_body: string | null;
+  /** The top-level `model` of an answer kept as text, read by SQLite (the body itself is not carried to JS). */
+  body_model: unknown;
   response_bytes: number | null;
   attempts: number;
   input_tokens: number | null;
@@ -36,7 +37,8 @@ function toUsage(input: number | null, output: number | null): TokenUsage | null
  * attempts_job (job_id, seq). Left to choose, SQLite walked all of the job's items by seq to spare the GROUP BY a
  * sort: every page would have cost a read of the whole job.
  */
-export const ANSWERS_QUERY = `SELECT i.seq, i.custom_id, i.state, i.reasks, i.check_json, i.error_json, i.response_body, i.response_bytes,
+export const ANSWERS_QUERY = `SELECT i.seq, i.custom_id, i.state, i.reasks, i.check_json, i.error_json, i.response_bytes,
+   CASE WHEN json_valid(i.response_body) THEN json_extract(i.response_body, '$.model') END AS body_model,
    COUNT(a.seq) AS attempts,
    SUM(a.input_tokens) AS input_tokens, SUM(a.output_tokens) AS output_tokens,
    SUM(CASE WHEN a.reask >= 1 THEN a.input_tokens END) AS reask_input_tokens,
@@ -61,8 +63,9 @@ export function prepareAnswerQueries(db: Database) {
   );
 
   const modelOf = (jobId: string, row: AnswerRow): string | null => {
-    if (row.response_body !== null) return answerModel(row.response_body);
-    if (row.response_bytes === null) return null;
+    if (row.response_bytes === null) {
+      return typeof row.body_model === 'string' && row.body_model !== '' ? row.body_model : null;
+    }
     const head = firstPart.get(jobId, row.seq)?.bytes;
     if (head === undefined) return null;
     // A whole answer in its first part is parsed as one (as a text answer is); a longer one is searched in its head.
