@@ -186,6 +186,18 @@ describe('run DATA --prompts (realtime)', () => {
     assert.equal(cliError(other)?.code, 'USAGE');
   });
 
+  it('resume of a run stopped before it created its job says so, and how to carry on', async () => {
+    // What a kill -9 during prepare leaves: the job folder with (temp) files, no job in the store.
+    await mkdir(temp.jobDir('half'), { recursive: true });
+    const half = await cli(['resume', 'half']);
+    assert.equal(half.code, 2, describeResult(half));
+    assert.equal(cliError(half)?.code, 'JOB_NOT_FOUND');
+    assert.equal(cliError(half)?.context?.['file'], temp.jobDir('half'));
+    const none = await cli(['resume', 'none']);
+    assert.equal(cliError(none)?.code, 'JOB_NOT_FOUND');
+    assert.equal(cliError(none)?.context?.['file'], undefined);
+  });
+
   it('integrate JOB writes the same bytes again, and another format on request, sending nothing', async () => {
     const path = join(temp.jobDir('fixed'), 'enriched.jsonl');
     const first = await readFile(path);

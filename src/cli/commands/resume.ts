@@ -24,6 +24,7 @@ export interface ResumeJobOptions {
 /** Carries on a job with the config it was created with; flags given now win (e.g. a lower concurrency). */
 export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   const { job, config, warnings } = await prepareResume({
+    workspace: options.workspace,
     store: options.store,
     jobId: options.jobId,
     env: process.env,
@@ -59,6 +60,7 @@ async function resumeDetached(
 ): Promise<number> {
   const flags = readConfigFlags(values);
   const { job, config, warnings } = await prepareResume({
+    workspace: workspace,
     store,
     jobId,
     env: process.env,

@@ -27,6 +27,7 @@ export async function resumeJob(options: ResumeJobOptions): Promise<JobResult> {
   const store = createStore({ workspace });
   try {
     const { job, config } = await prepareResume({
+      workspace: workspace,
       store,
       jobId: options.jobId,
       env: options.env ?? process.env,

@@ -48,6 +48,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
           );
     if (existing !== undefined) {
       const { config } = await prepareResume({
+        workspace: workspace,
         store,
         jobId: existing.job.id,
         env,
