@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { resumeJob, runJob, startSimulator, type SimulatorHandle } from '../../src/index.ts';
+import { planJob, resumeJob, runJob, startSimulator, type SimulatorHandle } from '../../src/index.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 
 /**
@@ -71,6 +71,24 @@ describe('runJob({ data, prompts })', () => {
       // Carrying the ended job on changes nothing and joins back again.
       const again = await resumeJob({ workspace: ws.workspace, jobId: 'lib-data' });
       assert.equal(again.integration?.report.prompts['kind']?.coverage, 1);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('planJob({ data, prompts }) plans a data job per prompt, sending nothing', async () => {
+    const cwd = process.cwd();
+    process.chdir(ws.dir);
+    try {
+      const requestsBefore = sim.stats().requests;
+      const result = await planJob({ data: 'things.csv', prompts: PROMPTS, config: { base_url: sim.baseUrl } });
+      assert.equal(result.plan.items, 3);
+      assert.deepEqual(
+        result.data?.prompts.map((prompt) => [prompt.name, prompt.requests]),
+        [['kind', 3]],
+      );
+      assert.equal(result.data?.prepare.counts.rows, 3);
+      assert.equal(sim.stats().requests, requestsBefore);
     } finally {
       process.chdir(cwd);
     }

@@ -10,7 +10,7 @@ import { createJobInStore } from '../create-job-in-store.ts';
 import type { JobInput } from '../job-input.ts';
 import { toJobInput } from '../job-input.ts';
 import { UsageError } from '../../errors/index.ts';
-import { loadPromptSet, promptsFileOf } from '../../prep/load-prompt-set.ts';
+import { loadPromptSet, promptsFileOf, type LoadPromptSetOptions } from '../../prep/load-prompt-set.ts';
 import { createDataJob } from '../create-data-job.ts';
 import { spoolJobInput } from '../spool-job-input.ts';
 import type { LoadedConfig } from '../../config/resolve-config.ts';
@@ -88,6 +88,19 @@ export function resolveLibraryConfig(options: Pick<CreateJobOptions, 'config' | 
   return resolveConfigObject(options.config, { env: options.env ?? process.env });
 }
 
+/** Where the library's data job reads its prompts: `prompts` (a path from the working folder, or the content), else the config's. */
+export function libraryPromptSource(
+  prompts: CreateJobOptions['prompts'],
+  configPrompts: LoadedConfig['config']['prompts'],
+): LoadPromptSetOptions {
+  return {
+    promptsPath: typeof prompts === 'string' ? prompts : undefined,
+    configPrompts: typeof prompts === 'object' ? prompts : configPrompts,
+    configFile: null,
+    cwd: process.cwd(),
+  };
+}
+
 /** What a job is made from: request lines, or data rows through prompts. */
 export type LibraryJobSource = { kind: 'requests'; input: JobInput } | { kind: 'data'; dataPath: string };
 
@@ -112,12 +125,7 @@ export async function createLibraryJob(
 ): Promise<CreatedJob> {
   const workspace = resolve(options.workspace);
   if (source.kind === 'data') {
-    const promptSource = {
-      promptsPath: typeof options.prompts === 'string' ? options.prompts : undefined,
-      configPrompts: typeof options.prompts === 'object' ? options.prompts : loaded.config.prompts,
-      configFile: null,
-      cwd: process.cwd(),
-    };
+    const promptSource = libraryPromptSource(options.prompts, loaded.config.prompts);
     const prompts = await loadPromptSet(promptSource);
     const created = await createDataJob({
       store,
