@@ -33,12 +33,12 @@ import { LOG_EVENT } from '../util/log-event.ts';
  * files, log, messages) before the secrets in use are masked in it.
  */
 export async function runConfiguredJob(options: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
-  const data = await openDataJob(options);
-  const result = await runEngine(options, data?.review);
-  if (data === undefined || !INTEGRATED_OUTCOMES.has(result.outcome)) return result;
+  const review = await dataJobReview(options);
+  const result = await runEngine(options, review);
+  if (review === undefined || !INTEGRATED_OUTCOMES.has(result.outcome)) return result;
   const { integrateStoredJob } = await import('./integrate-stored-job.ts');
-  const job = (await options.store.getJob(options.jobId)) ?? result.job;
-  const integration = await integrateStoredJob({ ...options, job });
+  // `result.job` is the job as the run finalized it.
+  const integration = await integrateStoredJob({ ...options, job: result.job });
   return { ...result, integration };
 }
 
@@ -55,7 +55,7 @@ const INTEGRATED_OUTCOMES: ReadonlySet<RunOutcome> = new Set(['completed', 'canc
  * A data job's answer review (checks and re-asks), rebuilt from the prompts frozen with the job, on every run
  * (resume too); undefined for a job of request lines. Loaded only for data jobs: the checkers pull in ajv.
  */
-async function openDataJob(options: RunConfiguredJobOptions): Promise<{ review: AnswerReview } | undefined> {
+async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerReview | undefined> {
   const job = await options.store.getJob(options.jobId);
   if (job === undefined || dataJobRecordOf(job) === undefined) return undefined;
   const [{ createDataReview, indexDataJob }, prompts] = await Promise.all([
@@ -63,7 +63,7 @@ async function openDataJob(options: RunConfiguredJobOptions): Promise<{ review: 
     loadPromptSnapshot(options.workspace, options.jobId),
   ]);
   const index = await indexDataJob(prompts, join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE));
-  return { review: createDataReview(prompts, index) };
+  return createDataReview(prompts, index);
 }
 
 async function runEngine(options: RunConfiguredJobOptions, review: AnswerReview | undefined): Promise<RunJobResult> {
