@@ -105,8 +105,8 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : undefined;
       let jobConfig = config;
       if (dataCommand) {
-        const data = readDataOptions(values, config);
-        jobConfig = { ...config, data: { ...config.data, ...definedOnly(data) } };
+        // readDataOptions already falls back to the config's `data:` section; only the keys that have a value stay.
+        jobConfig = { ...config, data: definedOnly(readDataOptions(values, config)) };
         await createDataJobWithSignals({
           store,
           workspace,
