@@ -1,5 +1,5 @@
 import { after, before } from 'node:test';
-import { type CliResult, runCli } from './run-cli.ts';
+import { type CliOptions, type CliResult, runCli } from './run-cli.ts';
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from './start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace, toJsonl } from './temp-workspace.ts';
 
@@ -13,7 +13,7 @@ export interface CliWorkspace {
   /** `<temp>/input.jsonl`, holding `inputLines` (only when they are given). */
   readonly input: string;
   /** `batchpilot --workspace <temp> --json ...args`, run in the temp folder. */
-  readonly cli: (args: readonly string[]) => Promise<CliResult>;
+  readonly cli: (args: readonly string[], options?: Omit<CliOptions, 'cwd'>) => Promise<CliResult>;
 }
 
 export function useCliWorkspace(options: {
@@ -52,6 +52,7 @@ export function useCliWorkspace(options: {
     get input() {
       return ready().input;
     },
-    cli: (args) => runCli(['--workspace', ready().temp.workspace, '--json', ...args], { cwd: ready().temp.dir }),
+    cli: (args, cliOptions) =>
+      runCli(['--workspace', ready().temp.workspace, '--json', ...args], { ...cliOptions, cwd: ready().temp.dir }),
   };
 }

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { FAST } from '../helpers/batch-cli.ts';
-import { describeResult, jsonLines, runCli } from '../helpers/run-cli.ts';
-import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
-import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import { describeResult, jsonLines } from '../helpers/run-cli.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
  * Issue 12 §3 in batch mode, through the CLI: answers that fail their checks are re-asked in a wave of their own (a
@@ -15,12 +14,13 @@ import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspa
 const ROWS = 40;
 
 describe('run DATA --prompts (batch mode)', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
+  const ws = useCliWorkspace({
+    prefix: 'batchpilot-data-batch-',
+    simulator: { seed: 21, batchLifetimeMs: 100, structured: { schemaBreak: 0.4, reaskFixRate: 1 } },
+  });
 
   before(async () => {
-    temp = await createTempWorkspace('batchpilot-data-batch-');
-    await temp.write(
+    await ws.temp.write(
       'schema.json',
       JSON.stringify({
         type: 'object',
@@ -29,7 +29,7 @@ describe('run DATA --prompts (batch mode)', () => {
         additionalProperties: false,
       }),
     );
-    await temp.write(
+    await ws.temp.write(
       'prompts.yaml',
       [
         'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
@@ -41,21 +41,12 @@ describe('run DATA --prompts (batch mode)', () => {
       ].join('\n'),
     );
     const rows = Array.from({ length: ROWS }, (_, index) => JSON.stringify({ text: `row ${String(index)}` }));
-    await temp.write('rows.jsonl', `${rows.join('\n')}\n`);
-    sim = await startSimulator({ seed: 21, batchLifetimeMs: 100, structured: { schemaBreak: 0.4, reaskFixRate: 1 } });
-  });
-
-  after(async () => {
-    await sim.close();
-    await temp.remove();
+    await ws.temp.write('rows.jsonl', `${rows.join('\n')}\n`);
   });
 
   it('re-asks go out as a batch of their own and the dataset ends complete', async () => {
-    const result = await runCli(
+    const result = await ws.cli(
       [
-        '--workspace',
-        temp.workspace,
-        '--json',
         'run',
         'rows.jsonl',
         '--prompts',
@@ -63,15 +54,15 @@ describe('run DATA --prompts (batch mode)', () => {
         '--job',
         'waves',
         '--base-url',
-        sim.baseUrl,
+        ws.sim.baseUrl,
         '--set',
         'mode=batch',
         ...FAST,
       ],
-      { cwd: temp.dir, timeoutMs: 90_000 },
+      { timeoutMs: 90_000 },
     );
     assert.equal(result.code, 0, describeResult(result));
-    const stats = sim.stats();
+    const stats = ws.sim.stats();
     const reasks = stats.structured.reasks;
     assert.ok(reasks > 0, `some answers broke their schema: ${JSON.stringify(stats.structured)}`);
     // The first asks in one batch, then each wave of re-asks in a batch of its own, holding only re-asks.
@@ -85,7 +76,7 @@ describe('run DATA --prompts (batch mode)', () => {
     };
     assert.equal(output.integration.prompts.label.coverage, 1);
     assert.equal(output.integration.prompts.label.reasks.requests, reasks);
-    const enriched = (await readFile(join(temp.jobDir('waves'), 'enriched.jsonl'), 'utf8')).trimEnd().split('\n');
+    const enriched = (await readFile(join(ws.temp.jobDir('waves'), 'enriched.jsonl'), 'utf8')).trimEnd().split('\n');
     assert.equal(enriched.length, ROWS);
     for (const line of enriched) {
       const row = JSON.parse(line) as { label__status: string; label: { label: string } };

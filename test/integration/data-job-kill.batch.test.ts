@@ -3,10 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { checkDataJob, DATA_JOB_SETTINGS, dataKillSimulator, writeDataJob } from '../helpers/data-kill-job.ts';
-import { delay, describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import { delay, describeResult, killRunningClis, startCli, waitFor } from '../helpers/run-cli.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
  * Issue 12, tests: kill -9 at random points of a 5,000-row, 3-prompt data job with re-asks, in batch mode (re-asks go
@@ -30,20 +29,13 @@ type Kill =
 const seed = createTestSeed(import.meta.url);
 
 describe('a data job killed -9 in batch mode, then resumed', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
+  // Registered first so it runs first: no killed run's CLI outlives the simulator and the folder it uses.
+  after(killRunningClis);
+  const ws = useCliWorkspace({ prefix: 'batchpilot-data-batch-kill-', simulator: dataKillSimulator(seed.derive(1)) });
   let files: { data: string; prompts: string };
 
   before(async () => {
-    temp = await createTempWorkspace('batchpilot-data-batch-kill-');
-    files = await writeDataJob(temp);
-    sim = await startSimulator(dataKillSimulator(seed.derive(1)));
-  });
-
-  after(async () => {
-    await killRunningClis();
-    await sim.close();
-    await temp.remove();
+    files = await writeDataJob(ws.temp);
   });
 
   it('ends with every (row, prompt, sample) once and every request in exactly one batch', async (t) => {
@@ -72,7 +64,7 @@ describe('a data job killed -9 in batch mode, then resumed', () => {
               '--job',
               JOB,
               '--base-url',
-              sim.baseUrl,
+              ws.sim.baseUrl,
               '--set',
               'mode=batch',
               '--set',
@@ -81,12 +73,15 @@ describe('a data job killed -9 in batch mode, then resumed', () => {
             ]
           : ['resume', JOB];
       const env = 'crashAt' in kill ? { BATCHPILOT_CRASH_AT: kill.crashAt } : {};
-      const createdBefore = sim.stats().batch.batchesCreated.openai;
-      const child = startCli(['--workspace', temp.workspace, '--json', ...args, ...common], { cwd: temp.dir, env });
+      const createdBefore = ws.sim.stats().batch.batchesCreated.openai;
+      const child = startCli(['--workspace', ws.temp.workspace, '--json', ...args, ...common], {
+        cwd: ws.temp.dir,
+        env,
+      });
       if ('afterWaveCreateMs' in kill) {
         await waitFor(
           () => {
-            const batch = sim.stats().batch;
+            const batch = ws.sim.stats().batch;
             return batch.batchesCreated.openai > createdBefore && batch.linesSubmitted > 16_667;
           },
           `a batch of run ${String(index)} after a re-ask wave was submitted`,
@@ -103,21 +98,21 @@ describe('a data job killed -9 in batch mode, then resumed', () => {
     }
 
     // The last run goes to the end and is killed in the join-back, with enriched.jsonl written and not its report.
-    const resume = ['--workspace', temp.workspace, '--json', 'resume', JOB, ...common];
-    const last = await runCli(resume, { cwd: temp.dir, env: { BATCHPILOT_CRASH_AT: 'before-integration-report' } });
+    const resume = ['resume', JOB, ...common];
+    const last = await ws.cli(resume, { env: { BATCHPILOT_CRASH_AT: 'before-integration-report' } });
     assert.equal(last.signal, 'SIGKILL', `the join-back was not killed; ${story}\n${describeResult(last)}`);
-    const linesToTheEnd = sim.stats().batch.linesSubmitted;
-    const final = await runCli(resume, { cwd: temp.dir });
+    const linesToTheEnd = ws.sim.stats().batch.linesSubmitted;
+    const final = await ws.cli(resume);
     assert.equal(final.code, 0, `${story}\n${describeResult(final)}`);
     assert.equal(
-      sim.stats().batch.linesSubmitted,
+      ws.sim.stats().batch.linesSubmitted,
       linesToTheEnd,
       'a resume of a job killed in its join-back sent lines',
     );
 
-    const tally = await checkDataJob(temp.jobDir(JOB));
-    const stats = sim.stats().batch;
-    const report = JSON.parse(await readFile(join(temp.jobDir(JOB), 'report.json'), 'utf8')) as {
+    const tally = await checkDataJob(ws.temp.jobDir(JOB));
+    const stats = ws.sim.stats().batch;
+    const report = JSON.parse(await readFile(join(ws.temp.jobDir(JOB), 'report.json'), 'utf8')) as {
       batch: { chunks: { batch_id: string | null }[] };
     };
     const batchIds = report.batch.chunks.flatMap((chunk) => (chunk.batch_id === null ? [] : [chunk.batch_id]));

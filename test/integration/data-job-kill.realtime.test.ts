@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { checkDataJob, DATA_JOB_SETTINGS, dataKillSimulator, writeDataJob } from '../helpers/data-kill-job.ts';
-import { delay, describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
-import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
-import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import { delay, describeResult, killRunningClis, startCli, waitFor } from '../helpers/run-cli.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
  * Issue 12, tests: kill -9 at random points of a 5,000-row, 3-prompt data job with re-asks, in realtime, then resume
@@ -32,20 +31,13 @@ type KillPoint = { command: 'run' | 'resume' } & (
 const seed = createTestSeed(import.meta.url);
 
 describe('a data job killed -9 in realtime, then resumed', () => {
-  let temp: TempWorkspace;
-  let sim: SimulatorHandle;
+  // Registered first so it runs first: no killed run's CLI outlives the simulator and the folder it uses.
+  after(killRunningClis);
+  const ws = useCliWorkspace({ prefix: 'batchpilot-data-kill-', simulator: dataKillSimulator(seed.derive(1)) });
   let files: { data: string; prompts: string };
 
   before(async () => {
-    temp = await createTempWorkspace('batchpilot-data-kill-');
-    files = await writeDataJob(temp);
-    sim = await startSimulator(dataKillSimulator(seed.derive(1)));
-  });
-
-  after(async () => {
-    await killRunningClis();
-    await sim.close();
-    await temp.remove();
+    files = await writeDataJob(ws.temp);
   });
 
   it('ends with every (row, prompt, sample) once and at most `concurrency` answers repeated per kill', async (t) => {
@@ -74,17 +66,17 @@ describe('a data job killed -9 in realtime, then resumed', () => {
               '--job',
               JOB,
               '--base-url',
-              sim.baseUrl,
+              ws.sim.baseUrl,
               ...DATA_JOB_SETTINGS,
             ]
           : ['resume', JOB];
-      const answeredBefore = sim.stats().answered200;
-      const child = startCli(['--workspace', temp.workspace, '--json', ...args, ...common], { cwd: temp.dir });
+      const answeredBefore = ws.sim.stats().answered200;
+      const child = startCli(['--workspace', ws.temp.workspace, '--json', ...args, ...common], { cwd: ws.temp.dir });
       if (kill.from === 'spawn') await delay(kill.delayMs);
       else {
         const wanted = answeredBefore + kill.answers;
         await waitFor(
-          () => sim.stats().answered200 >= wanted,
+          () => ws.sim.stats().answered200 >= wanted,
           `${String(kill.answers)} answers to run ${String(index)}`,
         );
       }
@@ -98,17 +90,21 @@ describe('a data job killed -9 in realtime, then resumed', () => {
     }
 
     // The last run goes to the end and is killed in the join-back, with enriched.jsonl written and not its report.
-    const beforeLast = sim.stats();
-    const resume = ['--workspace', temp.workspace, '--json', 'resume', JOB, ...common];
-    const last = await runCli(resume, { cwd: temp.dir, env: { BATCHPILOT_CRASH_AT: 'before-integration-report' } });
+    const beforeLast = ws.sim.stats();
+    const resume = ['resume', JOB, ...common];
+    const last = await ws.cli(resume, { env: { BATCHPILOT_CRASH_AT: 'before-integration-report' } });
     assert.equal(last.signal, 'SIGKILL', `the join-back was not killed; ${story}\n${describeResult(last)}`);
-    const answeredToTheEnd = sim.stats().answered200;
-    const final = await runCli(resume, { cwd: temp.dir });
+    const answeredToTheEnd = ws.sim.stats().answered200;
+    const final = await ws.cli(resume);
     assert.equal(final.code, 0, `${story}\n${describeResult(final)}`);
-    assert.equal(sim.stats().answered200, answeredToTheEnd, 'a resume of a job killed in its join-back sent requests');
+    assert.equal(
+      ws.sim.stats().answered200,
+      answeredToTheEnd,
+      'a resume of a job killed in its join-back sent requests',
+    );
 
-    const tally = await checkDataJob(temp.jobDir(JOB));
-    const stats = sim.stats();
+    const tally = await checkDataJob(ws.temp.jobDir(JOB));
+    const stats = ws.sim.stats();
     // Every answer is an item's original request or one of its re-asks (the store's count, in the answers' meta), or
     // a request answered again after a kill because its answer was not committed yet.
     const answeredAgain = stats.answered200 - tally.items - tally.reasks;

@@ -18,6 +18,7 @@ import {
   readConfigFlags,
 } from './config-options.ts';
 import { globalOptions } from '../global-options.ts';
+import { withStopSignals } from '../with-stop-signals.ts';
 import {
   addDataOptions,
   assertDataFlagsHavePrompts,
@@ -98,41 +99,32 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       });
       for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
       const jobId = requestedId ?? createJobId();
-      assertDataFlagsHavePrompts(values, isDataCommand(values, config));
-      if (isDataCommand(values, config)) {
-        const data = readDataOptions(values, config);
-        const dataConfig = { ...config, data: { ...config.data, ...definedOnly(data) } };
+      const dataCommand = isDataCommand(values, config);
+      assertDataFlagsHavePrompts(values, dataCommand);
+      const approvals = readApprovals(values);
+      const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : undefined;
+      let jobConfig = config;
+      if (dataCommand) {
+        // readDataOptions already falls back to the config's `data:` section; only the keys that have a value stay.
+        jobConfig = { ...config, data: definedOnly(readDataOptions(values, config)) };
         await createDataJobWithSignals({
           store,
           workspace,
           jobId,
           dataPath: input,
           promptsPath: typeof values['prompts'] === 'string' ? values['prompts'] : undefined,
-          config: dataConfig,
-          approvals: readApprovals(values),
-          outDir: typeof values['out'] === 'string' ? resolve(values['out']) : undefined,
+          config: jobConfig,
+          approvals,
+          outDir,
           onlyKeys: await readOnlyKeys(values),
         });
-        exit.code = detach
-          ? await submitDetachedJob({ store, workspace, jobId, config: dataConfig, json })
-          : await (
-              await import('../execute-job.ts')
-            ).executeJob({ store, workspace, jobId, config: dataConfig, json, progress: values['progress'] !== false });
-        return;
+      } else {
+        const inputPath = await spoolWithSignals(workspace, jobId, jobInput);
+        await createJobInStore({ store, workspace, jobId, inputPath, config, approvals, outDir });
+        process.stderr.write(`batchpilot: job ${jobId}, input ${inputPath}\n`);
       }
-      const inputPath = await spoolWithSignals(workspace, jobId, jobInput);
-      await createJobInStore({
-        store,
-        workspace,
-        jobId,
-        inputPath,
-        config,
-        approvals: readApprovals(values),
-        outDir: typeof values['out'] === 'string' ? resolve(values['out']) : undefined,
-      });
-      process.stderr.write(`batchpilot: job ${jobId}, input ${inputPath}\n`);
       if (detach) {
-        exit.code = await submitDetachedJob({ store, workspace, jobId, config, json });
+        exit.code = await submitDetachedJob({ store, workspace, jobId, config: jobConfig, json });
         return;
       }
       // Loaded only to run here: `--detach` (and every other command) starts faster without the engine and undici.
@@ -141,7 +133,7 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         store,
         workspace,
         jobId,
-        config,
+        config: jobConfig,
         json,
         progress: values['progress'] !== false,
       });
@@ -183,29 +175,22 @@ async function createDataJobWithSignals(options: {
     cwd,
   };
   const prompts = await loadPromptSet(source);
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const { prepared } = await createDataJob({
+  const { prepared } = await withStopSignals((signal) =>
+    createDataJob({
       ...options,
       dataPath: resolve(cwd, options.dataPath),
       prompts,
       promptsFile: promptsFileOf(source),
-      signal: stop.signal,
-    });
-    const { counts } = prepared;
-    const rejected = counts.rejected + counts.rejectedRows;
-    process.stderr.write(
-      `batchpilot: job ${options.jobId}, ${String(counts.requests)} requests from ${String(counts.rows)} rows x ${String(prompts.prompts.length)} prompts` +
-        `${counts.skipped > 0 ? `, ${String(counts.skipped)} skipped by when` : ''}` +
-        `${rejected > 0 ? `, ${String(rejected)} rejected (${prepared.rejectsPath})` : ''}\n`,
-    );
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+      signal,
+    }),
+  );
+  const { counts } = prepared;
+  const rejected = counts.rejected + counts.rejectedRows;
+  process.stderr.write(
+    `batchpilot: job ${options.jobId}, ${String(counts.requests)} requests from ${String(counts.rows)} rows x ${String(prompts.prompts.length)} prompts` +
+      `${counts.skipped > 0 ? `, ${String(counts.skipped)} skipped by when` : ''}` +
+      `${rejected > 0 ? `, ${String(rejected)} rejected (${prepared.rejectsPath})` : ''}\n`,
+  );
 }
 
 /**
@@ -214,17 +199,10 @@ async function createDataJobWithSignals(options: {
  */
 async function spoolWithSignals(workspace: string, jobId: string, input: JobInput): Promise<string> {
   if (input.kind === 'file') return input.path;
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
+  return withStopSignals(async (signal) => {
     if (input.kind === 'stream' && input.source === '-' && process.stdin.isTTY) {
       process.stderr.write('batchpilot: reading the input from standard input (end it with Ctrl-D)\n');
     }
-    return await spoolJobInput({ workspace, jobId, input, signal: stop.signal });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    return spoolJobInput({ workspace, jobId, input, signal });
+  });
 }

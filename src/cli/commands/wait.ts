@@ -5,7 +5,6 @@ import { jobDirPath } from '../../compose/job-paths.ts';
 import type { Job } from '../../core/job.ts';
 import { ENDED_JOB_STATES } from '../../core/states.ts';
 import { exitCodeFor } from '../../errors/index.ts';
-import { INTEGRATION_FILES } from '../../output/write-enriched.ts';
 import type { Command } from 'commander';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
@@ -17,19 +16,13 @@ import { readJobStatus } from '../job-status.ts';
 const POLL_MS = 500;
 
 /**
- * `wait JOB`: for scripts around `run --detach` / `resume --detach`. Waits while the job runs or
- * waits in the queue of a live scheduler, then prints its status and exits with the code a
- * foreground run of it would have: 0 every item succeeded, 3 failed or missing items (or
- * cancelled, or a data job's valid answers below `integrate.min_coverage`), 2 stopped by a 401/403,
- * 130 not running and not ended (interrupted, or queued with no scheduler to run it: `resume JOB`
- * carries on).
- */
-/**
  * The prompts of an ended data job below `integrate.min_coverage`, as its join-back wrote them in
  * integration_report.json; none for a job of request lines, or one that has not joined back.
  */
 async function promptsShortOfCoverage(workspace: string, job: Job): Promise<string[]> {
   if (job.data?.['kind'] !== 'data' || !ENDED_JOB_STATES.has(job.state)) return [];
+  // Loaded only for a data job: write-enriched.ts pulls in the parquet writer, and this file loads with every command.
+  const { INTEGRATION_FILES } = await import('../../output/write-enriched.ts');
   try {
     const report = JSON.parse(
       await readFile(join(jobDirPath(workspace, job.id), INTEGRATION_FILES.report), 'utf8'),
@@ -40,6 +33,14 @@ async function promptsShortOfCoverage(workspace: string, job: Job): Promise<stri
   }
 }
 
+/**
+ * `wait JOB`: for scripts around `run --detach` / `resume --detach`. Waits while the job runs or
+ * waits in the queue of a live scheduler, then prints its status and exits with the code a
+ * foreground run of it would have: 0 every item succeeded, 3 failed or missing items (or
+ * cancelled, or a data job's valid answers below `integrate.min_coverage`), 2 stopped by a 401/403,
+ * 130 not running and not ended (interrupted, or queued with no scheduler to run it: `resume JOB`
+ * carries on).
+ */
 export function registerWaitCommand(program: Command, exit: CommandExit): void {
   program
     .command('wait')

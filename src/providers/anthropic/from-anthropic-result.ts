@@ -1,3 +1,4 @@
+import { isRecord } from '../../util/is-record.ts';
 import type { TokenUsage } from '../../core/item.ts';
 import type { BatchLineResult } from '../provider.ts';
 
@@ -166,8 +167,4 @@ export function convertAnthropicUsage(usage: unknown): TokenUsage | null {
       input + (typeof cacheWrite === 'number' ? cacheWrite : 0) + (typeof cacheRead === 'number' ? cacheRead : 0),
     outputTokens: output,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,3 +1,4 @@
+import { isRecord } from '../../util/is-record.ts';
 import { transformJSONSchema } from '@anthropic-ai/sdk/lib/transform-json-schema';
 
 /**
@@ -43,8 +44,4 @@ export function toAnthropicOutput(responseFormat: unknown): AnthropicOutput {
     }
   }
   return { systemInstruction: `${JSON_OBJECT_INSTRUCTION} It must match this JSON Schema:\n${JSON.stringify(schema)}` };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

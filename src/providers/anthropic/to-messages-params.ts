@@ -1,3 +1,4 @@
+import { isRecord } from '../../util/is-record.ts';
 import { toAnthropicOutput } from './to-anthropic-output.ts';
 
 /**
@@ -156,8 +157,4 @@ function joinTextParts(content: unknown): string {
     else if (isRecord(part) && typeof part['text'] === 'string') texts.push(part['text']);
   }
   return texts.join('\n\n');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -21,7 +21,7 @@ export interface StructuredAnswerOptions {
   seed: number;
 }
 
-export const REFUSAL_TEXT = "I'm sorry, but I can't help with that request.";
+const REFUSAL_TEXT = "I'm sorry, but I can't help with that request.";
 
 // Without a schema (json_object or the marker alone) the answer is an object of this shape.
 const FREE_SCHEMA: JsonSchema = {

@@ -6,7 +6,7 @@ export type StructuredKind = (typeof STRUCTURED_KINDS)[number];
 export type StructuredFaultKind = Exclude<StructuredKind, 'valid'>;
 
 /** The fault kinds in the order one draw is matched against their rates (see fault-injection.ts for the scheme). */
-export const STRUCTURED_FAULT_KINDS: readonly StructuredFaultKind[] = [
+const STRUCTURED_FAULT_KINDS: readonly StructuredFaultKind[] = [
   'invalidJson',
   'schemaBreak',
   'shortText',

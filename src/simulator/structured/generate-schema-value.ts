@@ -74,7 +74,7 @@ export function generateSchemaValue(schema: JsonSchema, options: GenerateSchemaV
 }
 
 /** The schema `$ref` points at, resolved against the root (`#`, `#/$defs/x`, `#/definitions/x`, any JSON pointer). */
-export function resolveRef(root: JsonSchema, ref: string): JsonSchema | undefined {
+function resolveRef(root: JsonSchema, ref: string): JsonSchema | undefined {
   if (!ref.startsWith('#')) return undefined;
   let node: unknown = root;
   for (const raw of ref.slice(1).split('/').slice(1)) {

@@ -9,8 +9,8 @@ export interface StructuredRequest {
   reask: boolean;
 }
 
-export const JSON_MARKER = 'answer with json';
-export const REASK_PREFIX = 'Your previous answer';
+const JSON_MARKER = 'answer with json';
+const REASK_PREFIX = 'Your previous answer';
 
 // ```json fences after `Schema:`; the schema a prompt-only request (no response_format) spells out.
 const PROMPT_SCHEMA = /Schema:\s*```json\s*\n([\s\S]*?)```/;
