@@ -232,7 +232,7 @@ async function readSchema(file: string, source: PromptSource, at: string[]): Pro
   }
   const record = schema as Record<string, unknown>;
   const draft07 = typeof record['$schema'] === 'string' && record['$schema'].includes('draft-07');
-  const ajv = draft07 ? new Ajv({ strict: false, logger: false }) : new Ajv2020({ strict: false, logger: false });
+  const ajv = draft07 ? (draft07Ajv ??= new Ajv(AJV_OPTIONS)) : (draft2020Ajv ??= new Ajv2020(AJV_OPTIONS));
   try {
     ajv.compile(record);
   } catch (error) {
@@ -241,9 +241,20 @@ async function readSchema(file: string, source: PromptSource, at: string[]): Pro
       `schema file ${file} (${where(source, at)}) is not a valid JSON Schema: ${(error as Error).message}`,
       { context: contextOf(source, at, file) },
     );
+  } finally {
+    // Only the check is wanted: the registry would grow and refuse the next schema with the same `$id`.
+    ajv.removeSchema(record);
   }
   return record;
 }
+
+const AJV_OPTIONS = { strict: false, logger: false } as const;
+/**
+ * One ajv per draft for the process, made on first use: a new one compiles the meta-schema first, about 100 ms per
+ * schema file (measured: 5 schema files 570 ms), where a compile after it takes under 1 ms.
+ */
+let draft07Ajv: Ajv | undefined;
+let draft2020Ajv: Ajv2020 | undefined;
 
 function checkCustomIdFormat(format: string, source: PromptSource): void {
   const unknown = [...format.matchAll(/\{([^}]*)\}/g)]
