@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { isMap, isPair, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/index.ts';
 import { checkWhenExpression } from './check-when-expression.ts';
+import { createYamlLocator, type LocateKey } from './create-yaml-locator.ts';
 import {
   DEFAULT_CUSTOM_ID_FORMAT,
   DEFAULT_REASK,
@@ -17,9 +18,6 @@ import {
   type PromptSpec,
   type PromptsFile,
 } from './prompt-spec.ts';
-
-/** Where a key of the source sits: a line number for a YAML path, when known. */
-type LocateKey = (path: readonly PropertyKey[]) => number | undefined;
 
 export interface PromptSource {
   /** Absolute path of the file the prompts come from (a prompts file, or the config with a `prompts:` section). */
@@ -62,7 +60,7 @@ export async function loadPromptsFile(file: string, cwd: string = process.cwd())
     });
   }
   const values: unknown = document.toJS({ maxAliasCount: 100 });
-  return resolvePromptSet(values, { file: path, label, locate: createLocator(document, lineCounter) });
+  return resolvePromptSet(values, { file: path, label, locate: createYamlLocator(document, lineCounter) });
 }
 
 /**
@@ -319,30 +317,6 @@ function contextOf(
 ): { file: string; line?: number; key: string } {
   const line = source.locate?.(path);
   return { file: file ?? source.file, ...(line === undefined ? {} : { line }), key: keyOf(source, path) };
-}
-
-/** The line of the deepest node of `path` that exists in the document (a missing key: its parent's line). */
-export function createLocator(document: Document, lineCounter: LineCounter): LocateKey {
-  return (path) => {
-    for (let length = path.length; length >= 0; length -= 1) {
-      const prefix = path.slice(0, length);
-      const node = prefix.length === 0 ? document.contents : document.getIn(prefix, true);
-      const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      if (range !== undefined) {
-        // An unknown key: point at the key itself rather than its value.
-        const parent = prefix.length === 0 ? undefined : document.getIn(prefix.slice(0, -1), true);
-        if (isMap(parent)) {
-          const pair = parent.items.find(
-            (item) => isPair(item) && String((item.key as { value?: unknown })?.value) === String(prefix.at(-1)),
-          );
-          const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-          if (keyRange !== undefined) return lineCounter.linePos(keyRange[0]).line;
-        }
-        return lineCounter.linePos(range[0]).line;
-      }
-    }
-    return undefined;
-  };
 }
 
 function labelOf(cwd: string, path: string): string {
