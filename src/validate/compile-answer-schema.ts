@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { ConfigError } from '../errors/config-error.ts';
 import type { CheckIssue } from './answer-check.ts';
+import { toJsonPointer } from './answer-path.ts';
 
 /** Validates a parsed answer against the prompt's schema: the issues, each at its JSON pointer; none when it fits. */
 export type AnswerSchema = (value: unknown) => CheckIssue[];
@@ -77,5 +78,5 @@ function toIssue(error: ErrorObject): CheckIssue {
 }
 
 function childPath(parent: string, property: string): string {
-  return `${parent}/${property.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  return `${parent}${toJsonPointer([property])}`;
 }
