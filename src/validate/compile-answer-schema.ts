@@ -9,7 +9,7 @@ export type AnswerSchema = (value: unknown) => CheckIssue[];
 
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 /** A schema that breaks everywhere would flood the stored check and the feedback message; the first ones are enough. */
-export const MAX_SCHEMA_ISSUES = 20;
+const MAX_SCHEMA_ISSUES = 20;
 
 /**
  * Compiles a prompt's JSON Schema once, as draft 2020-12 (ajv 8, every error, the `ajv-formats` formats). Unknown
