@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { labelConfigFile } from '../config/read-config-file.ts';
 import { ConfigError } from '../errors/index.ts';
 import { checkWhenExpression } from './check-when-expression.ts';
 import { createYamlLocator, type LocateKey } from './create-yaml-locator.ts';
@@ -35,7 +36,7 @@ export interface PromptSource {
  */
 export async function loadPromptsFile(file: string, cwd: string = process.cwd()): Promise<PromptSet> {
   const path = resolve(cwd, file);
-  const label = labelOf(cwd, path);
+  const label = labelConfigFile(cwd, path);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -317,11 +318,6 @@ function contextOf(
 ): { file: string; line?: number; key: string } {
   const line = source.locate?.(path);
   return { file: file ?? source.file, ...(line === undefined ? {} : { line }), key: keyOf(source, path) };
-}
-
-function labelOf(cwd: string, path: string): string {
-  const relativePath = relative(cwd, path);
-  return relativePath !== '' && !relativePath.startsWith('..') ? relativePath : path;
 }
 
 function codeOf(error: unknown): string {
