@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { UsageError } from '../errors/index.ts';
-import { createLocator, loadPromptsFile, resolvePromptSet } from './load-prompts.ts';
+import { createYamlLocator, type LocateKey } from './create-yaml-locator.ts';
+import { loadPromptsFile, resolvePromptSet } from './load-prompts.ts';
 import type { PromptSet } from './prompt-spec.ts';
 
 export interface LoadPromptSetOptions {
@@ -40,11 +41,11 @@ export async function loadPromptSet(options: LoadPromptSetOptions): Promise<Prom
   }
   const file = options.configFile ?? resolve(options.cwd, 'config');
   const label = relative(options.cwd, file) || file;
-  let locate: ((path: readonly PropertyKey[]) => number | undefined) | undefined;
+  let locate: LocateKey | undefined;
   if (options.configFile !== null && /\.ya?ml$/.test(options.configFile)) {
     const lineCounter = new LineCounter();
     const document = parseDocument(await readFile(options.configFile, 'utf8'), { lineCounter, logLevel: 'silent' });
-    const locator = createLocator(document, lineCounter);
+    const locator = createYamlLocator(document, lineCounter);
     locate = (path) => locator(['prompts', ...path]);
   }
   return resolvePromptSet(value, {

@@ -1,13 +1,12 @@
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { JSONParser } from '@streamparser/json-node';
 import { parse as parseCsv } from 'csv-parse';
 import { InputError } from '../errors/index.ts';
 import { openInputFile, createUnreadableError } from '../input/open-input-file.ts';
 import type { DataFormat, DataRowReject, DataRowResult } from './data-row.ts';
 import { detectDataFormat } from './detect-data-format.ts';
+import { openDataText } from './open-data-text.ts';
 import { readParquetRecords } from './read-parquet-records.ts';
 
 export interface ReadDataRowsOptions {
@@ -78,16 +77,8 @@ export async function* readDataRows(path: string, options: ReadDataRowsOptions =
   }
 }
 
-function openText(path: string, gzip: boolean): Readable {
-  const file = createReadStream(path);
-  if (!gzip) return file;
-  const gunzip = createGunzip();
-  file.on('error', (error) => gunzip.destroy(error));
-  return file.pipe(gunzip);
-}
-
 function readTextRecords(path: string, format: DataFormat, gzip: boolean): AsyncIterable<SourceRecord> {
-  const stream = openText(path, gzip);
+  const stream = openDataText(path, gzip);
   if (format === 'jsonl') return readJsonlRecords(path, stream);
   if (format === 'json') return readJsonArrayRecords(path, stream);
   return readCsvRecords(path, stream);

@@ -39,7 +39,7 @@ export interface RowRenderer {
 }
 
 /** The instruction a prompt gets when the JSON is asked for in the prompt (the simulator keys on its start). */
-export const JSON_INSTRUCTION = 'Answer with JSON only';
+const JSON_INSTRUCTION = 'Answer with JSON only';
 
 /** `{index}`'s width: the digits the largest index needs, and at least 4 (`sentiment_polarity_0001`). */
 export function indexWidthFor(rowCount: number): number {

@@ -98,7 +98,7 @@ function appendFeedback(
 }
 
 /** The feedback message: the issues one per line as `path: message` (`(root)` for the whole answer). */
-export function formatFeedback(issues: readonly CheckIssue[], prompt: PromptSpec): string {
+function formatFeedback(issues: readonly CheckIssue[], prompt: PromptSpec): string {
   const lines = issues.map((issue) => `- ${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
   const ask =
     prompt.output.format === 'json'

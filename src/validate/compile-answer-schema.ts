@@ -2,13 +2,14 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { ConfigError } from '../errors/config-error.ts';
 import type { CheckIssue } from './answer-check.ts';
+import { toJsonPointer } from './answer-path.ts';
 
 /** Validates a parsed answer against the prompt's schema: the issues, each at its JSON pointer; none when it fits. */
 export type AnswerSchema = (value: unknown) => CheckIssue[];
 
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 /** A schema that breaks everywhere would flood the stored check and the feedback message; the first ones are enough. */
-export const MAX_SCHEMA_ISSUES = 20;
+const MAX_SCHEMA_ISSUES = 20;
 
 /**
  * Compiles a prompt's JSON Schema once, as draft 2020-12 (ajv 8, every error, the `ajv-formats` formats). Unknown
@@ -77,5 +78,5 @@ function toIssue(error: ErrorObject): CheckIssue {
 }
 
 function childPath(parent: string, property: string): string {
-  return `${parent}/${property.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  return `${parent}${toJsonPointer([property])}`;
 }

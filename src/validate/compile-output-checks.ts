@@ -108,7 +108,7 @@ function toValueList(listed: unknown): string[] | undefined {
 }
 
 /** Characters as people count them in most scripts: code points, so `'批评'` is 2 and `'😀'` is 1 (not 2 UTF-16 units). */
-export function countCharacters(text: string): number {
+function countCharacters(text: string): number {
   let count = 0;
   for (const _character of text) count += 1;
   return count;

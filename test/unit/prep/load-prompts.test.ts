@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError } from '../../../src/errors/index.ts';
 import { loadPromptsFile } from '../../../src/prep/load-prompts.ts';
 import { loadPromptSet } from '../../../src/prep/load-prompt-set.ts';
 import { createTempWorkspace, type TempWorkspace } from '../../helpers/temp-workspace.ts';
+import { catchConfigError } from '../config/config-fixtures.ts';
 
 /** Issue 12 section 1: a prompts file is validated up front; every error names the file, the line and the key. */
-
-async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the prompts file to be refused');
-}
 
 describe('loadPromptsFile', () => {
   let temp: TempWorkspace;
@@ -64,23 +54,23 @@ describe('loadPromptsFile', () => {
 
   it('names the file, line and key of an unknown key, a wrong value and a missing template', async () => {
     await temp.write('unknown.yaml', 'prompts:\n  a:\n    text: hi\n    sampels: 2\n');
-    const unknown = await rejection(loadPromptsFile('unknown.yaml', temp.dir));
+    const unknown = await catchConfigError(loadPromptsFile('unknown.yaml', temp.dir));
     assert.equal(unknown.code, 'CONFIG_INVALID');
     assert.deepEqual(unknown.context, { file: temp.path('unknown.yaml'), line: 4, key: 'prompts.a.sampels' });
 
     await temp.write('wrong.yaml', 'prompts:\n  a:\n    text: hi\n\n    samples: 0\n');
-    const wrong = await rejection(loadPromptsFile('wrong.yaml', temp.dir));
+    const wrong = await catchConfigError(loadPromptsFile('wrong.yaml', temp.dir));
     assert.equal(wrong.code, 'CONFIG_INVALID');
     assert.equal(wrong.context.line, 5);
     assert.equal(wrong.context.key, 'prompts.a.samples');
 
     await temp.write('missing.yaml', 'prompts:\n  a:\n    template: nowhere.md\n');
-    const missing = await rejection(loadPromptsFile('missing.yaml', temp.dir));
+    const missing = await catchConfigError(loadPromptsFile('missing.yaml', temp.dir));
     assert.equal(missing.code, 'CONFIG_UNREADABLE');
     assert.equal(missing.context.line, 3);
 
     await temp.write('when.yaml', 'prompts:\n  a:\n    text: hi\n    when: "row.lang =="\n');
-    const when = await rejection(loadPromptsFile('when.yaml', temp.dir));
+    const when = await catchConfigError(loadPromptsFile('when.yaml', temp.dir));
     assert.deepEqual([when.code, when.context.line, when.context.key], ['CONFIG_INVALID', 4, 'prompts.a.when']);
     for (const good of ["row.lang == 'zh' and not row.done", "row.tags contains 'x'", 'row.n > 3 or row.m']) {
       await temp.write('good.yaml', `prompts:\n  a:\n    text: hi\n    when: ${JSON.stringify(good)}\n`);
@@ -88,34 +78,34 @@ describe('loadPromptsFile', () => {
     }
 
     await temp.write('both.yaml', 'prompts:\n  a:\n    template: t.md\n    text: hi\n');
-    assert.equal((await rejection(loadPromptsFile('both.yaml', temp.dir))).code, 'CONFIG_INVALID');
+    assert.equal((await catchConfigError(loadPromptsFile('both.yaml', temp.dir))).code, 'CONFIG_INVALID');
   });
 
   it('refuses a prompts file that cannot be read or is not YAML, naming file and line', async () => {
-    const absent = await rejection(loadPromptsFile('absent.yaml', temp.dir));
+    const absent = await catchConfigError(loadPromptsFile('absent.yaml', temp.dir));
     assert.equal(absent.code, 'CONFIG_UNREADABLE');
     assert.equal(absent.context.file, temp.path('absent.yaml'));
     await temp.write('syntax.yaml', 'prompts:\n  a:\n    text: "open\n');
-    const syntax = await rejection(loadPromptsFile('syntax.yaml', temp.dir));
+    const syntax = await catchConfigError(loadPromptsFile('syntax.yaml', temp.dir));
     assert.equal(syntax.code, 'CONFIG_UNREADABLE');
     assert.equal(typeof syntax.context.line, 'number');
   });
 
   it('refuses a schema that is not JSON or not a valid JSON Schema, naming the schema file', async () => {
     await temp.write('s1.yaml', 'prompts:\n  a:\n    text: hi\n    output:\n      schema: bad.schema.json\n');
-    const invalid = await rejection(loadPromptsFile('s1.yaml', temp.dir));
+    const invalid = await catchConfigError(loadPromptsFile('s1.yaml', temp.dir));
     assert.equal(invalid.code, 'CONFIG_INVALID');
     assert.equal(invalid.context.file, temp.path('bad.schema.json'));
     assert.equal(invalid.context.line, 5);
     await temp.write('s2.yaml', 'prompts:\n  a:\n    text: hi\n    output: { schema: broken.schema.json }\n');
-    const broken = await rejection(loadPromptsFile('s2.yaml', temp.dir));
+    const broken = await catchConfigError(loadPromptsFile('s2.yaml', temp.dir));
     assert.equal(broken.code, 'CONFIG_UNREADABLE');
     assert.equal(broken.context.file, temp.path('broken.schema.json'));
   });
 
   it('refuses a custom_id format without {prompt} and {index} or {key}', async () => {
     await temp.write('id.yaml', 'custom_id: "{prompt}"\nprompts:\n  a: { text: hi }\n');
-    const error = await rejection(loadPromptsFile('id.yaml', temp.dir));
+    const error = await catchConfigError(loadPromptsFile('id.yaml', temp.dir));
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.deepEqual([error.context.line, error.context.key], [1, 'custom_id']);
   });
@@ -125,7 +115,7 @@ describe('loadPromptsFile', () => {
       'batchpilot.yaml',
       'concurrency: 4\nprompts:\n  prompts:\n    a: { text: hi, samples: -1 }\n',
     );
-    const error = await rejection(
+    const error = await catchConfigError(
       loadPromptSet({
         configPrompts: { prompts: { a: { text: 'hi', samples: -1 } } },
         configFile: config,

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError } from '../../../src/errors/index.ts';
 import { loadPromptsFile } from '../../../src/prep/load-prompts.ts';
 import { createTempWorkspace, type TempWorkspace } from '../../helpers/temp-workspace.ts';
+import { catchConfigError } from '../config/config-fixtures.ts';
 
 /** `samples: k` is k requests (decision 0016): a prompt's request may not ask for n > 1 choices, which would be lost. */
-
-async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the prompts file to be refused');
-}
 
 describe('a prompt request setting n', () => {
   let temp: TempWorkspace;
@@ -30,7 +20,7 @@ describe('a prompt request setting n', () => {
         '\n',
       ),
     );
-    const error = await rejection(loadPromptsFile('own.yaml', temp.dir));
+    const error = await catchConfigError(loadPromptsFile('own.yaml', temp.dir));
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.equal(error.context.key, 'prompts.b.request.n');
     assert.equal(error.context.line, 6);
@@ -44,7 +34,7 @@ describe('a prompt request setting n', () => {
       'defaults.yaml',
       ['defaults: { request: { n: 2 } }', 'prompts:', '  a: { text: "x" }', ''].join('\n'),
     );
-    const error = await rejection(loadPromptsFile('defaults.yaml', temp.dir));
+    const error = await catchConfigError(loadPromptsFile('defaults.yaml', temp.dir));
     assert.equal(error.code, 'CONFIG_INVALID');
     assert.equal(error.context.key, 'defaults.request.n');
     assert.equal(error.context.line, 1);
