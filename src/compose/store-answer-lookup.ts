@@ -1,5 +1,5 @@
 import type { TokenUsage } from '../core/item.ts';
-import type { AnswerLookup, AnswerRecord } from '../output/answer-record.ts';
+import type { AnswerCheckLike, AnswerLookup, AnswerRecord } from '../output/answer-record.ts';
 import { BATCH_PRICE_FACTOR, costUsd, findPrice, type ModelPrice } from '../plan/price-table.ts';
 import type { ItemAnswer } from '../store/item-store.ts';
 import type { Store } from '../store/store.ts';
@@ -39,7 +39,7 @@ function toRecord(
   const reaskCost = priceOf(answer.reaskUsage, answer.model);
   return {
     state: answer.state,
-    ...(answer.check === null ? {} : { check: answer.check as AnswerRecord['check'] & object }),
+    ...(answer.check === null ? {} : { check: answer.check as AnswerCheckLike }),
     ...(answer.error === null ? {} : { error: { code: answer.error.code, message: answer.error.message } }),
     attempts: answer.attempts,
     reasks: answer.reasks,
