@@ -10,7 +10,6 @@ import { IntegrationTally } from './integration-report.ts';
 import { joinPromptAnswers, type JoinedSlot } from './join-prompt-answers.ts';
 import { SourceRows } from './source-rows.ts';
 import { writeEnrichedCsv } from './write-enriched-csv.ts';
-import { writeEnrichedParquet } from './write-enriched-parquet.ts';
 
 /** `integrate.format`. */
 export type EnrichedFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
@@ -117,6 +116,8 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
           rows,
         );
       } else {
+        // hyparquet-writer is loaded for a parquet output only: this module is on the CLI's start-up path.
+        const { writeEnrichedParquet } = await import('./write-enriched-parquet.ts');
         await writeEnrichedParquet(target, columns.list, rows);
       }
       await target.commit();
