@@ -1,11 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { Approvals } from '../plan/check-safety-caps.ts';
-import type { PrepareDataResult } from '../prep/prepare-data.ts';
+import { prepareData, type PrepareDataResult } from '../prep/prepare-data.ts';
 import type { PromptSet } from '../prep/prompt-spec.ts';
 import type { Store } from '../store/store.ts';
 import { createJobInStore } from './create-job-in-store.ts';
-import { prepareDataJob } from './prepare-data-job.ts';
+import { savePromptSnapshot } from './data-job-record.ts';
+import { jobDirPath } from './job-paths.ts';
 
 export interface CreateDataJobOptions {
   store: Store;
@@ -14,7 +15,7 @@ export interface CreateDataJobOptions {
   /** The data file (rows). */
   dataPath: string;
   prompts: PromptSet;
-  /** The prompts file (`promptsFileOf`), null when inline in a config. */
+  /** The prompts file (`promptsFileOf`), null when inline in a config: kept for `validate JOB`. */
   promptsFile: string | null;
   config: ResolvedConfig;
   approvals: Approvals;
@@ -26,9 +27,13 @@ export interface CreateDataJobOptions {
 }
 
 /**
- * The one way a data job is created, for `run DATA --prompts` and the library: the rows prepared into the job's
- * folder (`prepareDataJob`), then the job created over the prepared requests with its data record, in one store
- * write: a data job is never seen without the record its runs are checked and joined back by.
+ * The one way a data job is created, for `run DATA --prompts` and the library (docs/decisions/0020), in two stages:
+ * - the rows rendered into `requests.jsonl`, the manifest and the rejects in the job's folder, and the prompt set
+ *   frozen beside them (`prompts.json`), so resume, `validate` and `integrate` check answers with the rules the
+ *   requests were made with, whatever happens to the prompts file later. Nothing is in the store yet: a kill here
+ *   leaves files the next `run` rewrites (rendering is deterministic);
+ * - the job created over the prepared requests with its data record, in one store write: a data job is never seen
+ *   without the record its runs are checked and joined back by.
  */
 export async function createDataJob(
   options: CreateDataJobOptions,
@@ -40,16 +45,17 @@ export async function createDataJob(
     integrate?.out === undefined || isAbsolute(integrate.out)
       ? options.config
       : { ...options.config, integrate: { ...integrate, out: resolve(integrate.out) } };
-  const { requestsPath, record, prepared } = await prepareDataJob({
-    workspace: options.workspace,
-    jobId: options.jobId,
+  const prepared = await prepareData({
     dataPath: options.dataPath,
     prompts: options.prompts,
-    promptsFile: options.promptsFile,
+    outDir: jobDirPath(options.workspace, options.jobId),
     data: { format: config.data?.format, key: config.data?.key },
-    onlyKeys: options.onlyKeys,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onlyKeys === undefined ? {} : { onlyKeys: options.onlyKeys }),
   });
+  await savePromptSnapshot(options.workspace, options.jobId, options.prompts);
+  const { data } = prepared.manifest;
+  const { requestsPath } = prepared;
   const { outDir } = await createJobInStore({
     store: options.store,
     workspace: options.workspace,
@@ -58,7 +64,15 @@ export async function createDataJob(
     config,
     approvals: options.approvals,
     outDir: options.outDir,
-    data: record,
+    data: {
+      kind: 'data',
+      promptsHash: options.prompts.hash,
+      promptsFile: options.promptsFile,
+      dataPath: data.path,
+      dataFormat: data.format,
+      dataKey: data.key,
+      manifestPath: prepared.manifestPath,
+    },
   });
   return { requestsPath, outDir, prepared };
 }

@@ -18,7 +18,7 @@ export interface CreateJobInStoreOptions {
   approvals: Approvals;
   /** Where the result files go; refused (`OUT_DIR_IN_USE`) when it holds another job's. @default the job's folder */
   outDir?: string | undefined;
-  /** A data job's record (`prepareDataJob`), written with the job. */
+  /** A data job's record (`createDataJob`), written with the job. */
   data?: JobData | undefined;
 }
 

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Job, JobData } from '../core/job.ts';
 import { InputError } from '../errors/index.ts';
 import { writeFileAtomically } from '../output/atomic-write.ts';
-import { MANIFEST_FILE } from '../prep/manifest.ts';
 import type { PromptSet } from '../prep/prompt-spec.ts';
 import { jobDirPath } from './job-paths.ts';
 
@@ -24,17 +23,13 @@ export interface DataJobRecord extends JobData {
   readonly dataKey: string | null;
   /** The prompts file the job was prepared from, re-read by `validate JOB`; null when they were inline in a config. */
   readonly promptsFile: string | null;
-  /** Informational: the manifest when the job was created (`manifestPathOf` is what is read). */
+  /** Informational: the manifest when the job was created (the one read is in the job's folder, wherever it is). */
   readonly manifestPath: string;
 }
 
 /** The job's data record, or undefined for a job of request lines. */
 export function dataJobRecordOf(job: Pick<Job, 'data'>): DataJobRecord | undefined {
   return job.data?.['kind'] === 'data' ? (job.data as DataJobRecord) : undefined;
-}
-
-export function manifestPathOf(workspace: string, jobId: string): string {
-  return join(jobDirPath(workspace, jobId), MANIFEST_FILE);
 }
 
 /** Freezes `set` as the job's prompts: what its later runs, `validate` and `integrate` use. */

@@ -3,15 +3,13 @@ import type { ResolvedConfig } from '../config/config-schema.ts';
 import { integrateConfigSchema } from '../config/config-schema.ts';
 import type { Job } from '../core/job.ts';
 import { UsageError } from '../errors/index.ts';
-import type { SourceRowLike } from '../output/answer-record.ts';
 import { integrateDataJob, type IntegrateDataJobResult } from '../output/integrate-data-job.ts';
 import { resolveEnrichedTarget, type EnrichedFormat } from '../output/write-enriched.ts';
-import type { DataFormat } from '../prep/data-row.ts';
 import { MANIFEST_ROWS_FILE, readManifestRows } from '../prep/manifest.ts';
-import { readDataRows } from '../prep/read-data-rows.ts';
 import type { Store } from '../store/store.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { jobDirPath } from './job-paths.ts';
+import { readSourceRows } from './read-source-rows.ts';
 import { storeAnswerLookup } from './store-answer-lookup.ts';
 
 export interface IntegrateStoredJobOptions {
@@ -49,7 +47,7 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
   );
   return integrateDataJob({
     manifestRows: readManifestRows(join(jobDir, MANIFEST_ROWS_FILE)),
-    dataRows: sourceRows(record.dataPath, record.dataFormat as DataFormat, record.dataKey),
+    dataRows: readSourceRows(record),
     answers: storeAnswerLookup({ store: options.store, jobId: job.id, mode: config.mode, prices: config.prices }),
     prompts: prompts.prompts,
     out: target.path,
@@ -60,11 +58,4 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
     minCoverage: integrate.min_coverage,
     dataPath: record.dataPath,
   });
-}
-
-/** The data file's readable rows (rows it could not read are in the manifest as rejected everywhere). */
-async function* sourceRows(path: string, format: DataFormat, key: string | null): AsyncIterable<SourceRowLike> {
-  for await (const result of readDataRows(path, { format, ...(key === null ? {} : { key }) })) {
-    if (result.ok) yield result.value;
-  }
 }

@@ -1,5 +1,5 @@
 import type { TokenUsage } from '../core/item.ts';
-import type { AnswerLookup, AnswerRecord } from '../output/answer-record.ts';
+import type { AnswerCheckLike, AnswerLookup, AnswerRecord } from '../output/answer-record.ts';
 import { BATCH_PRICE_FACTOR, costUsd, findPrice, type ModelPrice } from '../plan/price-table.ts';
 import type { ItemAnswer } from '../store/item-store.ts';
 import type { Store } from '../store/store.ts';
@@ -18,9 +18,16 @@ export interface StoreAnswerLookupOptions {
  */
 export function storeAnswerLookup(options: StoreAnswerLookupOptions): AnswerLookup {
   const factor = options.mode === 'batch' ? BATCH_PRICE_FACTOR : 1;
+  // Each answer is priced twice (all attempts, re-asks) and a dated model name (`gpt-4o-mini-2024-07-18`) makes
+  // `findPrice` scan the whole table: found once per model a job's answers name.
+  const prices = new Map<string, ModelPrice | undefined>();
+  const findModelPrice = (model: string): ModelPrice | undefined => {
+    if (!prices.has(model)) prices.set(model, findPrice(model, options.prices));
+    return prices.get(model);
+  };
   const priceOf = (usage: TokenUsage | null, model: string | null): number | null | undefined => {
     if (usage === null) return undefined;
-    const price = model === null ? undefined : findPrice(model, options.prices);
+    const price = model === null ? undefined : findModelPrice(model);
     return price === undefined ? null : costUsd(price, usage.inputTokens, usage.outputTokens) * factor;
   };
   return async (customIds) => {
@@ -39,7 +46,7 @@ function toRecord(
   const reaskCost = priceOf(answer.reaskUsage, answer.model);
   return {
     state: answer.state,
-    ...(answer.check === null ? {} : { check: answer.check as AnswerRecord['check'] & object }),
+    ...(answer.check === null ? {} : { check: answer.check as AnswerCheckLike }),
     ...(answer.error === null ? {} : { error: { code: answer.error.code, message: answer.error.message } }),
     attempts: answer.attempts,
     reasks: answer.reasks,

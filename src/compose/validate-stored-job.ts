@@ -3,13 +3,13 @@ import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { Job } from '../core/job.ts';
 import type { ItemCheck } from '../core/item.ts';
 import { UsageError } from '../errors/index.ts';
+import type { SourceRowLike } from '../output/answer-record.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
-import type { DataFormat } from '../prep/data-row.ts';
+import { SourceRows } from '../output/source-rows.ts';
 import { loadPromptsFile } from '../prep/load-prompts.ts';
 import { MANIFEST_ROWS_FILE, readManifestRows, type ManifestRow } from '../prep/manifest.ts';
 import { promptOfCustomId } from '../prep/prompt-of-custom-id.ts';
 import type { PromptSet } from '../prep/prompt-spec.ts';
-import { readDataRows } from '../prep/read-data-rows.ts';
 import type { Store } from '../store/store.ts';
 import { toStoredCheck } from '../core/item.ts';
 import type { StoredAnswerCheck } from '../validate/answer-check.ts';
@@ -17,6 +17,7 @@ import { createRevalidator } from '../validate/revalidate.ts';
 import { dataJobRecordOf, loadPromptSnapshot, savePromptSnapshot, type DataJobRecord } from './data-job-record.ts';
 import { integrateStoredJob } from './integrate-stored-job.ts';
 import { jobDirPath } from './job-paths.ts';
+import { readSourceRows } from './read-source-rows.ts';
 
 export interface ValidateStoredJobOptions {
   store: Store;
@@ -75,10 +76,7 @@ export async function validateStoredJob(options: ValidateStoredJobOptions): Prom
   const promptOf = promptOfCustomId(frozen);
   const rows = new RowWalk(
     readManifestRows(join(jobDirPath(options.workspace, job.id), MANIFEST_ROWS_FILE)),
-    readDataRows(record.dataPath, {
-      format: record.dataFormat as DataFormat,
-      ...(record.dataKey === null ? {} : { key: record.dataKey }),
-    }),
+    readSourceRows(record),
   );
   let checked = 0;
   let changed = 0;
@@ -148,19 +146,18 @@ async function currentRules(
 
 /**
  * The source row of each item, for `covers` checks, walked in step with the items: items come in input order,
- * which is the manifest's row order (each row's prompts, then samples), so only the current row is held.
+ * which is the manifest's row order (each row's prompts, then samples), so only the current row is held. A row the
+ * data no longer has at its index is checked with the manifest's `context` of it.
  */
 class RowWalk {
   private readonly manifest: AsyncIterator<ManifestRow>;
-  private readonly data: AsyncIterator<
-    { ok: true; value: { index: number; row: Record<string, unknown> } } | { ok: false }
-  >;
+  private readonly data: SourceRows;
   private window = new Map<string, { prompt: string; row: Record<string, unknown> | undefined }>();
   private ended = false;
 
-  constructor(manifest: AsyncIterable<ManifestRow>, data: AsyncIterable<unknown>) {
+  constructor(manifest: AsyncIterable<ManifestRow>, data: AsyncIterable<SourceRowLike>) {
     this.manifest = manifest[Symbol.asyncIterator]();
-    this.data = (data as AsyncIterable<never>)[Symbol.asyncIterator]();
+    this.data = new SourceRows(data);
   }
 
   async find(customId: string): Promise<{ prompt: string; row: Record<string, unknown> | undefined } | undefined> {
@@ -170,11 +167,8 @@ class RowWalk {
 
   async close(): Promise<void> {
     await this.manifest.return?.();
-    await this.data.return?.();
+    await this.data.close();
   }
-
-  private dataHeld: { index: number; row: Record<string, unknown> } | undefined;
-  private dataEnded = false;
 
   private async advance(): Promise<void> {
     const next = await this.manifest.next();
@@ -183,19 +177,10 @@ class RowWalk {
       return;
     }
     const entry = next.value;
-    const row = await this.rowAt(entry.index);
+    const row = ((await this.data.at(entry.index))?.row as Record<string, unknown> | undefined) ?? entry.context;
     this.window = new Map();
     for (const [prompt, ids] of Object.entries(entry.prompts)) {
-      if (Array.isArray(ids)) for (const id of ids) this.window.set(id, { prompt, row: row ?? entry.context });
+      if (Array.isArray(ids)) for (const id of ids) this.window.set(id, { prompt, row });
     }
-  }
-
-  private async rowAt(index: number): Promise<Record<string, unknown> | undefined> {
-    while (!this.dataEnded && (this.dataHeld === undefined || this.dataHeld.index < index)) {
-      const next = await this.data.next();
-      if (next.done === true) this.dataEnded = true;
-      else if (next.value.ok) this.dataHeld = next.value.value;
-    }
-    return this.dataHeld?.index === index ? this.dataHeld.row : undefined;
   }
 }

@@ -1,24 +1,22 @@
-import type { ItemError, TokenUsage } from '../core/item.ts';
+import type { ItemCheck, ItemError, TokenUsage } from '../core/item.ts';
 import type { ItemState } from '../core/states.ts';
 
 /**
  * What join-back reads of one stored answer (one item: a row, a prompt, a sample), and the small interfaces the
- * enriched-dataset writer is fed through. The types here are structural subsets of the design's contracts
- * (`AnswerCheck` of src/validate/answer-check.ts, `PrepareManifest` rows of src/prep/manifest.ts, `DataRow` of
- * src/prep/data-row.ts, `PromptSpec` of src/prep/prompt-spec.ts): those satisfy them as they are, and output/ keeps
- * to its own imports.
+ * enriched-dataset writer is fed through. The types of prep/ are copied here as structural subsets (`ManifestRow`
+ * of src/prep/manifest.ts, `DataRow` of src/prep/data-row.ts, `PromptSpec` of src/prep/prompt-spec.ts), because
+ * output/ may not import prep/ (eslint.config.js, allowedImports): those satisfy them as they are.
  */
 
 /** A check's verdict (`AnswerStatus` of src/validate/answer-check.ts). */
 export type AnswerCheckStatus = 'valid' | 'repaired' | 'invalid' | 'truncated' | 'refused';
 
-/** The part of an `AnswerCheck` join-back reads (its `text` is not needed). */
-export interface AnswerCheckLike {
+/**
+ * The stored check (`ItemCheck` of src/core/item.ts, the `AnswerCheck` less its `text`) with its status narrowed to
+ * the verdicts: join-back writes the status as the slot's.
+ */
+export interface AnswerCheckLike extends ItemCheck {
   status: AnswerCheckStatus;
-  /** Parsed JSON (json) or the text (text); present for valid and repaired. */
-  value?: unknown;
-  /** Why not valid; `path` is a JSON pointer ('' for the root). */
-  issues: readonly { path: string; message: string }[];
 }
 
 /** One item as join-back sees it: its state in the store, the check beside it, and what it cost. */

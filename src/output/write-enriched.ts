@@ -2,15 +2,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { InputError } from '../errors/input-error.ts';
 import type { AnswerLookup, EnrichPrompt, ManifestRowLike, SourceRowLike } from './answer-record.ts';
 import { AtomicFileWriter } from './atomic-write.ts';
 import { buildEnrichedRow, type EnrichedFields } from './build-enriched-row.ts';
 import { EnrichedColumns } from './enriched-columns.ts';
 import { IntegrationTally } from './integration-report.ts';
 import { joinPromptAnswers, type JoinedSlot } from './join-prompt-answers.ts';
+import { SourceRows } from './source-rows.ts';
 import { writeEnrichedCsv } from './write-enriched-csv.ts';
-import { writeEnrichedParquet } from './write-enriched-parquet.ts';
 
 /** `integrate.format`. */
 export type EnrichedFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
@@ -117,6 +116,8 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
           rows,
         );
       } else {
+        // hyparquet-writer is loaded for a parquet output only: this module is on the CLI's start-up path.
+        const { writeEnrichedParquet } = await import('./write-enriched-parquet.ts');
         await writeEnrichedParquet(target, columns.list, rows);
       }
       await target.commit();
@@ -194,61 +195,6 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
   }
   if (page.length > 0) yield* flush();
   await data.close();
-}
-
-/**
- * The data rows, matched to the manifest's: the data must still hold the rows prepare read, in the same order. A
- * manifest row rejected for every prompt may have no data row (a line the data reader could not read): it gets
- * the prompt fields only. Data rows the manifest does not list (prepared with `--only`) are left out.
- */
-class SourceRows {
-  private readonly data: AsyncIterator<SourceRowLike>;
-  private held: SourceRowLike | undefined;
-  private done = false;
-
-  constructor(data: AsyncIterable<SourceRowLike>) {
-    this.data = data[Symbol.asyncIterator]();
-  }
-
-  async rowOf(manifestRow: ManifestRowLike, dataPath: string | undefined): Promise<Readonly<Record<string, unknown>>> {
-    let source = await this.peek();
-    // Rows the manifest does not list (a job prepared with `--only`) are passed over.
-    while (source !== undefined && source.index < manifestRow.index) {
-      this.held = undefined;
-      source = await this.peek();
-    }
-    if (source?.index === manifestRow.index && source.key === manifestRow.key) {
-      this.held = undefined;
-      return source.row;
-    }
-    const unreadable = (source === undefined || source.index > manifestRow.index) && isRejectedEverywhere(manifestRow);
-    if (unreadable) return {};
-    const found =
-      source === undefined ? 'the data ends there' : `found row ${String(source.index)} with key "${source.key}"`;
-    throw new InputError(
-      'INPUT_CHANGED',
-      `${dataPath ?? 'the data'}: row ${String(manifestRow.index)} (key "${manifestRow.key}") of the prepare manifest is not where it was (${found}); the data changed since prepare: restore it, or prepare a new job from it`,
-      { context: dataPath === undefined ? {} : { file: dataPath } },
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.data.return?.();
-  }
-
-  private async peek(): Promise<SourceRowLike | undefined> {
-    if (this.held === undefined && !this.done) {
-      const next = await this.data.next();
-      if (next.done === true) this.done = true;
-      else this.held = next.value;
-    }
-    return this.held;
-  }
-}
-
-function isRejectedEverywhere(manifestRow: ManifestRowLike): boolean {
-  const entries = Object.values(manifestRow.prompts);
-  return entries.length > 0 && entries.every((entry) => 'rejected' in entry);
 }
 
 /** The spooled rows, one JSON object a line. */

@@ -1,4 +1,11 @@
-import type { AnswerRecord, EnrichPrompt, ManifestRowLike, SourceRowLike } from '../../../src/output/answer-record.ts';
+import {
+  lookupInMap,
+  type AnswerRecord,
+  type EnrichPrompt,
+  type ManifestRowLike,
+  type SourceRowLike,
+} from '../../../src/output/answer-record.ts';
+import type { WriteEnrichedOptions } from '../../../src/output/write-enriched.ts';
 
 /** An in-memory data job for join-back tests: rows, a manifest over them, and stored answers. */
 export interface EnrichFixture {
@@ -10,6 +17,25 @@ export interface EnrichFixture {
 
 export async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield await Promise.resolve(item);
+}
+
+/** `writeEnriched`'s options over a fixture: nested jsonl without meta fields, unless `overrides` say otherwise. */
+export function enrichOptions(
+  fixture: EnrichFixture,
+  out: string,
+  overrides: Partial<WriteEnrichedOptions> = {},
+): WriteEnrichedOptions {
+  return {
+    manifestRows: iterate(fixture.manifest),
+    dataRows: iterate(fixture.rows),
+    answers: lookupInMap(fixture.answers),
+    prompts: fixture.prompts,
+    out,
+    format: 'jsonl',
+    fields: 'nested',
+    meta: false,
+    ...overrides,
+  };
 }
 
 export function valid(value: unknown, extra: Partial<AnswerRecord> = {}): AnswerRecord {

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { ERROR_CODES } from '../../../src/errors/codes.ts';
-import { lookupInMap } from '../../../src/output/answer-record.ts';
 import { describeCoverageShortfalls, integrateDataJob } from '../../../src/output/integrate-data-job.ts';
-import { createEnrichFixture, iterate } from './enrich-fixture.ts';
+import { createEnrichFixture, enrichOptions } from './enrich-fixture.ts';
 
 describe('integrateDataJob', () => {
   it('writes the enriched file, the keys without a valid answer and the report, and names the prompts short', async () => {
@@ -15,17 +14,7 @@ describe('integrateDataJob', () => {
     try {
       const fixture = createEnrichFixture();
       const out = join(folder, 'enriched.jsonl');
-      const result = await integrateDataJob({
-        manifestRows: iterate(fixture.manifest),
-        dataRows: iterate(fixture.rows),
-        answers: lookupInMap(fixture.answers),
-        prompts: fixture.prompts,
-        out,
-        format: 'jsonl',
-        fields: 'nested',
-        meta: false,
-        minCoverage: 0.8,
-      });
+      const result = await integrateDataJob({ ...enrichOptions(fixture, out), minCoverage: 0.8 });
       assert.deepEqual((await readdir(folder)).sort(), [
         'enriched.jsonl',
         'integration_report.json',

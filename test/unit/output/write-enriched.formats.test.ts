@@ -7,34 +7,16 @@ import { parse } from 'csv-parse/sync';
 import { asyncBufferFromFile, parquetReadObjects, parquetSchema, parquetMetadataAsync } from 'hyparquet';
 
 import { lookupInMap } from '../../../src/output/answer-record.ts';
-import { resolveEnrichedTarget, writeEnriched, type WriteEnrichedOptions } from '../../../src/output/write-enriched.ts';
-import { createEnrichFixture, iterate, type EnrichFixture } from './enrich-fixture.ts';
+import { resolveEnrichedTarget, writeEnriched } from '../../../src/output/write-enriched.ts';
+import { createEnrichFixture, enrichOptions, iterate, type EnrichFixture } from './enrich-fixture.ts';
 
-function optionsFor(
-  fixture: EnrichFixture,
-  out: string,
-  overrides: Partial<WriteEnrichedOptions>,
-): WriteEnrichedOptions {
-  return {
-    manifestRows: iterate(fixture.manifest),
-    dataRows: iterate(fixture.rows),
-    answers: lookupInMap(fixture.answers),
-    prompts: fixture.prompts,
-    out,
-    format: 'jsonl',
-    fields: 'nested',
-    meta: false,
-    ...overrides,
-  };
-}
-
-/** A fixture whose first row's text has what CSV must quote: a comma, a quote and a line break. */
 /** CSV as arrays of cells, header first. */
 function readCsvLines(bytes: Buffer): string[][] {
   const lines: unknown = parse(bytes);
   return lines as string[][];
 }
 
+/** A fixture whose first row's text has what CSV must quote: a comma, a quote and a line break. */
 function trickyFixture(): EnrichFixture {
   const fixture = createEnrichFixture();
   fixture.rows[0] = { ...fixture.rows[0]!, row: { ...fixture.rows[0]!.row, text: 'he said, "hi"\nthen left' } };
@@ -53,8 +35,8 @@ describe('writeEnriched: each output format read back', () => {
   it('json: one array, the same rows as jsonl', async () => {
     const jsonl = join(folder, 'rows.jsonl');
     const json = join(folder, 'rows.json');
-    await writeEnriched(optionsFor(trickyFixture(), jsonl, {}));
-    await writeEnriched(optionsFor(trickyFixture(), json, { format: 'json' }));
+    await writeEnriched(enrichOptions(trickyFixture(), jsonl, {}));
+    await writeEnriched(enrichOptions(trickyFixture(), json, { format: 'json' }));
     const lines = (await readFile(jsonl, 'utf8')).trim().split('\n');
     assert.deepEqual(
       JSON.parse(await readFile(json, 'utf8')),
@@ -65,13 +47,13 @@ describe('writeEnriched: each output format read back', () => {
   it('json: an empty dataset is an empty array', async () => {
     const json = join(folder, 'empty.json');
     const empty: EnrichFixture = { prompts: [], rows: [], manifest: [], answers: new Map() };
-    await writeEnriched(optionsFor(empty, json, { format: 'json' }));
+    await writeEnriched(enrichOptions(empty, json, { format: 'json' }));
     assert.deepEqual(JSON.parse(await readFile(json, 'utf8')), []);
   });
 
   it('csv: a header of every column, nested values as JSON text, quoted newlines kept', async () => {
     const out = join(folder, 'rows.csv');
-    await writeEnriched(optionsFor(trickyFixture(), out, { format: 'csv' }));
+    await writeEnriched(enrichOptions(trickyFixture(), out, { format: 'csv' }));
     const records = parse<Record<string, string>>(await readFile(out), { columns: true });
     assert.equal(records.length, 5);
     assert.equal(records[0]!['text'], 'he said, "hi"\nthen left');
@@ -88,7 +70,7 @@ describe('writeEnriched: each output format read back', () => {
 
   it('csv flat: columns are the union over all rows, in the order first met', async () => {
     const out = join(folder, 'flat.csv');
-    await writeEnriched(optionsFor(createEnrichFixture(), out, { format: 'csv', fields: 'flat' }));
+    await writeEnriched(enrichOptions(createEnrichFixture(), out, { format: 'csv', fields: 'flat' }));
     const [header, ...rows] = readCsvLines(await readFile(out));
     assert.deepEqual(header!.slice(0, 6), [
       'id',
@@ -109,7 +91,7 @@ describe('writeEnriched: each output format read back', () => {
     const fixture = createEnrichFixture();
     fixture.rows = fixture.rows.map((row) => ({ ...row, row: { ...row.row, likes: row.index * 10 } }));
     const out = join(folder, 'rows.parquet');
-    await writeEnriched(optionsFor(fixture, out, { format: 'parquet', meta: true }));
+    await writeEnriched(enrichOptions(fixture, out, { format: 'parquet', meta: true }));
     const file = await asyncBufferFromFile(out);
     const records = await parquetReadObjects({ file });
     assert.equal(records.length, 5);

@@ -4,27 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { lookupInMap } from '../../../src/output/answer-record.ts';
-import { writeEnriched, type WriteEnrichedOptions } from '../../../src/output/write-enriched.ts';
-import { createEnrichFixture, iterate, type EnrichFixture } from './enrich-fixture.ts';
-
-function optionsFor(
-  fixture: EnrichFixture,
-  out: string,
-  overrides: Partial<WriteEnrichedOptions> = {},
-): WriteEnrichedOptions {
-  return {
-    manifestRows: iterate(fixture.manifest),
-    dataRows: iterate(fixture.rows),
-    answers: lookupInMap(fixture.answers),
-    prompts: fixture.prompts,
-    out,
-    format: 'jsonl',
-    fields: 'nested',
-    meta: false,
-    ...overrides,
-  };
-}
+import { writeEnriched } from '../../../src/output/write-enriched.ts';
+import { createEnrichFixture, enrichOptions } from './enrich-fixture.ts';
 
 async function readJsonl(path: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(path, 'utf8');
@@ -46,7 +27,7 @@ describe('writeEnriched: the enriched rows', () => {
   it('keeps source order and fields, and adds per prompt the value, __status and __error', async () => {
     const fixture = createEnrichFixture();
     const out = join(folder, 'nested.jsonl');
-    const result = await writeEnriched(optionsFor(fixture, out));
+    const result = await writeEnriched(enrichOptions(fixture, out));
     const rows = await readJsonl(out);
     assert.equal(result.rows, 5);
     assert.deepEqual(
@@ -87,7 +68,7 @@ describe('writeEnriched: the enriched rows', () => {
   it('gives `when` skips and template rejects their own status, and text prompts their text', async () => {
     const fixture = createEnrichFixture();
     const out = join(folder, 'skips.jsonl');
-    await writeEnriched(optionsFor(fixture, out));
+    await writeEnriched(enrichOptions(fixture, out));
     const rows = await readJsonl(out);
     assert.equal(rows[0]!['topic'], 'topic of 0');
     assert.deepEqual(
@@ -101,7 +82,7 @@ describe('writeEnriched: the enriched rows', () => {
   it('writes an array per field for a prompt with samples > 1, one entry per sample', async () => {
     const fixture = createEnrichFixture();
     const out = join(folder, 'samples.jsonl');
-    await writeEnriched(optionsFor(fixture, out, { meta: true }));
+    await writeEnriched(enrichOptions(fixture, out, { meta: true }));
     const rows = await readJsonl(out);
     assert.deepEqual(rows[0]!['labels'], [['a', '0'], ['b']]);
     assert.deepEqual(rows[0]!['labels__status'], ['valid', 'valid']);
@@ -124,7 +105,7 @@ describe('writeEnriched: the enriched rows', () => {
   it('flat: object fields become prompt.a.b keys; a prompt without a value adds no value key', async () => {
     const fixture = createEnrichFixture();
     const out = join(folder, 'flat.jsonl');
-    await writeEnriched(optionsFor(fixture, out, { fields: 'flat', meta: true }));
+    await writeEnriched(enrichOptions(fixture, out, { fields: 'flat', meta: true }));
     const rows = await readJsonl(out);
     assert.deepEqual(Object.keys(rows[0]!).slice(0, 7), [
       'id',
@@ -148,7 +129,7 @@ describe('writeEnriched: the enriched rows', () => {
     const fixture = createEnrichFixture();
     fixture.rows[0] = { ...fixture.rows[0]!, row: { sentiment: 'old', sentiment__status: 'old', id: 'post-0' } };
     const out = join(folder, 'again.jsonl');
-    await writeEnriched(optionsFor(fixture, out));
+    await writeEnriched(enrichOptions(fixture, out));
     const [row] = await readJsonl(out);
     assert.deepEqual(Object.keys(row!).slice(0, 3), ['id', 'sentiment', 'sentiment__status']);
     assert.deepEqual(row!['sentiment'], { polarity: 'positive', score: 0.9 });
@@ -158,7 +139,7 @@ describe('writeEnriched: the enriched rows', () => {
     const fixture = createEnrichFixture();
     const out = join(folder, 'keys.jsonl');
     const keys = join(folder, 'rows_without_valid.txt');
-    const result = await writeEnriched(optionsFor(fixture, out, { rowsWithoutValidOut: keys }));
+    const result = await writeEnriched(enrichOptions(fixture, out, { rowsWithoutValidOut: keys }));
     // post-0: all valid; post-1: a label sample pending; post-2 invalid; post-3 failed; post-4 missing + rejected.
     assert.equal(await readFile(keys, 'utf8'), 'post-1\npost-2\npost-3\npost-4\n');
     assert.equal(result.tally.rowsWithoutValid, 4);
@@ -168,8 +149,8 @@ describe('writeEnriched: the enriched rows', () => {
     for (const format of ['jsonl', 'json', 'csv', 'parquet'] as const) {
       const first = join(folder, `first.${format}`);
       const second = join(folder, `second.${format}`);
-      await writeEnriched(optionsFor(createEnrichFixture(), first, { format, meta: true }));
-      await writeEnriched(optionsFor(createEnrichFixture(), second, { format, meta: true }));
+      await writeEnriched(enrichOptions(createEnrichFixture(), first, { format, meta: true }));
+      await writeEnriched(enrichOptions(createEnrichFixture(), second, { format, meta: true }));
       assert.ok((await readFile(first)).equals(await readFile(second)), format);
     }
   });
@@ -178,12 +159,12 @@ describe('writeEnriched: the enriched rows', () => {
     const sub = await mkdtemp(join(folder, 'atomic-'));
     for (const format of ['jsonl', 'csv'] as const) {
       const out = join(sub, `kept.${format}`);
-      await writeEnriched(optionsFor(createEnrichFixture(), out, { format }));
+      await writeEnriched(enrichOptions(createEnrichFixture(), out, { format }));
       const before = await readFile(out);
       // A spool a killed run left behind is replaced and removed by the next write.
       await writeFile(join(sub, `.kept.${format}.spool`), 'left by a killed run\n');
       let pages = 0;
-      const failing = optionsFor(createEnrichFixture(), out, {
+      const failing = enrichOptions(createEnrichFixture(), out, {
         format,
         answers: () => Promise.reject(new Error(`store gone (page ${String((pages += 1))})`)),
       });
@@ -202,7 +183,7 @@ describe('writeEnriched: the enriched rows', () => {
     };
     fixture.rows.splice(2, 1);
     const out = join(folder, 'unreadable.jsonl');
-    await writeEnriched(optionsFor(fixture, out));
+    await writeEnriched(enrichOptions(fixture, out));
     const rows = await readJsonl(out);
     assert.deepEqual(
       rows.map((row) => row['id'] ?? null),
@@ -216,7 +197,7 @@ describe('writeEnriched: the enriched rows', () => {
     const fixture = createEnrichFixture();
     fixture.rows.splice(2, 1);
     const out = join(folder, 'changed.jsonl');
-    await assert.rejects(writeEnriched(optionsFor(fixture, out, { dataPath: 'posts.jsonl' })), {
+    await assert.rejects(writeEnriched(enrichOptions(fixture, out, { dataPath: 'posts.jsonl' })), {
       code: 'INPUT_CHANGED',
     });
     await assert.rejects(readFile(out), { code: 'ENOENT' });
