@@ -44,7 +44,7 @@ export function registerIntegrateCommand(program: Command, exit: CommandExit): v
           out: typeof values['out'] === 'string' ? values['out'] : undefined,
           format: format as EnrichedFormat | undefined,
         });
-        finishJoinBack({ json: options.json, jobId, integration: result }, exit);
+        await finishJoinBack({ json: options.json, jobId, integration: result }, exit);
       } finally {
         await store.close();
       }

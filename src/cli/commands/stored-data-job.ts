@@ -5,7 +5,7 @@ import { isLeaseLive } from '../../engine/lease.ts';
 import { StoreError } from '../../errors/index.ts';
 import { requireJob } from '../../store/require-job.ts';
 import type { Store } from '../../store/store.ts';
-import { coverageShortfallError, type IntegrateDataJobResult } from '../../output/integrate-data-job.ts';
+import type { IntegrateDataJobResult } from '../../output/integrate-data-job.ts';
 import type { CommandExit } from '../command-exit.ts';
 
 /**
@@ -34,10 +34,12 @@ export async function openStoredDataJob(
  * Ends `validate JOB` / `integrate JOB` as a data job's run ends: the summary (or one JSON document with `fields`
  * and the report), then exit 3 (`COVERAGE_BELOW_MIN`) when a prompt fell short.
  */
-export function finishJoinBack(
+export async function finishJoinBack(
   options: { json: boolean; jobId: string; integration: IntegrateDataJobResult; lines?: string[]; fields?: object },
   exit: CommandExit,
-): void {
+): Promise<void> {
+  // Loaded here, not with the command: every command's start-up would pay for the join-back's modules.
+  const { coverageShortfallError } = await import('../../output/integrate-data-job.ts');
   const shortfall = coverageShortfallError(options.integration, options.jobId);
   if (options.json) {
     const error = shortfall === undefined ? {} : { error: shortfall.toJSON() };

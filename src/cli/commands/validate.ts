@@ -33,7 +33,10 @@ export function registerValidateCommand(program: Command, exit: CommandExit): vo
           .map(([status, count]) => `${status} ${String(count)}`)
           .join(', ');
         const line = `validated ${String(result.checked)} answers with ${result.promptsFrom}: ${String(result.changed)} changed (${statuses || 'none'})`;
-        finishJoinBack({ json: options.json, jobId, integration, lines: [line], fields: { validate: figures } }, exit);
+        await finishJoinBack(
+          { json: options.json, jobId, integration, lines: [line], fields: { validate: figures } },
+          exit,
+        );
       } finally {
         await store.close();
       }
