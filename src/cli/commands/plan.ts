@@ -11,6 +11,7 @@ import { startQuickstartSimulator } from '../../compose/quickstart-simulator.ts'
 import type { ModelCheck } from '../../providers/check-models.ts';
 import type { SimulatorHandle } from '../../simulator/index.ts';
 import { globalOptions } from '../global-options.ts';
+import { withStopSignals } from '../with-stop-signals.ts';
 import { DEFAULT_CONFIG_FILES_HELP, addConfigOptions, readApprovals, readConfigFlags } from './config-options.ts';
 import {
   addDataOptions,
@@ -112,22 +113,8 @@ async function planDataWithSignals(
     configFile: config.configFile,
     cwd: process.cwd(),
   });
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await planData(config, {
-      dataPath,
-      prompts,
-      data,
-      onlyKeys: await readOnlyKeys(values),
-      signal: stop.signal,
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const onlyKeys = await readOnlyKeys(values);
+  return withStopSignals((signal) => planData(config, { dataPath, prompts, data, onlyKeys, signal }));
 }
 
 function formatPlan(
