@@ -14,6 +14,7 @@
  *   Null: the item cannot be asked again after all; its last answer stands.
  */
 import { toStoredCheck, type ItemCheck, type PreparedRequest } from '../core/item.ts';
+import type { OpenItem } from '../store/store.ts';
 
 /** The item an answer belongs to, as the review sees it. */
 export interface ReviewedItem {
@@ -76,7 +77,7 @@ export function wantsReask(review: AnswerReview, item: ReviewedItem, check: Item
 }
 
 /** The request of re-ask `item.reasks + 1` rebuilt on resume or for a wave's chunk file; null when it cannot be. */
-export function rebuildReask(
+function rebuildReask(
   review: AnswerReview,
   item: ReviewedItem,
   original: PreparedRequest,
@@ -87,4 +88,24 @@ export function rebuildReask(
   } catch {
     return null;
   }
+}
+
+/**
+ * The request of a re-asked item left unfinished (a resume in realtime mode, a re-ask wave's chunk in batch mode),
+ * rebuilt from its line's request and the answer and check the store kept (`AnswerReview.reask` is deterministic, so
+ * this is the request the run that re-asked it would have sent). Null for an item never re-asked, or when no review
+ * can rebuild it: then its line's request is sent again and its answer checked as the last one.
+ */
+export function storedReask(
+  review: AnswerReview | undefined,
+  item: OpenItem,
+  original: PreparedRequest,
+): PreparedRequest | null {
+  if (review === undefined || item.previous === undefined || item.reasks === undefined) return null;
+  return rebuildReask(
+    review,
+    { customId: item.customId, seq: item.seq, reasks: item.reasks - 1 },
+    original,
+    item.previous,
+  );
 }

@@ -9,7 +9,7 @@ import type { NewItem, OpenItem, Store } from '../store/store.ts';
 import type { TokenEstimator } from '../plan/estimate-tokens.ts';
 import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
 import type { RequestCost } from './estimate-request-cost.ts';
-import { rebuildReask, type AnswerReview } from './answer-review.ts';
+import { storedReask, type AnswerReview } from './answer-review.ts';
 
 export interface FeedOptions {
   job: Job;
@@ -58,7 +58,7 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
         await dispatcher.waitForSpace();
         if (signal.aborted) return;
         const { attempts, reasks, previous: _previous, reaskBase, ...location } = open;
-        const reask = reaskOf(options.review, open, parsed.request);
+        const reask = storedReask(options.review, open, parsed.request);
         dispatcher.push({
           location,
           request: reask ?? parsed.request,
@@ -81,22 +81,6 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
   } finally {
     await reader.close();
   }
-}
-
-/**
- * The request of a re-asked item left unfinished by an earlier run, rebuilt from its line and the answer and check
- * the store kept (`AnswerReview.reask` is deterministic, so this is the request that run would have sent). Null for
- * an item never re-asked, or when no review can rebuild it: then its line's request is sent again and its answer
- * checked as the last one.
- */
-function reaskOf(review: AnswerReview | undefined, item: OpenItem, original: PreparedRequest): PreparedRequest | null {
-  if (review === undefined || item.previous === undefined || item.reasks === undefined) return null;
-  return rebuildReask(
-    review,
-    { customId: item.customId, seq: item.seq, reasks: item.reasks - 1 },
-    original,
-    item.previous,
-  );
 }
 
 async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise<void> {

@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import type { Attempt } from '../core/attempt.ts';
-import type { ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
+import type { ItemCheck, ItemError, ItemLocation, PreparedRequest } from '../core/item.ts';
 import { ProviderError } from '../errors/index.ts';
-import type { RealtimeProvider } from '../providers/provider.ts';
+import type { ProviderResponse, RealtimeProvider } from '../providers/provider.ts';
 import type { ItemStore, ItemUpdate } from '../store/store.ts';
 import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
@@ -14,6 +14,9 @@ import { decideRetry, type RetryInput, type RetrySettings } from './retry-policy
 import { FailureShare } from './failure-share.ts';
 import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
+
+/** What of an answer the store keeps. */
+type Answer = Pick<ProviderResponse, 'statusCode' | 'requestId' | 'body'>;
 
 export interface DispatchItem {
   location: ItemLocation;
@@ -269,20 +272,8 @@ export class RealtimeDispatcher {
         inputTokens: response.usage?.inputTokens ?? null,
         outputTokens: response.usage?.outputTokens ?? null,
       };
-      if (this.options.review !== undefined) {
-        this.settleReviewed(item, record, response, this.options.review);
-        return;
-      }
-      this.counters.succeeded += 1;
-      this.enqueueCommit(record, {
-        seq,
-        state: 'succeeded',
-        attempts: attempt,
-        statusCode: response.statusCode,
-        requestId: response.requestId,
-        body: response.body,
-        completedAt: clock.now(),
-      });
+      if (this.options.review === undefined) this.commitAnswer(record, response);
+      else this.settleReviewed(item, record, response, this.options.review);
     } catch (thrown) {
       const error =
         thrown instanceof ProviderError
@@ -292,17 +283,27 @@ export class RealtimeDispatcher {
     }
   }
 
+  /** The item's result: its answer, with the check of it when an answer review made one. */
+  private commitAnswer(record: Attempt, response: Answer, check?: ItemCheck): void {
+    this.counters.succeeded += 1;
+    this.enqueueCommit(record, {
+      seq: record.seq,
+      state: 'succeeded',
+      attempts: record.attempt,
+      statusCode: response.statusCode,
+      requestId: response.requestId,
+      body: response.body,
+      completedAt: this.options.clock.now(),
+      ...(check === undefined ? {} : { check }),
+    });
+  }
+
   /**
    * An answer with an answer review: checked, then committed as the item's result, or, when the review
    * wants it asked again, committed with the item pending again (`reasks + 1`, the answer and check kept)
    * and the re-ask put at the front of the queue, where it goes through the budget and caps like any request.
    */
-  private settleReviewed(
-    item: DispatchItem,
-    record: Attempt,
-    response: { statusCode: number; requestId: string | null; body: string | Uint8Array },
-    review: AnswerReview,
-  ): void {
+  private settleReviewed(item: DispatchItem, record: Attempt, response: Answer, review: AnswerReview): void {
     const { seq, customId } = item.location;
     const reasks = item.reasks ?? 0;
     const reviewed = { customId, seq, reasks };
@@ -313,17 +314,7 @@ export class RealtimeDispatcher {
     const original = item.original ?? item.request;
     const next = nextReask(review, reviewed, original, { responseBody, check });
     if (next === null) {
-      this.counters.succeeded += 1;
-      this.enqueueCommit(record, {
-        seq,
-        state: 'succeeded',
-        attempts: record.attempt,
-        statusCode: response.statusCode,
-        requestId: response.requestId,
-        body: response.body,
-        completedAt: this.options.clock.now(),
-        check,
-      });
+      this.commitAnswer(record, response, check);
       return;
     }
     this.counters.reasks = (this.counters.reasks ?? 0) + 1;

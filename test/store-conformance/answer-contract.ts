@@ -10,10 +10,11 @@ import {
   JOB,
   rejectionCode,
   type OpenStore,
+  withStore,
+  INVALID,
+  VALID,
 } from './store-fixtures.ts';
 
-const INVALID: ItemCheck = { status: 'invalid', value: { a: 1 }, issues: [{ path: '/b', message: 'required' }] };
-const VALID: ItemCheck = { status: 'valid', value: { a: 1, b: 2 }, issues: [] };
 const ERROR_400 = { code: 'http_400', message: 'bad request', status: 400 };
 
 function answered(seq: number, body: string | Uint8Array, check?: ItemCheck): ItemUpdate {
@@ -33,8 +34,7 @@ function answered(seq: number, body: string | Uint8Array, check?: ItemCheck): It
 export function describeAnswerContract(openStore: OpenStore): void {
   describe('answers for join-back', () => {
     it('answers each known custom_id with its state, check, error, attempts, model and tokens', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 6);
         const reasked: ItemUpdate = {
@@ -121,14 +121,11 @@ export function describeAnswerContract(openStore: OpenStore): void {
         assert.deepEqual([answers.get('c4')?.state, answers.get('c4')?.error], ['retry_wait', null]);
         // An answer that came as bytes names its model too.
         assert.equal(answers.get('c5')?.model, 'm-bytes');
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('counts the attempts made before a retry of a failed item with those after it', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 1);
         await store.commitProgress([
@@ -145,14 +142,11 @@ export function describeAnswerContract(openStore: OpenStore): void {
           [answer?.state, answer?.attempts, answer?.error, answer?.usage],
           ['succeeded', 2, null, { inputTokens: 5, outputTokens: 4 }],
         );
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('answers thousands of ids in one call, and nothing for no ids, unknown ids or an unknown job', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 3_500);
         const ids = Array.from({ length: 3_500 }, (_, seq) => `c${String(3_499 - seq)}`);
@@ -165,16 +159,13 @@ export function describeAnswerContract(openStore: OpenStore): void {
         assert.equal((await store.answersFor(JOB, [])).size, 0);
         assert.equal((await store.answersFor(JOB, ['x', '', 'c0 '])).size, 0);
         assert.equal((await store.answersFor('job-nope', ['c0'])).size, 0);
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 
   describe('checks replaced (validate JOB)', () => {
     it('rewrites the checks of answered items, which every read then sees', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 3);
         await store.commitProgress([
@@ -201,14 +192,11 @@ export function describeAnswerContract(openStore: OpenStore): void {
         assert.deepEqual((await store.answersFor(JOB, ['c1'])).get('c1')?.check, INVALID);
         assert.deepEqual((await store.reviewStats(JOB)).byStatus, { valid: 1, invalid: 1, repaired: 1 });
         await store.setItemChecks(JOB, []);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('refuses a check of an item without an answer, committing nothing of the call', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 3);
         await store.commitProgress([
@@ -234,9 +222,7 @@ export function describeAnswerContract(openStore: OpenStore): void {
           assert.deepEqual(await checksOf(), ['invalid', null, null], `seq ${String(seq)}`);
         }
         assert.equal(await rejectionCode(store.setItemChecks('job-nope', [{ seq: 0, check: VALID }])), 'JOB_NOT_FOUND');
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 }

@@ -1,17 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ChunkLineOutcome, NewChunk } from '../../src/store/store.ts';
-import { attemptOf, collect, createTestJob, ingestItems, JOB, type OpenStore } from './store-fixtures.ts';
+import type { ChunkLineOutcome } from '../../src/store/store.ts';
+import {
+  attemptOf,
+  collect,
+  createTestJob,
+  ingestItems,
+  JOB,
+  type OpenStore,
+  withStore,
+  CHUNK,
+} from './store-fixtures.ts';
 
-const CHUNK: NewChunk = { bytes: 100, tokens: 10, url: '/v1/chat/completions', model: 'm', now: 5 };
 const NO_RESULT = { code: 'batch_no_result', message: 'none' };
 
 /** `ChunkStore`: chunks cut from pending items, their remote steps, merges and closes. */
 export function describeChunkContract(openStore: OpenStore): void {
   describe('chunks', () => {
     it('numbers chunks and moves their items out of pending in one step, refusing an item not pending', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 5);
         const first = await store.createChunk(JOB, CHUNK, [0, 2, 1]);
@@ -43,14 +50,11 @@ export function describeChunkContract(openStore: OpenStore): void {
         );
         // In-flight items count as pending for status.
         assert.equal((await store.counts(JOB)).pending, 5);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('records each remote step, keeping what it does not name, and refuses an illegal state change', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 2);
         await store.createChunk(JOB, CHUNK, [0, 1]);
@@ -81,14 +85,11 @@ export function describeChunkContract(openStore: OpenStore): void {
         assert.deepEqual(listed?.counts, { total: 2, completed: 0, failed: 0 });
         assert.deepEqual(listed?.errors, [{ code: 'x', message: 'y' }]);
         assert.deepEqual(listed?.resultRefs, { output: 'file-2' });
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('merges result lines once: the same lines again change nothing and add no attempt', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 4);
         await store.createChunk(JOB, CHUNK, [0, 1, 2, 3]);
@@ -126,14 +127,11 @@ export function describeChunkContract(openStore: OpenStore): void {
           ['succeeded', 'failed', 'pending', 'in_flight'],
         );
         assert.equal(items[0]?.responseBody, '{"a":0}');
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('closes a chunk: lines without a result go back with an attempt each until out of attempts, then fail', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 2);
         await store.createChunk(JOB, CHUNK, [0, 1]);
@@ -162,14 +160,11 @@ export function describeChunkContract(openStore: OpenStore): void {
         assert.equal(item?.state, 'failed');
         assert.equal(item?.error?.reason, 'maxRetriesExceeded');
         assert.equal((await store.attemptStats(JOB)).attempts, 4);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('puts lines back without an attempt when asked, and cancels the lines of a cancelled chunk', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 2);
         await store.createChunk(JOB, CHUNK, [0, 1]);
@@ -193,9 +188,7 @@ export function describeChunkContract(openStore: OpenStore): void {
             ['cancelled', 'cancelled'],
           ],
         );
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 }

@@ -10,6 +10,7 @@ import {
   newItems,
   rejectionCode,
   type OpenStore,
+  withStore,
 } from './store-fixtures.ts';
 
 const ERROR_500 = { code: 'http_500', message: 'server error', status: 500 };
@@ -22,8 +23,7 @@ function succeeded(seq: number, completedAt = 20, body: string | Uint8Array = `{
 export function describeItemContract(openStore: OpenStore): void {
   describe('ingest', () => {
     it('turns duplicates into rejects and applies the limit across batches, all in one commit per call', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         // c1 again (seq 3) is a duplicate within the batch; limit 4 leaves seqs 5 and 6 out.
         const first = await store.ingest(JOB, {
@@ -97,14 +97,11 @@ export function describeItemContract(openStore: OpenStore): void {
           failed: 0,
           cancelled: 3,
         });
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('keeps where each line sits, and cuts a long rejected line to 1 KB', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await store.ingest(JOB, {
           items: newItems(0, 2),
@@ -119,14 +116,11 @@ export function describeItemContract(openStore: OpenStore): void {
         const [reject] = await collect(store.iterateRejects(JOB));
         assert.ok(Buffer.byteLength(reject?.raw ?? '') <= 1024);
         assert.ok(reject?.raw.startsWith('éé'));
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('commits nothing for an unknown job', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         const code = await rejectionCode(
           store.ingest('nope', {
             items: newItems(0, 1),
@@ -137,16 +131,13 @@ export function describeItemContract(openStore: OpenStore): void {
         );
         assert.equal(code, 'JOB_NOT_FOUND');
         assert.deepEqual(await collect(store.iterateItems('nope', 'input')), []);
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 
   describe('progress and the item lifecycle', () => {
     it('commits attempts and states of several jobs in one call; answers come back as given', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store, 'a');
         await createTestJob(store, 'b');
         await ingestItems(store, 3, 'a');
@@ -183,14 +174,11 @@ export function describeItemContract(openStore: OpenStore): void {
         assert.equal(other?.responseBody, '{"n":0}');
         assert.equal((await store.attemptStats('a')).attempts, 3);
         assert.equal((await store.attemptStats('b')).attempts, 1);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('refuses an update the item lifecycle forbids, rolling back the whole call', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 2);
         await store.commitProgress([{ jobId: JOB, attempts: [attemptOf(0)], updates: [succeeded(0)] }]);
@@ -212,14 +200,11 @@ export function describeItemContract(openStore: OpenStore): void {
         assert.equal((await store.attemptStats(JOB)).attempts, 1);
         // An update of an item the job does not have is refused too.
         await assert.rejects(store.commitProgress([{ jobId: JOB, attempts: [], updates: [succeeded(7)] }]));
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('keeps an item waiting for a retry unfinished: listed for resume, retried again, then answered', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 3);
         const wait = (seq: number, attempts: number): ItemUpdate => ({
@@ -247,14 +232,11 @@ export function describeItemContract(openStore: OpenStore): void {
           (await collect(store.iterateUnfinished(JOB))).map((item) => item.seq),
           [0, 2],
         );
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('cancels unfinished items with a reason and reopens them, never those left out by the limit', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await store.ingest(JOB, {
           items: newItems(0, 5),
@@ -292,9 +274,7 @@ export function describeItemContract(openStore: OpenStore): void {
         assert.equal(reopened?.state, 'pending');
         assert.equal(reopened?.attempts, 0);
         assert.equal(reopened?.error, null);
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 }

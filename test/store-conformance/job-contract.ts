@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
-import { createTestJob, JOB, manualClock, rejectionCode, type OpenStore } from './store-fixtures.ts';
+import { createTestJob, JOB, manualClock, rejectionCode, type OpenStore, withStore } from './store-fixtures.ts';
 
 /** `JobStore` and `LeaseStore`: a job's row, its cancel request, and who runs it. */
 export function describeJobContract(openStore: OpenStore): void {
   describe('jobs', () => {
     it('creates a job as created, with an empty cursor and no lease, and gets it back as given', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         const created = await store.createJob({
           id: JOB,
           inputPath: '/data/in.jsonl',
@@ -43,25 +42,19 @@ export function describeJobContract(openStore: OpenStore): void {
         assert.deepEqual(got?.inputFingerprint, { size: 10, sample: 'abc', mtimeMs: 5, sha256: null });
         assert.deepEqual(got?.config.input, { format: 'messages' });
         assert.deepEqual(got?.config.prices, { m: { input_per_mtok: 1, output_per_mtok: 2 } });
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('refuses a second job with the same id, and answers undefined for an unknown one', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await assert.rejects(createTestJob(store));
         assert.equal(await store.getJob('nope'), undefined);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('lists every job oldest first, then by id', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store, 'b', 2);
         await createTestJob(store, 'c', 1);
         await createTestJob(store, 'a', 2);
@@ -69,15 +62,12 @@ export function describeJobContract(openStore: OpenStore): void {
           (await store.listJobs()).map((job) => job.id),
           ['c', 'a', 'b'],
         );
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('moves a job through its lifecycle with times from the injected clock, refusing an illegal move', async () => {
       const clock = manualClock(100);
-      const { store, dispose } = await openStore({ clock });
-      try {
+      await withStore(openStore, { clock }, async (store) => {
         await createTestJob(store);
         clock.set(200);
         await store.setJobState(JOB, 'running', { finishedAt: null });
@@ -96,15 +86,12 @@ export function describeJobContract(openStore: OpenStore): void {
         await store.setJobState(JOB, 'running');
         assert.equal((await store.getJob(JOB))?.finishedAt, 310);
         assert.equal(await rejectionCode(store.setJobState('nope', 'running')), 'JOB_NOT_FOUND');
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('replaces the config and the input mtime', async () => {
       const clock = manualClock(100);
-      const { store, dispose } = await openStore({ clock });
-      try {
+      await withStore(openStore, { clock }, async (store) => {
         await createTestJob(store);
         clock.set(150);
         await store.setJobConfig(JOB, { concurrency: 8, mode: 'batch' });
@@ -113,14 +100,11 @@ export function describeJobContract(openStore: OpenStore): void {
         assert.deepEqual(job?.config, { concurrency: 8, mode: 'batch' });
         assert.equal(job?.updatedAt, 150);
         assert.equal(job?.inputFingerprint.mtimeMs, 99);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('keeps the first cancel request until cleared; an unknown job is JOB_NOT_FOUND', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await store.requestCancel(JOB, 12);
         await store.requestCancel(JOB, 20);
@@ -128,9 +112,7 @@ export function describeJobContract(openStore: OpenStore): void {
         await store.clearCancelRequest(JOB);
         assert.equal((await store.getJob(JOB))?.cancelRequestedAt, null);
         assert.equal(await rejectionCode(store.requestCancel('nope', 1)), 'JOB_NOT_FOUND');
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 
@@ -138,8 +120,7 @@ export function describeJobContract(openStore: OpenStore): void {
     const host = hostname();
 
     it('refuses a second live holder with JOB_LOCKED; the same token takes it again', async () => {
-      const { store, dispose } = await openStore({ isProcessAlive: () => true });
-      try {
+      await withStore(openStore, { isProcessAlive: () => true }, async (store) => {
         await createTestJob(store);
         await store.acquireLease(JOB, { pid: 1, host, token: 'a', heartbeatAt: 1000 }, 15_000);
         assert.equal(
@@ -153,15 +134,12 @@ export function describeJobContract(openStore: OpenStore): void {
           await rejectionCode(store.acquireLease('nope', { pid: 1, host, token: 'a', heartbeatAt: 1 }, 15_000)),
           'JOB_NOT_FOUND',
         );
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('is taken over from a holder whose heartbeat went stale, or whose pid is gone on this host', async () => {
       const dead = new Set<number>();
-      const { store, dispose } = await openStore({ isProcessAlive: (pid) => !dead.has(pid) });
-      try {
+      await withStore(openStore, { isProcessAlive: (pid) => !dead.has(pid) }, async (store) => {
         await createTestJob(store);
         await store.acquireLease(JOB, { pid: 1, host: 'elsewhere', token: 'a', heartbeatAt: 1000 }, 15_000);
         // Another host's holder: only its heartbeat tells; 14.999 s is live, 15 s stale.
@@ -175,14 +153,11 @@ export function describeJobContract(openStore: OpenStore): void {
         dead.add(2);
         await store.acquireLease(JOB, { pid: 3, host, token: 'c', heartbeatAt: 16_001 }, 15_000);
         assert.equal((await store.getJob(JOB))?.lease?.token, 'c');
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('heartbeats add active time only while running, capped per step, and only for the holding token', async () => {
-      const { store, dispose } = await openStore({ isProcessAlive: () => true });
-      try {
+      await withStore(openStore, { isProcessAlive: () => true }, async (store) => {
         await createTestJob(store);
         await store.acquireLease(JOB, { pid: 1, host, token: 'a', heartbeatAt: 1000 }, 15_000);
         await store.heartbeat(JOB, 'a', 2000, 15_000);
@@ -194,14 +169,11 @@ export function describeJobContract(openStore: OpenStore): void {
         const job = await store.getJob(JOB);
         assert.equal(job?.activeMs, 3000 + 15_000);
         assert.equal(job?.lease?.heartbeatAt, 105_000);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('is released only by its token', async () => {
-      const { store, dispose } = await openStore({ isProcessAlive: () => true });
-      try {
+      await withStore(openStore, { isProcessAlive: () => true }, async (store) => {
         await createTestJob(store);
         await store.acquireLease(JOB, { pid: 1, host, token: 'a', heartbeatAt: 1000 }, 15_000);
         await store.releaseLease(JOB, 'b');
@@ -210,9 +182,7 @@ export function describeJobContract(openStore: OpenStore): void {
         assert.equal((await store.getJob(JOB))?.lease, null);
         await store.acquireLease(JOB, { pid: 2, host, token: 'b', heartbeatAt: 1001 }, 15_000);
         assert.equal((await store.getJob(JOB))?.lease?.token, 'b');
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 }

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ItemUpdate, JobProgressBatch } from '../../src/store/store.ts';
-import { attemptOf, collect, createTestJob, ingestItems, JOB, newItems, type OpenStore } from './store-fixtures.ts';
+import {
+  attemptOf,
+  collect,
+  createTestJob,
+  ingestItems,
+  JOB,
+  newItems,
+  type OpenStore,
+  withStore,
+} from './store-fixtures.ts';
 
 /** More than two pages of any backend that pages by a few thousand rows. */
 const MANY = 4_500;
@@ -20,8 +29,7 @@ async function commitInSlices(
 export function describeReadContract(openStore: OpenStore): void {
   describe('activity reads', () => {
     it('sums attempts by cause, retries, tokens and latency percentiles', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 3);
         await store.commitProgress([
@@ -66,14 +74,11 @@ export function describeReadContract(openStore: OpenStore): void {
           latencyP50Ms: null,
           latencyP95Ms: null,
         });
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('tells items finished since a time, the last finish, and the latest failures newest first', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 3);
         assert.deepEqual(await store.activity(JOB, 0), { finishedSince: 0, lastFinishedAt: null });
@@ -107,16 +112,13 @@ export function describeReadContract(openStore: OpenStore): void {
           { customId: 'c0', attempt: 1, cause: 'http_500', statusCode: 500, at: 5 },
         ]);
         assert.equal((await store.recentFailures(JOB, 1)).length, 1);
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 
   describe('paging', () => {
     it('lists every item once, in input order, across page boundaries', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         // Three ingest calls, with holes in seq (duplicates rejected), as a real reader leaves them.
         for (const from of [0, 1_500, 3_000]) {
@@ -147,14 +149,11 @@ export function describeReadContract(openStore: OpenStore): void {
           (await collect(store.pendingItems(JOB))).map((item) => item.seq),
           expected,
         );
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('lists items in completion order (ties by input order) across page boundaries, unfinished ones last', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, MANY);
         // Finished in reverse blocks of 1000, every item of a block at the same time: ties span every page boundary.
@@ -178,14 +177,11 @@ export function describeReadContract(openStore: OpenStore): void {
         for (let seq = MANY - 100; seq < MANY; seq++) expected.push(seq);
         assert.equal(order.length, MANY);
         assert.deepEqual(order, expected);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('lists every reject once, in line order, across page boundaries', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         const rejects = Array.from({ length: MANY }, (_, index) => ({ line: MANY - index, reason: 'bad', raw: 'x' }));
         await store.ingest(JOB, {
@@ -199,14 +195,11 @@ export function describeReadContract(openStore: OpenStore): void {
           lines,
           Array.from({ length: MANY }, (_, index) => index + 1),
         );
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('lists each pending item once while chunks are cut from what it already listed', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, MANY);
         const seen: number[] = [];
@@ -235,9 +228,7 @@ export function describeReadContract(openStore: OpenStore): void {
           break;
         }
         assert.equal((await store.counts(JOB)).total, MANY);
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 }

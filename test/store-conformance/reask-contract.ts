@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ItemCheck } from '../../src/core/item.ts';
-import type { ItemUpdate, NewChunk } from '../../src/store/store.ts';
+import type { ItemUpdate } from '../../src/store/store.ts';
 import {
   attemptOf,
   collect,
@@ -10,11 +10,11 @@ import {
   JOB,
   rejectionCode,
   type OpenStore,
+  withStore,
+  INVALID,
+  VALID,
+  CHUNK,
 } from './store-fixtures.ts';
-
-const INVALID: ItemCheck = { status: 'invalid', value: { a: 1 }, issues: [{ path: '/b', message: 'required' }] };
-const VALID: ItemCheck = { status: 'valid', value: { a: 1, b: 2 }, issues: [] };
-const CHUNK: NewChunk = { bytes: 100, tokens: 10, url: '/v1/chat/completions', model: 'm', now: 5 };
 
 function reask(seq: number, attempts: number, reasks: number, body: string | Uint8Array = '{"answer":1}'): ItemUpdate {
   return {
@@ -33,8 +33,7 @@ function reask(seq: number, attempts: number, reasks: number, body: string | Uin
 export function describeReaskContract(openStore: OpenStore): void {
   describe('answer checks and re-asks', () => {
     it('moves a re-asked item back to pending with reasks + 1, keeping its answer and check for resume', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 2);
         await store.commitProgress([
@@ -84,14 +83,11 @@ export function describeReaskContract(openStore: OpenStore): void {
           ['succeeded', 2, VALID, '{"answer":3}'],
         );
         assert.deepEqual([plain?.reasks, plain?.check], [0, null]);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('keeps a large re-asked answer (bytes) whole for the re-ask rebuilt on resume', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 1);
         const text = `{"long":"${'x'.repeat(3000)}"}`;
@@ -100,14 +96,11 @@ export function describeReaskContract(openStore: OpenStore): void {
         ]);
         const [open] = await collect(store.iterateUnfinished(JOB));
         assert.equal(open?.previous?.responseBody, text);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('refuses a re-ask of an answered item, changing nothing', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 1);
         await store.commitProgress([
@@ -122,14 +115,11 @@ export function describeReaskContract(openStore: OpenStore): void {
         await assert.rejects(store.commitProgress([{ jobId: JOB, attempts: [], updates: [reask(0, 2, 1)] }]));
         const [item] = await collect(store.iterateItems(JOB, 'input'));
         assert.deepEqual([item?.state, item?.reasks], ['succeeded', 0]);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('puts a re-asked chunk line back to pending for a wave of its own, with its answer and check', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 3);
         await store.createChunk(JOB, CHUNK, [0, 1, 2]);
@@ -188,14 +178,11 @@ export function describeReaskContract(openStore: OpenStore): void {
           ],
         );
         assert.equal((await store.attemptStats(JOB)).attempts, 2);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('counts checks by status, valid answers by the re-asks they took, and the re-asks billed', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         await ingestItems(store, 4);
         const answer = (seq: number, reasks: number, check: ItemCheck): ItemUpdate => ({
@@ -235,14 +222,11 @@ export function describeReaskContract(openStore: OpenStore): void {
           reaskInputTokens: 7,
           reaskOutputTokens: 8,
         });
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('keeps a data job record', async () => {
-      const { store, dispose } = await openStore();
-      try {
+      await withStore(openStore, async (store) => {
         await createTestJob(store);
         assert.equal((await store.getJob(JOB))?.data, null);
         await store.setJobData(JOB, { promptsHash: 'h', manifestPath: '/data/out/manifest.json' });
@@ -262,9 +246,7 @@ export function describeReaskContract(openStore: OpenStore): void {
           data: { promptsHash: 'h2' },
         });
         assert.deepEqual((await store.getJob('with-data'))?.data, { promptsHash: 'h2' });
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 }

@@ -1,5 +1,6 @@
 import type { Attempt } from '../../src/core/attempt.ts';
-import type { NewItem, Store } from '../../src/store/store.ts';
+import type { ItemCheck } from '../../src/core/item.ts';
+import type { NewChunk, NewItem, Store } from '../../src/store/store.ts';
 import type { Clock } from '../../src/util/clock.ts';
 
 /** What a backend's conformance run can be asked for, besides a fresh store. */
@@ -19,6 +20,13 @@ export interface OpenedStore {
 export type OpenStore = (options?: StoreTestOptions) => Promise<OpenedStore>;
 
 export const JOB = 'job-1';
+
+/** A check that failed, and one that passed, as an answer review would store them. */
+export const INVALID: ItemCheck = { status: 'invalid', value: { a: 1 }, issues: [{ path: '/b', message: 'required' }] };
+export const VALID: ItemCheck = { status: 'valid', value: { a: 1, b: 2 }, issues: [] };
+
+/** A chunk to cut from pending items. */
+export const CHUNK: NewChunk = { bytes: 100, tokens: 10, url: '/v1/chat/completions', model: 'm', now: 5 };
 
 /** A clock the test moves by hand. */
 export function manualClock(start = 1_000): Clock & { set(now: number): void } {
@@ -91,4 +99,20 @@ export async function rejectionCode(promise: Promise<unknown>): Promise<string |
     return (error as { code?: string }).code;
   }
   throw new Error('expected a rejection');
+}
+
+type StoreTest = (store: Store) => Promise<void>;
+
+/** Runs `test` on a fresh store (opened with `options` when given), thrown away after it whatever the outcome. */
+export async function withStore(
+  openStore: OpenStore,
+  ...args: [test: StoreTest] | [options: StoreTestOptions, test: StoreTest]
+): Promise<void> {
+  const [options, test] = args.length === 1 ? [undefined, args[0]] : args;
+  const { store, dispose } = await openStore(options);
+  try {
+    await test(store);
+  } finally {
+    await dispose();
+  }
 }

@@ -3,58 +3,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Attempt } from '../../src/core/attempt.ts';
 import { createStore } from '../../src/store/create-store.ts';
 import type { ChunkLineOutcome, Store } from '../../src/store/store.ts';
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const value of iterable) all.push(value);
-  return all;
-}
-
-const JOB = 'job-b';
+import { attemptOf, collect, createTestJob, CHUNK, ingestItems, JOB } from '../store-conformance/store-fixtures.ts';
 
 async function storeWithItems(count: number): Promise<Store> {
   const store = createStore({ workspace: await mkdtemp(join(tmpdir(), 'bp-chunks-')) });
-  await store.createJob({
-    id: JOB,
-    inputPath: '/tmp/in.jsonl',
-    inputFingerprint: { size: 10, sample: 'abc' },
-    config: {},
-    outDir: '/tmp/out',
-    now: 1,
-  });
-  await store.ingest(JOB, {
-    items: Array.from({ length: count }, (_, seq) => ({
-      seq,
-      customId: `c${String(seq)}`,
-      lineNo: seq + 1,
-      byteOffset: seq * 10,
-      byteLength: 9,
-      raw: '{}',
-    })),
-    rejects: [],
-    limit: 0,
-    position: { byte: count * 10, line: count, seq: count, done: true },
-  });
+  await createTestJob(store);
+  await ingestItems(store, count);
   return store;
 }
-
-function attempt(seq: number, n = 1): Attempt {
-  return {
-    seq,
-    attempt: n,
-    startedAt: 10,
-    latencyMs: 5,
-    statusCode: 200,
-    outcome: 'ok',
-    inputTokens: 3,
-    outputTokens: 4,
-  };
-}
-
-const CHUNK = { bytes: 100, tokens: 0, url: '/v1/chat/completions', model: 'm', now: 5 };
 
 describe('SqliteStore chunks', () => {
   it('moves items into a numbered chunk in one step and lists what is pending', async () => {
@@ -105,12 +63,12 @@ describe('SqliteStore chunks', () => {
     const store = await storeWithItems(3);
     await store.createChunk(JOB, CHUNK, [0, 1, 2]);
     const lines: ChunkLineOutcome[] = [
-      { state: 'succeeded', statusCode: 200, requestId: 'r0', body: '{"a":0}', completedAt: 20, attempt: attempt(0) },
+      { state: 'succeeded', statusCode: 200, requestId: 'r0', body: '{"a":0}', completedAt: 20, attempt: attemptOf(0) },
       {
         state: 'failed',
         error: { code: 'http_400', message: 'bad', status: 400 },
         completedAt: 20,
-        attempt: { ...attempt(1), statusCode: 400, outcome: 'http_400' },
+        attempt: { ...attemptOf(1), statusCode: 400, outcome: 'http_400' },
       },
     ];
     assert.equal(await store.mergeChunkResults(JOB, 1, lines), 2);

@@ -1,6 +1,6 @@
 import type { Attempt } from '../../core/attempt.ts';
 import type { Chunk } from '../../core/chunk.ts';
-import type { ItemError } from '../../core/item.ts';
+import type { ItemCheck, ItemError } from '../../core/item.ts';
 import type { BatchLineResult, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
 import { TOKEN_LIMIT_ERROR } from '../../providers/provider.ts';
 import type { ChunkLineOutcome, ChunkStore, CloseChunkResult, OpenItem } from '../../store/store.ts';
@@ -169,27 +169,28 @@ function toOutcome(
       inputTokens: line.usage?.inputTokens ?? null,
       outputTokens: line.usage?.outputTokens ?? null,
     };
+    const { statusCode, requestId, body } = line;
     const { review } = options;
+    let check: ItemCheck | undefined;
     if (review !== undefined) {
       const reasks = item.reasks ?? 0;
       const reviewed = { customId: item.customId, seq: item.seq, reasks };
-      const check = checkAnswer(review, reviewed, line.body);
+      check = checkAnswer(review, reviewed, body);
       answered.reask = reasks;
       answered.check = check.status;
-      const { statusCode, requestId, body } = line;
       // The re-ask request is built when its wave's chunk file is written (plan-chunk.ts `readItemRequests`).
       if (!options.cancelling && wantsReask(review, reviewed, check)) {
         return { state: 'reask', reasks: reasks + 1, statusCode, requestId, body, check, attempt: answered };
       }
-      return { state: 'succeeded', statusCode, requestId, body, completedAt: times.endedAt, attempt: answered, check };
     }
     return {
       state: 'succeeded',
-      statusCode: line.statusCode,
-      requestId: line.requestId,
-      body: line.body,
+      statusCode,
+      requestId,
+      body,
       completedAt: times.endedAt,
       attempt: answered,
+      ...(check === undefined ? {} : { check }),
     };
   }
   if (line.kind === 'errored' || line.kind === 'unreadable') {

@@ -4,7 +4,7 @@ import type { LineReader } from '../../input/read-line-at.ts';
 import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { BatchProvider } from '../../providers/provider.ts';
 import type { OpenItem, Store } from '../../store/store.ts';
-import { rebuildReask, type AnswerReview } from '../answer-review.ts';
+import { storedReask, type AnswerReview } from '../answer-review.ts';
 
 export interface ChunkLimits {
   maxRequests: number;
@@ -133,14 +133,7 @@ async function* readPage(
   for (const [index, item] of page.entries()) {
     const request = parseRequest(source.parser, item, texts[index] ?? '');
     if (request === null) continue;
-    const { review } = source;
-    const { previous, reasks } = item;
-    // No review to rebuild it, or none it can: the line's own request is sent again and its answer checked as the last.
-    const reask =
-      review === undefined || previous === undefined || reasks === undefined
-        ? null
-        : rebuildReask(review, { customId: item.customId, seq: item.seq, reasks: reasks - 1 }, request, previous);
-    yield { item, request: reask ?? request };
+    yield { item, request: storedReask(source.review, item, request) ?? request };
   }
 }
 

@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { PreparedRequest } from '../../../src/core/item.ts';
 import { runJob, type RunSettings } from '../../../src/engine/run-job.ts';
 import { ProviderError } from '../../../src/errors/index.ts';
-import { fingerprintInput } from '../../../src/input/fingerprint-input.ts';
-import { createRealtimeProvider } from '../../../src/providers/create-provider.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../../../src/providers/provider.ts';
-import { createStore } from '../../../src/store/create-store.ts';
-import type { Store } from '../../../src/store/store.ts';
-import { startSimulator, type SimulatorHandle } from '../../helpers/start-simulator.ts';
-import { chatBatchLines, toJsonl } from '../../helpers/temp-workspace.ts';
+import { useRunJobWorld } from './run-job-fixture.ts';
 import { FakeAnswerReview, reaskNumberOf } from './fake-answer-review.ts';
 
 /**
@@ -62,47 +54,14 @@ class FailingReasks implements RealtimeProvider {
 }
 
 describe('a re-ask stopped between its retries', () => {
-  let dir: string;
-  let store: Store;
-  let simulator: SimulatorHandle;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bp-reask-retries-'));
-    store = createStore({ workspace: join(dir, 'ws') });
-    simulator = await startSimulator({ latencyMs: 0 });
-  });
-
-  after(async () => {
-    await store.close();
-    await simulator.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const world = useRunJobWorld('bp-reask-retries-', { simulator: true });
 
   function provider(): FailingReasks {
-    return new FailingReasks(
-      createRealtimeProvider({
-        provider: 'openai',
-        baseUrl: simulator.baseUrl,
-        apiKey: null,
-        concurrency: 1,
-        workDir: dir,
-        commandTargets: {},
-        env: {},
-      }),
-    );
+    return new FailingReasks(world.simulatorProvider(1));
   }
 
   it('has max_attempts tries in all after a resume, as in one run', async () => {
-    const inputPath = join(dir, 'input.jsonl');
-    await writeFile(inputPath, toJsonl(chatBatchLines(1, { prefix: 'stopped' })));
-    await store.createJob({
-      id: 'stopped',
-      inputPath,
-      inputFingerprint: await fingerprintInput(inputPath),
-      config: {},
-      outDir: join(dir, 'ws', 'jobs', 'stopped'),
-      now: Date.now(),
-    });
+    await world.createJob('stopped', 1);
     // Seq 1's original answer is invalid and re-asked; the re-ask is never answered (500s).
     const review = new FakeAnswerReview({ max: 1, fixedAfter: () => 9 });
 
@@ -112,7 +71,7 @@ describe('a re-ask stopped between its retries', () => {
     first.onReaskFailure = () => setTimeout(() => stop.abort(), 50);
     const stopped = await runJob({
       jobId: 'stopped',
-      store,
+      store: world.store,
       provider: first,
       settings: settings(60_000),
       review,
@@ -124,12 +83,17 @@ describe('a re-ask stopped between its retries', () => {
 
     // Resume: the re-ask has MAX_ATTEMPTS - 1 tries left, then the item fails.
     const second = provider();
-    const resumed = await runJob({ jobId: 'stopped', store, provider: second, settings: settings(0), review });
+    const resumed = await runJob({
+      jobId: 'stopped',
+      store: world.store,
+      provider: second,
+      settings: settings(0),
+      review,
+    });
     await second.close();
     assert.equal(resumed.outcome, 'completed');
     assert.equal(second.reaskFailures, MAX_ATTEMPTS - 1, 're-ask tries after the resume');
-    const items = [];
-    for await (const item of store.iterateItems('stopped', 'input')) items.push(item);
+    const items = await world.itemsOf('stopped');
     assert.equal(items[0]?.state, 'failed');
     assert.equal(items[0]?.attempts, 1 + MAX_ATTEMPTS, 'the original request, then MAX_ATTEMPTS tries of its re-ask');
   });

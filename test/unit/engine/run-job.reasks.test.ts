@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { PreparedRequest } from '../../../src/core/item.ts';
 import { runJob, type RunSettings } from '../../../src/engine/run-job.ts';
 import { ProviderError } from '../../../src/errors/index.ts';
-import { fingerprintInput } from '../../../src/input/fingerprint-input.ts';
-import { createRealtimeProvider } from '../../../src/providers/create-provider.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../../../src/providers/provider.ts';
-import { createStore } from '../../../src/store/create-store.ts';
-import type { Store } from '../../../src/store/store.ts';
-import { startSimulator, type SimulatorHandle } from '../../helpers/start-simulator.ts';
-import { chatBatchLines, toJsonl } from '../../helpers/temp-workspace.ts';
+import { useRunJobWorld } from './run-job-fixture.ts';
 import { FakeAnswerReview, reaskNumberOf } from './fake-answer-review.ts';
 
 /**
  * Realtime re-asks (issue 12 §3, docs/decisions/0019): the real engine against the simulator on 127.0.0.1 and a
- * temp store, with a fake `AnswerReview`. An answer that is not valid goes straight back into the pool as a re-ask,
+ * temp store: world.store, with a fake `AnswerReview`. An answer that is not valid goes straight back into the pool as a re-ask,
  * at most `max` times; the item ends succeeded with its last answer and check; an interrupted run's re-asks are
  * rebuilt from the store and sent once on resume.
  */
@@ -64,53 +56,11 @@ class RecordingProvider implements RealtimeProvider {
 }
 
 describe('runJob with an answer review', () => {
-  let dir: string;
-  let store: Store;
-  let simulator: SimulatorHandle;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bp-reasks-'));
-    store = createStore({ workspace: join(dir, 'ws') });
-    simulator = await startSimulator({ latencyMs: 0 });
-  });
-
-  after(async () => {
-    await store.close();
-    await simulator.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function createJob(id: string, items: number): Promise<void> {
-    const inputPath = join(dir, `${id}.jsonl`);
-    await writeFile(inputPath, toJsonl(chatBatchLines(items, { prefix: id })));
-    await store.createJob({
-      id,
-      inputPath,
-      inputFingerprint: await fingerprintInput(inputPath),
-      config: {},
-      outDir: join(dir, 'ws', 'jobs', id),
-      now: Date.now(),
-    });
-  }
+  const world = useRunJobWorld('bp-reasks-', { simulator: true });
+  const { createJob, itemsOf } = world;
 
   function recordingProvider(): RecordingProvider {
-    return new RecordingProvider(
-      createRealtimeProvider({
-        provider: 'openai',
-        baseUrl: simulator.baseUrl,
-        apiKey: null,
-        concurrency: 4,
-        workDir: dir,
-        commandTargets: {},
-        env: {},
-      }),
-    );
-  }
-
-  async function itemsOf(jobId: string) {
-    const found = [];
-    for await (const item of store.iterateItems(jobId, 'input')) found.push(item);
-    return found;
+    return new RecordingProvider(world.simulatorProvider(4));
   }
 
   it('re-asks an answer that is not valid, at most reask.max times, and keeps every check', async () => {
@@ -118,7 +68,7 @@ describe('runJob with an answer review', () => {
     const provider = recordingProvider();
     // seq % 4 = 3 never gets valid within max 2: it ends succeeded with its non-valid check.
     const review = new FakeAnswerReview({ max: 2, fixedAfter: (seq) => (seq % 4 === 3 ? 9 : seq % 4) });
-    const result = await runJob({ jobId: 'bound', store, provider, settings: SETTINGS, review });
+    const result = await runJob({ jobId: 'bound', store: world.store, provider, settings: SETTINGS, review });
     await provider.close();
     assert.equal(result.outcome, 'completed');
     const items = await itemsOf('bound');
@@ -138,7 +88,7 @@ describe('runJob with an answer review', () => {
         label,
       );
     }
-    const stats = await store.attemptStats('bound');
+    const stats = await world.store.attemptStats('bound');
     // Three items each of 0, 1, 2 and 2 (the bound) re-asks.
     assert.equal(stats.attempts, 12 + 3 * (0 + 1 + 2 + 2));
     const answers = result.report.answers;
@@ -155,7 +105,7 @@ describe('runJob with an answer review', () => {
     review.reask = () => {
       throw new Error('a bug in the review');
     };
-    const result = await runJob({ jobId: 'throws', store, provider, settings: SETTINGS, review });
+    const result = await runJob({ jobId: 'throws', store: world.store, provider, settings: SETTINGS, review });
     await provider.close();
     assert.equal(result.outcome, 'completed');
     for (const item of await itemsOf('throws')) {
@@ -175,7 +125,7 @@ describe('runJob with an answer review', () => {
     first.onHold = () => setTimeout(() => stop.abort(), 50);
     const interrupted = await runJob({
       jobId: 'resume',
-      store,
+      store: world.store,
       provider: first,
       settings: SETTINGS,
       review,
@@ -191,7 +141,7 @@ describe('runJob with an answer review', () => {
     for (const item of left) assert.equal(item.state, 'cancelled', `item ${item.customId}`);
 
     const second = recordingProvider();
-    const resumed = await runJob({ jobId: 'resume', store, provider: second, settings: SETTINGS, review });
+    const resumed = await runJob({ jobId: 'resume', store: world.store, provider: second, settings: SETTINGS, review });
     await second.close();
     assert.equal(resumed.outcome, 'completed');
     for (const [customId, bodies] of heldReasks) {

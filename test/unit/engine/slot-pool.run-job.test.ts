@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { PreparedRequest } from '../../../src/core/item.ts';
 import { runJob, type RunSettings } from '../../../src/engine/run-job.ts';
 import { SlotPool } from '../../../src/engine/slot-pool.ts';
-import { fingerprintInput } from '../../../src/input/fingerprint-input.ts';
 import type { ProviderResponse, RealtimeProvider } from '../../../src/providers/provider.ts';
-import { createStore } from '../../../src/store/create-store.ts';
-import type { Store } from '../../../src/store/store.ts';
-import { chatBatchLines, toJsonl } from '../../helpers/temp-workspace.ts';
+import { useRunJobWorld } from './run-job-fixture.ts';
 
 /**
  * `runJob` with a shared `SlotPool`, as the background scheduler runs jobs: requests in flight across jobs stay under
@@ -63,31 +57,8 @@ class CountingProvider implements RealtimeProvider {
 }
 
 describe('runJob with a shared SlotPool', () => {
-  let dir: string;
-  let store: Store;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bp-slots-'));
-    store = createStore({ workspace: join(dir, 'ws') });
-  });
-
-  after(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function createJob(id: string, items: number): Promise<void> {
-    const inputPath = join(dir, `${id}.jsonl`);
-    await writeFile(inputPath, toJsonl(chatBatchLines(items, { prefix: id })));
-    await store.createJob({
-      id,
-      inputPath,
-      inputFingerprint: await fingerprintInput(inputPath),
-      config: {},
-      outDir: join(dir, 'ws', 'jobs', id),
-      now: Date.now(),
-    });
-  }
+  const world = useRunJobWorld('bp-slots-');
+  const { createJob } = world;
 
   it('keeps two jobs under the budget together and gives the small one its share', async () => {
     await createJob('big', 400);
@@ -96,10 +67,10 @@ describe('runJob with a shared SlotPool', () => {
     const provider = new CountingProvider(3);
     const bigShare = pool.join('big');
     const smallShare = pool.join('small');
-    const big = runJob({ jobId: 'big', store, provider, settings: SETTINGS, slots: bigShare });
+    const big = runJob({ jobId: 'big', store: world.store, provider, settings: SETTINGS, slots: bigShare });
     // The big job fills the pool first; the small one arrives while it runs.
     await new Promise((resolve) => setTimeout(resolve, 30));
-    const small = await runJob({ jobId: 'small', store, provider, settings: SETTINGS, slots: smallShare });
+    const small = await runJob({ jobId: 'small', store: world.store, provider, settings: SETTINGS, slots: smallShare });
     smallShare.leave();
     const bigResult = await big;
     bigShare.leave();

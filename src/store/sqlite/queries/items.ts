@@ -103,7 +103,7 @@ const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_ha
   status_code, request_id, response_body, response_bytes, error_json, completed_at, reasks, check_json`;
 
 /** The states an item may move to `to` from, by the item lifecycle (core/states.ts). */
-export function itemStatesBecoming(to: ItemState): ItemState[] {
+function itemStatesBecoming(to: ItemState): ItemState[] {
   return Object.values(ITEM_STATES).filter((from) => canTransitionItem(from, to));
 }
 

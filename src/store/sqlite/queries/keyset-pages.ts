@@ -1,5 +1,5 @@
 /** Rows per page of every list the store reads in pages. */
-export const PAGE_SIZE = 2000;
+const PAGE_SIZE = 2000;
 
 /**
  * The one paging helper of the SQLite store: keyset pagination, each page fetched after the
