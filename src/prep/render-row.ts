@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { Liquid, type Template } from 'liquidjs';
 import { ConfigError } from '../errors/index.ts';
+import { compileSubstitution, type SubstitutionRenderer } from './compile-substitution.ts';
 import type { DataRow } from './data-row.ts';
 import { deriveStrictSchema } from './derive-strict-schema.ts';
 import type { PreparedRequest } from './prepared-request.ts';
@@ -65,7 +66,10 @@ export function formatCustomId(
  * evaluated or a missing partial is a reject for that (row, prompt) naming the prompt and the variable.
  */
 export function createRowRenderer(set: PromptSet): RowRenderer {
-  const compiled = new Map<string, { engine: Liquid; template: Template[] }>();
+  const compiled = new Map<
+    string,
+    { engine: Liquid; template: Template[]; substitution: SubstitutionRenderer | null }
+  >();
   const plans = new Map<string, JsonRequestPlan>();
   for (const prompt of set.prompts) {
     const roots = [...new Set([dirname(prompt.templateFile ?? set.sourceFile), dirname(set.sourceFile)])];
@@ -80,7 +84,8 @@ export function createRowRenderer(set: PromptSet): RowRenderer {
       cache: true,
     });
     try {
-      compiled.set(prompt.name, { engine, template: engine.parse(prompt.template, prompt.templateFile) });
+      const template = engine.parse(prompt.template, prompt.templateFile);
+      compiled.set(prompt.name, { engine, template, substitution: compileSubstitution(engine, template) });
     } catch (error) {
       throw new ConfigError(
         'CONFIG_INVALID',
@@ -113,6 +118,8 @@ export function createRowRenderer(set: PromptSet): RowRenderer {
       // Liquid truthiness: only false and nil are false.
       if (holds === false || holds === null || holds === undefined) return { kind: 'skipped' };
     }
+    const substituted = entry.substitution?.(scope);
+    if (substituted !== undefined) return { kind: 'text', text: substituted.trimEnd() };
     try {
       return { kind: 'text', text: String(entry.engine.renderSync(entry.template, scope)).trimEnd() };
     } catch (error) {
