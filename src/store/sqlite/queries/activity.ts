@@ -19,14 +19,10 @@ export function prepareActivityQueries(db: Database) {
   const countByState = db.prepare<[string], { state: string; count: number }>(
     'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY state',
   );
-  const checkStatuses = db.prepare<[string], { status: string; count: number }>(
-    `SELECT json_extract(check_json, '$.status') AS status, COUNT(*) AS count FROM items
-      WHERE job_id = ? AND state = 'succeeded' AND check_json IS NOT NULL GROUP BY status`,
-  );
-  const validByReasks = db.prepare<[string], { reasks: number; count: number }>(
-    `SELECT reasks, COUNT(*) AS count FROM items
-      WHERE job_id = ? AND state = 'succeeded' AND json_extract(check_json, '$.status') IN ('valid', 'repaired')
-      GROUP BY reasks ORDER BY reasks`,
+  // One pass over the checks (each json_extract parses a check whole): statuses and, of the valid, their re-asks.
+  const checkStatuses = db.prepare<[string], { status: string; reasks: number; count: number }>(
+    `SELECT json_extract(check_json, '$.status') AS status, reasks, COUNT(*) AS count FROM items
+      WHERE job_id = ? AND state = 'succeeded' AND check_json IS NOT NULL GROUP BY status, reasks`,
   );
   const reaskAttempts = db.prepare<
     [string],
@@ -38,11 +34,12 @@ export function prepareActivityQueries(db: Database) {
   return {
     reviewStats(jobId: string): ReviewStats {
       const byStatus: Record<string, number> = {};
-      for (const row of checkStatuses.all(jobId)) byStatus[row.status] = row.count;
       const validAfterReasks: number[] = [];
-      for (const row of validByReasks.all(jobId)) {
-        while (validAfterReasks.length < row.reasks) validAfterReasks.push(0);
-        validAfterReasks.push(row.count);
+      for (const row of checkStatuses.all(jobId)) {
+        byStatus[row.status] = (byStatus[row.status] ?? 0) + row.count;
+        if (row.status !== 'valid' && row.status !== 'repaired') continue;
+        while (validAfterReasks.length <= row.reasks) validAfterReasks.push(0);
+        validAfterReasks[row.reasks] = (validAfterReasks[row.reasks] ?? 0) + row.count;
       }
       const reasks = reaskAttempts.get(jobId);
       return {
