@@ -8,6 +8,7 @@ import { resolveEnrichedTarget, type EnrichedFormat } from '../output/write-enri
 import { MANIFEST_ROWS_FILE, readManifestRows } from '../prep/manifest.ts';
 import type { Store } from '../store/store.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
+import { followAnswers, type FollowGate } from './follow-answers.ts';
 import { jobDirPath } from './job-paths.ts';
 import { readSourceRows } from './read-source-rows.ts';
 import { storeAnswerLookup } from './store-answer-lookup.ts';
@@ -21,6 +22,8 @@ export interface IntegrateStoredJobOptions {
   out?: string | undefined;
   /** `integrate JOB --format`, over `integrate.format`. */
   format?: EnrichedFormat | undefined;
+  /** Follows a run still answering (join-back-worker.ts): each page waits for its items to settle. */
+  follow?: FollowGate | undefined;
 }
 
 /**
@@ -45,10 +48,12 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
     { out: options.out ?? integrate.out, format: options.format ?? integrate.format },
     jobDir,
   );
+  const answers = storeAnswerLookup({ store: options.store, jobId: job.id, mode: config.mode, prices: config.prices });
   return integrateDataJob({
     manifestRows: readManifestRows(join(jobDir, MANIFEST_ROWS_FILE)),
     dataRows: readSourceRows(record),
-    answers: storeAnswerLookup({ store: options.store, jobId: job.id, mode: config.mode, prices: config.prices }),
+    answers:
+      options.follow === undefined ? answers : followAnswers(answers, options.follow),
     prompts: prompts.prompts,
     out: target.path,
     format: target.format,

@@ -1,4 +1,5 @@
 import { jobDirPath } from './job-paths.ts';
+import { startFollowingJoinBack } from './join-back-thread.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
@@ -34,11 +35,38 @@ import { LOG_EVENT } from '../util/log-event.ts';
  */
 export async function runConfiguredJob(options: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
   const review = await dataJobReview(options);
-  const result = await runEngine(options, review);
-  if (review === undefined || !INTEGRATED_OUTCOMES.has(result.outcome)) return result;
-  const { integrateStoredJob } = await import('./integrate-stored-job.ts');
+  // Realtime only: a batch job waits hours on its chunks, and its join-back is nothing beside that wait.
+  const follower =
+    review !== undefined && options.config.mode === 'realtime'
+      ? startFollowingJoinBack(options)
+      : undefined;
+  let result: RunJobResult;
+  try {
+    result = await runEngine(
+      follower === undefined
+        ? options
+        : {
+            ...options,
+            onRealtimeProgress: (progress) => {
+              follower.progress(progress);
+              options.onRealtimeProgress?.(progress);
+            },
+          },
+      review,
+      follower?.started,
+    );
+  } catch (error) {
+    await follower?.abandon();
+    throw error;
+  }
+  if (review === undefined || !INTEGRATED_OUTCOMES.has(result.outcome)) {
+    await follower?.abandon();
+    return result;
+  }
   // `result.job` is the job as the run finalized it.
-  const integration = await integrateStoredJob({ ...options, job: result.job });
+  const integration =
+    (await follower?.finish()) ??
+    (await (await import('./integrate-stored-job.ts')).integrateStoredJob({ ...options, job: result.job }));
   return { ...result, integration };
 }
 
@@ -66,7 +94,11 @@ async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerRe
   return createDataReview(prompts, index);
 }
 
-async function runEngine(options: RunConfiguredJobOptions, review: AnswerReview | undefined): Promise<RunJobResult> {
+async function runEngine(
+  options: RunConfiguredJobOptions,
+  review: AnswerReview | undefined,
+  onStarted: (() => void) | undefined,
+): Promise<RunJobResult> {
   const { config } = options;
   let simulator: SimulatorHandle | undefined;
   try {
@@ -144,6 +176,7 @@ async function runEngine(options: RunConfiguredJobOptions, review: AnswerReview 
         slots: options.slots,
         commits: options.commits,
         review,
+        onStarted,
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });
     } finally {

@@ -48,6 +48,11 @@ export interface JobRunOptions {
   reopenFailed?: boolean | undefined;
   /** Set when the engine checks answers (docs/decisions/0019): the report then says what the checks said. */
   review?: AnswerReview | undefined;
+  /**
+   * Called once the run has reopened what it sends again and marked the job running, before the engine starts: from
+   * then until the run ends, a succeeded, failed or cancelled item stays so (a join-back may follow the run).
+   */
+  onStarted?: (() => void) | undefined;
 }
 
 /** One run of a job as the scaffold opened it: what an engine runs the items with. */
@@ -141,6 +146,7 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       },
     };
     logger.info({ jobId: job.id, mode: engine.mode, ...engine.startFields(run) }, LOG_EVENT.jobStart);
+    options.onStarted?.();
 
     const end = await engine.run(run);
     await run.recordUnread();

@@ -85,6 +85,8 @@ export interface RunJobOptions {
   commits?: CommitQueue | undefined;
   /** Checks every answer and asks again for those not valid (a data job; docs/decisions/0019). */
   review?: AnswerReview | undefined;
+  /** Called once the run has started (see the scaffold's `onStarted`). */
+  onStarted?: (() => void) | undefined;
 }
 
 const CANCEL_CHECK_MS = 1000;

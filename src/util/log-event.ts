@@ -52,6 +52,8 @@ export const LOG_EVENT = {
   chunkResultsMiss: 'chunk-results-miss',
   /** Lines of a result file could not be read (`unreadable`); their items are sent again or fail. */
   resultLinesSkip: 'result-lines-skip',
+  /** The join-back that follows a data job's run in its own thread failed (`reason`); the run joins back itself. */
+  joinBackFollowFail: 'join-back-follow-fail',
 } as const;
 
 export type LogEvent = (typeof LOG_EVENT)[keyof typeof LOG_EVENT];

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliError, describeResult, jsonLines, runCli, type CliResult } from '../helpers/run-cli.ts';
+import {
+  cliError,
+  describeResult,
+  jsonLines,
+  killRunningClis,
+  runCli,
+  startCli,
+  waitFor,
+  type CliResult,
+} from '../helpers/run-cli.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 
@@ -133,6 +142,7 @@ describe('run DATA --prompts (realtime)', () => {
   });
 
   after(async () => {
+    await killRunningClis();
     await fixing.close();
     await breaking.close();
     await temp.remove();
@@ -172,6 +182,44 @@ describe('run DATA --prompts (realtime)', () => {
       counts: { succeeded: number };
     };
     assert.equal(report.counts.succeeded, ROWS + 20 + ROWS);
+    // The dataset was written by the join-back that followed the run in its own thread (decision 0023): had it
+    // failed, the run would have joined back itself and logged why.
+    assert.doesNotMatch(await readFile(join(temp.jobDir('fixed'), 'job.log'), 'utf8'), /join-back-follow-fail/);
+  });
+
+  it('Ctrl-C mid-run: the join-back that followed the run leaves no file; resume writes the whole dataset', async () => {
+    const slow = await startSimulator({ seed: 14, latencyMs: 15, structured: { schemaBreak: 0.2, reaskFixRate: 1 } });
+    try {
+      const many = Array.from({ length: 400 }, (_, index) =>
+        JSON.stringify({ id: `q${String(index)}`, lang: 'en', text: `post ${String(index)}` }),
+      );
+      await temp.write('many.jsonl', `${many.join('\n')}\n`);
+      const args = ['--workspace', temp.workspace, '--json', 'run', 'many.jsonl', '--prompts', 'prompts.yaml'];
+      const common = ['--base-url', slow.baseUrl, '--no-progress', '--set', 'data.key=id', '--concurrency', '4'];
+      const child = startCli([...args, '--job', 'stopped', ...common], { cwd: temp.dir });
+      await waitFor(() => slow.stats().requests >= 200, 'the first answers');
+      child.child.kill('SIGINT');
+      const stopped = await child.done;
+      assert.equal(stopped.code, 130, describeResult(stopped));
+      const left = await readdir(temp.jobDir('stopped'));
+      assert.deepEqual(
+        left.filter((name) => name.includes('enriched') || name.includes('integration') || name.endsWith('.tmp')),
+        [],
+        left.join(' '),
+      );
+
+      const resumed = await runCli(['--workspace', temp.workspace, '--json', 'resume', 'stopped'], { cwd: temp.dir });
+      assert.equal(resumed.code, 0, describeResult(resumed));
+      const rows = await readJsonl(join(temp.jobDir('stopped'), 'enriched.jsonl'));
+      assert.equal(rows.length, 400);
+      assert.ok(rows.every((row) => row['sentiment__status'] === 'valid' || row['sentiment__status'] === 'repaired'));
+      const written = await readFile(join(temp.jobDir('stopped'), 'enriched.jsonl'));
+      const again = await runCli(['--workspace', temp.workspace, 'integrate', 'stopped'], { cwd: temp.dir });
+      assert.equal(again.code, 0, describeResult(again));
+      assert.ok(written.equals(await readFile(join(temp.jobDir('stopped'), 'enriched.jsonl'))));
+    } finally {
+      await slow.close();
+    }
   });
 
   it('run --job of an existing data job carries it on; another data file under that id is refused', async () => {

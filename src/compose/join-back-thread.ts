@@ -1,0 +1,103 @@
+import { Worker } from 'node:worker_threads';
+import type { ResolvedConfig } from '../config/config-schema.ts';
+import type { JobProgress } from '../engine/run-job.ts';
+import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
+import type { Logger } from '../util/logger.ts';
+import { LOG_EVENT } from '../util/log-event.ts';
+
+/** What the run tells the join-back thread: a number is how many items the run has settled. */
+export type JoinBackToThread = 'start' | 'end' | 'abandon' | number;
+
+/** What the join-back thread answers, once. */
+export type JoinBackFromThread =
+  | { kind: 'done'; result: IntegrateDataJobResult }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'abandoned' };
+
+/** A join-back following a data job's run in its own thread. */
+export interface FollowingJoinBack {
+  /** The run has started: the thread may read the store (`JobRunOptions.onStarted`). */
+  readonly started: () => void;
+  /** The run's progress: the thread reads a page once the run may have settled it. */
+  progress(progress: JobProgress): void;
+  /**
+   * The run ended as one that is joined back: the rest of the dataset is written and its result returned; undefined
+   * when the thread could not (its reason is logged), and the caller joins back itself, which words any error.
+   */
+  finish(): Promise<IntegrateDataJobResult | undefined>;
+  /** The run stopped to be resumed, or threw: the thread throws its half-written files away and exits. */
+  abandon(): Promise<void>;
+}
+
+/** How long an abandoned thread gets to remove its temp files before it is terminated. */
+const ABANDON_GRACE_MS = 5000;
+
+/**
+ * Under tsx (tests, development) the worker is a .ts file that Node alone cannot load, and a worker does not inherit
+ * the loader tsx registered in this thread: the thread registers tsx's loader itself before importing its entry.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const BOOT = `const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.loader !== undefined) (await import(workerData.loader)).register();
+  await import(workerData.entry);
+})();`;
+
+/**
+ * Starts the thread a data job's join-back runs in beside its run (docs/decisions/0023). The run sends; the thread
+ * reads what it has settled, a page of rows at a time, and writes the enriched dataset as it goes, on the core the
+ * run leaves idle. When the run ends the thread has only the last pages left, where joining back after the run
+ * would read the whole store again. The key is not handed to the thread: join-back sends nothing.
+ */
+export function startFollowingJoinBack(options: {
+  workspace: string;
+  jobId: string;
+  config: ResolvedConfig;
+  logger: Logger;
+}): FollowingJoinBack {
+  const worker = new Worker(BOOT, {
+    eval: true,
+    workerData: {
+      entry: new URL(`./join-back-worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url).href,
+      loader: FROM_SOURCE ? import.meta.resolve('tsx/esm/api') : undefined,
+      workspace: options.workspace,
+      jobId: options.jobId,
+      config: { ...options.config, apiKey: null },
+    },
+  });
+  const answer = new Promise<JoinBackFromThread>((resolve) => {
+    worker.once('message', (message: JoinBackFromThread) => resolve(message));
+    worker.once('error', (error) => resolve({ kind: 'failed', reason: error.message }));
+    worker.once('exit', (code) => resolve({ kind: 'failed', reason: `the thread exited (${String(code)}) without an answer` }));
+  });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const send = (message: JoinBackToThread): void => {
+    try {
+      worker.postMessage(message);
+    } catch {
+      // The thread is gone already: its answer says so.
+    }
+  };
+  return {
+    started: () => send('start'),
+    progress: (progress) =>
+      send(progress.earlier.succeeded + progress.earlier.failed + progress.counters.succeeded + progress.counters.failed),
+    async finish() {
+      send('end');
+      const message = await answer;
+      await exited;
+      if (message.kind === 'done') return message.result;
+      options.logger.warn(
+        { jobId: options.jobId, reason: message.kind === 'failed' ? message.reason : 'abandoned' },
+        LOG_EVENT.joinBackFollowFail,
+      );
+      return undefined;
+    },
+    async abandon() {
+      send('abandon');
+      const timer = setTimeout(() => void worker.terminate(), ABANDON_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
