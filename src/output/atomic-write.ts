@@ -15,6 +15,10 @@ export class AtomicFileWriter {
   private handle: FileHandle | undefined;
   private buffer: string[] = [];
   private bufferedChars = 0;
+  /** The write in flight, if any: the next buffer fills while the kernel takes this one. */
+  private inFlight: Promise<void> | undefined;
+  /** What the write in flight failed with, thrown at the next write or the commit. */
+  private failure: unknown;
   lines = 0;
 
   constructor(target: string) {
@@ -38,6 +42,7 @@ export class AtomicFileWriter {
   /** One line given in pieces, each written as it is (a large piece is never joined into one more copy). */
   async writeLineParts(parts: readonly (string | Uint8Array)[]): Promise<void> {
     await this.flush();
+    await this.drain();
     const handle = this.requireHandle();
     for (const part of parts) await handle.write(typeof part === 'string' ? Buffer.from(part) : part);
     await handle.write('\n');
@@ -47,11 +52,13 @@ export class AtomicFileWriter {
   /** Bytes as they are, no newline (a binary file such as Parquet). */
   async writeBytes(bytes: Uint8Array): Promise<void> {
     await this.flush();
+    await this.drain();
     await this.requireHandle().write(bytes).catch(this.naming);
   }
 
   async commit(): Promise<void> {
     await this.flush();
+    await this.drain();
     const handle = this.requireHandle();
     await handle.sync().catch(this.naming);
     await handle.close();
@@ -60,17 +67,42 @@ export class AtomicFileWriter {
   }
 
   async abort(): Promise<void> {
+    await this.inFlight;
+    this.inFlight = undefined;
     await this.handle?.close().catch(() => undefined);
     this.handle = undefined;
     await rm(this.tempPath, { force: true });
   }
 
+  /**
+   * Hands the buffer to the kernel without waiting for it: the caller goes on filling the next buffer (rendering,
+   * serializing) while this one is written, and waits only if that write is still going when the next is due.
+   */
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
     const text = this.buffer.join('');
     this.buffer = [];
     this.bufferedChars = 0;
-    await this.requireHandle().write(text).catch(this.naming);
+    await this.drain();
+    const handle = this.requireHandle();
+    // Caught here and kept, not left rejected: nothing may await it before the next write.
+    this.inFlight = handle.write(text).then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure = error;
+      },
+    );
+  }
+
+  /** Waits for the write in flight; throws what it failed with, naming the file. */
+  private async drain(): Promise<void> {
+    await this.inFlight;
+    this.inFlight = undefined;
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      this.naming(failure);
+    }
   }
 
   /** A failed write names the file it was for (a full disk's `ENOSPC` on write carries no path). */
