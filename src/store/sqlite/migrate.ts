@@ -6,6 +6,7 @@ import { migration0004 } from './migrations/0004-response-parts.ts';
 import { migration0005 } from './migrations/0005-input-check-and-relative-paths.ts';
 import { migration0006 } from './migrations/0006-drop-next-attempt-at.ts';
 import { migration0007 } from './migrations/0007-answer-checks-and-reasks.ts';
+import { migration0008 } from './migrations/0008-check-status.ts';
 
 // SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace).
 type Migration = string | ((db: Database, context: MigrationContext) => void);
@@ -19,6 +20,7 @@ const MIGRATIONS: readonly Migration[] = [
   migration0005,
   migration0006,
   migration0007,
+  migration0008,
 ];
 
 /** What a migration written as code may need besides the database. */

@@ -19,10 +19,10 @@ export function prepareActivityQueries(db: Database) {
   const countByState = db.prepare<[string], { state: string; count: number }>(
     'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY state',
   );
-  // One pass over the checks (each json_extract parses a check whole): statuses and, of the valid, their re-asks.
+  // One pass over the checks' statuses (migration 0008), and of the valid ones their re-asks.
   const checkStatuses = db.prepare<[string], { status: string; reasks: number; count: number }>(
-    `SELECT json_extract(check_json, '$.status') AS status, reasks, COUNT(*) AS count FROM items
-      WHERE job_id = ? AND state = 'succeeded' AND check_json IS NOT NULL GROUP BY status, reasks`,
+    `SELECT check_status AS status, reasks, COUNT(*) AS count FROM items
+      WHERE job_id = ? AND state = 'succeeded' AND check_status IS NOT NULL GROUP BY check_status, reasks`,
   );
   const reaskAttempts = db.prepare<
     [string],

@@ -55,8 +55,8 @@ export function prepareAnswerQueries(db: Database) {
   const firstPart = db.prepare<[string, number], { bytes: Buffer }>(
     'SELECT bytes FROM response_parts WHERE job_id = ? AND seq = ? AND part = 0',
   );
-  const setCheck = db.prepare<[string, string, number]>(
-    `UPDATE items SET check_json = ? WHERE job_id = ? AND seq = ? AND state = 'succeeded'`,
+  const setCheck = db.prepare<[string, string, string, number]>(
+    `UPDATE items SET check_json = ?, check_status = ? WHERE job_id = ? AND seq = ? AND state = 'succeeded'`,
   );
   const stateOf = db.prepare<[string, number], { state: string }>(
     'SELECT state FROM items WHERE job_id = ? AND seq = ?',
@@ -97,7 +97,7 @@ export function prepareAnswerQueries(db: Database) {
     /** Inside the caller's transaction: a check of an item without an answer throws, rolling the whole call back. */
     setItemChecks(jobId: string, checks: readonly ItemCheckUpdate[]): void {
       for (const { seq, check } of checks) {
-        if (setCheck.run(JSON.stringify(check), jobId, seq).changes > 0) continue;
+        if (setCheck.run(JSON.stringify(check), check.status, jobId, seq).changes > 0) continue;
         const row = stateOf.get(jobId, seq);
         throw new Error(
           row === undefined

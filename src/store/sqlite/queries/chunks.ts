@@ -104,15 +104,17 @@ export function prepareChunkOperations(
       `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ?
        ORDER BY seq LIMIT ?`,
     ),
-    succeed: db.prepare<[number, number, string | null, string, number, string | null, string, number, number]>(
+    succeed: db.prepare<
+      [number, number, string | null, string, number, string | null, string | null, string, number, number]
+    >(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?,
-         error_json = NULL, missing_reason = NULL, completed_at = ?, check_json = ?
+         error_json = NULL, missing_reason = NULL, completed_at = ?, check_json = ?, check_status = ?
        WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'succeeded')}`,
     ),
     // A re-ask (docs/decisions/0019): pending again for a chunk of its wave, its answer and check kept.
-    reask: db.prepare<[number, number, number, string | null, string, string, string, number, number]>(
+    reask: db.prepare<[number, number, number, string | null, string, string, string, string, number, number]>(
       `UPDATE items SET state = 'pending', chunk_no = NULL, attempts = ?, reasks = ?, status_code = ?, request_id = ?,
-         response_body = ?, response_bytes = NULL, check_json = ?, error_json = NULL
+         response_body = ?, response_bytes = NULL, check_json = ?, check_status = ?, error_json = NULL
        WHERE job_id = ? AND seq = ? AND chunk_no = ? AND ${stateGuard(['in_flight'], 'pending')}`,
     ),
     fail: db.prepare<[number, string, number | null, number, string, number, number]>(
@@ -152,6 +154,7 @@ export function prepareChunkOperations(
           line.body,
           line.completedAt,
           line.check === undefined ? null : JSON.stringify(line.check),
+          line.check?.status ?? null,
           jobId,
           line.attempt.seq,
           chunkNo,
@@ -165,6 +168,7 @@ export function prepareChunkOperations(
           line.requestId,
           line.body,
           JSON.stringify(line.check),
+          line.check.status,
           jobId,
           line.attempt.seq,
           chunkNo,

@@ -140,16 +140,18 @@ export function prepareItemQueries(db: Database) {
     ),
     stateOf: db.prepare<[string, number], { state: string }>('SELECT state FROM items WHERE job_id = ? AND seq = ?'),
     succeed: db.prepare<
-      [number, number, string | null, string | null, number | null, number, string | null, string, number]
+      [number, number, string | null, string | null, number | null, number, string | null, string | null, string, number]
     >(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?, response_bytes = ?,
-         error_json = NULL, missing_reason = NULL, completed_at = ?, check_json = ?
+         error_json = NULL, missing_reason = NULL, completed_at = ?, check_json = ?, check_status = ?
        WHERE job_id = ? AND seq = ? AND ${anyStateBecoming('succeeded')}`,
     ),
     // A re-ask (docs/decisions/0019): back to pending with its answer and check kept, from a realtime attempt.
-    reask: db.prepare<[number, number, number, string | null, string | null, number | null, string, string, number]>(
+    reask: db.prepare<
+      [number, number, number, string | null, string | null, number | null, string, string, string, number]
+    >(
       `UPDATE items SET state = 'pending', attempts = ?, reasks = ?, status_code = ?, request_id = ?, response_body = ?,
-         response_bytes = ?, check_json = ?, error_json = NULL, missing_reason = NULL, completed_at = NULL
+         response_bytes = ?, check_json = ?, check_status = ?, error_json = NULL, missing_reason = NULL, completed_at = NULL
        WHERE job_id = ? AND seq = ? AND ${stateGuard(['pending', 'retry_wait'], 'pending')}`,
     ),
     fail: db.prepare<[number, string, number | null, number, string, number]>(

@@ -36,6 +36,7 @@ export function prepareProgress(db: Database, queries: ProgressQueries) {
           typeof body === 'string' ? null : body.length,
           update.completedAt,
           update.check === undefined ? null : JSON.stringify(update.check),
+          update.check?.status ?? null,
           jobId,
           update.seq,
         ).changes;
@@ -52,6 +53,7 @@ export function prepareProgress(db: Database, queries: ProgressQueries) {
           typeof body === 'string' ? body : null,
           typeof body === 'string' ? null : body.length,
           JSON.stringify(update.check),
+          update.check.status,
           jobId,
           update.seq,
         ).changes;
