@@ -68,9 +68,9 @@ export function createDataReview(set: PromptSet, index: DataJobIndex): AnswerRev
     return prompt;
   };
   return {
-    check: (item, body) => {
+    check: (item, body, parsedBody) => {
       const checker = checkers.get(promptFor(item.customId).name) as AnswerChecker;
-      return checker(body, index.rowOf(item.customId));
+      return checker(body, index.rowOf(item.customId), 0, parsedBody);
     },
     // The stored checks are this review's own (`check` above), so their statuses are validate's.
     shouldReask: (item, check) =>

@@ -65,9 +65,13 @@ async function guarded<T>(secrets: readonly string[], call: () => Promise<T>): P
 }
 
 function redactResponse(response: ProviderResponse, secrets: readonly string[]): ProviderResponse {
+  const { parsed, ...rest } = response;
+  const body = redactAnswer(response.body, secrets);
   return {
-    ...response,
-    body: redactAnswer(response.body, secrets),
+    ...rest,
+    body,
+    // The parsed body holds what the text held: kept only when nothing was masked in the text.
+    ...(parsed !== undefined && body === response.body ? { parsed } : {}),
     requestId: response.requestId === null ? null : redactError(response.requestId, secrets),
   };
 }

@@ -31,8 +31,11 @@ export interface PreviousAnswer {
 }
 
 export interface AnswerReview {
-  /** The check of one answer; an `AnswerCheck` (validate/answer-check.ts) fits, its `text` is not stored. */
-  check(item: ReviewedItem, responseBody: string): ItemCheck & { text?: string };
+  /**
+   * The check of one answer; an `AnswerCheck` (validate/answer-check.ts) fits, its `text` is not stored.
+   * `parsedBody`, when given, is `responseBody` parsed (the provider parsed it already).
+   */
+  check(item: ReviewedItem, responseBody: string, parsedBody?: unknown): ItemCheck & { text?: string };
   shouldReask(item: ReviewedItem, check: ItemCheck): boolean;
   reask(item: ReviewedItem, original: PreparedRequest, previous: PreviousAnswer): PreparedRequest | null;
 }
@@ -41,9 +44,14 @@ export interface AnswerReview {
  * Checks an answer. A review that throws is a bug in it, not a fault of the answer or the endpoint:
  * the answer is kept, `invalid` with the reason, and never mistaken for a provider failure.
  */
-export function checkAnswer(review: AnswerReview, item: ReviewedItem, responseBody: string): ItemCheck {
+export function checkAnswer(
+  review: AnswerReview,
+  item: ReviewedItem,
+  responseBody: string,
+  parsedBody?: unknown,
+): ItemCheck {
   try {
-    return toStoredCheck(review.check(item, responseBody));
+    return toStoredCheck(review.check(item, responseBody, parsedBody));
   } catch (error) {
     return { status: 'invalid', issues: [{ path: '', message: `the check failed: ${(error as Error).message}` }] };
   }

@@ -15,8 +15,8 @@ import { FailureShare } from './failure-share.ts';
 import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
 
-/** What of an answer the store keeps. */
-type Answer = Pick<ProviderResponse, 'statusCode' | 'requestId' | 'body'>;
+/** What of an answer the engine uses: the store keeps all of it but `parsed`, which the answer's check reads. */
+type Answer = Pick<ProviderResponse, 'statusCode' | 'requestId' | 'body' | 'parsed'>;
 
 export interface DispatchItem {
   location: ItemLocation;
@@ -308,7 +308,7 @@ export class RealtimeDispatcher {
     const reasks = item.reasks ?? 0;
     const reviewed = { customId, seq, reasks };
     const responseBody = answerText(response.body);
-    const check = checkAnswer(review, reviewed, responseBody);
+    const check = checkAnswer(review, reviewed, responseBody, response.parsed);
     record.reask = reasks;
     record.check = check.status;
     const original = item.original ?? item.request;

@@ -32,6 +32,11 @@ export interface ProviderResponse {
    * UTF-8 bytes, never decoded, so the store can take it with one copy at most.
    */
   body: string | Buffer;
+  /**
+   * The body as the provider parsed it whole, when it did (an answer small enough to be decoded): what the answer's
+   * check reads, so it is not parsed twice. Absent for an answer kept as bytes.
+   */
+  parsed?: unknown;
   usage: TokenUsage | null;
   /** Rate-limit hints the server sent (`x-ratelimit-*`), for the adaptive limiter. */
   rateLimit: RateLimitHints | null;

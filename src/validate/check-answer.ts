@@ -15,6 +15,8 @@ export type AnswerChecker = (
   responseBody: string | Uint8Array,
   row?: Record<string, unknown>,
   choice?: number,
+  /** `responseBody` parsed already (by the provider), when it was. */
+  parsedBody?: unknown,
 ) => AnswerCheck;
 
 /**
@@ -32,8 +34,8 @@ export function createAnswerChecker(prompt: PromptSpec): AnswerChecker {
       : undefined;
   const checks = compileOutputChecks(prompt.output.checks, prompt.name);
 
-  return (responseBody, row, choice = 0) => {
-    const message = readAnswerMessage(responseBody, choice);
+  return (responseBody, row, choice = 0, parsedBody = undefined) => {
+    const message = readAnswerMessage(responseBody, choice, parsedBody);
     const text = message.text;
     if (!message.readable) return { status: 'invalid', issues: [{ path: '', message: message.reason }], text };
     if (message.ending === 'refused') {

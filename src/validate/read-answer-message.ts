@@ -26,14 +26,17 @@ const UTF8 = new TextDecoder();
 
 /**
  * `responseBody` is JSON text, or its UTF-8 bytes as the store keeps answers over 1 MiB (decision 0008). `choice`
- * picks one of the `n` choices of a chat completion (a prompt's samples asked with `n`); 0 otherwise.
+ * picks one of the `n` choices of a chat completion (a prompt's samples asked with `n`); 0 otherwise. `parsedBody`
+ * is the body parsed already (by the provider, which had to), read instead of parsing `responseBody` again.
  */
-export function readAnswerMessage(responseBody: string | Uint8Array, choice = 0): AnswerMessage {
-  let body: unknown;
-  try {
-    body = JSON.parse(typeof responseBody === 'string' ? responseBody : UTF8.decode(responseBody));
-  } catch {
-    return { text: '', ending: 'complete', reason: 'the response body is not JSON', readable: false };
+export function readAnswerMessage(responseBody: string | Uint8Array, choice = 0, parsedBody?: unknown): AnswerMessage {
+  let body: unknown = parsedBody;
+  if (body === undefined) {
+    try {
+      body = JSON.parse(typeof responseBody === 'string' ? responseBody : UTF8.decode(responseBody));
+    } catch {
+      return { text: '', ending: 'complete', reason: 'the response body is not JSON', readable: false };
+    }
   }
   if (!isRecord(body)) return unreadable();
   if (Array.isArray(body['choices'])) {

@@ -154,7 +154,7 @@ function readSmallAnswer(head: AnswerHead, text: string): ProviderResponse {
   // Output lines must stay one line each. In valid JSON a line break can only be whitespace
   // between tokens (inside strings it is escaped), so it is blanked, not re-serialised.
   const body = text.includes('\n') || text.includes('\r') ? text.replace(LINE_BREAKS, ' ') : text;
-  return { ...head, body, usage: convertOpenAIUsage(parsed) };
+  return { ...head, body, usage: convertOpenAIUsage(parsed), parsed };
 }
 
 const LINE_BREAKS = /[\r\n]/g;
