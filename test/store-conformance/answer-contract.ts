@@ -156,6 +156,18 @@ export function describeAnswerContract(openStore: OpenStore): void {
           [answers.get('c0')?.seq, answers.get('c3499')?.seq, answers.get('c1234')?.customId],
           [0, 3_499, 'c1234'],
         );
+        // In seq order with gaps, a repeat and ids the job does not have: each known id once, with its own seq.
+        const mixed = await store.answersFor(JOB, ['c10', 'c12', 'c12', 'x', 'c11', 'c3000', 'c9']);
+        assert.deepEqual(
+          [...mixed.entries()].map(([id, answer]) => [id, answer.seq]).sort((a, b) => Number(a[1]) - Number(b[1])),
+          [
+            ['c9', 9],
+            ['c10', 10],
+            ['c11', 11],
+            ['c12', 12],
+            ['c3000', 3_000],
+          ],
+        );
         assert.equal((await store.answersFor(JOB, [])).size, 0);
         assert.equal((await store.answersFor(JOB, ['x', '', 'c0 '])).size, 0);
         assert.equal((await store.answersFor('job-nope', ['c0'])).size, 0);

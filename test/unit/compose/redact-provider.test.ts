@@ -26,7 +26,7 @@ function answering(body: string): RealtimeProvider {
   };
 }
 
-const request = { custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: {} };
+const request = { method: 'POST' as const, url: '/v1/chat/completions', body: '{}' };
 
 describe('redactRealtimeProvider', () => {
   it('keeps the parsed body of an answer with nothing to mask', async () => {

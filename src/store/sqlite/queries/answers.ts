@@ -30,6 +30,14 @@ function toUsage(input: number | null, output: number | null): TokenUsage | null
   return input === null && output === null ? null : { inputTokens: input ?? 0, outputTokens: output ?? 0 };
 }
 
+/** The answer columns of one item and its attempts' sums, as ANSWERS_QUERY selects them. */
+const ANSWER_COLUMNS = `i.seq, i.custom_id, i.state, i.reasks, i.check_json, i.error_json, i.response_bytes,
+   CASE WHEN json_valid(i.response_body) THEN json_extract(i.response_body, '$.model') END AS body_model,
+   COUNT(a.seq) AS attempts,
+   SUM(a.input_tokens) AS input_tokens, SUM(a.output_tokens) AS output_tokens,
+   SUM(CASE WHEN a.reask >= 1 THEN a.input_tokens END) AS reask_input_tokens,
+   SUM(CASE WHEN a.reask >= 1 THEN a.output_tokens END) AS reask_output_tokens`;
+
 /**
  * The answers of a page of custom_ids, bound as (the ids as one JSON array, the job id). One parameter for all the
  * ids (json_each), not one each: no variable limit to chunk around, one statement prepared once. The CROSS JOIN keeps
@@ -37,20 +45,27 @@ function toUsage(input: number | null, output: number | null): TokenUsage | null
  * attempts_job (job_id, seq). Left to choose, SQLite walked all of the job's items by seq to spare the GROUP BY a
  * sort: every page would have cost a read of the whole job.
  */
-export const ANSWERS_QUERY = `SELECT i.seq, i.custom_id, i.state, i.reasks, i.check_json, i.error_json, i.response_bytes,
-   CASE WHEN json_valid(i.response_body) THEN json_extract(i.response_body, '$.model') END AS body_model,
-   COUNT(a.seq) AS attempts,
-   SUM(a.input_tokens) AS input_tokens, SUM(a.output_tokens) AS output_tokens,
-   SUM(CASE WHEN a.reask >= 1 THEN a.input_tokens END) AS reask_input_tokens,
-   SUM(CASE WHEN a.reask >= 1 THEN a.output_tokens END) AS reask_output_tokens
+export const ANSWERS_QUERY = `SELECT ${ANSWER_COLUMNS}
  FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
    CROSS JOIN items AS i ON i.job_id = ? AND i.custom_id = wanted.value
    LEFT JOIN attempts AS a ON a.job_id = i.job_id AND a.seq = i.seq
  GROUP BY i.seq`;
 
+/**
+ * The answers of the items from seq ?2 (inclusive) to ?3 (exclusive), in seq order: one walk of items_seq and of
+ * attempts_job side by side, no lookup per id. A page of custom_ids asked in source order is nearly always such a
+ * run of seqs (prepare writes a row's requests together, in row order), so most pages are read this way.
+ */
+const ANSWERS_IN_SEQ_RANGE = `SELECT ${ANSWER_COLUMNS}
+ FROM items AS i LEFT JOIN attempts AS a ON a.job_id = i.job_id AND a.seq = i.seq
+ WHERE i.job_id = ? AND i.seq >= ? AND i.seq < ?
+ GROUP BY i.seq ORDER BY i.seq`;
+
 /** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareAnswerQueries(db: Database) {
   const answers = db.prepare<[string, string], AnswerRow>(ANSWERS_QUERY);
+  const answersInSeqRange = db.prepare<[string, number, number], AnswerRow>(ANSWERS_IN_SEQ_RANGE);
+  const seqOf = db.prepare<[string, string], { seq: number }>('SELECT seq FROM items WHERE job_id = ? AND custom_id = ?');
   // An answer kept in parts (migration 0004) is read by its first part only: its model is named in its head.
   const firstPart = db.prepare<[string, number], { bytes: Buffer }>(
     'SELECT bytes FROM response_parts WHERE job_id = ? AND seq = ? AND part = 0',
@@ -76,7 +91,8 @@ export function prepareAnswerQueries(db: Database) {
     answersFor(jobId: string, customIds: readonly string[]): Map<string, ItemAnswer> {
       const found = new Map<string, ItemAnswer>();
       if (customIds.length === 0) return found;
-      for (const row of answers.iterate(JSON.stringify(customIds), jobId)) {
+      const wanted = new Set(customIds);
+      const add = (row: AnswerRow): void => {
         const state = row.state as ItemState;
         found.set(row.custom_id, {
           customId: row.custom_id,
@@ -90,6 +106,17 @@ export function prepareAnswerQueries(db: Database) {
           usage: toUsage(row.input_tokens, row.output_tokens),
           reaskUsage: toUsage(row.reask_input_tokens, row.reask_output_tokens),
         });
+      };
+      // The run of seqs the first id starts, as long as the page; then whatever it did not hold, looked up by id.
+      const first = seqOf.get(jobId, customIds[0] as string)?.seq;
+      if (first !== undefined) {
+        for (const row of answersInSeqRange.iterate(jobId, first, first + wanted.size)) {
+          if (wanted.has(row.custom_id)) add(row);
+        }
+      }
+      if (found.size < wanted.size) {
+        const rest = found.size === 0 ? [...wanted] : [...wanted].filter((id) => !found.has(id));
+        for (const row of answers.iterate(JSON.stringify(rest), jobId)) add(row);
       }
       return found;
     },
