@@ -52,8 +52,7 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
   return integrateDataJob({
     manifestRows: readManifestRows(join(jobDir, MANIFEST_ROWS_FILE)),
     dataRows: readSourceRows(record),
-    answers:
-      options.follow === undefined ? answers : followAnswers(answers, options.follow),
+    answers: options.follow === undefined ? answers : followAnswers(answers, options.follow),
     prompts: prompts.prompts,
     out: target.path,
     format: target.format,

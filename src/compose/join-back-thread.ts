@@ -10,9 +10,7 @@ export type JoinBackToThread = 'start' | 'end' | 'abandon' | number;
 
 /** What the join-back thread answers, once. */
 export type JoinBackFromThread =
-  | { kind: 'done'; result: IntegrateDataJobResult }
-  | { kind: 'failed'; reason: string }
-  | { kind: 'abandoned' };
+  { kind: 'done'; result: IntegrateDataJobResult } | { kind: 'failed'; reason: string } | { kind: 'abandoned' };
 
 /** A join-back following a data job's run in its own thread. */
 export interface FollowingJoinBack {
@@ -68,7 +66,9 @@ export function startFollowingJoinBack(options: {
   const answer = new Promise<JoinBackFromThread>((resolve) => {
     worker.once('message', (message: JoinBackFromThread) => resolve(message));
     worker.once('error', (error) => resolve({ kind: 'failed', reason: error.message }));
-    worker.once('exit', (code) => resolve({ kind: 'failed', reason: `the thread exited (${String(code)}) without an answer` }));
+    worker.once('exit', (code) =>
+      resolve({ kind: 'failed', reason: `the thread exited (${String(code)}) without an answer` }),
+    );
   });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const send = (message: JoinBackToThread): void => {
@@ -81,7 +81,9 @@ export function startFollowingJoinBack(options: {
   return {
     started: () => send('start'),
     progress: (progress) =>
-      send(progress.earlier.succeeded + progress.earlier.failed + progress.counters.succeeded + progress.counters.failed),
+      send(
+        progress.earlier.succeeded + progress.earlier.failed + progress.counters.succeeded + progress.counters.failed,
+      ),
     async finish() {
       send('end');
       const message = await answer;

@@ -62,8 +62,7 @@ port.on('message', (message: JoinBackToThread) => {
   else if (message === 'end') {
     restorePriority();
     gate.end();
-  }
-  else {
+  } else {
     gate.abandon();
     started();
   }
@@ -79,7 +78,13 @@ try {
     await start;
     if (gate.signal.aborted) post({ kind: 'abandoned' });
     else {
-      const result = await integrateStoredJob({ store, workspace: data.workspace, job, config: data.config, follow: gate });
+      const result = await integrateStoredJob({
+        store,
+        workspace: data.workspace,
+        job,
+        config: data.config,
+        follow: gate,
+      });
       post({ kind: 'done', result });
     }
   }

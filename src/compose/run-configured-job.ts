@@ -37,9 +37,7 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
   const review = await dataJobReview(options);
   // Realtime only: a batch job waits hours on its chunks, and its join-back is nothing beside that wait.
   const follower =
-    review !== undefined && options.config.mode === 'realtime'
-      ? startFollowingJoinBack(options)
-      : undefined;
+    review !== undefined && options.config.mode === 'realtime' ? startFollowingJoinBack(options) : undefined;
   let result: RunJobResult;
   try {
     result = await runEngine(

@@ -31,10 +31,7 @@ export function compileSubstitution(engine: Liquid, templates: readonly Template
       continue;
     }
     if (!(template instanceof Output) || template.value.filters.length > 0) return null;
-    const inner = template.token.content
-      .replace(/^-/, '')
-      .replace(/-$/, '')
-      .trim();
+    const inner = template.token.content.replace(/^-/, '').replace(/-$/, '').trim();
     if (!PATH.test(inner)) return null;
     const path = inner.split('.');
     if (LITERALS.has(path[0] as string) || path.some((segment) => SPECIAL.has(segment))) return null;

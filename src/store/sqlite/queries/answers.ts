@@ -65,7 +65,9 @@ const ANSWERS_IN_SEQ_RANGE = `SELECT ${ANSWER_COLUMNS}
 export function prepareAnswerQueries(db: Database) {
   const answers = db.prepare<[string, string], AnswerRow>(ANSWERS_QUERY);
   const answersInSeqRange = db.prepare<[string, number, number], AnswerRow>(ANSWERS_IN_SEQ_RANGE);
-  const seqOf = db.prepare<[string, string], { seq: number }>('SELECT seq FROM items WHERE job_id = ? AND custom_id = ?');
+  const seqOf = db.prepare<[string, string], { seq: number }>(
+    'SELECT seq FROM items WHERE job_id = ? AND custom_id = ?',
+  );
   // An answer kept in parts (migration 0004) is read by its first part only: its model is named in its head.
   const firstPart = db.prepare<[string, number], { bytes: Buffer }>(
     'SELECT bytes FROM response_parts WHERE job_id = ? AND seq = ? AND part = 0',

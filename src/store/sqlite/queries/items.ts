@@ -140,7 +140,18 @@ export function prepareItemQueries(db: Database) {
     ),
     stateOf: db.prepare<[string, number], { state: string }>('SELECT state FROM items WHERE job_id = ? AND seq = ?'),
     succeed: db.prepare<
-      [number, number, string | null, string | null, number | null, number, string | null, string | null, string, number]
+      [
+        number,
+        number,
+        string | null,
+        string | null,
+        number | null,
+        number,
+        string | null,
+        string | null,
+        string,
+        number,
+      ]
     >(
       `UPDATE items SET state = 'succeeded', attempts = ?, status_code = ?, request_id = ?, response_body = ?, response_bytes = ?,
          error_json = NULL, missing_reason = NULL, completed_at = ?, check_json = ?, check_status = ?
