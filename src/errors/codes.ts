@@ -44,6 +44,16 @@ export const ERROR_CODES = {
     exitCode: 2,
     meaning: "a prompt's output schema does not compile (JSON Schema 2020-12) or one of its checks is malformed",
   },
+  SINK_SCHEMA_INCOMPATIBLE: {
+    exitCode: 2,
+    meaning: "a sink's target (a LanceDB table) has a schema the job's rows cannot go into; nothing was sent",
+  },
+  SINK_DEPENDENCY_MISSING: { exitCode: 2, meaning: "a sink's optional package is not installed; nothing was sent" },
+  SINK_UNAVAILABLE: {
+    exitCode: 2,
+    meaning: 'a sink stayed unreachable past its bound; the rows are kept, resume once it is back',
+  },
+  SINK_FAILED: { exitCode: 1, meaning: 'a sink failed in a way retrying cannot mend' },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
   DISK_FULL: {
     exitCode: 75,

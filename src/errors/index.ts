@@ -7,6 +7,7 @@ export { StoreError } from './store-error.ts';
 export { toStorageFault, createCorruptStoreError, type StorageFaultOptions } from './storage-fault.ts';
 export { CancelledError } from './cancelled-error.ts';
 export { EndpointError } from './endpoint-error.ts';
+export { SinkError } from './sink-error.ts';
 export {
   ProviderError,
   AuthenticationError,
