@@ -3,6 +3,7 @@ import type { ChunkStore } from './chunk-store.ts';
 import type { ItemStore } from './item-store.ts';
 import type { JobStore } from './job-store.ts';
 import type { LeaseStore } from './lease-store.ts';
+import type { SinkOutboxStore } from './sink-outbox-store.ts';
 
 export type { ActivityReads, AttemptStats, JobActivity, RecentFailure, ReviewStats } from './activity-reads.ts';
 export type {
@@ -27,6 +28,7 @@ export type {
 } from './item-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';
+export type { SinkBatchRecord, SinkOutboxStore, SinkProgress } from './sink-outbox-store.ts';
 
 /**
  * The state store contract. The engine, output writer and CLI talk to the store only
@@ -41,6 +43,6 @@ export type { LeaseStore } from './lease-store.ts';
  * own (a job's `updatedAt`) come from the clock the store was built with; every other time
  * is the caller's argument.
  */
-export interface Store extends JobStore, LeaseStore, ItemStore, ChunkStore, ActivityReads {
+export interface Store extends JobStore, LeaseStore, ItemStore, ChunkStore, ActivityReads, SinkOutboxStore {
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { describeItemContract } from './item-contract.ts';
 import { describeJobContract } from './job-contract.ts';
 import { describeReadContract } from './read-contract.ts';
 import { describeReaskContract } from './reask-contract.ts';
+import { describeSinkOutboxContract } from './sink-outbox-contract.ts';
 import type { OpenStore } from './store-fixtures.ts';
 
 export type { OpenedStore, OpenStore, StoreTestOptions } from './store-fixtures.ts';
@@ -25,5 +26,6 @@ export function describeStoreContract(name: string, openStore: OpenStore): void 
     describeReadContract(openStore);
     describeReaskContract(openStore);
     describeAnswerContract(openStore);
+    describeSinkOutboxContract(openStore);
   });
 }

@@ -25,6 +25,8 @@ import type {
   OpenItem,
   RecentFailure,
   ReviewStats,
+  SinkBatchRecord,
+  SinkProgress,
   Store,
 } from '../store.ts';
 import { openDatabase } from './open-database.ts';
@@ -40,6 +42,7 @@ import { keysetPages, seqPages } from './queries/keyset-pages.ts';
 import { prepareProgress } from './queries/progress.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
 import { prepareResponsePartQueries } from './queries/response-parts.ts';
+import { prepareSinkOutboxQueries } from './queries/sink-outbox.ts';
 import { toStoredPath } from './workspace-paths.ts';
 
 export interface SqliteStoreOptions {
@@ -75,6 +78,7 @@ export class SqliteStore implements Store {
   private readonly chunks: ReturnType<typeof prepareChunkOperations>;
   private readonly activityQueries: ReturnType<typeof prepareActivityQueries>;
   private readonly answers: ReturnType<typeof prepareAnswerQueries>;
+  private readonly sinkOutbox: ReturnType<typeof prepareSinkOutboxQueries>;
   private readonly ingestBatch: ReturnType<typeof prepareIngest>;
   private readonly progress: ReturnType<typeof prepareProgress>;
   private readonly acquire: ReturnType<typeof prepareAcquireLease>;
@@ -92,6 +96,7 @@ export class SqliteStore implements Store {
     this.chunks = prepareChunkOperations(this.db, this.attempts);
     this.activityQueries = prepareActivityQueries(this.db);
     this.answers = prepareAnswerQueries(this.db);
+    this.sinkOutbox = prepareSinkOutboxQueries(this.db);
     this.ingestBatch = prepareIngest(this.db, { jobs: this.jobs, items: this.items, rejects: this.rejects });
     this.progress = prepareProgress(this.db, {
       items: this.items,
@@ -250,6 +255,27 @@ export class SqliteStore implements Store {
 
   async answersFor(jobId: string, customIds: readonly string[]): Promise<Map<string, ItemAnswer>> {
     return this.answers.answersFor(jobId, customIds);
+  }
+
+  async recordSinkBatch(jobId: string, batch: SinkBatchRecord): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.requireJob(jobId);
+        this.sinkOutbox.recordSinkBatch(jobId, batch);
+      })
+      .immediate();
+  }
+
+  async finishSinkBatch(jobId: string, sink: string, batchNo: number, now: number): Promise<void> {
+    this.sinkOutbox.finishSinkBatch(jobId, sink, batchNo, now);
+  }
+
+  async sinkProgress(jobId: string, sink: string): Promise<SinkProgress> {
+    return this.sinkOutbox.sinkProgress(jobId, sink);
+  }
+
+  async resetSinkBatches(jobId: string, sink: string): Promise<void> {
+    this.sinkOutbox.resetSinkBatches(jobId, sink);
   }
 
   async setItemChecks(jobId: string, checks: readonly ItemCheckUpdate[]): Promise<void> {
