@@ -4,11 +4,13 @@ import { integrateConfigSchema } from '../config/config-schema.ts';
 import type { Job } from '../core/job.ts';
 import { UsageError } from '../errors/index.ts';
 import { integrateDataJob, type IntegrateDataJobResult } from '../output/integrate-data-job.ts';
+import type { SinkReportEntry } from '../output/integration-report.ts';
 import { resolveEnrichedTarget, type EnrichedFormat } from '../output/write-enriched.ts';
 import { MANIFEST_ROWS_FILE, readManifestRows } from '../prep/manifest.ts';
 import type { Store } from '../store/store.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { followAnswers, type FollowGate } from './follow-answers.ts';
+import type { SinkFigures, SinkRunner, WalkedRow } from './sink-runner.ts';
 import { jobDirPath } from './job-paths.ts';
 import { readSourceRows } from './read-source-rows.ts';
 import { storeAnswerLookup } from './store-answer-lookup.ts';
@@ -24,6 +26,8 @@ export interface IntegrateStoredJobOptions {
   format?: EnrichedFormat | undefined;
   /** Follows a run still answering (join-back-worker.ts): each page waits for its items to settle. */
   follow?: FollowGate | undefined;
+  /** The job's sinks, fed each row as it is written (decision 0026); finished (or closed) here. */
+  sinks?: SinkRunner | undefined;
 }
 
 /**
@@ -49,17 +53,39 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
     jobDir,
   );
   const answers = storeAnswerLookup({ store: options.store, jobId: job.id, mode: config.mode, prices: config.prices });
-  return integrateDataJob({
-    manifestRows: readManifestRows(join(jobDir, MANIFEST_ROWS_FILE)),
-    dataRows: readSourceRows(record),
-    answers: options.follow === undefined ? answers : followAnswers(answers, options.follow),
-    prompts: prompts.prompts,
-    out: target.path,
-    format: target.format,
-    fields: integrate.fields,
-    meta: integrate.meta,
-    jobDir,
-    minCoverage: integrate.min_coverage,
-    dataPath: record.dataPath,
-  });
+  const { sinks } = options;
+  try {
+    return await integrateDataJob({
+      ...(sinks === undefined
+        ? {}
+        : {
+            onRow: (row: WalkedRow) => sinks.offer(row),
+            finishSinks: async () => (await sinks.finish()).map(toReportEntry),
+          }),
+      manifestRows: readManifestRows(join(jobDir, MANIFEST_ROWS_FILE)),
+      dataRows: readSourceRows(record),
+      answers: options.follow === undefined ? answers : followAnswers(answers, options.follow),
+      prompts: prompts.prompts,
+      out: target.path,
+      format: target.format,
+      fields: integrate.fields,
+      meta: integrate.meta,
+      jobDir,
+      minCoverage: integrate.min_coverage,
+      dataPath: record.dataPath,
+    });
+  } catch (error) {
+    await sinks?.close();
+    throw error;
+  }
+}
+
+function toReportEntry(figures: SinkFigures): SinkReportEntry {
+  return {
+    name: figures.name,
+    rows_written: figures.rowsWritten,
+    batches: figures.batches,
+    retries: figures.retries,
+    done_through_row: figures.doneThroughRow,
+  };
 }

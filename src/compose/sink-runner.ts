@@ -93,6 +93,7 @@ interface SinkState {
 export class SinkRunner {
   private readonly options: SinkRunnerOptions;
   private readonly states: SinkState[];
+  private closed = false;
 
   private constructor(options: SinkRunnerOptions, states: SinkState[]) {
     this.options = options;
@@ -163,6 +164,8 @@ export class SinkRunner {
 
   /** Stops without writing what is batched (the run stopped): the outbox keeps where each sink stands. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     for (const state of this.states) {
       if (state.timer !== undefined) clearTimeout(state.timer);
       state.timer = undefined;

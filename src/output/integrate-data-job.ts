@@ -7,6 +7,7 @@ import {
   writeIntegrationReport,
   type CoverageShortfall,
   type IntegrationReport,
+  type SinkReportEntry,
 } from './integration-report.ts';
 import { INTEGRATION_FILES, writeEnriched, type WriteEnrichedOptions } from './write-enriched.ts';
 
@@ -15,6 +16,8 @@ export interface IntegrateDataJobOptions extends Omit<WriteEnrichedOptions, 'row
   jobDir?: string;
   /** `integrate.min_coverage`, from 0 to 1. */
   minCoverage: number;
+  /** Called once every row is written, before the report: the sinks' last batches, and their figures for it. */
+  finishSinks?: (() => Promise<SinkReportEntry[]>) | undefined;
 }
 
 export interface IntegrateDataJobResult {
@@ -35,12 +38,16 @@ export async function integrateDataJob(options: IntegrateDataJobOptions): Promis
   const rowsWithoutValidFile = join(folder, INTEGRATION_FILES.rowsWithoutValid);
   const reportFile = join(folder, INTEGRATION_FILES.report);
   const { tally } = await writeEnriched({ ...options, rowsWithoutValidOut: rowsWithoutValidFile });
-  const report = tally.toReport({
-    minCoverage: options.minCoverage,
-    enrichedFile: options.out,
-    reportFile,
-    rowsWithoutValidFile,
-  });
+  const sinks = await options.finishSinks?.();
+  const report = {
+    ...tally.toReport({
+      minCoverage: options.minCoverage,
+      enrichedFile: options.out,
+      reportFile,
+      rowsWithoutValidFile,
+    }),
+    ...(sinks === undefined ? {} : { sinks }),
+  };
   crashPoint('before-integration-report');
   await writeIntegrationReport(reportFile, report);
   return {

@@ -20,6 +20,20 @@ export interface IntegrationReport {
   /** Rows with at least one wanted answer that is not valid or repaired; their keys are in the file, one a line. */
   rows_without_valid: { count: number; file: string | null };
   files: { enriched: string | null; report: string | null };
+  /** What each sink was sent by this walk and before it (decision 0026); absent for a job without sinks. */
+  sinks?: SinkReportEntry[];
+}
+
+/** One sink in the integration report. */
+export interface SinkReportEntry {
+  name: string;
+  /** Rows the sink holds from this job (every done batch, earlier runs' included). */
+  rows_written: number;
+  batches: number;
+  /** Writes retried because the sink was unavailable, in this walk. */
+  retries: number;
+  /** Rows before this index are in the sink. */
+  done_through_row: number;
 }
 
 export interface IntegrationCounts {
@@ -300,6 +314,12 @@ export function formatIntegrationSummary(report: IntegrationReport): string[] {
   if (topError !== undefined) {
     lines.push(
       `  most frequent error: ${topError.path === '' ? '/' : topError.path}: ${topError.message} (${number(topError.count)}×)`,
+    );
+  }
+  for (const sink of report.sinks ?? []) {
+    lines.push(
+      `  sink ${sink.name}: ${number(sink.rows_written)} rows in ${number(sink.batches)} batches` +
+        (sink.retries > 0 ? `, ${number(sink.retries)} retries` : ''),
     );
   }
   if (report.rows_without_valid.count > 0) {

@@ -66,6 +66,21 @@ export interface WriteEnrichedOptions {
   rowsWithoutValidOut?: string;
   /** Named in the error when the data no longer matches the manifest. */
   dataPath?: string;
+  /**
+   * Told each row once it is written, in source order (the sinks, compose/sink-runner.ts); what it throws stops the
+   * write, as a failed write does.
+   */
+  onRow?: ((row: EnrichedRowEvent) => Promise<void>) | undefined;
+}
+
+/** One enriched row as `onRow` is told it. */
+export interface EnrichedRowEvent {
+  /** The row's index in the data (the manifest's). */
+  index: number;
+  key: string;
+  row: Readonly<Record<string, unknown>>;
+  /** Every prompt that applies to the row has a valid or repaired answer (rows_without_valid.txt's rule). */
+  valid: boolean;
 }
 
 export interface WriteEnrichedResult {
@@ -99,10 +114,11 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
   try {
     await first.open();
     await withoutValid?.open();
-    for await (const { row, key, lacksValid } of joinRows(options, tally)) {
+    for await (const { row, key, index, lacksValid } of joinRows(options, tally)) {
       if (tabular) columns.add(row);
       await sink.write(row);
       if (lacksValid) await withoutValid?.writeLine(key);
+      await options.onRow?.({ index, key, row, valid: !lacksValid });
     }
     await sink.end();
     await first.commit();
@@ -162,6 +178,7 @@ function createRowSink(writer: AtomicFileWriter, format: EnrichedFormat): RowSin
 interface JoinedRow {
   row: Record<string, unknown>;
   key: string;
+  index: number;
   /** A wanted answer of the row is not valid or repaired: its key goes to rows_without_valid.txt. */
   lacksValid: boolean;
 }
@@ -185,7 +202,8 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
         joinPromptAnswers(manifestRow.prompts[prompt.name], prompt.samples, answers),
       );
       const lacksValid = tally.addRow(slots);
-      yield { row: buildEnrichedRow(source, options.prompts, slots, options), key: manifestRow.key, lacksValid };
+      const row = buildEnrichedRow(source, options.prompts, slots, options);
+      yield { row, key: manifestRow.key, index: manifestRow.index, lacksValid };
     }
     page = [];
   };
