@@ -59,7 +59,9 @@ function compareType(existing: ColumnType, wanted: ColumnType, path: string, pro
     for (const field of wanted.fields) {
       const known = inner.get(field.name);
       if (known === undefined) {
-        problems.push(`+ ${path}.${field.name}: ${describeType(field.type)} (a new field inside a struct column)`);
+        problems.push(
+          `+ ${path}.${field.name}: ${describeType(field.type)} (new inside a struct column: LanceDB cannot add a field there in place)`,
+        );
       } else {
         compareColumn(known, field, `${path}.${field.name}`, problems);
       }
