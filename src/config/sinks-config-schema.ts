@@ -207,7 +207,7 @@ function withDefaults(entry: SinkEntry, name: string): SinkConfig {
   }
 }
 
-/** `sinks:` as a list; names defaulted and checked unique. */
+/** The `sinks:` list of a data job: each entry checked for its type, named (by default the type) and unique. */
 export const sinksConfigSchema = z
   .array(sinkEntrySchema)
   .superRefine((entries, context) => {

@@ -32,6 +32,7 @@ export interface RowSchemaHint {
   groupField?: string | undefined;
 }
 
+/** What a sink is built with besides its config: the job, the working folder, the rows' shape, an embedder. */
 export interface SinkContext {
   jobId: string;
   /** The working folder: a sink's relative paths (`uri`, `dir`) start from it. */

@@ -1,7 +1,7 @@
 import type { RowSchemaHint } from './sink-context.ts';
 
 /**
- * The columns of a sink's table, derived before any row is seen (decision 0025), independent of Arrow so the rules
+ * The columns of a sink's table, derived before any row is seen (decision 0025). Independent of Arrow, so the rules
  * are plain data to test and to diff:
  * - the key column first (Utf8, never null), then the group column when the job has groups, then the source fields
  *   in their order, then per prompt (in the prompts' order) `{prompt}`, `{prompt}__status`, `{prompt}__error`;
