@@ -132,7 +132,7 @@ interface SinkCommon {
   name: string;
   key?: string | undefined;
   rows: 'valid' | 'all';
-  fields?: string[] | undefined;
+  fields?: readonly string[] | undefined;
   every: number;
   every_seconds?: number | undefined;
 }
@@ -156,7 +156,7 @@ export interface JsonlSinkConfig extends SinkCommon {
 export interface HttpSinkConfig extends SinkCommon {
   type: 'http';
   url: string;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
   timeout_ms: number;
 }
 

@@ -22,11 +22,11 @@ export class HttpSink implements Sink {
   private readonly dispatcher: Dispatcher | undefined;
   private headers: Record<string, string> = {};
 
-  constructor(config: HttpSinkConfig, context: SinkContext, dispatcher?: Dispatcher) {
+  constructor(config: HttpSinkConfig, context: SinkContext) {
     this.name = config.name;
     this.config = config;
     this.context = context;
-    this.dispatcher = dispatcher;
+    this.dispatcher = context.dispatcher;
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async so a missing variable rejects, never throws

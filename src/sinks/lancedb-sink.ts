@@ -9,7 +9,7 @@ import type { LanceDbModules } from './load-lancedb.ts';
 import { projectRow, valueAtPath } from './project-row.ts';
 import type { Sink, SinkBatch, SinkRow } from './sink.ts';
 import type { SinkContext } from './sink-context.ts';
-import { tableLayout, type ColumnSpec, type TableLayout } from './table-columns.ts';
+import { columnNameOf, tableLayout, type ColumnSpec, type TableLayout } from './table-columns.ts';
 
 /**
  * A LanceDB table filled by upsert (decision 0025).
@@ -35,6 +35,10 @@ export class LanceDbSink implements Sink {
   private table: Table | undefined;
   /** The table's Arrow schema: the shape every batch is built in (its column order, its types). */
   private schema: Schema | undefined;
+  /** The table's columns as specs, in the schema's order (what each value is converted for). */
+  private tableColumns: ColumnSpec[] = [];
+  /** Per derived column, the (projected) row field it is read from. */
+  private readonly sourceOf: ReadonlyMap<string, string>;
   private vectorSize: number | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private optimizing = 0;
@@ -45,6 +49,10 @@ export class LanceDbSink implements Sink {
     this.context = context;
     this.modules = modules;
     this.layout = tableLayout(context.rowSchema, { key: config.key, fields: config.fields });
+    const projected = new Map((config.fields ?? []).map((field) => [columnNameOf(field), field]));
+    this.sourceOf = new Map(
+      this.layout.columns.map((column) => [column.name, projected.get(column.name) ?? column.name]),
+    );
     if (config.vectors !== undefined && context.embed === undefined) {
       throw new SinkError('SINK_FAILED', `sink "${this.name}": vectors need an embedder, and none was given`, {
         context: { key: 'vectors' },
@@ -117,7 +125,7 @@ export class LanceDbSink implements Sink {
     const schema = this.schema;
     if (table === undefined || schema === undefined) throw new Error(`sink "${this.name}": write before open`);
     const data = this.modules.lancedb.makeArrowTable(
-      records.map((record) => this.inTableShape(record, schema)),
+      records.map((record) => this.inTableShape(record)),
       { schema },
     );
     await this.guard(`write batch ${String(batch.batchNo)}`, () =>
@@ -143,23 +151,23 @@ export class LanceDbSink implements Sink {
   private record(row: SinkRow): Record<string, unknown> {
     const projected = projectRow(row.row, this.config.fields);
     const record: Record<string, unknown> = {};
-    for (const column of this.layout.columns) {
-      const field = this.config.fields?.find((name) => name.replaceAll('.', '_') === column.name) ?? column.name;
-      record[column.name] = projected[field];
-    }
+    for (const [column, field] of this.sourceOf) record[column] = projected[field];
     record[this.layout.keyColumn] = row.key;
     if (this.layout.groupColumn !== undefined) record[this.layout.groupColumn] = row.group ?? null;
     return record;
   }
 
-  private inTableShape(record: Record<string, unknown>, schema: Schema): Record<string, unknown> {
-    const { arrow } = this.modules;
+  private inTableShape(record: Record<string, unknown>): Record<string, unknown> {
     return Object.fromEntries(
-      schema.fields.map((field: Field) => [
-        field.name,
-        toArrowValue(record[field.name], fromArrowField(arrow, field).type),
-      ]),
+      this.tableColumns.map((column) => [column.name, toArrowValue(record[column.name], column.type)]),
     );
+  }
+
+  /** Reads the table's schema again after it changed (made, widened). */
+  private async useSchemaOf(table: Table): Promise<void> {
+    const { arrow } = this.modules;
+    this.schema = await this.guard('read the table schema', () => table.schema());
+    this.tableColumns = this.schema.fields.map((field: Field) => fromArrowField(arrow, field));
   }
 
   private async addVectors(rows: readonly SinkRow[], records: Record<string, unknown>[]): Promise<void> {
@@ -215,7 +223,7 @@ export class LanceDbSink implements Sink {
     } else if (this.schema?.fields.every((field) => field.name !== vectors.column) === true) {
       const table = this.table;
       await this.guard('add the vector column', () => table.addColumns([toArrowField(this.modules.arrow, column)]));
-      this.schema = await table.schema();
+      await this.useSchemaOf(table);
     }
   }
 
@@ -226,7 +234,7 @@ export class LanceDbSink implements Sink {
     const schema = new arrow.Schema(columns.map((column) => toArrowField(arrow, column)));
     const table = await this.guard('create the table', () => db.createEmptyTable(this.config.table, schema));
     this.table = table;
-    this.schema = await table.schema();
+    await this.useSchemaOf(table);
   }
 
   private async checkTable(table: Table): Promise<void> {
@@ -254,7 +262,7 @@ export class LanceDbSink implements Sink {
         table.addColumns(diff.add.map((column) => toArrowField(arrow, column))),
       );
     }
-    this.schema = await table.schema();
+    await this.useSchemaOf(table);
   }
 
   private failed(what: string): SinkError {

@@ -4,6 +4,8 @@
  * store, calls no provider, reads no environment of its own.
  */
 
+import type { Dispatcher } from 'undici';
+
 /** Texts in, one vector each out, in the same order (the runner builds it over the job's provider, `/v1/embeddings`). */
 export type Embed = (texts: string[]) => Promise<number[][]>;
 
@@ -42,4 +44,6 @@ export interface SinkContext {
   embed?: Embed | undefined;
   /** The environment `${NAME}` references in webhook headers are filled from. @default {} */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The HTTP agent a webhook sink posts through (the job's proxy settings); unset, undici's global one. */
+  dispatcher?: Dispatcher | undefined;
 }
