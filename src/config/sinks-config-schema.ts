@@ -212,6 +212,23 @@ export const sinksConfigSchema = z
   .array(sinkEntrySchema)
   .superRefine((entries, context) => {
     const names = defaultNames(entries);
+    // One writer per table (decision 0025): two sinks on one table would race their upserts and compactions.
+    const tables = new Map<string, number>();
+    entries.forEach((entry, index) => {
+      if (entry.type !== 'lancedb') return;
+      const table = `${entry.uri ?? './lancedb'}\u0000${entry.table ?? entry.name ?? names[index] ?? ''}`;
+      const first = tables.get(table);
+      if (first === undefined) {
+        tables.set(table, index);
+        return;
+      }
+      context.addIssue({
+        code: 'custom',
+        message: `names the table of sinks.${String(first)} again; one sink writes a table, so give it another table`,
+        path: [index, 'table'],
+        input: entry.table,
+      });
+    });
     const firstAt = new Map<string, number>();
     entries.forEach((entry, index) => {
       const name = entry.name ?? names[index] ?? entry.type;

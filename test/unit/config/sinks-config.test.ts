@@ -70,6 +70,11 @@ describe('sinks config', () => {
       'sinks.1.name',
     ],
     [
+      'two sinks on one table',
+      'sinks:\n  - { type: lancedb, table: t }\n  - { type: lancedb, name: other, table: t }\n',
+      'sinks.1.table',
+    ],
+    [
       'a name taken by a default name',
       'sinks:\n  - { type: jsonl, dir: ./a }\n  - { type: lancedb, name: jsonl }\n',
       'sinks.1.name',
