@@ -210,7 +210,8 @@ export class LanceDbSink implements Sink {
     });
     for (const record of records) record[vectors.column] ??= null;
     if (this.vectorSize === undefined) {
-      if (this.table === undefined) throw this.failed('no row has text to embed, so the vector size is unknown yet');
+      // No text to embed yet: the table goes without its vector column, added once a batch gives the size.
+      if (this.table === undefined) await this.createTable(this.layout.columns);
       return;
     }
     const column: ColumnSpec = {

@@ -164,6 +164,20 @@ describe('LanceDbSink against a real table', () => {
     assert.equal((await rowsOf(ctx.cwd)).length, 8);
   });
 
+  it('makes the table without its vector column while no row has text, and adds it once one has', async () => {
+    const embed = (texts: string[]): Promise<number[][]> => Promise.resolve(texts.map(() => [0.5, 0.25]));
+    const ctx = await context(hint, { embed });
+    const sink = await createSink(config({ vectors: { from: 'critique.text', column: 'vec', model: 'fake' } }), ctx);
+    await sink.open();
+    const empty = row(1, 'mural');
+    await sink.write({ batchNo: 1, rows: [{ ...empty, row: { ...empty.row, critique: null } }] });
+    await sink.write({ batchNo: 2, rows: [row(2, 'mural')] });
+    await sink.close();
+    const rows = await rowsOf(ctx.cwd);
+    assert.equal(rows.find((r) => r['id'] === '1')?.['vec'], null);
+    assert.deepEqual([...(rows.find((r) => r['id'] === '2')?.['vec'] as Iterable<number>)], [0.5, 0.25]);
+  });
+
   it('embeds a text field into a vector column sized by the first answer', async () => {
     const calls: string[][] = [];
     const embed = (texts: string[]): Promise<number[][]> => {
