@@ -28,8 +28,9 @@ const allowedImports = {
   // Answers are checked against a prompt's output spec: the foundation and the PromptSpec type only.
   validate: [...foundation, 'prep/prompt-spec.ts'],
   simulator: [],
-  // A sink knows rows and its target, nothing of runs, stores or providers (an embedder is injected).
-  sinks: [...foundation],
+  // A sink knows rows and its target, nothing of runs, stores or providers (an embedder is injected); it is built
+  // from its validated config entry (the types of config/sinks-config-schema.ts).
+  sinks: [...foundation, 'config/sinks-config-schema.ts'],
   compose: ['**', '!cli/**', '!scheduler/**'],
   scheduler: ['**', '!cli/**'],
   // The CLI knows nothing about SQL or a concrete provider: it reaches them through compose/ and the factories.

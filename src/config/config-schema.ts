@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseSize } from './parse-size.ts';
 import type { ProxySettings } from './proxy-settings.ts';
+import { sinksConfigSchema } from './sinks-config-schema.ts';
 
 /**
  * The configuration schema (SPEC §4): keys are snake_case, as users write them
@@ -450,6 +451,12 @@ export const configSchema = z
     output: outputSchema.prefault({}),
     /** Data jobs: the enriched dataset and its report (see `integrateConfigSchema` for the keys and defaults). */
     integrate: integrateConfigSchema.optional(),
+    /**
+     * Data jobs: where valid rows go as they arrive, in batches (LanceDB, JSONL part files, a webhook); see
+     * `sinks-config-schema.ts` for each entry's keys and defaults.
+     * @default [] (none)
+     */
+    sinks: sinksConfigSchema.optional(),
     /** What a run does while the whole endpoint cannot be reached. */
     outage: outageSchema.prefault({}),
     /** Batch mode: how items are cut into uploaded files. Accepted now, used once batch mode lands. */

@@ -36,7 +36,8 @@ export interface FormatConfigIssuesOptions {
 
 /** Values of these keys may be secrets and are never quoted back. */
 function isHiddenPath(path: readonly string[]): boolean {
-  return path[0] === 'api_key';
+  // A webhook sink's headers carry tokens (`sinks.N.headers.Authorization`).
+  return path[0] === 'api_key' || (path[0] === 'sinks' && path[2] === 'headers');
 }
 
 const HIDDEN = '(value not shown)';

@@ -85,6 +85,11 @@ export function mergeConfigLayers(entries: readonly ConfigEntry[]): MergedConfig
     valueAt(path) {
       let node: unknown = values;
       for (const segment of path) {
+        // A list's entries are reached by index (`sinks.0.type`), as zod's issue paths name them.
+        if (Array.isArray(node) && /^\d+$/.test(segment)) {
+          node = node[Number(segment)];
+          continue;
+        }
         if (!isPlainObject(node) || !Object.hasOwn(node, segment)) return undefined;
         node = node[segment];
       }

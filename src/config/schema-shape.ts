@@ -47,6 +47,9 @@ export function schemaAt(root: Schema, path: readonly string[]): Schema | undefi
       current = Object.hasOwn(shape, segment) ? shape[segment] : undefined;
     } else if (core instanceof z.core.$ZodRecord) {
       current = core._zod.def.valueType;
+    } else if (core instanceof z.core.$ZodArray && /^\d+$/.test(segment)) {
+      // A list entry (`sinks.0.type`): every index has the element's schema.
+      current = core._zod.def.element;
     } else {
       return undefined;
     }
