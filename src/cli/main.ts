@@ -7,6 +7,7 @@ import { registerCancelCommand } from './commands/cancel.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerPrepareCommand } from './commands/prepare.ts';
 import { registerIntegrateCommand } from './commands/integrate.ts';
+import { registerSinkCommand } from './commands/sink.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerLogsCommand } from './commands/logs.ts';
 import { registerMonitorCommand } from './commands/monitor.ts';
@@ -36,6 +37,7 @@ export function createProgram(exit: CommandExit = { code: 0 }): Command {
   registerPrepareCommand(program);
   registerValidateCommand(program, exit);
   registerIntegrateCommand(program, exit);
+  registerSinkCommand(program, exit);
   registerMonitorCommand(program);
   registerWaitCommand(program, exit);
   registerLogsCommand(program);

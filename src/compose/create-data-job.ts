@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import type { SinkConfig } from '../config/sinks-config-schema.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { Approvals } from '../plan/check-safety-caps.ts';
 import { prepareData, type PrepareDataResult } from '../prep/prepare-data.ts';
@@ -38,13 +39,15 @@ export interface CreateDataJobOptions {
 export async function createDataJob(
   options: CreateDataJobOptions,
 ): Promise<{ requestsPath: string; outDir: string; prepared: PrepareDataResult }> {
-  // `integrate.out` is taken from the working folder of the command that made the job, not of whoever runs it later
-  // (the scheduler, a resume from elsewhere): kept absolute with the job.
+  // `integrate.out` and the sinks' folders are taken from the working folder of the command that made the job, not of
+  // whoever runs it later (the scheduler, a resume from elsewhere): kept absolute with the job.
   const { integrate } = options.config;
-  const config: ResolvedConfig =
+  const withOut: ResolvedConfig =
     integrate?.out === undefined || isAbsolute(integrate.out)
       ? options.config
       : { ...options.config, integrate: { ...integrate, out: resolve(integrate.out) } };
+  const config: ResolvedConfig =
+    withOut.sinks === undefined ? withOut : { ...withOut, sinks: withOut.sinks.map(withAbsolutePaths) };
   const prepared = await prepareData({
     dataPath: options.dataPath,
     prompts: options.prompts,
@@ -75,4 +78,13 @@ export async function createDataJob(
     },
   });
   return { requestsPath, outDir, prepared };
+}
+
+/** A sink's folder (`dir`, a LanceDB `uri` that is a path, not a URI) made absolute from the working folder. */
+function withAbsolutePaths(sink: SinkConfig): SinkConfig {
+  if (sink.type === 'jsonl') return isAbsolute(sink.dir) ? sink : { ...sink, dir: resolve(sink.dir) };
+  if (sink.type === 'lancedb' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(sink.uri) && !isAbsolute(sink.uri)) {
+    return { ...sink, uri: resolve(sink.uri) };
+  }
+  return sink;
 }

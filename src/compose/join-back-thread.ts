@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { JobProgress } from '../engine/run-job.ts';
+import { SinkError, type ErrorCode } from '../errors/index.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
 import type { Logger } from '../util/logger.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
@@ -10,7 +11,9 @@ export type JoinBackToThread = 'start' | 'end' | 'abandon' | number;
 
 /** What the join-back thread answers, once. */
 export type JoinBackFromThread =
-  { kind: 'done'; result: IntegrateDataJobResult } | { kind: 'failed'; reason: string } | { kind: 'abandoned' };
+  | { kind: 'done'; result: IntegrateDataJobResult }
+  | { kind: 'failed'; reason: string; sinkCode?: ErrorCode }
+  | { kind: 'abandoned' };
 
 /** A join-back following a data job's run in its own thread. */
 export interface FollowingJoinBack {
@@ -89,6 +92,11 @@ export function startFollowingJoinBack(options: {
       const message = await answer;
       await exited;
       if (message.kind === 'done') return message.result;
+      // A sink that failed the walk fails it again in this thread: its error is the job's to report, not a reason
+      // to walk again (which would wait on that sink as long once more).
+      if (message.kind === 'failed' && message.sinkCode !== undefined) {
+        throw new SinkError(message.sinkCode, message.reason, { context: { jobId: options.jobId } });
+      }
       options.logger.warn(
         { jobId: options.jobId, reason: message.kind === 'failed' ? message.reason : 'abandoned' },
         LOG_EVENT.joinBackFollowFail,

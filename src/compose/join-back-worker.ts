@@ -8,9 +8,11 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/config-schema.ts';
+import { SinkError } from '../errors/index.ts';
 import { createStore } from '../store/create-store.ts';
 import { FollowGate } from './follow-answers.ts';
 import { integrateStoredJob } from './integrate-stored-job.ts';
+import { startJobSinks } from './job-sinks.ts';
 import type { JoinBackFromThread, JoinBackToThread } from './join-back-thread.ts';
 
 interface JoinBackWorkerData {
@@ -78,12 +80,15 @@ try {
     await start;
     if (gate.signal.aborted) post({ kind: 'abandoned' });
     else {
+      // The sinks are fed by this walk (decision 0026); the run checked them before it sent anything.
+      const sinks = await startJobSinks({ store, workspace: data.workspace, job, config: data.config });
       const result = await integrateStoredJob({
         store,
         workspace: data.workspace,
         job,
         config: data.config,
         follow: gate,
+        sinks,
       });
       post({ kind: 'done', result });
     }
@@ -92,7 +97,11 @@ try {
   post(
     gate.signal.aborted
       ? { kind: 'abandoned' }
-      : { kind: 'failed', reason: error instanceof Error ? error.message : String(error) },
+      : {
+          kind: 'failed',
+          reason: error instanceof Error ? error.message : String(error),
+          ...(error instanceof SinkError ? { sinkCode: error.code } : {}),
+        },
   );
 } finally {
   await store.close();

@@ -6,6 +6,7 @@ import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
+import type { Job } from '../core/job.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
 import { MANIFEST_ROWS_FILE } from '../prep/manifest.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
@@ -35,6 +36,7 @@ import { LOG_EVENT } from '../util/log-event.ts';
  */
 export async function runConfiguredJob(options: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
   const review = await dataJobReview(options);
+  if (review !== undefined && (options.config.sinks ?? []).length > 0) await checkJobSinks(options);
   // Realtime only: a batch job waits hours on its chunks, and its join-back is nothing beside that wait.
   const follower =
     review !== undefined && options.config.mode === 'realtime' ? startFollowingJoinBack(options) : undefined;
@@ -62,10 +64,29 @@ export async function runConfiguredJob(options: RunConfiguredJobOptions): Promis
     return result;
   }
   // `result.job` is the job as the run finalized it.
-  const integration =
-    (await follower?.finish()) ??
-    (await (await import('./integrate-stored-job.ts')).integrateStoredJob({ ...options, job: result.job }));
+  const integration = (await follower?.finish()) ?? (await joinBackInThisThread(options, result.job));
   return { ...result, integration };
+}
+
+/** The join-back after the run (batch mode, or when the thread that follows a run could not), feeding the sinks. */
+async function joinBackInThisThread(options: RunConfiguredJobOptions, job: Job): Promise<IntegrateDataJobResult> {
+  const [{ integrateStoredJob }, { startJobSinks }] = await Promise.all([
+    import('./integrate-stored-job.ts'),
+    import('./job-sinks.ts'),
+  ]);
+  const sinks = await startJobSinks({ ...options, job, signal: options.signal });
+  return integrateStoredJob({ ...options, job, sinks });
+}
+
+/**
+ * The sinks are opened once before anything is sent (a LanceDB table made or its schema checked, the package
+ * there), so a sink that cannot take the rows stops the run before it costs anything.
+ */
+async function checkJobSinks(options: RunConfiguredJobOptions): Promise<void> {
+  const job = await options.store.getJob(options.jobId);
+  if (job === undefined) return;
+  const { startJobSinks } = await import('./job-sinks.ts');
+  await (await startJobSinks({ ...options, job }))?.close();
 }
 
 /** What a run of a job returns; a data job that reached its end has been joined back too. */

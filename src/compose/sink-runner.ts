@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkError } from '../errors/index.ts';
+import { valueAtPath } from '../sinks/project-row.ts';
 import type { Sink, SinkRow } from '../sinks/sink.ts';
 import type { SinkOutboxStore } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
@@ -24,12 +25,10 @@ export interface SinkFeedSettings {
   rows: 'valid' | 'all';
   /** Rows per batch. */
   every: number;
-  /** A batch is written once its first row is this old, full or not. */
-  everySeconds: number;
-  /** The row field holding the key in the target; the row key when absent. */
+  /** A batch is written once its first row is this old, full or not; unset, only `every` and the end close one. */
+  everySeconds?: number | undefined;
+  /** The row field (a dotted path) holding the key in the target; the row key when absent. */
   key?: string | undefined;
-  /** The fields of the enriched row the sink gets; all when absent. */
-  fields?: readonly string[] | undefined;
 }
 
 /** How long a sink that says it is unavailable is retried before the run gives up on it. */
@@ -72,8 +71,6 @@ interface SinkState {
   fromRow: number;
   toRow: number;
   rows: SinkRow[];
-  /** When the batch being filled got its first row. */
-  firstRowAt: number | undefined;
   figures: SinkFigures;
   /** Batches are written one at a time, in order: the walk and the timer both go through it. */
   queue: Promise<void>;
@@ -116,7 +113,6 @@ export class SinkRunner {
           fromRow: progress.doneThroughRow,
           toRow: progress.doneThroughRow,
           rows: [],
-          firstRowAt: undefined,
           figures: {
             name: sink.name,
             rowsWritten: progress.rowsWritten,
@@ -175,7 +171,7 @@ export class SinkRunner {
   }
 
   private armTimer(state: SinkState): void {
-    state.firstRowAt = this.options.clock.now();
+    if (state.settings.everySeconds === undefined) return;
     if (state.timer !== undefined) clearTimeout(state.timer);
     state.timer = setTimeout(() => {
       state.timer = undefined;
@@ -200,7 +196,6 @@ export class SinkRunner {
     const rows = state.rows;
     const batch = { batchNo: state.nextBatchNo, fromRow: state.fromRow, toRow: state.toRow };
     state.rows = [];
-    state.firstRowAt = undefined;
     const { store, jobId, clock } = this.options;
     await store.recordSinkBatch(jobId, { sink: state.sink.name, ...batch, rows: rows.length, now: clock.now() });
     await this.writeWithRetry(state, { batchNo: batch.batchNo, rows });
@@ -248,15 +243,12 @@ export class SinkRunner {
   }
 }
 
+/** The row as a sink gets it: whole (a sink projects its `fields` itself), keyed by the sink's `key` field if any. */
 function toSinkRow(walked: WalkedRow, settings: SinkFeedSettings): SinkRow {
-  const row =
-    settings.fields === undefined
-      ? walked.row
-      : Object.fromEntries(settings.fields.filter((field) => field in walked.row).map((f) => [f, walked.row[f]]));
-  const keyValue = settings.key === undefined ? walked.key : walked.row[settings.key];
+  const keyValue = settings.key === undefined ? walked.key : (valueAtPath(walked.row, settings.key) ?? walked.key);
   return {
-    key: typeof keyValue === 'string' ? keyValue : JSON.stringify(keyValue ?? walked.key),
+    key: typeof keyValue === 'string' ? keyValue : JSON.stringify(keyValue),
     ...(walked.group === undefined ? {} : { group: walked.group }),
-    row,
+    row: walked.row,
   };
 }

@@ -1,0 +1,77 @@
+import type { ResolvedConfig } from '../config/config-schema.ts';
+import type { SinkConfig } from '../config/sinks-config-schema.ts';
+import type { Job } from '../core/job.ts';
+import type { PromptSpec } from '../prep/prompt-spec.ts';
+import { createSink } from '../sinks/create-sink.ts';
+import type { Sink } from '../sinks/sink.ts';
+import type { RowSchemaHint } from '../sinks/sink-context.ts';
+import type { Store } from '../store/store.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
+import { readSourceRows } from './read-source-rows.ts';
+import { SinkRunner, type SinkFeedSettings } from './sink-runner.ts';
+
+export interface StartJobSinksOptions {
+  store: Store;
+  workspace: string;
+  job: Job;
+  config: ResolvedConfig;
+  /** `batchpilot sink JOB`: every row again from the first. */
+  fromStart?: boolean;
+  /** `--sink NAME`: this sink only. */
+  only?: string;
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+/**
+ * The sinks of a data job (its config's `sinks:`), opened and ready to be fed by the join-back walk (decision 0026),
+ * or undefined for a job without any. Opening makes or checks each target before a row is walked, so a LanceDB
+ * table whose schema cannot take the rows, or a package not installed, stops here.
+ */
+export async function startJobSinks(options: StartJobSinksOptions): Promise<SinkRunner | undefined> {
+  const { job, config } = options;
+  const entries = (config.sinks ?? []).filter((entry) => options.only === undefined || entry.name === options.only);
+  const record = dataJobRecordOf(job);
+  if (entries.length === 0 || record === undefined) return undefined;
+  const prompts = await loadPromptSnapshot(options.workspace, job.id);
+  const rowSchema: RowSchemaHint = {
+    sourceFields: await firstRowFields(readSourceRows(record)),
+    prompts: prompts.prompts.map(promptHint),
+    ...(record.dataKey === null ? {} : { keyField: record.dataKey }),
+  };
+  const context = { jobId: job.id, cwd: process.cwd(), rowSchema, env: process.env };
+  const sinks: { sink: Sink; settings: SinkFeedSettings }[] = [];
+  for (const entry of entries) sinks.push({ sink: await createSink(entry, context), settings: toFeedSettings(entry) });
+  return SinkRunner.start({
+    store: options.store,
+    jobId: job.id,
+    sinks,
+    clock: options.clock ?? systemClock,
+    ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+}
+
+function toFeedSettings(entry: SinkConfig): SinkFeedSettings {
+  return {
+    rows: entry.rows,
+    every: entry.every,
+    ...(entry.every_seconds === undefined ? {} : { everySeconds: entry.every_seconds }),
+    ...(entry.key === undefined ? {} : { key: entry.key }),
+  };
+}
+
+function promptHint(prompt: PromptSpec): RowSchemaHint['prompts'][number] {
+  return {
+    name: prompt.name,
+    ...(prompt.output.format === 'json' && prompt.output.schema !== undefined ? { schema: prompt.output.schema } : {}),
+    samples: prompt.samples,
+  };
+}
+
+/** The first row's field names, in their order: the columns a table gets for the source row. */
+async function firstRowFields(rows: AsyncIterable<{ row: Readonly<Record<string, unknown>> }>): Promise<string[]> {
+  for await (const first of rows) return Object.keys(first.row);
+  return [];
+}

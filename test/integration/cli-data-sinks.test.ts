@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
+import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
+import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+
+/**
+ * Issue 13 §2 end to end: a data job's valid rows flow into its sinks as the run answers (a LanceDB table, JSONL
+ * part files), each row once: across a kill -9 and resume, and again with `batchpilot sink JOB`, which sends no
+ * model request.
+ */
+
+const ROWS = 600;
+
+const SCHEMA = {
+  type: 'object',
+  properties: { polarity: { type: 'string', enum: ['positive', 'neutral', 'negative'] }, reason: { type: 'string' } },
+  required: ['polarity', 'reason'],
+  additionalProperties: false,
+};
+
+const PROMPTS = [
+  'prompts:',
+  '  sentiment:',
+  '    text: "Sentiment of: {{ text }}. Answer with JSON only."',
+  '    output: { schema: schema.json }',
+  '    reask: { max: 0 }',
+].join('\n');
+
+function config(table: string, parts: string): string {
+  return [
+    'data: { key: id }',
+    'sinks:',
+    `  - { type: lancedb, uri: ./lancedb, table: ${table}, every: 50 }`,
+    `  - { type: jsonl, dir: ${parts}, every: 70, rows: valid }`,
+  ].join('\n');
+}
+
+async function tableRows(dir: string, table: string): Promise<{ id: string }[]> {
+  const lancedb = await import('@lancedb/lancedb');
+  const db = await lancedb.connect(dir);
+  try {
+    const opened = await db.openTable(table);
+    const rows = (await opened.query().select(['id']).toArray()) as { id: string }[];
+    opened.close();
+    return rows;
+  } finally {
+    db.close();
+  }
+}
+
+async function partRows(dir: string): Promise<{ id: string }[]> {
+  const rows: { id: string }[] = [];
+  for (const name of (await readdir(dir)).filter((file) => file.endsWith('.jsonl')).sort()) {
+    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) {
+      if (line !== '') rows.push(JSON.parse(line) as { id: string });
+    }
+  }
+  return rows;
+}
+
+/** The keys of the job's rows whose answer is valid, from the enriched dataset. */
+async function validKeys(temp: TempWorkspace, job: string): Promise<string[]> {
+  const text = await readFile(join(temp.jobDir(job), 'enriched.jsonl'), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { id: string; sentiment__status: string })
+    .filter((row) => row.sentiment__status === 'valid' || row.sentiment__status === 'repaired')
+    .map((row) => row.id);
+}
+
+const sorted = (ids: readonly string[]): string[] => [...ids].sort();
+
+describe('sinks of a data job', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-data-sinks-');
+    const rows = Array.from({ length: ROWS }, (_, index) =>
+      JSON.stringify({ id: `p${String(index).padStart(4, '0')}`, text: `post number ${String(index)}` }),
+    );
+    await temp.write('posts.jsonl', `${rows.join('\n')}\n`);
+    await temp.write('schema.json', JSON.stringify(SCHEMA));
+    await temp.write('prompts.yaml', PROMPTS);
+    await temp.write('plain.yaml', config('posts', 'parts'));
+    await temp.write('killed.yaml', config('killed', 'killed-parts'));
+    // A share of the answers break the schema and are not re-asked: those rows are not valid and stay out.
+    sim = await startSimulator({ seed: 31, latencyMs: 2, structured: { schemaBreak: 0.2, reaskFixRate: 0 } });
+  });
+
+  after(async () => {
+    await killRunningClis();
+    await sim.close();
+    await temp.remove();
+  });
+
+  const run = (job: string, configFile: string) => [
+    '--workspace',
+    temp.workspace,
+    'run',
+    'posts.jsonl',
+    '--config',
+    configFile,
+    '--prompts',
+    'prompts.yaml',
+    '--job',
+    job,
+    '--base-url',
+    sim.baseUrl,
+    '--no-progress',
+    '--concurrency',
+    '8',
+    '--set',
+    'integrate.min_coverage=0',
+  ];
+
+  it('fills a LanceDB table and JSONL parts with every valid row once, and reports each sink', async () => {
+    const result = await runCli(run('plain', 'plain.yaml'), { cwd: temp.dir });
+    assert.equal(result.code, 0, describeResult(result));
+    const valid = await validKeys(temp, 'plain');
+    assert.ok(valid.length > ROWS / 2 && valid.length < ROWS, `${String(valid.length)} valid rows`);
+    assert.deepEqual(sorted((await tableRows(temp.path('lancedb'), 'posts')).map((row) => row.id)), sorted(valid));
+    assert.deepEqual(sorted((await partRows(temp.path('parts'))).map((row) => row.id)), sorted(valid));
+    const report = JSON.parse(await readFile(join(temp.jobDir('plain'), 'integration_report.json'), 'utf8')) as {
+      sinks: { name: string; rows_written: number; done_through_row: number }[];
+    };
+    assert.deepEqual(
+      report.sinks.map((sink) => [sink.name, sink.rows_written]),
+      [
+        ['lancedb', valid.length],
+        ['jsonl', valid.length],
+      ],
+    );
+    assert.match(result.stdout, /sink lancedb: /);
+  });
+
+  it('after a kill -9 mid-run and resume, each valid row is in the sinks once', async () => {
+    const child = startCli(run('killed', 'killed.yaml'), { cwd: temp.dir });
+    const before = sim.stats().requests;
+    await waitFor(() => sim.stats().requests >= before + 250, 'answers of the run to kill');
+    child.child.kill('SIGKILL');
+    await child.done;
+    const resumed = await runCli(['--workspace', temp.workspace, 'resume', 'killed'], { cwd: temp.dir });
+    assert.equal(resumed.code, 0, describeResult(resumed));
+    const valid = await validKeys(temp, 'killed');
+    const table = (await tableRows(temp.path('lancedb'), 'killed')).map((row) => row.id);
+    assert.equal(new Set(table).size, table.length, 'no row twice in the table');
+    assert.deepEqual(sorted(table), sorted(valid));
+    const parts = (await partRows(temp.path('killed-parts'))).map((row) => row.id);
+    assert.equal(new Set(parts).size, parts.length, 'no row twice in the parts');
+    assert.deepEqual(sorted(parts), sorted(valid));
+  });
+
+  it('`sink JOB --sink NAME` sends the rows again from the first, with no model request', async () => {
+    const requests = sim.stats().requests;
+    const result = await runCli(['--workspace', temp.workspace, 'sink', 'plain', '--sink', 'jsonl'], {
+      cwd: temp.dir,
+    });
+    assert.equal(result.code, 0, describeResult(result));
+    assert.equal(sim.stats().requests, requests);
+    const valid = await validKeys(temp, 'plain');
+    assert.deepEqual(sorted((await partRows(temp.path('parts'))).map((row) => row.id)), sorted(valid));
+    const unknown = await runCli(['--workspace', temp.workspace, 'sink', 'plain', '--sink', 'nope'], {
+      cwd: temp.dir,
+    });
+    assert.equal(unknown.code, 2, describeResult(unknown));
+  });
+});
