@@ -21,6 +21,7 @@ const BENCHMARKS = [
   'batch',
   'scheduler',
   'data-pipeline',
+  'sinks',
 ];
 
 const wanted = process.argv.slice(2);
