@@ -53,6 +53,8 @@ export interface JobRunOptions {
    * then until the run ends, a succeeded, failed or cancelled item stays so (a join-back may follow the run).
    */
   onStarted?: (() => void) | undefined;
+  /** A data job's row groups (docs/decisions/0024): each item's group, kept with it in the store at ingest. */
+  groupOf?: ((customId: string) => string | undefined) | undefined;
 }
 
 /** One run of a job as the scaffold opened it: what an engine runs the items with. */
@@ -119,9 +121,15 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
   try {
     const { earlier, rewriteOnly } = await startRun(store, job, options.reopenFailed === true);
     let cursor: IngestCursor = job.cursor;
-    const ingest = ingestContext(store, job, settings, (next) => {
-      cursor = next;
-    });
+    const ingest = ingestContext(
+      store,
+      job,
+      settings,
+      (next) => {
+        cursor = next;
+      },
+      options.groupOf,
+    );
     const run: JobRun = {
       job,
       store,

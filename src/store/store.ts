@@ -14,6 +14,7 @@ export type {
   NewChunk,
 } from './chunk-store.ts';
 export type {
+  GroupItemCount,
   IngestBatch,
   IngestResult,
   ItemAnswer,
@@ -24,6 +25,7 @@ export type {
   NewItem,
   OpenItem,
   ReaskBasis,
+  SettledItem,
 } from './item-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';

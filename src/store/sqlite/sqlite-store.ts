@@ -14,6 +14,7 @@ import type {
   ChunkPatch,
   CloseChunkOptions,
   CloseChunkResult,
+  GroupItemCount,
   IngestBatch,
   IngestResult,
   ItemAnswer,
@@ -25,6 +26,7 @@ import type {
   OpenItem,
   RecentFailure,
   ReviewStats,
+  SettledItem,
   Store,
 } from '../store.ts';
 import { openDatabase } from './open-database.ts';
@@ -205,6 +207,22 @@ export class SqliteStore implements Store {
     for (const row of seqPages((after, limit) => this.items.unfinishedPage.all(jobId, after, limit))) {
       yield toOpenItem(row, readParts);
     }
+  }
+
+  async *iterateOutcomes(jobId: string): AsyncIterable<SettledItem> {
+    for (const row of seqPages((after, limit) => this.items.outcomePage.all(jobId, after, limit))) {
+      yield { customId: row.custom_id, state: row.state, checkStatus: row.check_status };
+    }
+  }
+
+  async groupItemCounts(jobId: string): Promise<GroupItemCount[]> {
+    return this.items.groupCounts.all(jobId).map((row) => ({
+      group: row.group_key,
+      state: row.state,
+      checkStatus: row.check_status,
+      missingReason: row.missing_reason,
+      count: row.n,
+    }));
   }
 
   async reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
