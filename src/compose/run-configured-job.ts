@@ -7,7 +7,8 @@ import { runJob, type JobProgress } from '../engine/run-job.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
-import { MANIFEST_ROWS_FILE } from '../prep/manifest.ts';
+import { MANIFEST_ROWS_FILE, readManifestRows, type ManifestRow } from '../prep/manifest.ts';
+import { createGroupAdmission, toGroupReportLines, type GroupAdmission } from './group-admission.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { join } from 'node:path';
 import type { CommitQueue } from '../engine/commit-queue.ts';
@@ -92,6 +93,20 @@ async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerRe
   return createDataReview(prompts, index);
 }
 
+/**
+ * A data job's admission by need over its row groups (docs/decisions/0024), from the manifest's rows and the run's
+ * `groups:` config; undefined without groups. Built anew by every run: its counts are learned from the store.
+ */
+async function groupAdmission(options: RunConfiguredJobOptions): Promise<GroupAdmission | undefined> {
+  const { groups } = options.config;
+  if (groups === undefined || options.config.data?.group_by === undefined) return undefined;
+  const rows: ManifestRow[] = [];
+  for await (const row of readManifestRows(join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE))) {
+    rows.push(row);
+  }
+  return createGroupAdmission(groups, rows);
+}
+
 async function runEngine(
   options: RunConfiguredJobOptions,
   review: AnswerReview | undefined,
@@ -146,6 +161,7 @@ async function runEngine(
         await provider.close();
       }
     }
+    const admission = review === undefined ? undefined : await groupAdmission(options);
     const provider = redactRealtimeProvider(
       createRealtimeProvider({
         provider: config.provider,
@@ -175,6 +191,7 @@ async function runEngine(
         commits: options.commits,
         review,
         onStarted,
+        ...(admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) }),
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });
     } finally {

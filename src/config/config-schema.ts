@@ -528,7 +528,7 @@ export const configSchema = z
     if (config.groups !== undefined && config.data?.group_by === undefined) {
       context.addIssue({
         code: 'custom',
-        message: 'groups need data.group_by (the column naming each row\'s group); set it or remove groups',
+        message: "groups need data.group_by (the column naming each row's group); set it or remove groups",
         path: ['groups'],
         input: config.groups,
       });

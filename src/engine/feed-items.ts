@@ -58,7 +58,7 @@ export async function feedItems(options: FeedOptions): Promise<void> {
 }
 
 async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise<void> {
-  const { job, store, dispatcher, signal } = options;
+  const { job, store, signal } = options;
   const reader = await createLineReader(job.inputPath);
   try {
     let page: OpenItem[] = [];

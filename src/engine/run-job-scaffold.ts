@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { ingestContext, recordUnread, type IngestContext } from './feed-items.ts';
 import { finalizeJob, type FinalizeJobOptions } from './finalize-job.ts';
+import type { GroupReportLine } from '../output/build-report.ts';
 import { openJobRun, startRun } from './open-job-run.ts';
 import { FINAL_STATES, type RunJobResult, type RunOutcome } from './run-outcome.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
@@ -55,6 +56,8 @@ export interface JobRunOptions {
   onStarted?: (() => void) | undefined;
   /** A data job's row groups (docs/decisions/0024): each item's group, kept with it in the store at ingest. */
   groupOf?: ((customId: string) => string | undefined) | undefined;
+  /** A data job's per-group lines for report.json, read when the run finalizes (docs/decisions/0024). */
+  reportGroups?: (() => GroupReportLine[]) | undefined;
 }
 
 /** One run of a job as the scaffold opened it: what an engine runs the items with. */
@@ -173,6 +176,7 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       clock,
       ...(batch === undefined ? {} : { batch }),
       ...(options.review === undefined ? {} : { reviewed: true }),
+      groups: options.reportGroups?.(),
     });
     logger.info(
       { jobId: job.id, mode: engine.mode, outcome: end.outcome, counts: result.report.counts },

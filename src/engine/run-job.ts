@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createTokenCounter, createTokenEstimator } from '../plan/estimate-tokens.ts';
 import type { ModelPrice } from '../plan/price-table.ts';
 import type { AnswerReview } from './answer-review.ts';
+import type { GroupReportLine } from '../output/build-report.ts';
 import { SKIPPED_REASON, type AdmissionPolicy } from './admission-policy.ts';
 import { openBudget } from './budget-guard.ts';
 import type { CommitQueue } from './commit-queue.ts';
@@ -93,6 +94,8 @@ export interface RunJobOptions {
    * open items it never admitted end `cancelled` with the reason `target_reached`.
    */
   admission?: AdmissionPolicy | undefined;
+  /** A data job's per-group lines for report.json (docs/decisions/0024). */
+  reportGroups?: (() => GroupReportLine[]) | undefined;
 }
 
 const CANCEL_CHECK_MS = 1000;

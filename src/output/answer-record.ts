@@ -31,6 +31,8 @@ export interface AnswerRecord {
   attempts: number;
   /** Re-asks sent (attempts made because an answer was not valid). */
   reasks: number;
+  /** Not sent: its group had reached its target (docs/decisions/0024); joined as `skipped`. */
+  targetReached?: true;
   /** The model that answered (as the provider named it). */
   model?: string;
   /** Tokens of every attempt, re-asks included. */

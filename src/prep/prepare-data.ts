@@ -228,5 +228,9 @@ function groupOf(row: Readonly<Record<string, unknown>>, path: readonly string[]
 }
 
 function groupText(value: unknown): string {
-  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : '';
 }

@@ -78,6 +78,8 @@ export interface ItemAnswer {
   attempts: number;
   /** Re-asks made of it (docs/decisions/0019). */
   reasks: number;
+  /** Not sent: its group had reached its target (`cancelled`, `target_reached`; docs/decisions/0024). */
+  targetReached?: true;
   /** The `model` its stored answer names (`answerModel`, core/item.ts); null without an answer or a named model. */
   model: string | null;
   /** Tokens of every attempt recorded of it, re-asks included; null when no attempt has a token count. */
