@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cliError, describeResult, jsonLines, runCli, type CliResult } from '../helpers/run-cli.ts';
+import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
+import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import { createTestSeed } from '../helpers/test-seed.ts';
+
+/**
+ * Issue 13 §1 through the CLI, realtime, against the simulator breaking 30% of JSON answers (no re-asks, so they stay
+ * invalid): every group with rows enough ends exactly at its target (overshoot 0), `already` counted; a group out of
+ * rows ends `short` with its shortfall and the run exits 3 (GROUP_TARGET_SHORT); rows not needed end `skipped` with
+ * `target_reached` (not missing, not failed) in the report and the enriched dataset.
+ */
+
+const seed = createTestSeed(import.meta.url);
+
+const SCHEMA = {
+  type: 'object',
+  properties: { critique: { type: 'string' } },
+  required: ['critique'],
+  additionalProperties: false,
+};
+
+const PROMPTS = [
+  'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
+  'prompts:',
+  '  critique:',
+  '    text: "Critique image {{ id }}. Answer with JSON only."',
+  '    output: { schema: critique.schema.json }',
+  '    reask: { max: 0 }',
+  '  caption:',
+  '    text: "Caption image {{ id }}"',
+  '    output: { format: text }',
+].join('\n');
+
+/** Rows per group, interleaved in the data file (korean, indian, mural, other, korean, ...). */
+const SIZES: Record<string, number> = { korean: 60, indian: 60, mural: 10, other: 5 };
+
+function config(groups: string): string {
+  return ['data: { key: id, group_by: meta.culture }', 'groups:', groups].join('\n');
+}
+
+interface GroupLine {
+  group: string;
+  target: number;
+  already: number;
+  valid: number;
+  in_flight: number;
+  decided: number;
+  skipped_rows: number;
+  state: string;
+  shortfall: number;
+}
+
+interface RunJson {
+  outcome: string;
+  report: {
+    counts: { missing: number; failed: number; skipped?: number; total: number };
+    groups?: GroupLine[];
+    missing_by_reason: Record<string, number>;
+  };
+  error?: { code: string };
+}
+
+describe('data jobs with group targets (realtime)', () => {
+  let temp: TempWorkspace;
+  let simulator: SimulatorHandle;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-groups-');
+    await temp.write('critique.schema.json', JSON.stringify(SCHEMA));
+    await temp.write('prompts.yaml', PROMPTS);
+    const rows: string[] = [];
+    const left = { ...SIZES };
+    for (let index = 0; rows.length < Object.values(SIZES).reduce((a, b) => a + b, 0); index += 1) {
+      for (const group of Object.keys(SIZES)) {
+        if ((left[group] ?? 0) === 0) continue;
+        left[group] = (left[group] ?? 0) - 1;
+        rows.push(JSON.stringify({ id: `${group}-${String(index)}`, meta: { culture: group } }));
+      }
+    }
+    await temp.write('images.jsonl', `${rows.join('\n')}\n`);
+    await temp.write(
+      'exact.yaml',
+      config(
+        '  targets: { korean: 20, indian: 15, mural: 30, "*": 0 }\n  already: { korean: 8 }\n  count_prompt: critique',
+      ),
+    );
+    await temp.write('overshoot.yaml', config('  targets: { korean: 20, indian: 20, "*": 0 }\n  overshoot: 3'));
+    simulator = await startSimulator({ seed: seed.derive(1), structured: { schemaBreak: 0.3, reaskFixRate: 1 } });
+  });
+  after(async () => {
+    await simulator.close();
+    await temp.remove();
+  });
+
+  const run = (configFile: string, job: string): Promise<CliResult> =>
+    runCli(
+      [
+        '--workspace',
+        temp.workspace,
+        '--json',
+        'run',
+        'images.jsonl',
+        '--prompts',
+        'prompts.yaml',
+        '--config',
+        configFile,
+        '--job',
+        job,
+        '--base-url',
+        simulator.baseUrl,
+        '--no-progress',
+        '--concurrency',
+        '12',
+      ],
+      { cwd: temp.dir },
+    );
+
+  function runJson(result: CliResult): RunJson {
+    const found = jsonLines(result.stdout).find((value) => 'report' in value);
+    assert.ok(found !== undefined, `${describeResult(result)}\n${seed.note}`);
+    return found as unknown as RunJson;
+  }
+
+  async function enrichedValid(job: string): Promise<Map<string, { valid: number; skipped: number }>> {
+    const text = await readFile(join(temp.workspace, 'jobs', job, 'enriched.jsonl'), 'utf8');
+    const byGroup = new Map<string, { valid: number; skipped: number }>();
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const row = JSON.parse(line) as { meta: { culture: string }; critique__status: string; critique__error: unknown };
+      const entry = byGroup.get(row.meta.culture) ?? { valid: 0, skipped: 0 };
+      if (row.critique__status === 'valid' || row.critique__status === 'repaired') entry.valid += 1;
+      if (row.critique__status === 'skipped') {
+        assert.equal(row.critique__error, 'target_reached', seed.note);
+        entry.skipped += 1;
+      }
+      byGroup.set(row.meta.culture, entry);
+    }
+    return byGroup;
+  }
+
+  it('reaches each target exactly with overshoot 0, counts `already`, and exits 3 for a short group', async () => {
+    const result = await run('exact.yaml', 'exact');
+    const note = `${describeResult(result)}\n${seed.note}`;
+    assert.equal(result.code, 3, note);
+    const output = runJson(result);
+    assert.equal(output.error?.code ?? cliError(result)?.code, 'GROUP_TARGET_SHORT', note);
+    const groups = new Map((output.report.groups ?? []).map((line) => [line.group, line]));
+    assert.equal(groups.get('korean')?.valid, 12, note);
+    assert.equal(groups.get('korean')?.already, 8, note);
+    assert.equal(groups.get('korean')?.state, 'reached', note);
+    assert.equal(groups.get('indian')?.valid, 15, note);
+    assert.equal(groups.get('mural')?.state, 'short', note);
+    assert.equal(groups.get('mural')?.decided, SIZES['mural'], note);
+    assert.equal(groups.get('mural')?.shortfall, 30 - (groups.get('mural')?.valid ?? 0), note);
+    assert.equal(groups.get('other')?.decided, SIZES['other'], note);
+    // Skipped rows are their own state: neither missing nor failed.
+    assert.equal(output.report.counts.missing, 0, note);
+    assert.equal(output.report.counts.failed, 0, note);
+    const skippedRows = (groups.get('korean')?.skipped_rows ?? 0) + (groups.get('indian')?.skipped_rows ?? 0);
+    assert.ok(skippedRows > 0, note);
+    assert.equal(output.report.counts.skipped, skippedRows * 2, note);
+    // The enriched dataset says the same, row by row.
+    const enriched = await enrichedValid('exact');
+    assert.equal(enriched.get('korean')?.valid, 12, note);
+    assert.equal(enriched.get('indian')?.valid, 15, note);
+    assert.equal(enriched.get('korean')?.skipped, groups.get('korean')?.skipped_rows, note);
+    const missing = await readFile(join(temp.workspace, 'jobs', 'exact', 'missing_records.jsonl'), 'utf8');
+    assert.equal(missing, '', note);
+  });
+
+  it('keeps each group within target + overshoot', async () => {
+    const result = await run('overshoot.yaml', 'overshoot');
+    const note = `${describeResult(result)}\n${seed.note}`;
+    assert.equal(result.code, 0, note);
+    const output = runJson(result);
+    for (const name of ['korean', 'indian']) {
+      const line = output.report.groups?.find((each) => each.group === name);
+      assert.ok(
+        line !== undefined && line.valid >= 20 && line.valid <= 23,
+        `${name}: ${JSON.stringify(line)}; ${note}`,
+      );
+    }
+  });
+
+  it('refuses groups in batch mode and groups without data.group_by, naming the key', async () => {
+    await temp.write('batch.yaml', `mode: batch\n${config('  targets: { korean: 5 }')}`);
+    await temp.write('nogroupby.yaml', 'groups: { targets: { korean: 5 } }');
+    for (const file of ['batch.yaml', 'nogroupby.yaml']) {
+      const result = await run(file, `refused-${file.slice(0, -5)}`);
+      assert.equal(result.code, 2, describeResult(result));
+      assert.equal(cliError(result)?.code, 'CONFIG_INVALID', describeResult(result));
+    }
+  });
+});
