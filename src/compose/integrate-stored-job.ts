@@ -61,5 +61,14 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
     jobDir,
     minCoverage: integrate.min_coverage,
     dataPath: record.dataPath,
+    ...(config.groups === undefined
+      ? {}
+      : {
+          groups: {
+            countPrompt: config.groups.count_prompt,
+            targets: config.groups.targets,
+            already: config.groups.already,
+          },
+        }),
   });
 }

@@ -60,6 +60,8 @@ export interface ManifestRowLike {
   index: number;
   key: string;
   prompts: Readonly<Record<string, ManifestRowPrompt>>;
+  /** The row's group (`data.group_by`, docs/decisions/0024), when the job has groups. */
+  group?: string;
 }
 
 /** One source row (`DataRow`): its own fields are copied into the enriched row. */

@@ -6,7 +6,7 @@ import type { AnswerLookup, EnrichPrompt, ManifestRowLike, SourceRowLike } from 
 import { AtomicFileWriter } from './atomic-write.ts';
 import { buildEnrichedRow, type EnrichedFields } from './build-enriched-row.ts';
 import { EnrichedColumns } from './enriched-columns.ts';
-import { IntegrationTally } from './integration-report.ts';
+import { IntegrationTally, type GroupTallyOptions } from './integration-report.ts';
 import { joinPromptAnswers, type JoinedSlot } from './join-prompt-answers.ts';
 import { SourceRows } from './source-rows.ts';
 import { writeEnrichedCsv } from './write-enriched-csv.ts';
@@ -66,6 +66,8 @@ export interface WriteEnrichedOptions {
   rowsWithoutValidOut?: string;
   /** Named in the error when the data no longer matches the manifest. */
   dataPath?: string;
+  /** A data job with groups: the report counts rows per group (docs/decisions/0024). */
+  groups?: GroupTallyOptions | undefined;
 }
 
 export interface WriteEnrichedResult {
@@ -85,7 +87,7 @@ export interface WriteEnrichedResult {
  */
 export async function writeEnriched(options: WriteEnrichedOptions): Promise<WriteEnrichedResult> {
   await mkdir(dirname(options.out), { recursive: true });
-  const tally = new IntegrationTally(options.prompts);
+  const tally = new IntegrationTally(options.prompts, options.groups);
   const tabular = options.format === 'csv' || options.format === 'parquet';
   // A fixed, hidden name: a spool a killed run left is replaced by the next run's (its temp files are cleaned as
   // every AtomicFileWriter's are) and then removed.
@@ -184,7 +186,7 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
       const slots: JoinedSlot[][] = options.prompts.map((prompt) =>
         joinPromptAnswers(manifestRow.prompts[prompt.name], prompt.samples, answers),
       );
-      const lacksValid = tally.addRow(slots);
+      const lacksValid = tally.addRow(slots, manifestRow.group);
       yield { row: buildEnrichedRow(source, options.prompts, slots, options), key: manifestRow.key, lacksValid };
     }
     page = [];

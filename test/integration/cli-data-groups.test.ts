@@ -170,6 +170,18 @@ describe('data jobs with group targets (realtime)', () => {
     assert.equal(enriched.get('korean')?.skipped, groups.get('korean')?.skipped_rows, note);
     const missing = await readFile(join(temp.workspace, 'jobs', 'exact', 'missing_records.jsonl'), 'utf8');
     assert.equal(missing, '', note);
+    // The integration report's per-group table, counted from the enriched rows.
+    const integration = JSON.parse(
+      await readFile(join(temp.workspace, 'jobs', 'exact', 'integration_report.json'), 'utf8'),
+    ) as { groups: { group: string; valid_rows: number; skipped_rows: number; state: string; shortfall: number }[] };
+    const table = new Map(integration.groups.map((line) => [line.group, line]));
+    assert.equal(table.get('korean')?.valid_rows, 12, note);
+    assert.equal(table.get('korean')?.state, 'reached', note);
+    assert.equal(table.get('korean')?.skipped_rows, groups.get('korean')?.skipped_rows, note);
+    assert.equal(table.get('indian')?.valid_rows, 15, note);
+    assert.equal(table.get('mural')?.state, 'short', note);
+    assert.equal(table.get('mural')?.shortfall, groups.get('mural')?.shortfall, note);
+    assert.equal(table.get('other')?.state, 'done', note);
   });
 
   it('keeps each group within target + overshoot', async () => {
