@@ -184,6 +184,35 @@ describe('data jobs with group targets (realtime)', () => {
     assert.equal(table.get('other')?.state, 'done', note);
   });
 
+  it('shows groups in status, monitor --by group and wait (after the exact job)', async () => {
+    const cli = (args: readonly string[]): Promise<CliResult> =>
+      runCli(['--workspace', temp.workspace, ...args], { cwd: temp.dir });
+    const status = await cli(['--json', 'status', 'exact']);
+    const parsed = JSON.parse(status.stdout) as {
+      counts: { missing: number };
+      skipped: number;
+      groups: { group: string; target: number; skipped: number; open: number }[];
+    };
+    const note = `${describeResult(status)}\n${seed.note}`;
+    assert.equal(parsed.counts.missing, 0, note);
+    assert.ok(parsed.skipped > 0, note);
+    const korean = parsed.groups.find((group) => group.group === 'korean');
+    assert.equal(korean?.target, 20, note);
+    assert.equal(korean.open, 0, note);
+    assert.equal(
+      parsed.skipped,
+      parsed.groups.reduce((sum, group) => sum + group.skipped, 0),
+      note,
+    );
+    const monitor = await cli(['monitor', 'exact', '--by', 'group']);
+    assert.equal(monitor.code, 0, describeResult(monitor));
+    assert.match(monitor.stdout, /korean/);
+    const wrong = await cli(['--json', 'monitor', 'exact', '--by', 'prompt']);
+    assert.equal(cliError(wrong)?.code, 'USAGE', describeResult(wrong));
+    const wait = await cli(['wait', 'exact']);
+    assert.equal(wait.code, 3, describeResult(wait));
+  });
+
   it('keeps each group within target + overshoot', async () => {
     const result = await run('overshoot.yaml', 'overshoot');
     const note = `${describeResult(result)}\n${seed.note}`;
