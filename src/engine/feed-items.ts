@@ -123,18 +123,28 @@ async function feedAdmitted(options: FeedOptions, admission: AdmissionPolicy): P
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  // One promise per streak of waits (no push between them), not one per wake: a long wait would pile up idle waiters.
+  let idle: Promise<'idle'> | undefined;
   try {
     while (!signal.aborted) {
-      const step = admission.next();
+      let step = admission.next();
       if (step === 'done') return;
-      if (step !== 'wait') {
-        await pushOpenItems(options, reader, options.parser, step);
-        continue;
+      if (step === 'wait') {
+        if (idle === undefined) {
+          idle = dispatcher.whenIdle().then(() => 'idle' as const);
+          // A store that cannot commit rejects it; raced below, and never left unhandled once a push replaced it.
+          idle.catch(() => undefined);
+        }
+        const woke = await Promise.race([admission.changed().then(() => 'changed' as const), idle, stopped]);
+        if (woke !== 'idle') continue;
+        idle = undefined;
+        // An idle pool with the policy still waiting: what it waits on will not settle in this run (a hard stop).
+        step = admission.next();
+        if (step === 'wait' || step === 'done') return;
       }
-      // An idle pool with the policy still waiting: what it waits on will not settle in this run (a hard stop).
-      const idle = dispatcher.whenIdle().then(() => 'idle' as const);
-      const woke = await Promise.race([admission.changed().then(() => 'changed' as const), idle, stopped]);
-      if (woke === 'idle' && admission.next() === 'wait') return;
+      await pushOpenItems(options, reader, options.parser, step);
+      // The pool is busy again: an idle seen before this push says nothing of the wait after it.
+      idle = undefined;
     }
   } finally {
     await reader.close();
