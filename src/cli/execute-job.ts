@@ -133,6 +133,7 @@ function printSummary(result: RunJobResult, json: boolean): void {
   const c = report.counts;
   const lines = [
     `job ${report.job_id} ${result.outcome}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(c.missing)} missing, ${String(c.rejected)} rejected` +
+      (c.skipped === undefined ? '' : `, ${String(c.skipped)} skipped (target reached)`) +
       ` (${String(c.total)} items, ${report.wall_time_s.toFixed(1)} s, ${String(report.throughput_rps)} req/s, ${String(report.retries)} retries)`,
   ];
   if (c.left_out_by_limit > 0) {
