@@ -227,6 +227,58 @@ describe('data jobs with group targets (realtime)', () => {
     }
   });
 
+  it('serves groups by turns: no group waits while another of the same weight has run twice its share', async () => {
+    // Rows group after group in the file (30 a, then 30 b, then 30 c): input order alone would run every a first.
+    const rows = ['a', 'b', 'c'].flatMap((culture) =>
+      Array.from({ length: 30 }, (_, index) =>
+        JSON.stringify({ id: `${culture}-${String(index)}`, meta: { culture } }),
+      ),
+    );
+    await temp.write('sorted.jsonl', `${rows.join('\n')}\n`);
+    await temp.write('fair.yaml', `${config('  targets: { "*": 0 }')}\noutput: { order: completion }\n`);
+    const result = await runCli(
+      [
+        '--workspace',
+        temp.workspace,
+        '--json',
+        'run',
+        'sorted.jsonl',
+        '--prompts',
+        'prompts.yaml',
+        '--config',
+        'fair.yaml',
+        '--job',
+        'fair',
+        '--base-url',
+        simulator.baseUrl,
+        '--no-progress',
+        '--concurrency',
+        '1',
+      ],
+      { cwd: temp.dir },
+    );
+    const note = `${describeResult(result)}\n${seed.note}`;
+    assert.equal(result.code, 0, note);
+    // With one request at a time, output.jsonl in completion order is the order rows were admitted in.
+    const output = await readFile(join(temp.workspace, 'jobs', 'fair', 'output.jsonl'), 'utf8');
+    const order = output
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as { custom_id: string }).custom_id)
+      .filter((id) => id.startsWith('critique'))
+      // critique_0042: the row index; rows 0-29 are a, 30-59 b, 60-89 c.
+      .map((id) => ['a', 'b', 'c'][Math.floor(Number(/_(\d+)$/.exec(id)?.[1] ?? NaN) / 30)] ?? '?');
+    assert.equal(order.length, 90, `${order.join('')}; ${note}`);
+    assert.ok(!order.includes('?'), `${order.join('')}; ${note}`);
+    const served = new Map<string, number>();
+    for (const group of order) {
+      served.set(group, (served.get(group) ?? 0) + 1);
+      const counts = ['a', 'b', 'c'].map((name) => served.get(name) ?? 0);
+      const [low, high] = [Math.min(...counts), Math.max(...counts)];
+      assert.ok(high <= 2 * Math.max(low, 1), `order ${order.join('')}; ${note}`);
+    }
+  });
+
   it('refuses groups in batch mode and groups without data.group_by, naming the key', async () => {
     await temp.write('batch.yaml', `mode: batch\n${config('  targets: { korean: 5 }')}`);
     await temp.write('nogroupby.yaml', 'groups: { targets: { korean: 5 } }');
