@@ -5,6 +5,7 @@ import { describeChunk } from './render/batch-progress.ts';
 import { effectiveState } from '../engine/lease.ts';
 import { countLinesFrom } from '../input/count-lines.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
+import { computeJobCost } from '../output/job-cost.ts';
 import type { ActivityReads, ChunkStore, ItemStore } from '../store/store.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
 
@@ -77,6 +78,9 @@ export interface GroupStatus {
   open: number;
   /** Not needed: the group reached its target (`target_reached`). */
   skipped: number;
+  /** Tokens of every attempt of its items so far, and their cost at the job's model and mode (null: no price). */
+  tokens: { input: number; output: number };
+  cost_usd: number | null;
 }
 
 export interface ChunkStatus {
@@ -93,7 +97,7 @@ export interface ChunkStatus {
 const RATE_WINDOW_MS = 60_000;
 
 export async function readJobStatus(
-  store: ActivityReads & ChunkStore & Pick<ItemStore, 'groupItemCounts'>,
+  store: ActivityReads & ChunkStore & Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>,
   job: Job,
   now: number,
 ): Promise<JobStatus> {
@@ -148,7 +152,7 @@ export async function readJobStatus(
   };
 }
 
-async function readGroups(store: Pick<ItemStore, 'groupItemCounts'>, job: Job): Promise<GroupStatus[]> {
+async function readGroups(store: Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>, job: Job): Promise<GroupStatus[]> {
   // The stored config is plain JSON: its `groups` as the schema made it (targets, already, with defaults).
   const config = job.config['groups'] as
     { targets?: Record<string, number>; already?: Record<string, number> } | undefined;
@@ -166,6 +170,8 @@ async function readGroups(store: Pick<ItemStore, 'groupItemCounts'>, job: Job): 
         failed: 0,
         open: 0,
         skipped: 0,
+        tokens: { input: 0, output: 0 },
+        cost_usd: null,
       };
       byName.set(row.group, group);
     }
@@ -178,6 +184,18 @@ async function readGroups(store: Pick<ItemStore, 'groupItemCounts'>, job: Job): 
     } else if (row.state === 'failed') group.failed += row.count;
     else if (row.state === 'cancelled' && row.missingReason === 'target_reached') group.skipped += row.count;
     else if (row.state !== 'cancelled') group.open += row.count;
+  }
+  for (const row of await store.groupTokens(job.id)) {
+    const group = byName.get(row.group);
+    if (group === undefined) continue;
+    group.tokens = { input: row.inputTokens, output: row.outputTokens };
+    group.cost_usd = computeJobCost({
+      mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
+      model: typeof job.config.model === 'string' ? job.config.model : null,
+      inputTokens: row.inputTokens,
+      outputTokens: row.outputTokens,
+      prices: job.config.prices ?? {},
+    }).usd;
   }
   return [...byName.values()];
 }

@@ -38,6 +38,8 @@ export interface ItemStore {
   iterateOutcomes(jobId: string): AsyncIterable<SettledItem>;
   /** Items per group (`items.group_key`), state, check status and missing reason; empty for a job without groups. */
   groupItemCounts(jobId: string): Promise<GroupItemCount[]>;
+  /** Tokens of every attempt per group (`items.group_key`), for the cost so far of each group. */
+  groupTokens(jobId: string): Promise<GroupTokens[]>;
   /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
   reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number>;
   /** Mark every unfinished item cancelled with a reason (interrupt, auth failure). */
@@ -131,6 +133,13 @@ export interface SettledItem {
   customId: string;
   state: 'succeeded' | 'failed';
   checkStatus: string | null;
+}
+
+/** Tokens of every attempt of one group's items. */
+export interface GroupTokens {
+  group: string;
+  inputTokens: number;
+  outputTokens: number;
 }
 
 /** Items of one group in one state (and check status, and missing reason), for per-group counts. */

@@ -15,6 +15,7 @@ export type {
 } from './chunk-store.ts';
 export type {
   GroupItemCount,
+  GroupTokens,
   IngestBatch,
   IngestResult,
   ItemAnswer,

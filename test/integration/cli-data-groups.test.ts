@@ -191,7 +191,14 @@ describe('data jobs with group targets (realtime)', () => {
     const parsed = JSON.parse(status.stdout) as {
       counts: { missing: number };
       skipped: number;
-      groups: { group: string; target: number; skipped: number; open: number }[];
+      groups: {
+        group: string;
+        target: number;
+        skipped: number;
+        open: number;
+        tokens: { input: number };
+        cost_usd: number | null;
+      }[];
     };
     const note = `${describeResult(status)}\n${seed.note}`;
     assert.equal(parsed.counts.missing, 0, note);
@@ -199,6 +206,7 @@ describe('data jobs with group targets (realtime)', () => {
     const korean = parsed.groups.find((group) => group.group === 'korean');
     assert.equal(korean?.target, 20, note);
     assert.equal(korean.open, 0, note);
+    assert.ok(korean.tokens.input > 0, note);
     assert.equal(
       parsed.skipped,
       parsed.groups.reduce((sum, group) => sum + group.skipped, 0),

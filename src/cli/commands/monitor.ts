@@ -158,9 +158,10 @@ function renderGroups(status: JobStatus): string[] {
       String(group.open),
       pass,
       String(group.skipped),
+      group.cost_usd === null ? '?' : `$${group.cost_usd.toFixed(4)}`,
     ];
   });
-  const header = ['group', 'target rows', 'valid answers', 'open', 'pass rate', 'skipped'];
+  const header = ['group', 'target rows', 'valid answers', 'open', 'pass rate', 'skipped', 'cost so far'];
   const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)));
   return [header, ...rows].map((row) => `  ${row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')}`);
 }

@@ -15,6 +15,7 @@ import type {
   CloseChunkOptions,
   CloseChunkResult,
   GroupItemCount,
+  GroupTokens,
   IngestBatch,
   IngestResult,
   ItemAnswer,
@@ -222,6 +223,14 @@ export class SqliteStore implements Store {
       checkStatus: row.check_status,
       missingReason: row.missing_reason,
       count: row.n,
+    }));
+  }
+
+  async groupTokens(jobId: string): Promise<GroupTokens[]> {
+    return this.items.groupTokens.all(jobId).map((row) => ({
+      group: row.group_key,
+      inputTokens: row.input_tokens ?? 0,
+      outputTokens: row.output_tokens ?? 0,
     }));
   }
 

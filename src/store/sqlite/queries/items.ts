@@ -144,6 +144,11 @@ export function prepareItemQueries(db: Database) {
       `SELECT seq, custom_id, state, check_status FROM items
        WHERE job_id = ? AND state IN ('succeeded', 'failed') AND seq > ? ORDER BY seq LIMIT ?`,
     ),
+    groupTokens: db.prepare<[string], { group_key: string; input_tokens: number | null; output_tokens: number | null }>(
+      `SELECT i.group_key, SUM(a.input_tokens) AS input_tokens, SUM(a.output_tokens) AS output_tokens
+       FROM items i JOIN attempts a ON a.job_id = i.job_id AND a.seq = i.seq
+       WHERE i.job_id = ? AND i.group_key IS NOT NULL GROUP BY i.group_key`,
+    ),
     groupCounts: db.prepare<
       [string],
       { group_key: string; state: string; check_status: string | null; missing_reason: string | null; n: number }
