@@ -74,8 +74,14 @@ interface Group {
  * ends above its target, and it admits again whenever a row out ends invalid, so it never ends below it while rows
  * remain. Rows an earlier run started go out first, whatever the need (their answers are paid for; the invariant held
  * when they were admitted). Groups take turns by the smallest served/weight, or by the largest need (`order: need`).
+ * `alreadyFrom`: rows a sink holds per group (`groups.already_from`, `Sink.countByGroup`), added to `already`; the sink
+ * runner counts them at the start of a run.
  */
-export function createGroupAdmission(groups: GroupsConfig, manifestRows: Iterable<ManifestRow>): GroupAdmission {
+export function createGroupAdmission(
+  groups: GroupsConfig,
+  manifestRows: Iterable<ManifestRow>,
+  alreadyFrom?: ReadonlyMap<string, number>,
+): GroupAdmission {
   const rowOf = new Map<string, Row>();
   const byName = new Map<string, Group>();
   const started: Row[] = [];
@@ -87,7 +93,7 @@ export function createGroupAdmission(groups: GroupsConfig, manifestRows: Iterabl
       group = {
         name,
         target: groups.targets[name] ?? groups.targets['*'] ?? 0,
-        already: groups.already[name] ?? 0,
+        already: (groups.already[name] ?? 0) + (alreadyFrom?.get(name) ?? 0),
         weight: groups.weights[name] ?? groups.weights['*'] ?? 1,
         valid: 0,
         invalid: 0,

@@ -147,6 +147,19 @@ describe('group admission', () => {
     assert.ok(count('c') >= 2 * count('a') - 2, `order ${order.join('')}`);
   });
 
+  it('adds the rows a sink already holds (already_from) to `already`', () => {
+    const { rows, items } = manifest({ k: 20 });
+    const policy = createGroupAdmission(
+      groupsConfig({ targets: { k: 10 }, already: { k: 3 } }),
+      rows,
+      new Map([['k', 5]]),
+    );
+    for (const item of items) policy.add(item);
+    drive(policy, 4, 0, () => 0.5);
+    assert.equal(figure(policy, 'k').already, 8);
+    assert.equal(figure(policy, 'k').valid, 2);
+  });
+
   it('order: need serves the group furthest from its target first', () => {
     const policy = start(groupsConfig({ targets: { a: 5, b: 20 }, order: 'need' }), { a: 30, b: 30 });
     const ids = idsOf(policy.next());
