@@ -142,7 +142,15 @@ async function feedAdmitted(options: FeedOptions, admission: AdmissionPolicy): P
         step = admission.next();
         if (step === 'wait' || step === 'done') return;
       }
-      await pushOpenItems(options, reader, options.parser, step);
+      // More units while the policy admits them, up to the pool's window: their lines read in one go, not a unit at a
+      // time (admitted units count as out from here, so the bound on a group holds whether they are queued or sent).
+      const batch = [...step];
+      while (batch.length < dispatcher.window) {
+        const more = admission.next();
+        if (typeof more === 'string') break;
+        batch.push(...more);
+      }
+      await pushOpenItems(options, reader, options.parser, batch);
       // The pool is busy again: an idle seen before this push says nothing of the wait after it.
       idle = undefined;
     }
