@@ -9,6 +9,7 @@ import { runStoredJob, type StoredJobRun } from '../compose/run-stored-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
 import { createBatchProgressRenderer } from './render/batch-progress.ts';
 import { jobExitCode } from './job-exit-code.ts';
+import { describeGroups, groupShortfallError } from '../compose/group-shortfall-error.ts';
 
 export interface ExecuteJobOptions {
   store: Store;
@@ -87,8 +88,14 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     printSummary(result, options.json);
     return jobExitCode(result.outcome, result.report);
   }
-  // A data job: its answers are judged by the join-back's coverage, not by the items' states alone.
-  const shortfall = coverageShortfallError(integration, result.report.job_id);
+  // A data job: its answers are judged by the join-back's coverage, not by the items' states alone; a job with groups
+  // by its groups' targets instead (invalid answers are made up by more rows: coverage is not what it asked for).
+  const shortfall =
+    result.report.groups === undefined
+      ? coverageShortfallError(integration, result.report.job_id)
+      : result.outcome === 'completed'
+        ? groupShortfallError(result.report)
+        : undefined;
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({ ...summaryJson(result), integration: integration.report, ...(shortfall === undefined ? {} : { error: shortfall.toJSON() }) })}\n`,
@@ -96,7 +103,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     return shortfall?.exitCode ?? jobExitCode(result.outcome, result.report);
   }
   printSummary(result, false);
-  process.stdout.write(`${integration.summary.join('\n')}\n`);
+  process.stdout.write(`${[...integration.summary, ...describeGroups(result.report.groups ?? [])].join('\n')}\n`);
   if (shortfall !== undefined) throw shortfall;
   return jobExitCode(result.outcome, result.report);
 }
@@ -126,6 +133,7 @@ function printSummary(result: RunJobResult, json: boolean): void {
   const c = report.counts;
   const lines = [
     `job ${report.job_id} ${result.outcome}: ${String(c.succeeded)} succeeded, ${String(c.failed)} failed, ${String(c.missing)} missing, ${String(c.rejected)} rejected` +
+      (c.skipped === undefined ? '' : `, ${String(c.skipped)} skipped (target reached)`) +
       ` (${String(c.total)} items, ${report.wall_time_s.toFixed(1)} s, ${String(report.throughput_rps)} req/s, ${String(report.retries)} retries)`,
   ];
   if (c.left_out_by_limit > 0) {

@@ -5,7 +5,8 @@ import { describeChunk } from './render/batch-progress.ts';
 import { effectiveState } from '../engine/lease.ts';
 import { countLinesFrom } from '../input/count-lines.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import type { ActivityReads, ChunkStore } from '../store/store.ts';
+import { computeJobCost } from '../output/job-cost.ts';
+import type { ActivityReads, ChunkStore, ItemStore } from '../store/store.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
 
 /** A job as `status --json` shows it: never a secret, `interrupted` for a dead runner. */
@@ -52,6 +53,34 @@ export interface JobStatus {
   last_progress_age_s: number | null;
   /** Batch mode: every chunk, with the state the progress line shows (`#3 in_progress 120/500`). */
   chunks?: ChunkStatus[];
+  /**
+   * A data job with groups (docs/decisions/0024): its items per group, read from the store (`items.group_key`). The
+   * row figures (valid rows against the target, shortfall) are in report.json's `groups` once a run ends; these are
+   * item counts, live. `counts.missing` leaves out `skipped` (items no group needed: `target_reached`).
+   */
+  groups?: GroupStatus[];
+  /** Items no group needed (`target_reached`); only for a job with groups. */
+  skipped?: number;
+}
+
+/** One group of a data job as `status --json` shows it: its target (rows) and its items by where they stand. */
+export interface GroupStatus {
+  group: string;
+  /** Valid rows wanted (`groups.targets`, `"*"` for the others); 0: no target. */
+  target: number;
+  already: number;
+  items: number;
+  succeeded: number;
+  /** Succeeded items whose check is valid or repaired (or that were not checked). */
+  valid_answers: number;
+  failed: number;
+  /** Pending or waiting to retry. */
+  open: number;
+  /** Not needed: the group reached its target (`target_reached`). */
+  skipped: number;
+  /** Tokens of every attempt of its items so far, and their cost at the job's model and mode (null: no price). */
+  tokens: { input: number; output: number };
+  cost_usd: number | null;
 }
 
 export interface ChunkStatus {
@@ -67,8 +96,14 @@ export interface ChunkStatus {
 
 const RATE_WINDOW_MS = 60_000;
 
-export async function readJobStatus(store: ActivityReads & ChunkStore, job: Job, now: number): Promise<JobStatus> {
+export async function readJobStatus(
+  store: ActivityReads & ChunkStore & Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>,
+  job: Job,
+  now: number,
+): Promise<JobStatus> {
   const counts: JobCounts = await store.counts(job.id);
+  const groups = job.config['groups'] === undefined ? undefined : await readGroups(store, job);
+  const skipped = groups?.reduce((sum, group) => sum + group.skipped, 0) ?? 0;
   const state = effectiveState(job, now);
   const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
   const windowS = Math.max(1, Math.min(RATE_WINDOW_MS, now - job.createdAt) / 1000);
@@ -91,7 +126,7 @@ export async function readJobStatus(store: ActivityReads & ChunkStore, job: Job,
       retry_wait: counts.retryWait,
       succeeded: counts.succeeded,
       failed: counts.failed,
-      missing: counts.cancelled,
+      missing: counts.cancelled - skipped,
     },
     input_fully_read: job.cursor.done,
     input_read_percent: job.cursor.done ? null : readPercent(job),
@@ -113,7 +148,56 @@ export async function readJobStatus(store: ActivityReads & ChunkStore, job: Job,
     last_progress_age_s:
       activity.lastFinishedAt === null ? null : Math.max(0, Math.round((now - activity.lastFinishedAt) / 1000)),
     ...(job.config.mode === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
+    ...(groups === undefined ? {} : { groups, skipped }),
   };
+}
+
+async function readGroups(store: Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>, job: Job): Promise<GroupStatus[]> {
+  // The stored config is plain JSON: its `groups` as the schema made it (targets, already, with defaults).
+  const config = job.config['groups'] as
+    { targets?: Record<string, number>; already?: Record<string, number> } | undefined;
+  const byName = new Map<string, GroupStatus>();
+  for (const row of await store.groupItemCounts(job.id)) {
+    let group = byName.get(row.group);
+    if (group === undefined) {
+      group = {
+        group: row.group,
+        target: config?.targets?.[row.group] ?? config?.targets?.['*'] ?? 0,
+        already: config?.already?.[row.group] ?? 0,
+        items: 0,
+        succeeded: 0,
+        valid_answers: 0,
+        failed: 0,
+        open: 0,
+        skipped: 0,
+        tokens: { input: 0, output: 0 },
+        cost_usd: null,
+      };
+      byName.set(row.group, group);
+    }
+    group.items += row.count;
+    if (row.state === 'succeeded') {
+      group.succeeded += row.count;
+      if (row.checkStatus === null || row.checkStatus === 'valid' || row.checkStatus === 'repaired') {
+        group.valid_answers += row.count;
+      }
+    } else if (row.state === 'failed') group.failed += row.count;
+    else if (row.state === 'cancelled' && row.missingReason === 'target_reached') group.skipped += row.count;
+    else if (row.state !== 'cancelled') group.open += row.count;
+  }
+  for (const row of await store.groupTokens(job.id)) {
+    const group = byName.get(row.group);
+    if (group === undefined) continue;
+    group.tokens = { input: row.inputTokens, output: row.outputTokens };
+    group.cost_usd = computeJobCost({
+      mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
+      model: typeof job.config.model === 'string' ? job.config.model : null,
+      inputTokens: row.inputTokens,
+      outputTokens: row.outputTokens,
+      prices: job.config.prices ?? {},
+    }).usd;
+  }
+  return [...byName.values()];
 }
 
 function readPercent(job: Job): number {

@@ -52,7 +52,7 @@ export async function createDataJob(
     dataPath: options.dataPath,
     prompts: options.prompts,
     outDir: jobDirPath(options.workspace, options.jobId),
-    data: { format: config.data?.format, key: config.data?.key },
+    data: { format: config.data?.format, key: config.data?.key, groupBy: config.data?.group_by },
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onlyKeys === undefined ? {} : { onlyKeys: options.onlyKeys }),
   });

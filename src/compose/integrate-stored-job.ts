@@ -73,6 +73,15 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
       jobDir,
       minCoverage: integrate.min_coverage,
       dataPath: record.dataPath,
+      ...(config.groups === undefined
+        ? {}
+        : {
+            groups: {
+              countPrompt: config.groups.count_prompt,
+              targets: config.groups.targets,
+              already: config.groups.already,
+            },
+          }),
     });
   } catch (error) {
     await sinks?.close();

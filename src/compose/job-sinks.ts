@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/config-schema.ts';
+import { ConfigError } from '../errors/index.ts';
 import type { SinkConfig } from '../config/sinks-config-schema.ts';
 import type { Job } from '../core/job.ts';
 import type { PromptSpec } from '../prep/prompt-spec.ts';
@@ -39,6 +40,7 @@ export async function startJobSinks(options: StartJobSinksOptions): Promise<Sink
     sourceFields: await firstRowFields(readSourceRows(record)),
     prompts: prompts.prompts.map(promptHint),
     ...(record.dataKey === null ? {} : { keyField: record.dataKey }),
+    ...(config.data?.group_by === undefined ? {} : { groupField: config.data.group_by }),
   };
   const context = { jobId: job.id, cwd: process.cwd(), rowSchema, env: process.env };
   const sinks: { sink: Sink; settings: SinkFeedSettings }[] = [];
@@ -74,4 +76,37 @@ function promptHint(prompt: PromptSpec): RowSchemaHint['prompts'][number] {
 async function firstRowFields(rows: AsyncIterable<{ row: Readonly<Record<string, unknown>> }>): Promise<string[]> {
   for await (const first of rows) return Object.keys(first.row);
   return [];
+}
+
+/**
+ * Rows a sink's target holds per group (`groups.already_from`): the sink opened, counted by the job's group field
+ * and closed. A sink the config does not have is a CONFIG_INVALID naming the key; a sink that cannot count (a
+ * webhook) likewise.
+ */
+export async function countSinkGroups(options: StartJobSinksOptions & { sink: string }): Promise<Map<string, number>> {
+  const groupField = options.config.data?.group_by;
+  const entry = (options.config.sinks ?? []).find((candidate) => candidate.name === options.sink);
+  if (entry === undefined || groupField === undefined) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `groups.already_from names sink "${options.sink}", which the config's sinks: list does not have` +
+        (groupField === undefined ? ' (and data.group_by is not set)' : ''),
+      { context: { key: 'groups.already_from' } },
+    );
+  }
+  const runner = await startJobSinks({ ...options, only: options.sink });
+  const sink = runner?.sinkNamed(options.sink);
+  try {
+    const counts = await sink?.countByGroup?.(groupField);
+    if (counts === undefined) {
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `groups.already_from: sink "${options.sink}" (type ${entry.type}) cannot count its rows per group; name a lancedb sink`,
+        { context: { key: 'groups.already_from' } },
+      );
+    }
+    return counts;
+  } finally {
+    await runner?.close();
+  }
 }

@@ -1,6 +1,7 @@
 import { jobDirPath } from './job-paths.ts';
 import { startFollowingJoinBack } from './join-back-thread.ts';
 import type { ResolvedConfig } from '../config/config-schema.ts';
+import { toStoredConfig } from '../config/stored-config.ts';
 import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
@@ -8,7 +9,8 @@ import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
 import type { Job } from '../core/job.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
-import { MANIFEST_ROWS_FILE } from '../prep/manifest.ts';
+import { MANIFEST_ROWS_FILE, readManifestRows, type ManifestRow } from '../prep/manifest.ts';
+import { createGroupAdmission, toGroupReportLines, type GroupAdmission } from './group-admission.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { join } from 'node:path';
 import type { CommitQueue } from '../engine/commit-queue.ts';
@@ -34,7 +36,8 @@ import { LOG_EVENT } from '../util/log-event.ts';
  * wrapped by `redact-provider.ts`: nothing it returns or throws reaches the engine (store,
  * files, log, messages) before the secrets in use are masked in it.
  */
-export async function runConfiguredJob(options: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
+export async function runConfiguredJob(given: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
+  const options = await withAlreadyFromCounted(given);
   const review = await dataJobReview(options);
   if (review !== undefined && (options.config.sinks ?? []).length > 0) await checkJobSinks(options);
   // Realtime only: a batch job waits hours on its chunks, and its join-back is nothing beside that wait.
@@ -89,6 +92,26 @@ async function checkJobSinks(options: RunConfiguredJobOptions): Promise<void> {
   await (await startJobSinks({ ...options, job }))?.close();
 }
 
+/**
+ * `groups.already_from` counted once, at the job's first run, into `groups.already` in the job's stored config: the
+ * sink may be the very table this job fills, whose rows a later run must not count again (they are the job's own
+ * valid rows by then).
+ */
+async function withAlreadyFromCounted(options: RunConfiguredJobOptions): Promise<RunConfiguredJobOptions> {
+  const { groups } = options.config;
+  if (groups?.already_from === undefined) return options;
+  const job = await options.store.getJob(options.jobId);
+  if (job === undefined) return options;
+  const { countSinkGroups } = await import('./job-sinks.ts');
+  const counts = await countSinkGroups({ ...options, job, sink: groups.already_from });
+  const already: Record<string, number> = { ...groups.already };
+  for (const [group, count] of counts) already[group] = (already[group] ?? 0) + count;
+  const { already_from: _counted, ...rest } = groups;
+  const config: ResolvedConfig = { ...options.config, groups: { ...rest, already } };
+  await options.store.setJobConfig(options.jobId, toStoredConfig(config));
+  return { ...options, config };
+}
+
 /** What a run of a job returns; a data job that reached its end has been joined back too. */
 export interface ConfiguredJobRun extends RunJobResult {
   /** The enriched dataset and its report, written when a data job ends (not when it stops to be resumed). */
@@ -111,6 +134,20 @@ async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerRe
   ]);
   const index = await indexDataJob(prompts, join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE));
   return createDataReview(prompts, index);
+}
+
+/**
+ * A data job's admission by need over its row groups (docs/decisions/0024), from the manifest's rows and the run's
+ * `groups:` config; undefined without groups. Built anew by every run: its counts are learned from the store.
+ */
+async function groupAdmission(options: RunConfiguredJobOptions): Promise<GroupAdmission | undefined> {
+  const { groups } = options.config;
+  if (groups === undefined || options.config.data?.group_by === undefined) return undefined;
+  const rows: ManifestRow[] = [];
+  for await (const row of readManifestRows(join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE))) {
+    rows.push(row);
+  }
+  return createGroupAdmission(groups, rows);
 }
 
 async function runEngine(
@@ -167,6 +204,7 @@ async function runEngine(
         await provider.close();
       }
     }
+    const admission = review === undefined ? undefined : await groupAdmission(options);
     const provider = redactRealtimeProvider(
       createRealtimeProvider({
         provider: config.provider,
@@ -196,6 +234,7 @@ async function runEngine(
         commits: options.commits,
         review,
         onStarted,
+        ...(admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) }),
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });
     } finally {

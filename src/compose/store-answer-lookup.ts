@@ -50,6 +50,7 @@ function toRecord(
     ...(answer.error === null ? {} : { error: { code: answer.error.code, message: answer.error.message } }),
     attempts: answer.attempts,
     reasks: answer.reasks,
+    ...(answer.targetReached === true ? { targetReached: true as const } : {}),
     ...(answer.model === null ? {} : { model: answer.model }),
     ...(answer.usage === null ? {} : { usage: answer.usage }),
     ...(cost === undefined ? {} : { costUsd: cost }),

@@ -96,6 +96,56 @@ const dataSchema = z
     key: z.string().min(1).optional(),
     /** `jsonl`, `json` (an array), `csv` or `parquet`; detected from the file's extension when unset. */
     format: z.enum(['jsonl', 'json', 'csv', 'parquet']).optional(),
+    /**
+     * The column (or dotted path, `meta.culture`) naming each row's group, for `groups:` targets. A row whose value is
+     * missing or not a string or number is in the group `""`. Unset: no groups.
+     */
+    group_by: z.string().min(1).optional(),
+  })
+  .strict();
+
+const groupCountSchema = z.record(z.string().min(1), z.number().int().min(0));
+
+const groupsSchema = z
+  .object({
+    /**
+     * Valid rows wanted per group (`data.group_by`); `"*"` is every group not named. 0 or absent: no target, every row
+     * of the group runs. Rows of a group past its target are not sent and end `skipped` (`target_reached`).
+     * @default {}
+     */
+    targets: groupCountSchema.default({}),
+    /**
+     * The prompt whose valid (or repaired) answer makes a row count toward its group's target. Unset: a row counts when
+     * every prompt that applies to it is valid.
+     */
+    count_prompt: z.string().min(1).optional(),
+    /**
+     * Valid rows each group has already (from an earlier job): a target then means "this many in total".
+     * @default {}
+     */
+    already: groupCountSchema.default({}),
+    /**
+     * A sink's name whose table is counted per group at the start of a run (added to `already`). Accepted here; read by
+     * the sink runner.
+     */
+    already_from: z.string().min(1).optional(),
+    /**
+     * Extra rows per group that may be in flight beyond what its target needs, to go faster. 0: a group never ends
+     * above its target. Minimum: 0.
+     * @default 0
+     */
+    overshoot: z.number().int().min(0).default(0),
+    /**
+     * Weight of each group in the round-robin (`"*"` for the others); a group of weight 2 is served twice as often.
+     * Minimum: 1.
+     * @default {} (every group 1)
+     */
+    weights: z.record(z.string().min(1), z.number().int().min(1)).default({}),
+    /**
+     * `round_robin`: groups take turns (by `weights`); `need`: the group furthest from its target goes first.
+     * @default 'round_robin'
+     */
+    order: z.enum(['round_robin', 'need']).default('round_robin'),
   })
   .strict();
 
@@ -409,6 +459,8 @@ export const configSchema = z
     input: inputSchema.prefault({}),
     /** A data job's source rows (`prepare DATA`, `run DATA --prompts`). */
     data: dataSchema.optional(),
+    /** A data job's groups with targets (rows grouped by `data.group_by`); realtime mode only for now. */
+    groups: groupsSchema.optional(),
     /**
      * A data job's prompts: the path of a prompts file (relative to this config file), or the prompts file's content
      * inline (`defaults`, `custom_id`, `prompts`). `--prompts FILE` wins. See README "Data jobs: prepare".
@@ -480,6 +532,22 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.groups !== undefined && config.data?.group_by === undefined) {
+      context.addIssue({
+        code: 'custom',
+        message: "groups need data.group_by (the column naming each row's group); set it or remove groups",
+        path: ['groups'],
+        input: config.groups,
+      });
+    }
+    if (config.groups !== undefined && config.mode === 'batch') {
+      context.addIssue({
+        code: 'custom',
+        message: 'groups with targets run in mode: realtime for now; set mode: realtime or remove groups',
+        path: ['mode'],
+        input: config.mode,
+      });
+    }
     if (config.provider === 'command' && config.mode === 'batch') {
       context.addIssue({
         code: 'custom',
@@ -497,6 +565,9 @@ export const configSchema = z
       input: config.mode,
     });
   });
+
+/** The `groups` section with its defaults filled in. */
+export type GroupsConfig = z.output<typeof groupsSchema>;
 
 /** The `integrate` section with its defaults filled in. */
 export type IntegrateConfig = z.output<typeof integrateConfigSchema>;

@@ -64,7 +64,7 @@ export interface TokenUsage {
 }
 
 /** Why an item ended without a result. */
-export type MissingReason = 'limit' | 'interrupted' | 'cancelled' | 'budget' | 'auth';
+export type MissingReason = 'limit' | 'interrupted' | 'cancelled' | 'budget' | 'auth' | 'target_reached';
 
 export interface ItemError {
   /** Stable short code, e.g. `http_400`, `timeout`, `connection_ECONNRESET`, `malformed`. */

@@ -10,6 +10,8 @@ import type { TokenEstimator } from '../plan/estimate-tokens.ts';
 import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
 import type { RequestCost } from './estimate-request-cost.ts';
 import { storedReask, type AnswerReview } from './answer-review.ts';
+import type { AdmissionPolicy } from './admission-policy.ts';
+import type { LineReader } from '../input/read-line-at.ts';
 
 export interface FeedOptions {
   job: Job;
@@ -30,6 +32,13 @@ export interface FeedOptions {
   onCursor: (cursor: IngestCursor) => void;
   /** Rebuilds the request of a re-asked item left unfinished (docs/decisions/0019). */
   review?: AnswerReview | undefined;
+  /**
+   * Admission by need (docs/decisions/0024): every line is committed first, then units of items are sent as the
+   * policy admits them. Unset: items are sent in input order as they are read.
+   */
+  admission?: AdmissionPolicy | undefined;
+  /** The group of an item, kept with it at ingest (the admission policy's `groupOf`). */
+  groupOf?: ((customId: string) => string | undefined) | undefined;
 }
 
 const RESUME_PAGE = 512;
@@ -40,36 +49,21 @@ const RESUME_PAGE = 512;
  * committed cursor, each batch of lines committed before any of it is sent.
  */
 export async function feedItems(options: FeedOptions): Promise<void> {
+  if (options.admission !== undefined) {
+    await feedAdmitted(options, options.admission);
+    return;
+  }
   await feedUnfinished(options, options.parser);
   if (!options.job.cursor.done) await feedFromCursor(options, options.parser);
 }
 
 async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise<void> {
-  const { job, store, dispatcher, signal } = options;
+  const { job, store, signal } = options;
   const reader = await createLineReader(job.inputPath);
   try {
     let page: OpenItem[] = [];
     const sendPage = async (): Promise<void> => {
-      const texts = await reader.readMany(page);
-      for (const [index, open] of page.entries()) {
-        const text = texts[index] ?? '';
-        const parsed = parser.parse({ lineNo: open.lineNo, byteLength: open.byteLength, text });
-        if (!parsed.ok) continue; // The fingerprint check makes this unreachable short of a hand-edited file.
-        await dispatcher.waitForSpace();
-        if (signal.aborted) return;
-        const { attempts, reasks, previous: _previous, reaskBase, ...location } = open;
-        const reask = storedReask(options.review, open, parsed.request);
-        dispatcher.push({
-          location,
-          request: reask ?? parsed.request,
-          attempts,
-          tokens: options.estimateTokens?.(parsed.request.body) ?? 0,
-          ...options.costRequest?.(parsed.request),
-          // The re-ask's retries count from the answer it re-asks, as they did in the run that stopped.
-          ...(reasks === undefined ? {} : { reasks, reaskBase: reaskBase ?? attempts }),
-          ...(reask === null ? {} : { original: parsed.request }),
-        });
-      }
+      await pushOpenItems(options, reader, parser, page);
       page = [];
     };
     for await (const location of store.iterateUnfinished(job.id)) {
@@ -78,6 +72,88 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
       if (page.length >= RESUME_PAGE) await sendPage();
     }
     if (page.length > 0 && !signal.aborted) await sendPage();
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Sends open items (their lines re-read by offset), each once the dispatcher has room. */
+async function pushOpenItems(
+  options: FeedOptions,
+  reader: LineReader,
+  parser: LineParser,
+  page: readonly OpenItem[],
+): Promise<void> {
+  const { dispatcher, signal } = options;
+  const texts = await reader.readMany(page);
+  for (const [index, open] of page.entries()) {
+    const text = texts[index] ?? '';
+    const parsed = parser.parse({ lineNo: open.lineNo, byteLength: open.byteLength, text });
+    if (!parsed.ok) continue; // The fingerprint check makes this unreachable short of a hand-edited file.
+    await dispatcher.waitForSpace();
+    if (signal.aborted) return;
+    const { attempts, reasks, previous: _previous, reaskBase, ...location } = open;
+    const reask = storedReask(options.review, open, parsed.request);
+    dispatcher.push({
+      location,
+      request: reask ?? parsed.request,
+      attempts,
+      tokens: options.estimateTokens?.(parsed.request.body) ?? 0,
+      ...options.costRequest?.(parsed.request),
+      // The re-ask's retries count from the answer it re-asks, as they did in the run that stopped.
+      ...(reasks === undefined ? {} : { reasks, reaskBase: reaskBase ?? attempts }),
+      ...(reask === null ? {} : { original: parsed.request }),
+    });
+  }
+}
+
+/**
+ * Admission by need: the whole input is committed first (nothing sent), so the policy knows every unit of every group
+ * and can serve them by turns; it learns what earlier runs settled, is given every open item, then admits units one at
+ * a time, waiting while answers out may still change what is needed.
+ */
+async function feedAdmitted(options: FeedOptions, admission: AdmissionPolicy): Promise<void> {
+  const { job, store, dispatcher, signal } = options;
+  if (!job.cursor.done) await ingestFromCursor(options, options.parser, UNREAD_SLICE, null);
+  if (signal.aborted) return;
+  for await (const outcome of store.iterateOutcomes(job.id)) admission.learn(outcome);
+  for await (const open of store.iterateUnfinished(job.id)) admission.add(open);
+  const reader = await createLineReader(job.inputPath);
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  // One promise per streak of waits (no push between them), not one per wake: a long wait would pile up idle waiters.
+  let idle: Promise<'idle'> | undefined;
+  try {
+    while (!signal.aborted) {
+      let step = admission.next();
+      if (step === 'done') return;
+      if (step === 'wait') {
+        if (idle === undefined) {
+          idle = dispatcher.whenIdle().then(() => 'idle' as const);
+          // A store that cannot commit rejects it; raced below, and never left unhandled once a push replaced it.
+          idle.catch(() => undefined);
+        }
+        const woke = await Promise.race([admission.changed().then(() => 'changed' as const), idle, stopped]);
+        if (woke !== 'idle') continue;
+        idle = undefined;
+        // An idle pool with the policy still waiting: what it waits on will not settle in this run (a hard stop).
+        step = admission.next();
+        if (step === 'wait' || step === 'done') return;
+      }
+      // More units while the policy admits them, up to the pool's window: their lines read in one go, not a unit at a
+      // time (admitted units count as out from here, so the bound on a group holds whether they are queued or sent).
+      const batch = [...step];
+      while (batch.length < dispatcher.window) {
+        const more = admission.next();
+        if (typeof more === 'string') break;
+        batch.push(...more);
+      }
+      await pushOpenItems(options, reader, options.parser, batch);
+      // The pool is busy again: an idle seen before this push says nothing of the wait after it.
+      idle = undefined;
+    }
   } finally {
     await reader.close();
   }
@@ -105,7 +181,7 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
 /** What ingesting needs besides the job and a signal; both engines build it with `ingestContext`. */
 export type IngestContext = Pick<
   FeedOptions,
-  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'onFormatDetected' | 'onCursor'
+  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'onFormatDetected' | 'onCursor' | 'groupOf'
 >;
 
 /**
@@ -117,8 +193,10 @@ export function ingestContext(
   job: Job,
   settings: { parser: LineParserOptions; maxLineBytes: number; limit: number },
   onCursor: (cursor: IngestCursor) => void,
+  groupOf?: (customId: string) => string | undefined,
 ): IngestContext {
   return {
+    groupOf,
     store,
     parser: createLineParser(settings.parser),
     maxLineBytes: settings.maxLineBytes,
@@ -133,7 +211,7 @@ export function ingestContext(
 
 export type UnreadOptions = Pick<
   FeedOptions,
-  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor'
+  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf'
 > & { jobId: string };
 
 /** Lines per commit when recording unread lines: nothing waits on them, so bigger is cheaper. */
@@ -152,7 +230,7 @@ export async function recordUnread(options: UnreadOptions): Promise<void> {
 
 type IngestOptions = Pick<
   FeedOptions,
-  'job' | 'store' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor'
+  'job' | 'store' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf'
 >;
 
 /**
@@ -198,6 +276,7 @@ async function ingestFromCursor(
           byteLength: line.byteLength,
           lineHash: line.lineHash ?? null,
           raw: line.text ?? '',
+          group: options.groupOf?.(parsed.customId) ?? null,
         };
         seq += 1;
         items.push(item);

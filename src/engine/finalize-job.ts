@@ -3,7 +3,7 @@ import type { Chunk } from '../core/chunk.ts';
 import { answerModel } from '../core/item.ts';
 import type { Job } from '../core/job.ts';
 import { writeFileAtomically } from '../output/atomic-write.ts';
-import { buildReport, type AnswersReport, type JobReport } from '../output/build-report.ts';
+import { buildReport, type AnswersReport, type GroupReportLine, type JobReport } from '../output/build-report.ts';
 import { computeJobCost, type JobCost } from '../output/job-cost.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import { writeResultFiles } from '../output/write-result-files.ts';
@@ -30,6 +30,8 @@ export interface FinalizeJobOptions {
   batch?: { provider: string; discount: number; chunks: readonly Chunk[] };
   /** The run checked its answers (an answer review): the report says what the checks said and re-asks cost. */
   reviewed?: boolean;
+  /** A data job with groups: its per-group lines (docs/decisions/0024). */
+  groups?: GroupReportLine[] | undefined;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
     cost,
     ...(options.batch === undefined ? {} : { batch: options.batch }),
     ...(answers === undefined ? {} : { answers }),
+    ...(options.groups === undefined ? {} : { groups: options.groups }),
   });
   await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
   if (!keepState) await store.setJobState(jobId, options.finalState, { finishedAt: clock.now() });

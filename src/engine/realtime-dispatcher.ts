@@ -14,6 +14,7 @@ import { decideRetry, type RetryInput, type RetrySettings } from './retry-policy
 import { FailureShare } from './failure-share.ts';
 import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
+import type { ItemOutcome } from './admission-policy.ts';
 
 /** What of an answer the engine uses: the store keeps all of it but `parsed`, which the answer's check reads. */
 type Answer = Pick<ProviderResponse, 'statusCode' | 'requestId' | 'body' | 'parsed'>;
@@ -80,6 +81,8 @@ export interface DispatcherOptions {
   /** Called when the endpoint has been unreachable for the watch's whole wait: the job should stop. */
   onOutage?: (error: ProviderError) => void;
   random?: () => number;
+  /** Told each item's final outcome in this run as it is handed to the commit (admission by need counts them). */
+  onSettled?: ((outcome: ItemOutcome) => void) | undefined;
 }
 
 export interface DispatcherCounters {
@@ -272,7 +275,7 @@ export class RealtimeDispatcher {
         inputTokens: response.usage?.inputTokens ?? null,
         outputTokens: response.usage?.outputTokens ?? null,
       };
-      if (this.options.review === undefined) this.commitAnswer(record, response);
+      if (this.options.review === undefined) this.commitAnswer(item.location.customId, record, response);
       else this.settleReviewed(item, record, response, this.options.review);
     } catch (thrown) {
       const error =
@@ -284,7 +287,7 @@ export class RealtimeDispatcher {
   }
 
   /** The item's result: its answer, with the check of it when an answer review made one. */
-  private commitAnswer(record: Attempt, response: Answer, check?: ItemCheck): void {
+  private commitAnswer(customId: string, record: Attempt, response: Answer, check?: ItemCheck): void {
     this.counters.succeeded += 1;
     this.enqueueCommit(record, {
       seq: record.seq,
@@ -296,6 +299,7 @@ export class RealtimeDispatcher {
       completedAt: this.options.clock.now(),
       ...(check === undefined ? {} : { check }),
     });
+    this.options.onSettled?.({ customId, state: 'succeeded', checkStatus: check?.status ?? null });
   }
 
   /**
@@ -314,7 +318,7 @@ export class RealtimeDispatcher {
     const original = item.original ?? item.request;
     const next = nextReask(review, reviewed, original, { responseBody, check });
     if (next === null) {
-      this.commitAnswer(record, response, check);
+      this.commitAnswer(customId, record, response, check);
       return;
     }
     this.counters.reasks = (this.counters.reasks ?? 0) + 1;
@@ -409,6 +413,7 @@ export class RealtimeDispatcher {
     itemError.reason = decision.reason;
     this.counters.failed += 1;
     this.enqueueCommit(record, { seq, state: 'failed', attempts: attempt, error: itemError, completedAt: clock.now() });
+    this.options.onSettled?.({ customId: item.location.customId, state: 'failed', checkStatus: null });
   }
 
   /**

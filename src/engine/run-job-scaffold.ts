@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { ingestContext, recordUnread, type IngestContext } from './feed-items.ts';
 import { finalizeJob, type FinalizeJobOptions } from './finalize-job.ts';
+import type { GroupReportLine } from '../output/build-report.ts';
 import { openJobRun, startRun } from './open-job-run.ts';
 import { FINAL_STATES, type RunJobResult, type RunOutcome } from './run-outcome.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
@@ -53,6 +54,10 @@ export interface JobRunOptions {
    * then until the run ends, a succeeded, failed or cancelled item stays so (a join-back may follow the run).
    */
   onStarted?: (() => void) | undefined;
+  /** A data job's row groups (docs/decisions/0024): each item's group, kept with it in the store at ingest. */
+  groupOf?: ((customId: string) => string | undefined) | undefined;
+  /** A data job's per-group lines for report.json, read when the run finalizes (docs/decisions/0024). */
+  reportGroups?: (() => GroupReportLine[]) | undefined;
 }
 
 /** One run of a job as the scaffold opened it: what an engine runs the items with. */
@@ -119,9 +124,15 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
   try {
     const { earlier, rewriteOnly } = await startRun(store, job, options.reopenFailed === true);
     let cursor: IngestCursor = job.cursor;
-    const ingest = ingestContext(store, job, settings, (next) => {
-      cursor = next;
-    });
+    const ingest = ingestContext(
+      store,
+      job,
+      settings,
+      (next) => {
+        cursor = next;
+      },
+      options.groupOf,
+    );
     const run: JobRun = {
       job,
       store,
@@ -165,6 +176,7 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       clock,
       ...(batch === undefined ? {} : { batch }),
       ...(options.review === undefined ? {} : { reviewed: true }),
+      groups: options.reportGroups?.(),
     });
     logger.info(
       { jobId: job.id, mode: engine.mode, outcome: end.outcome, counts: result.report.counts },

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { createTokenCounter, createTokenEstimator } from '../plan/estimate-tokens.ts';
 import type { ModelPrice } from '../plan/price-table.ts';
 import type { AnswerReview } from './answer-review.ts';
+import type { GroupReportLine } from '../output/build-report.ts';
+import { SKIPPED_REASON, type AdmissionPolicy } from './admission-policy.ts';
 import { openBudget } from './budget-guard.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { createRequestCoster } from './estimate-request-cost.ts';
@@ -87,6 +89,13 @@ export interface RunJobOptions {
   review?: AnswerReview | undefined;
   /** Called once the run has started (see the scaffold's `onStarted`). */
   onStarted?: (() => void) | undefined;
+  /**
+   * Admission by need (docs/decisions/0024): only the units the policy admits are sent; when the run completes, the
+   * open items it never admitted end `cancelled` with the reason `target_reached`.
+   */
+  admission?: AdmissionPolicy | undefined;
+  /** A data job's per-group lines for report.json (docs/decisions/0024). */
+  reportGroups?: (() => GroupReportLine[]) | undefined;
 }
 
 const CANCEL_CHECK_MS = 1000;
@@ -106,7 +115,10 @@ const REALTIME_CANCEL_REASONS = {
  * passed in. The lease, ingest and finalize around it are the run scaffold's (`run-job-scaffold.ts`).
  */
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
-  const result = await runJobScaffold(options, {
+  const { admission } = options;
+  const scaffoldOptions =
+    admission === undefined ? options : { ...options, groupOf: (customId: string) => admission.groupOf(customId) };
+  const result = await runJobScaffold(scaffoldOptions, {
     mode: 'realtime',
     startFields: (run) => ({ earlier: run.earlier }),
     cancelReasons: REALTIME_CANCEL_REASONS,
@@ -181,6 +193,7 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
       slots: options.slots,
       commits: options.commits,
       review: options.review,
+      onSettled: options.admission === undefined ? undefined : (outcome) => options.admission?.settled(outcome),
       onFatal: (error) => {
         if (fatal !== undefined) return;
         fatal = error;
@@ -225,6 +238,7 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
           budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
         signal: run.signal,
         review: options.review,
+        admission: options.admission,
       });
     } catch (error) {
       if (!run.signal.aborted) throw error;
@@ -242,6 +256,8 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
     }
     if (budgetReached) return { outcome: 'budget' };
     if (run.signal.aborted) return { outcome: cancelled ? 'cancelled' : 'interrupted' };
+    // Every unit the groups needed was sent: what is left open, no group needs (their own state, not missing).
+    if (options.admission !== undefined) await store.cancelUnfinished(initial.id, SKIPPED_REASON);
     return { outcome: 'completed' };
   } finally {
     if (progressTimer !== undefined) clearInterval(progressTimer);

@@ -74,6 +74,10 @@ export const ERROR_CODES = {
     exitCode: 3,
     meaning: "a data job's share of valid answers for a prompt is below integrate.min_coverage",
   },
+  GROUP_TARGET_SHORT: {
+    exitCode: 3,
+    meaning: "a data job's group ran out of rows before its groups.targets count of valid rows",
+  },
   INTERRUPTED: { exitCode: 130, meaning: 'the job was interrupted and can be resumed' },
 } as const;
 

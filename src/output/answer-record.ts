@@ -31,6 +31,8 @@ export interface AnswerRecord {
   attempts: number;
   /** Re-asks sent (attempts made because an answer was not valid). */
   reasks: number;
+  /** Not sent: its group had reached its target (docs/decisions/0024); joined as `skipped`. */
+  targetReached?: true;
   /** The model that answered (as the provider named it). */
   model?: string;
   /** Tokens of every attempt, re-asks included. */
@@ -58,6 +60,8 @@ export interface ManifestRowLike {
   index: number;
   key: string;
   prompts: Readonly<Record<string, ManifestRowPrompt>>;
+  /** The row's group (`data.group_by`, docs/decisions/0024), when the job has groups. */
+  group?: string;
 }
 
 /** One source row (`DataRow`): its own fields are copied into the enriched row. */

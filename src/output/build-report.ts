@@ -18,6 +18,8 @@ export interface JobReport {
     missing: number;
     rejected: number;
     left_out_by_limit: number;
+    /** Items their group did not need (`target_reached`, docs/decisions/0024); only for a job with groups. */
+    skipped?: number;
   };
   limit: number;
   missing_by_reason: Record<string, number>;
@@ -36,6 +38,26 @@ export interface JobReport {
   batch?: BatchReport;
   /** Only when the job's answers were checked (a data job; docs/decisions/0019). */
   answers?: AnswersReport;
+  /** A data job with groups (docs/decisions/0024): per group, its target and where it stands. */
+  groups?: GroupReportLine[];
+}
+
+/** One group of a data job with `groups:` (docs/decisions/0024), in report.json and `--json`. */
+export interface GroupReportLine {
+  group: string;
+  /** 0: no target. */
+  target: number;
+  already: number;
+  /** Valid rows of this job, without `already`. */
+  valid: number;
+  in_flight: number;
+  /** Rows whose counted answers are all in. */
+  decided: number;
+  /** Rows not sent: `target_reached` once the run completed. */
+  skipped_rows: number;
+  pass_rate: number | null;
+  state: 'reached' | 'short' | 'open' | 'done';
+  shortfall: number;
 }
 
 /** What the checks of the answers said, and what re-asking cost. */
@@ -89,6 +111,7 @@ export interface BuildReportOptions {
   /** What the job's tokens cost (computed from `stats` by the caller, which knows the model and prices). */
   cost?: JobCost;
   answers?: AnswersReport;
+  groups?: GroupReportLine[];
 }
 
 export function buildReport(options: BuildReportOptions): JobReport {
@@ -103,12 +126,13 @@ export function buildReport(options: BuildReportOptions): JobReport {
     state: options.state,
     input: { path: job.inputPath, lines_read: job.cursor.line, fully_read: job.cursor.done },
     counts: {
-      total: counts.succeeded + counts.failed + counts.missing,
+      total: counts.succeeded + counts.failed + counts.missing + counts.skipped,
       succeeded: counts.succeeded,
       failed: counts.failed,
       missing: counts.missing,
       rejected: counts.rejected,
       left_out_by_limit: job.cursor.leftOut,
+      ...(options.groups === undefined && counts.skipped === 0 ? {} : { skipped: counts.skipped }),
     },
     limit: options.limit,
     missing_by_reason: counts.missingByReason,
@@ -123,6 +147,7 @@ export function buildReport(options: BuildReportOptions): JobReport {
     files,
     finished_at: new Date(options.now).toISOString(),
     ...(options.batch === undefined ? {} : { batch: toBatchReport(options.batch) }),
+    ...(options.groups === undefined ? {} : { groups: options.groups }),
     ...(options.answers === undefined ? {} : { answers: options.answers }),
   };
 }

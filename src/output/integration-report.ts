@@ -22,6 +22,34 @@ export interface IntegrationReport {
   files: { enriched: string | null; report: string | null };
   /** What each sink was sent by this walk and before it (decision 0026); absent for a job without sinks. */
   sinks?: SinkReportEntry[];
+  /** A data job with groups (docs/decisions/0024): its rows per group, in the order groups first appear. */
+  groups?: IntegrationGroup[];
+}
+
+/** One group of a data job with `groups:` in integration_report.json, counted from the enriched rows. */
+export interface IntegrationGroup {
+  group: string;
+  /** `groups.targets` (valid rows wanted; 0: none) and `groups.already`. */
+  target: number;
+  already: number;
+  rows: number;
+  /** Rows that count: every slot of `count_prompt` (of every prompt that applies, when unset) valid or repaired. */
+  valid_rows: number;
+  /** Rows not sent: the group had reached its target (`target_reached`). */
+  skipped_rows: number;
+  /** Rows with a wanted answer still missing (never sent, or the run stopped). */
+  missing_rows: number;
+  /** `reached`, `short` (below target, every row sent), `open` (below target, rows left), `done` (no target). */
+  state: 'reached' | 'short' | 'open' | 'done';
+  /** target − (valid_rows + already) when short, else 0. */
+  shortfall: number;
+}
+
+/** What the tally needs to count rows per group (`groups:` of the job's config). */
+export interface GroupTallyOptions {
+  countPrompt?: string | undefined;
+  targets: Readonly<Record<string, number>>;
+  already: Readonly<Record<string, number>>;
 }
 
 /** One sink in the integration report. */
@@ -190,13 +218,21 @@ export class IntegrationTally {
   rows = 0;
   rowsWithoutValid = 0;
 
-  constructor(prompts: readonly EnrichPrompt[]) {
+  private readonly groupOptions: GroupTallyOptions | undefined;
+  private readonly groups = new Map<string, { rows: number; valid: number; skipped: number; missing: number }>();
+
+  constructor(prompts: readonly EnrichPrompt[], groups?: GroupTallyOptions) {
     this.prompts = prompts;
     this.perPrompt = prompts.map(() => new CountsTally());
+    this.groupOptions = groups;
   }
 
-  /** Adds one row's slots (per prompt, per sample, in the prompts' order); true when it lacks a wanted valid answer. */
-  addRow(slots: readonly (readonly JoinedSlot[])[]): boolean {
+  /**
+   * Adds one row's slots (per prompt, per sample, in the prompts' order), in its group when the job has groups; true
+   * when it lacks a wanted valid answer.
+   */
+  addRow(slots: readonly (readonly JoinedSlot[])[], group?: string): boolean {
+    if (this.groupOptions !== undefined) this.addToGroup(slots, group ?? '', this.groupOptions);
     this.rows += 1;
     let withoutValid = false;
     slots.forEach((promptSlots, promptNo) => {
@@ -212,6 +248,42 @@ export class IntegrationTally {
     });
     if (withoutValid) this.rowsWithoutValid += 1;
     return withoutValid;
+  }
+
+  private addToGroup(slots: readonly (readonly JoinedSlot[])[], name: string, options: GroupTallyOptions): void {
+    const group = this.groups.get(name) ?? { rows: 0, valid: 0, skipped: 0, missing: 0 };
+    this.groups.set(name, group);
+    group.rows += 1;
+    const counted = slots.flatMap((promptSlots, promptNo) =>
+      options.countPrompt === undefined || this.prompts[promptNo]?.name === options.countPrompt
+        ? promptSlots.filter((slot) => slot.status !== 'skipped' || slot.error === 'target_reached')
+        : [],
+    );
+    const all = slots.flat();
+    if (counted.length > 0 && counted.every((slot) => isCovered(slot.status))) group.valid += 1;
+    else if (all.some((slot) => slot.error === 'target_reached')) group.skipped += 1;
+    else if (all.some((slot) => slot.status === 'missing')) group.missing += 1;
+  }
+
+  private groupLines(options: GroupTallyOptions): IntegrationGroup[] {
+    return [...this.groups].map(([name, group]) => {
+      const target = options.targets[name] ?? options.targets['*'] ?? 0;
+      const already = options.already[name] ?? 0;
+      const have = group.valid + already;
+      const state =
+        target === 0 ? 'done' : have >= target ? 'reached' : group.skipped + group.missing > 0 ? 'open' : 'short';
+      return {
+        group: name,
+        target,
+        already,
+        rows: group.rows,
+        valid_rows: group.valid,
+        skipped_rows: group.skipped,
+        missing_rows: group.missing,
+        state,
+        shortfall: state === 'short' ? target - have : 0,
+      };
+    });
   }
 
   /** The report: per prompt, overall, and which prompts fall short of `minCoverage`. */
@@ -234,7 +306,10 @@ export class IntegrationTally {
       rows_without_valid: { count: this.rowsWithoutValid, file: options.rowsWithoutValidFile ?? null },
       files: { enriched: options.enrichedFile ?? null, report: options.reportFile ?? null },
     };
-    report.short_of_coverage = findCoverageShortfalls(report, options.minCoverage).map((short) => short.prompt);
+    // A job with groups is judged by its targets, not by coverage (docs/decisions/0024).
+    if (this.groupOptions === undefined) {
+      report.short_of_coverage = findCoverageShortfalls(report, options.minCoverage).map((short) => short.prompt);
+    } else report.groups = this.groupLines(this.groupOptions);
     return report;
   }
 }

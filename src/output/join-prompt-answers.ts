@@ -6,7 +6,8 @@ import type { AnswerRecord, ManifestRowPrompt } from './answer-record.ts';
  *   `jsonrepair` and then passed the schema and checks).
  * - failed: the request failed (retries ran out or the error was not retryable).
  * - missing: should have an answer and has none (never sent, cancelled, pending, or not in the store).
- * - skipped: the prompt's `when` is false for the row: no answer was wanted.
+ * - skipped: the prompt's `when` is false for the row, or the row's group had reached its target
+ *   (`__error`: `target_reached`, docs/decisions/0024): no answer was wanted.
  * - rejected: the row could not be rendered for the prompt (a missing template variable, a `when` that fails):
  *   no request was sent, but an answer was wanted; `__error` holds prepare's reason.
  */
@@ -79,6 +80,7 @@ function joinAnswer(answer: AnswerRecord | undefined): JoinedSlot {
       return { ...slot('failed', shorten(error)), answer };
     }
     default:
+      if (answer.targetReached === true) return { ...slot('skipped', 'target_reached'), answer };
       return { ...slot('missing', `not answered (${answer.state})`), answer };
   }
 }

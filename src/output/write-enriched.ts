@@ -6,7 +6,7 @@ import type { AnswerLookup, EnrichPrompt, ManifestRowLike, SourceRowLike } from 
 import { AtomicFileWriter } from './atomic-write.ts';
 import { buildEnrichedRow, type EnrichedFields } from './build-enriched-row.ts';
 import { EnrichedColumns } from './enriched-columns.ts';
-import { IntegrationTally } from './integration-report.ts';
+import { IntegrationTally, type GroupTallyOptions } from './integration-report.ts';
 import { joinPromptAnswers, type JoinedSlot } from './join-prompt-answers.ts';
 import { SourceRows } from './source-rows.ts';
 import { writeEnrichedCsv } from './write-enriched-csv.ts';
@@ -66,6 +66,8 @@ export interface WriteEnrichedOptions {
   rowsWithoutValidOut?: string;
   /** Named in the error when the data no longer matches the manifest. */
   dataPath?: string;
+  /** A data job with groups: the report counts rows per group (docs/decisions/0024). */
+  groups?: GroupTallyOptions | undefined;
   /**
    * Told each row once it is written, in source order (the sinks, compose/sink-runner.ts); what it throws stops the
    * write, as a failed write does.
@@ -78,6 +80,8 @@ export interface EnrichedRowEvent {
   /** The row's index in the data (the manifest's). */
   index: number;
   key: string;
+  /** The row's group (`data.group_by`), when the job has groups. */
+  group?: string;
   row: Readonly<Record<string, unknown>>;
   /** Every prompt that applies to the row has a valid or repaired answer (rows_without_valid.txt's rule). */
   valid: boolean;
@@ -100,7 +104,7 @@ export interface WriteEnrichedResult {
  */
 export async function writeEnriched(options: WriteEnrichedOptions): Promise<WriteEnrichedResult> {
   await mkdir(dirname(options.out), { recursive: true });
-  const tally = new IntegrationTally(options.prompts);
+  const tally = new IntegrationTally(options.prompts, options.groups);
   const tabular = options.format === 'csv' || options.format === 'parquet';
   // A fixed, hidden name: a spool a killed run left is replaced by the next run's (its temp files are cleaned as
   // every AtomicFileWriter's are) and then removed.
@@ -114,11 +118,11 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
   try {
     await first.open();
     await withoutValid?.open();
-    for await (const { row, key, index, lacksValid } of joinRows(options, tally)) {
+    for await (const { row, key, index, group, lacksValid } of joinRows(options, tally)) {
       if (tabular) columns.add(row);
       await sink.write(row);
       if (lacksValid) await withoutValid?.writeLine(key);
-      await options.onRow?.({ index, key, row, valid: !lacksValid });
+      await options.onRow?.({ index, key, ...(group === undefined ? {} : { group }), row, valid: !lacksValid });
     }
     await sink.end();
     await first.commit();
@@ -179,6 +183,7 @@ interface JoinedRow {
   row: Record<string, unknown>;
   key: string;
   index: number;
+  group?: string | undefined;
   /** A wanted answer of the row is not valid or repaired: its key goes to rows_without_valid.txt. */
   lacksValid: boolean;
 }
@@ -201,9 +206,9 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
       const slots: JoinedSlot[][] = options.prompts.map((prompt) =>
         joinPromptAnswers(manifestRow.prompts[prompt.name], prompt.samples, answers),
       );
-      const lacksValid = tally.addRow(slots);
+      const lacksValid = tally.addRow(slots, manifestRow.group);
       const row = buildEnrichedRow(source, options.prompts, slots, options);
-      yield { row, key: manifestRow.key, index: manifestRow.index, lacksValid };
+      yield { row, key: manifestRow.key, index: manifestRow.index, group: manifestRow.group, lacksValid };
     }
     page = [];
   };

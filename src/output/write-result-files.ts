@@ -14,6 +14,11 @@ export interface ResultFileCounts {
   missing: number;
   rejected: number;
   missingByReason: Record<string, number>;
+  /**
+   * Items a group did not need (`cancelled` with the reason `target_reached`, docs/decisions/0024): in none of the
+   * three files, neither missing nor failed.
+   */
+  skipped: number;
 }
 
 const MISSING_READ_PAGE = 1000;
@@ -21,7 +26,8 @@ const MISSING_READ_PAGE = 1000;
 /**
  * Materialises output.jsonl, errors.jsonl, missing_records.jsonl and rejects.jsonl from
  * the store. Every item is written to exactly one of the first three, by its state:
- * succeeded -> output, failed -> errors, anything else -> missing (its original line).
+ * succeeded -> output, failed -> errors, anything else -> missing (its original line),
+ * except an item its group did not need (`target_reached`), which is only counted (`skipped`).
  */
 export async function writeResultFiles(
   store: ItemStore,
@@ -40,6 +46,7 @@ export async function writeResultFiles(
     missing: 0,
     rejected: 0,
     missingByReason: {},
+    skipped: 0,
   };
   const reader = await createLineReader(job.inputPath);
   try {
@@ -61,6 +68,8 @@ export async function writeResultFiles(
       } else if (item.state === 'failed') {
         counts.failed += 1;
         await errors.writeLine(formatErrorLine(job.id, item));
+      } else if (item.state === 'cancelled' && item.missingReason === 'target_reached') {
+        counts.skipped += 1;
       } else {
         counts.missing += 1;
         const reason: MissingReason | 'unfinished' = item.missingReason ?? 'unfinished';

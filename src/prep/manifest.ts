@@ -14,6 +14,8 @@ export interface ManifestRow {
    * answers are checked without the data file (which may change after prepare). Absent when no prompt has one.
    */
   context?: Record<string, unknown>;
+  /** The row's group (`data.group_by`'s value as text; `""` when the row has none). Absent without `data.group_by`. */
+  group?: string;
 }
 
 /** Per prompt, in the manifest. */

@@ -26,7 +26,7 @@ export interface PrepareDataOptions {
   /** The folder the files go to (created if missing): requests.jsonl, manifest.json, manifest.rows.jsonl, prepare_rejects.jsonl. */
   outDir: string;
   /** `data.format` (auto-detected from the extension when absent) and `data.key` (the row id column). */
-  data?: { format?: DataFormat | undefined; key?: string | undefined };
+  data?: { format?: DataFormat | undefined; key?: string | undefined; groupBy?: string | undefined };
   /** Another name or place for the requests file (`prepare --out`); relative to `outDir`. @default 'requests.jsonl' */
   requestsFile?: string;
   /**
@@ -79,6 +79,7 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
   const key = options.data?.key;
   const renderer = createRowRenderer(options.prompts);
   const contextFields = coveredRowFields(options.prompts);
+  const groupPath = options.data?.groupBy?.split('.');
   const width = indexWidthFor(await countDataRows(dataPath, format));
   await mkdir(options.outDir, { recursive: true });
   const requestsPath = resolve(options.outDir, options.requestsFile ?? REQUESTS_FILE);
@@ -126,6 +127,7 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
       const entry: ManifestRow = { index: dataRow.index, key: dataRow.key, prompts: {} };
       const context = contextFields.length === 0 ? undefined : pickRowContext(dataRow.row, contextFields);
       if (context !== undefined) entry.context = context;
+      if (groupPath !== undefined) entry.group = groupOf(dataRow.row, groupPath);
       for (const prompt of options.prompts.prompts) {
         const stats = perPrompt.get(prompt.name) as {
           rows: number;
@@ -212,4 +214,23 @@ function duplicateError(customId: string, where: string, set: PromptSet): InputE
     `custom_id "${customId}" (${where}) was already made for an earlier row; custom_id format ${JSON.stringify(set.customIdFormat)} in ${set.sourceFile} must make ids unique (use {index}, or a data.key whose values are unique)`,
     { context: { file: set.sourceFile, key: 'custom_id', customId } },
   );
+}
+
+/** `data.group_by`'s value in a row as text: a column, or a dotted path into nested objects; `""` when absent. */
+function groupOf(row: Readonly<Record<string, unknown>>, path: readonly string[]): string {
+  if (path.length > 1 && Object.hasOwn(row, path.join('.'))) return groupText(row[path.join('.')]);
+  let value: unknown = row;
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return '';
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return groupText(value);
+}
+
+function groupText(value: unknown): string {
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : '';
 }

@@ -34,6 +34,12 @@ export interface ItemStore {
   iterateLocations(jobId: string): AsyncIterable<ItemLocation>;
   /** Unfinished items (pending, retry_wait, and in_flight in an open chunk) in input order, for resume. */
   iterateUnfinished(jobId: string): AsyncIterable<OpenItem>;
+  /** Every succeeded or failed item with its check's status, in input order (admission by need learns its counts). */
+  iterateOutcomes(jobId: string): AsyncIterable<SettledItem>;
+  /** Items per group (`items.group_key`), state, check status and missing reason; empty for a job without groups. */
+  groupItemCounts(jobId: string): Promise<GroupItemCount[]>;
+  /** Tokens of every attempt per group (`items.group_key`), for the cost so far of each group. */
+  groupTokens(jobId: string): Promise<GroupTokens[]>;
   /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
   reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number>;
   /** Mark every unfinished item cancelled with a reason (interrupt, auth failure). */
@@ -74,6 +80,8 @@ export interface ItemAnswer {
   attempts: number;
   /** Re-asks made of it (docs/decisions/0019). */
   reasks: number;
+  /** Not sent: its group had reached its target (`cancelled`, `target_reached`; docs/decisions/0024). */
+  targetReached?: true;
   /** The `model` its stored answer names (`answerModel`, core/item.ts); null without an answer or a named model. */
   model: string | null;
   /** Tokens of every attempt recorded of it, re-asks included; null when no attempt has a token count. */
@@ -116,6 +124,31 @@ export interface ReaskBasis {
 export interface NewItem extends ItemLocation {
   /** The line's text, used only to build a reject record when the custom_id is a duplicate. */
   raw: string;
+  /** A data job's row group (`data.group_by`, docs/decisions/0024), kept as `items.group_key`. */
+  group?: string | null;
+}
+
+/** A settled item as admission by need counts it (`ItemStore.iterateOutcomes`). */
+export interface SettledItem {
+  customId: string;
+  state: 'succeeded' | 'failed';
+  checkStatus: string | null;
+}
+
+/** Tokens of every attempt of one group's items. */
+export interface GroupTokens {
+  group: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Items of one group in one state (and check status, and missing reason), for per-group counts. */
+export interface GroupItemCount {
+  group: string;
+  state: string;
+  checkStatus: string | null;
+  missingReason: string | null;
+  count: number;
 }
 
 export interface IngestBatch {

@@ -15,6 +15,8 @@ export type {
   NewChunk,
 } from './chunk-store.ts';
 export type {
+  GroupItemCount,
+  GroupTokens,
   IngestBatch,
   IngestResult,
   ItemAnswer,
@@ -25,6 +27,7 @@ export type {
   NewItem,
   OpenItem,
   ReaskBasis,
+  SettledItem,
 } from './item-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';

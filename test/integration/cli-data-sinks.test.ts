@@ -170,3 +170,72 @@ describe('sinks of a data job', () => {
     assert.equal(unknown.code, 2, describeResult(unknown));
   });
 });
+
+describe('groups.already_from: a sink table counted per group at the first run', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-already-from-');
+    const rows = Array.from({ length: 200 }, (_, index) =>
+      JSON.stringify({
+        id: `q${String(index).padStart(4, '0')}`,
+        culture: index % 2 === 0 ? 'korean' : 'mural',
+        text: `t${String(index)}`,
+      }),
+    );
+    await temp.write('images.jsonl', `${rows.join('\n')}\n`);
+    await temp.write('schema.json', JSON.stringify(SCHEMA));
+    await temp.write('prompts.yaml', PROMPTS);
+    const sink = 'sinks:\n  - { type: lancedb, uri: ./lancedb, table: critiques, every: 20 }\n';
+    await temp.write('seed.yaml', `data: { key: id, group_by: culture }\n${sink}`);
+    await temp.write(
+      'more.yaml',
+      `data: { key: id, group_by: culture }\ngroups: { targets: { korean: 60, mural: 60 }, already_from: lancedb }\n${sink}`,
+    );
+    sim = await startSimulator({ seed: 32, latencyMs: 1, structured: { schemaBreak: 0 } });
+  });
+
+  after(async () => {
+    await killRunningClis();
+    await sim.close();
+    await temp.remove();
+  });
+
+  it('adds the rows the table holds to `already`: the job sends only what the targets still need', async () => {
+    await temp.write(
+      'first.jsonl',
+      `${(await readFile(temp.path('images.jsonl'), 'utf8')).split('\n').slice(0, 40).join('\n')}\n`,
+    );
+    const args = (data: string, job: string, configFile: string) => [
+      '--workspace',
+      temp.workspace,
+      'run',
+      data,
+      '--config',
+      configFile,
+      '--prompts',
+      'prompts.yaml',
+      '--job',
+      job,
+      '--base-url',
+      sim.baseUrl,
+      '--no-progress',
+    ];
+    const seeded = await runCli(args('first.jsonl', 'seed', 'seed.yaml'), { cwd: temp.dir });
+    assert.equal(seeded.code, 0, describeResult(seeded));
+    // 40 rows, 20 of each culture, all valid, in the table.
+    const more = await runCli(args('images.jsonl', 'more', 'more.yaml'), { cwd: temp.dir });
+    assert.equal(more.code, 0, describeResult(more));
+    const report = JSON.parse(await readFile(join(temp.jobDir('more'), 'integration_report.json'), 'utf8')) as {
+      groups: { group: string; already: number; valid_rows: number }[];
+    };
+    assert.deepEqual(
+      report.groups.map((group) => [group.group, group.already, group.valid_rows]),
+      [
+        ['korean', 20, 40],
+        ['mural', 20, 40],
+      ],
+    );
+  });
+});

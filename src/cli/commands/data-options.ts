@@ -20,11 +20,11 @@ export async function readOnlyKeys(values: Record<string, unknown>): Promise<Set
   return readRowKeys(file);
 }
 
-/** `data.format` and `data.key`: the flags over the config's `data:` section. */
+/** `data.format` and `data.key`: the flags over the config's `data:` section (`data.group_by` from the config). */
 export function readDataOptions(
   values: Record<string, unknown>,
   config: Pick<ResolvedConfig, 'data'>,
-): { format: DataFormat | undefined; key: string | undefined } {
+): { format: DataFormat | undefined; key: string | undefined; group_by: string | undefined } {
   const formatFlag = values['dataFormat'];
   if (typeof formatFlag === 'string' && !(DATA_FORMATS as readonly string[]).includes(formatFlag)) {
     throw new UsageError('USAGE', `--data-format must be one of ${DATA_FORMATS.join(', ')}, got "${formatFlag}"`, {
@@ -34,6 +34,7 @@ export function readDataOptions(
   return {
     format: (typeof formatFlag === 'string' ? formatFlag : config.data?.format) as DataFormat | undefined,
     key: typeof values['dataKey'] === 'string' ? values['dataKey'] : config.data?.key,
+    group_by: config.data?.group_by,
   };
 }
 

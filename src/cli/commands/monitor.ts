@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import type { AttemptStats, RecentFailure } from '../../store/store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
+import { UsageError } from '../../errors/index.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
 import { readJobPhase, type JobPhase, type JobPhaseReading } from '../read-job-phase.ts';
 
@@ -34,7 +35,18 @@ export function registerMonitorCommand(program: Command): void {
     .description('live view of a job until it ends (Ctrl-C stops watching, not the job)')
     .argument('<job>', 'job id (see "batchpilot list")')
     .option('--interval-ms <n>', 'redraw interval in ms', String(TICK_MS))
+    .option('--by <what>', 'a line per group of a data job with groups (group)')
     .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
+      const by = values['by'];
+      if (by !== undefined && by !== 'group') {
+        throw new UsageError(
+          'USAGE',
+          `--by takes "group" (a line per group of a data job), got "${typeof by === 'string' ? by : ''}"`,
+          {
+            context: { flag: '--by' },
+          },
+        );
+      }
       const options = globalOptions(command);
       const { workspace, json } = options;
       assertWorkspaceExists(options, jobId);
@@ -54,7 +66,7 @@ export function registerMonitorCommand(program: Command): void {
           const status = await readJobStatus(store, reading.job, now);
           const view = describe(status, stats, reading.phase);
           view.recentFailures = await store.recentFailures(jobId, RECENT_FAILURES);
-          process.stdout.write(json ? `${JSON.stringify(view)}\n` : render(view, process.stdout.isTTY));
+          process.stdout.write(json ? `${JSON.stringify(view)}\n` : render(view, process.stdout.isTTY, by === 'group'));
           // Ended, interrupted, or queued with no scheduler to run it: the view above is the last one.
           if (!watching) break;
           await sleep(tickMs);
@@ -93,7 +105,7 @@ function describe(status: JobStatus, stats: AttemptStats | undefined, phase: Job
   };
 }
 
-export function render(view: MonitorView, tty: boolean): string {
+export function render(view: MonitorView, tty: boolean, byGroup = false): string {
   const { status } = view;
   const c = status.counts;
   const width = 30;
@@ -119,10 +131,37 @@ export function render(view: MonitorView, tty: boolean): string {
     );
   }
   if (status.cancel_requested) lines.push('cancel requested');
+  if (byGroup) lines.push(...renderGroups(status));
   for (const failure of view.recentFailures) {
     const at = new Date(failure.at).toISOString().slice(11, 19);
     lines.push(`  ${at} ${failure.customId} attempt ${String(failure.attempt)}: ${failure.cause}`);
   }
   // On a terminal the view is redrawn in place; elsewhere each refresh is a block of plain lines.
   return tty ? `\u001b[H\u001b[2J${lines.join('\n')}\n` : `${lines.join('\n')}\n`;
+}
+
+/**
+ * `--by group`: per group, its target (rows; `already` beside it), its items' answers valid so far, open items, the
+ * share of valid answers among those in, and skipped items (target reached). Row figures are in report.json at the end.
+ */
+function renderGroups(status: JobStatus): string[] {
+  if (status.groups === undefined) return ['by group: this job has no groups (data.group_by and groups:)'];
+  const rows = status.groups.map((group) => {
+    const settled = group.succeeded + group.failed;
+    const pass = settled === 0 ? '-' : `${String(Math.round((group.valid_answers / settled) * 100))}%`;
+    return [
+      group.group === '' ? '(none)' : group.group,
+      group.target === 0
+        ? '-'
+        : `${String(group.target)}${group.already === 0 ? '' : ` (${String(group.already)} already)`}`,
+      String(group.valid_answers),
+      String(group.open),
+      pass,
+      String(group.skipped),
+      group.cost_usd === null ? '?' : `$${group.cost_usd.toFixed(4)}`,
+    ];
+  });
+  const header = ['group', 'target rows', 'valid answers', 'open', 'pass rate', 'skipped', 'cost so far'];
+  const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)));
+  return [header, ...rows].map((row) => `  ${row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')}`);
 }

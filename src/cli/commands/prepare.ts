@@ -67,7 +67,7 @@ export function registerPrepareCommand(program: Command): void {
       prompts,
       outDir: dirname(requestsPath),
       requestsFile: requestsPath,
-      data: dataOptions,
+      data: { format: dataOptions.format, key: dataOptions.key, groupBy: dataOptions.group_by },
       ...(onlyKeys === undefined ? {} : { onlyKeys }),
     });
     if (json) {

@@ -46,6 +46,12 @@ function formatDetail(status: JobStatus): string {
     `files     ${status.out_dir}`,
   ];
   if (status.cancel_requested) lines.push('cancel    requested');
+  for (const group of status.groups ?? []) {
+    const target = group.target === 0 ? 'no target' : `target ${String(group.target)}`;
+    lines.push(
+      `group     ${group.group === '' ? '(none)' : group.group}: ${target}${group.already === 0 ? '' : ` (${String(group.already)} already)`}; items ${String(group.valid_answers)} valid, ${String(group.succeeded - group.valid_answers)} not valid, ${String(group.failed)} failed, ${String(group.open)} open, ${String(group.skipped)} skipped`,
+    );
+  }
   if (status.chunks !== undefined) {
     const open = status.chunks.filter((chunk) => chunk.state !== 'merged');
     lines.push(`chunks    ${String(status.chunks.length)} (${String(status.chunks.length - open.length)} merged)`);

@@ -12,6 +12,8 @@ import { storedJobExitCode } from '../job-exit-code.ts';
 import type { CommandExit } from '../command-exit.ts';
 import { readJobPhase } from '../read-job-phase.ts';
 import { readJobStatus } from '../job-status.ts';
+import type { JobReport } from '../../output/build-report.ts';
+import { RESULT_FILES } from '../../output/result-file-names.ts';
 
 const POLL_MS = 500;
 
@@ -21,6 +23,8 @@ const POLL_MS = 500;
  */
 async function promptsShortOfCoverage(workspace: string, job: Job): Promise<string[]> {
   if (job.data?.['kind'] !== 'data' || !ENDED_JOB_STATES.has(job.state)) return [];
+  // A job with groups is judged by its groups' targets (report.json), not by coverage (docs/decisions/0024).
+  if (job.config['groups'] !== undefined) return [];
   // Loaded only for a data job: write-enriched.ts pulls in the parquet writer, and this file loads with every command.
   const { INTEGRATION_FILES } = await import('../../output/write-enriched.ts');
   try {
@@ -30,6 +34,17 @@ async function promptsShortOfCoverage(workspace: string, job: Job): Promise<stri
     return Array.isArray(report.short_of_coverage) ? report.short_of_coverage.map(String) : [];
   } catch {
     return [];
+  }
+}
+
+/** Whether a completed job's report.json names a `short` group (docs/decisions/0024). */
+async function hasShortGroup(job: Job): Promise<boolean> {
+  if (job.config['groups'] === undefined) return false;
+  try {
+    const report = JSON.parse(await readFile(join(job.outDir, RESULT_FILES.report), 'utf8')) as JobReport;
+    return (report.groups ?? []).some((line) => line.state === 'short');
+  } catch {
+    return false;
   }
 }
 
@@ -64,6 +79,9 @@ export function registerWaitCommand(program: Command, exit: CommandExit): void {
         exit.code = storedJobExitCode(reading.job.state, { failed: status.counts.failed, missing });
         const shortOf = await promptsShortOfCoverage(options.workspace, reading.job);
         if (exit.code === 0 && shortOf.length > 0) exit.code = exitCodeFor('COVERAGE_BELOW_MIN');
+        if (exit.code === 0 && reading.job.state === 'completed' && (await hasShortGroup(reading.job))) {
+          exit.code = exitCodeFor('GROUP_TARGET_SHORT');
+        }
         if (options.json) {
           const coverage = shortOf.length > 0 ? { short_of_coverage: shortOf } : {};
           process.stdout.write(`${JSON.stringify({ ...status, ...coverage, exit_code: exit.code })}\n`);

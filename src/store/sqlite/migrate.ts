@@ -7,6 +7,7 @@ import { migration0005 } from './migrations/0005-input-check-and-relative-paths.
 import { migration0006 } from './migrations/0006-drop-next-attempt-at.ts';
 import { migration0007 } from './migrations/0007-answer-checks-and-reasks.ts';
 import { migration0008 } from './migrations/0008-check-status.ts';
+import { migration0009 } from './migrations/0009-item-groups.ts';
 import { migration0010 } from './migrations/0010-sink-outbox.ts';
 
 // SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace).
@@ -22,6 +23,7 @@ const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0009,
   migration0010,
 ];
 

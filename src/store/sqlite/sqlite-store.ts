@@ -14,6 +14,8 @@ import type {
   ChunkPatch,
   CloseChunkOptions,
   CloseChunkResult,
+  GroupItemCount,
+  GroupTokens,
   IngestBatch,
   IngestResult,
   ItemAnswer,
@@ -25,6 +27,7 @@ import type {
   OpenItem,
   RecentFailure,
   ReviewStats,
+  SettledItem,
   SinkBatchRecord,
   SinkProgress,
   Store,
@@ -210,6 +213,30 @@ export class SqliteStore implements Store {
     for (const row of seqPages((after, limit) => this.items.unfinishedPage.all(jobId, after, limit))) {
       yield toOpenItem(row, readParts);
     }
+  }
+
+  async *iterateOutcomes(jobId: string): AsyncIterable<SettledItem> {
+    for (const row of seqPages((after, limit) => this.items.outcomePage.all(jobId, after, limit))) {
+      yield { customId: row.custom_id, state: row.state, checkStatus: row.check_status };
+    }
+  }
+
+  async groupItemCounts(jobId: string): Promise<GroupItemCount[]> {
+    return this.items.groupCounts.all(jobId).map((row) => ({
+      group: row.group_key,
+      state: row.state,
+      checkStatus: row.check_status,
+      missingReason: row.missing_reason,
+      count: row.n,
+    }));
+  }
+
+  async groupTokens(jobId: string): Promise<GroupTokens[]> {
+    return this.items.groupTokens.all(jobId).map((row) => ({
+      group: row.group_key,
+      inputTokens: row.input_tokens ?? 0,
+      outputTokens: row.output_tokens ?? 0,
+    }));
   }
 
   async reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {

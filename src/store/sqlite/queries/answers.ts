@@ -12,6 +12,7 @@ interface AnswerRow {
   seq: number;
   custom_id: string;
   state: string;
+  missing_reason: string | null;
   reasks: number;
   check_json: string | null;
   error_json: string | null;
@@ -31,7 +32,7 @@ function toUsage(input: number | null, output: number | null): TokenUsage | null
 }
 
 /** The answer columns of one item and its attempts' sums, as ANSWERS_QUERY selects them. */
-const ANSWER_COLUMNS = `i.seq, i.custom_id, i.state, i.reasks, i.check_json, i.error_json, i.response_bytes,
+const ANSWER_COLUMNS = `i.seq, i.custom_id, i.state, i.missing_reason, i.reasks, i.check_json, i.error_json, i.response_bytes,
    CASE WHEN json_valid(i.response_body) THEN json_extract(i.response_body, '$.model') END AS body_model,
    COUNT(a.seq) AS attempts,
    SUM(a.input_tokens) AS input_tokens, SUM(a.output_tokens) AS output_tokens,
@@ -104,6 +105,7 @@ export function prepareAnswerQueries(db: Database) {
           error: state === 'failed' && row.error_json !== null ? (JSON.parse(row.error_json) as ItemError) : null,
           attempts: row.attempts,
           reasks: row.reasks,
+          ...(state === 'cancelled' && row.missing_reason === 'target_reached' ? { targetReached: true } : {}),
           model: modelOf(jobId, row),
           usage: toUsage(row.input_tokens, row.output_tokens),
           reaskUsage: toUsage(row.reask_input_tokens, row.reask_output_tokens),

@@ -54,6 +54,7 @@ export function prepareIngest(db: Database, queries: IngestQueries) {
         item.lineHash ?? null,
         withinLimit ? 'pending' : 'cancelled',
         withinLimit ? null : 'limit',
+        item.group ?? null,
       );
       if (inserted.changes === 0) {
         const first = items.findCustomIdLine.get(jobId, item.customId);

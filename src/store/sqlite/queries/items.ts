@@ -131,9 +131,30 @@ const UNFINISHED = stateGuard(['pending', 'retry_wait', 'in_flight'], 'cancelled
 /** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareItemQueries(db: Database) {
   return {
-    insert: db.prepare<[string, number, string, number, number, number, number | null, string, string | null]>(
-      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, missing_reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    insert: db.prepare<
+      [string, number, string, number, number, number, number | null, string, string | null, string | null]
+    >(
+      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, missing_reason, group_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    outcomePage: db.prepare<
+      [string, number, number],
+      { seq: number; custom_id: string; state: 'succeeded' | 'failed'; check_status: string | null }
+    >(
+      `SELECT seq, custom_id, state, check_status FROM items
+       WHERE job_id = ? AND state IN ('succeeded', 'failed') AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    groupTokens: db.prepare<[string], { group_key: string; input_tokens: number | null; output_tokens: number | null }>(
+      `SELECT i.group_key, SUM(a.input_tokens) AS input_tokens, SUM(a.output_tokens) AS output_tokens
+       FROM items i JOIN attempts a ON a.job_id = i.job_id AND a.seq = i.seq
+       WHERE i.job_id = ? AND i.group_key IS NOT NULL GROUP BY i.group_key`,
+    ),
+    groupCounts: db.prepare<
+      [string],
+      { group_key: string; state: string; check_status: string | null; missing_reason: string | null; n: number }
+    >(
+      `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n FROM items
+       WHERE job_id = ? AND group_key IS NOT NULL GROUP BY group_key, state, check_status, missing_reason`,
     ),
     findCustomIdLine: db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
