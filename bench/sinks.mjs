@@ -1,8 +1,9 @@
-// 11. Sinks: 50,000 rows x 1 prompt (a JSON schema) against a zero-latency simulator that breaks a tenth of the
-// structured answers (not re-asked, so those rows are not valid), in realtime at concurrency 256. The same data job
-// with a LanceDB sink written every 500 rows against the job without it, alternately, three pairs; throughput =
-// requests / wall time of the whole command. The table must then hold every valid row once. Peak RSS: the
-// 50,000-row runs with the sink against one 5,000-row run with it.
+// 11. Sinks: 50,000 rows in 4 groups with targets (80% of each group's rows: admission by need decides what is
+// sent) x 1 prompt (a JSON schema) against a zero-latency simulator that breaks a tenth of the structured answers
+// (not re-asked, so those rows are not valid and others are admitted to make up), in realtime at concurrency 256. The
+// same data job with a LanceDB sink written every 500 rows against the job without it, alternately, three pairs;
+// throughput = requests sent / wall time of the whole command. The table must then hold every valid row once. Peak
+// RSS: the 50,000-row runs with the sink against one 5,000-row run with it.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -61,12 +62,14 @@ const PROMPTS = `prompts:
     reask: { max: 0 }
 `;
 
-function writeInputs(lanceDir) {
+function writeInputs(lanceDir, target) {
   const dir = ensureOutDir('inputs', 'sinks');
   writeFileSync(join(dir, 'critique.schema.json'), JSON.stringify(SCHEMA));
   const prompts = join(dir, 'prompts.yaml');
   writeFileSync(prompts, PROMPTS);
-  const base = 'data: { key: id }\nintegrate: { min_coverage: 0 }\n';
+  const base =
+    'data: { key: id, group_by: culture }\n' +
+    `groups: { targets: { ${CULTURES.map((culture) => `${culture}: ${String(target)}`).join(', ')} } }\n`;
   const plain = join(dir, 'plain.yaml');
   writeFileSync(plain, base);
   const withSink = join(dir, 'with-sink.yaml');
@@ -109,10 +112,11 @@ async function measure({ simulator, name, data, prompts, configFile, requests })
     return {
       requests,
       wall_s: wallS,
-      rps: requests / wallS,
+      rps: (result.json?.report?.counts?.succeeded ?? requests) / wallS,
       cpu_s: cpuSeconds(result.usage),
       peak_rss_mb: peakRssMB(result.usage),
       valid: (integration.overall?.answers?.valid ?? 0) + (integration.overall?.answers?.repaired ?? 0),
+      sent: result.json?.report?.counts?.succeeded ?? 0,
       sinks: integration.sinks ?? null,
       load_before: load,
     };
@@ -137,7 +141,7 @@ export async function run() {
     for (let index = 1; index <= PAIRS; index += 1) {
       const lanceDir = join(lanceRoot, `pair-${String(index)}`);
       removeWorkspace(lanceDir);
-      const inputs = writeInputs(lanceDir);
+      const inputs = writeInputs(lanceDir, Math.floor((rows / CULTURES.length) * 0.8));
       const sinkRun = () =>
         measure({
           simulator,
@@ -177,7 +181,7 @@ export async function run() {
     }
     const smallDir = join(lanceRoot, 'small');
     removeWorkspace(smallDir);
-    const smallInputs = writeInputs(smallDir);
+    const smallInputs = writeInputs(smallDir, Math.floor((smallRows / CULTURES.length) * 0.8));
     const small = await measure({
       simulator,
       name: 'sinks-small',

@@ -83,7 +83,10 @@ export interface EnrichedRowEvent {
   /** The row's group (`data.group_by`), when the job has groups. */
   group?: string;
   row: Readonly<Record<string, unknown>>;
-  /** Every prompt that applies to the row has a valid or repaired answer (rows_without_valid.txt's rule). */
+  /**
+   * Every prompt that applies to the row has a valid or repaired answer (rows_without_valid.txt's rule), and at
+   * least one does: a row no prompt applied to (`when`, its group's target reached) is not valid.
+   */
   valid: boolean;
 }
 
@@ -118,11 +121,11 @@ export async function writeEnriched(options: WriteEnrichedOptions): Promise<Writ
   try {
     await first.open();
     await withoutValid?.open();
-    for await (const { row, key, index, group, lacksValid } of joinRows(options, tally)) {
+    for await (const { row, key, index, group, lacksValid, valid } of joinRows(options, tally)) {
       if (tabular) columns.add(row);
       await sink.write(row);
       if (lacksValid) await withoutValid?.writeLine(key);
-      await options.onRow?.({ index, key, ...(group === undefined ? {} : { group }), row, valid: !lacksValid });
+      await options.onRow?.({ index, key, ...(group === undefined ? {} : { group }), row, valid });
     }
     await sink.end();
     await first.commit();
@@ -186,7 +189,11 @@ interface JoinedRow {
   group?: string | undefined;
   /** A wanted answer of the row is not valid or repaired: its key goes to rows_without_valid.txt. */
   lacksValid: boolean;
+  /** Every wanted answer valid or repaired, and at least one: what `onRow` calls a valid row. */
+  valid: boolean;
 }
+
+const GOOD: ReadonlySet<string> = new Set(['valid', 'repaired']);
 
 /** The enriched rows in source order, a page of manifest rows (and one answer lookup) at a time. */
 async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally): AsyncGenerator<JoinedRow> {
@@ -208,7 +215,10 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
       );
       const lacksValid = tally.addRow(slots, manifestRow.group);
       const row = buildEnrichedRow(source, options.prompts, slots, options);
-      yield { row, key: manifestRow.key, index: manifestRow.index, group: manifestRow.group, lacksValid };
+      // A row none of whose prompts applied (every `when` false, or its group's target reached) has nothing to send.
+      const answered = slots.some((promptSlots) => promptSlots.some((slot) => GOOD.has(slot.status)));
+      const valid = !lacksValid && answered;
+      yield { row, key: manifestRow.key, index: manifestRow.index, group: manifestRow.group, lacksValid, valid };
     }
     page = [];
   };

@@ -58,7 +58,9 @@ function fromArrowType(arrow: ArrowModule, type: DataType): ColumnType {
 
 /** One value for a column of `type`. */
 export function toArrowValue(value: unknown, type: ColumnType): unknown {
-  if (value === null || value === undefined) return null;
+  // A missing answer of a struct column is a struct of nulls: LanceDB 0.31's makeArrowTable fails on a batch where a
+  // null struct comes before a filled one (it takes the null for a leaf), as `rows: all` sends them.
+  if (value === null || value === undefined) return type.kind === 'struct' ? structOfNulls(type) : null;
   switch (type.kind) {
     case 'utf8':
     case 'json':
@@ -75,9 +77,13 @@ export function toArrowValue(value: unknown, type: ColumnType): unknown {
     case 'other':
       return Array.isArray(value) ? value : null;
     case 'struct': {
-      if (typeof value !== 'object' || Array.isArray(value)) return null;
+      if (typeof value !== 'object' || Array.isArray(value)) return structOfNulls(type);
       const source = value as Record<string, unknown>;
       return Object.fromEntries(type.fields.map((field) => [field.name, toArrowValue(source[field.name], field.type)]));
     }
   }
+}
+
+function structOfNulls(type: Extract<ColumnType, { kind: 'struct' }>): Record<string, unknown> {
+  return Object.fromEntries(type.fields.map((field) => [field.name, toArrowValue(null, field.type)]));
 }

@@ -91,6 +91,30 @@ describe('LanceDbSink against a real table', () => {
     assert.equal(first?.['critique__status'], 'valid');
   });
 
+  it('takes a row without an answer (rows: all) before one with, in one batch', async () => {
+    const ctx = await context();
+    const sink = await createSink(config({ rows: 'all' }), ctx);
+    await sink.open();
+    const unanswered: SinkRow = {
+      key: '9',
+      group: 'mural',
+      row: {
+        id: 9,
+        culture: 'mural',
+        title: 'image 9',
+        critique: null,
+        critique__status: 'invalid',
+        critique__error: 'x',
+      },
+    };
+    await sink.write({ batchNo: 1, rows: [unanswered, row(1, 'korean')] });
+    await sink.close();
+    const rows = await rowsOf(ctx.cwd);
+    assert.deepEqual(rows.map((r) => r['id']).sort(), ['1', '9']);
+    const nine = rows.find((r) => r['id'] === '9');
+    assert.equal((nine?.['critique'] as { text: unknown } | null)?.text ?? null, null);
+  });
+
   it('counts keys per group, and reopens a table it made without a change', async () => {
     const ctx = await context();
     const sink = await createSink(config(), ctx);
