@@ -5,7 +5,7 @@ import type { Job } from '../core/job.ts';
 import type { PromptSpec } from '../prep/prompt-spec.ts';
 import { createSink } from '../sinks/create-sink.ts';
 import type { Sink } from '../sinks/sink.ts';
-import type { RowSchemaHint } from '../sinks/sink-context.ts';
+import type { RowSchemaHint, SinkContext } from '../sinks/sink-context.ts';
 import type { Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
@@ -23,6 +23,11 @@ export interface StartJobSinksOptions {
   only?: string;
   signal?: AbortSignal;
   clock?: Clock;
+  /**
+   * How a sink is had: by default made from its config entry (`createSink`); the join-back thread passes sinks whose
+   * writes the run's thread makes (thread-sink.ts), and the run its own, already open.
+   */
+  makeSink?: ((entry: SinkConfig) => Sink | Promise<Sink>) | undefined;
 }
 
 /**
@@ -31,6 +36,57 @@ export interface StartJobSinksOptions {
  * table whose schema cannot take the rows, or a package not installed, stops here.
  */
 export async function startJobSinks(options: StartJobSinksOptions): Promise<SinkRunner | undefined> {
+  const made = await sinkEntries(options);
+  if (made === undefined) return undefined;
+  const make = options.makeSink ?? ((entry: SinkConfig) => createSink(entry, made.context));
+  const sinks: { sink: Sink; settings: SinkFeedSettings }[] = [];
+  for (const entry of made.entries) sinks.push({ sink: await make(entry), settings: toFeedSettings(entry) });
+  return SinkRunner.start({
+    store: options.store,
+    jobId: options.job.id,
+    sinks,
+    clock: options.clock ?? systemClock,
+    ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+}
+
+/**
+ * The job's sinks made and opened in this thread for a whole run (a table made or checked before anything is sent),
+ * by name; the caller closes them. Empty for a job without sinks. The run feeds them through the join-back thread
+ * (thread-sink.ts) or, joining back itself, through `keptOpen`.
+ */
+export async function openJobSinks(options: StartJobSinksOptions): Promise<Map<string, Sink>> {
+  const opened = new Map<string, Sink>();
+  const made = await sinkEntries(options);
+  if (made === undefined) return opened;
+  try {
+    for (const entry of made.entries) {
+      const sink = await createSink(entry, made.context);
+      opened.set(entry.name, sink);
+      await sink.open();
+    }
+  } catch (error) {
+    for (const sink of opened.values()) await sink.close().catch(() => undefined);
+    throw error;
+  }
+  return opened;
+}
+
+/** A sink already open, whose `open` and `close` leave it as it is (its owner closes it). */
+export function keptOpen(sink: Sink): Sink {
+  return {
+    name: sink.name,
+    open: () => Promise.resolve(),
+    write: (batch) => sink.write(batch),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** The job's sink entries (`--sink` applied) and what each is built with; undefined when there are none. */
+async function sinkEntries(
+  options: StartJobSinksOptions,
+): Promise<{ entries: SinkConfig[]; context: SinkContext } | undefined> {
   const { job, config } = options;
   const entries = (config.sinks ?? []).filter((entry) => options.only === undefined || entry.name === options.only);
   const record = dataJobRecordOf(job);
@@ -42,17 +98,7 @@ export async function startJobSinks(options: StartJobSinksOptions): Promise<Sink
     ...(record.dataKey === null ? {} : { keyField: record.dataKey }),
     ...(config.data?.group_by === undefined ? {} : { groupField: config.data.group_by }),
   };
-  const context = { jobId: job.id, cwd: process.cwd(), rowSchema, env: process.env };
-  const sinks: { sink: Sink; settings: SinkFeedSettings }[] = [];
-  for (const entry of entries) sinks.push({ sink: await createSink(entry, context), settings: toFeedSettings(entry) });
-  return SinkRunner.start({
-    store: options.store,
-    jobId: job.id,
-    sinks,
-    clock: options.clock ?? systemClock,
-    ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  return { entries, context: { jobId: job.id, cwd: process.cwd(), rowSchema, env: process.env } };
 }
 
 function toFeedSettings(entry: SinkConfig): SinkFeedSettings {

@@ -3,6 +3,8 @@ import type { ResolvedConfig } from '../config/config-schema.ts';
 import type { JobProgress } from '../engine/run-job.ts';
 import { SinkError, type ErrorCode } from '../errors/index.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
+import type { Sink } from '../sinks/sink.ts';
+import { answerSinkWrite, type SinkWriteRequest } from './thread-sink.ts';
 import type { Logger } from '../util/logger.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
 
@@ -55,6 +57,8 @@ export function startFollowingJoinBack(options: {
   jobId: string;
   config: ResolvedConfig;
   logger: Logger;
+  /** The job's sinks, open in this thread: the thread's walk has this thread write its batches (thread-sink.ts). */
+  sinks?: ReadonlyMap<string, Sink> | undefined;
 }): FollowingJoinBack {
   const worker = new Worker(BOOT, {
     eval: true,
@@ -67,7 +71,19 @@ export function startFollowingJoinBack(options: {
     },
   });
   const answer = new Promise<JoinBackFromThread>((resolve) => {
-    worker.once('message', (message: JoinBackFromThread) => resolve(message));
+    worker.on('message', (message: JoinBackFromThread | SinkWriteRequest) => {
+      if (message.kind !== 'sink-write') {
+        resolve(message);
+        return;
+      }
+      void answerSinkWrite(message, options.sinks ?? new Map()).then((written) => {
+        try {
+          worker.postMessage(written);
+        } catch {
+          // The thread is gone: nobody waits for the answer.
+        }
+      });
+    });
     worker.once('error', (error) => resolve({ kind: 'failed', reason: error.message }));
     worker.once('exit', (code) =>
       resolve({ kind: 'failed', reason: `the thread exited (${String(code)}) without an answer` }),

@@ -13,6 +13,7 @@ import { createStore } from '../store/create-store.ts';
 import { FollowGate } from './follow-answers.ts';
 import { integrateStoredJob } from './integrate-stored-job.ts';
 import { startJobSinks } from './job-sinks.ts';
+import { ThreadSink, type SinkWriteAnswer } from './thread-sink.ts';
 import type { JoinBackFromThread, JoinBackToThread } from './join-back-thread.ts';
 
 interface JoinBackWorkerData {
@@ -58,8 +59,14 @@ let started: () => void = () => undefined;
 const start = new Promise<void>((resolve) => {
   started = resolve;
 });
-port.on('message', (message: JoinBackToThread) => {
-  if (typeof message === 'number') gate.progress(message);
+// Sink writes this thread asks of the run's thread (thread-sink.ts), by request id.
+const waiting = new Map<number, (answer: SinkWriteAnswer) => void>();
+let lastRequest = 0;
+port.on('message', (message: JoinBackToThread | SinkWriteAnswer) => {
+  if (typeof message === 'object') {
+    waiting.get(message.id)?.(message);
+    waiting.delete(message.id);
+  } else if (typeof message === 'number') gate.progress(message);
   else if (message === 'start') started();
   else if (message === 'end') {
     restorePriority();
@@ -81,7 +88,13 @@ try {
     if (gate.signal.aborted) post({ kind: 'abandoned' });
     else {
       // The sinks are fed by this walk (decision 0026); the run checked them before it sent anything.
-      const sinks = await startJobSinks({ store, workspace: data.workspace, job, config: data.config });
+      const sinks = await startJobSinks({
+        store,
+        workspace: data.workspace,
+        job,
+        config: data.config,
+        makeSink: (entry) => new ThreadSink(entry.name, port, waiting, () => (lastRequest += 1)),
+      });
       const result = await integrateStoredJob({
         store,
         workspace: data.workspace,

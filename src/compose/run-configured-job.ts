@@ -8,6 +8,7 @@ import { runJob, type JobProgress } from '../engine/run-job.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
 import type { Job } from '../core/job.ts';
+import type { Sink } from '../sinks/sink.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
 import { MANIFEST_ROWS_FILE, readManifestRows, type ManifestRow } from '../prep/manifest.ts';
 import { createGroupAdmission, toGroupReportLines, type GroupAdmission } from './group-admission.ts';
@@ -39,10 +40,26 @@ import { LOG_EVENT } from '../util/log-event.ts';
 export async function runConfiguredJob(given: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
   const options = await withAlreadyFromCounted(given);
   const review = await dataJobReview(options);
-  if (review !== undefined && (options.config.sinks ?? []).length > 0) await checkJobSinks(options);
+  // Opened before anything is sent (a sink that cannot take the rows stops the run here), and kept open in this
+  // thread for the run: the join-back thread has them write its batches.
+  const sinks = review === undefined ? new Map<string, Sink>() : await openSinks(options);
+  try {
+    return await runWithSinks(options, review, sinks);
+  } finally {
+    for (const sink of sinks.values()) await sink.close().catch(() => undefined);
+  }
+}
+
+async function runWithSinks(
+  options: RunConfiguredJobOptions,
+  review: AnswerReview | undefined,
+  sinks: ReadonlyMap<string, Sink>,
+): Promise<ConfiguredJobRun> {
   // Realtime only: a batch job waits hours on its chunks, and its join-back is nothing beside that wait.
   const follower =
-    review !== undefined && options.config.mode === 'realtime' ? startFollowingJoinBack(options) : undefined;
+    review !== undefined && options.config.mode === 'realtime'
+      ? startFollowingJoinBack({ ...options, sinks })
+      : undefined;
   let result: RunJobResult;
   try {
     result = await runEngine(
@@ -67,29 +84,40 @@ export async function runConfiguredJob(given: RunConfiguredJobOptions): Promise<
     return result;
   }
   // `result.job` is the job as the run finalized it.
-  const integration = (await follower?.finish()) ?? (await joinBackInThisThread(options, result.job));
+  const integration = (await follower?.finish()) ?? (await joinBackInThisThread(options, result.job, sinks));
   return { ...result, integration };
 }
 
 /** The join-back after the run (batch mode, or when the thread that follows a run could not), feeding the sinks. */
-async function joinBackInThisThread(options: RunConfiguredJobOptions, job: Job): Promise<IntegrateDataJobResult> {
-  const [{ integrateStoredJob }, { startJobSinks }] = await Promise.all([
+async function joinBackInThisThread(
+  options: RunConfiguredJobOptions,
+  job: Job,
+  open: ReadonlyMap<string, Sink>,
+): Promise<IntegrateDataJobResult> {
+  const [{ integrateStoredJob }, { keptOpen, startJobSinks }] = await Promise.all([
     import('./integrate-stored-job.ts'),
     import('./job-sinks.ts'),
   ]);
-  const sinks = await startJobSinks({ ...options, job, signal: options.signal });
+  const sinks = await startJobSinks({
+    ...options,
+    job,
+    signal: options.signal,
+    makeSink: (entry) => {
+      const sink = open.get(entry.name);
+      if (sink === undefined) throw new Error(`sink ${entry.name} was not opened for the run`);
+      return keptOpen(sink);
+    },
+  });
   return integrateStoredJob({ ...options, job, sinks });
 }
 
-/**
- * The sinks are opened once before anything is sent (a LanceDB table made or its schema checked, the package
- * there), so a sink that cannot take the rows stops the run before it costs anything.
- */
-async function checkJobSinks(options: RunConfiguredJobOptions): Promise<void> {
+/** A data job's sinks, opened in this thread; none without `sinks:`. */
+async function openSinks(options: RunConfiguredJobOptions): Promise<Map<string, Sink>> {
+  if ((options.config.sinks ?? []).length === 0) return new Map();
   const job = await options.store.getJob(options.jobId);
-  if (job === undefined) return;
-  const { startJobSinks } = await import('./job-sinks.ts');
-  await (await startJobSinks({ ...options, job }))?.close();
+  if (job === undefined) return new Map();
+  const { openJobSinks } = await import('./job-sinks.ts');
+  return openJobSinks({ ...options, job });
 }
 
 /**
