@@ -125,34 +125,32 @@ async function firstRowFields(rows: AsyncIterable<{ row: Readonly<Record<string,
 }
 
 /**
- * Rows a sink's target holds per group (`groups.already_from`): the sink opened, counted by the job's group field
- * and closed. A sink the config does not have is a CONFIG_INVALID naming the key; a sink that cannot count (a
- * webhook) likewise.
+ * Rows a sink's target holds per group (`groups.already_from`), counted by the job's group field on the run's open
+ * sinks. A sink the config does not have is a CONFIG_INVALID naming the key; a sink that cannot count (a webhook)
+ * likewise.
  */
-export async function countSinkGroups(options: StartJobSinksOptions & { sink: string }): Promise<Map<string, number>> {
-  const groupField = options.config.data?.group_by;
-  const entry = (options.config.sinks ?? []).find((candidate) => candidate.name === options.sink);
+export async function countSinkGroups(
+  config: ResolvedConfig,
+  sinks: ReadonlyMap<string, Sink>,
+  name: string,
+): Promise<Map<string, number>> {
+  const groupField = config.data?.group_by;
+  const entry = (config.sinks ?? []).find((candidate) => candidate.name === name);
   if (entry === undefined || groupField === undefined) {
     throw new ConfigError(
       'CONFIG_INVALID',
-      `groups.already_from names sink "${options.sink}", which the config's sinks: list does not have` +
+      `groups.already_from names sink "${name}", which the config's sinks: list does not have` +
         (groupField === undefined ? ' (and data.group_by is not set)' : ''),
       { context: { key: 'groups.already_from' } },
     );
   }
-  const runner = await startJobSinks({ ...options, only: options.sink });
-  const sink = runner?.sinkNamed(options.sink);
-  try {
-    const counts = await sink?.countByGroup?.(groupField);
-    if (counts === undefined) {
-      throw new ConfigError(
-        'CONFIG_INVALID',
-        `groups.already_from: sink "${options.sink}" (type ${entry.type}) cannot count its rows per group; name a lancedb sink`,
-        { context: { key: 'groups.already_from' } },
-      );
-    }
-    return counts;
-  } finally {
-    await runner?.close();
+  const counts = await sinks.get(name)?.countByGroup?.(groupField);
+  if (counts === undefined) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `groups.already_from: sink "${name}" (type ${entry.type}) cannot count its rows per group; name a lancedb sink`,
+      { context: { key: 'groups.already_from' } },
+    );
   }
+  return counts;
 }

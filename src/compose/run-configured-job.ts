@@ -38,12 +38,14 @@ import { LOG_EVENT } from '../util/log-event.ts';
  * files, log, messages) before the secrets in use are masked in it.
  */
 export async function runConfiguredJob(given: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
-  const options = await withAlreadyFromCounted(given);
-  const review = await dataJobReview(options);
+  const job = await given.store.getJob(given.jobId);
+  const data = job === undefined || dataJobRecordOf(job) === undefined ? undefined : job;
+  const review = data === undefined ? undefined : await dataJobReview(given);
   // Opened before anything is sent (a sink that cannot take the rows stops the run here), and kept open in this
   // thread for the run: the join-back thread has them write its batches.
-  const sinks = review === undefined ? new Map<string, Sink>() : await openSinks(options);
+  const sinks = data === undefined ? new Map<string, Sink>() : await openSinks(given, data);
   try {
+    const options = await withAlreadyFromCounted(given, sinks);
     return await runWithSinks(options, review, sinks);
   } finally {
     for (const sink of sinks.values()) await sink.close().catch(() => undefined);
@@ -112,10 +114,8 @@ async function joinBackInThisThread(
 }
 
 /** A data job's sinks, opened in this thread; none without `sinks:`. */
-async function openSinks(options: RunConfiguredJobOptions): Promise<Map<string, Sink>> {
+async function openSinks(options: RunConfiguredJobOptions, job: Job): Promise<Map<string, Sink>> {
   if ((options.config.sinks ?? []).length === 0) return new Map();
-  const job = await options.store.getJob(options.jobId);
-  if (job === undefined) return new Map();
   const { openJobSinks } = await import('./job-sinks.ts');
   return openJobSinks({ ...options, job });
 }
@@ -125,13 +125,14 @@ async function openSinks(options: RunConfiguredJobOptions): Promise<Map<string, 
  * sink may be the very table this job fills, whose rows a later run must not count again (they are the job's own
  * valid rows by then).
  */
-async function withAlreadyFromCounted(options: RunConfiguredJobOptions): Promise<RunConfiguredJobOptions> {
+async function withAlreadyFromCounted(
+  options: RunConfiguredJobOptions,
+  sinks: ReadonlyMap<string, Sink>,
+): Promise<RunConfiguredJobOptions> {
   const { groups } = options.config;
   if (groups?.already_from === undefined) return options;
-  const job = await options.store.getJob(options.jobId);
-  if (job === undefined) return options;
   const { countSinkGroups } = await import('./job-sinks.ts');
-  const counts = await countSinkGroups({ ...options, job, sink: groups.already_from });
+  const counts = await countSinkGroups(options.config, sinks, groups.already_from);
   const already: Record<string, number> = { ...groups.already };
   for (const [group, count] of counts) already[group] = (already[group] ?? 0) + count;
   const { already_from: _counted, ...rest } = groups;
@@ -151,11 +152,9 @@ const INTEGRATED_OUTCOMES: ReadonlySet<RunOutcome> = new Set(['completed', 'canc
 
 /**
  * A data job's answer review (checks and re-asks), rebuilt from the prompts frozen with the job, on every run
- * (resume too); undefined for a job of request lines. Loaded only for data jobs: the checkers pull in ajv.
+ * (resume too). Loaded only for data jobs: the checkers pull in ajv.
  */
-async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerReview | undefined> {
-  const job = await options.store.getJob(options.jobId);
-  if (job === undefined || dataJobRecordOf(job) === undefined) return undefined;
+async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerReview> {
   const [{ createDataReview, indexDataJob }, prompts] = await Promise.all([
     import('./data-review.ts'),
     loadPromptSnapshot(options.workspace, options.jobId),

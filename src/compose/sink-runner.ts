@@ -132,11 +132,6 @@ export class SinkRunner {
     return new SinkRunner(options, states);
   }
 
-  /** The sink of that name, opened (`groups.already_from` counts its rows). */
-  sinkNamed(name: string): Sink | undefined {
-    return this.states.find((state) => state.sink.name === name)?.sink;
-  }
-
   /** Hands one row on to every sink that has not got it; throws what a sink failed with. */
   async offer(walked: WalkedRow): Promise<void> {
     for (const state of this.states) {
