@@ -29,8 +29,9 @@ const allowedImports = {
   validate: [...foundation, 'prep/prompt-spec.ts'],
   simulator: [],
   // A sink knows rows and its target, nothing of runs, stores or providers (an embedder is injected); it is built
-  // from its validated config entry (the types of config/sinks-config-schema.ts).
-  sinks: [...foundation, 'config/sinks-config-schema.ts'],
+  // from its validated config entry (the types of config/sinks-config-schema.ts); part files are written as every
+  // other file is (output/atomic-write.ts).
+  sinks: [...foundation, 'config/sinks-config-schema.ts', 'output/atomic-write.ts'],
   compose: ['**', '!cli/**', '!scheduler/**'],
   scheduler: ['**', '!cli/**'],
   // The CLI knows nothing about SQL or a concrete provider: it reaches them through compose/ and the factories.

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkError } from '../errors/index.ts';
-import { valueAtPath } from '../sinks/project-row.ts';
+import { valueAtPath } from '../util/value-at-path.ts';
 import type { Sink, SinkRow } from '../sinks/sink.ts';
 import type { SinkOutboxStore } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';

@@ -1,3 +1,4 @@
+import { valueAtPath } from '../util/value-at-path.ts';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -79,7 +80,7 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
   const key = options.data?.key;
   const renderer = createRowRenderer(options.prompts);
   const contextFields = coveredRowFields(options.prompts);
-  const groupPath = options.data?.groupBy?.split('.');
+  const groupBy = options.data?.groupBy;
   const width = indexWidthFor(await countDataRows(dataPath, format));
   await mkdir(options.outDir, { recursive: true });
   const requestsPath = resolve(options.outDir, options.requestsFile ?? REQUESTS_FILE);
@@ -127,7 +128,7 @@ export async function prepareData(options: PrepareDataOptions): Promise<PrepareD
       const entry: ManifestRow = { index: dataRow.index, key: dataRow.key, prompts: {} };
       const context = contextFields.length === 0 ? undefined : pickRowContext(dataRow.row, contextFields);
       if (context !== undefined) entry.context = context;
-      if (groupPath !== undefined) entry.group = groupOf(dataRow.row, groupPath);
+      if (groupBy !== undefined) entry.group = groupText(valueAtPath(dataRow.row, groupBy));
       for (const prompt of options.prompts.prompts) {
         const stats = perPrompt.get(prompt.name) as {
           rows: number;
@@ -216,17 +217,7 @@ function duplicateError(customId: string, where: string, set: PromptSet): InputE
   );
 }
 
-/** `data.group_by`'s value in a row as text: a column, or a dotted path into nested objects; `""` when absent. */
-function groupOf(row: Readonly<Record<string, unknown>>, path: readonly string[]): string {
-  if (path.length > 1 && Object.hasOwn(row, path.join('.'))) return groupText(row[path.join('.')]);
-  let value: unknown = row;
-  for (const segment of path) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return '';
-    value = (value as Record<string, unknown>)[segment];
-  }
-  return groupText(value);
-}
-
+/** `data.group_by`'s value in a row as text; `""` when absent or not a string, number or boolean. */
 function groupText(value: unknown): string {
   return typeof value === 'string'
     ? value

@@ -1,3 +1,4 @@
+import { registerSecret } from '../util/redact.ts';
 import { request, type Dispatcher } from 'undici';
 import type { HttpSinkConfig } from '../config/sinks-config-schema.ts';
 import { SinkError } from '../errors/sink-error.ts';
@@ -43,6 +44,8 @@ export class HttpSink implements Sink {
             { context: { key: `headers.${header}` } },
           );
         }
+        // A token from the environment is masked wherever the process writes, as the API key is.
+        registerSecret(found);
         return found;
       });
     }

@@ -1,7 +1,8 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { JsonlSinkConfig } from '../config/sinks-config-schema.ts';
 import { SinkError } from '../errors/sink-error.ts';
+import { writeFileAtomically } from '../output/atomic-write.ts';
 import { projectRow } from './project-row.ts';
 import type { Sink, SinkBatch } from './sink.ts';
 import type { SinkContext } from './sink-context.ts';
@@ -36,21 +37,11 @@ export class JsonlPartsSink implements Sink {
 
   async write(batch: SinkBatch): Promise<void> {
     const target = join(this.dir, partFileName(batch.batchNo));
-    const temp = join(this.dir, `.${partFileName(batch.batchNo)}.${String(process.pid)}.tmp`);
     const text = batch.rows.map((row) => `${JSON.stringify(projectRow(row.row, this.fields))}\n`).join('');
-    try {
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
+    // Temp file, fsync, rename; a temp file a killed write left is removed by the next write of that part.
+    await writeFileAtomically(target, text).catch((error: unknown) => {
       throw this.failure(`write ${target}`, error);
-    }
+    });
   }
 
   close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { isRecord } from '../util/is-record.ts';
 import type { RowSchemaHint } from './sink-context.ts';
 
 /**
@@ -108,10 +109,6 @@ function typeAtPath(byName: ReadonlyMap<string, ColumnType>, path: string): Colu
     type = type.fields.find((field) => field.name === segment)?.type;
   }
   return type ?? JSON_TYPE;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function propertiesOf(schema: unknown): Record<string, unknown> | undefined {
