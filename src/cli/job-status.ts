@@ -6,6 +6,7 @@ import { effectiveState } from '../engine/lease.ts';
 import { countLinesFrom } from '../input/count-lines.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import { computeJobCost } from '../output/job-cost.ts';
+import { isCovered } from '../output/join-prompt-answers.ts';
 import type { ActivityReads, ChunkStore, ItemStore } from '../store/store.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
 
@@ -178,7 +179,7 @@ async function readGroups(store: Pick<ItemStore, 'groupItemCounts' | 'groupToken
     group.items += row.count;
     if (row.state === 'succeeded') {
       group.succeeded += row.count;
-      if (row.checkStatus === null || row.checkStatus === 'valid' || row.checkStatus === 'repaired') {
+      if (row.checkStatus === null || isCovered(row.checkStatus)) {
         group.valid_answers += row.count;
       }
     } else if (row.state === 'failed') group.failed += row.count;

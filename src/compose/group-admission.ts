@@ -1,6 +1,7 @@
 import type { GroupsConfig } from '../config/config-schema.ts';
 import type { AdmissionPolicy, AdmissionStep, ItemOutcome } from '../engine/admission-policy.ts';
 import type { GroupReportLine } from '../output/build-report.ts';
+import { isCovered } from '../output/join-prompt-answers.ts';
 import type { ManifestRow } from '../prep/manifest.ts';
 import type { OpenItem } from '../store/store.ts';
 
@@ -33,9 +34,6 @@ export interface GroupFigures {
 export interface GroupAdmission extends AdmissionPolicy {
   figures(): GroupFigures[];
 }
-
-/** The check statuses whose answer counts (SPEC section 12). */
-const VALID_CHECKS: ReadonlySet<string> = new Set(['valid', 'repaired']);
 
 type RowState = 'waiting' | 'out' | 'valid' | 'invalid';
 
@@ -133,7 +131,7 @@ export function createGroupAdmission(
   const settle = (outcome: ItemOutcome): Row | undefined => {
     const row = rowOf.get(outcome.customId);
     if (row === undefined || !row.unsettled.delete(outcome.customId)) return undefined;
-    if (outcome.state !== 'succeeded' || (outcome.checkStatus !== null && !VALID_CHECKS.has(outcome.checkStatus))) {
+    if (outcome.state !== 'succeeded' || (outcome.checkStatus !== null && !isCovered(outcome.checkStatus))) {
       row.failed = true;
     }
     return row.unsettled.size === 0 ? row : undefined;

@@ -36,11 +36,12 @@ export interface StartJobSinksOptions {
  * table whose schema cannot take the rows, or a package not installed, stops here.
  */
 export async function startJobSinks(options: StartJobSinksOptions): Promise<SinkRunner | undefined> {
-  const made = await sinkEntries(options);
-  if (made === undefined) return undefined;
-  const make = options.makeSink ?? ((entry: SinkConfig) => createSink(entry, made.context));
+  const entries = sinkEntries(options);
+  if (entries.length === 0) return undefined;
+  // Sinks given already made (the run's, the thread's) need no context: the prompts and data are not read for them.
+  const make = options.makeSink ?? (await sinkMaker(options));
   const sinks: { sink: Sink; settings: SinkFeedSettings }[] = [];
-  for (const entry of made.entries) sinks.push({ sink: await make(entry), settings: toFeedSettings(entry) });
+  for (const entry of entries) sinks.push({ sink: await make(entry), settings: toFeedSettings(entry) });
   return SinkRunner.start({
     store: options.store,
     jobId: options.job.id,
@@ -58,11 +59,12 @@ export async function startJobSinks(options: StartJobSinksOptions): Promise<Sink
  */
 export async function openJobSinks(options: StartJobSinksOptions): Promise<Map<string, Sink>> {
   const opened = new Map<string, Sink>();
-  const made = await sinkEntries(options);
-  if (made === undefined) return opened;
+  const entries = sinkEntries(options);
+  if (entries.length === 0) return opened;
+  const make = await sinkMaker(options);
   try {
-    for (const entry of made.entries) {
-      const sink = await createSink(entry, made.context);
+    for (const entry of entries) {
+      const sink = await make(entry);
       opened.set(entry.name, sink);
       await sink.open();
     }
@@ -83,14 +85,17 @@ export function keptOpen(sink: Sink): Sink {
   };
 }
 
-/** The job's sink entries (`--sink` applied) and what each is built with; undefined when there are none. */
-async function sinkEntries(
-  options: StartJobSinksOptions,
-): Promise<{ entries: SinkConfig[]; context: SinkContext } | undefined> {
+/** The job's sink entries (`--sink` applied); none for a job that is not a data job. */
+function sinkEntries(options: StartJobSinksOptions): SinkConfig[] {
+  if (dataJobRecordOf(options.job) === undefined) return [];
+  return (options.config.sinks ?? []).filter((entry) => options.only === undefined || entry.name === options.only);
+}
+
+/** Makes a sink from its entry, with what sinks are built with: the rows' shape (prompts, the data's first row). */
+async function sinkMaker(options: StartJobSinksOptions): Promise<(entry: SinkConfig) => Promise<Sink>> {
   const { job, config } = options;
-  const entries = (config.sinks ?? []).filter((entry) => options.only === undefined || entry.name === options.only);
   const record = dataJobRecordOf(job);
-  if (entries.length === 0 || record === undefined) return undefined;
+  if (record === undefined) throw new Error(`job ${job.id} is not a data job: it has no sinks`);
   const prompts = await loadPromptSnapshot(options.workspace, job.id);
   const rowSchema: RowSchemaHint = {
     sourceFields: await firstRowFields(readSourceRows(record)),
@@ -98,7 +103,8 @@ async function sinkEntries(
     ...(record.dataKey === null ? {} : { keyField: record.dataKey }),
     ...(config.data?.group_by === undefined ? {} : { groupField: config.data.group_by }),
   };
-  return { entries, context: { jobId: job.id, cwd: process.cwd(), rowSchema, env: process.env } };
+  const context: SinkContext = { jobId: job.id, cwd: process.cwd(), rowSchema, env: process.env };
+  return (entry) => createSink(entry, context);
 }
 
 function toFeedSettings(entry: SinkConfig): SinkFeedSettings {

@@ -1,23 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkError } from '../errors/index.ts';
+import type { EnrichedRowEvent } from '../output/write-enriched.ts';
 import { valueAtPath } from '../util/value-at-path.ts';
 import type { Sink, SinkRow } from '../sinks/sink.ts';
 import type { SinkOutboxStore } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 
-/** One row of a data job as the join-back walk hands it on, in source order. */
-export interface WalkedRow {
-  /** The row's index in the data (the manifest's). */
-  index: number;
-  /** The row key (`data.key`, else the index). */
-  key: string;
-  /** The row's group (`data.group_by`), when the job has groups. */
-  group?: string | undefined;
-  /** The enriched row (build-enriched-row.ts). */
-  row: Readonly<Record<string, unknown>>;
-  /** Every prompt that applies to the row has a valid or repaired answer. */
-  valid: boolean;
-}
+/** One row of a data job as the join-back walk hands it on, in source order (`writeEnriched`'s `onRow`). */
+export type WalkedRow = EnrichedRowEvent;
 
 /** What the runner needs of a sink's config. */
 export interface SinkFeedSettings {
@@ -66,9 +56,9 @@ interface SinkState {
   sink: Sink;
   settings: SinkFeedSettings;
   nextBatchNo: number;
-  /** Rows before it are in the sink (done batches) or in the batch being filled. */
+  /** Rows before it are in the sink (done batches): the batch being filled starts there. */
   doneThroughRow: number;
-  fromRow: number;
+  /** One past the last row the batch being filled has seen. */
   toRow: number;
   rows: SinkRow[];
   figures: SinkFigures;
@@ -110,7 +100,6 @@ export class SinkRunner {
           settings,
           nextBatchNo: progress.nextBatchNo,
           doneThroughRow: progress.doneThroughRow,
-          fromRow: progress.doneThroughRow,
           toRow: progress.doneThroughRow,
           rows: [],
           figures: {
@@ -194,7 +183,7 @@ export class SinkRunner {
     if (state.timer !== undefined) clearTimeout(state.timer);
     state.timer = undefined;
     const rows = state.rows;
-    const batch = { batchNo: state.nextBatchNo, fromRow: state.fromRow, toRow: state.toRow };
+    const batch = { batchNo: state.nextBatchNo, fromRow: state.doneThroughRow, toRow: state.toRow };
     state.rows = [];
     const { store, jobId, clock } = this.options;
     await store.recordSinkBatch(jobId, { sink: state.sink.name, ...batch, rows: rows.length, now: clock.now() });
@@ -202,7 +191,6 @@ export class SinkRunner {
     await store.finishSinkBatch(jobId, state.sink.name, batch.batchNo, clock.now());
     state.nextBatchNo += 1;
     state.doneThroughRow = batch.toRow;
-    state.fromRow = batch.toRow;
     state.figures.rowsWritten += rows.length;
     state.figures.batches += 1;
     state.figures.doneThroughRow = batch.toRow;

@@ -26,8 +26,11 @@ export const SLOT_STATUSES: readonly SlotStatus[] = [
   'rejected',
 ];
 
-/** The statuses whose answer counts: its value is written and it covers its row (see docs/decisions/0018). */
-export function isCovered(status: SlotStatus): boolean {
+/**
+ * The statuses whose answer counts: its value is written, it covers its row (see docs/decisions/0018), it counts
+ * toward its group's target and goes to the sinks. A stored check's status is one of them or another verdict.
+ */
+export function isCovered(status: string): boolean {
   return status === 'valid' || status === 'repaired';
 }
 
@@ -67,7 +70,7 @@ function joinAnswer(answer: AnswerRecord | undefined): JoinedSlot {
       if (check === undefined) {
         return { ...slot('invalid', 'answer never checked: run `batchpilot validate JOB`'), answer };
       }
-      const covered = check.status === 'valid' || check.status === 'repaired';
+      const covered = isCovered(check.status);
       return {
         status: check.status,
         value: covered ? (check.value ?? null) : null,

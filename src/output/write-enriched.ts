@@ -7,7 +7,7 @@ import { AtomicFileWriter } from './atomic-write.ts';
 import { buildEnrichedRow, type EnrichedFields } from './build-enriched-row.ts';
 import { EnrichedColumns } from './enriched-columns.ts';
 import { IntegrationTally, type GroupTallyOptions } from './integration-report.ts';
-import { joinPromptAnswers, type JoinedSlot } from './join-prompt-answers.ts';
+import { isCovered, joinPromptAnswers, type JoinedSlot } from './join-prompt-answers.ts';
 import { SourceRows } from './source-rows.ts';
 import { writeEnrichedCsv } from './write-enriched-csv.ts';
 
@@ -193,8 +193,6 @@ interface JoinedRow {
   valid: boolean;
 }
 
-const GOOD: ReadonlySet<string> = new Set(['valid', 'repaired']);
-
 /** The enriched rows in source order, a page of manifest rows (and one answer lookup) at a time. */
 async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally): AsyncGenerator<JoinedRow> {
   const data = new SourceRows(options.dataRows);
@@ -216,7 +214,7 @@ async function* joinRows(options: WriteEnrichedOptions, tally: IntegrationTally)
       const lacksValid = tally.addRow(slots, manifestRow.group);
       const row = buildEnrichedRow(source, options.prompts, slots, options);
       // A row none of whose prompts applied (every `when` false, or its group's target reached) has nothing to send.
-      const answered = slots.some((promptSlots) => promptSlots.some((slot) => GOOD.has(slot.status)));
+      const answered = slots.some((promptSlots) => promptSlots.some((slot) => isCovered(slot.status)));
       const valid = !lacksValid && answered;
       yield { row, key: manifestRow.key, index: manifestRow.index, group: manifestRow.group, lacksValid, valid };
     }
