@@ -35,8 +35,6 @@ export interface GroupAdmission extends AdmissionPolicy {
   figures(): GroupFigures[];
 }
 
-type RowState = 'waiting' | 'out' | 'valid' | 'invalid';
-
 interface Row {
   group: string;
   /** The custom_ids whose answers decide whether the row counts. */
@@ -48,7 +46,29 @@ interface Row {
   /** Items of the row settled before this run (any prompt). */
   settledBefore: number;
   open: OpenItem[];
-  state: RowState;
+  /** Admitted, its counted answers not all in yet. */
+  out: boolean;
+}
+
+/** Rows in admission order, taken from the front without moving the rest (a large array's shift copies it). */
+class RowQueue {
+  private readonly rows: Row[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.rows.length - this.head;
+  }
+
+  push(row: Row): void {
+    this.rows.push(row);
+  }
+
+  take(): Row | undefined {
+    if (this.head === this.rows.length) return undefined;
+    const row = this.rows[this.head];
+    this.head += 1;
+    return row;
+  }
 }
 
 interface Group {
@@ -59,7 +79,7 @@ interface Group {
   valid: number;
   invalid: number;
   out: number;
-  waiting: Row[];
+  waiting: RowQueue;
   /** Units admitted in this run, for the round robin. */
   served: number;
 }
@@ -82,7 +102,7 @@ export function createGroupAdmission(
 ): GroupAdmission {
   const rowOf = new Map<string, Row>();
   const byName = new Map<string, Group>();
-  const started: Row[] = [];
+  const started = new RowQueue();
   /** Rows with open items, in input order, until the first `next` sorts them into started and waiting. */
   let opened: Row[] | undefined = [];
   const groupNamed = (name: string): Group => {
@@ -96,7 +116,7 @@ export function createGroupAdmission(
         valid: 0,
         invalid: 0,
         out: 0,
-        waiting: [],
+        waiting: new RowQueue(),
         served: 0,
       };
       byName.set(name, group);
@@ -120,7 +140,7 @@ export function createGroupAdmission(
       failed: false,
       settledBefore: 0,
       open: [],
-      state: 'waiting',
+      out: false,
     };
     for (const id of all) rowOf.set(id, row);
   }
@@ -138,10 +158,10 @@ export function createGroupAdmission(
   };
   const decide = (row: Row): void => {
     const group = groupNamed(row.group);
-    if (row.state === 'out') group.out -= 1;
+    if (row.out) group.out -= 1;
+    row.out = false;
     // A row with no counted answer (its count_prompt skipped by `when`) never counts.
     const valid = !row.failed && row.counted.length > 0;
-    row.state = valid ? 'valid' : 'invalid';
     if (valid) group.valid += 1;
     else group.invalid += 1;
   };
@@ -151,7 +171,7 @@ export function createGroupAdmission(
   };
   const need = (group: Group): number => group.target - group.valid - group.already - group.out;
   const admissible = (group: Group): boolean => {
-    if (group.waiting.length === 0) return false;
+    if (group.waiting.size === 0) return false;
     if (group.target === 0) return true;
     const have = group.valid + group.already;
     if (have + group.out >= group.target + groups.overshoot) return false;
@@ -174,7 +194,7 @@ export function createGroupAdmission(
   const admit = (row: Row): readonly OpenItem[] => {
     const group = groupNamed(row.group);
     if (row.unsettled.size > 0) {
-      row.state = 'out';
+      row.out = true;
       group.out += 1;
     }
     group.served += 1;
@@ -206,10 +226,10 @@ export function createGroupAdmission(
         }
         opened = undefined;
       }
-      const first = started.shift();
+      const first = started.take();
       if (first !== undefined) return admit(first);
       const group = pick();
-      if (group !== undefined) return admit(group.waiting.shift() as Row);
+      if (group !== undefined) return admit(group.waiting.take() as Row);
       for (const each of byName.values()) if (each.out > 0) return 'wait';
       return 'done';
     },
@@ -230,7 +250,7 @@ export function createGroupAdmission(
     figures: () =>
       [...byName.values()].map((group) => {
         const have = group.valid + group.already;
-        const left = group.waiting.length + group.out > 0;
+        const left = group.waiting.size + group.out > 0;
         const reached = group.target > 0 && have >= group.target;
         const state = reached ? 'reached' : left ? 'open' : group.target > 0 ? 'short' : 'done';
         return {
@@ -240,7 +260,7 @@ export function createGroupAdmission(
           valid: group.valid,
           inFlight: group.out,
           decided: group.valid + group.invalid,
-          waiting: group.waiting.length,
+          waiting: group.waiting.size,
           passRate: passRate(group),
           state,
           shortfall: state === 'short' ? group.target - have : 0,

@@ -13,14 +13,13 @@
  * - Open items never admitted when the run completes are ended by the engine as `cancelled` with the reason
  *   `target_reached` (see `SKIPPED_REASON`).
  */
-import type { OpenItem } from '../store/store.ts';
+import type { OpenItem, SettledItem } from '../store/store.ts';
 
-/** An item's end as the policy counts it: its state and, for an answer that was checked, the check's status. */
-export interface ItemOutcome {
-  customId: string;
-  state: 'succeeded' | 'failed';
-  checkStatus: string | null;
-}
+/**
+ * An item's end as the policy counts it: its state and, for an answer that was checked, the check's status. The
+ * store lists earlier runs' in this shape (`ItemStore.iterateOutcomes`); the dispatcher tells this run's.
+ */
+export type ItemOutcome = SettledItem;
 
 export type AdmissionStep = readonly OpenItem[] | 'wait' | 'done';
 

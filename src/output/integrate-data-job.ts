@@ -9,7 +9,8 @@ import {
   type IntegrationReport,
   type SinkReportEntry,
 } from './integration-report.ts';
-import { INTEGRATION_FILES, writeEnriched, type WriteEnrichedOptions } from './write-enriched.ts';
+import { INTEGRATION_FILES } from './result-file-names.ts';
+import { writeEnriched, type WriteEnrichedOptions } from './write-enriched.ts';
 
 export interface IntegrateDataJobOptions extends Omit<WriteEnrichedOptions, 'rowsWithoutValidOut'> {
   /** The job folder: integration_report.json and rows_without_valid.txt go there. Default: the folder of `out`. */

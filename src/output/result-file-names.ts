@@ -6,3 +6,9 @@ export const RESULT_FILES = {
   rejects: 'rejects.jsonl',
   report: 'report.json',
 } as const;
+
+/** The file names a data job's join-back writes beside the enriched dataset. */
+export const INTEGRATION_FILES = {
+  report: 'integration_report.json',
+  rowsWithoutValid: 'rows_without_valid.txt',
+} as const;

@@ -36,12 +36,6 @@ export function resolveEnrichedTarget(
   return { path, format };
 }
 
-/** The file names join-back writes beside the enriched dataset. */
-export const INTEGRATION_FILES = {
-  report: 'integration_report.json',
-  rowsWithoutValid: 'rows_without_valid.txt',
-} as const;
-
 /**
  * Source rows per page: one answer lookup per page (its rows × prompts × samples custom_ids), and all a page holds
  * in memory. 1,000 rows × 3 prompts is 3,000 ids: one indexed query, a few MB at most.

@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jobDirPath } from '../../compose/job-paths.ts';
 import type { Job } from '../../core/job.ts';
 import { ENDED_JOB_STATES } from '../../core/states.ts';
-import { exitCodeFor } from '../../errors/index.ts';
+import { exitCodeFor, type BatchpilotError } from '../../errors/index.ts';
+import { groupShortfallError } from '../../compose/group-shortfall-error.ts';
 import type { Command } from 'commander';
 import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
@@ -13,7 +14,7 @@ import type { CommandExit } from '../command-exit.ts';
 import { readJobPhase } from '../read-job-phase.ts';
 import { readJobStatus } from '../job-status.ts';
 import type { JobReport } from '../../output/build-report.ts';
-import { RESULT_FILES } from '../../output/result-file-names.ts';
+import { INTEGRATION_FILES, RESULT_FILES } from '../../output/result-file-names.ts';
 
 const POLL_MS = 500;
 
@@ -25,8 +26,6 @@ async function promptsShortOfCoverage(workspace: string, job: Job): Promise<stri
   if (job.data?.['kind'] !== 'data' || !ENDED_JOB_STATES.has(job.state)) return [];
   // A job with groups is judged by its groups' targets (report.json), not by coverage (docs/decisions/0024).
   if (job.config['groups'] !== undefined) return [];
-  // Loaded only for a data job: write-enriched.ts pulls in the parquet writer, and this file loads with every command.
-  const { INTEGRATION_FILES } = await import('../../output/write-enriched.ts');
   try {
     const report = JSON.parse(
       await readFile(join(jobDirPath(workspace, job.id), INTEGRATION_FILES.report), 'utf8'),
@@ -37,14 +36,13 @@ async function promptsShortOfCoverage(workspace: string, job: Job): Promise<stri
   }
 }
 
-/** Whether a completed job's report.json names a `short` group (docs/decisions/0024). */
-async function hasShortGroup(job: Job): Promise<boolean> {
-  if (job.config['groups'] === undefined) return false;
+/** A completed job's `short` groups as its report.json names them, as the error its run ended with. */
+async function groupShortfall(job: Job): Promise<BatchpilotError | undefined> {
+  if (job.config['groups'] === undefined) return undefined;
   try {
-    const report = JSON.parse(await readFile(join(job.outDir, RESULT_FILES.report), 'utf8')) as JobReport;
-    return (report.groups ?? []).some((line) => line.state === 'short');
+    return groupShortfallError(JSON.parse(await readFile(join(job.outDir, RESULT_FILES.report), 'utf8')) as JobReport);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -79,8 +77,8 @@ export function registerWaitCommand(program: Command, exit: CommandExit): void {
         exit.code = storedJobExitCode(reading.job.state, { failed: status.counts.failed, missing });
         const shortOf = await promptsShortOfCoverage(options.workspace, reading.job);
         if (exit.code === 0 && shortOf.length > 0) exit.code = exitCodeFor('COVERAGE_BELOW_MIN');
-        if (exit.code === 0 && reading.job.state === 'completed' && (await hasShortGroup(reading.job))) {
-          exit.code = exitCodeFor('GROUP_TARGET_SHORT');
+        if (exit.code === 0 && reading.job.state === 'completed') {
+          exit.code = (await groupShortfall(reading.job))?.exitCode ?? 0;
         }
         if (options.json) {
           const coverage = shortOf.length > 0 ? { short_of_coverage: shortOf } : {};
