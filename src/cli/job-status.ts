@@ -97,13 +97,19 @@ export interface ChunkStatus {
 
 const RATE_WINDOW_MS = 60_000;
 
+/**
+ * `groupTokens: false` leaves each group's tokens and cost out (zero, null): they are summed over every attempt of
+ * the job, which a view that does not show them (`monitor` without `--by group`) need not pay on every refresh.
+ */
 export async function readJobStatus(
   store: ActivityReads & ChunkStore & Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>,
   job: Job,
   now: number,
+  options: { groupTokens?: boolean } = {},
 ): Promise<JobStatus> {
   const counts: JobCounts = await store.counts(job.id);
-  const groups = job.config['groups'] === undefined ? undefined : await readGroups(store, job);
+  const groups =
+    job.config['groups'] === undefined ? undefined : await readGroups(store, job, options.groupTokens ?? true);
   const skipped = groups?.reduce((sum, group) => sum + group.skipped, 0) ?? 0;
   const state = effectiveState(job, now);
   const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
@@ -153,7 +159,11 @@ export async function readJobStatus(
   };
 }
 
-async function readGroups(store: Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>, job: Job): Promise<GroupStatus[]> {
+async function readGroups(
+  store: Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>,
+  job: Job,
+  withTokens: boolean,
+): Promise<GroupStatus[]> {
   // The stored config is plain JSON: its `groups` as the schema made it (targets, already, with defaults).
   const config = job.config['groups'] as
     { targets?: Record<string, number>; already?: Record<string, number> } | undefined;
@@ -186,7 +196,7 @@ async function readGroups(store: Pick<ItemStore, 'groupItemCounts' | 'groupToken
     else if (row.state === 'cancelled' && row.missingReason === 'target_reached') group.skipped += row.count;
     else if (row.state !== 'cancelled') group.open += row.count;
   }
-  for (const row of await store.groupTokens(job.id)) {
+  for (const row of withTokens ? await store.groupTokens(job.id) : []) {
     const group = byName.get(row.group);
     if (group === undefined) continue;
     group.tokens = { input: row.inputTokens, output: row.outputTokens };

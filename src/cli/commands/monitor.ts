@@ -63,7 +63,7 @@ export function registerMonitorCommand(program: Command): void {
           // so the view waits for it rather than ending on an empty `created 0/0`.
           const watching = reading.phase === 'running' || reading.phase === 'queued';
           if (tick % STATS_EVERY_TICKS === 0 || !watching) stats = await store.attemptStats(jobId);
-          const status = await readJobStatus(store, reading.job, now);
+          const status = await readJobStatus(store, reading.job, now, { groupTokens: json || by === 'group' });
           const view = describe(status, stats, reading.phase);
           view.recentFailures = await store.recentFailures(jobId, RECENT_FAILURES);
           process.stdout.write(json ? `${JSON.stringify(view)}\n` : render(view, process.stdout.isTTY, by === 'group'));
