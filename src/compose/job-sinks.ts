@@ -21,6 +21,8 @@ export interface StartJobSinksOptions {
   fromStart?: boolean;
   /** `--sink NAME`: this sink only. */
   only?: string;
+  /** What a sink that stays down tells the user to run once it is back. @default `batchpilot sink JOB` */
+  whenBack?: string;
   signal?: AbortSignal;
   clock?: Clock;
   /**
@@ -48,6 +50,7 @@ export async function startJobSinks(options: StartJobSinksOptions): Promise<Sink
     sinks,
     clock: options.clock ?? systemClock,
     ...(options.fromStart === undefined ? {} : { fromStart: options.fromStart }),
+    ...(options.whenBack === undefined ? {} : { whenBack: options.whenBack }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
 }
@@ -111,6 +114,7 @@ function toFeedSettings(entry: SinkConfig): SinkFeedSettings {
   return {
     rows: entry.rows,
     every: entry.every,
+    ...(entry.max_wait_s === undefined ? {} : { maxWaitMs: entry.max_wait_s * 1000 }),
     ...(entry.every_seconds === undefined ? {} : { everySeconds: entry.every_seconds }),
     ...(entry.key === undefined ? {} : { key: entry.key }),
   };

@@ -4,6 +4,7 @@ import type { JobProgress } from '../engine/run-job.ts';
 import { SinkError, type ErrorCode } from '../errors/index.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
 import type { Sink } from '../sinks/sink.ts';
+import type { SinkHold } from './sink-hold.ts';
 import { answerSinkWrite, type SinkWriteRequest } from './thread-sink.ts';
 import type { Logger } from '../util/logger.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
@@ -59,6 +60,10 @@ export function startFollowingJoinBack(options: {
   logger: Logger;
   /** The job's sinks, open in this thread: the thread's walk has this thread write its batches (thread-sink.ts). */
   sinks?: ReadonlyMap<string, Sink> | undefined;
+  /** Told each sink write, to hold the run while a sink is down. */
+  hold?: SinkHold | undefined;
+  /** A sink failed the walk (down past its `max_wait_s`, or failed for good) while the run goes on: stop it. */
+  onSinkFailure?: ((error: SinkError) => void) | undefined;
 }): FollowingJoinBack {
   const worker = new Worker(BOOT, {
     eval: true,
@@ -73,10 +78,15 @@ export function startFollowingJoinBack(options: {
   const answer = new Promise<JoinBackFromThread>((resolve) => {
     worker.on('message', (message: JoinBackFromThread | SinkWriteRequest) => {
       if (message.kind !== 'sink-write') {
+        if (message.kind === 'failed' && message.sinkCode !== undefined) {
+          options.hold?.releaseAll();
+          options.onSinkFailure?.(sinkFailure(message.sinkCode, message.reason, options.jobId));
+        }
         resolve(message);
         return;
       }
       void answerSinkWrite(message, options.sinks ?? new Map()).then((written) => {
+        options.hold?.note(message, written);
         try {
           worker.postMessage(written);
         } catch {
@@ -111,7 +121,7 @@ export function startFollowingJoinBack(options: {
       // A sink that failed the walk fails it again in this thread: its error is the job's to report, not a reason
       // to walk again (which would wait on that sink as long once more).
       if (message.kind === 'failed' && message.sinkCode !== undefined) {
-        throw new SinkError(message.sinkCode, message.reason, { context: { jobId: options.jobId } });
+        throw sinkFailure(message.sinkCode, message.reason, options.jobId);
       }
       options.logger.warn(
         { jobId: options.jobId, reason: message.kind === 'failed' ? message.reason : 'abandoned' },
@@ -126,4 +136,8 @@ export function startFollowingJoinBack(options: {
       clearTimeout(timer);
     },
   };
+}
+
+function sinkFailure(code: ErrorCode, reason: string, jobId: string): SinkError {
+  return new SinkError(code, reason, { context: { jobId } });
 }

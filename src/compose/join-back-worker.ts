@@ -94,6 +94,8 @@ try {
         job,
         config: data.config,
         makeSink: (entry) => new ThreadSink(entry.name, port, waiting, () => (lastRequest += 1)),
+        // The run is stopped when a sink stays down: resuming it carries the sink on too.
+        whenBack: `batchpilot resume ${job.id}`,
       });
       const result = await integrateStoredJob({
         store,

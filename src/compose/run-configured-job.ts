@@ -7,6 +7,8 @@ import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
+import type { SendHold } from '../engine/send-hold.ts';
+import { SinkHold } from './sink-hold.ts';
 import type { Job } from '../core/job.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
@@ -25,7 +27,7 @@ import { knownSecrets } from '../util/redact.ts';
 import { redactBatchProvider, redactRealtimeProvider } from './redact-provider.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
-import { EndpointError } from '../errors/index.ts';
+import { EndpointError, type SinkError } from '../errors/index.ts';
 import { probeEndpoint } from '../providers/probe-endpoint.ts';
 import { detectBatchDialect } from '../providers/openai/batch-dialects.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
@@ -53,14 +55,27 @@ export async function runConfiguredJob(given: RunConfiguredJobOptions): Promise<
 }
 
 async function runWithSinks(
-  options: RunConfiguredJobOptions,
+  given: RunConfiguredJobOptions,
   review: AnswerReview | undefined,
   sinks: ReadonlyMap<string, Sink>,
 ): Promise<ConfiguredJobRun> {
+  // A sink that stays down holds the run's sending, then stops the run (interrupted) once its wait is over.
+  const hold = sinks.size > 0 ? new SinkHold() : undefined;
+  const stop = new AbortController();
+  let sinkFailure: SinkError | undefined;
+  const options = sinks.size > 0 ? { ...given, signal: AbortSignal.any([given.signal, stop.signal]) } : given;
   // Realtime only: a batch job waits hours on its chunks, and its join-back is nothing beside that wait.
   const follower =
     review !== undefined && options.config.mode === 'realtime'
-      ? startFollowingJoinBack({ ...options, sinks })
+      ? startFollowingJoinBack({
+          ...options,
+          sinks,
+          hold,
+          onSinkFailure: (error) => {
+            sinkFailure ??= error;
+            stop.abort();
+          },
+        })
       : undefined;
   let result: RunJobResult;
   try {
@@ -76,10 +91,17 @@ async function runWithSinks(
           },
       review,
       follower?.started,
+      hold,
     );
   } catch (error) {
     await follower?.abandon();
     throw error;
+  } finally {
+    hold?.releaseAll();
+  }
+  if (sinkFailure !== undefined) {
+    await follower?.abandon();
+    throw sinkFailure;
   }
   if (review === undefined || !INTEGRATED_OUTCOMES.has(result.outcome)) {
     await follower?.abandon();
@@ -181,6 +203,7 @@ async function runEngine(
   options: RunConfiguredJobOptions,
   review: AnswerReview | undefined,
   onStarted: (() => void) | undefined,
+  hold?: SendHold,
 ): Promise<RunJobResult> {
   const { config } = options;
   let simulator: SimulatorHandle | undefined;
@@ -261,6 +284,7 @@ async function runEngine(
         commits: options.commits,
         review,
         onStarted,
+        hold,
         ...(admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) }),
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });

@@ -19,6 +19,8 @@ export interface SinkFeedSettings {
   everySeconds?: number | undefined;
   /** The row field (a dotted path) holding the key in the target; the row key when absent. */
   key?: string | undefined;
+  /** How long one batch may wait for the sink (`max_wait_s`); the runner's `retry.maxWaitMs` when unset. */
+  maxWaitMs?: number | undefined;
 }
 
 /** How long a sink that says it is unavailable is retried before the run gives up on it. */
@@ -50,6 +52,8 @@ export interface SinkRunnerOptions {
   /** `batchpilot sink JOB`: every row again from the first, each sink's outbox forgotten first. */
   fromStart?: boolean;
   signal?: AbortSignal;
+  /** The command a sink that stayed down names to carry on once it is back. @default `batchpilot sink JOB` */
+  whenBack?: string;
 }
 
 interface SinkState {
@@ -198,6 +202,7 @@ export class SinkRunner {
 
   private async writeWithRetry(state: SinkState, batch: { batchNo: number; rows: SinkRow[] }): Promise<void> {
     const retry = this.options.retry ?? DEFAULT_SINK_RETRY;
+    const maxWaitMs = state.settings.maxWaitMs ?? retry.maxWaitMs;
     const started = this.options.clock.now();
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -206,16 +211,17 @@ export class SinkRunner {
       } catch (error) {
         if (!(error instanceof SinkError) || error.code !== 'SINK_UNAVAILABLE') throw error;
         const waited = this.options.clock.now() - started;
-        if (waited >= retry.maxWaitMs || this.options.signal?.aborted === true) {
+        if (waited >= maxWaitMs || this.options.signal?.aborted === true) {
+          const whenBack = this.options.whenBack ?? `batchpilot sink ${this.options.jobId}`;
           throw new SinkError(
             'SINK_UNAVAILABLE',
             `sink "${state.sink.name}" stayed unavailable for ${String(Math.round(waited / 1000))} s (${error.message}); ` +
-              `its rows are kept: run "batchpilot sink ${this.options.jobId}" once it is back`,
+              `its rows are kept: run "${whenBack}" once it is back (sinks[].max_wait_s sets how long to wait)`,
             { cause: error, context: { key: `sinks.${state.sink.name}`, jobId: this.options.jobId } },
           );
         }
         state.figures.retries += 1;
-        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt, retry.maxWaitMs - waited);
+        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt, maxWaitMs - waited);
         await sleep(delay, undefined, this.options.signal === undefined ? {} : { signal: this.options.signal }).catch(
           () => undefined,
         );

@@ -67,6 +67,13 @@ const sinkEntrySchema = z
      */
     every_seconds: z.number().min(0.1).optional(),
     /**
+     * How long a sink may stay unavailable (refused, unreachable, 429/5xx) before the job stops. Meanwhile its batch
+     * is retried with backoff and a realtime run holds its sending (nothing is dropped); then the job stops,
+     * interrupted, with every row kept for `resume` (or `batchpilot sink JOB`). From 1 s.
+     * @default 300
+     */
+    max_wait_s: z.number().min(1).default(300),
+    /**
      * lancedb: the database, a folder (relative to the working folder) or any URI LanceDB takes (`s3://...`).
      * @default './lancedb'
      */
@@ -135,6 +142,8 @@ interface SinkCommon {
   fields?: readonly string[] | undefined;
   every: number;
   every_seconds?: number | undefined;
+  /** Unset (a config made in code): the sink runner's own bound. */
+  max_wait_s?: number | undefined;
 }
 
 /** A LanceDB sink with its defaults filled in. */
@@ -183,6 +192,7 @@ function withDefaults(entry: SinkEntry, name: string): SinkConfig {
     fields: entry.fields,
     every: entry.every,
     every_seconds: entry.every_seconds,
+    max_wait_s: entry.max_wait_s,
   };
   switch (entry.type) {
     case 'lancedb':

@@ -15,6 +15,7 @@ import { FailureShare } from './failure-share.ts';
 import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
 import type { ItemOutcome } from './admission-policy.ts';
+import type { SendHold } from './send-hold.ts';
 
 /** What of an answer the engine uses: the store keeps all of it but `parsed`, which the answer's check reads. */
 type Answer = Pick<ProviderResponse, 'statusCode' | 'requestId' | 'body' | 'parsed'>;
@@ -83,6 +84,8 @@ export interface DispatcherOptions {
   random?: () => number;
   /** Told each item's final outcome in this run as it is handed to the commit (admission by need counts them). */
   onSettled?: ((outcome: ItemOutcome) => void) | undefined;
+  /** While it holds, no request starts (a sink that is down; see `SendHold`). */
+  hold?: SendHold | undefined;
 }
 
 export interface DispatcherCounters {
@@ -126,6 +129,8 @@ export class RealtimeDispatcher {
     onCommitted: (slots, error) => this.onCommitted(slots, error),
   };
   private stopped = false;
+  /** A `hold` is waited on once however often the pump meets it. */
+  private awaitingRelease = false;
   private readonly hardAbort = new AbortController();
   private idleWaiters: (() => void)[] = [];
   private spaceWaiters: (() => void)[] = [];
@@ -205,6 +210,10 @@ export class RealtimeDispatcher {
     while (!this.stopped && this.counters.inFlight < this.options.concurrency && this.queueHead < this.queue.length) {
       // The endpoint is down: one request at a time probes it until one gets an answer.
       if (this.options.outage?.isPaused === true && this.counters.inFlight > 0) break;
+      if (this.options.hold?.isHeld === true) {
+        this.waitForRelease();
+        break;
+      }
       const item = this.queue[this.queueHead];
       if (item === undefined) break;
       const { slots } = this.options;
@@ -238,6 +247,15 @@ export class RealtimeDispatcher {
       void this.execute(item);
     }
     if (this.hasSpace()) this.wakeSpaceWaiters();
+  }
+
+  private waitForRelease(): void {
+    if (this.awaitingRelease) return;
+    this.awaitingRelease = true;
+    this.options.hold?.whenReleased(() => {
+      this.awaitingRelease = false;
+      this.pump();
+    });
   }
 
   private async execute(item: DispatchItem): Promise<void> {

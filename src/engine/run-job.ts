@@ -15,6 +15,7 @@ import type { ModelPrice } from '../plan/price-table.ts';
 import type { AnswerReview } from './answer-review.ts';
 import type { GroupReportLine } from '../output/build-report.ts';
 import { SKIPPED_REASON, type AdmissionPolicy } from './admission-policy.ts';
+import type { SendHold } from './send-hold.ts';
 import { openBudget } from './budget-guard.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import { createRequestCoster } from './estimate-request-cost.ts';
@@ -96,6 +97,8 @@ export interface RunJobOptions {
   admission?: AdmissionPolicy | undefined;
   /** A data job's per-group lines for report.json (docs/decisions/0024). */
   reportGroups?: (() => GroupReportLine[]) | undefined;
+  /** Holds sending while it says so (a data job's sink that is down; see `SendHold`). */
+  hold?: SendHold | undefined;
 }
 
 const CANCEL_CHECK_MS = 1000;
@@ -194,6 +197,7 @@ async function dispatchItems(run: JobRun, options: RunJobOptions): Promise<Engin
       commits: options.commits,
       review: options.review,
       onSettled: options.admission === undefined ? undefined : (outcome) => options.admission?.settled(outcome),
+      hold: options.hold,
       onFatal: (error) => {
         if (fatal !== undefined) return;
         fatal = error;
