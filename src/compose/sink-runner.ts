@@ -31,6 +31,9 @@ export interface SinkRetrySettings {
   maxWaitMs: number;
 }
 
+/** The longest `Retry-After` a sink is obeyed for: a longer one is taken as this (the bound still applies). */
+const MAX_ASKED_WAIT_MS = 60_000;
+
 export const DEFAULT_SINK_RETRY: SinkRetrySettings = { baseDelayMs: 250, maxDelayMs: 10_000, maxWaitMs: 300_000 };
 
 /** One sink's figures for the integration report. */
@@ -221,7 +224,10 @@ export class SinkRunner {
           );
         }
         state.figures.retries += 1;
-        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt, maxWaitMs - waited);
+        // A wait the sink asked for (Retry-After) is kept, up to a minute; never past the bound.
+        const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
+        const asked = Math.min(error.retryAfterMs ?? 0, MAX_ASKED_WAIT_MS);
+        const delay = Math.min(Math.max(backoff, asked), maxWaitMs - waited);
         await sleep(delay, undefined, this.options.signal === undefined ? {} : { signal: this.options.signal }).catch(
           () => undefined,
         );

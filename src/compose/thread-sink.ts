@@ -12,8 +12,8 @@ export interface SinkWriteRequest {
 export interface SinkWriteAnswer {
   kind: 'sink-written';
   id: number;
-  /** What the write threw: a SinkError's code and message (others: SINK_FAILED). */
-  error?: { code: ErrorCode; message: string };
+  /** What the write threw: a SinkError's code, message and asked wait (others: SINK_FAILED). */
+  error?: { code: ErrorCode; message: string; retryAfterMs?: number | undefined };
 }
 
 /**
@@ -50,7 +50,9 @@ export class ThreadSink implements Sink {
       this.waiting.set(id, resolve);
       this.port.postMessage({ kind: 'sink-write', id, sink: this.name, batch } satisfies SinkWriteRequest);
     });
-    if (answer.error !== undefined) throw new SinkError(answer.error.code, answer.error.message);
+    if (answer.error !== undefined) {
+      throw new SinkError(answer.error.code, answer.error.message, { retryAfterMs: answer.error.retryAfterMs });
+    }
   }
 
   close(): Promise<void> {
@@ -74,7 +76,7 @@ export async function answerSinkWrite(
       id: request.id,
       error:
         error instanceof SinkError
-          ? { code: error.code, message: error.message }
+          ? { code: error.code, message: error.message, retryAfterMs: error.retryAfterMs }
           : { code: 'SINK_FAILED', message: error instanceof Error ? error.message : String(error) },
     };
   }

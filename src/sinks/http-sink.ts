@@ -1,4 +1,5 @@
 import { registerSecret } from '../util/redact.ts';
+import { parseRetryAfter } from '../util/parse-retry-after.ts';
 import { request, type Dispatcher } from 'undici';
 import type { HttpSinkConfig } from '../config/sinks-config-schema.ts';
 import { SinkError } from '../errors/sink-error.ts';
@@ -59,6 +60,7 @@ export class HttpSink implements Sink {
     });
     const where = `POST ${this.target()} (batch ${String(batch.batchNo)})`;
     let status: number;
+    let retryAfterMs: number | undefined;
     try {
       const response = await request(this.config.url, {
         method: 'POST',
@@ -74,6 +76,11 @@ export class HttpSink implements Sink {
         ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
       });
       status = response.statusCode;
+      retryAfterMs = parseRetryAfter(
+        headerText(response.headers['retry-after-ms']),
+        headerText(response.headers['retry-after']),
+        Date.now(),
+      );
       await response.body.dump();
     } catch (error) {
       const code = (error as { code?: unknown; name?: unknown }).code ?? (error as { name?: unknown }).name;
@@ -85,6 +92,7 @@ export class HttpSink implements Sink {
       retryable ? 'SINK_UNAVAILABLE' : 'SINK_FAILED',
       `sink "${this.name}": ${where} answered ${String(status)}` +
         (retryable ? '' : '; the receiver refuses the batch: check its URL and headers (sinks[].url, headers)'),
+      retryable ? { retryAfterMs } : {},
     );
   }
 
@@ -97,4 +105,8 @@ export class HttpSink implements Sink {
     const url = new URL(this.config.url);
     return `${url.protocol}//${url.host}${url.pathname}`;
   }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

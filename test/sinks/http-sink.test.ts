@@ -32,6 +32,7 @@ describe('HttpSink against a real local server', () => {
         received.push({ headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString()) as unknown });
         const status = statuses[received.length - 1] ?? 200;
         if (status === 'hang') return;
+        if (status === 429) response.setHeader('retry-after', '2');
         response.statusCode = status;
         response.end('{}');
       });
@@ -82,11 +83,15 @@ describe('HttpSink against a real local server', () => {
     }
   });
 
-  it('a 429 is retryable, a 400 is not', async () => {
+  it('a 429 is retryable (with the wait it asks for), a 400 is not', async () => {
     const { origin } = await serve([429, 400]);
     const sink = await createSink(config(origin), context);
     await sink.open();
-    await assert.rejects(sink.write(batch), assertSinkError('SINK_UNAVAILABLE'));
+    await assert.rejects(sink.write(batch), (error: unknown) => {
+      assertSinkError('SINK_UNAVAILABLE')(error);
+      assert.equal((error as SinkError).retryAfterMs, 2000);
+      return true;
+    });
     await assert.rejects(sink.write(batch), assertSinkError('SINK_FAILED'));
   });
 

@@ -175,6 +175,34 @@ describe('SinkRunner', () => {
     assert.equal((await store.sinkProgress(JOB, 'd')).batchesDone, 0);
   });
 
+  it("waits as long as the sink asks (Retry-After), and a sink's own max_wait bounds its batch", async () => {
+    const attempts: number[] = [];
+    const asking = new MemorySink('retry-after');
+    asking.write = (batch) => {
+      attempts.push(performance.now());
+      if (attempts.length === 1) {
+        return Promise.reject(new SinkError('SINK_UNAVAILABLE', 'slow down', { retryAfterMs: 80 }));
+      }
+      asking.writes.push(batch);
+      return Promise.resolve();
+    };
+    const runner = await start(asking, { every: 1 });
+    await runner.offer(walked(0));
+    await runner.finish();
+    assert.equal(asking.writes.length, 1);
+    // The runner's own backoff here is 1 ms: the gap is the sink's ask (a timer never fires early).
+    assert.ok(
+      (attempts[1] ?? 0) - (attempts[0] ?? 0) >= 75,
+      `gap ${String((attempts[1] ?? 0) - (attempts[0] ?? 0))} ms`,
+    );
+
+    const down = new MemorySink('own-bound');
+    down.unavailableFor = Number.POSITIVE_INFINITY;
+    const bounded = await start(down, { every: 1, maxWaitMs: 20 });
+    await assert.rejects(bounded.offer(walked(0)), { code: 'SINK_UNAVAILABLE' });
+    await bounded.close();
+  });
+
   it('writes a batch once its first row is `every_seconds` old, full or not', async () => {
     const sink = new MemorySink('e');
     const runner = await start(sink, { every: 1000, everySeconds: 0.05 });
