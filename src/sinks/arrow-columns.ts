@@ -56,7 +56,7 @@ function fromArrowType(arrow: ArrowModule, type: DataType): ColumnType {
   return { kind: 'other', name: arrow.Type[type.typeId] ?? `type ${String(type.typeId)}` };
 }
 
-/** One value for a column of `type`. */
+/** One value for a column of `type`, as the Arrow builder of that type takes it. */
 export function toArrowValue(value: unknown, type: ColumnType): unknown {
   // A missing answer of a struct column is a struct of nulls: LanceDB 0.31's makeArrowTable fails on a batch where a
   // null struct comes before a filled one (it takes the null for a leaf), as `rows: all` sends them.
@@ -66,7 +66,8 @@ export function toArrowValue(value: unknown, type: ColumnType): unknown {
     case 'json':
       return typeof value === 'string' ? value : JSON.stringify(value);
     case 'int64':
-      return typeof value === 'number' && Number.isInteger(value) ? value : null;
+      // Arrow's Int64 builder takes a bigint (any integral number converts exactly).
+      return typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : null;
     case 'float64':
       return typeof value === 'number' ? value : null;
     case 'bool':
