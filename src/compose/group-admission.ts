@@ -35,39 +35,34 @@ export interface GroupAdmission extends AdmissionPolicy {
   figures(): GroupFigures[];
 }
 
-interface Row {
-  group: string;
-  /** The custom_ids whose answers decide whether the row counts. */
-  counted: readonly string[];
-  /** Counted ids not settled yet. */
-  unsettled: Set<string>;
-  /** Counted ids settled not valid. */
-  failed: boolean;
-  /** Items of the row settled before this run (any prompt). */
-  settledBefore: number;
-  open: OpenItem[];
-  /** Admitted, its counted answers not all in yet. */
-  out: boolean;
-}
+/** A row's flags (`rowFlags`). */
+const FAILED = 1; // a counted answer settled not valid
+const OUT = 2; // admitted, its counted answers not all in yet
+const SETTLED_BEFORE = 4; // an item settled before this run
+const SENT_BEFORE = 8; // an item went out before this run (a retry waiting, a re-ask, a request lost to a kill)
 
-/** Rows in admission order, taken from the front without moving the rest (a large array's shift copies it). */
-class RowQueue {
-  private readonly rows: Row[] = [];
+/** An item's flags (`itemFlags`). */
+const COUNTED = 1; // its answer decides whether the row counts
+const SETTLED = 2;
+
+/** Numbers in admission order, taken from the front without moving the rest (a large array's shift copies it). */
+class IndexQueue {
+  private readonly entries: number[] = [];
   private head = 0;
 
   get size(): number {
-    return this.rows.length - this.head;
+    return this.entries.length - this.head;
   }
 
-  push(row: Row): void {
-    this.rows.push(row);
+  push(entry: number): void {
+    this.entries.push(entry);
   }
 
-  take(): Row | undefined {
-    if (this.head === this.rows.length) return undefined;
-    const row = this.rows[this.head];
+  take(): number | undefined {
+    if (this.head === this.entries.length) return undefined;
+    const entry = this.entries[this.head];
     this.head += 1;
-    return row;
+    return entry;
   }
 }
 
@@ -79,7 +74,8 @@ interface Group {
   valid: number;
   invalid: number;
   out: number;
-  waiting: RowQueue;
+  /** Rows (their numbers) not admitted yet. */
+  waiting: IndexQueue;
   /** Units admitted in this run, for the round robin. */
   served: number;
 }
@@ -100,173 +96,245 @@ export function createGroupAdmission(
   manifestRows: Iterable<ManifestRow>,
   alreadyFrom?: ReadonlyMap<string, number>,
 ): GroupAdmission {
-  const rowOf = new Map<string, Row>();
-  const byName = new Map<string, Group>();
-  const started = new RowQueue();
-  /** Rows with open items, in input order, until the first `next` sorts them into started and waiting. */
-  let opened: Row[] | undefined = [];
-  const groupNamed = (name: string): Group => {
-    let group = byName.get(name);
-    if (group === undefined) {
-      group = {
+  const builder = new GroupAdmissionBuilder(groups, alreadyFrom);
+  for (const row of manifestRows) builder.addRow(row);
+  return builder.build();
+}
+
+/** `createGroupAdmission` over rows read as they come (the manifest file), never all held at once. */
+export async function readGroupAdmission(
+  groups: GroupsConfig,
+  manifestRows: AsyncIterable<ManifestRow>,
+  alreadyFrom?: ReadonlyMap<string, number>,
+): Promise<GroupAdmission> {
+  const builder = new GroupAdmissionBuilder(groups, alreadyFrom);
+  for await (const row of manifestRows) builder.addRow(row);
+  return builder.build();
+}
+
+/**
+ * The policy's state is kept per row and per item in typed arrays, by number, not in an object per row: a job of
+ * millions of rows holds a few bytes per row besides the map from custom_id to item and the open items not admitted
+ * yet (the engine hands them all over before the first `next`).
+ */
+class GroupAdmissionBuilder {
+  private readonly groups: GroupsConfig;
+  private readonly alreadyFrom: ReadonlyMap<string, number> | undefined;
+  private readonly byName = new Map<string, number>();
+  private readonly list: Group[] = [];
+  private readonly itemOf = new Map<string, number>();
+  private readonly itemRow: number[] = [];
+  private readonly itemCounted: number[] = [];
+  private readonly rowGroup: number[] = [];
+  private readonly rowCounted: number[] = [];
+
+  constructor(groups: GroupsConfig, alreadyFrom: ReadonlyMap<string, number> | undefined) {
+    this.groups = groups;
+    this.alreadyFrom = alreadyFrom;
+  }
+
+  groupIndex(name: string): number {
+    let index = this.byName.get(name);
+    if (index === undefined) {
+      const { groups } = this;
+      index = this.list.length;
+      this.list.push({
         name,
         target: groups.targets[name] ?? groups.targets['*'] ?? 0,
-        already: (groups.already[name] ?? 0) + (alreadyFrom?.get(name) ?? 0),
+        already: (groups.already[name] ?? 0) + (this.alreadyFrom?.get(name) ?? 0),
         weight: groups.weights[name] ?? groups.weights['*'] ?? 1,
         valid: 0,
         invalid: 0,
         out: 0,
-        waiting: new RowQueue(),
+        waiting: new IndexQueue(),
         served: 0,
-      };
-      byName.set(name, group);
+      });
+      this.byName.set(name, index);
     }
-    return group;
-  };
-  for (const manifestRow of manifestRows) {
-    const group = groupNamed(manifestRow.group ?? '');
-    const counted: string[] = [];
-    const all: string[] = [];
+    return index;
+  }
+
+  addRow(manifestRow: ManifestRow): void {
+    const group = this.groupIndex(manifestRow.group ?? '');
+    const row = this.rowGroup.length;
+    let counted = 0;
+    let items = 0;
     for (const [name, entry] of Object.entries(manifestRow.prompts)) {
       if (!Array.isArray(entry)) continue;
-      all.push(...entry);
-      if (groups.count_prompt === undefined || groups.count_prompt === name) counted.push(...entry);
-    }
-    if (all.length === 0) continue;
-    const row: Row = {
-      group: group.name,
-      counted,
-      unsettled: new Set(counted),
-      failed: false,
-      settledBefore: 0,
-      open: [],
-      out: false,
-    };
-    for (const id of all) rowOf.set(id, row);
-  }
-  let wake: (() => void) | undefined;
-  let woken: Promise<void> | undefined;
-
-  /** Marks a counted answer settled; true when that decided its row. */
-  const settle = (outcome: ItemOutcome): Row | undefined => {
-    const row = rowOf.get(outcome.customId);
-    if (row === undefined || !row.unsettled.delete(outcome.customId)) return undefined;
-    if (outcome.state !== 'succeeded' || (outcome.checkStatus !== null && !isCovered(outcome.checkStatus))) {
-      row.failed = true;
-    }
-    return row.unsettled.size === 0 ? row : undefined;
-  };
-  const decide = (row: Row): void => {
-    const group = groupNamed(row.group);
-    if (row.out) group.out -= 1;
-    row.out = false;
-    // A row with no counted answer (its count_prompt skipped by `when`) never counts.
-    const valid = !row.failed && row.counted.length > 0;
-    if (valid) group.valid += 1;
-    else group.invalid += 1;
-  };
-  const passRate = (group: Group): number | null => {
-    const decided = group.valid + group.invalid;
-    return decided === 0 ? null : group.valid / decided;
-  };
-  const need = (group: Group): number => group.target - group.valid - group.already - group.out;
-  const admissible = (group: Group): boolean => {
-    if (group.waiting.size === 0) return false;
-    if (group.target === 0) return true;
-    const have = group.valid + group.already;
-    if (have + group.out >= group.target + groups.overshoot) return false;
-    // The pass rate lets more rows out than the need alone when answers often fail, within the overshoot.
-    const rate = Math.max(passRate(group) ?? 1, 0.05);
-    return have + group.out * rate < group.target;
-  };
-  const pick = (): Group | undefined => {
-    let best: Group | undefined;
-    for (const group of byName.values()) {
-      if (!admissible(group)) continue;
-      if (best === undefined) best = group;
-      else if (groups.order === 'need') {
-        const [a, b] = [group.target === 0 ? -Infinity : need(group), best.target === 0 ? -Infinity : need(best)];
-        if (a > b) best = group;
-      } else if (group.served / group.weight < best.served / best.weight) best = group;
-    }
-    return best;
-  };
-  const admit = (row: Row): readonly OpenItem[] => {
-    const group = groupNamed(row.group);
-    if (row.unsettled.size > 0) {
-      row.out = true;
-      group.out += 1;
-    }
-    group.served += 1;
-    const items = row.open;
-    row.open = [];
-    return items;
-  };
-
-  return {
-    groupOf: (customId) => rowOf.get(customId)?.group,
-    learn: (outcome) => {
-      const owner = rowOf.get(outcome.customId);
-      if (owner !== undefined) owner.settledBefore += 1;
-      const row = settle(outcome);
-      if (row !== undefined) decide(row);
-    },
-    add: (item) => {
-      const row = rowOf.get(item.customId);
-      if (row === undefined) return;
-      if (row.open.length === 0) opened?.push(row);
-      row.open.push(item);
-    },
-    next: (): AdmissionStep => {
-      if (opened !== undefined) {
-        // A row an earlier run started (an answer settled, or a request sent) goes out first.
-        for (const row of opened) {
-          if (row.settledBefore > 0 || row.open.some(wasSent)) started.push(row);
-          else groupNamed(row.group).waiting.push(row);
-        }
-        opened = undefined;
+      const counts = this.groups.count_prompt === undefined || this.groups.count_prompt === name;
+      for (const id of entry) {
+        this.itemOf.set(id, this.itemRow.length);
+        this.itemRow.push(row);
+        this.itemCounted.push(counts ? COUNTED : 0);
+        items += 1;
+        if (counts) counted += 1;
       }
-      const first = started.take();
-      if (first !== undefined) return admit(first);
-      const group = pick();
-      if (group !== undefined) return admit(group.waiting.take() as Row);
-      for (const each of byName.values()) if (each.out > 0) return 'wait';
-      return 'done';
-    },
-    settled: (outcome) => {
-      const row = settle(outcome);
-      if (row !== undefined) decide(row);
-      const resolve = wake;
-      wake = undefined;
-      woken = undefined;
-      resolve?.();
-    },
-    changed: () => {
-      woken ??= new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      return woken;
-    },
-    figures: () =>
-      [...byName.values()].map((group) => {
-        const have = group.valid + group.already;
-        const left = group.waiting.size + group.out > 0;
-        const reached = group.target > 0 && have >= group.target;
-        const state = reached ? 'reached' : left ? 'open' : group.target > 0 ? 'short' : 'done';
-        return {
-          group: group.name,
-          target: group.target,
-          already: group.already,
-          valid: group.valid,
-          inFlight: group.out,
-          decided: group.valid + group.invalid,
-          waiting: group.waiting.size,
-          passRate: passRate(group),
-          state,
-          shortfall: state === 'short' ? group.target - have : 0,
-        };
-      }),
-  };
+    }
+    if (items === 0) return;
+    this.rowGroup.push(group);
+    this.rowCounted.push(counted);
+  }
+
+  build(): GroupAdmission {
+    const { groups, list, itemOf } = this;
+    const overshoot = groups.overshoot;
+    const itemRow = Uint32Array.from(this.itemRow);
+    const itemFlags = Uint8Array.from(this.itemCounted);
+    const rowGroup = Uint32Array.from(this.rowGroup);
+    const rowCounted = Uint32Array.from(this.rowCounted);
+    /** Counted items of each row not settled yet. */
+    const rowUnsettled = Uint32Array.from(this.rowCounted);
+    const rowFlags = new Uint8Array(rowGroup.length);
+    /** Each row's open items until it is admitted. */
+    const rowOpen: (OpenItem[] | undefined)[] = [];
+    const started = new IndexQueue();
+    /** Rows with open items, in input order, until the first `next` sorts them into started and waiting. */
+    let opened: number[] | undefined = [];
+    let wake: (() => void) | undefined;
+    let woken: Promise<void> | undefined;
+
+    const groupOfRow = (row: number): Group => list[rowGroup[row] ?? 0] as Group;
+    /** Marks a counted answer settled; its row when that decided it. */
+    const settle = (outcome: ItemOutcome): number | undefined => {
+      const item = itemOf.get(outcome.customId);
+      if (item === undefined) return undefined;
+      const flags = itemFlags[item] ?? 0;
+      if ((flags & COUNTED) === 0 || (flags & SETTLED) !== 0) return undefined;
+      itemFlags[item] = flags | SETTLED;
+      const row = itemRow[item] ?? 0;
+      if (outcome.state !== 'succeeded' || (outcome.checkStatus !== null && !isCovered(outcome.checkStatus))) {
+        rowFlags[row] = (rowFlags[row] ?? 0) | FAILED;
+      }
+      const left = (rowUnsettled[row] ?? 1) - 1;
+      rowUnsettled[row] = left;
+      return left === 0 ? row : undefined;
+    };
+    const decide = (row: number): void => {
+      const group = groupOfRow(row);
+      const flags = rowFlags[row] ?? 0;
+      if ((flags & OUT) !== 0) group.out -= 1;
+      rowFlags[row] = flags & ~OUT;
+      // A row with no counted answer (its count_prompt skipped by `when`) never counts.
+      if ((flags & FAILED) === 0 && (rowCounted[row] ?? 0) > 0) group.valid += 1;
+      else group.invalid += 1;
+    };
+    const passRate = (group: Group): number | null => {
+      const decided = group.valid + group.invalid;
+      return decided === 0 ? null : group.valid / decided;
+    };
+    const need = (group: Group): number => group.target - group.valid - group.already - group.out;
+    const admissible = (group: Group): boolean => {
+      if (group.waiting.size === 0) return false;
+      if (group.target === 0) return true;
+      const have = group.valid + group.already;
+      if (have + group.out >= group.target + overshoot) return false;
+      // The pass rate lets more rows out than the need alone when answers often fail, within the overshoot.
+      const rate = Math.max(passRate(group) ?? 1, 0.05);
+      return have + group.out * rate < group.target;
+    };
+    const pick = (): Group | undefined => {
+      let best: Group | undefined;
+      for (const group of list) {
+        if (!admissible(group)) continue;
+        if (best === undefined) best = group;
+        else if (groups.order === 'need') {
+          const [a, b] = [group.target === 0 ? -Infinity : need(group), best.target === 0 ? -Infinity : need(best)];
+          if (a > b) best = group;
+        } else if (group.served / group.weight < best.served / best.weight) best = group;
+      }
+      return best;
+    };
+    const admit = (row: number): readonly OpenItem[] => {
+      const group = groupOfRow(row);
+      if ((rowUnsettled[row] ?? 0) > 0) {
+        rowFlags[row] = (rowFlags[row] ?? 0) | OUT;
+        group.out += 1;
+      }
+      group.served += 1;
+      const items = rowOpen[row] ?? [];
+      rowOpen[row] = undefined;
+      return items;
+    };
+
+    return {
+      groupOf: (customId) => {
+        const item = itemOf.get(customId);
+        return item === undefined ? undefined : groupOfRow(itemRow[item] ?? 0).name;
+      },
+      learn: (outcome) => {
+        const item = itemOf.get(outcome.customId);
+        if (item !== undefined) {
+          const row = itemRow[item] ?? 0;
+          rowFlags[row] = (rowFlags[row] ?? 0) | SETTLED_BEFORE;
+        }
+        const decided = settle(outcome);
+        if (decided !== undefined) decide(decided);
+      },
+      add: (item: OpenItem, sent?: boolean) => {
+        const index = itemOf.get(item.customId);
+        if (index === undefined) return;
+        const row = itemRow[index] ?? 0;
+        let open = rowOpen[row];
+        if (open === undefined) {
+          open = [];
+          rowOpen[row] = open;
+          opened?.push(row);
+        }
+        open.push(item);
+        if (sent === true || wasSent(item)) rowFlags[row] = (rowFlags[row] ?? 0) | SENT_BEFORE;
+      },
+      next: (): AdmissionStep => {
+        if (opened !== undefined) {
+          // A row an earlier run started (an answer settled, or a request sent) goes out first.
+          for (const row of opened) {
+            if (((rowFlags[row] ?? 0) & (SETTLED_BEFORE | SENT_BEFORE)) !== 0) started.push(row);
+            else groupOfRow(row).waiting.push(row);
+          }
+          opened = undefined;
+        }
+        const first = started.take();
+        if (first !== undefined) return admit(first);
+        const group = pick();
+        const row = group?.waiting.take();
+        if (row !== undefined) return admit(row);
+        for (const each of list) if (each.out > 0) return 'wait';
+        return 'done';
+      },
+      settled: (outcome) => {
+        const row = settle(outcome);
+        if (row !== undefined) decide(row);
+        const resolve = wake;
+        wake = undefined;
+        woken = undefined;
+        resolve?.();
+      },
+      changed: () => {
+        woken ??= new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        return woken;
+      },
+      figures: () =>
+        list.map((group) => {
+          const have = group.valid + group.already;
+          const left = group.waiting.size + group.out > 0;
+          const reached = group.target > 0 && have >= group.target;
+          const state = reached ? 'reached' : left ? 'open' : group.target > 0 ? 'short' : 'done';
+          return {
+            group: group.name,
+            target: group.target,
+            already: group.already,
+            valid: group.valid,
+            inFlight: group.out,
+            decided: group.valid + group.invalid,
+            waiting: group.waiting.size,
+            passRate: passRate(group),
+            state,
+            shortfall: state === 'short' ? group.target - have : 0,
+          };
+        }),
+    };
+  }
 }
 
 /** Whether an open item was sent by an earlier run (a retry waiting, a re-ask, a request lost to a kill). */

@@ -12,8 +12,8 @@ import { SinkHold } from './sink-hold.ts';
 import type { Job } from '../core/job.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
-import { MANIFEST_ROWS_FILE, readManifestRows, type ManifestRow } from '../prep/manifest.ts';
-import { createGroupAdmission, toGroupReportLines, type GroupAdmission } from './group-admission.ts';
+import { MANIFEST_ROWS_FILE, readManifestRows } from '../prep/manifest.ts';
+import { readGroupAdmission, toGroupReportLines, type GroupAdmission } from './group-admission.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { join } from 'node:path';
 import type { CommitQueue } from '../engine/commit-queue.ts';
@@ -192,11 +192,10 @@ async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerRe
 async function groupAdmission(options: RunConfiguredJobOptions): Promise<GroupAdmission | undefined> {
   const { groups } = options.config;
   if (groups === undefined || options.config.data?.group_by === undefined) return undefined;
-  const rows: ManifestRow[] = [];
-  for await (const row of readManifestRows(join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE))) {
-    rows.push(row);
-  }
-  return createGroupAdmission(groups, rows);
+  return readGroupAdmission(
+    groups,
+    readManifestRows(join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE)),
+  );
 }
 
 async function runEngine(
