@@ -119,6 +119,11 @@ function answerBody(
   rawBody: string,
   headers: OutgoingHttpHeaders | undefined,
 ): void {
+  if (endpoint === 'embeddings' && context.embeddingFault()) {
+    context.stats.faults.http500 += 1;
+    scheduleAnswer(context, response, sequence, { kind: 'answer', status: 500, body: SERVER_ERROR_BODY, headers });
+    return;
+  }
   const fault = context.pickFault();
   if (fault !== undefined) context.stats.faults[fault] += 1;
   switch (fault) {
@@ -194,7 +199,13 @@ function buildAnswerBody(
   } catch {
     return { ok: false, body: INVALID_JSON_BODY };
   }
-  const answer = buildGenerationAnswer(endpoint, parsed, sequence, context.structuredAnswers);
+  const answer = buildGenerationAnswer(
+    endpoint,
+    parsed,
+    sequence,
+    context.structuredAnswers,
+    context.options.embeddingDimensions,
+  );
   if (!answer.ok) {
     return { ok: false, body: createErrorBody(answer.message, 'invalid_request_error', answer.code, answer.param) };
   }
