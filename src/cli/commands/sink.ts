@@ -7,7 +7,7 @@ import { finishJoinBack, openStoredDataJob } from './stored-data-job.ts';
 
 /**
  * `sink JOB [--sink NAME]`: sends a data job's rows into its sinks again from the first row (a new table, a sink
- * that was down), sending no model request. The enriched dataset and report are written again on the way (the same
+ * that was down), sending no model request (a `vectors:` sink's embeddings excepted). The enriched dataset and report are written again on the way (the same
  * bytes); each sink's outbox starts over, so the report's sink figures are this replay's.
  */
 export function registerSinkCommand(program: Command, exit: CommandExit): void {
