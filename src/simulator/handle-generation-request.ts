@@ -22,6 +22,7 @@ import { holdUntilHangEnds } from './hold-until-hang-ends.ts';
  * The life of one generation request:
  *   auth (401) -> maxConcurrency gate (429) -> rpm bucket (429) -> admitted: counted in flight until its socket
  *   answer closes -> body read -> one fault draw -> fault, or 400 for a bad body, or the deterministic 200.
+ * An embeddings request draws `embeddingErrorRate` first, from its own PRNG; a 500 from it takes no fault draw.
  * The gates come before the fault draw so that rejected requests neither take a token nor move the fault sequence.
  */
 
