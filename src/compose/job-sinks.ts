@@ -8,6 +8,7 @@ import type { Sink } from '../sinks/sink.ts';
 import type { RowSchemaHint, SinkContext } from '../sinks/sink-context.ts';
 import type { Store } from '../store/store.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { createSinkEmbedder } from './create-sink-embedder.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { readSourceRows } from './read-source-rows.ts';
 import { SinkRunner, type SinkFeedSettings } from './sink-runner.ts';
@@ -25,6 +26,11 @@ export interface StartJobSinksOptions {
   whenBack?: string;
   signal?: AbortSignal;
   clock?: Clock;
+  /**
+   * The endpoint a sink's `vectors:` embeddings are asked at: the simulator's with `--simulate`.
+   * @default config.base_url
+   */
+  baseUrl?: string | undefined;
   /**
    * How a sink is had: by default made from its config entry (`createSink`); the join-back thread passes sinks whose
    * writes the run's thread makes (thread-sink.ts), and the run its own, already open.
@@ -107,7 +113,42 @@ async function sinkMaker(options: StartJobSinksOptions): Promise<(entry: SinkCon
     ...(config.data?.group_by === undefined ? {} : { groupField: config.data.group_by }),
   };
   const context: SinkContext = { jobId: job.id, cwd: process.cwd(), rowSchema, env: process.env };
-  return (entry) => createSink(entry, context);
+  return async (entry) => {
+    if (entry.type !== 'lancedb' || entry.vectors === undefined) return createSink(entry, context);
+    const baseUrl = options.baseUrl ?? config.base_url;
+    if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
+    const embedder = createSinkEmbedder({
+      config,
+      baseUrl,
+      sinkName: entry.name,
+      jobId: job.id,
+      model: entry.vectors.model,
+    });
+    try {
+      return closingAlso(await createSink(entry, { ...context, embed: embedder.embed }), () => embedder.close());
+    } catch (error) {
+      await embedder.close();
+      throw error;
+    }
+  };
+}
+
+/** `sink`, whose `close` then runs `after` too (an embedder's connections, which live as long as the sink). */
+function closingAlso(sink: Sink, after: () => Promise<void>): Sink {
+  const closing: Sink = {
+    name: sink.name,
+    open: () => sink.open(),
+    write: (batch) => sink.write(batch),
+    close: async () => {
+      try {
+        await sink.close();
+      } finally {
+        await after();
+      }
+    },
+  };
+  const countByGroup = sink.countByGroup?.bind(sink);
+  return countByGroup === undefined ? closing : { ...closing, countByGroup };
 }
 
 function toFeedSettings(entry: SinkConfig): SinkFeedSettings {

@@ -40,15 +40,29 @@ import { LOG_EVENT } from '../util/log-event.ts';
  * files, log, messages) before the secrets in use are masked in it.
  */
 export async function runConfiguredJob(given: RunConfiguredJobOptions): Promise<ConfiguredJobRun> {
+  // Started first and stopped last: a sink's embeddings (`vectors:`) are asked of it until the join-back's last batch.
+  let simulator: SimulatorHandle | undefined;
+  if (given.config.simulate) {
+    simulator = await startQuickstartSimulator();
+    given.onSimulator?.(simulator.baseUrl);
+  }
+  try {
+    return await runAgainst(given, simulator?.baseUrl ?? given.config.base_url);
+  } finally {
+    await simulator?.close();
+  }
+}
+
+async function runAgainst(given: RunConfiguredJobOptions, baseUrl: string | undefined): Promise<ConfiguredJobRun> {
   const job = await given.store.getJob(given.jobId);
   const data = job === undefined || dataJobRecordOf(job) === undefined ? undefined : job;
   const review = data === undefined ? undefined : await dataJobReview(given);
   // Opened before anything is sent (a sink that cannot take the rows stops the run here), and kept open in this
   // thread for the run: the join-back thread has them write its batches.
-  const sinks = data === undefined ? new Map<string, Sink>() : await openSinks(given, data);
+  const sinks = data === undefined ? new Map<string, Sink>() : await openSinks(given, data, baseUrl);
   try {
     const options = await withAlreadyFromCounted(given, sinks);
-    return await runWithSinks(options, review, sinks);
+    return await runWithSinks(options, review, sinks, baseUrl);
   } finally {
     for (const sink of sinks.values()) await sink.close().catch(() => undefined);
   }
@@ -58,6 +72,7 @@ async function runWithSinks(
   given: RunConfiguredJobOptions,
   review: AnswerReview | undefined,
   sinks: ReadonlyMap<string, Sink>,
+  baseUrl: string | undefined,
 ): Promise<ConfiguredJobRun> {
   // A sink that stays down holds the run's sending, then stops the run (interrupted) once its wait is over.
   const hold = sinks.size > 0 ? new SinkHold() : undefined;
@@ -91,6 +106,7 @@ async function runWithSinks(
           },
       review,
       follower?.started,
+      baseUrl,
       hold,
     );
   } catch (error) {
@@ -136,10 +152,14 @@ async function joinBackInThisThread(
 }
 
 /** A data job's sinks, opened in this thread; none without `sinks:`. */
-async function openSinks(options: RunConfiguredJobOptions, job: Job): Promise<Map<string, Sink>> {
+async function openSinks(
+  options: RunConfiguredJobOptions,
+  job: Job,
+  baseUrl: string | undefined,
+): Promise<Map<string, Sink>> {
   if ((options.config.sinks ?? []).length === 0) return new Map();
   const { openJobSinks } = await import('./job-sinks.ts');
-  return openJobSinks({ ...options, job });
+  return openJobSinks({ ...options, job, baseUrl });
 }
 
 /**
@@ -202,96 +222,86 @@ async function runEngine(
   options: RunConfiguredJobOptions,
   review: AnswerReview | undefined,
   onStarted: (() => void) | undefined,
+  baseUrl: string | undefined,
   hold?: SendHold,
 ): Promise<RunJobResult> {
   const { config } = options;
-  let simulator: SimulatorHandle | undefined;
-  try {
-    let baseUrl = config.base_url;
-    if (config.simulate) {
-      simulator = await startQuickstartSimulator();
-      baseUrl = simulator.baseUrl;
-      options.onSimulator?.(simulator.baseUrl);
-    }
-    const workDir = jobDirPath(options.workspace, options.jobId);
-    // This job's key, and every other one this process was given (a scheduler runs several).
-    // Frozen: redaction works out what to mask for this list once (util/redact.ts), not per answer.
-    const secrets = Object.freeze([...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()]);
-    if (config.provider !== 'command' && baseUrl !== undefined) {
-      await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
-    }
-    if (config.mode === 'batch') {
-      if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
-      const provider = redactBatchProvider(
-        await createBatchProvider({
-          provider: config.provider,
-          baseUrl,
-          apiKey: config.apiKey,
-          dialect: config.batch.dialect,
-          completionWindow: config.batch.completion_window,
-          timeoutMs: config.timeout_ms,
-          proxy: config.proxy,
-          maxResponseBytes: config.max_response_bytes,
-        }),
-        secrets,
-      );
-      try {
-        return await runBatchJob({
-          jobId: options.jobId,
-          store: options.store,
-          provider,
-          settings: toBatchSettings(config),
-          workDir,
-          logger: options.logger,
-          signal: options.signal,
-          reopenFailed: options.reopenFailed ?? false,
-          review,
-          ...(options.onBatchProgress === undefined ? {} : { onProgress: options.onBatchProgress }),
-          ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
-        });
-      } finally {
-        await provider.close();
-      }
-    }
-    const admission = review === undefined ? undefined : await groupAdmission(options);
-    const provider = redactRealtimeProvider(
-      createRealtimeProvider({
+  const workDir = jobDirPath(options.workspace, options.jobId);
+  // This job's key, and every other one this process was given (a scheduler runs several).
+  // Frozen: redaction works out what to mask for this list once (util/redact.ts), not per answer.
+  const secrets = Object.freeze([...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()]);
+  if (config.provider !== 'command' && baseUrl !== undefined) {
+    await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
+  }
+  if (config.mode === 'batch') {
+    if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
+    const provider = redactBatchProvider(
+      await createBatchProvider({
         provider: config.provider,
         baseUrl,
         apiKey: config.apiKey,
-        concurrency: config.concurrency,
-        workDir,
-        commandTargets: config.command.targets,
-        env: options.env ?? process.env,
-        sharedConnections: options.sharedConnections,
+        dialect: config.batch.dialect,
+        completionWindow: config.batch.completion_window,
+        timeoutMs: config.timeout_ms,
         proxy: config.proxy,
         maxResponseBytes: config.max_response_bytes,
-        idleTimeoutMs: config.idle_timeout_ms,
       }),
       secrets,
     );
     try {
-      return await runJob({
+      return await runBatchJob({
         jobId: options.jobId,
         store: options.store,
         provider,
-        settings: toRunSettings(config),
+        settings: toBatchSettings(config),
+        workDir,
         logger: options.logger,
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
-        slots: options.slots,
-        commits: options.commits,
         review,
-        onStarted,
-        hold,
-        ...(admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) }),
-        ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
+        ...(options.onBatchProgress === undefined ? {} : { onProgress: options.onBatchProgress }),
+        ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
       });
     } finally {
       await provider.close();
     }
+  }
+  const admission = review === undefined ? undefined : await groupAdmission(options);
+  const provider = redactRealtimeProvider(
+    createRealtimeProvider({
+      provider: config.provider,
+      baseUrl,
+      apiKey: config.apiKey,
+      concurrency: config.concurrency,
+      workDir,
+      commandTargets: config.command.targets,
+      env: options.env ?? process.env,
+      sharedConnections: options.sharedConnections,
+      proxy: config.proxy,
+      maxResponseBytes: config.max_response_bytes,
+      idleTimeoutMs: config.idle_timeout_ms,
+    }),
+    secrets,
+  );
+  try {
+    return await runJob({
+      jobId: options.jobId,
+      store: options.store,
+      provider,
+      settings: toRunSettings(config),
+      logger: options.logger,
+      signal: options.signal,
+      reopenFailed: options.reopenFailed ?? false,
+      slots: options.slots,
+      commits: options.commits,
+      review,
+      onStarted,
+      hold,
+      ...(admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) }),
+      ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
+    });
   } finally {
-    await simulator?.close();
+    await provider.close();
   }
 }
 

@@ -556,6 +556,16 @@ export const configSchema = z
         input: config.mode,
       });
     }
+    // Embeddings are asked of the job's endpoint (`/v1/embeddings`, decision 0027): Anthropic has none, commands none.
+    config.sinks?.forEach((sink, index) => {
+      if (sink.type !== 'lancedb' || sink.vectors === undefined || config.provider === 'openai') return;
+      context.addIssue({
+        code: 'custom',
+        message: `needs an OpenAI-compatible /v1/embeddings endpoint, which provider: ${config.provider} has not; use provider: openai with a base_url that serves embeddings, or remove vectors`,
+        path: ['sinks', index, 'vectors'],
+        input: sink.vectors,
+      });
+    });
     if (config.provider !== 'anthropic' || config.mode === 'batch') return;
     context.addIssue({
       code: 'custom',

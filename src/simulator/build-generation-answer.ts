@@ -1,13 +1,13 @@
 import {
   answerKey,
   contentText,
-  embeddingVector,
   formatAnswerText,
   isRecord,
   lastUserText,
   promptText,
 } from './deterministic-answer.ts';
 import type { GenerationEndpoint } from './generation-endpoint.ts';
+import { DEFAULT_EMBEDDING_DIMENSIONS, textEmbedding } from './text-embedding.ts';
 import {
   type StructuredAnswer,
   type StructuredAnswerOptions,
@@ -37,13 +37,15 @@ const NO_STRUCTURED_FAULTS: StructuredAnswerOptions = {
 /**
  * Validates the body the way OpenAI would reject it (400) and builds the OpenAI-shaped answer otherwise. A chat or
  * responses request that asks for JSON (structured/read-structured-request.ts) gets a structured answer drawn with
- * `structured` (no faults when left out); any other request the `sim:<key>` text.
+ * `structured` (no faults when left out); any other request the `sim:<key>` text. Embeddings are one vector per
+ * input text (text-embedding.ts) of the request's `dimensions`, else `embeddingDimensions`.
  */
 export function buildGenerationAnswer(
   endpoint: GenerationEndpoint,
   body: unknown,
   sequence: number,
   structured: StructuredAnswerOptions = NO_STRUCTURED_FAULTS,
+  embeddingDimensions: number = DEFAULT_EMBEDDING_DIMENSIONS,
 ): GenerationAnswer {
   if (!isRecord(body)) return invalid('The request body must be a JSON object.', null, 'invalid_request_body');
   const problem = findMissingField(endpoint, body);
@@ -91,9 +93,18 @@ export function buildGenerationAnswer(
     case 'embeddings': {
       const inputs = embeddingInputs(body['input']);
       const promptTokens = inputs.reduce<number>((total, input) => total + inputTokens(input), 0);
+      const asked = body['dimensions'];
+      const dimensions =
+        typeof asked === 'number' && Number.isInteger(asked) && asked > 0 && asked <= 65_536
+          ? asked
+          : embeddingDimensions;
       return answer({
         object: 'list',
-        data: inputs.map((_input, index) => ({ object: 'embedding', index, embedding: embeddingVector(key, index) })),
+        data: inputs.map((input, index) => ({
+          object: 'embedding',
+          index,
+          embedding: textEmbedding(model, input, dimensions),
+        })),
         model,
         usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
       });

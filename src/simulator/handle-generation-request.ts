@@ -22,6 +22,7 @@ import { holdUntilHangEnds } from './hold-until-hang-ends.ts';
  * The life of one generation request:
  *   auth (401) -> maxConcurrency gate (429) -> rpm bucket (429) -> admitted: counted in flight until its socket
  *   answer closes -> body read -> one fault draw -> fault, or 400 for a bad body, or the deterministic 200.
+ * An embeddings request draws `embeddingErrorRate` first, from its own PRNG; a 500 from it takes no fault draw.
  * The gates come before the fault draw so that rejected requests neither take a token nor move the fault sequence.
  */
 
@@ -119,6 +120,11 @@ function answerBody(
   rawBody: string,
   headers: OutgoingHttpHeaders | undefined,
 ): void {
+  if (endpoint === 'embeddings' && context.embeddingFault()) {
+    context.stats.faults.http500 += 1;
+    scheduleAnswer(context, response, sequence, { kind: 'answer', status: 500, body: SERVER_ERROR_BODY, headers });
+    return;
+  }
   const fault = context.pickFault();
   if (fault !== undefined) context.stats.faults[fault] += 1;
   switch (fault) {
@@ -194,7 +200,13 @@ function buildAnswerBody(
   } catch {
     return { ok: false, body: INVALID_JSON_BODY };
   }
-  const answer = buildGenerationAnswer(endpoint, parsed, sequence, context.structuredAnswers);
+  const answer = buildGenerationAnswer(
+    endpoint,
+    parsed,
+    sequence,
+    context.structuredAnswers,
+    context.options.embeddingDimensions,
+  );
   if (!answer.ok) {
     return { ok: false, body: createErrorBody(answer.message, 'invalid_request_error', answer.code, answer.param) };
   }

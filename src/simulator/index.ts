@@ -10,6 +10,7 @@ export {
 } from './simulator-options.ts';
 export type { SimulatorFaultCounts, SimulatorStats, StructuredAnswerCounts } from './simulator-stats.ts';
 export { answerKey, answerText, embeddingVector } from './deterministic-answer.ts';
+export { DEFAULT_EMBEDDING_DIMENSIONS, textEmbedding } from './text-embedding.ts';
 export { estimateTokens } from './build-generation-answer.ts';
 export { GENERATION_ENDPOINTS, toGenerationEndpoint, type GenerationEndpoint } from './generation-endpoint.ts';
 export { FAULT_KINDS, createFaultPicker, type FaultKind } from './fault-injection.ts';

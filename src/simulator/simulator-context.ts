@@ -20,6 +20,8 @@ export interface SimulatorContext {
   readonly structuredAnswers: StructuredAnswerOptions;
   /** Files and batches; see batch/batch-context.ts. */
   readonly batch: BatchContext;
+  /** True when this embeddings request gets the `embeddingErrorRate` 500 (a draw of its own PRNG). */
+  readonly embeddingFault: () => boolean;
   /** Numbers `x-request-id` and answer ids. */
   sequence: number;
 }

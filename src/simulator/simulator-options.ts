@@ -105,6 +105,17 @@ export interface SimulatorOptions {
   errorBodyBytes?: number;
   /** Fault rates of structured (JSON) answers; see StructuredRates. */
   structured?: StructuredRates;
+  /**
+   * Floats per embedding (text-embedding.ts) when the request does not ask for `dimensions`. From 1 to 65536.
+   * @default 8
+   */
+  embeddingDimensions?: number;
+  /**
+   * Probability, 0 to 1, that an embeddings request answers 500 (`server_error`, counted in `faults.http500`), drawn
+   * from a PRNG of its own, so a test can fail a sink's embeddings without moving the faults of the model's answers.
+   * @default 0
+   */
+  embeddingErrorRate?: number;
 }
 
 export interface ResolvedSimulatorOptions {
@@ -130,6 +141,8 @@ export interface ResolvedSimulatorOptions {
   responseBytes: number;
   errorBodyBytes: number;
   structured: Required<StructuredRates>;
+  embeddingDimensions: number;
+  embeddingErrorRate: number;
 }
 
 export const SIMULATOR_DEFAULTS = {
@@ -147,6 +160,7 @@ export const SIMULATOR_DEFAULTS = {
   batchLifetimeMs: 2000,
   batchEnqueuedTokenLimit: 0,
   reaskFixRate: 0.8,
+  embeddingDimensions: 8,
 } as const;
 
 // setTimeout overflows above 2^31-1 ms and fires at once, which would turn a long hang into an instant reset.
@@ -201,7 +215,16 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
     responseBytes: checkNonNegative('responseBytes', options.responseBytes ?? 0),
     errorBodyBytes: checkNonNegative('errorBodyBytes', options.errorBodyBytes ?? 0),
     structured: resolveStructuredRates(options.structured ?? {}),
+    embeddingDimensions: checkDimensions(options.embeddingDimensions ?? SIMULATOR_DEFAULTS.embeddingDimensions),
+    embeddingErrorRate: checkOptionRate('embeddingErrorRate', options.embeddingErrorRate),
   };
+}
+
+function checkDimensions(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65_536) {
+    throw new RangeError(`Expected \`embeddingDimensions\` to be an integer from 1 to 65536, got ${String(value)}`);
+  }
+  return value;
 }
 
 function resolveStructuredRates(rates: StructuredRates): Required<StructuredRates> {

@@ -40,6 +40,8 @@ export interface SimulatorHandle {
 
 // A different stream from the fault PRNG (see SimulatorContext.jitterRandom); any fixed odd offset would do.
 const JITTER_SEED_OFFSET = 0x9e3779b9;
+// The embeddings fault PRNG's stream, apart from both.
+const EMBEDDING_SEED_OFFSET = 0x85ebca6b;
 // Longer than any client pool's idle timeout, so benchmarks do not pay for reconnects.
 const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
@@ -58,6 +60,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limiter: resolved.rpm > 0 ? new RpmLimiter({ rpm: resolved.rpm }) : undefined,
     pickFault: createFaultPicker(resolved.failureRates, createSeededRandom(resolved.seed)),
     jitterRandom: createSeededRandom(resolved.seed + JITTER_SEED_OFFSET),
+    embeddingFault: createEmbeddingFault(resolved.embeddingErrorRate, resolved.seed + EMBEDDING_SEED_OFFSET),
     expectedAuthorization: resolved.apiKey === undefined ? undefined : `Bearer ${resolved.apiKey}`,
     hangTimers: new Set(),
     structuredAnswers: { rates: resolved.structured, seed: resolved.seed },
@@ -113,6 +116,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return closing;
     },
   };
+}
+
+/** No draw at all when the rate is 0, so a server without the fault behaves as before it existed. */
+function createEmbeddingFault(rate: number, seed: number): () => boolean {
+  if (rate <= 0) return () => false;
+  const random = createSeededRandom(seed);
+  return () => random() < rate;
 }
 
 function routeRequest(

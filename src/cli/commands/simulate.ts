@@ -57,6 +57,8 @@ export function registerSimulateCommand(program: Command): void {
       '--structured-reask-fix-rate <rate>',
       "share of re-asks ('Your previous answer ...') answered valid (default 0.8)",
     )
+    .option('--embedding-dimensions <n>', 'floats per embedding when the request asks no dimensions (default 8)')
+    .option('--fail-embeddings <rate>', 'share of embeddings requests answered 500 (0 to 1), apart from --fail-500')
     .option('--response-bytes <n>', 'pad every 200 answer to about this many bytes (0 = off)')
     .option('--error-body-bytes <n>', 'pad the body of injected 500s to about this many bytes (0 = off)')
     .option('--retry-after-ms <n>', 'delay advertised by injected 429s, in ms (default 100)')
@@ -105,6 +107,16 @@ export function parseSimulatorFlags(
   assignIfSet(options, 'batchLineFailRate', readRate(flags, 'batchLineFailRate', '--batch-line-fail-rate'));
   assignIfSet(options, 'batchLineExpireRate', readRate(flags, 'batchLineExpireRate', '--batch-line-expire-rate'));
   assignIfSet(options, 'echoAuthRate', readRate(flags, 'echoAuth', '--echo-auth'));
+  const dimensions = readInteger(flags, 'embeddingDimensions', '--embedding-dimensions', 65_536);
+  if (dimensions === 0) {
+    throw invalidFlag(
+      '--embedding-dimensions',
+      'expected a whole number from 1 to 65536',
+      flags['embeddingDimensions'],
+    );
+  }
+  assignIfSet(options, 'embeddingDimensions', dimensions);
+  assignIfSet(options, 'embeddingErrorRate', readRate(flags, 'failEmbeddings', '--fail-embeddings'));
   assignIfSet(
     options,
     'batchEnqueuedTokenLimit',

@@ -7,7 +7,7 @@ import { finishJoinBack, openStoredDataJob } from './stored-data-job.ts';
 
 /**
  * `sink JOB [--sink NAME]`: sends a data job's rows into its sinks again from the first row (a new table, a sink
- * that was down), sending no model request. The enriched dataset and report are written again on the way (the same
+ * that was down), sending no model request (a `vectors:` sink's embeddings excepted). The enriched dataset and report are written again on the way (the same
  * bytes); each sink's outbox starts over, so the report's sink figures are this replay's.
  */
 export function registerSinkCommand(program: Command, exit: CommandExit): void {
@@ -36,16 +36,29 @@ export function registerSinkCommand(program: Command, exit: CommandExit): void {
         }
         const { integrateStoredJob } = await import('../../compose/integrate-stored-job.ts');
         const { startJobSinks } = await import('../../compose/job-sinks.ts');
-        const sinks = await startJobSinks({
-          store,
-          workspace: options.workspace,
-          job,
-          config,
-          fromStart: true,
-          ...(only === undefined ? {} : { only }),
-        });
-        const result = await integrateStoredJob({ store, workspace: options.workspace, job, config, sinks });
-        await finishJoinBack({ json: options.json, jobId, integration: result }, exit);
+        // A job run with --simulate embeds (`vectors:`) through a simulator again; other sinks send no request.
+        const embeds = (config.sinks ?? []).some(
+          (sink) => (only === undefined || sink.name === only) && sink.type === 'lancedb' && sink.vectors !== undefined,
+        );
+        const simulator =
+          config.simulate && embeds
+            ? await (await import('../../compose/quickstart-simulator.ts')).startQuickstartSimulator()
+            : undefined;
+        try {
+          const sinks = await startJobSinks({
+            store,
+            workspace: options.workspace,
+            job,
+            config,
+            fromStart: true,
+            ...(only === undefined ? {} : { only }),
+            ...(simulator === undefined ? {} : { baseUrl: simulator.baseUrl }),
+          });
+          const result = await integrateStoredJob({ store, workspace: options.workspace, job, config, sinks });
+          await finishJoinBack({ json: options.json, jobId, integration: result }, exit);
+        } finally {
+          await simulator?.close();
+        }
       } finally {
         await store.close();
       }
