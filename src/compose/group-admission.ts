@@ -45,6 +45,8 @@ interface Row {
   failed: boolean;
   /** Items of the row settled before this run (any prompt). */
   settledBefore: number;
+  /** An item of the row is out already (batch mode: in a remote batch an earlier run submitted). */
+  sentBefore: boolean;
   open: OpenItem[];
   /** Admitted, its counted answers not all in yet. */
   out: boolean;
@@ -139,6 +141,7 @@ export function createGroupAdmission(
       unsettled: new Set(counted),
       failed: false,
       settledBefore: 0,
+      sentBefore: false,
       open: [],
       out: false,
     };
@@ -211,17 +214,18 @@ export function createGroupAdmission(
       const row = settle(outcome);
       if (row !== undefined) decide(row);
     },
-    add: (item) => {
+    add: (item, sent) => {
       const row = rowOf.get(item.customId);
       if (row === undefined) return;
       if (row.open.length === 0) opened?.push(row);
       row.open.push(item);
+      if (sent === true) row.sentBefore = true;
     },
     next: (): AdmissionStep => {
       if (opened !== undefined) {
         // A row an earlier run started (an answer settled, or a request sent) goes out first.
         for (const row of opened) {
-          if (row.settledBefore > 0 || row.open.some(wasSent)) started.push(row);
+          if (row.settledBefore > 0 || row.sentBefore || row.open.some(wasSent)) started.push(row);
           else groupNamed(row.group).waiting.push(row);
         }
         opened = undefined;
