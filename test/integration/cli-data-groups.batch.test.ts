@@ -165,6 +165,15 @@ describe('data jobs with group targets (batch mode)', () => {
     assert.ok(stats.batchesCreated.openai - before.batchesCreated.openai >= 2, `${JSON.stringify(stats)}; ${note}`);
     // Only admitted rows were sent, each request once: every line submitted is an answered item.
     assert.equal(stats.linesSubmitted - before.linesSubmitted, output.report.counts.succeeded, note);
+    // Each item's group was kept at ingest: `status` counts per group from the store.
+    const status = await ws.cli(['status', 'exact']);
+    const parsed = JSON.parse(status.stdout) as { skipped: number; groups: { group: string; skipped: number }[] };
+    assert.equal(parsed.skipped, output.report.counts.skipped, describeResult(status));
+    assert.equal(
+      parsed.groups.find((line) => line.group === 'korean')?.skipped,
+      (output.report.groups?.find((line) => line.group === 'korean')?.skipped_rows ?? 0) * 2,
+      describeResult(status),
+    );
   });
 
   it('killed -9 between waves, then resumed: counts exact, no request in two batches', async () => {
