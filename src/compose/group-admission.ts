@@ -39,7 +39,7 @@ export interface GroupAdmission extends AdmissionPolicy {
 const FAILED = 1; // a counted answer settled not valid
 const OUT = 2; // admitted, its counted answers not all in yet
 const SETTLED_BEFORE = 4; // an item settled before this run
-const SENT_BEFORE = 8; // an item went out before this run (a retry waiting, a re-ask, a request lost to a kill)
+const SENT_BEFORE = 8; // an item went out before this run (a retry waiting, a re-ask, a lost request, an open chunk)
 
 /** An item's flags (`itemFlags`). */
 const COUNTED = 1; // its answer decides whether the row counts

@@ -233,6 +233,9 @@ async function runEngine(
   if (config.provider !== 'command' && baseUrl !== undefined) {
     await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
   }
+  const admission = review === undefined ? undefined : await groupAdmission(options);
+  const groups =
+    admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) };
   if (config.mode === 'batch') {
     if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
     const provider = redactBatchProvider(
@@ -259,6 +262,7 @@ async function runEngine(
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
         review,
+        ...groups,
         ...(options.onBatchProgress === undefined ? {} : { onProgress: options.onBatchProgress }),
         ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
       });
@@ -266,7 +270,6 @@ async function runEngine(
       await provider.close();
     }
   }
-  const admission = review === undefined ? undefined : await groupAdmission(options);
   const provider = redactRealtimeProvider(
     createRealtimeProvider({
       provider: config.provider,
@@ -297,7 +300,7 @@ async function runEngine(
       review,
       onStarted,
       hold,
-      ...(admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) }),
+      ...groups,
       ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
     });
   } finally {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkError } from '../errors/index.ts';
 import type { EnrichedRowEvent } from '../output/write-enriched.ts';
 import { valueAtPath } from '../util/value-at-path.ts';
+import { crashPoint } from '../util/crash-point.ts';
 import type { Sink, SinkRow } from '../sinks/sink.ts';
 import type { SinkOutboxStore } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
@@ -195,6 +196,8 @@ export class SinkRunner {
     const { store, jobId, clock } = this.options;
     await store.recordSinkBatch(jobId, { sink: state.sink.name, ...batch, rows: rows.length, now: clock.now() });
     await this.writeWithRetry(state, { batchNo: batch.batchNo, rows });
+    // A kill here leaves the batch written and pending: the next walk writes it again under its number.
+    crashPoint('after-sink-write');
     await store.finishSinkBatch(jobId, state.sink.name, batch.batchNo, clock.now());
     state.nextBatchNo += 1;
     state.doneThroughRow = batch.toRow;

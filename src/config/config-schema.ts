@@ -459,7 +459,10 @@ export const configSchema = z
     input: inputSchema.prefault({}),
     /** A data job's source rows (`prepare DATA`, `run DATA --prompts`). */
     data: dataSchema.optional(),
-    /** A data job's groups with targets (rows grouped by `data.group_by`); realtime mode only for now. */
+    /**
+     * A data job's groups with targets (rows grouped by `data.group_by`). In batch mode rows are admitted in waves, one
+     * per merge of batches (docs/decisions/0028).
+     */
     groups: groupsSchema.optional(),
     /**
      * A data job's prompts: the path of a prompts file (relative to this config file), or the prompts file's content
@@ -538,14 +541,6 @@ export const configSchema = z
         message: "groups need data.group_by (the column naming each row's group); set it or remove groups",
         path: ['groups'],
         input: config.groups,
-      });
-    }
-    if (config.groups !== undefined && config.mode === 'batch') {
-      context.addIssue({
-        code: 'custom',
-        message: 'groups with targets run in mode: realtime for now; set mode: realtime or remove groups',
-        path: ['mode'],
-        input: config.mode,
       });
     }
     if (config.provider === 'command' && config.mode === 'batch') {

@@ -5,7 +5,9 @@
  *
  * Contract:
  * - Items are admitted by units (a data row: its prompts go together). The engine hands the policy what the store
- *   holds: `learn` each settled item's outcome, then `add` each open item, before asking `next`.
+ *   holds: `learn` each settled item's outcome, then `add` each open item, before asking `next`. An open item whose
+ *   request is out already (batch mode: in a remote batch an earlier run submitted) is added with `sent`: its unit was
+ *   admitted before and counts as out.
  * - `next` returns the items of the next unit to send, `wait` while nothing may be sent now but items out may change
  *   that (an invalid answer leaves a group short again), or `done` when nothing more will ever be admitted.
  * - `settled` is told every item's final outcome in this run (an answer and its check, or a failure).
@@ -27,7 +29,7 @@ export interface AdmissionPolicy {
   /** The group an item's unit is in, kept with the item in the store at ingest (`items.group_key`). */
   groupOf(customId: string): string | undefined;
   learn(outcome: ItemOutcome): void;
-  add(item: OpenItem): void;
+  add(item: OpenItem, sent?: boolean): void;
   next(): AdmissionStep;
   settled(outcome: ItemOutcome): void;
   changed(): Promise<void>;

@@ -287,10 +287,9 @@ describe('data jobs with group targets (realtime)', () => {
     }
   });
 
-  it('refuses groups in batch mode and groups without data.group_by, naming the key', async () => {
-    await temp.write('batch.yaml', `mode: batch\n${config('  targets: { korean: 5 }')}`);
+  it('refuses groups without data.group_by, naming the key', async () => {
     await temp.write('nogroupby.yaml', 'groups: { targets: { korean: 5 } }');
-    for (const file of ['batch.yaml', 'nogroupby.yaml']) {
+    for (const file of ['nogroupby.yaml']) {
       const result = await run(file, `refused-${file.slice(0, -5)}`);
       assert.equal(result.code, 2, describeResult(result));
       assert.equal(cliError(result)?.code, 'CONFIG_INVALID', describeResult(result));

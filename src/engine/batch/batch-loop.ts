@@ -7,6 +7,7 @@ import { advanceChunk } from './advance-chunk.ts';
 import { ChunkSteps, type ChunkStepsOptions } from './chunk-steps.ts';
 import { planNextChunk } from './plan-chunk.ts';
 import { StopRequested, type NetworkTrouble } from './remote-call.ts';
+import type { WaveAdmission } from './wave-admission.ts';
 import { isEmpty } from '../../util/is-empty.ts';
 import { LOG_EVENT } from '../../util/log-event.ts';
 
@@ -19,12 +20,15 @@ import { LOG_EVENT } from '../../util/log-event.ts';
  *             own view of the chunks: the listed records, with each step's commit applied as it happens.
  * 2. ADVANCE: every open chunk goes as far as it can now (`advanceChunk`: one step per committed state until it
  *             waits for the provider, is not due, or closes). A closed chunk's budget estimate is released.
+ *             With admission by need, a turn in which a chunk closed asks the policy for its next wave
+ *             (`WaveAdmission.refresh`; docs/decisions/0028), and only admitted items are cut.
  * 3. CUT:     unless cancelling, new chunks are cut from the pending items while `batch.max_concurrent`, the
  *             enqueued-token limit (and its pause after a `token_limit_exceeded`) and the budget allow. They are
  *             committed as planned and advanced on the next turn, never in this one.
  * 4. REPORT:  progress, from the turn's view.
  * 5. DECIDE:  with no open chunk the job has ended: `cancelled` when cancelling, `completed` when nothing is
- *             pending, `budget` when the budget stops what is; else the loop goes on.
+ *             pending (with admission: nothing admitted is pending, and the policy admits no more), `budget` when the
+ *             budget stops what is; else the loop goes on.
  * 6. WAIT:    if no phase did anything, sleep until the next poll is due (or the token pause ends); a stop wakes it.
  *
  * A stop (Ctrl-C, an outer signal) ends the loop at the next phase boundary or remote retry as `interrupted`;
@@ -54,6 +58,8 @@ export interface BatchLoopOptions extends Omit<ChunkStepsOptions, 'settings' | '
   };
   startedAt: number;
   onProgress?: ((progress: BatchProgress) => void) | undefined;
+  /** Admission by need, asked in waves (docs/decisions/0028); started already. Unset: every pending item is cut. */
+  admission?: WaveAdmission | undefined;
 }
 
 /** The loop of one run of a batch job (see the design block above). */
@@ -102,6 +108,7 @@ export class BatchLoop {
 
     // 2. ADVANCE
     let worked = false;
+    let closed = false;
     for (const chunk of this.openChunks()) {
       const advanced = await advanceChunk(chunk, steps);
       worked ||= advanced.worked;
@@ -111,8 +118,10 @@ export class BatchLoop {
         // Closed: merged in the store. The view marks it so until the next turn lists it.
         this.view.set(chunk.chunkNo, { ...chunk, state: 'merged' });
         this.options.budget?.release(chunk.chunkNo, 0);
+        closed = true;
       }
     }
+    if (closed) await this.options.admission?.refresh();
 
     // 3. CUT
     if (!steps.cancelling) worked = (await this.cutChunks()) || worked;
@@ -124,7 +133,12 @@ export class BatchLoop {
     const open = this.openChunks();
     if (open.length === 0) {
       if (steps.cancelling) return 'cancelled';
-      if (await isEmpty(store.pendingItems(jobId))) return 'completed';
+      const { admission } = this.options;
+      if (
+        admission === undefined ? await isEmpty(store.pendingItems(jobId)) : !(await admission.hasAdmittedPending())
+      ) {
+        return 'completed';
+      }
       if (this.options.budget?.isReached === true) return 'budget';
     }
 
@@ -142,7 +156,10 @@ export class BatchLoop {
   private async cutChunks(): Promise<boolean> {
     const { store, settings, provider, budget, jobId, logger } = this.options;
     const { steps } = this;
+    const { admission } = this.options;
     let worked = false;
+    // With admission, a scan of the pending items only when a wave or a merge may have left admitted ones there.
+    if (admission?.mayCut === false) return false;
     for (;;) {
       if (this.options.signal.aborted || this.now() < steps.tokenPauseUntil) return worked;
       if (budget?.isReached === true) return worked;
@@ -161,7 +178,10 @@ export class BatchLoop {
         maxTokens,
         maxCostUsd: budget?.remainingUsd ?? Number.POSITIVE_INFINITY,
       });
-      if (planned === null) return worked;
+      if (planned === null) {
+        admission?.cutAll();
+        return worked;
+      }
       steps.tellNotices(planned.notices);
       if (planned.seqs.length === 0) {
         // Nothing affordable now. While chunks are out their answers may cost less than reserved: wait for them.

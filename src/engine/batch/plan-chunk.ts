@@ -45,6 +45,8 @@ export interface ChunkSource {
    * Unset: answers are merged as they came.
    */
   review?: AnswerReview | undefined;
+  /** Admission by need (docs/decisions/0028): only the pending items it admits are cut. Unset: every pending item. */
+  admits?: ((item: OpenItem) => boolean) | undefined;
 }
 
 const PAGE = 1000;
@@ -70,7 +72,9 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
     budgetStop: false,
     notices: [],
   };
-  for await (const { item, request } of readItemRequests(source, store.pendingItems(jobId))) {
+  const pending = store.pendingItems(jobId);
+  const items = source.admits === undefined ? pending : onlyAdmitted(pending, source.admits);
+  for await (const { item, request } of readItemRequests(source, items)) {
     const model = requestModel(request);
     const endpointKey = provider.limits.oneModelPerBatch ? `${request.url}\n${model ?? ''}` : request.url;
     const itemKey = item.reasks === undefined ? endpointKey : `${endpointKey}\n${String(item.reasks)}`;
@@ -103,6 +107,13 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
     chunk.costUsd += cost;
   }
   return chunk.seqs.length === 0 ? null : chunk;
+}
+
+async function* onlyAdmitted(
+  items: AsyncIterable<OpenItem>,
+  admits: (item: OpenItem) => boolean,
+): AsyncGenerator<OpenItem> {
+  for await (const item of items) if (admits(item)) yield item;
 }
 
 /**

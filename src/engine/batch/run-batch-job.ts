@@ -17,6 +17,9 @@ import { BatchLoop, type BatchProgress } from './batch-loop.ts';
 import type { ChunkSource } from './plan-chunk.ts';
 import { EndpointOutage } from './remote-call.ts';
 import { LOG_EVENT } from '../../util/log-event.ts';
+import { SKIPPED_REASON, type AdmissionPolicy } from '../admission-policy.ts';
+import type { GroupReportLine } from '../../output/build-report.ts';
+import { WaveAdmission } from './wave-admission.ts';
 
 export type { BatchProgress } from './batch-loop.ts';
 
@@ -62,6 +65,14 @@ export interface RunBatchJobOptions {
    * number, submitted at batch prices on a later turn (a data job; docs/decisions/0019).
    */
   review?: AnswerReview | undefined;
+  /**
+   * Admission by need (docs/decisions/0024), asked in waves (docs/decisions/0028): only the items the policy admits
+   * are cut into chunks; when the run completes, the open items it never admitted end `cancelled` with the reason
+   * `target_reached`.
+   */
+  admission?: AdmissionPolicy | undefined;
+  /** A data job's per-group lines for report.json (docs/decisions/0024). */
+  reportGroups?: (() => GroupReportLine[]) | undefined;
 }
 
 /**
@@ -78,8 +89,10 @@ const BATCH_CANCEL_REASONS = { cancelled: 'cancelled', budget: 'budget' } as con
  * ingest and finalize around it are the run scaffold's (`run-job-scaffold.ts`); the turns are `BatchLoop`'s.
  */
 export async function runBatchJob(options: RunBatchJobOptions): Promise<RunJobResult> {
-  const { provider } = options;
-  return runJobScaffold(options, {
+  const { provider, admission } = options;
+  const scaffoldOptions =
+    admission === undefined ? options : { ...options, groupOf: (customId: string) => admission.groupOf(customId) };
+  return runJobScaffold(scaffoldOptions, {
     mode: 'batch',
     startFields: () => ({ provider: provider.name }),
     cancelReasons: BATCH_CANCEL_REASONS,
@@ -102,8 +115,11 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
     await recordUnread({ ...run.ingest, jobId: job.id, signal: run.signal });
     const lines = { store, jobId: job.id, reader, parser: run.ingest.parser, provider, review: options.review };
     const budget = await openBatchBudget(lines, settings, BATCH_PRICE_FACTOR);
+    const admission = options.admission === undefined ? undefined : new WaveAdmission(options.admission, store, job.id);
+    await admission?.start();
     const source: ChunkSource = {
       ...lines,
+      admits: admission?.admits,
       estimateTokens: settings.maxEnqueuedTokens > 0 ? await createTokenEstimator() : null,
       costRequest: budget?.costRequest ?? null,
     };
@@ -121,9 +137,15 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
       startedAt: run.startedAt,
       onProgress: options.onProgress,
       onNotice: options.onNotice,
+      admission,
     });
     try {
-      return { outcome: await loop.run() };
+      const outcome = await loop.run();
+      // Every unit the groups needed was merged: what is left open, no group needs (their own state, not missing).
+      if (outcome === 'completed' && admission !== undefined) {
+        await store.cancelUnfinished(job.id, SKIPPED_REASON);
+      }
+      return { outcome };
     } catch (error) {
       if (error instanceof EndpointOutage) {
         logger.error({ reason: 'unreachable', message: error.message, last: error.last.message }, LOG_EVENT.jobStop);

@@ -188,4 +188,16 @@ describe('group admission', () => {
     assert.equal(typeof idsOf(policy.next()), 'object');
     assert.equal(policy.next(), 'wait');
   });
+
+  it('counts a row whose item an earlier run put in a remote batch as out, and sends it first (batch mode)', () => {
+    const { rows, items } = manifest({ k: 10 });
+    const policy = createGroupAdmission(groupsConfig({ targets: { k: 2 } }), rows);
+    // Rows k5 and k6 are in a remote batch (attempts 0 until it merges): they are the 2 rows the target needs.
+    const sent = new Set(['a_k5', 'b_k5', 'a_k6', 'b_k6']);
+    for (const item of items) policy.add(item, sent.has(item.customId));
+    assert.deepEqual(idsOf(policy.next()), ['a_k5', 'b_k5']);
+    assert.deepEqual(idsOf(policy.next()), ['a_k6', 'b_k6']);
+    assert.equal(figure(policy, 'k').inFlight, 2);
+    assert.equal(policy.next(), 'wait');
+  });
 });
