@@ -86,7 +86,11 @@ async function showStatus(command: Command, jobId: string | undefined): Promise<
       process.stdout.write(`${json ? JSON.stringify(status, null, 2) : formatDetail(status)}\n`);
       return;
     }
-    const statuses = await Promise.all((await store.listJobs()).map((job) => readJobStatus(store, job, now)));
+    const statuses = await Promise.all(
+      (await store.listJobs()).map(async (job) =>
+        readJobStatus(store, job, now, { answersAreRows: await answersAreRows(workspace, job) }),
+      ),
+    );
     process.stdout.write(`${json ? JSON.stringify(statuses, null, 2) : formatTable(statuses)}\n`);
   } finally {
     await store.close();
