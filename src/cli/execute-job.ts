@@ -103,7 +103,9 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     return shortfall?.exitCode ?? jobExitCode(result.outcome, result.report);
   }
   printSummary(result, false);
-  process.stdout.write(`${[...integration.summary, ...describeGroups(result.report.groups ?? [])].join('\n')}\n`);
+  // The integration summary has a line per group (its rows); the run's own figures only when it has none.
+  const groupLines = integration.report.groups === undefined ? describeGroups(result.report.groups ?? []) : [];
+  process.stdout.write(`${[...integration.summary, ...groupLines].join('\n')}\n`);
   if (shortfall !== undefined) throw shortfall;
   return jobExitCode(result.outcome, result.report);
 }

@@ -7,7 +7,8 @@ import { countLinesFrom } from '../input/count-lines.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import { computeJobCost } from '../output/job-cost.ts';
 import { isCovered } from '../output/join-prompt-answers.ts';
-import type { ActivityReads, ChunkStore, ItemStore } from '../store/store.ts';
+import type { ActivityReads, AnswerCount, ChunkStore, ItemStore, SinkOutboxStore } from '../store/store.ts';
+import { estimateGroupEta, type GroupEtaState } from './group-eta.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
 
 /** A job as `status --json` shows it: never a secret, `interrupted` for a dead runner. */
@@ -62,6 +63,31 @@ export interface JobStatus {
   groups?: GroupStatus[];
   /** Items no group needed (`target_reached`); only for a job with groups. */
   skipped?: number;
+  /** A data job with `sinks:` (docs/decisions/0026, 0029): each sink as its outbox in the store has it. */
+  sinks?: SinkStatus[];
+}
+
+/** One sink of a data job as `status --json` and `monitor --json` show it. */
+export interface SinkStatus {
+  name: string;
+  /** What the sink takes: `valid` rows, or `all`. */
+  rows: 'valid' | 'all';
+  /** Rows in the sink from this job (done batches, earlier runs' included), in how many batches. */
+  rows_written: number;
+  batches: number;
+  /** Rows before this index (source order) are in the sink. */
+  done_through_row: number;
+  /** Batches recorded but not confirmed: being written now, or left by a crash and made again by the next walk. */
+  pending_batches: number;
+  /** When the last batch was confirmed written, and how long ago in seconds; null before the first. */
+  last_batch_at: string | null;
+  last_batch_age_s: number | null;
+  /**
+   * Rows settled that the sink wants but does not hold yet: valid answers (`rows: valid`; every settled or skipped
+   * answer for `all`) minus `rows_written`, at least 0. Null when a row makes several requests (the store counts
+   * answers, not rows; docs/decisions/0029).
+   */
+  lag_rows: number | null;
 }
 
 /** One group of a data job as `status --json` shows it: its target (rows) and its items by where they stand. */
@@ -82,6 +108,16 @@ export interface GroupStatus {
   /** Tokens of every attempt of its items so far, and their cost at the job's model and mode (null: no price). */
   tokens: { input: number; output: number };
   cost_usd: number | null;
+  /** Valid answers per second over the last minute (0 when none came in). */
+  recent_valid_per_s: number;
+  /**
+   * When the group should be done (`group-eta.ts`, docs/decisions/0029): `estimated` with `eta_s` seconds to go,
+   * `done` (target reached, or no target and nothing open), `short` (nothing left to send, below target), or
+   * `unknown` (not running, nothing came in lately, or rows that make several requests); `eta_s` is null unless
+   * `estimated`.
+   */
+  eta: GroupEtaState;
+  eta_s: number | null;
 }
 
 export interface ChunkStatus {
@@ -97,23 +133,52 @@ export interface ChunkStatus {
 
 const RATE_WINDOW_MS = 60_000;
 
-/**
- * `groupTokens: false` leaves each group's tokens and cost out (zero, null): they are summed over every attempt of
- * the job, which a view that does not show them (`monitor` without `--by group`) need not pay on every refresh.
- */
+export interface JobStatusOptions {
+  /**
+   * `false` leaves each group's tokens and cost out (zero, null): they are summed over every attempt of the job,
+   * which a view that does not show them (`monitor` without `--by group`) need not pay on every refresh.
+   */
+  groupTokens?: boolean;
+  /**
+   * Whether each data row makes one request (one prompt, one sample: `answersAreRows`), so answers counted in the
+   * store are rows: only then are a group's ETA and a sink's lag known live. False when unset.
+   */
+  answersAreRows?: boolean;
+}
+
+export type JobStatusStore = ActivityReads &
+  ChunkStore &
+  Pick<ItemStore, 'answerCounts' | 'groupTokens'> &
+  Pick<SinkOutboxStore, 'sinkStatuses'>;
+
 export async function readJobStatus(
-  store: ActivityReads & ChunkStore & Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>,
+  store: JobStatusStore,
   job: Job,
   now: number,
-  options: { groupTokens?: boolean } = {},
+  options: JobStatusOptions = {},
 ): Promise<JobStatus> {
   const counts: JobCounts = await store.counts(job.id);
-  const groups =
-    job.config['groups'] === undefined ? undefined : await readGroups(store, job, options.groupTokens ?? true);
-  const skipped = groups?.reduce((sum, group) => sum + group.skipped, 0) ?? 0;
-  const state = effectiveState(job, now);
-  const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
+  const sinkConfigs = configuredSinks(job);
   const windowS = Math.max(1, Math.min(RATE_WINDOW_MS, now - job.createdAt) / 1000);
+  const answers =
+    job.config['groups'] === undefined && sinkConfigs.length === 0
+      ? []
+      : await store.answerCounts(job.id, now - RATE_WINDOW_MS);
+  const state = effectiveState(job, now);
+  const rowsKnown = options.answersAreRows ?? false;
+  const groups =
+    job.config['groups'] === undefined
+      ? undefined
+      : await readGroups(store, job, answers, {
+          withTokens: options.groupTokens ?? true,
+          rowsKnown,
+          windowS,
+          running: state === 'running',
+        });
+  const skipped = groups?.reduce((sum, group) => sum + group.skipped, 0) ?? 0;
+  const sinks =
+    sinkConfigs.length === 0 ? undefined : await readSinks(store, job, sinkConfigs, answers, now, rowsKnown);
+  const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
   const rate = Math.round((activity.finishedSince / windowS) * 10) / 10;
   const left = counts.pending + counts.retryWait;
   const unread = await countUnread(job, state);
@@ -156,19 +221,78 @@ export async function readJobStatus(
       activity.lastFinishedAt === null ? null : Math.max(0, Math.round((now - activity.lastFinishedAt) / 1000)),
     ...(job.config.mode === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
     ...(groups === undefined ? {} : { groups, skipped }),
+    ...(sinks === undefined ? {} : { sinks }),
   };
 }
 
-async function readGroups(
-  store: Pick<ItemStore, 'groupItemCounts' | 'groupTokens'>,
+/** The stored config's `sinks:` as the schema made it (named, with defaults): each one's name and the rows it takes. */
+function configuredSinks(job: Job): { name: string; rows: 'valid' | 'all' }[] {
+  const sinks = job.config['sinks'];
+  if (!Array.isArray(sinks)) return [];
+  return (sinks as { name?: unknown; rows?: unknown }[])
+    .filter((sink) => typeof sink.name === 'string')
+    .map((sink) => ({ name: sink.name as string, rows: sink.rows === 'all' ? 'all' : 'valid' }));
+}
+
+/** A succeeded item's answer counts (valid, repaired, or not checked): the rule of groups, join-back and sinks. */
+function countsAsValid(row: AnswerCount): boolean {
+  return row.state === 'succeeded' && (row.checkStatus === null || isCovered(row.checkStatus));
+}
+
+async function readSinks(
+  store: Pick<SinkOutboxStore, 'sinkStatuses'>,
   job: Job,
-  withTokens: boolean,
+  sinks: readonly { name: string; rows: 'valid' | 'all' }[],
+  answers: readonly AnswerCount[],
+  now: number,
+  rowsKnown: boolean,
+): Promise<SinkStatus[]> {
+  const records = new Map((await store.sinkStatuses(job.id)).map((record) => [record.sink, record]));
+  let valid = 0;
+  let settled = 0;
+  for (const row of answers) {
+    if (countsAsValid(row)) valid += row.count;
+    // A walk passes every row once its answers are settled; cancelled ones (skipped, interrupted) at the run's end.
+    if (row.state === 'succeeded' || row.state === 'failed' || row.state === 'cancelled') settled += row.count;
+  }
+  return sinks.map((sink) => {
+    const record = records.get(sink.name);
+    const written = record?.rowsWritten ?? 0;
+    const lastDoneAt = record?.lastDoneAt ?? null;
+    return {
+      name: sink.name,
+      rows: sink.rows,
+      rows_written: written,
+      batches: record?.batchesDone ?? 0,
+      done_through_row: record?.doneThroughRow ?? 0,
+      pending_batches: record?.pendingBatches ?? 0,
+      last_batch_at: lastDoneAt === null ? null : new Date(lastDoneAt).toISOString(),
+      last_batch_age_s: lastDoneAt === null ? null : Math.max(0, Math.round((now - lastDoneAt) / 1000)),
+      lag_rows: rowsKnown ? Math.max(0, (sink.rows === 'all' ? settled : valid) - written) : null,
+    };
+  });
+}
+
+interface GroupReadOptions {
+  withTokens: boolean;
+  rowsKnown: boolean;
+  windowS: number;
+  running: boolean;
+}
+
+async function readGroups(
+  store: Pick<ItemStore, 'groupTokens'>,
+  job: Job,
+  answers: readonly AnswerCount[],
+  options: GroupReadOptions,
 ): Promise<GroupStatus[]> {
   // The stored config is plain JSON: its `groups` as the schema made it (targets, already, with defaults).
   const config = job.config['groups'] as
     { targets?: Record<string, number>; already?: Record<string, number> } | undefined;
   const byName = new Map<string, GroupStatus>();
-  for (const row of await store.groupItemCounts(job.id)) {
+  const recent = new Map<string, { valid: number; settled: number }>();
+  for (const row of answers) {
+    if (row.group === null) continue;
     let group = byName.get(row.group);
     if (group === undefined) {
       group = {
@@ -183,20 +307,44 @@ async function readGroups(
         skipped: 0,
         tokens: { input: 0, output: 0 },
         cost_usd: null,
+        recent_valid_per_s: 0,
+        eta: 'unknown',
+        eta_s: null,
       };
       byName.set(row.group, group);
+      recent.set(row.group, { valid: 0, settled: 0 });
     }
+    const lately = recent.get(row.group);
     group.items += row.count;
+    if (lately !== undefined && (row.state === 'succeeded' || row.state === 'failed')) lately.settled += row.recent;
     if (row.state === 'succeeded') {
       group.succeeded += row.count;
-      if (row.checkStatus === null || isCovered(row.checkStatus)) {
+      if (countsAsValid(row)) {
         group.valid_answers += row.count;
+        if (lately !== undefined) lately.valid += row.recent;
       }
     } else if (row.state === 'failed') group.failed += row.count;
     else if (row.state === 'cancelled' && row.missingReason === 'target_reached') group.skipped += row.count;
     else if (row.state !== 'cancelled') group.open += row.count;
   }
-  for (const row of withTokens ? await store.groupTokens(job.id) : []) {
+  for (const group of byName.values()) {
+    const lately = recent.get(group.group) ?? { valid: 0, settled: 0 };
+    group.recent_valid_per_s = Math.round((lately.valid / options.windowS) * 10) / 10;
+    const eta = estimateGroupEta({
+      target: group.target,
+      already: group.already,
+      validRows: options.rowsKnown ? group.valid_answers : null,
+      open: group.open,
+      recentValid: lately.valid,
+      recentSettled: lately.settled,
+      windowS: options.windowS,
+      running: options.running,
+      inputFullyRead: job.cursor.done,
+    });
+    group.eta = eta.state;
+    group.eta_s = eta.seconds;
+  }
+  for (const row of options.withTokens ? await store.groupTokens(job.id) : []) {
     const group = byName.get(row.group);
     if (group === undefined) continue;
     group.tokens = { input: row.inputTokens, output: row.outputTokens };

@@ -360,7 +360,18 @@ const percent = (share: number | null): string =>
   share === null ? 'n/a' : `${(Math.floor(share * 10_000) / 100).toFixed(2)}%`;
 const usd = (value: number | null): string => (value === null ? 'unpriced' : `$${value.toFixed(4)}`);
 
-/** The short summary printed when a data job ends (pure: lines, no colour, no I/O). */
+/** `  group korean: 60 valid rows of 60 (5 already) reached, 40 rows skipped (target reached)`: the per-group table. */
+function describeIntegrationGroup(group: IntegrationGroup): string {
+  const target = group.target === 0 ? 'no target' : `of ${number(group.target)}`;
+  const already = group.already === 0 ? '' : ` (${number(group.already)} already)`;
+  const short = group.state === 'short' ? ` by ${number(group.shortfall)}` : '';
+  const skipped = group.skipped_rows === 0 ? '' : `, ${number(group.skipped_rows)} rows skipped (target reached)`;
+  const missing = group.missing_rows === 0 ? '' : `, ${number(group.missing_rows)} rows missing`;
+  const name = group.group === '' ? '(none)' : group.group;
+  return `  group ${name}: ${number(group.valid_rows + group.already)} valid rows ${target}${already} ${group.state}${short}${skipped}${missing}`;
+}
+
+/** The short summary printed when a data job ends (pure: lines, no colour, no I/O); a line per group and per sink. */
 export function formatIntegrationSummary(report: IntegrationReport): string[] {
   const names = Object.keys(report.prompts);
   const width = Math.max(7, ...names.map((name) => name.length));
@@ -391,6 +402,7 @@ export function formatIntegrationSummary(report: IntegrationReport): string[] {
       `  most frequent error: ${topError.path === '' ? '/' : topError.path}: ${topError.message} (${number(topError.count)}×)`,
     );
   }
+  lines.push(...(report.groups ?? []).map(describeIntegrationGroup));
   for (const sink of report.sinks ?? []) {
     lines.push(
       `  sink ${sink.name}: ${number(sink.rows_written)} rows in ${number(sink.batches)} batches` +

@@ -40,6 +40,11 @@ export interface ItemStore {
   groupItemCounts(jobId: string): Promise<GroupItemCount[]>;
   /** Tokens of every attempt per group (`items.group_key`), for the cost so far of each group. */
   groupTokens(jobId: string): Promise<GroupTokens[]>;
+  /**
+   * Every item of the job by group (null without one), state, check status and missing reason, with how many of
+   * them finished at or after `since` (`completed_at`): the live view's rates per group and sink lag (one scan).
+   */
+  answerCounts(jobId: string, since: number): Promise<AnswerCount[]>;
   /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
   reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number>;
   /** Mark every unfinished item cancelled with a reason (interrupt, auth failure). */
@@ -149,6 +154,16 @@ export interface GroupItemCount {
   checkStatus: string | null;
   missingReason: string | null;
   count: number;
+}
+
+/** Items of one group (null: none) in one state, check status and missing reason; `recent` finished since a time. */
+export interface AnswerCount {
+  group: string | null;
+  state: string;
+  checkStatus: string | null;
+  missingReason: string | null;
+  count: number;
+  recent: number;
 }
 
 export interface IngestBatch {

@@ -14,6 +14,8 @@ export interface SinkOutboxStore {
   finishSinkBatch(jobId: string, sink: string, batchNo: number, now: number): Promise<void>;
   /** Where a sink stands: its next batch number and the rows done (0 and 1 for a sink never written). */
   sinkProgress(jobId: string, sink: string): Promise<SinkProgress>;
+  /** Where every sink of the job with a batch recorded stands, by name: what `status` and `monitor` show. */
+  sinkStatuses(jobId: string): Promise<SinkStatusRecord[]>;
   /** Forgets a sink's batches (`batchpilot sink JOB` sends every row again, from the first). */
   resetSinkBatches(jobId: string, sink: string): Promise<void>;
 }
@@ -36,4 +38,17 @@ export interface SinkProgress {
   /** Rows written by done batches, and how many batches are done. */
   rowsWritten: number;
   batchesDone: number;
+}
+
+/** One sink's batches as the live view reads them (`SinkOutboxStore.sinkStatuses`). */
+export interface SinkStatusRecord {
+  sink: string;
+  /** Rows written by done batches, how many batches are done, and the `toRow` of the last done one (0 when none). */
+  rowsWritten: number;
+  batchesDone: number;
+  doneThroughRow: number;
+  /** When the last done batch was confirmed; null when none is. */
+  lastDoneAt: number | null;
+  /** Batches recorded but not confirmed: being written now, or left by a crash (made again by the next walk). */
+  pendingBatches: number;
 }

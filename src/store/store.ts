@@ -15,6 +15,7 @@ export type {
   NewChunk,
 } from './chunk-store.ts';
 export type {
+  AnswerCount,
   GroupItemCount,
   GroupTokens,
   IngestBatch,
@@ -31,7 +32,7 @@ export type {
 } from './item-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';
-export type { SinkBatchRecord, SinkOutboxStore, SinkProgress } from './sink-outbox-store.ts';
+export type { SinkBatchRecord, SinkOutboxStore, SinkProgress, SinkStatusRecord } from './sink-outbox-store.ts';
 
 /**
  * The state store contract. The engine, output writer and CLI talk to the store only

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import type { ItemUpdate } from '../../src/store/store.ts';
 import {
   attemptOf,
+  INVALID,
+  VALID,
   collect,
   createTestJob,
   ingestItems,
@@ -274,6 +276,57 @@ export function describeItemContract(openStore: OpenStore): void {
         assert.equal(reopened?.state, 'pending');
         assert.equal(reopened?.attempts, 0);
         assert.equal(reopened?.error, null);
+      });
+    });
+  });
+
+  describe('answer counts', () => {
+    it('counts every item by group, state, check and missing reason, with those finished since a time', async () => {
+      await withStore(openStore, async (store) => {
+        await createTestJob(store);
+        const group = (seq: number): string | null => (seq < 2 ? 'korean' : seq < 4 ? 'mural' : null);
+        await store.ingest(JOB, {
+          items: newItems(0, 6).map((item) => ({ ...item, group: group(item.seq) })),
+          rejects: [],
+          limit: 0,
+          position: { byte: 60, line: 6, seq: 6, done: true },
+        });
+        const checked = (seq: number, at: number, check: typeof VALID): ItemUpdate => ({
+          seq,
+          state: 'succeeded',
+          attempts: 1,
+          statusCode: 200,
+          requestId: null,
+          body: '{}',
+          completedAt: at,
+          check,
+        });
+        await store.commitProgress([
+          {
+            jobId: JOB,
+            attempts: [],
+            updates: [
+              checked(0, 20, VALID),
+              checked(1, 50, VALID),
+              checked(2, 50, INVALID),
+              { seq: 4, state: 'failed', attempts: 1, error: ERROR_500, completedAt: 60 },
+            ],
+          },
+        ]);
+        const counts = await store.answerCounts(JOB, 50);
+        const key = (row: { group: string | null; state: string; checkStatus: string | null }): string =>
+          `${row.group ?? '-'} ${row.state} ${row.checkStatus ?? '-'}`;
+        assert.deepEqual(
+          counts.map((row) => [key(row), row.count, row.recent]).sort(),
+          [
+            ['- failed -', 1, 1],
+            ['- pending -', 1, 0],
+            ['korean succeeded valid', 2, 1],
+            ['mural pending -', 1, 0],
+            ['mural succeeded invalid', 1, 1],
+          ].sort(),
+        );
+        assert.deepEqual(await store.answerCounts('job-nope', 0), []);
       });
     });
   });

@@ -53,6 +53,24 @@ export function describeSinkOutboxContract(openStore: OpenStore): void {
       });
     });
 
+    it('lists every sink of the job with its done batches, when the last was done, and the pending ones', async () => {
+      await withStore(openStore, async (store) => {
+        await createTestJob(store);
+        assert.deepEqual(await store.sinkStatuses(JOB), []);
+        await store.recordSinkBatch(JOB, batch(1, 0, 100, 90));
+        await store.finishSinkBatch(JOB, 'lake', 1, 11);
+        await store.recordSinkBatch(JOB, batch(2, 100, 200, 80));
+        await store.finishSinkBatch(JOB, 'lake', 2, 15);
+        await store.recordSinkBatch(JOB, batch(3, 200, 300));
+        await store.recordSinkBatch(JOB, { ...batch(1, 0, 50), sink: 'parts' });
+        assert.deepEqual(await store.sinkStatuses(JOB), [
+          { sink: 'lake', rowsWritten: 170, batchesDone: 2, doneThroughRow: 200, lastDoneAt: 15, pendingBatches: 1 },
+          { sink: 'parts', rowsWritten: 0, batchesDone: 0, doneThroughRow: 0, lastDoneAt: null, pendingBatches: 1 },
+        ]);
+        assert.deepEqual(await store.sinkStatuses('job-nope'), []);
+      });
+    });
+
     it('forgets a sink on reset, and refuses a batch of a job that does not exist', async () => {
       await withStore(openStore, async (store) => {
         await createTestJob(store);

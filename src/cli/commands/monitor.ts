@@ -4,7 +4,10 @@ import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import type { AttemptStats, RecentFailure } from '../../store/store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { UsageError } from '../../errors/index.ts';
+import { answersAreRows } from '../answers-are-rows.ts';
+import { formatGroupEta } from '../group-eta.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
+import { describeSink } from '../render/describe-sink.ts';
 import { readJobPhase, type JobPhase, type JobPhaseReading } from '../read-job-phase.ts';
 
 const TICK_MS = 500;
@@ -56,6 +59,7 @@ export function registerMonitorCommand(program: Command): void {
       try {
         let stats: AttemptStats | undefined;
         let reading: JobPhaseReading;
+        let rowsKnown: boolean | undefined;
         for (let tick = 0; ; tick += 1) {
           const now = Date.now();
           reading = await readJobPhase(store, schedulerStore, jobId, now);
@@ -63,7 +67,12 @@ export function registerMonitorCommand(program: Command): void {
           // so the view waits for it rather than ending on an empty `created 0/0`.
           const watching = reading.phase === 'running' || reading.phase === 'queued';
           if (tick % STATS_EVERY_TICKS === 0 || !watching) stats = await store.attemptStats(jobId);
-          const status = await readJobStatus(store, reading.job, now, { groupTokens: json || by === 'group' });
+          // The prompt set is frozen with the job: whether its answers are rows is read once.
+          rowsKnown ??= await answersAreRows(workspace, reading.job);
+          const status = await readJobStatus(store, reading.job, now, {
+            groupTokens: json || by === 'group',
+            answersAreRows: rowsKnown,
+          });
           const view = describe(status, stats, reading.phase);
           view.recentFailures = await store.recentFailures(jobId, RECENT_FAILURES);
           process.stdout.write(json ? `${JSON.stringify(view)}\n` : render(view, process.stdout.isTTY, by === 'group'));
@@ -132,6 +141,7 @@ export function render(view: MonitorView, tty: boolean, byGroup = false): string
   }
   if (status.cancel_requested) lines.push('cancel requested');
   if (byGroup) lines.push(...renderGroups(status));
+  for (const sink of status.sinks ?? []) lines.push(`sink ${describeSink(sink)}`);
   for (const failure of view.recentFailures) {
     const at = new Date(failure.at).toISOString().slice(11, 19);
     lines.push(`  ${at} ${failure.customId} attempt ${String(failure.attempt)}: ${failure.cause}`);
@@ -142,7 +152,7 @@ export function render(view: MonitorView, tty: boolean, byGroup = false): string
 
 /**
  * `--by group`: per group, its target (rows; `already` beside it), its items' answers valid so far, open items, the
- * share of valid answers among those in, and skipped items (target reached). Row figures are in report.json at the end.
+ * share of valid answers among those in, skipped items (target reached), and its ETA (`group-eta.ts`). Row figures are in report.json at the end.
  */
 function renderGroups(status: JobStatus): string[] {
   if (status.groups === undefined) return ['by group: this job has no groups (data.group_by and groups:)'];
@@ -158,10 +168,11 @@ function renderGroups(status: JobStatus): string[] {
       String(group.open),
       pass,
       String(group.skipped),
+      formatGroupEta({ state: group.eta, seconds: group.eta_s }),
       group.cost_usd === null ? '?' : `$${group.cost_usd.toFixed(4)}`,
     ];
   });
-  const header = ['group', 'target rows', 'valid answers', 'open', 'pass rate', 'skipped', 'cost so far'];
+  const header = ['group', 'target rows', 'valid answers', 'open', 'pass rate', 'skipped', 'ETA', 'cost so far'];
   const widths = header.map((title, index) => Math.max(title.length, ...rows.map((row) => (row[index] ?? '').length)));
   return [header, ...rows].map((row) => `  ${row.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ')}`);
 }

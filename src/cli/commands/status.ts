@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { createStore } from '../../store/create-store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
+import { answersAreRows } from '../answers-are-rows.ts';
+import { formatGroupEta } from '../group-eta.ts';
 import { readJobStatus, type JobStatus } from '../job-status.ts';
+import { describeSink } from '../render/describe-sink.ts';
 import { requireJob } from '../../store/require-job.ts';
 
 function formatTable(statuses: JobStatus[]): string {
@@ -49,9 +52,10 @@ function formatDetail(status: JobStatus): string {
   for (const group of status.groups ?? []) {
     const target = group.target === 0 ? 'no target' : `target ${String(group.target)}`;
     lines.push(
-      `group     ${group.group === '' ? '(none)' : group.group}: ${target}${group.already === 0 ? '' : ` (${String(group.already)} already)`}; items ${String(group.valid_answers)} valid, ${String(group.succeeded - group.valid_answers)} not valid, ${String(group.failed)} failed, ${String(group.open)} open, ${String(group.skipped)} skipped`,
+      `group     ${group.group === '' ? '(none)' : group.group}: ${target}${group.already === 0 ? '' : ` (${String(group.already)} already)`}; items ${String(group.valid_answers)} valid, ${String(group.succeeded - group.valid_answers)} not valid, ${String(group.failed)} failed, ${String(group.open)} open, ${String(group.skipped)} skipped; ETA ${formatGroupEta({ state: group.eta, seconds: group.eta_s })}`,
     );
   }
+  for (const sink of status.sinks ?? []) lines.push(`sink      ${describeSink(sink)}`);
   if (status.chunks !== undefined) {
     const open = status.chunks.filter((chunk) => chunk.state !== 'merged');
     lines.push(`chunks    ${String(status.chunks.length)} (${String(status.chunks.length - open.length)} merged)`);
@@ -78,11 +82,15 @@ async function showStatus(command: Command, jobId: string | undefined): Promise<
     const now = Date.now();
     if (jobId !== undefined) {
       const job = await requireJob(store, jobId, workspace);
-      const status = await readJobStatus(store, job, now);
+      const status = await readJobStatus(store, job, now, { answersAreRows: await answersAreRows(workspace, job) });
       process.stdout.write(`${json ? JSON.stringify(status, null, 2) : formatDetail(status)}\n`);
       return;
     }
-    const statuses = await Promise.all((await store.listJobs()).map((job) => readJobStatus(store, job, now)));
+    const statuses = await Promise.all(
+      (await store.listJobs()).map(async (job) =>
+        readJobStatus(store, job, now, { answersAreRows: await answersAreRows(workspace, job) }),
+      ),
+    );
     process.stdout.write(`${json ? JSON.stringify(statuses, null, 2) : formatTable(statuses)}\n`);
   } finally {
     await store.close();

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../../util/clock.ts';
 import { isProcessAlive } from '../../util/is-process-alive.ts';
 import { jobNotFound } from '../require-job.ts';
 import type {
+  AnswerCount,
   AttemptStats,
   ChunkLineOutcome,
   ChunkPatch,
@@ -30,6 +31,7 @@ import type {
   SettledItem,
   SinkBatchRecord,
   SinkProgress,
+  SinkStatusRecord,
   Store,
 } from '../store.ts';
 import { openDatabase } from './open-database.ts';
@@ -231,6 +233,17 @@ export class SqliteStore implements Store {
     }));
   }
 
+  async answerCounts(jobId: string, since: number): Promise<AnswerCount[]> {
+    return this.items.answerCounts.all(since, jobId).map((row) => ({
+      group: row.group_key,
+      state: row.state,
+      checkStatus: row.check_status,
+      missingReason: row.missing_reason,
+      count: row.n,
+      recent: row.recent ?? 0,
+    }));
+  }
+
   async groupTokens(jobId: string): Promise<GroupTokens[]> {
     return this.items.groupTokens.all(jobId).map((row) => ({
       group: row.group_key,
@@ -299,6 +312,10 @@ export class SqliteStore implements Store {
 
   async sinkProgress(jobId: string, sink: string): Promise<SinkProgress> {
     return this.sinkOutbox.sinkProgress(jobId, sink);
+  }
+
+  async sinkStatuses(jobId: string): Promise<SinkStatusRecord[]> {
+    return this.sinkOutbox.sinkStatuses(jobId);
   }
 
   async resetSinkBatches(jobId: string, sink: string): Promise<void> {

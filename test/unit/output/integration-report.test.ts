@@ -149,4 +149,30 @@ describe('integration report', () => {
     assert.ok(lines.some((line) => line.includes('4 rows without a valid answer: rows_without_valid.txt')));
     assert.ok(lines.some((line) => /below integrate\.min_coverage 100\.00%: sentiment \(40\.00%\), topic/.test(line)));
   });
+
+  it('the summary has a line per group (valid rows against the target, skipped and missing rows) and per sink', () => {
+    const tally = new IntegrationTally([{ name: 'p', samples: 1 }], {
+      targets: { korean: 3, mural: 5 },
+      already: { korean: 1 },
+    });
+    const answers = new Map<string, AnswerRecord>();
+    for (let index = 0; index < 6; index += 1) answers.set(`p_${String(index)}`, valid({ ok: true }));
+    for (const [id, group] of [
+      ['p_0', 'korean'],
+      ['p_1', 'korean'],
+      ['p_2', 'mural'],
+      ['p_3', 'mural'],
+      ['p_4', 'mural'],
+    ] as const) {
+      tally.addRow([joinPromptAnswers([id], 1, answers)], group);
+    }
+    const report = {
+      ...tally.toReport({ minCoverage: 0 }),
+      sinks: [{ name: 'lake', rows_written: 5, batches: 2, retries: 1, done_through_row: 5 }],
+    };
+    const lines = formatIntegrationSummary(report);
+    assert.ok(lines.includes('  group korean: 3 valid rows of 3 (1 already) reached'), lines.join('\n'));
+    assert.ok(lines.includes('  group mural: 3 valid rows of 5 short by 2'), lines.join('\n'));
+    assert.ok(lines.includes('  sink lake: 5 rows in 2 batches, 1 retries'), lines.join('\n'));
+  });
 });

@@ -156,6 +156,20 @@ export function prepareItemQueries(db: Database) {
       `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n FROM items
        WHERE job_id = ? AND group_key IS NOT NULL GROUP BY group_key, state, check_status, missing_reason`,
     ),
+    answerCounts: db.prepare<
+      [number, string],
+      {
+        group_key: string | null;
+        state: string;
+        check_status: string | null;
+        missing_reason: string | null;
+        n: number;
+        recent: number | null;
+      }
+    >(
+      `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n, SUM(completed_at >= ?) AS recent FROM items
+       WHERE job_id = ? GROUP BY group_key, state, check_status, missing_reason`,
+    ),
     findCustomIdLine: db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
     ),

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { SinkBatchRecord, SinkProgress } from '../../sink-outbox-store.ts';
+import type { SinkBatchRecord, SinkProgress, SinkStatusRecord } from '../../sink-outbox-store.ts';
 
 /** @internal Left out of the .d.ts (stripInternal): its inferred type names better-sqlite3's unexported namespace. */
 export function prepareSinkOutboxQueries(db: Database) {
@@ -19,6 +19,22 @@ export function prepareSinkOutboxQueries(db: Database) {
     `SELECT MAX(batch_no) AS last_done, MAX(to_row) AS done_through, SUM(rows) AS rows, COUNT(*) AS done
        FROM sink_batches WHERE job_id = ? AND sink = ? AND state = 'done'`,
   );
+  const statuses = db.prepare<
+    [string],
+    {
+      sink: string;
+      done_through: number | null;
+      rows: number | null;
+      done: number;
+      last_done_at: number | null;
+      pending: number;
+    }
+  >(
+    `SELECT sink, MAX(CASE WHEN state = 'done' THEN to_row END) AS done_through,
+       SUM(CASE WHEN state = 'done' THEN rows END) AS rows, SUM(state = 'done') AS done,
+       MAX(done_at) AS last_done_at, SUM(state = 'pending') AS pending
+     FROM sink_batches WHERE job_id = ? GROUP BY sink ORDER BY sink`,
+  );
   const reset = db.prepare<[string, string]>('DELETE FROM sink_batches WHERE job_id = ? AND sink = ?');
   return {
     recordSinkBatch(jobId: string, batch: SinkBatchRecord): void {
@@ -35,6 +51,16 @@ export function prepareSinkOutboxQueries(db: Database) {
         rowsWritten: row?.rows ?? 0,
         batchesDone: row?.done ?? 0,
       };
+    },
+    sinkStatuses(jobId: string): SinkStatusRecord[] {
+      return statuses.all(jobId).map((row) => ({
+        sink: row.sink,
+        rowsWritten: row.rows ?? 0,
+        batchesDone: row.done,
+        doneThroughRow: row.done_through ?? 0,
+        lastDoneAt: row.last_done_at,
+        pendingBatches: row.pending,
+      }));
     },
     resetSinkBatches(jobId: string, sink: string): void {
       reset.run(jobId, sink);
