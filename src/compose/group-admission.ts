@@ -17,7 +17,7 @@ export interface GroupFigures {
   inFlight: number;
   /** Rows whose counted answers are in (valid or not). */
   decided: number;
-  /** Rows left unsent (skipped once the run completes: `target_reached`). */
+  /** Rows left unsent: skipped (`target_reached`) once their group reached its target, or when the run completes. */
   waiting: number;
   /** Valid rows among decided ones, in this job; null before any. */
   passRate: number | null;
@@ -78,6 +78,8 @@ interface Group {
   waiting: IndexQueue;
   /** Units admitted in this run, for the round robin. */
   served: number;
+  /** Rows handed to the engine to skip (the group reached its target): no longer waiting, never sent. */
+  skipped: number;
 }
 
 /**
@@ -148,6 +150,7 @@ class GroupAdmissionBuilder {
         out: 0,
         waiting: new IndexQueue(),
         served: 0,
+        skipped: 0,
       });
       this.byName.set(name, index);
     }
@@ -308,6 +311,19 @@ class GroupAdmissionBuilder {
         woken = undefined;
         resolve?.();
       },
+      skippable: () => {
+        const items: OpenItem[] = [];
+        for (const group of list) {
+          // Valid answers only grow: a group at its target never needs another row.
+          if (group.target === 0 || group.valid + group.already < group.target) continue;
+          for (let row = group.waiting.take(); row !== undefined; row = group.waiting.take()) {
+            items.push(...(rowOpen[row] ?? []));
+            rowOpen[row] = undefined;
+            group.skipped += 1;
+          }
+        }
+        return items;
+      },
       changed: () => {
         woken ??= new Promise<void>((resolve) => {
           wake = resolve;
@@ -327,7 +343,7 @@ class GroupAdmissionBuilder {
             valid: group.valid,
             inFlight: group.out,
             decided: group.valid + group.invalid,
-            waiting: group.waiting.size,
+            waiting: group.waiting.size + group.skipped,
             passRate: passRate(group),
             state,
             shortfall: state === 'short' ? group.target - have : 0,

@@ -111,7 +111,11 @@ export function startFollowingJoinBack(options: {
     started: () => send('start'),
     progress: (progress) =>
       send(
-        progress.earlier.succeeded + progress.earlier.failed + progress.counters.succeeded + progress.counters.failed,
+        progress.earlier.succeeded +
+          progress.earlier.failed +
+          progress.counters.succeeded +
+          progress.counters.failed +
+          (progress.counters.skipped ?? 0),
       ),
     async finish() {
       send('end');

@@ -12,8 +12,10 @@
  *   that (an invalid answer leaves a group short again), or `done` when nothing more will ever be admitted.
  * - `settled` is told every item's final outcome in this run (an answer and its check, or a failure).
  * - `changed` resolves at the next `settled` (the feed waits on it).
- * - Open items never admitted when the run completes are ended by the engine as `cancelled` with the reason
- *   `target_reached` (see `SKIPPED_REASON`).
+ * - `skippable` hands over, once, the items of units the policy will never admit (their group has reached its target):
+ *   the engine ends them `cancelled` with the reason `target_reached` (see `SKIPPED_REASON`) at once, so what follows
+ *   the run in source order (the join-back walk, the sinks) does not wait on them until the end.
+ * - Open items never admitted when the run completes are ended by the engine the same way.
  */
 import type { OpenItem, SettledItem } from '../store/store.ts';
 
@@ -33,6 +35,7 @@ export interface AdmissionPolicy {
   next(): AdmissionStep;
   settled(outcome: ItemOutcome): void;
   changed(): Promise<void>;
+  skippable(): readonly OpenItem[];
 }
 
 /** The missing reason of an item its unit's group did not need (the group reached its target). */

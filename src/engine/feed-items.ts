@@ -10,7 +10,7 @@ import type { TokenEstimator } from '../plan/estimate-tokens.ts';
 import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
 import type { RequestCost } from './estimate-request-cost.ts';
 import { storedReask, type AnswerReview } from './answer-review.ts';
-import type { AdmissionPolicy } from './admission-policy.ts';
+import { SKIPPED_REASON, type AdmissionPolicy } from './admission-policy.ts';
 import type { LineReader } from '../input/read-line-at.ts';
 
 export interface FeedOptions {
@@ -125,8 +125,28 @@ async function feedAdmitted(options: FeedOptions, admission: AdmissionPolicy): P
   });
   // One promise per streak of waits (no push between them), not one per wake: a long wait would pile up idle waiters.
   let idle: Promise<'idle'> | undefined;
+  // Units of a group at its target end now, not at the run's end: the join-back walk and the sinks follow the run in
+  // source order and would wait on them.
+  const skipUnneeded = async (): Promise<void> => {
+    const items = admission.skippable();
+    if (items.length === 0) return;
+    await store.commitProgress([
+      {
+        jobId: job.id,
+        attempts: [],
+        updates: items.map((item) => ({
+          seq: item.seq,
+          state: 'cancelled' as const,
+          attempts: item.attempts,
+          missingReason: SKIPPED_REASON,
+        })),
+      },
+    ]);
+    dispatcher.recordSkipped(items.length);
+  };
   try {
     while (!signal.aborted) {
+      await skipUnneeded();
       let step = admission.next();
       if (step === 'done') return;
       if (step === 'wait') {

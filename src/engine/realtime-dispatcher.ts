@@ -97,6 +97,8 @@ export interface DispatcherCounters {
   queued: number;
   /** Answers asked again in this run (with an answer review). */
   reasks?: number;
+  /** Items ended unsent in this run: their group had reached its target (admission by need). */
+  skipped?: number;
 }
 
 /**
@@ -189,6 +191,11 @@ export class RealtimeDispatcher {
     this.counters.queued = 0;
     this.wakeSpaceWaiters();
     this.checkIdle();
+  }
+
+  /** Items the feed ended unsent (admission by need), counted with the settled ones. */
+  recordSkipped(count: number): void {
+    this.counters.skipped = (this.counters.skipped ?? 0) + count;
   }
 
   abortInFlight(): void {

@@ -201,3 +201,28 @@ describe('group admission', () => {
     assert.equal(policy.next(), 'wait');
   });
 });
+
+describe('group admission: skippable', () => {
+  it("hands over a group's waiting rows once it reaches its target, and still counts them as skipped", () => {
+    const policy = start(groupsConfig({ targets: { k: 2, m: 0 } }), { k: 5, m: 1 });
+    assert.deepEqual(policy.skippable(), [], 'nothing before any answer');
+    const sent: string[] = [];
+    for (let step = policy.next(); typeof step !== 'string'; step = policy.next()) {
+      sent.push(...step.map((item) => item.customId));
+    }
+    // k admits 2 rows (its need), m its one row; no k row is skippable while answers are out.
+    assert.deepEqual(
+      sent.filter((id) => id.startsWith('a_k')),
+      ['a_k0', 'a_k1'],
+    );
+    assert.deepEqual(policy.skippable(), []);
+    for (const id of sent) policy.settled({ customId: id, state: 'succeeded', checkStatus: 'valid' });
+    const skipped = policy.skippable().map((item) => item.customId);
+    assert.deepEqual(skipped, ['a_k2', 'b_k2', 'a_k3', 'b_k3', 'a_k4', 'b_k4']);
+    assert.deepEqual(policy.skippable(), [], 'handed over once');
+    assert.equal(policy.next(), 'done');
+    const k = figure(policy, 'k');
+    assert.equal(k.state, 'reached');
+    assert.equal(k.waiting, 3);
+  });
+});
