@@ -1,4 +1,4 @@
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { checkOwnSocket, ensurePrivateDir } from './private-dir.ts';
@@ -51,21 +51,27 @@ export async function listenForSubmissions(
   path: string,
   onSubmit: (submission: Submission) => Promise<SubmissionReply>,
 ): Promise<Server> {
-  if (process.platform !== 'win32') {
+  const posix = process.platform !== 'win32';
+  // Bound under a temporary name, made 0600, then renamed into place: the socket never shows at its path with the
+  // umask's mode, however briefly (the folder is private already; this keeps the socket so on its own).
+  const bound = posix ? `${path}.${String(process.pid)}.tmp` : path;
+  if (posix) {
     await ensurePrivateDir(dirname(path), { create: true });
-    await rm(path, { force: true });
+    await rm(bound, { force: true });
   }
   const server = createServer((socket) => serveConnection(socket, onSubmit));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    server.listen(bound, () => {
       server.off('error', reject);
       resolve();
     });
   });
   server.on('error', () => undefined);
-  // The folder is private already; 0600 keeps the socket so whatever the umask was.
-  if (process.platform !== 'win32') await chmod(path, 0o600);
+  if (posix) {
+    await chmod(bound, 0o600);
+    await rename(bound, path);
+  }
   return server;
 }
 
