@@ -92,6 +92,14 @@ async function runWithSinks(
           },
         })
       : undefined;
+  let integration: IntegrateDataJobResult | undefined;
+  // The join-back (and the sinks' last batches) run before the run lets go of the job's lease: whoever waits for the
+  // job to end (`wait`, `monitor`) then finds its dataset, report and sinks complete.
+  const joinBack = async (ended: RunJobResult): Promise<void> => {
+    if (review === undefined || sinkFailure !== undefined || !INTEGRATED_OUTCOMES.has(ended.outcome)) return;
+    // `ended.job` is the job as the run finalized it.
+    integration = (await follower?.finish()) ?? (await joinBackInThisThread(options, ended.job, sinks));
+  };
   let result: RunJobResult;
   try {
     result = await runEngine(
@@ -105,9 +113,8 @@ async function runWithSinks(
             },
           },
       review,
-      follower?.started,
       baseUrl,
-      hold,
+      { onStarted: follower?.started, hold, beforeRelease: joinBack },
     );
   } catch (error) {
     await follower?.abandon();
@@ -119,12 +126,10 @@ async function runWithSinks(
     await follower?.abandon();
     throw sinkFailure;
   }
-  if (review === undefined || !INTEGRATED_OUTCOMES.has(result.outcome)) {
+  if (integration === undefined) {
     await follower?.abandon();
     return result;
   }
-  // `result.job` is the job as the run finalized it.
-  const integration = (await follower?.finish()) ?? (await joinBackInThisThread(options, result.job, sinks));
   return { ...result, integration };
 }
 
@@ -218,13 +223,23 @@ async function groupAdmission(options: RunConfiguredJobOptions): Promise<GroupAd
   );
 }
 
+/** What a run is given besides its options: hooks into its life, and the hold of its sending. */
+interface RunAround {
+  /** The run has started: the join-back thread may read the store. */
+  onStarted?: (() => void) | undefined;
+  /** Holds the realtime run's sending while a sink is down. */
+  hold?: SendHold | undefined;
+  /** The job is finalized, its lease still held: the join-back runs here. */
+  beforeRelease?: ((result: RunJobResult) => Promise<void>) | undefined;
+}
+
 async function runEngine(
   options: RunConfiguredJobOptions,
   review: AnswerReview | undefined,
-  onStarted: (() => void) | undefined,
   baseUrl: string | undefined,
-  hold?: SendHold,
+  around: RunAround,
 ): Promise<RunJobResult> {
+  const { onStarted, hold, beforeRelease } = around;
   const { config } = options;
   const workDir = jobDirPath(options.workspace, options.jobId);
   // This job's key, and every other one this process was given (a scheduler runs several).
@@ -262,6 +277,7 @@ async function runEngine(
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
         review,
+        beforeRelease,
         ...groups,
         ...(options.onBatchProgress === undefined ? {} : { onProgress: options.onBatchProgress }),
         ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
@@ -300,6 +316,7 @@ async function runEngine(
       review,
       onStarted,
       hold,
+      beforeRelease,
       ...groups,
       ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
     });

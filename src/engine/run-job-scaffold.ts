@@ -58,6 +58,11 @@ export interface JobRunOptions {
   groupOf?: ((customId: string) => string | undefined) | undefined;
   /** A data job's per-group lines for report.json, read when the run finalizes (docs/decisions/0024). */
   reportGroups?: (() => GroupReportLine[]) | undefined;
+  /**
+   * Runs once the job is finalized, while this process still holds its lease: what must be done before anyone
+   * watching (`wait`, `monitor`) sees the job ended, such as a data job's join-back, last sink batches and report.
+   */
+  beforeRelease?: ((result: RunJobResult) => Promise<void>) | undefined;
 }
 
 /** One run of a job as the scaffold opened it: what an engine runs the items with. */
@@ -182,12 +187,14 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       { jobId: job.id, mode: engine.mode, outcome: end.outcome, counts: result.report.counts },
       LOG_EVENT.jobEnd,
     );
-    return {
+    const ended: RunJobResult = {
       outcome: end.outcome,
       ...result,
       ...(end.fatal === undefined ? {} : { fatal: end.fatal }),
       ...(end.outageMs === undefined ? {} : { outageMs: end.outageMs }),
     };
+    await options.beforeRelease?.(ended);
+    return ended;
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     await lease.release();

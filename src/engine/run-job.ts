@@ -98,7 +98,10 @@ export interface RunJobOptions {
   /** A data job's per-group lines for report.json (docs/decisions/0024). */
   reportGroups?: (() => GroupReportLine[]) | undefined;
   /** Holds sending while it says so (a data job's sink that is down; see `SendHold`). */
-  hold?: SendHold | undefined;
+  hold?:
+    | SendHold
+    | undefined; /** Runs once the job is finalized, its lease still held (see the scaffold's `beforeRelease`). */
+  beforeRelease?: ((result: RunJobResult) => Promise<void>) | undefined;
 }
 
 const CANCEL_CHECK_MS = 1000;

@@ -73,6 +73,8 @@ export interface RunBatchJobOptions {
   admission?: AdmissionPolicy | undefined;
   /** A data job's per-group lines for report.json (docs/decisions/0024). */
   reportGroups?: (() => GroupReportLine[]) | undefined;
+  /** Runs once the job is finalized, its lease still held (see the scaffold's `beforeRelease`). */
+  beforeRelease?: ((result: RunJobResult) => Promise<void>) | undefined;
 }
 
 /**
