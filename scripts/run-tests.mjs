@@ -1,7 +1,7 @@
 // Runs the test suite in two phases with Node's own runner (`run()` from node:test):
 //   1. unit: every *.test.ts under test/ outside test/integration, several files at a time;
-//   2. integration: every *.test.ts under test/integration, one file at a time, so a file that starts CLI
-//      processes and servers has the machine to itself and its timing does not depend on its neighbours.
+//   2. integration: every *.test.ts under test/integration, two files at a time (most of a CLI test's time is
+//      spent waiting on a server or a kill point; one at a time the suite outgrew its budget).
 // New files are picked up by folder. The two runs are reported as one: one TAP (or spec, on a terminal) stream,
 // test numbers continued, and one closing summary in the runner's own `# tests/# pass/# fail` form whose `fail`
 // counts cancelled tests too (a file cut off by its timeout is reported by Node as `cancelled`, not `fail`), so the
@@ -9,6 +9,7 @@
 //
 // Usage: node scripts/run-tests.mjs [FILTER]   (FILTER: a substring of the file paths to run)
 // Env:   BATCHPILOT_TEST_FILE_TIMEOUT_S  per-file timeout (default 180)
+//        BATCHPILOT_TEST_INTEGRATION_CONCURRENCY  integration files at a time (default 2)
 //        BATCHPILOT_TEST_DIR             the folder to run instead of test/ (the runner's own test uses it)
 //        BATCHPILOT_TEST_SEED            replays the random choices of the tests (printed in their messages)
 import { spawnSync } from 'node:child_process';
@@ -34,6 +35,12 @@ const FILE_BUDGET_MS = 60_000;
  * a hung file still ends (see docs/decisions/0005-test-runner.md).
  */
 const FILE_TIMEOUT_MS = Number(process.env['BATCHPILOT_TEST_FILE_TIMEOUT_S'] ?? 180) * 1000;
+
+/**
+ * Integration files run two at a time: most of their time is spent waiting (on a simulator's latency, a kill point, a
+ * poll), and one at a time the suite outgrew its 10-minute budget on 2 cores (docs/decisions/0005-test-runner.md).
+ */
+const INTEGRATION_CONCURRENCY = Number(process.env['BATCHPILOT_TEST_INTEGRATION_CONCURRENCY'] ?? 2);
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 // Another folder laid out like test/ (unit files anywhere, integration files under integration/): the runner's own test.
@@ -62,7 +69,11 @@ const phases = [
     files: files.filter((file) => !file.startsWith(INTEGRATION_DIR)),
     concurrency: Math.max(2, availableParallelism()),
   },
-  { name: 'integration', files: files.filter((file) => file.startsWith(INTEGRATION_DIR)), concurrency: 1 },
+  {
+    name: 'integration',
+    files: files.filter((file) => file.startsWith(INTEGRATION_DIR)),
+    concurrency: INTEGRATION_CONCURRENCY,
+  },
 ].filter((phase) => phase.files.length > 0);
 
 const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) (\d+(?:\.\d+)?)$/;
