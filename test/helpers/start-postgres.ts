@@ -107,7 +107,7 @@ export async function startPostgres(): Promise<PostgresHandle> {
       if (server.exitCode !== null || Date.now() > deadline) {
         killOwned(server);
         rmSync(dir, { recursive: true, force: true });
-        throw new Error(`PostgreSQL did not start on port ${String(port)}: ${String(error)}\n${log}`);
+        throw new Error(`PostgreSQL did not start on port ${String(port)}\n${log}`, { cause: error });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
