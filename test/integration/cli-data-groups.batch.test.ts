@@ -5,6 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import { FAST } from '../helpers/batch-cli.ts';
 import { cliError, describeResult, jsonLines, killRunningClis, type CliResult } from '../helpers/run-cli.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import {
+  CRITIQUE_PROMPTS as PROMPTS,
+  GROUP_SIZES as SIZES,
+  interleavedGroupRows,
+  type GroupLine,
+} from '../helpers/critique-groups-fixture.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
@@ -17,33 +23,6 @@ import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
  */
 
 const seed = createTestSeed(import.meta.url);
-
-const PROMPTS = [
-  'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
-  'prompts:',
-  '  critique:',
-  '    text: "Critique image {{ id }}. Answer with JSON only."',
-  '    output: { schema: critique.schema.json }',
-  '    reask: { max: 0 }',
-  '  caption:',
-  '    text: "Caption image {{ id }}"',
-  '    output: { format: text }',
-].join('\n');
-
-/** Rows per group, interleaved in the data file. */
-const SIZES: Record<string, number> = { korean: 60, indian: 60, mural: 10, other: 5 };
-
-interface GroupLine {
-  group: string;
-  target: number;
-  already: number;
-  valid: number;
-  in_flight: number;
-  decided: number;
-  skipped_rows: number;
-  state: string;
-  shortfall: number;
-}
 
 interface RunJson {
   report: { counts: { missing: number; failed: number; skipped?: number; succeeded: number }; groups?: GroupLine[] };
@@ -61,16 +40,7 @@ describe('data jobs with group targets (batch mode)', () => {
     const schema = { type: 'object', properties: { critique: { type: 'string' } }, required: ['critique'] };
     await ws.temp.write('critique.schema.json', JSON.stringify(schema));
     await ws.temp.write('prompts.yaml', PROMPTS);
-    const rows: string[] = [];
-    const left = { ...SIZES };
-    for (let index = 0; Object.values(left).some((count) => count > 0); index += 1) {
-      for (const group of Object.keys(SIZES)) {
-        if ((left[group] ?? 0) === 0) continue;
-        left[group] = (left[group] ?? 0) - 1;
-        rows.push(JSON.stringify({ id: `${group}-${String(index)}`, meta: { culture: group } }));
-      }
-    }
-    await ws.temp.write('images.jsonl', `${rows.join('\n')}\n`);
+    await ws.temp.write('images.jsonl', interleavedGroupRows(SIZES));
     await ws.temp.write(
       'groups.yaml',
       [
