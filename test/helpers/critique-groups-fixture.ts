@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+
 /**
  * The image-critique data job the group-target tests share (issue 13 §1, test/integration/cli-data-groups*.test.ts,
  * data-groups-kill.realtime.test.ts, cli-monitor-groups-sinks.test.ts): a `critique` prompt answering JSON against
@@ -57,4 +60,30 @@ export interface GroupLine {
   skipped_rows: number;
   state: string;
   shortfall: number;
+}
+
+/**
+ * Valid (or repaired) and skipped `critique` answers per group (`meta.culture`), from the enriched dataset at
+ * `enrichedPath`; asserts that every skipped row says `target_reached`, and with `noneMissing` that no row is `missing`.
+ */
+export async function enrichedByGroup(
+  enrichedPath: string,
+  note: string,
+  options: { noneMissing?: boolean } = {},
+): Promise<Map<string, { valid: number; skipped: number }>> {
+  const text = await readFile(enrichedPath, 'utf8');
+  const byGroup = new Map<string, { valid: number; skipped: number }>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const row = JSON.parse(line) as { meta: { culture: string }; critique__status: string; critique__error: unknown };
+    const entry = byGroup.get(row.meta.culture) ?? { valid: 0, skipped: 0 };
+    if (row.critique__status === 'valid' || row.critique__status === 'repaired') entry.valid += 1;
+    if (row.critique__status === 'skipped') {
+      assert.equal(row.critique__error, 'target_reached', note);
+      entry.skipped += 1;
+    }
+    if (options.noneMissing === true) assert.notEqual(row.critique__status, 'missing', note);
+    byGroup.set(row.meta.culture, entry);
+  }
+  return byGroup;
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FAST } from '../helpers/batch-cli.ts';
@@ -8,6 +7,7 @@ import { createTestSeed } from '../helpers/test-seed.ts';
 import {
   CRITIQUE_PROMPTS as PROMPTS,
   GROUP_SIZES as SIZES,
+  enrichedByGroup,
   interleavedGroupRows,
   type GroupLine,
 } from '../helpers/critique-groups-fixture.ts';
@@ -79,23 +79,8 @@ describe('data jobs with group targets (batch mode)', () => {
   }
 
   /** Valid and skipped rows per group, from the enriched dataset. */
-  async function enriched(job: string): Promise<Map<string, { valid: number; skipped: number }>> {
-    const text = await readFile(join(ws.temp.jobDir(job), 'enriched.jsonl'), 'utf8');
-    const byGroup = new Map<string, { valid: number; skipped: number }>();
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const row = JSON.parse(line) as { meta: { culture: string }; critique__status: string; critique__error: unknown };
-      const entry = byGroup.get(row.meta.culture) ?? { valid: 0, skipped: 0 };
-      if (row.critique__status === 'valid' || row.critique__status === 'repaired') entry.valid += 1;
-      if (row.critique__status === 'skipped') {
-        assert.equal(row.critique__error, 'target_reached', seed.note);
-        entry.skipped += 1;
-      }
-      assert.notEqual(row.critique__status, 'missing', seed.note);
-      byGroup.set(row.meta.culture, entry);
-    }
-    return byGroup;
-  }
+  const enriched = (job: string): Promise<Map<string, { valid: number; skipped: number }>> =>
+    enrichedByGroup(join(ws.temp.jobDir(job), 'enriched.jsonl'), seed.note, { noneMissing: true });
 
   /** The checks both tests make of a job that ended: exact targets, the short group, skipped rows. */
   async function checkEnded(job: string, result: CliResult, note: string): Promise<RunJson> {

@@ -10,6 +10,7 @@ import {
   CRITIQUE_PROMPTS as PROMPTS,
   CRITIQUE_SCHEMA as SCHEMA,
   GROUP_SIZES as SIZES,
+  enrichedByGroup,
   interleavedGroupRows,
   type GroupLine,
 } from '../helpers/critique-groups-fixture.ts';
@@ -89,22 +90,8 @@ describe('data jobs with group targets (realtime)', () => {
     return found as unknown as RunJson;
   }
 
-  async function enrichedValid(job: string): Promise<Map<string, { valid: number; skipped: number }>> {
-    const text = await readFile(join(temp.workspace, 'jobs', job, 'enriched.jsonl'), 'utf8');
-    const byGroup = new Map<string, { valid: number; skipped: number }>();
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const row = JSON.parse(line) as { meta: { culture: string }; critique__status: string; critique__error: unknown };
-      const entry = byGroup.get(row.meta.culture) ?? { valid: 0, skipped: 0 };
-      if (row.critique__status === 'valid' || row.critique__status === 'repaired') entry.valid += 1;
-      if (row.critique__status === 'skipped') {
-        assert.equal(row.critique__error, 'target_reached', seed.note);
-        entry.skipped += 1;
-      }
-      byGroup.set(row.meta.culture, entry);
-    }
-    return byGroup;
-  }
+  const enrichedValid = (job: string): Promise<Map<string, { valid: number; skipped: number }>> =>
+    enrichedByGroup(join(temp.workspace, 'jobs', job, 'enriched.jsonl'), seed.note);
 
   it('reaches each target exactly with overshoot 0, counts `already`, and exits 3 for a short group', async () => {
     const result = await run('exact.yaml', 'exact');
