@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A plain HTTP server on 127.0.0.1 whose answers a test scripts (a provider's API, say), on a free port. */
@@ -17,5 +17,17 @@ export async function startHttpServer(handler: RequestListener): Promise<HttpSer
   return {
     origin: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A handler that reads a request's whole body, parses it as JSON and hands it with the response to `onBody`: for a
+ * test webhook (an `http` sink's endpoint, say) that looks at what it was sent and answers.
+ */
+export function withJsonBody<T>(onBody: (body: T, response: ServerResponse) => void): RequestListener {
+  return (request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => onBody(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T, response));
   };
 }

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FAST } from '../helpers/batch-cli.ts';
 import { cliError, describeResult, jsonLines, killRunningClis, type CliResult } from '../helpers/run-cli.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import {
+  CRITIQUE_PROMPTS as PROMPTS,
+  GROUP_SIZES as SIZES,
+  enrichedByGroup,
+  interleavedGroupRows,
+  type GroupLine,
+} from '../helpers/critique-groups-fixture.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
@@ -17,33 +23,6 @@ import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
  */
 
 const seed = createTestSeed(import.meta.url);
-
-const PROMPTS = [
-  'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
-  'prompts:',
-  '  critique:',
-  '    text: "Critique image {{ id }}. Answer with JSON only."',
-  '    output: { schema: critique.schema.json }',
-  '    reask: { max: 0 }',
-  '  caption:',
-  '    text: "Caption image {{ id }}"',
-  '    output: { format: text }',
-].join('\n');
-
-/** Rows per group, interleaved in the data file. */
-const SIZES: Record<string, number> = { korean: 60, indian: 60, mural: 10, other: 5 };
-
-interface GroupLine {
-  group: string;
-  target: number;
-  already: number;
-  valid: number;
-  in_flight: number;
-  decided: number;
-  skipped_rows: number;
-  state: string;
-  shortfall: number;
-}
 
 interface RunJson {
   report: { counts: { missing: number; failed: number; skipped?: number; succeeded: number }; groups?: GroupLine[] };
@@ -61,16 +40,7 @@ describe('data jobs with group targets (batch mode)', () => {
     const schema = { type: 'object', properties: { critique: { type: 'string' } }, required: ['critique'] };
     await ws.temp.write('critique.schema.json', JSON.stringify(schema));
     await ws.temp.write('prompts.yaml', PROMPTS);
-    const rows: string[] = [];
-    const left = { ...SIZES };
-    for (let index = 0; Object.values(left).some((count) => count > 0); index += 1) {
-      for (const group of Object.keys(SIZES)) {
-        if ((left[group] ?? 0) === 0) continue;
-        left[group] = (left[group] ?? 0) - 1;
-        rows.push(JSON.stringify({ id: `${group}-${String(index)}`, meta: { culture: group } }));
-      }
-    }
-    await ws.temp.write('images.jsonl', `${rows.join('\n')}\n`);
+    await ws.temp.write('images.jsonl', interleavedGroupRows(SIZES));
     await ws.temp.write(
       'groups.yaml',
       [
@@ -109,23 +79,8 @@ describe('data jobs with group targets (batch mode)', () => {
   }
 
   /** Valid and skipped rows per group, from the enriched dataset. */
-  async function enriched(job: string): Promise<Map<string, { valid: number; skipped: number }>> {
-    const text = await readFile(join(ws.temp.jobDir(job), 'enriched.jsonl'), 'utf8');
-    const byGroup = new Map<string, { valid: number; skipped: number }>();
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const row = JSON.parse(line) as { meta: { culture: string }; critique__status: string; critique__error: unknown };
-      const entry = byGroup.get(row.meta.culture) ?? { valid: 0, skipped: 0 };
-      if (row.critique__status === 'valid' || row.critique__status === 'repaired') entry.valid += 1;
-      if (row.critique__status === 'skipped') {
-        assert.equal(row.critique__error, 'target_reached', seed.note);
-        entry.skipped += 1;
-      }
-      assert.notEqual(row.critique__status, 'missing', seed.note);
-      byGroup.set(row.meta.culture, entry);
-    }
-    return byGroup;
-  }
+  const enriched = (job: string): Promise<Map<string, { valid: number; skipped: number }>> =>
+    enrichedByGroup(join(ws.temp.jobDir(job), 'enriched.jsonl'), seed.note, { noneMissing: true });
 
   /** The checks both tests make of a job that ended: exact targets, the short group, skipped rows. */
   async function checkEnded(job: string, result: CliResult, note: string): Promise<RunJson> {

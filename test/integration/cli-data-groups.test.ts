@@ -6,6 +6,14 @@ import { cliError, describeResult, jsonLines, runCli, type CliResult } from '../
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import {
+  CRITIQUE_PROMPTS as PROMPTS,
+  CRITIQUE_SCHEMA as SCHEMA,
+  GROUP_SIZES as SIZES,
+  enrichedByGroup,
+  interleavedGroupRows,
+  type GroupLine,
+} from '../helpers/critique-groups-fixture.ts';
 
 /**
  * Issue 13 §1 through the CLI, realtime, against the simulator breaking 30% of JSON answers (no re-asks, so they stay
@@ -16,42 +24,8 @@ import { createTestSeed } from '../helpers/test-seed.ts';
 
 const seed = createTestSeed(import.meta.url);
 
-const SCHEMA = {
-  type: 'object',
-  properties: { critique: { type: 'string' } },
-  required: ['critique'],
-  additionalProperties: false,
-};
-
-const PROMPTS = [
-  'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
-  'prompts:',
-  '  critique:',
-  '    text: "Critique image {{ id }}. Answer with JSON only."',
-  '    output: { schema: critique.schema.json }',
-  '    reask: { max: 0 }',
-  '  caption:',
-  '    text: "Caption image {{ id }}"',
-  '    output: { format: text }',
-].join('\n');
-
-/** Rows per group, interleaved in the data file (korean, indian, mural, other, korean, ...). */
-const SIZES: Record<string, number> = { korean: 60, indian: 60, mural: 10, other: 5 };
-
 function config(groups: string): string {
   return ['data: { key: id, group_by: meta.culture }', 'groups:', groups].join('\n');
-}
-
-interface GroupLine {
-  group: string;
-  target: number;
-  already: number;
-  valid: number;
-  in_flight: number;
-  decided: number;
-  skipped_rows: number;
-  state: string;
-  shortfall: number;
 }
 
 interface RunJson {
@@ -72,16 +46,7 @@ describe('data jobs with group targets (realtime)', () => {
     temp = await createTempWorkspace('batchpilot-groups-');
     await temp.write('critique.schema.json', JSON.stringify(SCHEMA));
     await temp.write('prompts.yaml', PROMPTS);
-    const rows: string[] = [];
-    const left = { ...SIZES };
-    for (let index = 0; rows.length < Object.values(SIZES).reduce((a, b) => a + b, 0); index += 1) {
-      for (const group of Object.keys(SIZES)) {
-        if ((left[group] ?? 0) === 0) continue;
-        left[group] = (left[group] ?? 0) - 1;
-        rows.push(JSON.stringify({ id: `${group}-${String(index)}`, meta: { culture: group } }));
-      }
-    }
-    await temp.write('images.jsonl', `${rows.join('\n')}\n`);
+    await temp.write('images.jsonl', interleavedGroupRows(SIZES));
     await temp.write(
       'exact.yaml',
       config(
@@ -125,22 +90,8 @@ describe('data jobs with group targets (realtime)', () => {
     return found as unknown as RunJson;
   }
 
-  async function enrichedValid(job: string): Promise<Map<string, { valid: number; skipped: number }>> {
-    const text = await readFile(join(temp.workspace, 'jobs', job, 'enriched.jsonl'), 'utf8');
-    const byGroup = new Map<string, { valid: number; skipped: number }>();
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      const row = JSON.parse(line) as { meta: { culture: string }; critique__status: string; critique__error: unknown };
-      const entry = byGroup.get(row.meta.culture) ?? { valid: 0, skipped: 0 };
-      if (row.critique__status === 'valid' || row.critique__status === 'repaired') entry.valid += 1;
-      if (row.critique__status === 'skipped') {
-        assert.equal(row.critique__error, 'target_reached', seed.note);
-        entry.skipped += 1;
-      }
-      byGroup.set(row.meta.culture, entry);
-    }
-    return byGroup;
-  }
+  const enrichedValid = (job: string): Promise<Map<string, { valid: number; skipped: number }>> =>
+    enrichedByGroup(join(temp.workspace, 'jobs', job, 'enriched.jsonl'), seed.note);
 
   it('reaches each target exactly with overshoot 0, counts `already`, and exits 3 for a short group', async () => {
     const result = await run('exact.yaml', 'exact');

@@ -6,6 +6,7 @@ import { textEmbedding } from '../../src/simulator/index.ts';
 import { describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import { lanceTableRows } from '../helpers/sink-rows.ts';
 
 /**
  * Issue 13 §2, `vectors:` across kill -9: `resume` opens the sinks again with an embedder, so the rows the killed
@@ -54,24 +55,16 @@ describe('a LanceDB sink with vectors: after kill -9 and resume', () => {
     const enriched = (await readFile(join(temp.jobDir('job'), 'enriched.jsonl'), 'utf8')).split('\n');
     assert.equal(enriched.filter((line) => line !== '').length, ROWS);
 
-    const lancedb = await import('@lancedb/lancedb');
-    const db = await lancedb.connect(temp.path('lancedb'));
-    try {
-      const table = await db.openTable('items');
-      const rows = (await table.query().select(['id', 'text', 'vector']).toArray()) as {
-        id: string;
-        text: string;
-        vector: Iterable<number>;
-      }[];
-      table.close();
-      assert.equal(rows.length, ROWS, `every row (seed ${String(SEED)})`);
-      assert.equal(new Set(rows.map((row) => row.id)).size, ROWS, 'no row twice');
-      for (const row of rows) {
-        const expected = textEmbedding(MODEL, row.text, DIMENSIONS).map((value) => Math.fround(value));
-        assert.deepEqual(Array.from(row.vector), expected, `row ${row.id} (seed ${String(SEED)})`);
-      }
-    } finally {
-      db.close();
+    const rows = await lanceTableRows<{ id: string; text: string; vector: Iterable<number> }>(
+      temp.path('lancedb'),
+      'items',
+      ['id', 'text', 'vector'],
+    );
+    assert.equal(rows.length, ROWS, `every row (seed ${String(SEED)})`);
+    assert.equal(new Set(rows.map((row) => row.id)).size, ROWS, 'no row twice');
+    for (const row of rows) {
+      const expected = textEmbedding(MODEL, row.text, DIMENSIONS).map((value) => Math.fround(value));
+      assert.deepEqual(Array.from(row.vector), expected, `row ${row.id} (seed ${String(SEED)})`);
     }
   });
 });

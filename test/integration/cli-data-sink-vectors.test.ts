@@ -6,6 +6,12 @@ import { DEFAULT_EMBEDDING_DIMENSIONS, textEmbedding } from '../../src/simulator
 import { cliError, describeResult, runCli, type CliResult } from '../helpers/run-cli.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, filesContaining, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import {
+  SENTIMENT_PROMPTS as PROMPTS,
+  SENTIMENT_SCHEMA as SCHEMA,
+  lanceTableRows,
+  validKeys,
+} from '../helpers/sink-rows.ts';
 
 /**
  * Issue 13 §2, `vectors:`: a LanceDB sink embeds a text field of each valid row through the job's endpoint
@@ -22,21 +28,6 @@ const WRONG_KEY = 'bp-wrong-Key-9876543210zyxwvu';
 /** Also looked for in pieces, so a key cut or re-encoded on the way would still be caught. */
 const NEEDLES = [KEY, WRONG_KEY, '0123456789abcdefXYZ', '9876543210zyxwvu', encodeURIComponent(KEY)];
 const SEED = 41;
-
-const SCHEMA = {
-  type: 'object',
-  properties: { polarity: { type: 'string', enum: ['positive', 'neutral', 'negative'] }, reason: { type: 'string' } },
-  required: ['polarity', 'reason'],
-  additionalProperties: false,
-};
-
-const PROMPTS = [
-  'prompts:',
-  '  sentiment:',
-  '    text: "Sentiment of: {{ text }}. Answer with JSON only."',
-  '    output: { schema: schema.json }',
-  '    reask: { max: 0 }',
-].join('\n');
 
 function config(table: string, extra = ''): string {
   return [
@@ -55,31 +46,12 @@ interface TableRow {
 }
 
 async function tableRows(dir: string, table: string): Promise<TableRow[]> {
-  const lancedb = await import('@lancedb/lancedb');
-  const db = await lancedb.connect(dir);
-  try {
-    const opened = await db.openTable(table);
-    const rows = (await opened.query().select(['id', 'text', 'vector']).toArray()) as {
-      id: string;
-      text: string;
-      vector: Iterable<number> | null;
-    }[];
-    opened.close();
-    return rows.map((row) => ({ ...row, vector: row.vector === null ? null : Array.from(row.vector) }));
-  } finally {
-    db.close();
-  }
-}
-
-/** The keys of the job's rows whose answer is valid, from the enriched dataset. */
-async function validKeys(temp: TempWorkspace, job: string): Promise<string[]> {
-  const text = await readFile(join(temp.jobDir(job), 'enriched.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as { id: string; sentiment__status: string })
-    .filter((row) => row.sentiment__status === 'valid' || row.sentiment__status === 'repaired')
-    .map((row) => row.id);
+  const rows = await lanceTableRows<{ id: string; text: string; vector: Iterable<number> | null }>(dir, table, [
+    'id',
+    'text',
+    'vector',
+  ]);
+  return rows.map((row) => ({ ...row, vector: row.vector === null ? null : Array.from(row.vector) }));
 }
 
 /** Every row of the table holds the simulator's vector of its text (float32), so the same text the same vector. */

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FAST } from '../helpers/batch-cli.ts';
 import { describeResult, killRunningClis } from '../helpers/run-cli.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
+import {
+  SENTIMENT_PROMPTS as PROMPTS,
+  SENTIMENT_SCHEMA as SCHEMA,
+  jsonlPartRows,
+  lanceTableRows,
+} from '../helpers/sink-rows.ts';
 
 /**
  * Issue 13 §2 in batch mode (docs/decisions/0026 §1, 0028): a batch-mode data job with group targets and two sinks (a
@@ -18,44 +24,6 @@ const seed = createTestSeed(import.meta.url);
 const JOB = 'sinks-batch';
 const GROUPS = ['a', 'b', 'c'] as const;
 const ROWS_PER_GROUP = 100;
-
-const PROMPTS = [
-  'prompts:',
-  '  sentiment:',
-  '    text: "Sentiment of: {{ text }}. Answer with JSON only."',
-  '    output: { schema: schema.json }',
-  '    reask: { max: 0 }',
-].join('\n');
-
-const SCHEMA = {
-  type: 'object',
-  properties: { polarity: { type: 'string', enum: ['positive', 'neutral', 'negative'] }, reason: { type: 'string' } },
-  required: ['polarity', 'reason'],
-  additionalProperties: false,
-};
-
-async function tableKeys(dir: string, table: string): Promise<string[]> {
-  const lancedb = await import('@lancedb/lancedb');
-  const db = await lancedb.connect(dir);
-  try {
-    const opened = await db.openTable(table);
-    const rows = (await opened.query().select(['id']).toArray()) as { id: string }[];
-    opened.close();
-    return rows.map((row) => row.id);
-  } finally {
-    db.close();
-  }
-}
-
-async function partKeys(dir: string): Promise<string[]> {
-  const keys: string[] = [];
-  for (const name of (await readdir(dir)).filter((file) => file.endsWith('.jsonl')).sort()) {
-    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) {
-      if (line !== '') keys.push((JSON.parse(line) as { id: string }).id);
-    }
-  }
-  return keys;
-}
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 
@@ -133,10 +101,10 @@ describe('sinks of a batch-mode data job with groups, killed -9 and resumed', ()
       note,
     );
 
-    const table = await tableKeys(ws.temp.path('lancedb'), 'posts');
+    const table = (await lanceTableRows<{ id: string }>(ws.temp.path('lancedb'), 'posts', ['id'])).map((row) => row.id);
     assert.equal(new Set(table).size, table.length, `a row twice in the table; ${note}`);
     assert.deepEqual(sorted(table), sorted(valid), note);
-    const parts = await partKeys(ws.temp.path('parts'));
+    const parts = (await jsonlPartRows(ws.temp.path('parts'))).map((row) => row.id);
     assert.equal(new Set(parts).size, parts.length, `a row twice in the parts; ${note}`);
     assert.deepEqual(sorted(parts), sorted(valid), note);
   });

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import {
+  SENTIMENT_PROMPTS as PROMPTS,
+  SENTIMENT_SCHEMA as SCHEMA,
+  jsonlPartRows,
+  lanceTableRows,
+  validKeys,
+} from '../helpers/sink-rows.ts';
 
 /**
  * Issue 13 §2 end to end: a data job's valid rows flow into its sinks as the run answers (a LanceDB table, JSONL
@@ -14,21 +21,6 @@ import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspa
 
 const ROWS = 600;
 
-const SCHEMA = {
-  type: 'object',
-  properties: { polarity: { type: 'string', enum: ['positive', 'neutral', 'negative'] }, reason: { type: 'string' } },
-  required: ['polarity', 'reason'],
-  additionalProperties: false,
-};
-
-const PROMPTS = [
-  'prompts:',
-  '  sentiment:',
-  '    text: "Sentiment of: {{ text }}. Answer with JSON only."',
-  '    output: { schema: schema.json }',
-  '    reask: { max: 0 }',
-].join('\n');
-
 function config(table: string, parts: string): string {
   return [
     'data: { key: id }',
@@ -36,40 +28,6 @@ function config(table: string, parts: string): string {
     `  - { type: lancedb, uri: ./lancedb, table: ${table}, every: 50 }`,
     `  - { type: jsonl, dir: ${parts}, every: 70, rows: valid }`,
   ].join('\n');
-}
-
-async function tableRows(dir: string, table: string): Promise<{ id: string }[]> {
-  const lancedb = await import('@lancedb/lancedb');
-  const db = await lancedb.connect(dir);
-  try {
-    const opened = await db.openTable(table);
-    const rows = (await opened.query().select(['id']).toArray()) as { id: string }[];
-    opened.close();
-    return rows;
-  } finally {
-    db.close();
-  }
-}
-
-async function partRows(dir: string): Promise<{ id: string }[]> {
-  const rows: { id: string }[] = [];
-  for (const name of (await readdir(dir)).filter((file) => file.endsWith('.jsonl')).sort()) {
-    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) {
-      if (line !== '') rows.push(JSON.parse(line) as { id: string });
-    }
-  }
-  return rows;
-}
-
-/** The keys of the job's rows whose answer is valid, from the enriched dataset. */
-async function validKeys(temp: TempWorkspace, job: string): Promise<string[]> {
-  const text = await readFile(join(temp.jobDir(job), 'enriched.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as { id: string; sentiment__status: string })
-    .filter((row) => row.sentiment__status === 'valid' || row.sentiment__status === 'repaired')
-    .map((row) => row.id);
 }
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
@@ -123,8 +81,11 @@ describe('sinks of a data job', () => {
     assert.equal(result.code, 0, describeResult(result));
     const valid = await validKeys(temp, 'plain');
     assert.ok(valid.length > ROWS / 2 && valid.length < ROWS, `${String(valid.length)} valid rows`);
-    assert.deepEqual(sorted((await tableRows(temp.path('lancedb'), 'posts')).map((row) => row.id)), sorted(valid));
-    assert.deepEqual(sorted((await partRows(temp.path('parts'))).map((row) => row.id)), sorted(valid));
+    assert.deepEqual(
+      sorted((await lanceTableRows<{ id: string }>(temp.path('lancedb'), 'posts', ['id'])).map((row) => row.id)),
+      sorted(valid),
+    );
+    assert.deepEqual(sorted((await jsonlPartRows(temp.path('parts'))).map((row) => row.id)), sorted(valid));
     const report = JSON.parse(await readFile(join(temp.jobDir('plain'), 'integration_report.json'), 'utf8')) as {
       sinks: { name: string; rows_written: number; done_through_row: number }[];
     };
@@ -147,10 +108,10 @@ describe('sinks of a data job', () => {
     const resumed = await runCli(['--workspace', temp.workspace, 'resume', 'killed'], { cwd: temp.dir });
     assert.equal(resumed.code, 0, describeResult(resumed));
     const valid = await validKeys(temp, 'killed');
-    const table = (await tableRows(temp.path('lancedb'), 'killed')).map((row) => row.id);
+    const table = (await lanceTableRows<{ id: string }>(temp.path('lancedb'), 'killed', ['id'])).map((row) => row.id);
     assert.equal(new Set(table).size, table.length, 'no row twice in the table');
     assert.deepEqual(sorted(table), sorted(valid));
-    const parts = (await partRows(temp.path('killed-parts'))).map((row) => row.id);
+    const parts = (await jsonlPartRows(temp.path('killed-parts'))).map((row) => row.id);
     assert.equal(new Set(parts).size, parts.length, 'no row twice in the parts');
     assert.deepEqual(sorted(parts), sorted(valid));
   });
@@ -163,7 +124,7 @@ describe('sinks of a data job', () => {
     assert.equal(result.code, 0, describeResult(result));
     assert.equal(sim.stats().requests, requests);
     const valid = await validKeys(temp, 'plain');
-    assert.deepEqual(sorted((await partRows(temp.path('parts'))).map((row) => row.id)), sorted(valid));
+    assert.deepEqual(sorted((await jsonlPartRows(temp.path('parts'))).map((row) => row.id)), sorted(valid));
     const unknown = await runCli(['--workspace', temp.workspace, 'sink', 'plain', '--sink', 'nope'], {
       cwd: temp.dir,
     });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, killRunningClis, runCli } from '../helpers/run-cli.ts';
-import { startHttpServer, type HttpServerHandle } from '../helpers/start-http-server.ts';
+import { startHttpServer, withJsonBody, type HttpServerHandle } from '../helpers/start-http-server.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 
@@ -35,22 +35,16 @@ describe('a job with groups feeds its sinks while it runs', () => {
     await temp.write('rows.jsonl', `${rows.join('\n')}\n`);
     await temp.write('prompts.yaml', ['prompts:', '  echo:', '    text: "Say something about {{ text }}"'].join('\n'));
     sim = await startSimulator({ seed: 11, latencyMs: 10 });
-    server = await startHttpServer((request: IncomingMessage, response: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          batch_no: number;
-          rows: { id: string }[];
-        };
+    server = await startHttpServer(
+      withJsonBody((body: { batch_no: number; rows: { id: string }[] }, response: ServerResponse) => {
         requestsAtFirstBatch ??= sim.stats().requests;
         received.set(
           body.batch_no,
           body.rows.map((row) => row.id),
         );
         response.writeHead(200).end('{}');
-      });
-    });
+      }),
+    );
     await temp.write(
       'job.yaml',
       [

@@ -6,6 +6,7 @@ import { delay, describeResult, jsonLines, killRunningClis, runCli, startCli } f
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import { CRITIQUE_SCHEMA as SCHEMA } from '../helpers/critique-groups-fixture.ts';
 
 /**
  * Issue 13 §3 through the CLI: while a data job with groups and a JSONL sink runs in another process, `status --json`
@@ -16,13 +17,6 @@ import { createTestSeed } from '../helpers/test-seed.ts';
  */
 
 const seed = createTestSeed(import.meta.url);
-
-const SCHEMA = {
-  type: 'object',
-  properties: { critique: { type: 'string' } },
-  required: ['critique'],
-  additionalProperties: false,
-};
 
 const PROMPTS = [
   'defaults: { model: gpt-4o-mini, request: { max_tokens: 50 } }',

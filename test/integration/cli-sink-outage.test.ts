@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, killRunningClis, runCli } from '../helpers/run-cli.ts';
-import { startHttpServer, type HttpServerHandle } from '../helpers/start-http-server.ts';
+import { startHttpServer, withJsonBody, type HttpServerHandle } from '../helpers/start-http-server.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 
@@ -40,25 +40,17 @@ class Webhook {
     this.sim = sim;
   }
 
-  handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        batch_no: number;
-        rows: { id: string }[];
-      };
-      if (this.down(body.batch_no)) {
-        this.refusals += 1;
-        this.requestsAtFirstRefusal ??= this.sim();
-        response.writeHead(503).end('busy');
-        return;
-      }
-      if (this.refusals > 0) this.requestsAtRecovery ??= this.sim();
-      this.received.push({ batchNo: body.batch_no, ids: body.rows.map((row) => row.id) });
-      response.writeHead(200).end('{}');
-    });
-  };
+  handle = withJsonBody((body: { batch_no: number; rows: { id: string }[] }, response: ServerResponse): void => {
+    if (this.down(body.batch_no)) {
+      this.refusals += 1;
+      this.requestsAtFirstRefusal ??= this.sim();
+      response.writeHead(503).end('busy');
+      return;
+    }
+    if (this.refusals > 0) this.requestsAtRecovery ??= this.sim();
+    this.received.push({ batchNo: body.batch_no, ids: body.rows.map((row) => row.id) });
+    response.writeHead(200).end('{}');
+  });
 
   /** Each row once: batches written again after a crash or a retry are the same batch, counted once. */
   uniqueIds(): string[] {

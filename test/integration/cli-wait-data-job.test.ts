@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
-import { startHttpServer, type HttpServerHandle } from '../helpers/start-http-server.ts';
+import { startHttpServer, withJsonBody, type HttpServerHandle } from '../helpers/start-http-server.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 
@@ -28,17 +28,14 @@ describe('wait on a data job', () => {
     await temp.write('prompts.yaml', ['prompts:', '  echo:', '    text: "Say {{ text }}"'].join('\n'));
     sim = await startSimulator({ seed: 5, latencyMs: 1 });
     // Each batch is taken after 1.5 s: the last one lands well after the last answer.
-    server = await startHttpServer((request: IncomingMessage, response: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { batch_no: number; rows: unknown[] };
+    server = await startHttpServer(
+      withJsonBody((body: { batch_no: number; rows: unknown[] }, response: ServerResponse) => {
         setTimeout(() => {
           received.set(body.batch_no, body.rows.length);
           response.writeHead(200).end('{}');
         }, 1500);
-      });
-    });
+      }),
+    );
     await temp.write(
       'job.yaml',
       ['data: { key: id }', 'sinks:', `  - { type: http, url: "${server.origin}/rows", every: 150 }`].join('\n'),

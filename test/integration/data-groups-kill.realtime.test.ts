@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, killRunningClis, startCli, waitFor } from '../helpers/run-cli.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
+import { CRITIQUE_PROMPTS as PROMPTS } from '../helpers/critique-groups-fixture.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
@@ -17,18 +18,6 @@ const seed = createTestSeed(import.meta.url);
 const JOB = 'groups-killed';
 const ROWS_PER_GROUP = 300;
 const TARGETS = { a: 120, b: 150, c: 400 } as const;
-
-const PROMPTS = [
-  'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
-  'prompts:',
-  '  critique:',
-  '    text: "Critique image {{ id }}. Answer with JSON only."',
-  '    output: { schema: critique.schema.json }',
-  '    reask: { max: 0 }',
-  '  caption:',
-  '    text: "Caption image {{ id }}"',
-  '    output: { format: text }',
-].join('\n');
 
 describe('a data job with group targets killed -9 in realtime, then resumed', () => {
   after(killRunningClis);
