@@ -87,6 +87,18 @@ export default tseslint.config(
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {
+    // The PostgreSQL driver stays inside its adapter (docs/decisions/0030): everything else reaches it through the
+    // Store contract and createPostgresStore.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/postgres/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'pg', message: 'pg is used in src/store/postgres/ only: go through the Store contract.' }] },
+      ],
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     plugins: { batchpilot: { rules: { 'allowed-imports': allowedImportsRule } } },
     rules: {
