@@ -35,7 +35,7 @@ const allowedImports = {
   compose: ['**', '!cli/**', '!scheduler/**'],
   scheduler: ['**', '!cli/**'],
   // The CLI knows nothing about SQL or a concrete provider: it reaches them through compose/ and the factories.
-  cli: ['**', '!store/sqlite/**', '!providers/*/**'],
+  cli: ['**', '!store/sqlite/**', '!store/postgres/**', '!providers/*/**'],
   'index.ts': ['**', '!cli/**'],
 };
 

@@ -1,3 +1,4 @@
+/** What `status`, `monitor` and the report read of a job's activity (`ActivityReads`), each one short read beside the writers. */
 import type pg from 'pg';
 import type { JobCounts } from '../../../core/job.ts';
 import type { JobActivity, RecentFailure, ReviewStats } from '../../activity-reads.ts';

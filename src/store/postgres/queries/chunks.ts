@@ -1,3 +1,7 @@
+/**
+ * Batch-mode chunks (`ChunkStore`): chunks cut from pending items, their remote steps (state changes checked against
+ * the chunk lifecycle), and their results merged many items per statement.
+ */
 import type pg from 'pg';
 import type { Attempt } from '../../../core/attempt.ts';
 import {

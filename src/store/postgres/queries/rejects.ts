@@ -1,3 +1,4 @@
+/** The rejects table: lines that are not valid requests, inserted a batch at a time and read back in line order. */
 import type pg from 'pg';
 import { REJECT_RAW_MAX_BYTES, type Reject } from '../../../core/reject.ts';
 

@@ -1,3 +1,4 @@
+/** The sink outbox (`SinkOutboxStore`, decision 0026): which of a data job's rows each sink has been sent. */
 import type pg from 'pg';
 import type { SinkBatchRecord, SinkProgress, SinkStatusRecord } from '../../sink-outbox-store.ts';
 
