@@ -63,7 +63,7 @@ type Work<T> = (db: pg.ClientBase) => Promise<T>;
 /**
  * The shared store: one PostgreSQL database that many workers use at once (docs/decisions/0030). A thin class over
  * `queries/*`, as the SQLite store is: every contract call that writes runs in one transaction, and where SQLite's
- * one write lock serialised two processes, the job's row is locked (`SELECT ... FOR UPDATE`) for the calls that
+ * one write lock serialised two processes, the job's row is locked (`SELECT ... FOR NO KEY UPDATE`) for the calls that
  * read before they write (ingest, lease, job state, chunk numbering). Every list is read through `keysetPages`, a
  * connection taken per page, so no cursor stays open across a yield.
  *

@@ -208,8 +208,10 @@ export async function applyItemWrite<U extends { seq: number }>(
   chunkNo?: number,
 ): Promise<number[]> {
   if (updates.length === 0) return [];
+  // In seq order: two transactions that move overlapping items then lock them in one order, never deadlocking.
+  const sorted = [...updates].sort((a, b) => a.seq - b.seq);
   const columns: Column<U>[] = [['seq', 'int', (u) => u.seq], ...write.columns];
-  const arrays = columns.map(([, , value]) => updates.map((update) => value(update)));
+  const arrays = columns.map(([, , value]) => sorted.map((update) => value(update)));
   const unnest = columns.map(([, type], index) => `$${String(index + 2)}::${type}[]`).join(', ');
   const names = columns.map(([name]) => name).join(', ');
   const chunkParam = `$${String(columns.length + 2)}`;

@@ -85,11 +85,15 @@ export async function insertJob(db: pg.ClientBase, job: NewJob): Promise<void> {
   );
 }
 
-/** The job's row; `forUpdate` locks it to the end of the transaction (what SQLite's write lock gave each call). */
+/**
+ * The job's row; `forUpdate` locks it to the end of the transaction (what SQLite's write lock gave each call). `NO KEY`
+ * so that the lock does not also block other workers' inserts of attempts and items, whose foreign key checks take a
+ * key-share lock on this row.
+ */
 export async function selectJob(db: pg.ClientBase, jobId: string, forUpdate = false): Promise<JobRow | undefined> {
   const { rows } = await db.query<JobRow>({
     name: forUpdate ? 'job-get-for-update' : 'job-get',
-    text: `SELECT * FROM jobs WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    text: `SELECT * FROM jobs WHERE id = $1${forUpdate ? ' FOR NO KEY UPDATE' : ''}`,
     values: [jobId],
   });
   return rows[0];

@@ -6,7 +6,7 @@ import { jobNotFound } from '../../require-job.ts';
 import { JOB_UPDATES, selectJob } from './jobs.ts';
 
 /**
- * `LeaseStore.acquireLease` inside the caller's transaction: the job's row is locked (`FOR UPDATE`), so two
+ * `LeaseStore.acquireLease` inside the caller's transaction: the job's row is locked (`FOR NO KEY UPDATE`), so two
  * processes taking the same lease are serialised as SQLite's write lock serialises them. A live holder with another
  * token refuses with `JOB_LOCKED`; a stale or dead one (`isHolderLive`) is taken over.
  */
