@@ -92,12 +92,12 @@ export class PostgresStore implements Store {
   }
 
   async getJob(jobId: string): Promise<Job | undefined> {
-    const row = await this.read((db) => selectJob(db, jobId));
+    const row = await this.run((db) => selectJob(db, jobId));
     return row === undefined ? undefined : toJob(row);
   }
 
   async listJobs(): Promise<Job[]> {
-    return (await this.read(selectJobs)).map(toJob);
+    return (await this.run(selectJobs)).map(toJob);
   }
 
   async setJobState(
@@ -112,11 +112,11 @@ export class PostgresStore implements Store {
   }
 
   async setInputMtime(jobId: string, mtimeMs: number): Promise<void> {
-    await this.read((db) => db.query(JOB_UPDATES.inputMtime, [mtimeMs, jobId]));
+    await this.run((db) => db.query(JOB_UPDATES.inputMtime, [mtimeMs, jobId]));
   }
 
   async setJobConfig(jobId: string, config: JobConfig): Promise<void> {
-    await this.read((db) => db.query(JOB_UPDATES.config, [JSON.stringify(config), this.clock.now(), jobId]));
+    await this.run((db) => db.query(JOB_UPDATES.config, [JSON.stringify(config), this.clock.now(), jobId]));
   }
 
   async setJobData(jobId: string, data: JobData): Promise<void> {
@@ -128,7 +128,7 @@ export class PostgresStore implements Store {
   }
 
   async clearCancelRequest(jobId: string): Promise<void> {
-    await this.read((db) => db.query(JOB_UPDATES.clearCancel, [jobId]));
+    await this.run((db) => db.query(JOB_UPDATES.clearCancel, [jobId]));
   }
 
   async acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void> {
@@ -136,11 +136,11 @@ export class PostgresStore implements Store {
   }
 
   async heartbeat(jobId: string, token: string, now: number, maxStepMs: number): Promise<void> {
-    await this.read((db) => db.query(JOB_UPDATES.heartbeat, [now, maxStepMs, jobId, token]));
+    await this.run((db) => db.query(JOB_UPDATES.heartbeat, [now, maxStepMs, jobId, token]));
   }
 
   async releaseLease(jobId: string, token: string): Promise<void> {
-    await this.read((db) => db.query(JOB_UPDATES.release, [jobId, token]));
+    await this.run((db) => db.query(JOB_UPDATES.release, [jobId, token]));
   }
 
   async ingest(jobId: string, batch: IngestBatch): Promise<IngestResult> {
@@ -169,24 +169,24 @@ export class PostgresStore implements Store {
   }
 
   async groupItemCounts(jobId: string): Promise<GroupItemCount[]> {
-    return this.read((db) => items.groupItemCounts(db, jobId));
+    return this.run((db) => items.groupItemCounts(db, jobId));
   }
 
   async answerCounts(jobId: string, since: number): Promise<AnswerCount[]> {
-    return this.read((db) => items.answerCounts(db, jobId, since));
+    return this.run((db) => items.answerCounts(db, jobId, since));
   }
 
   async groupTokens(jobId: string): Promise<GroupTokens[]> {
-    return this.read((db) => items.groupTokens(db, jobId));
+    return this.run((db) => items.groupTokens(db, jobId));
   }
 
   async reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
     const sql = from === 'failed' ? items.BULK_MOVES.reopenFailed : items.BULK_MOVES.reopenCancelled;
-    return (await this.read((db) => db.query(sql, [jobId]))).rowCount ?? 0;
+    return (await this.run((db) => db.query(sql, [jobId]))).rowCount ?? 0;
   }
 
   async cancelUnfinished(jobId: string, reason: MissingReason): Promise<number> {
-    return (await this.read((db) => db.query(items.BULK_MOVES.cancelUnfinished, [jobId, reason]))).rowCount ?? 0;
+    return (await this.run((db) => db.query(items.BULK_MOVES.cancelUnfinished, [jobId, reason]))).rowCount ?? 0;
   }
 
   async *iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord> {
@@ -195,7 +195,7 @@ export class PostgresStore implements Store {
       return;
     }
     const completed = keysetPages(
-      (after: { time: number; seq: number }, limit) => this.read((db) => items.completedPage(db, jobId, after, limit)),
+      (after: { time: number; seq: number }, limit) => this.run((db) => items.completedPage(db, jobId, after, limit)),
       { time: -1, seq: -1 },
       (row) => ({ time: row.completed_at ?? -1, seq: row.seq }),
     );
@@ -205,7 +205,7 @@ export class PostgresStore implements Store {
 
   async *iterateRejects(jobId: string): AsyncIterable<Reject> {
     const rows = keysetPages(
-      (after: number, limit) => this.read((db) => rejectPage(db, jobId, after, limit)),
+      (after: number, limit) => this.run((db) => rejectPage(db, jobId, after, limit)),
       0,
       (row) => row.line,
     );
@@ -217,7 +217,7 @@ export class PostgresStore implements Store {
   }
 
   async answersFor(jobId: string, customIds: readonly string[]): Promise<Map<string, ItemAnswer>> {
-    return this.read((db) => answers.answersFor(db, jobId, customIds));
+    return this.run((db) => answers.answersFor(db, jobId, customIds));
   }
 
   async setItemChecks(jobId: string, checks: readonly ItemCheckUpdate[]): Promise<void> {
@@ -235,39 +235,39 @@ export class PostgresStore implements Store {
   }
 
   async finishSinkBatch(jobId: string, sink: string, batchNo: number, now: number): Promise<void> {
-    await this.read((db) => sinkOutbox.finishSinkBatch(db, jobId, sink, batchNo, now));
+    await this.run((db) => sinkOutbox.finishSinkBatch(db, jobId, sink, batchNo, now));
   }
 
   async sinkProgress(jobId: string, sink: string): Promise<SinkProgress> {
-    return this.read((db) => sinkOutbox.sinkProgress(db, jobId, sink));
+    return this.run((db) => sinkOutbox.sinkProgress(db, jobId, sink));
   }
 
   async sinkStatuses(jobId: string): Promise<SinkStatusRecord[]> {
-    return this.read((db) => sinkOutbox.sinkStatuses(db, jobId));
+    return this.run((db) => sinkOutbox.sinkStatuses(db, jobId));
   }
 
   async resetSinkBatches(jobId: string, sink: string): Promise<void> {
-    await this.read((db) => sinkOutbox.resetSinkBatches(db, jobId, sink));
+    await this.run((db) => sinkOutbox.resetSinkBatches(db, jobId, sink));
   }
 
   async counts(jobId: string): Promise<JobCounts> {
-    return this.read((db) => activityReads.counts(db, jobId));
+    return this.run((db) => activityReads.counts(db, jobId));
   }
 
   async attemptStats(jobId: string): Promise<AttemptStats> {
-    return this.read((db) => attemptStats(db, jobId));
+    return this.run((db) => attemptStats(db, jobId));
   }
 
   async activity(jobId: string, sinceMs: number): Promise<JobActivity> {
-    return this.read((db) => activityReads.activity(db, jobId, sinceMs));
+    return this.run((db) => activityReads.activity(db, jobId, sinceMs));
   }
 
   async recentFailures(jobId: string, limit: number): Promise<RecentFailure[]> {
-    return this.read((db) => activityReads.recentFailures(db, jobId, limit));
+    return this.run((db) => activityReads.recentFailures(db, jobId, limit));
   }
 
   async reviewStats(jobId: string): Promise<ReviewStats> {
-    return this.read((db) => activityReads.reviewStats(db, jobId));
+    return this.run((db) => activityReads.reviewStats(db, jobId));
   }
 
   async *pendingItems(jobId: string): AsyncIterable<OpenItem> {
@@ -286,11 +286,11 @@ export class PostgresStore implements Store {
   }
 
   async listChunks(jobId: string): Promise<Chunk[]> {
-    return this.read((db) => chunks.listChunks(db, jobId));
+    return this.run((db) => chunks.listChunks(db, jobId));
   }
 
   async *chunkItems(jobId: string, chunkNo: number): AsyncIterable<OpenItem> {
-    const rows = seqPages((after, limit) => this.read((db) => items.chunkItemsPage(db, jobId, chunkNo, after, limit)));
+    const rows = seqPages((after, limit) => this.run((db) => items.chunkItemsPage(db, jobId, chunkNo, after, limit)));
     for await (const row of rows) yield items.toOpenItem(row);
   }
 
@@ -313,11 +313,11 @@ export class PostgresStore implements Store {
     jobId: string,
     page: (db: pg.ClientBase, jobId: string, afterSeq: number, limit: number) => Promise<Row[]>,
   ): AsyncGenerator<Row, void, undefined> {
-    return seqPages((after, limit) => this.read((db) => page(db, jobId, after, limit)));
+    return seqPages((after, limit) => this.run((db) => page(db, jobId, after, limit)));
   }
 
-  /** One statement's worth of work on a connection of the pool, outside an explicit transaction. */
-  private async read<T>(work: Work<T>): Promise<T> {
+  /** Work outside an explicit transaction (reads, and writes of one statement) on a connection of the pool. */
+  private async run<T>(work: Work<T>): Promise<T> {
     const client = await this.connect();
     try {
       return await work(client);
@@ -373,7 +373,7 @@ export class PostgresStore implements Store {
   }
 
   private async updateExistingJob(sql: string, values: unknown[], jobId: string): Promise<void> {
-    const result = await this.read((db) => db.query(sql, values));
+    const result = await this.run((db) => db.query(sql, values));
     if (result.rowCount === 0) throw jobNotFound(jobId);
   }
 
