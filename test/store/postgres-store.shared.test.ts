@@ -125,4 +125,26 @@ describe('PostgreSQL store shared by several workers', () => {
       assert.equal((await first.answersFor(JOB, ['c0'])).get('c0')?.model, 'm');
     });
   });
+  it('rejects a line given again under a seq the job already has, as SQLite does, committing the rest', async () => {
+    await withTwoStores(async (first) => {
+      await createTestJob(first);
+      await ingestItems(first, 2);
+      const result = await first.ingest(JOB, {
+        items: [...newItems(1, 1, () => 'other'), ...newItems(2, 1)],
+        rejects: [],
+        limit: 0,
+        position: { byte: 30, line: 3, seq: 3, done: true },
+      });
+      assert.deepEqual(
+        result.pending.map((item) => item.seq),
+        [2],
+      );
+      assert.equal(result.cursor.accepted, 3);
+      assert.equal(result.cursor.rejected, 1);
+      assert.deepEqual(
+        (await collect(first.iterateRejects(JOB))).map((reject) => reject.custom_id),
+        ['other'],
+      );
+    });
+  });
 });

@@ -63,14 +63,15 @@ export async function ingestBatch(
   cursor.rejected += rejects.length;
   if (accepted.length > 0) {
     const column = <T>(pick: (item: NewItem) => T): T[] => accepted.map(({ item }) => pick(item));
-    await db.query({
+    const { rows } = await db.query<{ seq: number }>({
       name: 'items-insert',
       text: `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, state,
            missing_reason)
          SELECT $1, u.seq, u.custom_id, u.line_no, u.byte_offset, u.byte_length, u.line_hash, u.group_key,
            CASE WHEN u.pending THEN 'pending' ELSE 'cancelled' END, CASE WHEN u.pending THEN NULL ELSE 'limit' END
          FROM unnest($2::int[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::bigint[], $8::text[], $9::bool[])
-           AS u(seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, pending)`,
+           AS u(seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, pending)
+         ON CONFLICT DO NOTHING RETURNING seq`,
       values: [
         jobId,
         column((item) => item.seq),
@@ -83,9 +84,38 @@ export async function ingestBatch(
         accepted.map((entry) => entry.pending),
       ],
     });
+    if (rows.length < accepted.length)
+      refuseSeqTaken(accepted, new Set(rows.map((row) => row.seq)), cursor, pending, rejects);
   }
   await insertRejects(db, jobId, rejects);
   await db.query(JOB_UPDATES.cursor, [JSON.stringify(cursor), now, jobId]);
   if (batch.inputSha256 !== undefined) await db.query(JOB_UPDATES.inputHash, [batch.inputSha256, jobId]);
   return { pending, cursor };
+}
+
+/**
+ * Items whose seq the job already has (a line given again under a seq already taken): not inserted, so rejects as
+ * SQLite's `ON CONFLICT DO NOTHING` makes them, and taken back out of the counts and of the pending list.
+ */
+function refuseSeqTaken(
+  accepted: readonly { item: NewItem; pending: boolean }[],
+  inserted: ReadonlySet<number>,
+  cursor: IngestCursor,
+  pending: ItemLocation[],
+  rejects: Reject[],
+): void {
+  for (const { item, pending: wasPending } of accepted) {
+    if (inserted.has(item.seq)) continue;
+    if (wasPending) cursor.accepted -= 1;
+    else cursor.leftOut -= 1;
+    cursor.rejected += 1;
+    const at = pending.findIndex((location) => location.seq === item.seq);
+    if (at >= 0) pending.splice(at, 1);
+    rejects.push({
+      line: item.lineNo,
+      custom_id: item.customId,
+      reason: `duplicate custom_id "${item.customId}" (first seen on line ?); make custom_id unique`,
+      raw: item.raw,
+    });
+  }
 }
