@@ -16,7 +16,14 @@ const types: pg.CustomTypesConfig = {
 
 /** A pool of connections to `url`, answering bigints as numbers. */
 export function connectPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, types, max: 10, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    types,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    // Named in pg_stat_activity, so an operator sees which connections are batchpilot's.
+    application_name: 'batchpilot',
+  });
   // An idle connection the server drops (restart, admin kill) is replaced on next use; without a listener the
   // pool's 'error' event would end the process.
   pool.on('error', () => undefined);
