@@ -35,7 +35,7 @@ const allowedImports = {
   compose: ['**', '!cli/**', '!scheduler/**'],
   scheduler: ['**', '!cli/**'],
   // The CLI knows nothing about SQL or a concrete provider: it reaches them through compose/ and the factories.
-  cli: ['**', '!store/sqlite/**', '!providers/*/**'],
+  cli: ['**', '!store/sqlite/**', '!store/postgres/**', '!providers/*/**'],
   'index.ts': ['**', '!cli/**'],
 };
 
@@ -85,6 +85,18 @@ export default tseslint.config(
     // A synchronous driver behind an async contract: see src/store/sqlite/sqlite-store.ts.
     files: ['src/store/sqlite/**/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
+  },
+  {
+    // The PostgreSQL driver stays inside its adapter (docs/decisions/0030): everything else reaches it through the
+    // Store contract and createPostgresStore.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/postgres/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'pg', message: 'pg is used in src/store/postgres/ only: go through the Store contract.' }] },
+      ],
+    },
   },
   {
     files: ['src/**/*.ts'],

@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   },
   SINK_FAILED: { exitCode: 1, meaning: 'a sink failed in a way retrying cannot mend' },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
+  STORE_UNREACHABLE: {
+    exitCode: 2,
+    meaning: "the store's database cannot be reached (server down, wrong URL, refused login); nothing was changed",
+  },
   DISK_FULL: {
     exitCode: 75,
     meaning:

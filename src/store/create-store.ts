@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
 import type { Store } from './store.ts';
+import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
 
@@ -17,6 +18,22 @@ export interface CreateStoreOptions {
 /** The one place a store adapter is chosen. Only composition roots call it: the CLI's commands and the library (compose/api/). */
 export function createStore(options: CreateStoreOptions): Store {
   return new SqliteStore(stateDbOptions(options));
+}
+
+export interface CreatePostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`: the database many workers share. */
+  url: string;
+  /** Where the times the store records on its own come from; the system clock by default. */
+  clock?: Clock;
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+/**
+ * The shared PostgreSQL store (docs/decisions/0030), its schema migrated on first use. Not yet chosen by the CLI:
+ * `--store postgres://...` comes with the workers (issue 14).
+ */
+export function createPostgresStore(options: CreatePostgresStoreOptions): Store {
+  return new PostgresStore(options);
 }
 
 /** The scheduler's lock and queue, in the same `<workspace>/state.db`. Only composition roots call it. */

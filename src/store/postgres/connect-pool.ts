@@ -1,0 +1,31 @@
+import pg from 'pg';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/**
+ * The driver's type parsers, but `bigint` and `numeric` (what COUNT and SUM return) as JS numbers: every such value
+ * the store reads is a count, a byte offset or a time in milliseconds, far below 2^53.
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8_OID || oid === NUMERIC_OID
+      ? (value: string) => Number(value)
+      : (pg.types.getTypeParser(oid, format ?? 'text') as unknown)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** A pool of connections to `url`, answering bigints as numbers. */
+export function connectPool(url: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    types,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    // Named in pg_stat_activity, so an operator sees which connections are batchpilot's.
+    application_name: 'batchpilot',
+  });
+  // An idle connection the server drops (restart, admin kill) is replaced on next use; without a listener the
+  // pool's 'error' event would end the process.
+  pool.on('error', () => undefined);
+  return pool;
+}

@@ -1,0 +1,385 @@
+import type pg from 'pg';
+import type { Chunk } from '../../core/chunk.ts';
+import type { Job, JobConfig, JobCounts, JobData, JobLease } from '../../core/job.ts';
+import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
+import type { Reject } from '../../core/reject.ts';
+import { assertJobTransition, type JobState } from '../../core/states.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
+import { isProcessAlive } from '../../util/is-process-alive.ts';
+import { jobNotFound } from '../require-job.ts';
+import type {
+  AnswerCount,
+  AttemptStats,
+  ChunkLineOutcome,
+  ChunkPatch,
+  CloseChunkOptions,
+  CloseChunkResult,
+  GroupItemCount,
+  GroupTokens,
+  IngestBatch,
+  IngestResult,
+  ItemAnswer,
+  ItemCheckUpdate,
+  JobActivity,
+  JobProgressBatch,
+  NewChunk,
+  NewJob,
+  OpenItem,
+  RecentFailure,
+  ReviewStats,
+  SettledItem,
+  SinkBatchRecord,
+  SinkProgress,
+  SinkStatusRecord,
+  Store,
+} from '../store.ts';
+import { connectPool } from './connect-pool.ts';
+import { migrate } from './migrate.ts';
+import * as activityReads from './queries/activity.ts';
+import * as answers from './queries/answers.ts';
+import { attemptStats } from './queries/attempts.ts';
+import * as chunks from './queries/chunks.ts';
+import { ingestBatch } from './queries/ingest.ts';
+import * as items from './queries/items.ts';
+import { insertJob, JOB_UPDATES, selectJob, selectJobs, toJob, updateJobState } from './queries/jobs.ts';
+import { keysetPages, seqPages } from './queries/keyset-pages.ts';
+import { acquireLease } from './queries/lease.ts';
+import { commitProgress } from './queries/progress.ts';
+import { rejectPage } from './queries/rejects.ts';
+import * as sinkOutbox from './queries/sink-outbox.ts';
+import { isUnreachable, storeUnreachable } from './store-unreachable.ts';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`; the password is never shown in a message. */
+  url: string;
+  /** Whether a pid on this host is still running; injected so tests can fake a dead holder. */
+  isProcessAlive?: (pid: number) => boolean;
+  /** Where the times the store records on its own (a job's `updatedAt`) come from. */
+  clock?: Clock;
+}
+
+type Work<T> = (db: pg.ClientBase) => Promise<T>;
+
+/**
+ * The shared store: one PostgreSQL database that many workers use at once (docs/decisions/0030). A thin class over
+ * `queries/*`, as the SQLite store is: every contract call that writes runs in one transaction, and where SQLite's
+ * one write lock serialised two processes, the job's row is locked (`SELECT ... FOR NO KEY UPDATE`) for the calls that
+ * read before they write (ingest, lease, job state, chunk numbering). Every list is read through `keysetPages`, a
+ * connection taken per page, so no cursor stays open across a yield.
+ *
+ * The schema is migrated on first use (`migrate.ts`); a server that cannot be reached is `STORE_UNREACHABLE`.
+ */
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly url: string;
+  private readonly clock: Clock;
+  private readonly isProcessAlive: (pid: number) => boolean;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    this.url = options.url;
+    this.pool = connectPool(options.url);
+    this.clock = options.clock ?? systemClock;
+    this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
+  }
+
+  async createJob(job: NewJob): Promise<Job> {
+    return this.transaction(async (db) => {
+      await insertJob(db, job);
+      return this.requireJob(db, job.id);
+    });
+  }
+
+  async getJob(jobId: string): Promise<Job | undefined> {
+    const row = await this.run((db) => selectJob(db, jobId));
+    return row === undefined ? undefined : toJob(row);
+  }
+
+  async listJobs(): Promise<Job[]> {
+    return (await this.run(selectJobs)).map(toJob);
+  }
+
+  async setJobState(
+    jobId: string,
+    state: JobState,
+    patch: { activeMsDelta?: number; finishedAt?: number | null } = {},
+  ): Promise<void> {
+    await this.transaction(async (db) => {
+      assertJobTransition((await this.requireJob(db, jobId, true)).state, state);
+      await updateJobState(db, jobId, state, this.clock.now(), patch);
+    });
+  }
+
+  async setInputMtime(jobId: string, mtimeMs: number): Promise<void> {
+    await this.run((db) => db.query(JOB_UPDATES.inputMtime, [mtimeMs, jobId]));
+  }
+
+  async setJobConfig(jobId: string, config: JobConfig): Promise<void> {
+    await this.run((db) => db.query(JOB_UPDATES.config, [JSON.stringify(config), this.clock.now(), jobId]));
+  }
+
+  async setJobData(jobId: string, data: JobData): Promise<void> {
+    await this.updateExistingJob(JOB_UPDATES.data, [JSON.stringify(data), this.clock.now(), jobId], jobId);
+  }
+
+  async requestCancel(jobId: string, now: number): Promise<void> {
+    await this.updateExistingJob(JOB_UPDATES.requestCancel, [now, jobId], jobId);
+  }
+
+  async clearCancelRequest(jobId: string): Promise<void> {
+    await this.run((db) => db.query(JOB_UPDATES.clearCancel, [jobId]));
+  }
+
+  async acquireLease(jobId: string, lease: JobLease, staleMs: number): Promise<void> {
+    await this.transaction((db) => acquireLease(db, jobId, lease, staleMs, this.isProcessAlive));
+  }
+
+  async heartbeat(jobId: string, token: string, now: number, maxStepMs: number): Promise<void> {
+    await this.run((db) => db.query(JOB_UPDATES.heartbeat, [now, maxStepMs, jobId, token]));
+  }
+
+  async releaseLease(jobId: string, token: string): Promise<void> {
+    await this.run((db) => db.query(JOB_UPDATES.release, [jobId, token]));
+  }
+
+  async ingest(jobId: string, batch: IngestBatch): Promise<IngestResult> {
+    return this.transaction(async (db) => {
+      const job = await this.requireJob(db, jobId, true);
+      return ingestBatch(db, jobId, job.cursor, batch, this.clock.now());
+    });
+  }
+
+  async commitProgress(batches: readonly JobProgressBatch[]): Promise<void> {
+    await this.transaction((db) => commitProgress(db, batches));
+  }
+
+  async *iterateLocations(jobId: string): AsyncIterable<ItemLocation> {
+    for await (const row of this.seqPages(jobId, items.locationPage)) yield items.toItemLocation(row);
+  }
+
+  async *iterateUnfinished(jobId: string): AsyncIterable<OpenItem> {
+    for await (const row of this.seqPages(jobId, items.unfinishedPage)) yield items.toOpenItem(row);
+  }
+
+  async *iterateOutcomes(jobId: string): AsyncIterable<SettledItem> {
+    for await (const row of this.seqPages(jobId, items.outcomePage)) {
+      yield { customId: row.custom_id, state: row.state, checkStatus: row.check_status };
+    }
+  }
+
+  async groupItemCounts(jobId: string): Promise<GroupItemCount[]> {
+    return this.run((db) => items.groupItemCounts(db, jobId));
+  }
+
+  async answerCounts(jobId: string, since: number): Promise<AnswerCount[]> {
+    return this.run((db) => items.answerCounts(db, jobId, since));
+  }
+
+  async groupTokens(jobId: string): Promise<GroupTokens[]> {
+    return this.run((db) => items.groupTokens(db, jobId));
+  }
+
+  async reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
+    const sql = from === 'failed' ? items.BULK_MOVES.reopenFailed : items.BULK_MOVES.reopenCancelled;
+    return (await this.run((db) => db.query(sql, [jobId]))).rowCount ?? 0;
+  }
+
+  async cancelUnfinished(jobId: string, reason: MissingReason): Promise<number> {
+    return (await this.run((db) => db.query(items.BULK_MOVES.cancelUnfinished, [jobId, reason]))).rowCount ?? 0;
+  }
+
+  async *iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord> {
+    if (order === 'input') {
+      for await (const row of this.seqPages(jobId, items.pageBySeq)) yield items.toItemRecord(row);
+      return;
+    }
+    const completed = keysetPages(
+      (after: { time: number; seq: number }, limit) => this.run((db) => items.completedPage(db, jobId, after, limit)),
+      { time: -1, seq: -1 },
+      (row) => ({ time: row.completed_at ?? -1, seq: row.seq }),
+    );
+    for await (const row of completed) yield items.toItemRecord(row);
+    for await (const row of this.seqPages(jobId, items.notCompletedPage)) yield items.toItemRecord(row);
+  }
+
+  async *iterateRejects(jobId: string): AsyncIterable<Reject> {
+    const rows = keysetPages(
+      (after: number, limit) => this.run((db) => rejectPage(db, jobId, after, limit)),
+      0,
+      (row) => row.line,
+    );
+    for await (const row of rows) {
+      yield row.custom_id === null
+        ? { line: row.line, reason: row.reason, raw: row.raw }
+        : { line: row.line, custom_id: row.custom_id, reason: row.reason, raw: row.raw };
+    }
+  }
+
+  async answersFor(jobId: string, customIds: readonly string[]): Promise<Map<string, ItemAnswer>> {
+    return this.run((db) => answers.answersFor(db, jobId, customIds));
+  }
+
+  async setItemChecks(jobId: string, checks: readonly ItemCheckUpdate[]): Promise<void> {
+    await this.transaction(async (db) => {
+      await this.requireJob(db, jobId);
+      await answers.setItemChecks(db, jobId, checks);
+    });
+  }
+
+  async recordSinkBatch(jobId: string, batch: SinkBatchRecord): Promise<void> {
+    await this.transaction(async (db) => {
+      await this.requireJob(db, jobId);
+      await sinkOutbox.recordSinkBatch(db, jobId, batch);
+    });
+  }
+
+  async finishSinkBatch(jobId: string, sink: string, batchNo: number, now: number): Promise<void> {
+    await this.run((db) => sinkOutbox.finishSinkBatch(db, jobId, sink, batchNo, now));
+  }
+
+  async sinkProgress(jobId: string, sink: string): Promise<SinkProgress> {
+    return this.run((db) => sinkOutbox.sinkProgress(db, jobId, sink));
+  }
+
+  async sinkStatuses(jobId: string): Promise<SinkStatusRecord[]> {
+    return this.run((db) => sinkOutbox.sinkStatuses(db, jobId));
+  }
+
+  async resetSinkBatches(jobId: string, sink: string): Promise<void> {
+    await this.run((db) => sinkOutbox.resetSinkBatches(db, jobId, sink));
+  }
+
+  async counts(jobId: string): Promise<JobCounts> {
+    return this.run((db) => activityReads.counts(db, jobId));
+  }
+
+  async attemptStats(jobId: string): Promise<AttemptStats> {
+    return this.run((db) => attemptStats(db, jobId));
+  }
+
+  async activity(jobId: string, sinceMs: number): Promise<JobActivity> {
+    return this.run((db) => activityReads.activity(db, jobId, sinceMs));
+  }
+
+  async recentFailures(jobId: string, limit: number): Promise<RecentFailure[]> {
+    return this.run((db) => activityReads.recentFailures(db, jobId, limit));
+  }
+
+  async reviewStats(jobId: string): Promise<ReviewStats> {
+    return this.run((db) => activityReads.reviewStats(db, jobId));
+  }
+
+  async *pendingItems(jobId: string): AsyncIterable<OpenItem> {
+    for await (const row of this.seqPages(jobId, items.pendingPage)) yield items.toOpenItem(row);
+  }
+
+  async createChunk(jobId: string, chunk: NewChunk, seqs: readonly number[]): Promise<Chunk> {
+    return this.transaction(async (db) => {
+      await this.requireJob(db, jobId, true);
+      return chunks.createChunk(db, jobId, chunk, seqs);
+    });
+  }
+
+  async updateChunk(jobId: string, chunkNo: number, patch: ChunkPatch): Promise<Chunk> {
+    return this.transaction((db) => chunks.updateChunk(db, jobId, chunkNo, patch));
+  }
+
+  async listChunks(jobId: string): Promise<Chunk[]> {
+    return this.run((db) => chunks.listChunks(db, jobId));
+  }
+
+  async *chunkItems(jobId: string, chunkNo: number): AsyncIterable<OpenItem> {
+    const rows = seqPages((after, limit) => this.run((db) => items.chunkItemsPage(db, jobId, chunkNo, after, limit)));
+    for await (const row of rows) yield items.toOpenItem(row);
+  }
+
+  async mergeChunkResults(jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): Promise<number> {
+    return this.transaction((db) => chunks.mergeChunkResults(db, jobId, chunkNo, lines));
+  }
+
+  async closeChunk(jobId: string, chunkNo: number, options: CloseChunkOptions): Promise<CloseChunkResult> {
+    return this.transaction((db) => chunks.closeChunk(db, jobId, chunkNo, options));
+  }
+
+  /** Ends the pool's connections; a second call does nothing (as SQLite's close of a closed database). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private seqPages<Row extends { seq: number }>(
+    jobId: string,
+    page: (db: pg.ClientBase, jobId: string, afterSeq: number, limit: number) => Promise<Row[]>,
+  ): AsyncGenerator<Row, void, undefined> {
+    return seqPages((after, limit) => this.run((db) => page(db, jobId, after, limit)));
+  }
+
+  /** Work outside an explicit transaction (reads, and writes of one statement) on a connection of the pool. */
+  private async run<T>(work: Work<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      return await work(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  private async transaction<T>(work: Work<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A connection of a migrated database; `STORE_UNREACHABLE` when the server cannot be reached. */
+  private async connect(): Promise<pg.PoolClient> {
+    this.ready ??= this.migrateOnce();
+    await this.ready;
+    return this.checkout();
+  }
+
+  private async checkout(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw isUnreachable(error) ? storeUnreachable(this.url, error) : error;
+    }
+  }
+
+  /** The schema migrated once per store; a failed attempt is tried again by the next call. */
+  private async migrateOnce(): Promise<void> {
+    try {
+      const client = await this.checkout();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      this.ready = undefined;
+      throw error;
+    }
+  }
+
+  private async updateExistingJob(sql: string, values: unknown[], jobId: string): Promise<void> {
+    const result = await this.run((db) => db.query(sql, values));
+    if (result.rowCount === 0) throw jobNotFound(jobId);
+  }
+
+  private async requireJob(db: pg.ClientBase, jobId: string, forUpdate = false): Promise<Job> {
+    const row = await selectJob(db, jobId, forUpdate);
+    if (row === undefined) throw jobNotFound(jobId);
+    return toJob(row);
+  }
+}
