@@ -31,6 +31,7 @@ import { EndpointError, type SinkError } from '../errors/index.ts';
 import { probeEndpoint } from '../providers/probe-endpoint.ts';
 import { detectBatchDialect } from '../providers/openai/batch-dialects.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
+import { withoutCredentials } from '../util/without-credentials.ts';
 
 /**
  * The one composition of a run, for the foreground (`execute-job.ts`) and the scheduler:
@@ -354,11 +355,6 @@ async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: strin
     `base_url ${withoutCredentials(options.shown)} cannot serve this job: ${withoutCredentials(probe.url)}: ${probe.failure}. Nothing was sent; fix base_url (or start the server) and run "batchpilot resume ${options.jobId}"`,
     { context: { key: 'base_url', jobId: options.jobId } },
   );
-}
-
-/** A URL as it may be shown: `user:password@` is never printed or logged. */
-function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }
 
 export interface RunConfiguredJobOptions {
