@@ -8,8 +8,13 @@ import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
 
 export interface CreateStoreOptions {
-  /** The workspace folder; the store lives in `<workspace>/state.db`. */
+  /** The workspace folder; the store lives in `<workspace>/state.db` unless `url` names a PostgreSQL database. */
   workspace: string;
+  /**
+   * `postgres://user:password@host:port/database` (`--store`, `$BATCHPILOT_STORE`): the job state lives there and the
+   * workspace keeps only the job's files. Unset: the workspace's SQLite store.
+   */
+  url?: string | undefined;
   isProcessAlive?: (pid: number) => boolean;
   /** Where the times the store records on its own come from (a job's `updatedAt`); the system clock by default. */
   clock?: Clock;
@@ -17,6 +22,13 @@ export interface CreateStoreOptions {
 
 /** The one place a store adapter is chosen. Only composition roots call it: the CLI's commands and the library (compose/api/). */
 export function createStore(options: CreateStoreOptions): Store {
+  if (options.url !== undefined) {
+    return createPostgresStore({
+      url: options.url,
+      ...(options.isProcessAlive === undefined ? {} : { isProcessAlive: options.isProcessAlive }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+  }
   return new SqliteStore(stateDbOptions(options));
 }
 
@@ -28,10 +40,7 @@ export interface CreatePostgresStoreOptions {
   isProcessAlive?: (pid: number) => boolean;
 }
 
-/**
- * The shared PostgreSQL store (docs/decisions/0030), its schema migrated on first use. Not yet chosen by the CLI:
- * `--store postgres://...` comes with the workers (issue 14).
- */
+/** The shared PostgreSQL store (docs/decisions/0030), its schema migrated on first use. */
 export function createPostgresStore(options: CreatePostgresStoreOptions): Store {
   return new PostgresStore(options);
 }

@@ -77,7 +77,7 @@ async function showStatus(command: Command, jobId: string | undefined): Promise<
     );
     return;
   }
-  const store = createStore({ workspace });
+  const store = createStore({ workspace, url: options.store });
   try {
     const now = Date.now();
     if (jobId !== undefined) {
