@@ -1,6 +1,5 @@
 import { UsageError } from '../errors/index.ts';
-
-const POSTGRES_SCHEMES = new Set(['postgres:', 'postgresql:']);
+import { isPostgresUrl } from '../store/create-store.ts';
 
 /**
  * `--store URL`, else `BATCHPILOT_STORE`, else undefined (the workspace's SQLite store). Only a PostgreSQL URL is
@@ -15,28 +14,14 @@ export function resolveStoreUrl(
   const fromFlag = flag !== undefined;
   const value = flag ?? env['BATCHPILOT_STORE'];
   if (value === undefined || (!fromFlag && value === '')) return undefined;
-  const source = fromFlag ? '--store' : 'BATCHPILOT_STORE';
-  if (!POSTGRES_SCHEMES.has(schemeOf(value)) || !parses(value)) {
+  if (!isPostgresUrl(value)) {
     throw new UsageError(
       'USAGE',
-      `${source} expects a PostgreSQL URL such as postgres://db.example.com:5432/batchpilot (the user and password ` +
-        `in the URL or in PGUSER and PGPASSWORD); the value given is not one. Leave it unset for the workspace's ` +
-        'SQLite store',
+      `${fromFlag ? '--store' : 'BATCHPILOT_STORE'} expects a PostgreSQL URL such as ` +
+        'postgres://db.example.com:5432/batchpilot (the user and password in the URL or in PGUSER and PGPASSWORD); ' +
+        "the value given is not one. Leave it unset for the workspace's SQLite store",
       fromFlag ? { context: { flag: '--store' } } : { context: { key: 'BATCHPILOT_STORE' } },
     );
   }
   return value;
-}
-
-function schemeOf(value: string): string {
-  const match = /^[a-z][a-z0-9+.-]*:/i.exec(value);
-  return match === null ? '' : match[0].toLowerCase();
-}
-
-function parses(value: string): boolean {
-  try {
-    return new URL(value).hostname !== '';
-  } catch {
-    return false;
-  }
 }

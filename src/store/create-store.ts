@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
 import type { Store } from './store.ts';
@@ -23,6 +24,12 @@ export interface CreateStoreOptions {
 /** The one place a store adapter is chosen. Only composition roots call it: the CLI's commands and the library (compose/api/). */
 export function createStore(options: CreateStoreOptions): Store {
   if (options.url !== undefined) {
+    if (!isPostgresUrl(options.url)) {
+      // The URL itself is not shown: it may hold a password where withoutCredentials cannot find it.
+      throw new UsageError('USAGE', 'a store URL must be a PostgreSQL URL: postgres://host:port/database', {
+        context: { key: 'storeUrl' },
+      });
+    }
     return createPostgresStore({
       url: options.url,
       ...(options.isProcessAlive === undefined ? {} : { isProcessAlive: options.isProcessAlive }),
@@ -30,6 +37,19 @@ export function createStore(options: CreateStoreOptions): Store {
     });
   }
   return new SqliteStore(stateDbOptions(options));
+}
+
+/**
+ * Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`, with a host): the one kind of URL a
+ * store is opened from, checked before a connection is tried so a typo never falls back to another store.
+ */
+export function isPostgresUrl(url: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return false;
+  try {
+    return new URL(url).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 export interface CreatePostgresStoreOptions {

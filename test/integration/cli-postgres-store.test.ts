@@ -13,6 +13,7 @@ import {
   waitFor,
   type CliResult,
 } from '../helpers/run-cli.ts';
+import { BatchpilotError, createJob, resumeJob, runJob } from '../../src/index.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, toJsonl, type TempWorkspace } from '../helpers/temp-workspace.ts';
@@ -178,6 +179,33 @@ describe('--store postgres://', () => {
     } finally {
       await slow.close();
     }
+  });
+
+  it('takes the store from storeUrl in the library (runJob, createJob, resumeJob)', async () => {
+    const config = { base_url: sim.baseUrl, model: 'gpt-4o-mini', concurrency: 4 };
+    const ran = await runJob({ input, workspace: temp.workspace, storeUrl: url, jobId: 'lib-pg', config });
+    assert.equal(ran.outcome, 'completed');
+    const created = await createJob({
+      data: temp.path('posts.jsonl'),
+      prompts: temp.path('prompts.yaml'),
+      workspace: temp.workspace,
+      storeUrl: url,
+      jobId: 'lib-pg-data',
+      config: { ...config, data: { key: 'id' } },
+    });
+    assert.equal(created.jobId, 'lib-pg-data');
+    const resumed = await resumeJob({ workspace: temp.workspace, storeUrl: url, jobId: 'lib-pg-data' });
+    assert.equal(resumed.outcome, 'completed');
+    assert.equal(answersById(await outputLines(temp.jobDir('lib-pg-data'))).size, ROWS);
+    const log = await readFile(join(temp.jobDir('lib-pg-data'), 'job.log'), 'utf8');
+    assert.doesNotMatch(log, /join-back-follow-fail/);
+    const status = await cli(['--store', url, 'status', 'lib-pg']);
+    assert.equal((JSON.parse(status.stdout) as { state: string }).state, 'completed', describeResult(status));
+    await assert.rejects(
+      createJob({ input, workspace: temp.workspace, storeUrl: 'mysql://bp:hunter2pw@127.0.0.1/jobs', config }),
+      (error: unknown) =>
+        error instanceof BatchpilotError && error.code === 'USAGE' && !error.message.includes('hunter2pw'),
+    );
   });
 
   it('refuses --detach with a PostgreSQL store before creating anything', async () => {
