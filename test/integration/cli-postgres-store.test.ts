@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -143,6 +143,15 @@ describe('--store postgres://', () => {
     assert.match(listed.stdout, /pg-plain/);
     assert.match(listed.stdout, /pg-data/);
     assert.doesNotMatch(listed.stdout, /sqlite-plain/);
+    // The database holds the jobs: they are listed from a folder with no workspace, which is not created.
+    const elsewhere = temp.path('no-workspace');
+    const listedElsewhere = await runCli(['--workspace', elsewhere, '--store', url, 'list'], { cwd: temp.dir });
+    assert.match(listedElsewhere.stdout, /pg-plain/, describeResult(listedElsewhere));
+    const statusElsewhere = await runCli(['--workspace', elsewhere, '--store', url, '--json', 'status', 'pg-data'], {
+      cwd: temp.dir,
+    });
+    assert.equal((JSON.parse(statusElsewhere.stdout) as { state: string }).state, 'completed');
+    await assert.rejects(stat(elsewhere), { code: 'ENOENT' });
     const onSqlite = await cli(['status', 'pg-plain']);
     assert.equal(cliError(onSqlite)?.code, 'JOB_NOT_FOUND', describeResult(onSqlite));
   });
