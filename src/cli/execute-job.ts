@@ -14,6 +14,8 @@ import { describeGroups, groupShortfallError } from '../compose/group-shortfall-
 export interface ExecuteJobOptions {
   store: Store;
   workspace: string;
+  /** The PostgreSQL URL `store` was opened with, for the run's join-back thread, which opens the store itself. */
+  storeUrl?: string | undefined;
   jobId: string;
   config: ResolvedConfig;
   json: boolean;
@@ -51,6 +53,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
     run = await runStoredJob({
       store: options.store,
       workspace: options.workspace,
+      storeUrl: options.storeUrl,
       jobId: options.jobId,
       config,
       signal: stop.signal,

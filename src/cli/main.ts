@@ -26,6 +26,11 @@ export function createProgram(exit: CommandExit = { code: 0 }): Command {
     .description('Run large batches of AI-model requests reliably: limits, retries, resume, clean merged output.')
     .version(packageVersion(), '-V, --version')
     .option('--workspace <dir>', 'workspace folder (default: $BATCHPILOT_WORKSPACE or ./.batchpilot)')
+    .option(
+      '--store <url>',
+      'PostgreSQL database for the job state, postgres://user@host:port/db (default: $BATCHPILOT_STORE, else the ' +
+        "workspace's SQLite store); the job's files stay in the workspace",
+    )
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(run "batchpilot --help" for usage)')
     .exitOverride();

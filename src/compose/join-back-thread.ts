@@ -55,6 +55,8 @@ const BOOT = `const { workerData } = require('node:worker_threads');
  */
 export function startFollowingJoinBack(options: {
   workspace: string;
+  /** The run's PostgreSQL store, which the thread opens as a reader of its own; undefined: the workspace's SQLite. */
+  storeUrl?: string | undefined;
   jobId: string;
   config: ResolvedConfig;
   logger: Logger;
@@ -71,6 +73,7 @@ export function startFollowingJoinBack(options: {
       entry: new URL(`./join-back-worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url).href,
       loader: FROM_SOURCE ? import.meta.resolve('tsx/esm/api') : undefined,
       workspace: options.workspace,
+      storeUrl: options.storeUrl,
       jobId: options.jobId,
       config: { ...options.config, apiKey: null },
     },

@@ -18,6 +18,7 @@ import type { JoinBackFromThread, JoinBackToThread } from './join-back-thread.ts
 
 interface JoinBackWorkerData {
   workspace: string;
+  storeUrl: string | undefined;
   jobId: string;
   config: ResolvedConfig;
 }
@@ -78,7 +79,7 @@ port.on('message', (message: JoinBackToThread | SinkWriteAnswer) => {
 });
 const post = (message: JoinBackFromThread): void => port.postMessage(message);
 
-const store = createStore({ workspace: data.workspace });
+const store = createStore({ workspace: data.workspace, url: data.storeUrl });
 try {
   const job = await store.getJob(data.jobId);
   if (job === undefined) {

@@ -360,6 +360,8 @@ async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: strin
 export interface RunConfiguredJobOptions {
   store: Store;
   workspace: string;
+  /** The PostgreSQL URL `store` was opened with (undefined: the workspace's SQLite store), for the join-back thread. */
+  storeUrl?: string | undefined;
   jobId: string;
   config: ResolvedConfig;
   logger: Logger;

@@ -10,10 +10,14 @@ const PREFIX = 'BATCHPILOT_';
 
 /**
  * `BATCHPILOT_*` variables that are not config keys and so are not reported
- * as unknown. `BATCHPILOT_WORKSPACE` picks the workspace folder, which is a
- * CLI concern, not part of a job's config. Add new non-config variables here.
+ * as unknown. `BATCHPILOT_WORKSPACE` picks the workspace folder and `BATCHPILOT_STORE` the store's database, which
+ * are CLI concerns, not part of a job's config. Add new non-config variables here.
  */
-export const NON_CONFIG_ENV_VARS: readonly string[] = ['BATCHPILOT_WORKSPACE', 'BATCHPILOT_CRASH_AT'];
+export const NON_CONFIG_ENV_VARS: readonly string[] = [
+  'BATCHPILOT_WORKSPACE',
+  'BATCHPILOT_STORE',
+  'BATCHPILOT_CRASH_AT',
+];
 
 export interface ReadEnvLayerOptions {
   /** Further variables to skip, e.g. the one `api_key_env` names when it starts with `BATCHPILOT_`. */

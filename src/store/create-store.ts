@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
 import type { Store } from './store.ts';
@@ -8,8 +9,13 @@ import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
 
 export interface CreateStoreOptions {
-  /** The workspace folder; the store lives in `<workspace>/state.db`. */
+  /** The workspace folder; the store lives in `<workspace>/state.db` unless `url` names a PostgreSQL database. */
   workspace: string;
+  /**
+   * `postgres://user:password@host:port/database` (`--store`, `$BATCHPILOT_STORE`): the job state lives there and the
+   * workspace keeps only the job's files. Unset: the workspace's SQLite store.
+   */
+  url?: string | undefined;
   isProcessAlive?: (pid: number) => boolean;
   /** Where the times the store records on its own come from (a job's `updatedAt`); the system clock by default. */
   clock?: Clock;
@@ -17,7 +23,33 @@ export interface CreateStoreOptions {
 
 /** The one place a store adapter is chosen. Only composition roots call it: the CLI's commands and the library (compose/api/). */
 export function createStore(options: CreateStoreOptions): Store {
+  if (options.url !== undefined) {
+    if (!isPostgresUrl(options.url)) {
+      // The URL itself is not shown: it may hold a password where withoutCredentials cannot find it.
+      throw new UsageError('USAGE', 'a store URL must be a PostgreSQL URL: postgres://host:port/database', {
+        context: { key: 'storeUrl' },
+      });
+    }
+    return createPostgresStore({
+      url: options.url,
+      ...(options.isProcessAlive === undefined ? {} : { isProcessAlive: options.isProcessAlive }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+  }
   return new SqliteStore(stateDbOptions(options));
+}
+
+/**
+ * Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`, with a host): the one kind of URL a
+ * store is opened from, checked before a connection is tried so a typo never falls back to another store.
+ */
+export function isPostgresUrl(url: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return false;
+  try {
+    return new URL(url).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 export interface CreatePostgresStoreOptions {
@@ -28,10 +60,7 @@ export interface CreatePostgresStoreOptions {
   isProcessAlive?: (pid: number) => boolean;
 }
 
-/**
- * The shared PostgreSQL store (docs/decisions/0030), its schema migrated on first use. Not yet chosen by the CLI:
- * `--store postgres://...` comes with the workers (issue 14).
- */
+/** The shared PostgreSQL store (docs/decisions/0030), its schema migrated on first use. */
 export function createPostgresStore(options: CreatePostgresStoreOptions): Store {
   return new PostgresStore(options);
 }

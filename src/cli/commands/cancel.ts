@@ -22,7 +22,7 @@ export function registerCancelCommand(program: Command, exit: CommandExit): void
       const options = globalOptions(command);
       const { workspace, json } = options;
       assertWorkspaceExists(options, jobId);
-      const store = createStore({ workspace });
+      const store = createStore({ workspace, url: options.store });
       try {
         const job = await requireJob(store, jobId);
         const live = isLeaseLive(job.lease, Date.now());
@@ -55,6 +55,7 @@ export function registerCancelCommand(program: Command, exit: CommandExit): void
         exit.code = await executeJob({
           store,
           workspace,
+          storeUrl: options.store,
           jobId,
           config,
           json,

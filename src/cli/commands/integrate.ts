@@ -32,7 +32,7 @@ export function registerIntegrateCommand(program: Command, exit: CommandExit): v
           },
         );
       }
-      const store = createStore({ workspace: options.workspace });
+      const store = createStore({ workspace: options.workspace, url: options.store });
       try {
         const { job, config } = await openStoredDataJob(store, jobId, 'integrate');
         const { integrateStoredJob } = await import('../../compose/integrate-stored-job.ts');

@@ -22,7 +22,7 @@ export function registerLogsCommand(program: Command): void {
       const options = globalOptions(command);
       const { workspace, json } = options;
       assertWorkspaceExists(options, jobId);
-      const store = createStore({ workspace });
+      const store = createStore({ workspace, url: options.store });
       try {
         await requireJob(store, jobId, workspace);
         const path = jobLogPath(workspace, jobId);

@@ -54,7 +54,7 @@ export function registerMonitorCommand(program: Command): void {
       const { workspace, json } = options;
       assertWorkspaceExists(options, jobId);
       const tickMs = Math.max(50, Number(values['intervalMs'] ?? TICK_MS) || TICK_MS);
-      const store = createStore({ workspace });
+      const store = createStore({ workspace, url: options.store });
       const schedulerStore = createSchedulerStore({ workspace });
       try {
         let stats: AttemptStats | undefined;

@@ -3,7 +3,7 @@ import type { ConfigFlags } from '../../config/config-flags.ts';
 import { toStoredConfig } from '../../config/load-config.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
-import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
+import { assertNoDetachWithSharedStore, assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
 import { NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { prepareResume } from '../../compose/prepare-resume.ts';
@@ -12,6 +12,8 @@ import type { CommandExit } from '../command-exit.ts';
 export interface ResumeJobOptions {
   store: Store;
   workspace: string;
+  /** The PostgreSQL URL `store` was opened with, for the threads of the run that open it too. */
+  storeUrl?: string | undefined;
   jobId: string;
   json: boolean;
   flags: ConfigFlags;
@@ -38,6 +40,7 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   return executeJob({
     store: options.store,
     workspace: options.workspace,
+    storeUrl: options.storeUrl,
     jobId: job.id,
     config,
     json: options.json,
@@ -97,7 +100,8 @@ function registerResumeLike(
     const global = globalOptions(command);
     const { workspace, json } = global;
     assertWorkspaceExists(global, jobId);
-    const store = createStore({ workspace });
+    assertNoDetachWithSharedStore(global, values['detach'] === true);
+    const store = createStore({ workspace, url: global.store });
     try {
       if (values['detach'] === true) {
         exit.code = await resumeDetached(store, workspace, jobId, values, json);
@@ -106,6 +110,7 @@ function registerResumeLike(
       exit.code = await resumeJob({
         store,
         workspace,
+        storeUrl: global.store,
         jobId,
         json,
         flags: readConfigFlags(values),

@@ -17,7 +17,7 @@ import {
   readApprovals,
   readConfigFlags,
 } from './config-options.ts';
-import { globalOptions } from '../global-options.ts';
+import { assertNoDetachWithSharedStore, globalOptions } from '../global-options.ts';
 import { withStopSignals } from '../with-stop-signals.ts';
 import {
   addDataOptions,
@@ -56,14 +56,17 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       .option('--detach', 'hand the job to the background scheduler of the workspace and print its status at once')
       .option('--no-progress', 'no progress display'),
   ).action(async (input: string, values: Record<string, unknown>, command: Command) => {
-    const { workspace, json } = globalOptions(command);
+    const global = globalOptions(command);
+    const { workspace, json } = global;
+    const storeUrl = global.store;
+    assertNoDetachWithSharedStore(global, values['detach'] === true);
     const jobInput = await toJobInput(input);
     const flags = readConfigFlags(values);
     const simulate = values['simulate'] === true;
     const requestedId = typeof values['job'] === 'string' ? values['job'] : undefined;
     const detach = values['detach'] === true;
     if (requestedId !== undefined) checkJobId(requestedId);
-    const store = createStore({ workspace });
+    const store = createStore({ workspace, url: storeUrl });
     try {
       if (requestedId !== undefined) {
         const existing = await findJobToResume(store, workspace, requestedId, jobInput);
@@ -82,6 +85,7 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
           exit.code = await resumeJob({
             store,
             workspace,
+            storeUrl,
             jobId: requestedId,
             json,
             flags,
@@ -132,6 +136,7 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       exit.code = await executeJob({
         store,
         workspace,
+        storeUrl,
         jobId,
         config: jobConfig,
         json,

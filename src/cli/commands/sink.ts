@@ -20,7 +20,7 @@ export function registerSinkCommand(program: Command, exit: CommandExit): void {
       const options = globalOptions(command);
       assertWorkspaceExists(options, jobId);
       const only = typeof values['sink'] === 'string' ? values['sink'] : undefined;
-      const store = createStore({ workspace: options.workspace });
+      const store = createStore({ workspace: options.workspace, url: options.store });
       try {
         const { job, config } = await openStoredDataJob(store, jobId, 'sink');
         const names = (config.sinks ?? []).map((sink) => sink.name);

@@ -69,15 +69,17 @@ function formatDetail(status: JobStatus): string {
 async function showStatus(command: Command, jobId: string | undefined): Promise<void> {
   const options = globalOptions(command);
   const { workspace, json } = options;
-  if (jobId !== undefined) assertWorkspaceExists(options, jobId);
-  else if (!options.workspaceExists) {
+  // A PostgreSQL store holds the jobs itself: they can be shown from any folder, and reading them creates nothing.
+  const inWorkspace = options.store === undefined;
+  if (inWorkspace && jobId !== undefined) assertWorkspaceExists(options, jobId);
+  else if (inWorkspace && !options.workspaceExists) {
     // Listing must not create a workspace: a user who types `status` in the wrong folder gets told so.
     process.stdout.write(
       json ? '[]\n' : `no batchpilot workspace in ${options.workspaceSearched}; "batchpilot run INPUT" creates one\n`,
     );
     return;
   }
-  const store = createStore({ workspace });
+  const store = createStore({ workspace, url: options.store });
   try {
     const now = Date.now();
     if (jobId !== undefined) {

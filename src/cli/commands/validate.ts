@@ -17,7 +17,7 @@ export function registerValidateCommand(program: Command, exit: CommandExit): vo
     .action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
       const options = globalOptions(command);
       assertWorkspaceExists(options, jobId);
-      const store = createStore({ workspace: options.workspace });
+      const store = createStore({ workspace: options.workspace, url: options.store });
       try {
         const { job, config } = await openStoredDataJob(store, jobId, 'validate');
         const { validateStoredJob } = await import('../../compose/validate-stored-job.ts');

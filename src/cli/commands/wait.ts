@@ -64,7 +64,7 @@ export function registerWaitCommand(program: Command, exit: CommandExit): void {
       const options = globalOptions(command);
       assertWorkspaceExists(options, jobId);
       const pollMs = Math.max(50, Number(values['intervalMs'] ?? POLL_MS) || POLL_MS);
-      const store = createStore({ workspace: options.workspace });
+      const store = createStore({ workspace: options.workspace, url: options.store });
       const schedulerStore = createSchedulerStore({ workspace: options.workspace });
       try {
         let reading = await readJobPhase(store, schedulerStore, jobId, Date.now());

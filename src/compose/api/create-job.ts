@@ -38,6 +38,12 @@ export interface CreateJobOptions {
   prompts?: string | Readonly<Record<string, unknown>>;
   /** The workspace folder: its `state.db` and `jobs/<id>/` hold the job. Created if missing. */
   workspace: string;
+  /**
+   * A PostgreSQL database for the job's state, `postgres://user:password@host:port/database` (the CLI's `--store`);
+   * the job's files stay in `workspace`. Anything but a `postgres://` or `postgresql://` URL is `USAGE`.
+   * @default the workspace's SQLite store (`<workspace>/state.db`)
+   */
+  storeUrl?: string;
   /** Letters, digits, `.`, `_` and `-`. @default a new `job-YYYYMMDD-HHMMSS-xxxx` */
   jobId?: string;
   /**
@@ -73,7 +79,7 @@ export interface CreatedJob {
 export async function createJob(options: CreateJobOptions): Promise<CreatedJob> {
   const loaded = resolveLibraryConfig(options);
   const source = await jobSourceOf(options);
-  const store = createStore({ workspace: options.workspace });
+  const store = createStore({ workspace: options.workspace, url: options.storeUrl });
   try {
     const jobId = options.jobId ?? createJobId();
     if (options.jobId !== undefined) checkJobId(options.jobId);

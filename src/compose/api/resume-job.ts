@@ -9,6 +9,12 @@ import type { RunControlOptions } from './run-options.ts';
 export interface ResumeJobOptions extends RunControlOptions {
   /** The workspace folder the job was created in. */
   workspace: string;
+  /**
+   * A PostgreSQL database for the job's state, `postgres://user:password@host:port/database` (the CLI's `--store`);
+   * the job's files are in `workspace`. Anything but a `postgres://` or `postgresql://` URL is `USAGE`.
+   * @default the workspace's SQLite store (`<workspace>/state.db`)
+   */
+  storeUrl?: string;
   jobId: string;
   /** Run the failed items again too (succeeded ones are kept), as `batchpilot retry`. @default false */
   retryFailed?: boolean;
@@ -24,7 +30,7 @@ export interface ResumeJobOptions extends RunControlOptions {
  */
 export async function resumeJob(options: ResumeJobOptions): Promise<JobResult> {
   const workspace = resolve(options.workspace);
-  const store = createStore({ workspace });
+  const store = createStore({ workspace, url: options.storeUrl });
   try {
     const { job, config } = await prepareResume({
       workspace: workspace,

@@ -8,6 +8,8 @@ import type { RunControlOptions } from './run-options.ts';
 export interface RunCreatedJobOptions extends RunControlOptions {
   store: Store;
   workspace: string;
+  /** The PostgreSQL URL `store` was opened with, for the run's join-back thread. */
+  storeUrl?: string | undefined;
   jobId: string;
   config: ResolvedConfig;
   reopenFailed?: boolean;
@@ -22,6 +24,7 @@ export async function runCreatedJob(options: RunCreatedJobOptions): Promise<JobR
   const { result, stopError } = await runStoredJob({
     store: options.store,
     workspace: options.workspace,
+    storeUrl: options.storeUrl,
     jobId: options.jobId,
     config: options.config,
     signal: options.signal ?? new AbortController().signal,

@@ -35,7 +35,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   if (options.jobId !== undefined) checkJobId(options.jobId);
   const source = await jobSourceOf(options);
   const env = options.env ?? process.env;
-  const store = createStore({ workspace });
+  const store = createStore({ workspace, url: options.storeUrl });
   try {
     const existing =
       options.jobId === undefined
