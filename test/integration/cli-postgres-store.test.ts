@@ -156,6 +156,18 @@ describe('--store postgres://', () => {
     assert.equal(cliError(onSqlite)?.code, 'JOB_NOT_FOUND', describeResult(onSqlite));
   });
 
+  it('a workspace whose jobs are all in PostgreSQL is not taken for one whose SQLite store was lost', async () => {
+    const only = join(temp.dir, 'pg-only-ws');
+    const ran = await runCli(['--workspace', only, '--store', url, '--json', ...runArgs(input, 'pg-only')], {
+      cwd: temp.dir,
+    });
+    assert.equal(ran.code, 0, describeResult(ran));
+    // Without --store the workspace's SQLite store opens: the job folder is PostgreSQL's, not a lost job of its own.
+    const listed = await runCli(['--workspace', only, '--json', 'list'], { cwd: temp.dir });
+    assert.equal(listed.code, 0, describeResult(listed));
+    assert.doesNotMatch(listed.stdout, /STORE_CORRUPT/);
+  });
+
   it('resumes a data job killed with SIGKILL to its end, each custom_id once', async () => {
     await temp.write(
       'many-posts.jsonl',

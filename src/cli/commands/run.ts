@@ -30,6 +30,7 @@ import type { ResolvedConfig } from '../../config/config-schema.ts';
 import type { Approvals } from '../../plan/check-safety-caps.ts';
 import type { Store } from '../../store/store.ts';
 import { resumeJob } from './resume.ts';
+import { markForeignStoreJob } from '../../compose/mark-foreign-store-job.ts';
 
 /**
  * `run INPUT`: creates a job from a JSONL file (or `-`, a pipe, a `.gz`, copied into the job folder) and runs it.
@@ -108,6 +109,8 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       const approvals = readApprovals(values);
       const outDir = typeof values['out'] === 'string' ? resolve(values['out']) : undefined;
       let jobConfig = config;
+      // A job kept in PostgreSQL still has its files here: its folder says so first (the SQLite guard skips it).
+      if (storeUrl !== undefined) await markForeignStoreJob(workspace, jobId, storeUrl);
       if (dataCommand) {
         // readDataOptions already falls back to the config's `data:` section; only the keys that have a value stay.
         jobConfig = { ...config, data: definedOnly(readDataOptions(values, config)) };

@@ -14,6 +14,7 @@ import { loadPromptSet, promptsFileOf, type LoadPromptSetOptions } from '../../p
 import { createDataJob } from '../create-data-job.ts';
 import { spoolJobInput } from '../spool-job-input.ts';
 import type { LoadedConfig } from '../../config/resolve-config.ts';
+import { markForeignStoreJob } from '../mark-foreign-store-job.ts';
 
 /** Requests to run: a JSONL file's path, or the request lines themselves (strings, or objects written as JSON). */
 export type JobInputSource = string | AsyncIterable<string | object> | Iterable<string | object>;
@@ -130,6 +131,7 @@ export async function createLibraryJob(
   source: LibraryJobSource,
 ): Promise<CreatedJob> {
   const workspace = resolve(options.workspace);
+  if (options.storeUrl !== undefined) await markForeignStoreJob(workspace, options.jobId, options.storeUrl);
   if (source.kind === 'data') {
     const promptSource = libraryPromptSource(options.prompts, loaded.config.prompts);
     const prompts = await loadPromptSet(promptSource);

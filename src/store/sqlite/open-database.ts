@@ -1,9 +1,10 @@
-import { closeSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { createCorruptStoreError, StoreError, toStorageFault } from '../../errors/index.ts';
 import { migrate } from './migrate.ts';
+import { FOREIGN_STORE_MARKER } from '../foreign-store-marker.ts';
 
 /**
  * The workspace's `state.db` on a connection of its own, migrated: WAL (readers such as
@@ -60,10 +61,12 @@ function assertNotLost(path: string): void {
   );
 }
 
+/** The job folders that are this store's: not a job kept in another store, nor a folder being made (a dot name). */
 function jobFolders(folder: string): string[] {
   try {
     return readdirSync(folder, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+      .filter((entry) => !existsSync(join(folder, entry.name, FOREIGN_STORE_MARKER)))
       .map((entry) => entry.name);
   } catch {
     return [];
