@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -153,6 +153,26 @@ describe('--store postgres://', () => {
     assert.equal((JSON.parse(statusElsewhere.stdout) as { state: string }).state, 'completed');
     await assert.rejects(stat(elsewhere), { code: 'ENOENT' });
     const onSqlite = await cli(['status', 'pg-plain']);
+    assert.equal(cliError(onSqlite)?.code, 'JOB_NOT_FOUND', describeResult(onSqlite));
+  });
+
+  it('integrate, logs, wait and monitor read a job kept in PostgreSQL', async () => {
+    const enriched = join(temp.jobDir('pg-data'), 'enriched.jsonl');
+    const written = await readFile(enriched, 'utf8');
+    await rm(enriched);
+    const integrated = await cli(['--store', url, 'integrate', 'pg-data']);
+    assert.equal(integrated.code, 0, describeResult(integrated));
+    assert.equal(await readFile(enriched, 'utf8'), written, 'the same dataset, joined back from PostgreSQL');
+    const logs = await cli(['--store', url, 'logs', 'pg-data']);
+    assert.equal(logs.code, 0, describeResult(logs));
+    assert.match(logs.stdout, /job-end/);
+    const waited = await cli(['--store', url, 'wait', 'pg-plain']);
+    assert.equal(waited.code, 0, describeResult(waited));
+    const monitored = await cli(['--store', url, 'monitor', 'pg-plain']);
+    assert.equal(monitored.code, 0, describeResult(monitored));
+    assert.match(monitored.stdout, /pg-plain/);
+    // Not in the workspace's SQLite store: the same commands there do not find it.
+    const onSqlite = await cli(['wait', 'pg-plain']);
     assert.equal(cliError(onSqlite)?.code, 'JOB_NOT_FOUND', describeResult(onSqlite));
   });
 
