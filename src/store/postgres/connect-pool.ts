@@ -1,22 +1,23 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
 /**
- * The driver's type parsers, but `bigint` and `numeric` (what COUNT and SUM return) as JS numbers: every such value
- * the store reads is a count, a byte offset or a time in milliseconds, far below 2^53.
+ * A pool of connections to `url`, answering bigints as numbers. The driver is loaded here, on a store's first call:
+ * every command makes its store at start-up, and one on SQLite should not pay for loading `pg`.
  */
-const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
-    oid === INT8_OID || oid === NUMERIC_OID
-      ? (value: string) => Number(value)
-      : (pg.types.getTypeParser(oid, format ?? 'text') as unknown)) as pg.CustomTypesConfig['getTypeParser'],
-};
-
-/** A pool of connections to `url`, answering bigints as numbers. */
-export function connectPool(url: string): pg.Pool {
-  const pool = new pg.Pool({
+export async function connectPool(url: string): Promise<pg.Pool> {
+  const { default: driver } = await import('pg');
+  // The driver's type parsers, but `bigint` and `numeric` (what COUNT and SUM return) as JS numbers: every such value
+  // the store reads is a count, a byte offset or a time in milliseconds, far below 2^53.
+  const types: pg.CustomTypesConfig = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+      oid === INT8_OID || oid === NUMERIC_OID
+        ? (value: string) => Number(value)
+        : (driver.types.getTypeParser(oid, format ?? 'text') as unknown)) as pg.CustomTypesConfig['getTypeParser'],
+  };
+  const pool = new driver.Pool({
     connectionString: url,
     types,
     max: 10,

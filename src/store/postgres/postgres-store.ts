@@ -70,7 +70,8 @@ type Work<T> = (db: pg.ClientBase) => Promise<T>;
  * The schema is migrated on first use (`migrate.ts`); a server that cannot be reached is `STORE_UNREACHABLE`.
  */
 export class PostgresStore implements Store {
-  private readonly pool: pg.Pool;
+  /** Made on the first call (see `connectPool`). */
+  private pool: Promise<pg.Pool> | undefined;
   private readonly url: string;
   private readonly clock: Clock;
   private readonly isProcessAlive: (pid: number) => boolean;
@@ -79,7 +80,6 @@ export class PostgresStore implements Store {
 
   constructor(options: PostgresStoreOptions) {
     this.url = options.url;
-    this.pool = connectPool(options.url);
     this.clock = options.clock ?? systemClock;
     this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
   }
@@ -306,7 +306,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await (await this.pool)?.end();
   }
 
   private seqPages<Row extends { seq: number }>(
@@ -351,7 +351,8 @@ export class PostgresStore implements Store {
 
   private async checkout(): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      this.pool ??= connectPool(this.url);
+      return await (await this.pool).connect();
     } catch (error) {
       throw isUnreachable(error) ? storeUnreachable(this.url, error) : error;
     }
