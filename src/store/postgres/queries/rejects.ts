@@ -1,24 +1,12 @@
 /** The rejects table: lines that are not valid requests, inserted a batch at a time and read back in line order. */
 import type pg from 'pg';
-import { REJECT_RAW_MAX_BYTES, type Reject } from '../../../core/reject.ts';
+import { cutRejectRaw, type Reject } from '../../../core/reject.ts';
 
 export interface RejectRow {
   line: number;
   custom_id: string | null;
   reason: string;
   raw: string;
-}
-
-/** A reject's line cut to `REJECT_RAW_MAX_BYTES`, never half a character (as the SQLite store cuts it). */
-function cutRaw(raw: string): string {
-  if (raw.length <= REJECT_RAW_MAX_BYTES / 4) return raw;
-  const bytes = Buffer.from(raw, 'utf8');
-  if (bytes.length <= REJECT_RAW_MAX_BYTES) return raw;
-  // Decoding a cut buffer may end in a replacement char; drop it rather than emit half a character.
-  return bytes
-    .subarray(0, REJECT_RAW_MAX_BYTES)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
 }
 
 /** Inserts a batch's rejects in one statement (inside the caller's transaction). */
@@ -33,7 +21,7 @@ export async function insertRejects(db: pg.ClientBase, jobId: string, rejects: r
       rejects.map((reject) => reject.line),
       rejects.map((reject) => reject.custom_id ?? null),
       rejects.map((reject) => reject.reason),
-      rejects.map((reject) => cutRaw(reject.raw)),
+      rejects.map((reject) => cutRejectRaw(reject.raw)),
     ],
   });
 }

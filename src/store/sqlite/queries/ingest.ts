@@ -1,23 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import type { IngestCursor } from '../../../core/job.ts';
 import type { ItemLocation } from '../../../core/item.ts';
-import { REJECT_RAW_MAX_BYTES, type Reject } from '../../../core/reject.ts';
+import { cutRejectRaw, type Reject } from '../../../core/reject.ts';
 import type { IngestBatch, IngestResult } from '../../item-store.ts';
 import type { prepareItemQueries } from './items.ts';
 import type { prepareJobQueries } from './jobs.ts';
 import type { prepareRejectQueries } from './rejects.ts';
-
-/** A reject's line cut to `REJECT_RAW_MAX_BYTES`, never half a character. */
-function cutRaw(raw: string): string {
-  if (raw.length <= REJECT_RAW_MAX_BYTES / 4) return raw;
-  const bytes = Buffer.from(raw, 'utf8');
-  if (bytes.length <= REJECT_RAW_MAX_BYTES) return raw;
-  // Decoding a cut buffer may end in a replacement char; drop it rather than emit half a character.
-  return bytes
-    .subarray(0, REJECT_RAW_MAX_BYTES)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
-}
 
 export interface IngestQueries {
   jobs: ReturnType<typeof prepareJobQueries>;
@@ -38,7 +26,7 @@ export function prepareIngest(db: Database, queries: IngestQueries) {
     const cursor = { ...cursorBefore, ...batch.position };
     const pending: ItemLocation[] = [];
     const insertReject = (reject: Reject): void => {
-      rejects.insert.run(jobId, reject.line, reject.custom_id ?? null, reject.reason, cutRaw(reject.raw));
+      rejects.insert.run(jobId, reject.line, reject.custom_id ?? null, reject.reason, cutRejectRaw(reject.raw));
       cursor.rejected += 1;
     };
     for (const reject of batch.rejects) insertReject(reject);
