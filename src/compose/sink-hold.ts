@@ -10,14 +10,6 @@ import type { SinkWriteAnswer, SinkWriteRequest } from './thread-sink.ts';
 export class SinkHold implements SendHold {
   private readonly down = new Set<string>();
   private wakers: (() => void)[] = [];
-  private since: number | null = null;
-  private readonly now: () => number;
-  /** Time sending was held, over the run, in ms (the report's figure). */
-  heldMs = 0;
-
-  constructor(now: () => number = Date.now) {
-    this.now = now;
-  }
 
   get isHeld(): boolean {
     return this.down.size > 0;
@@ -31,7 +23,6 @@ export class SinkHold implements SendHold {
   /** One write of a sink's batch, as the run's thread answered it. */
   note(request: SinkWriteRequest, answer: SinkWriteAnswer): void {
     if (answer.error?.code === 'SINK_UNAVAILABLE') {
-      if (this.down.size === 0) this.since = this.now();
       this.down.add(request.sink);
       return;
     }
@@ -46,8 +37,6 @@ export class SinkHold implements SendHold {
 
   private releaseSink(sink: string): void {
     if (!this.down.delete(sink) || this.down.size > 0) return;
-    if (this.since !== null) this.heldMs += this.now() - this.since;
-    this.since = null;
     const wakers = this.wakers;
     this.wakers = [];
     for (const wake of wakers) wake();
