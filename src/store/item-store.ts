@@ -36,8 +36,6 @@ export interface ItemStore {
   iterateUnfinished(jobId: string): AsyncIterable<OpenItem>;
   /** Every succeeded or failed item with its check's status, in input order (admission by need learns its counts). */
   iterateOutcomes(jobId: string): AsyncIterable<SettledItem>;
-  /** Items per group (`items.group_key`), state, check status and missing reason; empty for a job without groups. */
-  groupItemCounts(jobId: string): Promise<GroupItemCount[]>;
   /** Tokens of every attempt per group (`items.group_key`), for the cost so far of each group. */
   groupTokens(jobId: string): Promise<GroupTokens[]>;
   /**
@@ -145,15 +143,6 @@ export interface GroupTokens {
   group: string;
   inputTokens: number;
   outputTokens: number;
-}
-
-/** Items of one group in one state (and check status, and missing reason), for per-group counts. */
-export interface GroupItemCount {
-  group: string;
-  state: string;
-  checkStatus: string | null;
-  missingReason: string | null;
-  count: number;
 }
 
 /** Items of one group (null: none) in one state, check status and missing reason; `recent` finished since a time. */

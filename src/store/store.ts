@@ -16,7 +16,6 @@ export type {
 } from './chunk-store.ts';
 export type {
   AnswerCount,
-  GroupItemCount,
   GroupTokens,
   IngestBatch,
   IngestResult,

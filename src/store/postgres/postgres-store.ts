@@ -14,7 +14,6 @@ import type {
   ChunkPatch,
   CloseChunkOptions,
   CloseChunkResult,
-  GroupItemCount,
   GroupTokens,
   IngestBatch,
   IngestResult,
@@ -166,10 +165,6 @@ export class PostgresStore implements Store {
     for await (const row of this.seqPages(jobId, items.outcomePage)) {
       yield { customId: row.custom_id, state: row.state, checkStatus: row.check_status };
     }
-  }
-
-  async groupItemCounts(jobId: string): Promise<GroupItemCount[]> {
-    return this.run((db) => items.groupItemCounts(db, jobId));
   }
 
   async answerCounts(jobId: string, since: number): Promise<AnswerCount[]> {

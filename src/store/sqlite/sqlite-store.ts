@@ -15,7 +15,6 @@ import type {
   ChunkPatch,
   CloseChunkOptions,
   CloseChunkResult,
-  GroupItemCount,
   GroupTokens,
   IngestBatch,
   IngestResult,
@@ -221,16 +220,6 @@ export class SqliteStore implements Store {
     for (const row of seqPages((after, limit) => this.items.outcomePage.all(jobId, after, limit))) {
       yield { customId: row.custom_id, state: row.state, checkStatus: row.check_status };
     }
-  }
-
-  async groupItemCounts(jobId: string): Promise<GroupItemCount[]> {
-    return this.items.groupCounts.all(jobId).map((row) => ({
-      group: row.group_key,
-      state: row.state,
-      checkStatus: row.check_status,
-      missingReason: row.missing_reason,
-      count: row.n,
-    }));
   }
 
   async answerCounts(jobId: string, since: number): Promise<AnswerCount[]> {

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
-import type { AnswerCount, GroupItemCount, GroupTokens, OpenItem, SettledItem } from '../../item-store.ts';
+import type { AnswerCount, GroupTokens, OpenItem, SettledItem } from '../../item-store.ts';
 
 export interface ItemRow {
   seq: number;
@@ -179,27 +179,6 @@ export async function chunkItemsPage(
     values: [jobId, chunkNo, afterSeq, limit],
   });
   return rows;
-}
-
-export async function groupItemCounts(db: pg.ClientBase, jobId: string): Promise<GroupItemCount[]> {
-  const { rows } = await db.query<{
-    group_key: string;
-    state: string;
-    check_status: string | null;
-    missing_reason: string | null;
-    n: number;
-  }>(
-    `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n FROM items
-     WHERE job_id = $1 AND group_key IS NOT NULL GROUP BY group_key, state, check_status, missing_reason`,
-    [jobId],
-  );
-  return rows.map((row) => ({
-    group: row.group_key,
-    state: row.state,
-    checkStatus: row.check_status,
-    missingReason: row.missing_reason,
-    count: row.n,
-  }));
 }
 
 export async function answerCounts(db: pg.ClientBase, jobId: string, since: number): Promise<AnswerCount[]> {

@@ -149,13 +149,6 @@ export function prepareItemQueries(db: Database) {
        FROM items i JOIN attempts a ON a.job_id = i.job_id AND a.seq = i.seq
        WHERE i.job_id = ? AND i.group_key IS NOT NULL GROUP BY i.group_key`,
     ),
-    groupCounts: db.prepare<
-      [string],
-      { group_key: string; state: string; check_status: string | null; missing_reason: string | null; n: number }
-    >(
-      `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n FROM items
-       WHERE job_id = ? AND group_key IS NOT NULL GROUP BY group_key, state, check_status, missing_reason`,
-    ),
     answerCounts: db.prepare<
       [number, string],
       {
