@@ -4,6 +4,7 @@ import { UsageError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
 import type { Store } from './store.ts';
+import type { WorkSliceStore } from './work-slice-store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
@@ -61,7 +62,7 @@ export interface CreatePostgresStoreOptions {
 }
 
 /** The shared PostgreSQL store (docs/decisions/0030), its schema migrated on first use. */
-export function createPostgresStore(options: CreatePostgresStoreOptions): Store {
+export function createPostgresStore(options: CreatePostgresStoreOptions): Store & WorkSliceStore {
   return new PostgresStore(options);
 }
 

@@ -46,7 +46,10 @@ import { acquireLease } from './queries/lease.ts';
 import { commitProgress } from './queries/progress.ts';
 import { rejectPage } from './queries/rejects.ts';
 import * as sinkOutbox from './queries/sink-outbox.ts';
+import * as slices from './queries/slices.ts';
+import { SliceQueue } from './slice-queue.ts';
 import { isUnreachable, storeUnreachable } from './store-unreachable.ts';
+import type { HeldSlice, SentAttempt, SliceCounts, SliceKey, WorkSliceStore, WorkStop } from '../work-slice-store.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`; the password is never shown in a message. */
@@ -56,6 +59,9 @@ export interface PostgresStoreOptions {
   /** Where the times the store records on its own (a job's `updatedAt`) come from. */
   clock?: Clock;
 }
+
+/** Tickets of earlier hand-outs one `claimSlice` goes through per job before it looks at the next job. */
+const MAX_STALE_TICKETS = 16;
 
 type Work<T> = (db: pg.ClientBase) => Promise<T>;
 
@@ -68,7 +74,7 @@ type Work<T> = (db: pg.ClientBase) => Promise<T>;
  *
  * The schema is migrated on first use (`migrate.ts`); a server that cannot be reached is `STORE_UNREACHABLE`.
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, WorkSliceStore {
   /** Made on the first call (see `connectPool`). */
   private pool: Promise<pg.Pool> | undefined;
   private readonly url: string;
@@ -76,9 +82,11 @@ export class PostgresStore implements Store {
   private readonly isProcessAlive: (pid: number) => boolean;
   private ready: Promise<void> | undefined;
   private closed = false;
+  private readonly queue: SliceQueue;
 
   constructor(options: PostgresStoreOptions) {
     this.url = options.url;
+    this.queue = new SliceQueue(options.url);
     this.clock = options.clock ?? systemClock;
     this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
   }
@@ -297,10 +305,104 @@ export class PostgresStore implements Store {
     return this.transaction((db) => chunks.closeChunk(db, jobId, chunkNo, options));
   }
 
+  // The work role (store/work-slice-store.ts, docs/decisions/0031).
+
+  async cutSlices(jobId: string, size: number): Promise<number> {
+    return this.transaction(async (db) => {
+      await this.requireJob(db, jobId, true);
+      const tickets = await slices.cutSlices(db, jobId, size);
+      await this.queue.publish(db, jobId, tickets);
+      return tickets.length;
+    });
+  }
+
+  async claimSlice(jobIds: readonly string[], holder: string): Promise<HeldSlice | undefined> {
+    for (const jobId of jobIds) {
+      // A ticket of an earlier hand-out claims nothing and is used up; a handful is the most one call goes through.
+      for (let tries = 0; tries < MAX_STALE_TICKETS; tries += 1) {
+        const taken = await this.transaction(async (db) => {
+          const ticket = await this.queue.take(db, jobId);
+          if (ticket === undefined) return 'none' as const;
+          return (await slices.claimSlice(db, jobId, ticket, holder)) ?? ('stale' as const);
+        });
+        if (taken === 'none') break;
+        if (taken !== 'stale') return taken;
+      }
+    }
+    return undefined;
+  }
+
+  async heartbeatSlices(holder: string): Promise<SliceKey[]> {
+    return this.run((db) => slices.heartbeatSlices(db, holder));
+  }
+
+  async finishSlice(key: SliceKey, holder: string): Promise<boolean> {
+    return this.run((db) => slices.finishSlice(db, key, holder));
+  }
+
+  async releaseSlices(holder: string): Promise<number> {
+    return this.reissue({ holder });
+  }
+
+  async reclaimStaleSlices(staleMs: number): Promise<number> {
+    return this.reissue({ staleMs });
+  }
+
+  async withdrawSlices(jobId: string): Promise<void> {
+    await this.run((db) => slices.withdrawSlices(db, jobId));
+  }
+
+  async sliceCounts(jobId: string): Promise<SliceCounts> {
+    return this.run((db) => slices.sliceCounts(db, jobId));
+  }
+
+  async jobsWithOpenSlices(pattern?: string): Promise<string[]> {
+    return this.run((db) => slices.jobsWithOpenSlices(db, pattern));
+  }
+
+  async sliceItems(jobId: string, firstSeq: number, lastSeq: number): Promise<OpenItem[]> {
+    return this.run((db) => slices.sliceItems(db, jobId, firstSeq, lastSeq));
+  }
+
+  async requestTexts(jobId: string, seqs: readonly number[]): Promise<Map<number, string>> {
+    const rows = await this.run((db) => slices.requestRows(db, jobId, seqs));
+    const texts = new Map<number, string>();
+    for (const row of rows) if (row.request !== null) texts.set(row.seq, row.request.toString('utf8'));
+    return texts;
+  }
+
+  async recordSent(jobId: string, holder: string, sent: readonly SentAttempt[]): Promise<void> {
+    await this.run((db) => slices.recordSent(db, jobId, holder, sent));
+  }
+
+  async commitSliceProgress(batches: readonly JobProgressBatch[], holder: string): Promise<SliceKey[]> {
+    return this.transaction((db) => slices.commitSliceProgress(db, batches, holder));
+  }
+
+  async stopJobWork(jobId: string, stop: WorkStop): Promise<void> {
+    await this.run((db) => slices.stopJobWork(db, jobId, stop));
+  }
+
+  async workStop(jobId: string): Promise<WorkStop | undefined> {
+    return this.run((db) => slices.workStop(db, jobId));
+  }
+
+  /** Open slices handed out again under a new generation, in the transaction that re-queues them. */
+  private async reissue(where: { holder: string } | { staleMs: number }): Promise<number> {
+    return this.transaction(async (db) => {
+      const reissued = await slices.reissueSlices(db, where);
+      const byJob = new Map<string, slices.SliceTicket[]>();
+      for (const { jobId, ...ticket } of reissued) byJob.set(jobId, [...(byJob.get(jobId) ?? []), ticket]);
+      for (const [jobId, tickets] of byJob) await this.queue.publish(db, jobId, tickets);
+      return reissued.length;
+    });
+  }
+
   /** Ends the pool's connections; a second call does nothing (as SQLite's close of a closed database). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.queue.close();
     await (await this.pool)?.end();
   }
 

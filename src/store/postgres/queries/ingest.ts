@@ -66,11 +66,13 @@ export async function ingestBatch(
     const { rows } = await db.query<{ seq: number }>({
       name: 'items-insert',
       text: `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, state,
-           missing_reason)
+           missing_reason, request)
          SELECT $1, u.seq, u.custom_id, u.line_no, u.byte_offset, u.byte_length, u.line_hash, u.group_key,
-           CASE WHEN u.pending THEN 'pending' ELSE 'cancelled' END, CASE WHEN u.pending THEN NULL ELSE 'limit' END
-         FROM unnest($2::int[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::bigint[], $8::text[], $9::bool[])
-           AS u(seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, pending)
+           CASE WHEN u.pending THEN 'pending' ELSE 'cancelled' END, CASE WHEN u.pending THEN NULL ELSE 'limit' END,
+           convert_to(u.request, 'UTF8')
+         FROM unnest($2::int[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::bigint[], $8::text[], $9::bool[],
+           $10::text[])
+           AS u(seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, pending, request)
          ON CONFLICT DO NOTHING RETURNING seq`,
       values: [
         jobId,
@@ -82,6 +84,8 @@ export async function ingestBatch(
         column((item) => item.lineHash ?? null),
         column((item) => item.group ?? null),
         accepted.map((entry) => entry.pending),
+        // The line itself, for workers on other machines (docs/decisions/0031); PostgreSQL compresses a long one.
+        column((item) => item.raw),
       ],
     });
     if (rows.length < accepted.length)

@@ -1,0 +1,264 @@
+import type pg from 'pg';
+import type { JobProgressBatch, OpenItem } from '../../item-store.ts';
+import type { HeldSlice, SentAttempt, SliceCounts, SliceKey, WorkStop } from '../../work-slice-store.ts';
+import { OPEN_ITEM_COLUMNS, toOpenItem, type ItemRow } from './items.ts';
+import { commitProgress } from './progress.ts';
+
+/**
+ * The work role's statements (store/work-slice-store.ts, docs/decisions/0031). Every time compared here is the
+ * database's `clock_timestamp()`, so workers on machines with skewed clocks agree on what is stale.
+ */
+
+/** A slice as handed out: the queue's payload. The generation makes a hand-out of an earlier cut claim nothing. */
+export interface SliceTicket {
+  sliceNo: number;
+  generation: number;
+}
+
+/**
+ * Withdraws the job's open slices and cuts its open items into new ones of at most `size` items, numbered after the
+ * last; returns the new slices' tickets. Runs in the caller's transaction, with the job's row locked.
+ */
+export async function cutSlices(db: pg.ClientBase, jobId: string, size: number): Promise<SliceTicket[]> {
+  await withdrawSlices(db, jobId);
+  await db.query('UPDATE jobs SET work_stop_json = NULL WHERE id = $1', [jobId]);
+  const { rows } = await db.query<{ slice_no: number; generation: number }>(
+    `WITH next AS (SELECT COALESCE(MAX(slice_no), 0) AS base FROM slices WHERE job_id = $1),
+       open AS (
+         SELECT seq, (row_number() OVER (ORDER BY seq) - 1) / $2 AS n FROM items
+         WHERE job_id = $1 AND state IN ('pending', 'retry_wait')
+       )
+     INSERT INTO slices (job_id, slice_no, first_seq, last_seq, state, generation)
+     SELECT $1, (SELECT base FROM next) + 1 + n, MIN(seq), MAX(seq), 'open', 0 FROM open GROUP BY n
+     RETURNING slice_no, generation`,
+    [jobId, size],
+  );
+  return rows.map((row) => ({ sliceNo: row.slice_no, generation: row.generation }));
+}
+
+export async function withdrawSlices(db: pg.ClientBase, jobId: string): Promise<void> {
+  await db.query(
+    `UPDATE slices SET state = 'withdrawn', holder = NULL, heartbeat_at = NULL WHERE job_id = $1 AND state = 'open'`,
+    [jobId],
+  );
+}
+
+/**
+ * Takes the slice a ticket names for `holder`, if the ticket is still its current hand-out (same generation, open,
+ * unheld); the ledger rows a lost holder left in it are cleared and counted.
+ */
+export async function claimSlice(
+  db: pg.ClientBase,
+  jobId: string,
+  ticket: SliceTicket,
+  holder: string,
+): Promise<HeldSlice | undefined> {
+  const { rows } = await db.query<{ first_seq: number; last_seq: number }>({
+    name: 'slice-claim',
+    text: `UPDATE slices SET holder = $4, heartbeat_at = clock_timestamp()
+       WHERE job_id = $1 AND slice_no = $2 AND generation = $3 AND state = 'open' AND holder IS NULL
+       RETURNING first_seq, last_seq`,
+    values: [jobId, ticket.sliceNo, ticket.generation, holder],
+  });
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const cleared = await db.query({
+    name: 'sent-clear-slice',
+    text: 'DELETE FROM sent_attempts WHERE job_id = $1 AND seq BETWEEN $2 AND $3',
+    values: [jobId, row.first_seq, row.last_seq],
+  });
+  return {
+    jobId,
+    sliceNo: ticket.sliceNo,
+    firstSeq: row.first_seq,
+    lastSeq: row.last_seq,
+    inDoubt: cleared.rowCount ?? 0,
+  };
+}
+
+export async function heartbeatSlices(db: pg.ClientBase, holder: string): Promise<SliceKey[]> {
+  const { rows } = await db.query<{ job_id: string; slice_no: number }>({
+    name: 'slice-heartbeat',
+    text: `UPDATE slices SET heartbeat_at = clock_timestamp() WHERE holder = $1 AND state = 'open'
+       RETURNING job_id, slice_no`,
+    values: [holder],
+  });
+  return rows.map((row) => ({ jobId: row.job_id, sliceNo: row.slice_no }));
+}
+
+export async function finishSlice(db: pg.ClientBase, key: SliceKey, holder: string): Promise<boolean> {
+  const result = await db.query({
+    name: 'slice-finish',
+    text: `UPDATE slices SET state = 'done', holder = NULL, heartbeat_at = NULL
+       WHERE job_id = $1 AND slice_no = $2 AND holder = $3 AND state = 'open'`,
+    values: [key.jobId, key.sliceNo, holder],
+  });
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Open slices back to unheld under a new generation: the caller hands each out again in the same transaction. */
+export async function reissueSlices(
+  db: pg.ClientBase,
+  where: { holder: string } | { staleMs: number },
+): Promise<(SliceTicket & { jobId: string })[]> {
+  const { rows } = await db.query<{ job_id: string; slice_no: number; generation: number }>(
+    `UPDATE slices SET holder = NULL, heartbeat_at = NULL, generation = generation + 1
+     WHERE state = 'open' AND ${
+       'holder' in where
+         ? 'holder = $1'
+         : `holder IS NOT NULL AND heartbeat_at < clock_timestamp() - make_interval(secs => $1::double precision / 1000)`
+     }
+     RETURNING job_id, slice_no, generation`,
+    ['holder' in where ? where.holder : where.staleMs],
+  );
+  return rows.map((row) => ({ jobId: row.job_id, sliceNo: row.slice_no, generation: row.generation }));
+}
+
+export async function sliceCounts(db: pg.ClientBase, jobId: string): Promise<SliceCounts> {
+  const { rows } = await db.query<{ open: number; held: number; done: number }>({
+    name: 'slice-counts',
+    text: `SELECT COUNT(*) FILTER (WHERE state = 'open') AS open,
+         COUNT(*) FILTER (WHERE state = 'open' AND holder IS NOT NULL) AS held,
+         COUNT(*) FILTER (WHERE state = 'done') AS done
+       FROM slices WHERE job_id = $1`,
+    values: [jobId],
+  });
+  const row = rows[0];
+  return { open: row?.open ?? 0, held: row?.held ?? 0, done: row?.done ?? 0 };
+}
+
+export async function jobsWithOpenSlices(db: pg.ClientBase, pattern: string | undefined): Promise<string[]> {
+  const { rows } = await db.query<{ job_id: string }>(
+    `SELECT DISTINCT job_id FROM slices WHERE state = 'open' AND holder IS NULL
+       AND ($1::text IS NULL OR job_id LIKE $1) ORDER BY job_id`,
+    [pattern === undefined ? null : globToLike(pattern)],
+  );
+  return rows.map((row) => row.job_id);
+}
+
+/** `*` matches any run of characters; everything else, `%` and `_` included, only itself. */
+function globToLike(pattern: string): string {
+  return pattern.replace(/[\\%_]/g, (char) => `\\${char}`).replace(/\*/g, '%');
+}
+
+export async function sliceItems(
+  db: pg.ClientBase,
+  jobId: string,
+  firstSeq: number,
+  lastSeq: number,
+): Promise<OpenItem[]> {
+  const { rows } = await db.query<ItemRow>({
+    name: 'slice-items',
+    text: `SELECT ${OPEN_ITEM_COLUMNS},
+       CASE WHEN reasks = 0 THEN NULL ELSE (
+         SELECT MAX(a.attempt) FROM attempts a
+         WHERE a.job_id = items.job_id AND a.seq = items.seq AND a.reask = items.reasks - 1 AND a.check_status IS NOT NULL
+       ) END AS reask_base
+     FROM items WHERE job_id = $1 AND seq BETWEEN $2 AND $3 AND state IN ('pending', 'retry_wait') ORDER BY seq`,
+    values: [jobId, firstSeq, lastSeq],
+  });
+  return rows.map(toOpenItem);
+}
+
+export async function requestRows(
+  db: pg.ClientBase,
+  jobId: string,
+  seqs: readonly number[],
+): Promise<{ seq: number; request: Buffer | null }[]> {
+  const { rows } = await db.query<{ seq: number; request: Buffer | null }>({
+    name: 'items-requests',
+    text: 'SELECT seq, request FROM items WHERE job_id = $1 AND seq = ANY($2::int[])',
+    values: [jobId, seqs],
+  });
+  return rows;
+}
+
+export async function recordSent(
+  db: pg.ClientBase,
+  jobId: string,
+  holder: string,
+  sent: readonly SentAttempt[],
+): Promise<void> {
+  if (sent.length === 0) return;
+  await db.query({
+    name: 'sent-insert',
+    text: `INSERT INTO sent_attempts (job_id, seq, attempt, holder, sent_at)
+       SELECT $1, u.seq, u.attempt, $2, u.sent_at FROM unnest($3::int[], $4::int[], $5::bigint[]) AS u(seq, attempt, sent_at)
+       ON CONFLICT (job_id, seq, attempt) DO UPDATE SET holder = EXCLUDED.holder, sent_at = EXCLUDED.sent_at`,
+    values: [jobId, holder, sent.map((s) => s.seq), sent.map((s) => s.attempt), sent.map((s) => s.sentAt)],
+  });
+}
+
+/**
+ * A worker's commit, in the caller's transaction: the slices `holder` holds in these jobs are locked against a
+ * takeover (`FOR SHARE`: a claim waits for this commit, and a commit after a claim finds the slice gone); attempts and
+ * updates in them are committed and their ledger rows closed; the rest is dropped. Returns the slices lost.
+ */
+export async function commitSliceProgress(
+  db: pg.ClientBase,
+  batches: readonly JobProgressBatch[],
+  holder: string,
+): Promise<SliceKey[]> {
+  const jobIds = [...new Set(batches.map((batch) => batch.jobId))];
+  const { rows } = await db.query<{ job_id: string; first_seq: number; last_seq: number }>({
+    name: 'slices-held-lock',
+    text: `SELECT job_id, first_seq, last_seq FROM slices
+       WHERE job_id = ANY($1::text[]) AND holder = $2 AND state = 'open' FOR SHARE`,
+    values: [jobIds, holder],
+  });
+  const held = new Map<string, { first: number; last: number }[]>();
+  for (const row of rows) {
+    const ranges = held.get(row.job_id) ?? [];
+    ranges.push({ first: row.first_seq, last: row.last_seq });
+    held.set(row.job_id, ranges);
+  }
+  const dropped: { jobId: string; seq: number }[] = [];
+  const kept: JobProgressBatch[] = [];
+  for (const batch of batches) {
+    const ranges = held.get(batch.jobId) ?? [];
+    const inHeld = (seq: number): boolean => ranges.some((range) => seq >= range.first && seq <= range.last);
+    const attempts = batch.attempts.filter((attempt) => inHeld(attempt.seq));
+    const updates = batch.updates.filter((update) => inHeld(update.seq));
+    for (const { seq } of [...batch.attempts, ...batch.updates])
+      if (!inHeld(seq)) dropped.push({ jobId: batch.jobId, seq });
+    if (attempts.length > 0 || updates.length > 0) kept.push({ jobId: batch.jobId, attempts, updates });
+  }
+  await commitProgress(db, kept);
+  for (const batch of kept) {
+    if (batch.attempts.length === 0) continue;
+    await db.query({
+      name: 'sent-close',
+      text: `DELETE FROM sent_attempts WHERE job_id = $1
+         AND (seq, attempt) IN (SELECT * FROM unnest($2::int[], $3::int[]))`,
+      values: [batch.jobId, batch.attempts.map((a) => a.seq), batch.attempts.map((a) => a.attempt)],
+    });
+  }
+  return dropped.length === 0 ? [] : slicesOf(db, dropped);
+}
+
+/** The slices these items fall in (those a worker lost: it stops them). */
+async function slicesOf(db: pg.ClientBase, dropped: readonly { jobId: string; seq: number }[]): Promise<SliceKey[]> {
+  const { rows } = await db.query<{ job_id: string; slice_no: number }>(
+    `SELECT DISTINCT s.job_id, s.slice_no FROM slices s
+     JOIN unnest($1::text[], $2::int[]) AS u(job_id, seq) ON s.job_id = u.job_id AND u.seq BETWEEN s.first_seq AND s.last_seq`,
+    [dropped.map((entry) => entry.jobId), dropped.map((entry) => entry.seq)],
+  );
+  return rows.map((row) => ({ jobId: row.job_id, sliceNo: row.slice_no }));
+}
+
+export async function stopJobWork(db: pg.ClientBase, jobId: string, stop: WorkStop): Promise<void> {
+  await db.query('UPDATE jobs SET work_stop_json = $2 WHERE id = $1 AND work_stop_json IS NULL', [
+    jobId,
+    JSON.stringify(stop),
+  ]);
+}
+
+export async function workStop(db: pg.ClientBase, jobId: string): Promise<WorkStop | undefined> {
+  const { rows } = await db.query<{ work_stop_json: string | null }>({
+    name: 'job-work-stop',
+    text: 'SELECT work_stop_json FROM jobs WHERE id = $1',
+    values: [jobId],
+  });
+  const text = rows[0]?.work_stop_json;
+  return text === null || text === undefined ? undefined : (JSON.parse(text) as WorkStop);
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createPostgresStore } from '../../src/store/create-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { WorkSliceStore } from '../../src/store/work-slice-store.ts';
+import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
+import { attemptOf, createTestJob, ingestItems, JOB } from '../store-conformance/store-fixtures.ts';
+
+type SharedStore = Store & WorkSliceStore;
+
+/** The work role (docs/decisions/0031) on a real server: slices cut, claimed once, heartbeated, reclaimed, guarded. */
+describe('PostgreSQL store: slices of work', () => {
+  let server: PostgresHandle;
+  let databases = 0;
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  async function withStores(count: number, test: (...stores: SharedStore[]) => Promise<void>): Promise<void> {
+    databases += 1;
+    const url = await server.createDatabase(`slices_${String(databases)}`);
+    const stores = Array.from({ length: count }, () => createPostgresStore({ url }));
+    try {
+      await test(...stores);
+    } finally {
+      for (const store of stores) await store.close();
+    }
+  }
+
+  it('cuts open items into slices, each claimed by one worker, with the lines kept in the store', async () => {
+    await withStores(3, async (a, b, c) => {
+      await createTestJob(a);
+      await ingestItems(a, 25);
+      assert.equal(await a.cutSlices(JOB, 10), 3);
+      const claims = await Promise.all([a, b, c, a].map((store, n) => store.claimSlice([JOB], `w${String(n)}`)));
+      const held = claims.filter((claim) => claim !== undefined);
+      assert.equal(held.length, 3, 'three slices, a fourth claim finds none');
+      assert.deepEqual(
+        held.map((slice) => [slice.firstSeq, slice.lastSeq]).sort((x, y) => x[0]! - y[0]!),
+        [
+          [0, 9],
+          [10, 19],
+          [20, 24],
+        ],
+      );
+      const items = await b.sliceItems(JOB, 10, 19);
+      assert.deepEqual(
+        items.map((item) => item.seq),
+        [10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+      );
+      const texts = await c.requestTexts(JOB, [10, 24]);
+      assert.equal(texts.get(10), '{"n":10}');
+      assert.equal(texts.get(24), '{"n":24}');
+      assert.deepEqual(await a.sliceCounts(JOB), { open: 3, held: 3, done: 0 });
+    });
+  });
+
+  it('hands a stale slice to another worker, which counts the attempts left in doubt; the lost holder commits nothing', async () => {
+    await withStores(2, async (lost, taker) => {
+      await createTestJob(lost);
+      await ingestItems(lost, 4);
+      await lost.cutSlices(JOB, 10);
+      const first = await lost.claimSlice([JOB], 'lost');
+      assert.ok(first !== undefined);
+      await lost.recordSent(JOB, 'lost', [
+        { seq: 0, attempt: 1, sentAt: 1 },
+        { seq: 1, attempt: 1, sentAt: 1 },
+      ]);
+      // Item 0's outcome is committed before the worker is lost: it is never sent again.
+      assert.deepEqual(
+        await lost.commitSliceProgress(
+          [
+            {
+              jobId: JOB,
+              attempts: [attemptOf(0)],
+              updates: [
+                {
+                  seq: 0,
+                  state: 'succeeded',
+                  attempts: 1,
+                  statusCode: 200,
+                  requestId: null,
+                  body: '{}',
+                  completedAt: 5,
+                },
+              ],
+            },
+          ],
+          'lost',
+        ),
+        [],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await taker.reclaimStaleSlices(10), 1);
+      const again = await taker.claimSlice([JOB], 'taker');
+      assert.equal(again?.inDoubt, 1, 'item 1 was out on the lost worker');
+      assert.deepEqual(
+        (await taker.sliceItems(JOB, 0, 3)).map((item) => item.seq),
+        [1, 2, 3],
+      );
+      const dropped = await lost.commitSliceProgress(
+        [
+          {
+            jobId: JOB,
+            attempts: [attemptOf(1)],
+            updates: [
+              { seq: 1, state: 'succeeded', attempts: 1, statusCode: 200, requestId: null, body: '{}', completedAt: 6 },
+            ],
+          },
+        ],
+        'lost',
+      );
+      assert.deepEqual(dropped, [{ jobId: JOB, sliceNo: first.sliceNo }]);
+      assert.equal((await taker.counts(JOB)).succeeded, 1);
+      assert.deepEqual(await lost.heartbeatSlices('lost'), []);
+      assert.deepEqual(await taker.heartbeatSlices('taker'), [{ jobId: JOB, sliceNo: first.sliceNo }]);
+      assert.equal(await taker.finishSlice({ jobId: JOB, sliceNo: first.sliceNo }, 'taker'), true);
+      assert.deepEqual(await taker.sliceCounts(JOB), { open: 0, held: 0, done: 1 });
+    });
+  });
+
+  it("gives back a stopping worker's slices and withdraws a stopped job's", async () => {
+    await withStores(2, async (a, b) => {
+      await createTestJob(a);
+      await ingestItems(a, 20);
+      await a.cutSlices(JOB, 5);
+      await a.claimSlice([JOB], 'a');
+      await a.claimSlice([JOB], 'a');
+      assert.equal(await a.releaseSlices('a'), 2);
+      const claimed = [];
+      for (let n = 0; n < 5; n += 1) claimed.push(await b.claimSlice([JOB], 'b'));
+      assert.equal(claimed.filter((slice) => slice !== undefined).length, 4);
+      assert.deepEqual(await a.jobsWithOpenSlices('*'), []);
+      await a.withdrawSlices(JOB);
+      assert.deepEqual(await b.heartbeatSlices('b'), []);
+      await a.stopJobWork(JOB, { reason: 'auth', message: 'first' });
+      await a.stopJobWork(JOB, { reason: 'budget', message: 'second' });
+      assert.equal((await b.workStop(JOB))?.message, 'first');
+      await a.cutSlices(JOB, 100);
+      assert.equal(await b.workStop(JOB), undefined, 'a new cut clears it');
+      assert.deepEqual(await b.jobsWithOpenSlices('*'), [JOB]);
+      assert.deepEqual(await b.jobsWithOpenSlices('other*'), []);
+    });
+  });
+});
