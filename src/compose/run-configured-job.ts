@@ -5,6 +5,8 @@ import { toStoredConfig } from '../config/stored-config.ts';
 import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
+import { runSharedJob } from '../engine/work/run-shared-job.ts';
+import { isWorkSliceStore } from '../store/work-slice-store.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
 import type { SendHold } from '../engine/send-hold.ts';
@@ -304,6 +306,22 @@ async function runEngine(
     secrets,
   );
   try {
+    if (isWorkSliceStore(options.store) && review === undefined && !config.simulate) {
+      // A shared store: the job's slices go to every worker of the store, this process one of them.
+      return await runSharedJob({
+        jobId: options.jobId,
+        store: options.store,
+        provider,
+        settings: toRunSettings(config),
+        sliceItems: SLICE_ITEMS,
+        noWork: options.noWork,
+        logger: options.logger,
+        signal: options.signal,
+        reopenFailed: options.reopenFailed ?? false,
+        onStarted,
+        ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
+      });
+    }
     return await runJob({
       jobId: options.jobId,
       store: options.store,
@@ -380,4 +398,12 @@ export interface RunConfiguredJobOptions {
   onNotice?: (message: string) => void;
   /** Told the built-in simulator's URL when `--simulate` started one. */
   onSimulator?: (baseUrl: string) => void;
+  /** `run --no-work` with a shared store: this process submits and waits; workers elsewhere send. */
+  noWork?: boolean | undefined;
 }
+
+/**
+ * Items per slice of a job in a shared store (docs/decisions/0031): a few hundred keeps the queue small while
+ * millions of items wait in the store, and a slice taken over from a lost worker small.
+ */
+const SLICE_ITEMS = 500;

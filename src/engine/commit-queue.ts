@@ -18,12 +18,12 @@ interface PendingEntries extends JobProgressBatch {
  * them all, since nothing may count as done unrecorded.
  */
 export class CommitQueue {
-  private readonly store: ItemStore;
+  private readonly store: Pick<ItemStore, 'commitProgress'>;
   private pending = new Map<CommitWaiter, PendingEntries>();
   private scheduled = false;
   private flushing: Promise<void> | undefined;
 
-  constructor(store: ItemStore) {
+  constructor(store: Pick<ItemStore, 'commitProgress'>) {
     this.store = store;
   }
 

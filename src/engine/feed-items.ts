@@ -77,10 +77,16 @@ async function feedUnfinished(options: FeedOptions, parser: LineParser): Promise
   }
 }
 
-/** Sends open items (their lines re-read by offset), each once the dispatcher has room. */
-async function pushOpenItems(
-  options: FeedOptions,
-  reader: LineReader,
+/** What sending open items needs of the feed's options. */
+export type OpenItemFeed = Pick<FeedOptions, 'dispatcher' | 'signal' | 'estimateTokens' | 'costRequest' | 'review'>;
+
+/**
+ * Sends open items (their lines re-read by `reader`: the input file by offset, or a worker's store), each once the
+ * dispatcher has room.
+ */
+export async function pushOpenItems(
+  options: OpenItemFeed,
+  reader: { readMany(items: readonly OpenItem[]): Promise<string[]> },
   parser: LineParser,
   page: readonly OpenItem[],
 ): Promise<void> {

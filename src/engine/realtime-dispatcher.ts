@@ -86,6 +86,11 @@ export interface DispatcherOptions {
   onSettled?: ((outcome: ItemOutcome) => void) | undefined;
   /** While it holds, no request starts (a sink that is down; see `SendHold`). */
   hold?: SendHold | undefined;
+  /**
+   * Awaited before each request goes out (a worker's attempt ledger, docs/decisions/0031). A rejection is a store
+   * that cannot record: the request is not sent and the dispatcher stops, as when a commit fails.
+   */
+  beforeSend?: ((seq: number, attempt: number) => Promise<void>) | undefined;
 }
 
 export interface DispatcherCounters {
@@ -270,6 +275,24 @@ export class RealtimeDispatcher {
     const attempt = item.attempts + 1;
     const startedAt = clock.now();
     const seq = item.location.seq;
+    if (this.options.beforeSend !== undefined) {
+      try {
+        await this.options.beforeSend(seq, attempt);
+      } catch (error) {
+        this.onCommitted(0, error instanceof Error ? error : new Error(String(error)));
+        limiter.release(item.tokens);
+        this.options.budget?.release(item.costUsd ?? 0);
+        this.enqueueCommit(null, null);
+        return;
+      }
+      // Stopped hard while the ledger wrote (a worker lost the slice): not sent after all.
+      if (this.hardAbort.signal.aborted) {
+        limiter.release(item.tokens);
+        this.options.budget?.release(item.costUsd ?? 0);
+        this.enqueueCommit(null, null);
+        return;
+      }
+    }
     try {
       const response = await provider.send(item.request, {
         timeoutMs,

@@ -10,6 +10,18 @@ export const LOG_EVENT = {
   jobEnd: 'job-end',
   /** The run stops before its end for every item (`reason`: `unreachable` endpoint, refused key `auth`). */
   jobStop: 'job-stop',
+  /** A worker starts taking slices of running jobs in a shared store (`holder`, `jobs`). */
+  workerStart: 'worker-start',
+  /** A worker stops (`reason`); the slices it held go back to the queue. */
+  workerStop: 'worker-stop',
+  /** A shared run cut the job's open items into slices for workers (`slices`, `sliceItems`). */
+  sliceCut: 'slice-cut',
+  /** A worker took over a slice a lost worker held (`slice`, `inDoubt`: attempts that may be sent twice). */
+  sliceAdopt: 'slice-adopt',
+  /** A worker lost a slice it held (its heartbeat went stale, or the job stopped): it stops sending it. */
+  sliceLose: 'slice-lose',
+  /** A slice's work failed in this worker (`message`); another worker takes it once its lease is stale. */
+  sliceFail: 'slice-fail',
   /** A cancel request was seen; the run stops taking new work. */
   jobCancel: 'job-cancel',
   /** The scheduler took the job from its queue. */

@@ -1,0 +1,277 @@
+import type { PreparedRequest } from '../../core/item.ts';
+import type { ProviderError } from '../../errors/index.ts';
+import type { LineParser } from '../../input/parse-input-line.ts';
+import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
+import type { RealtimeProvider } from '../../providers/provider.ts';
+import type { ItemStore, OpenItem } from '../../store/store.ts';
+import type { HeldSlice, SliceKey, WorkSliceStore, WorkStop } from '../../store/work-slice-store.ts';
+import type { Clock } from '../../util/clock.ts';
+import type { Logger } from '../../util/logger.ts';
+import { LOG_EVENT } from '../../util/log-event.ts';
+import type { BudgetGuard } from '../budget-guard.ts';
+import { CommitQueue } from '../commit-queue.ts';
+import type { RequestCost } from '../estimate-request-cost.ts';
+import { pushOpenItems } from '../feed-items.ts';
+import type { OutageWatch } from '../outage-watch.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
+import { RealtimeDispatcher, type DispatcherCounters } from '../realtime-dispatcher.ts';
+import type { RunSettings } from '../run-job.ts';
+import { SlotPool } from '../slot-pool.ts';
+import { SentLedger } from './sent-ledger.ts';
+
+export interface JobSliceWorkOptions {
+  jobId: string;
+  store: ItemStore & WorkSliceStore;
+  provider: RealtimeProvider;
+  settings: RunSettings;
+  /** The job's line parser, as its stored config says. */
+  parser: LineParser;
+  /** Who holds this job's slices in the slices table: unique to this worker and job (`${host}:${pid}:${uuid}`). */
+  holder: string;
+  limiter: RateLimiter;
+  budget?: BudgetGuard | undefined;
+  outage?: OutageWatch | undefined;
+  estimateTokens: TokenEstimator | null;
+  costRequest?: ((request: PreparedRequest) => RequestCost) | undefined;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** How often an idle worker asks for a slice again while others hold every slice of the job. */
+const CLAIM_POLL_MS = 250;
+/** How often held slices are heartbeated; a slice is stale after `SLICE_STALE_MS` without one. */
+export const SLICE_HEARTBEAT_MS = 1000;
+
+interface Running {
+  slice: HeldSlice;
+  dispatcher: RealtimeDispatcher;
+  stop: AbortController;
+  lost: boolean;
+}
+
+/**
+ * One worker's work on one job (docs/decisions/0031): it claims slices of the job while it has room for more (the
+ * items it has queued and out below its concurrency), runs each through a realtime dispatcher of its own (one slot
+ * pool of `concurrency` for all of them, one commit queue), and marks a slice done once every item of it settled.
+ * A slice it loses (its heartbeat went stale, or the job stopped) is stopped at once: what it had out is dropped at
+ * commit, and the slice's new holder sends it again.
+ *
+ * `run()` resolves when there is nothing left to claim and every held slice ended, or after `stop()`.
+ */
+export class JobSliceWork {
+  /** What the slices that ended sent (see `counters`). */
+  private readonly endedCounters = { succeeded: 0, failed: 0, retries: 0 };
+  private readonly options: JobSliceWorkOptions;
+  private readonly pool: SlotPool;
+  private readonly running = new Map<number, Running>();
+  private readonly ended: (() => void)[] = [];
+  private stopped = false;
+  private stopReason: WorkStop | undefined;
+  private failure: Error | undefined;
+  private readonly ledger: SentLedger;
+  private readonly commits: CommitQueue;
+
+  constructor(options: JobSliceWorkOptions) {
+    this.options = options;
+    this.pool = new SlotPool(options.settings.concurrency);
+    this.ledger = new SentLedger(options.store, options.holder, options.clock);
+    // Outcomes in a slice this worker lost are dropped by the store; the slices they fell in stop here.
+    this.commits = new CommitQueue({
+      commitProgress: async (batches) => this.lose(await options.store.commitSliceProgress(batches, options.holder)),
+    });
+  }
+
+  get jobId(): string {
+    return this.options.jobId;
+  }
+
+  /** Why this worker stopped the job (a 401/403, the budget, the endpoint gone), once it did. */
+  get stoppedFor(): WorkStop | undefined {
+    return this.stopReason;
+  }
+
+  /**
+   * Works until nothing is left to claim and every held slice ended, or until `stop()`. Whatever it still holds then
+   * goes back to the queue. Rejects with the first failure of a slice's work (the store gone), after that.
+   */
+  async run(): Promise<void> {
+    const { store, jobId, holder } = this.options;
+    const heartbeat = setInterval(() => {
+      store.heartbeatSlices(holder).then(
+        (held) => this.lose(this.heldSlices().filter((slice) => !held.some((h) => h.sliceNo === slice.sliceNo))),
+        () => undefined,
+      );
+    }, SLICE_HEARTBEAT_MS);
+    try {
+      while (!this.stopped) {
+        if (this.load() < this.options.settings.concurrency) {
+          const slice = await store.claimSlice([jobId], holder);
+          if (slice !== undefined) {
+            this.start(slice);
+            continue;
+          }
+          if (this.running.size === 0) break;
+        }
+        await this.nextEnd(CLAIM_POLL_MS);
+      }
+      while (this.running.size > 0) await this.nextEnd(CLAIM_POLL_MS);
+    } finally {
+      clearInterval(heartbeat);
+      await store.releaseSlices(holder).catch(() => undefined);
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Stop taking slices; those held stop sending and their in-flight requests get `graceMs` before they are cut. */
+  stop(graceMs: number): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const entry of this.running.values()) {
+      entry.stop.abort();
+      entry.dispatcher.stop();
+      setTimeout(() => entry.dispatcher.abortInFlight(), graceMs).unref();
+    }
+  }
+
+  /** Slices this worker no longer holds (a stale heartbeat, a withdrawn job): stopped now, nothing more committed. */
+  lose(keys: readonly SliceKey[]): void {
+    for (const key of keys) {
+      const entry = key.jobId === this.options.jobId ? this.running.get(key.sliceNo) : undefined;
+      if (entry === undefined || entry.lost) continue;
+      entry.lost = true;
+      this.options.logger.warn({ jobId: key.jobId, slice: key.sliceNo }, LOG_EVENT.sliceLose);
+      entry.stop.abort();
+      entry.dispatcher.stop();
+      entry.dispatcher.abortInFlight();
+    }
+  }
+
+  /** The slices this worker runs now. */
+  heldSlices(): SliceKey[] {
+    return [...this.running.values()].filter((entry) => !entry.lost).map((entry) => entry.slice);
+  }
+
+  private load(): number {
+    let load = 0;
+    for (const { dispatcher } of this.running.values())
+      load += dispatcher.counters.queued + dispatcher.counters.inFlight;
+    return load;
+  }
+
+  private async nextEnd(timeoutMs: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.ended.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private start(slice: HeldSlice): void {
+    const { options } = this;
+    const stop = new AbortController();
+    const onStop = (stopReason: WorkStop): void => {
+      if (this.stopReason !== undefined) return;
+      this.stopReason = stopReason;
+      options.logger.error(
+        { jobId: options.jobId, reason: stopReason.reason, message: stopReason.message },
+        LOG_EVENT.jobStop,
+      );
+      void options.store.stopJobWork(options.jobId, stopReason).catch(() => undefined);
+      this.stop(0);
+    };
+    const dispatcher = new RealtimeDispatcher({
+      jobId: options.jobId,
+      store: options.store,
+      provider: options.provider,
+      limiter: options.limiter,
+      clock: options.clock,
+      concurrency: options.settings.concurrency,
+      timeoutMs: options.settings.timeoutMs,
+      retry: options.settings.retry,
+      slots: this.pool.join(String(slice.sliceNo)),
+      commits: this.commits,
+      budget: options.budget,
+      outage: options.outage,
+      onFatal: (error: ProviderError) =>
+        onStop({
+          reason: 'auth',
+          message: error.message,
+          ...(error.status === undefined ? {} : { status: error.status }),
+        }),
+      onBudgetReached: () => onStop({ reason: 'budget', message: 'limits.budget_usd reached' }),
+      onOutage: (error) => onStop({ reason: 'unreachable', message: error.message }),
+      beforeSend: (seq, attempt) => this.ledger.record(options.jobId, seq, attempt),
+    });
+    const entry: Running = { slice, dispatcher, stop, lost: false };
+    this.running.set(slice.sliceNo, entry);
+    if (slice.inDoubt > 0) {
+      options.logger.warn({ jobId: options.jobId, slice: slice.sliceNo, inDoubt: slice.inDoubt }, LOG_EVENT.sliceAdopt);
+    }
+    void this.work(entry)
+      .catch((error: unknown) => {
+        options.logger.error(
+          { jobId: options.jobId, slice: slice.sliceNo, message: (error as Error).message },
+          LOG_EVENT.sliceFail,
+        );
+        entry.lost = true;
+      })
+      .finally(() => {
+        this.running.delete(slice.sliceNo);
+        this.addCounters(dispatcher.counters);
+        const waiters = this.ended.splice(0);
+        for (const wake of waiters) wake();
+      });
+  }
+
+  private async work(entry: Running): Promise<void> {
+    const { options } = this;
+    const { slice, dispatcher } = entry;
+    const items = await options.store.sliceItems(options.jobId, slice.firstSeq, slice.lastSeq);
+    const reader = {
+      readMany: async (spans: readonly OpenItem[]): Promise<string[]> => {
+        const texts = await options.store.requestTexts(
+          options.jobId,
+          spans.map((span) => span.seq),
+        );
+        return spans.map((span) => texts.get(span.seq) ?? '');
+      },
+    };
+    await pushOpenItems(
+      {
+        dispatcher,
+        signal: entry.stop.signal,
+        estimateTokens: options.estimateTokens,
+        costRequest: options.costRequest,
+        review: undefined,
+      },
+      reader,
+      options.parser,
+      items,
+    );
+    await dispatcher.whenIdle();
+    if (entry.lost || this.stopped) return;
+    await options.store.finishSlice(slice, options.holder);
+  }
+
+  private addCounters(counters: DispatcherCounters): void {
+    this.endedCounters.succeeded += counters.succeeded;
+    this.endedCounters.failed += counters.failed;
+    this.endedCounters.retries += counters.retries;
+  }
+
+  /** What this worker did for the job so far, over the slices it ran and runs. */
+  get counters(): DispatcherCounters {
+    const sum: DispatcherCounters = { ...this.endedCounters, inFlight: 0, waitingRetry: 0, queued: 0 };
+    for (const { dispatcher } of this.running.values()) {
+      sum.succeeded += dispatcher.counters.succeeded;
+      sum.failed += dispatcher.counters.failed;
+      sum.retries += dispatcher.counters.retries;
+      sum.inFlight += dispatcher.counters.inFlight;
+      sum.waitingRetry += dispatcher.counters.waitingRetry;
+      sum.queued += dispatcher.counters.queued;
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,193 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { JobCounts } from '../../core/job.ts';
+import { ProviderError } from '../../errors/index.ts';
+import { createTokenCounter, createTokenEstimator } from '../../plan/estimate-tokens.ts';
+import type { RealtimeProvider } from '../../providers/provider.ts';
+import type { Store } from '../../store/store.ts';
+import type { WorkSliceStore, WorkStop } from '../../store/work-slice-store.ts';
+import type { Clock } from '../../util/clock.ts';
+import type { Logger } from '../../util/logger.ts';
+import { LOG_EVENT } from '../../util/log-event.ts';
+import { openBudget } from '../budget-guard.ts';
+import { createRequestCoster } from '../estimate-request-cost.ts';
+import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from '../outage-watch.ts';
+import { RateLimiter } from '../rate-limiter.ts';
+import type { DispatcherCounters } from '../realtime-dispatcher.ts';
+import { runJobScaffold, type EngineEnd, type JobRun } from '../run-job-scaffold.ts';
+import type { JobProgress, RunSettings } from '../run-job.ts';
+import type { RunJobResult } from '../run-outcome.ts';
+import { JobSliceWork } from './job-slice-work.ts';
+
+export interface RunSharedJobOptions {
+  jobId: string;
+  store: Store & WorkSliceStore;
+  provider: RealtimeProvider;
+  settings: RunSettings;
+  /** Items per slice (docs/decisions/0031). */
+  sliceItems: number;
+  /** `run --no-work`: this process only submits and waits; workers elsewhere send. */
+  noWork?: boolean | undefined;
+  clock?: Clock | undefined;
+  logger?: Logger | undefined;
+  signal?: AbortSignal | undefined;
+  /** @default 5000 */
+  graceMs?: number | undefined;
+  reopenFailed?: boolean | undefined;
+  onProgress?: ((progress: JobProgress) => void) | undefined;
+  /** @default 1000 */
+  progressIntervalMs?: number | undefined;
+  onStarted?: (() => void) | undefined;
+}
+
+/** How often the waiting process looks at the job: its slices, a cancel, a worker's stop. */
+const WATCH_MS = 250;
+
+/** Unfinished items after each way a shared run can end: none of them is out on a worker any more. */
+const SHARED_CANCEL_REASONS = {
+  auth_failed: 'auth',
+  unreachable: 'interrupted',
+  budget: 'budget',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+} as const;
+
+/**
+ * A realtime job in a shared store, run by any number of workers (docs/decisions/0031): this process commits the
+ * whole input to the store (each line with it, for workers on other machines), cuts the open items into slices,
+ * works on them too unless `noWork`, and waits until every slice is done; the run scaffold around it (lease, result
+ * files, report) is the same as a single process's. It ends early on a cancel (`cancel JOB`), on a stop a worker
+ * recorded (a refused key, the budget, the endpoint gone) or on the caller's signal: the job's slices are
+ * withdrawn, so every worker stops sending them, and what is unsent is cancelled as in one process.
+ */
+export async function runSharedJob(options: RunSharedJobOptions): Promise<RunJobResult> {
+  return runJobScaffold(options, {
+    mode: 'realtime',
+    startFields: (run) => ({ earlier: run.earlier, shared: true }),
+    cancelReasons: SHARED_CANCEL_REASONS,
+    run: (run) => superviseSlices(run, options),
+  });
+}
+
+async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promise<EngineEnd> {
+  const { store, settings } = options;
+  const { job, clock, logger } = run;
+  await run.recordUnread();
+  const slices = await store.cutSlices(job.id, options.sliceItems);
+  logger.info({ jobId: job.id, slices, sliceItems: options.sliceItems }, LOG_EVENT.sliceCut);
+  const local = options.noWork === true ? undefined : await localWork(run, options);
+  const working = local?.run().catch((error: unknown) => {
+    logger.error({ jobId: job.id, message: (error as Error).message }, LOG_EVENT.sliceFail);
+  });
+  let lastProgress = 0;
+  const progress = async (): Promise<void> => {
+    if (options.onProgress === undefined) return;
+    lastProgress = clock.now();
+    options.onProgress(progressOf(run, await store.counts(job.id), local?.counters));
+  };
+  let end: EngineEnd | undefined;
+  try {
+    await progress();
+    while (end === undefined) {
+      await sleep(WATCH_MS, run.signal);
+      end = await watch(run, store);
+      if (end === undefined && clock.now() - lastProgress >= (options.progressIntervalMs ?? 1000)) await progress();
+    }
+  } finally {
+    if (end?.outcome !== 'completed') await store.withdrawSlices(job.id);
+    local?.stop(end?.outcome === 'auth_failed' ? 0 : (options.graceMs ?? 5000));
+    await working;
+  }
+  await progress();
+  return end;
+}
+
+/** The job's end, if it has come: every slice done, a cancel, a worker's stop, or the caller's stop. */
+async function watch(run: JobRun, store: Store & WorkSliceStore): Promise<EngineEnd | undefined> {
+  if (run.signal.aborted) return { outcome: 'interrupted' };
+  const job = await store.getJob(run.job.id);
+  if (job?.cancelRequestedAt !== null && job?.cancelRequestedAt !== undefined) {
+    run.logger.info({ jobId: run.job.id }, LOG_EVENT.jobCancel);
+    return { outcome: 'cancelled' };
+  }
+  const stop = await store.workStop(run.job.id);
+  if (stop !== undefined) return endFor(stop);
+  if ((await store.sliceCounts(run.job.id)).open === 0) return { outcome: 'completed' };
+  return undefined;
+}
+
+function endFor(stop: WorkStop): EngineEnd {
+  if (stop.reason === 'budget') return { outcome: 'budget' };
+  if (stop.reason === 'auth') {
+    return { outcome: 'auth_failed', fatal: ProviderError.generate(stop.status ?? 401, stop.message, {}) };
+  }
+  return { outcome: 'unreachable', fatal: new ProviderError(stop.message, { kind: 'connection' }) };
+}
+
+/** This process's own share of the work: a worker like any other, on this job only. */
+async function localWork(run: JobRun, options: RunSharedJobOptions): Promise<JobSliceWork> {
+  const { settings, store } = options;
+  const budget = await openBudget(store, run.job.id, settings);
+  return new JobSliceWork({
+    jobId: run.job.id,
+    store,
+    provider: options.provider,
+    settings,
+    // The run's own parser: it knows the format the reader detected while committing the input.
+    parser: run.ingest.parser,
+    holder: workHolder(),
+    limiter: new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => run.clock.now() }),
+    budget,
+    outage:
+      settings.outageMaxWaitMs === null
+        ? undefined
+        : new OutageWatch({
+            maxWaitMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime * 1000,
+            now: () => run.clock.now(),
+          }),
+    estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
+    costRequest:
+      budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
+    clock: run.clock,
+    logger: run.logger,
+  });
+}
+
+/** A holder token of the slices table: which machine and process, and unique per job worked on. */
+export function workHolder(): string {
+  return `${hostname()}:${String(process.pid)}:${randomUUID()}`;
+}
+
+function progressOf(run: JobRun, counts: JobCounts, local: DispatcherCounters | undefined): JobProgress {
+  const { job, earlier } = run;
+  return {
+    jobId: job.id,
+    earlier: { succeeded: earlier.succeeded, failed: earlier.failed },
+    counters: {
+      succeeded: counts.succeeded - earlier.succeeded,
+      failed: counts.failed - earlier.failed,
+      retries: local?.retries ?? 0,
+      inFlight: local?.inFlight ?? 0,
+      waitingRetry: counts.retryWait,
+      queued: counts.pending,
+    },
+    accepted: run.cursor.accepted,
+    inputFraction: 1,
+    inputDone: run.cursor.done,
+    elapsedMs: run.clock.now() - run.startedAt,
+    learnedRate: null,
+  };
+}
+
+async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
