@@ -11,7 +11,6 @@ import type { RealtimeDispatcher } from './realtime-dispatcher.ts';
 import type { RequestCost } from './estimate-request-cost.ts';
 import { storedReask, type AnswerReview } from './answer-review.ts';
 import { SKIPPED_REASON, type AdmissionPolicy } from './admission-policy.ts';
-import type { LineReader } from '../input/read-line-at.ts';
 
 export interface FeedOptions {
   job: Job;

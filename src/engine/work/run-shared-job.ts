@@ -70,7 +70,7 @@ export async function runSharedJob(options: RunSharedJobOptions): Promise<RunJob
 }
 
 async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promise<EngineEnd> {
-  const { store, settings } = options;
+  const { store } = options;
   const { job, clock, logger } = run;
   await run.recordUnread();
   const slices = await store.cutSlices(job.id, options.sliceItems);
