@@ -21,6 +21,10 @@ export interface ExecuteJobOptions {
   json: boolean;
   reopenFailed?: boolean;
   progress?: boolean;
+  /** `run --no-work` with a shared store: submit and wait while workers send. */
+  noWork?: boolean | undefined;
+  /** `run --lease-s` with a shared store (see `RunConfiguredJobOptions.leaseS`). */
+  leaseS?: number | undefined;
 }
 
 /** Runs a created or resumed job in the foreground and returns the process exit code. */
@@ -58,6 +62,8 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
       config,
       signal: stop.signal,
       reopenFailed: options.reopenFailed ?? false,
+      noWork: options.noWork,
+      leaseS: options.leaseS,
       ...(realtimeBar === undefined ? {} : { onRealtimeProgress: (progress) => realtimeBar.update(progress) }),
       ...(batchLine === undefined ? {} : { onBatchProgress: (progress) => batchLine.update(progress) }),
       onSimulator: (baseUrl) => process.stderr.write(`batchpilot: built-in simulator on ${baseUrl}\n`),

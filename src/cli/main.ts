@@ -17,6 +17,7 @@ import { registerSchedulerCommand } from './commands/scheduler.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStatusCommands } from './commands/status.ts';
 import { registerWaitCommand } from './commands/wait.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import { resolveWorkspace } from './workspace.ts';
 import type { CommandExit } from './command-exit.ts';
 
@@ -45,6 +46,7 @@ export function createProgram(exit: CommandExit = { code: 0 }): Command {
   registerSinkCommand(program, exit);
   registerMonitorCommand(program);
   registerWaitCommand(program, exit);
+  registerWorkerCommand(program, exit);
   registerLogsCommand(program);
   registerSimulateCommand(program);
   registerSchedulerCommand(program);

@@ -6,6 +6,7 @@ import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
 import { runSharedJob } from '../engine/work/run-shared-job.ts';
+import { DEFAULT_SLICE_LEASE_S } from '../engine/work/job-slice-work.ts';
 import { isWorkSliceStore } from '../store/work-slice-store.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
@@ -20,13 +21,14 @@ import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { join } from 'node:path';
 import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { RequestSlots } from '../engine/slot-pool.ts';
-import { createBatchProvider, createRealtimeProvider } from '../providers/create-provider.ts';
+import { createBatchProvider } from '../providers/create-provider.ts';
 import type { HttpConnections } from '../providers/http-connections.ts';
 import type { SimulatorHandle } from '../simulator/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
 import { knownSecrets } from '../util/redact.ts';
-import { redactBatchProvider, redactRealtimeProvider } from './redact-provider.ts';
+import { redactBatchProvider } from './redact-provider.ts';
+import { openRealtimeProvider } from './open-realtime-provider.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
 import { EndpointError, type SinkError } from '../errors/index.ts';
@@ -289,22 +291,13 @@ async function runEngine(
       await provider.close();
     }
   }
-  const provider = redactRealtimeProvider(
-    createRealtimeProvider({
-      provider: config.provider,
-      baseUrl,
-      apiKey: config.apiKey,
-      concurrency: config.concurrency,
-      workDir,
-      commandTargets: config.command.targets,
-      env: options.env ?? process.env,
-      sharedConnections: options.sharedConnections,
-      proxy: config.proxy,
-      maxResponseBytes: config.max_response_bytes,
-      idleTimeoutMs: config.idle_timeout_ms,
-    }),
-    secrets,
-  );
+  const provider = openRealtimeProvider({
+    config,
+    baseUrl,
+    workDir,
+    env: options.env ?? process.env,
+    sharedConnections: options.sharedConnections,
+  });
   try {
     if (isWorkSliceStore(options.store) && review === undefined && !config.simulate) {
       // A shared store: the job's slices go to every worker of the store, this process one of them.
@@ -315,6 +308,7 @@ async function runEngine(
         settings: toRunSettings(config),
         sliceItems: SLICE_ITEMS,
         noWork: options.noWork,
+        staleMs: (options.leaseS ?? DEFAULT_SLICE_LEASE_S) * 1000,
         logger: options.logger,
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
@@ -400,6 +394,8 @@ export interface RunConfiguredJobOptions {
   onSimulator?: (baseUrl: string) => void;
   /** `run --no-work` with a shared store: this process submits and waits; workers elsewhere send. */
   noWork?: boolean | undefined;
+  /** `run --lease-s` with a shared store: how long a slice's holder may be silent before this process takes it. */
+  leaseS?: number | undefined;
 }
 
 /**

@@ -25,8 +25,12 @@ export interface WorkSliceStore {
   finishSlice(key: SliceKey, holder: string): Promise<boolean>;
   /** Gives back every slice `holder` holds (a worker stopping): handed out again at once. Returns how many. */
   releaseSlices(holder: string): Promise<number>;
-  /** Hands out again every open slice whose holder has not heartbeated for `staleMs`. Returns how many. */
-  reclaimStaleSlices(staleMs: number): Promise<number>;
+  /**
+   * Hands out again every open slice whose holder has not heartbeated for `staleMs`, except those of holders starting
+   * with `ownPrefix` (the caller's own: a process just woken from a pause heartbeats its slices itself, and taking
+   * them back under its own name would leave its earlier work on them unfenced). Returns how many.
+   */
+  reclaimStaleSlices(staleMs: number, ownPrefix?: string): Promise<number>;
   /** No slice of the job is handed out any more, and its holders lose theirs (the job stops). */
   withdrawSlices(jobId: string): Promise<void>;
   /** The job's slices by state: what the process waiting for its end reads. */

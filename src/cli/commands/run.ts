@@ -31,6 +31,8 @@ import type { Approvals } from '../../plan/check-safety-caps.ts';
 import type { Store } from '../../store/store.ts';
 import { resumeJob } from './resume.ts';
 import { markForeignStoreJob } from '../../compose/mark-foreign-store-job.ts';
+import { DEFAULT_SLICE_LEASE_S } from '../../engine/work/job-slice-work.ts';
+import { parsePositiveInt } from '../parse-positive-int.ts';
 
 /**
  * `run INPUT`: creates a job from a JSONL file (or `-`, a pipe, a `.gz`, copied into the job folder) and runs it.
@@ -55,7 +57,15 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
       .option('--out <dir>', 'folder for the result files (default: <workspace>/jobs/<job-id>)')
       .option('--simulate', 'start the built-in simulator and send the batch to it (no key needed)')
       .option('--detach', 'hand the job to the background scheduler of the workspace and print its status at once')
-      .option('--no-progress', 'no progress display'),
+      .option('--no-progress', 'no progress display')
+      .option(
+        '--no-work',
+        'with --store postgres://...: only submit the job and wait for its end while "batchpilot worker" processes send it',
+      )
+      .option(
+        '--lease-s <seconds>',
+        `with --store postgres://...: take over the slices of a worker silent for this long (default ${String(DEFAULT_SLICE_LEASE_S)})`,
+      ),
   ).action(async (input: string, values: Record<string, unknown>, command: Command) => {
     const global = globalOptions(command);
     const { workspace, json } = global;
@@ -144,6 +154,8 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         config: jobConfig,
         json,
         progress: values['progress'] !== false,
+        noWork: values['work'] === false,
+        leaseS: typeof values['leaseS'] === 'string' ? parsePositiveInt(values['leaseS'], '--lease-s') : undefined,
       });
     } finally {
       await store.close();

@@ -8,16 +8,61 @@ import type { HeldSlice, SliceKey, WorkSliceStore, WorkStop } from '../../store/
 import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/logger.ts';
 import { LOG_EVENT } from '../../util/log-event.ts';
-import type { BudgetGuard } from '../budget-guard.ts';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createTokenCounter, createTokenEstimator } from '../../plan/estimate-tokens.ts';
+import { openBudget, type BudgetGuard } from '../budget-guard.ts';
+import { createRequestCoster } from '../estimate-request-cost.ts';
+import { RateLimiter } from '../rate-limiter.ts';
 import { CommitQueue } from '../commit-queue.ts';
 import type { RequestCost } from '../estimate-request-cost.ts';
 import { pushOpenItems } from '../feed-items.ts';
-import type { OutageWatch } from '../outage-watch.ts';
-import type { RateLimiter } from '../rate-limiter.ts';
+import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from '../outage-watch.ts';
 import { RealtimeDispatcher, type DispatcherCounters } from '../realtime-dispatcher.ts';
 import type { RunSettings } from '../run-job.ts';
 import { SlotPool } from '../slot-pool.ts';
 import { SentLedger } from './sent-ledger.ts';
+
+/** What `openJobSliceWork` builds the rest from. */
+export type JobSliceWorkBasis = Pick<
+  JobSliceWorkOptions,
+  'jobId' | 'store' | 'provider' | 'settings' | 'parser' | 'clock' | 'logger' | 'staleMs'
+>;
+
+/**
+ * A job's work in one process with the limits its settings name (rate, budget with what earlier runs spent, the
+ * outage watch) and a holder token of its own: the one way a worker, or the process that submitted the job, starts.
+ */
+export async function openJobSliceWork(basis: JobSliceWorkBasis): Promise<JobSliceWork> {
+  const { settings, clock } = basis;
+  const budget = await openBudget(basis.store, basis.jobId, settings);
+  return new JobSliceWork({
+    ...basis,
+    holder: workHolder(),
+    limiter: new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() }),
+    budget,
+    outage:
+      settings.outageMaxWaitMs === null
+        ? undefined
+        : new OutageWatch({
+            maxWaitMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime * 1000,
+            now: () => clock.now(),
+          }),
+    estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
+    costRequest:
+      budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
+  });
+}
+
+/** A holder token of the slices table: which machine and process, and unique per job worked on. */
+export function workHolder(): string {
+  return `${processHolderPrefix()}${randomUUID()}`;
+}
+
+/** What every holder token of this process starts with (see `WorkSliceStore.reclaimStaleSlices`). */
+export function processHolderPrefix(): string {
+  return `${hostname()}:${String(process.pid)}:`;
+}
 
 export interface JobSliceWorkOptions {
   jobId: string;
@@ -35,12 +80,16 @@ export interface JobSliceWorkOptions {
   costRequest?: ((request: PreparedRequest) => RequestCost) | undefined;
   clock: Clock;
   logger: Logger;
+  /** How long a slice's holder may go without a heartbeat before this process hands its slice out again. */
+  staleMs: number;
 }
 
 /** How often an idle worker asks for a slice again while others hold every slice of the job. */
 const CLAIM_POLL_MS = 250;
-/** How often held slices are heartbeated; a slice is stale after `SLICE_STALE_MS` without one. */
+/** How often held slices are heartbeated. */
 export const SLICE_HEARTBEAT_MS = 1000;
+/** How long a slice's holder may go without a heartbeat before another worker takes it (`--lease-s`). */
+export const DEFAULT_SLICE_LEASE_S = 15;
 
 interface Running {
   slice: HeldSlice;
@@ -96,11 +145,13 @@ export class JobSliceWork {
    */
   async run(): Promise<void> {
     const { store, jobId, holder } = this.options;
+    // Each beat also hands out again the slices of holders gone silent, so the job goes on with any one process left.
     const heartbeat = setInterval(() => {
       store.heartbeatSlices(holder).then(
         (held) => this.lose(this.heldSlices().filter((slice) => !held.some((h) => h.sliceNo === slice.sliceNo))),
         () => undefined,
       );
+      store.reclaimStaleSlices(this.options.staleMs, processHolderPrefix()).catch(() => undefined);
     }, SLICE_HEARTBEAT_MS);
     try {
       while (!this.stopped) {

@@ -1,23 +1,17 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { JobCounts } from '../../core/job.ts';
 import { ProviderError } from '../../errors/index.ts';
-import { createTokenCounter, createTokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { RealtimeProvider } from '../../providers/provider.ts';
 import type { Store } from '../../store/store.ts';
 import type { WorkSliceStore, WorkStop } from '../../store/work-slice-store.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/logger.ts';
+import { sleep } from '../../util/sleep.ts';
 import { LOG_EVENT } from '../../util/log-event.ts';
-import { openBudget } from '../budget-guard.ts';
-import { createRequestCoster } from '../estimate-request-cost.ts';
-import { DEFAULT_OUTAGE_MAX_WAIT_S, OutageWatch } from '../outage-watch.ts';
-import { RateLimiter } from '../rate-limiter.ts';
 import type { DispatcherCounters } from '../realtime-dispatcher.ts';
 import { runJobScaffold, type EngineEnd, type JobRun } from '../run-job-scaffold.ts';
 import type { JobProgress, RunSettings } from '../run-job.ts';
 import type { RunJobResult } from '../run-outcome.ts';
-import { JobSliceWork } from './job-slice-work.ts';
+import { openJobSliceWork, type JobSliceWork } from './job-slice-work.ts';
 
 export interface RunSharedJobOptions {
   jobId: string;
@@ -26,6 +20,8 @@ export interface RunSharedJobOptions {
   settings: RunSettings;
   /** Items per slice (docs/decisions/0031). */
   sliceItems: number;
+  /** How long a slice's holder may go without a heartbeat before this process hands its slice out again. */
+  staleMs: number;
   /** `run --no-work`: this process only submits and waits; workers elsewhere send. */
   noWork?: boolean | undefined;
   clock?: Clock | undefined;
@@ -126,36 +122,17 @@ function endFor(stop: WorkStop): EngineEnd {
 
 /** This process's own share of the work: a worker like any other, on this job only. */
 async function localWork(run: JobRun, options: RunSharedJobOptions): Promise<JobSliceWork> {
-  const { settings, store } = options;
-  const budget = await openBudget(store, run.job.id, settings);
-  return new JobSliceWork({
+  return openJobSliceWork({
     jobId: run.job.id,
-    store,
+    store: options.store,
     provider: options.provider,
-    settings,
+    settings: options.settings,
     // The run's own parser: it knows the format the reader detected while committing the input.
     parser: run.ingest.parser,
-    holder: workHolder(),
-    limiter: new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => run.clock.now() }),
-    budget,
-    outage:
-      settings.outageMaxWaitMs === null
-        ? undefined
-        : new OutageWatch({
-            maxWaitMs: settings.outageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_S.realtime * 1000,
-            now: () => run.clock.now(),
-          }),
-    estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
-    costRequest:
-      budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
     clock: run.clock,
     logger: run.logger,
+    staleMs: options.staleMs,
   });
-}
-
-/** A holder token of the slices table: which machine and process, and unique per job worked on. */
-export function workHolder(): string {
-  return `${hostname()}:${String(process.pid)}:${randomUUID()}`;
 }
 
 function progressOf(run: JobRun, counts: JobCounts, local: DispatcherCounters | undefined): JobProgress {
@@ -177,17 +154,4 @@ function progressOf(run: JobRun, counts: JobCounts, local: DispatcherCounters | 
     elapsedMs: run.clock.now() - run.startedAt,
     learnedRate: null,
   };
-}
-
-async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+const IDLE_IN_TRANSACTION_MS = 10_000;
 
 /**
  * A pool of connections to `url`, answering bigints as numbers. The driver is loaded here, on a store's first call:
@@ -24,6 +25,9 @@ export async function connectPool(url: string): Promise<pg.Pool> {
     connectionTimeoutMillis: 10_000,
     // Named in pg_stat_activity, so an operator sees which connections are batchpilot's.
     application_name: 'batchpilot',
+    // A worker stopped (SIGSTOP, a partition) inside a transaction holds its slices' row locks: the server ends its
+    // session after this long, so the others can take the slices over (docs/decisions/0031).
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
   });
   // An idle connection the server drops (restart, admin kill) is replaced on next use; without a listener the
   // pool's 'error' event would end the process.

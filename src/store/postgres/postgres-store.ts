@@ -344,8 +344,8 @@ export class PostgresStore implements Store, WorkSliceStore {
     return this.reissue({ holder });
   }
 
-  async reclaimStaleSlices(staleMs: number): Promise<number> {
-    return this.reissue({ staleMs });
+  async reclaimStaleSlices(staleMs: number, ownPrefix?: string): Promise<number> {
+    return this.reissue({ staleMs, ownPrefix: ownPrefix ?? null });
   }
 
   async withdrawSlices(jobId: string): Promise<void> {
@@ -388,7 +388,7 @@ export class PostgresStore implements Store, WorkSliceStore {
   }
 
   /** Open slices handed out again under a new generation, in the transaction that re-queues them. */
-  private async reissue(where: { holder: string } | { staleMs: number }): Promise<number> {
+  private async reissue(where: { holder: string } | { staleMs: number; ownPrefix: string | null }): Promise<number> {
     return this.transaction(async (db) => {
       const reissued = await slices.reissueSlices(db, where);
       const byJob = new Map<string, slices.SliceTicket[]>();

@@ -99,17 +99,18 @@ export async function finishSlice(db: pg.ClientBase, key: SliceKey, holder: stri
 /** Open slices back to unheld under a new generation: the caller hands each out again in the same transaction. */
 export async function reissueSlices(
   db: pg.ClientBase,
-  where: { holder: string } | { staleMs: number },
+  where: { holder: string } | { staleMs: number; ownPrefix: string | null },
 ): Promise<(SliceTicket & { jobId: string })[]> {
   const { rows } = await db.query<{ job_id: string; slice_no: number; generation: number }>(
     `UPDATE slices SET holder = NULL, heartbeat_at = NULL, generation = generation + 1
      WHERE state = 'open' AND ${
        'holder' in where
          ? 'holder = $1'
-         : `holder IS NOT NULL AND heartbeat_at < clock_timestamp() - make_interval(secs => $1::double precision / 1000)`
+         : `holder IS NOT NULL AND heartbeat_at < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
+            AND ($2::text IS NULL OR left(holder, length($2::text)) <> $2::text)`
      }
      RETURNING job_id, slice_no, generation`,
-    ['holder' in where ? where.holder : where.staleMs],
+    'holder' in where ? [where.holder] : [where.staleMs, where.ownPrefix],
   );
   return rows.map((row) => ({ jobId: row.job_id, sliceNo: row.slice_no, generation: row.generation }));
 }
