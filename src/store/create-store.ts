@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
-import type { Store } from './store.ts';
+import type { SharedLimitsStore, Store } from './store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
@@ -60,8 +60,8 @@ export interface CreatePostgresStoreOptions {
   isProcessAlive?: (pid: number) => boolean;
 }
 
-/** The shared PostgreSQL store (docs/decisions/0030), its schema migrated on first use. */
-export function createPostgresStore(options: CreatePostgresStoreOptions): Store {
+/** The shared PostgreSQL store (docs/decisions/0030) with the limits its workers share (0032), migrated on first use. */
+export function createPostgresStore(options: CreatePostgresStoreOptions): Store & SharedLimitsStore {
   return new PostgresStore(options);
 }
 
