@@ -7,7 +7,7 @@ import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
 import { runSharedJob } from '../engine/work/run-shared-job.ts';
 import { DEFAULT_SLICE_LEASE_S } from '../engine/work/job-slice-work.ts';
-import { isWorkSliceStore } from '../store/work-slice-store.ts';
+import { isSharedStore } from '../store/shared-store.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
 import type { AnswerReview } from '../engine/answer-review.ts';
 import type { SendHold } from '../engine/send-hold.ts';
@@ -299,7 +299,7 @@ async function runEngine(
     sharedConnections: options.sharedConnections,
   });
   try {
-    if (isWorkSliceStore(options.store) && review === undefined && !config.simulate) {
+    if (isSharedStore(options.store) && review === undefined && !config.simulate) {
       // A shared store: the job's slices go to every worker of the store, this process one of them.
       return await runSharedJob({
         jobId: options.jobId,

@@ -4,8 +4,7 @@ import type { DispatcherCounters } from '../engine/realtime-dispatcher.ts';
 import { openJobSliceWork, processHolderPrefix, type JobSliceWork } from '../engine/work/job-slice-work.ts';
 import { createLineParser } from '../input/parse-input-line.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
-import type { Store } from '../store/store.ts';
-import type { WorkSliceStore } from '../store/work-slice-store.ts';
+import type { SharedStore } from '../store/shared-store.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { sleep } from '../util/sleep.ts';
@@ -15,7 +14,7 @@ import { toRunSettings } from './job-settings.ts';
 import { openRealtimeProvider } from './open-realtime-provider.ts';
 
 export interface RunWorkerOptions {
-  store: Store & WorkSliceStore;
+  store: SharedStore;
   /** Where each job's key is read from (`$api_key_env` of its stored config). */
   env: Readonly<Record<string, string | undefined>>;
   /** `--concurrency`: requests in flight per job at most; unset: each job's own `concurrency`. */

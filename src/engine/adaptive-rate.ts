@@ -75,15 +75,18 @@ export class AdaptiveRate {
     this.epochOutcomes.add(SUCCESS, now);
   }
 
-  /** A 429, 503 or 529 for a request sent at `sentAt`; `retryAfterMs` as the server asked. */
-  recordOverload(sentAt: number, retryAfterMs: number | undefined, now: number): void {
-    if (sentAt < this.epochStart) return;
+  /**
+   * A 429, 503 or 529 for a request sent at `sentAt`; `retryAfterMs` as the server asked. Returns the ms from `now`
+   * sending is held for when this signal made a burst (0 when it did not, or the burst holds nothing).
+   */
+  recordOverload(sentAt: number, retryAfterMs: number | undefined, now: number): number {
+    if (sentAt < this.epochStart) return 0;
     this.epochOutcomes.add(SIGNAL, now);
-    if (now - this.epochStart < MIN_EPOCH_MS) return;
+    if (now - this.epochStart < MIN_EPOCH_MS) return 0;
     const successes = this.epochOutcomes.total(SUCCESS, now);
     const signals = this.epochOutcomes.total(SIGNAL, now);
     const arrivals = this.arrivals.total(0, now);
-    if (signals < MIN_BURST_SIGNALS || signals < BURST_SHARE * (successes + signals)) return;
+    if (signals < MIN_BURST_SIGNALS || signals < BURST_SHARE * (successes + signals)) return 0;
     // Goodput counts every success of the window, whenever it was sent: with a latency longer
     // than the epoch, the epoch's own successes have not come back yet.
     const goodput = (arrivals * 1000) / Math.max(SLIDING_SLOT_MS, Math.min(SLIDING_WINDOW_MS, now - this.startedAt));
@@ -95,6 +98,7 @@ export class AdaptiveRate {
     this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
     this.startEpoch(now, this.pausedUntil);
     if (Number.isFinite(base)) this.setRate(Math.max(MIN_RATE, base * DECREASE_FACTOR), now);
+    return this.pausedUntil - now;
   }
 
   private startEpoch(now: number, resumeAt: number): void {

@@ -1,13 +1,14 @@
 import type { ModelPrice } from '../plan/price-table.ts';
 import type { ItemStore } from '../store/store.ts';
 import { answeredCost } from './estimate-request-cost.ts';
+import { REACHED, RESERVED, type SpendAdmission, type SpendGuard } from './spend-guard.ts';
 
 /**
  * `limits.budget_usd` at run time: before a request goes out its estimated cost is reserved;
  * once spent plus reserved would pass the budget, nothing new is sent. An answer's real cost
  * (from `usage`) replaces its estimate; a failed attempt costs nothing.
  */
-export class BudgetGuard {
+export class BudgetGuard implements SpendGuard {
   readonly limitUsd: number;
   private spent: number;
   private reserved = 0;
@@ -31,6 +32,11 @@ export class BudgetGuard {
     }
     this.reserved += costUsd;
     return true;
+  }
+
+  /** `tryReserve` as the dispatcher asks it: this guard never waits, everything it knows is here. */
+  admit(costUsd: number): SpendAdmission {
+    return this.tryReserve(costUsd) ? RESERVED : REACHED;
   }
 
   /** Reserves whatever the budget says (work already out, or cut to fit `remainingUsd`). */

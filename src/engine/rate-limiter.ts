@@ -1,6 +1,7 @@
 import type { RateLimitHints } from '../providers/provider.ts';
 import { AdaptiveRate } from './adaptive-rate.ts';
 import { HintPacer } from './hint-pacer.ts';
+import type { RequestPacer } from './request-pacer.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**
@@ -22,7 +23,7 @@ import { TokenBucket } from './token-bucket.ts';
  * 3. and 4. Configured `rate_limit.rpm` and `rate_limit.tpm` token buckets (tpm charged with
  *    an estimate before the request, corrected from `usage` after).
  */
-export class RateLimiter {
+export class RateLimiter implements RequestPacer {
   private readonly now: () => number;
   private readonly requestBucket: TokenBucket | null;
   private readonly tokenBucket: TokenBucket | null;
@@ -98,9 +99,13 @@ export class RateLimiter {
     this.hints.observe(hints, usedTokens, now);
   }
 
-  /** A request sent at `sentAt` was answered 429, 503 or 529 (see `isOverloadStatus`). */
-  recordOverloaded(sentAt: number, retryAfterMs: number | undefined): void {
-    this.adaptive.recordOverload(sentAt, retryAfterMs, this.now());
+  /**
+   * A request sent at `sentAt` was answered 429, 503 or 529 (see `isOverloadStatus`). Returns the ms from now that
+   * sending holds for when this answer made a burst that cut the rate (its retry-after), else 0: a limiter shared by
+   * several workers tells the others (`SharedRateLimiter`).
+   */
+  recordOverloaded(sentAt: number, retryAfterMs: number | undefined): number {
+    return this.adaptive.recordOverload(sentAt, retryAfterMs, this.now());
   }
 }
 

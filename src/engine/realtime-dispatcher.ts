@@ -7,15 +7,16 @@ import type { ItemStore, ItemUpdate } from '../store/store.ts';
 import { costUsd, type ModelPrice } from '../plan/price-table.ts';
 import type { Clock } from '../util/clock.ts';
 import { answerText, checkAnswer, nextReask, type AnswerReview } from './answer-review.ts';
-import type { BudgetGuard } from './budget-guard.ts';
 import { CommitQueue, type CommitWaiter } from './commit-queue.ts';
-import { isOverloadStatus, type RateLimiter } from './rate-limiter.ts';
+import { isOverloadStatus } from './rate-limiter.ts';
+import type { RequestPacer } from './request-pacer.ts';
 import { decideRetry, type RetryInput, type RetrySettings } from './retry-policy.ts';
 import { FailureShare } from './failure-share.ts';
 import type { OutageWatch } from './outage-watch.ts';
 import type { RequestSlots } from './slot-pool.ts';
 import type { ItemOutcome } from './admission-policy.ts';
 import type { SendHold } from './send-hold.ts';
+import type { SpendGuard } from './spend-guard.ts';
 
 /** What of an answer the engine uses: the store keeps all of it but `parsed`, which the answer's check reads. */
 type Answer = Pick<ProviderResponse, 'statusCode' | 'requestId' | 'body' | 'parsed'>;
@@ -53,7 +54,8 @@ export interface DispatcherOptions {
   jobId: string;
   store: ItemStore;
   provider: RealtimeProvider;
-  limiter: RateLimiter;
+  /** Paces sending: `rate_limit.*`, overload answers, server hints (this process's `RateLimiter`, or a shared one). */
+  limiter: RequestPacer;
   clock: Clock;
   concurrency: number;
   timeoutMs: number;
@@ -68,8 +70,8 @@ export interface DispatcherOptions {
   slots?: RequestSlots | undefined;
   /** Where outcomes wait for their group commit: the scheduler's, shared by its jobs; one of its own when unset. */
   commits?: CommitQueue | undefined;
-  /** `limits.budget_usd`: no new request once it would be passed. */
-  budget?: BudgetGuard | undefined;
+  /** `limits.budget_usd`: no new request once it would be passed (this process's `BudgetGuard`, or a shared one). */
+  budget?: SpendGuard | undefined;
   /** Told once when the budget refuses a request; the job then stops taking new work. */
   onBudgetReached?: () => void;
   /**
@@ -231,21 +233,18 @@ export class RealtimeDispatcher {
       const { slots } = this.options;
       if (slots !== undefined && !slots.tryAcquire(this.onSlotAvailable)) break;
       const { budget } = this.options;
-      if (budget !== undefined && !budget.tryReserve(item.costUsd ?? 0)) {
+      const admission = budget?.admit(item.costUsd ?? 0);
+      if (admission !== undefined && admission.kind !== 'reserved') {
         slots?.release(1);
-        this.options.onBudgetReached?.();
+        if (admission.kind === 'wait') this.pumpAfter(admission.ms);
+        else this.options.onBudgetReached?.();
         return;
       }
       const wait = this.options.limiter.tryAcquire(item.tokens);
       if (wait > 0) {
         slots?.release(1);
         budget?.release(item.costUsd ?? 0);
-        if (this.pumpTimer === undefined) {
-          this.pumpTimer = setTimeout(() => {
-            this.pumpTimer = undefined;
-            this.pump();
-          }, wait);
-        }
+        this.pumpAfter(wait);
         return;
       }
       this.queue[this.queueHead] = undefined as unknown as DispatchItem;
@@ -259,6 +258,15 @@ export class RealtimeDispatcher {
       void this.execute(item);
     }
     if (this.hasSpace()) this.wakeSpaceWaiters();
+  }
+
+  /** One timer at a time: a pump that waits already will ask again. */
+  private pumpAfter(ms: number): void {
+    if (this.pumpTimer !== undefined) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, ms);
   }
 
   private waitForRelease(): void {

@@ -31,13 +31,22 @@ export type {
 } from './item-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';
+export type {
+  BudgetDraw,
+  BudgetState,
+  SharedBucket,
+  SharedLimitsStore,
+  TokenGrant,
+  TokenTake,
+} from './shared-limits-store.ts';
 export type { SinkBatchRecord, SinkOutboxStore, SinkProgress, SinkStatusRecord } from './sink-outbox-store.ts';
 
 /**
  * The state store contract. The engine, output writer and CLI talk to the store only
  * through it, and a function asks only for the roles it uses (`JobStore`, `LeaseStore`,
  * `ItemStore`, `ChunkStore`, `ActivityReads`). Every backend passes the one conformance
- * suite, test/store-conformance/store-contract.ts (docs/decisions/0014).
+ * suite, test/store-conformance/store-contract.ts (docs/decisions/0014). `SharedLimitsStore` is a role outside it:
+ * only a store many workers share has it (docs/decisions/0032).
  *
  * Deliberately left out: SQL, connections, transactions as objects, HTTP, providers and
  * request bodies. The store keeps where each item's line sits in the input file (offset and

@@ -85,8 +85,3 @@ export interface WorkStop {
   /** The HTTP status that stopped it (401/403). */
   status?: number;
 }
-
-/** Whether `store` can hand work out to workers (a shared store). */
-export function isWorkSliceStore<S extends object>(store: S): store is S & WorkSliceStore {
-  return 'cutSlices' in store && 'claimSlice' in store;
-}

@@ -18,6 +18,8 @@ export const LOG_EVENT = {
   workerStop: 'worker-stop',
   /** A shared run cut the job's open items into slices for workers (`slices`, `sliceItems`). */
   sliceCut: 'slice-cut',
+  /** The limits shared in the store (rate, budget) could not be read or written (`message`); tried again. */
+  limitFail: 'limit-fail',
   /** A worker took over a slice a lost worker held (`slice`, `inDoubt`: attempts that may be sent twice). */
   sliceAdopt: 'slice-adopt',
   /** A worker lost a slice it held (its heartbeat went stale, or the job stopped): it stops sending it. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runWorker, type WorkerProgress } from '../../compose/run-worker.ts';
 import { UsageError } from '../../errors/index.ts';
 import { createStore } from '../../store/create-store.ts';
-import { isWorkSliceStore } from '../../store/work-slice-store.ts';
+import { isSharedStore } from '../../store/shared-store.ts';
 import { createLogger } from '../../util/logger.ts';
 import { globalOptions } from '../global-options.ts';
 import type { CommandExit } from '../command-exit.ts';
@@ -39,7 +39,7 @@ export function registerWorkerCommand(program: Command, exit: CommandExit): void
       const concurrency = optionalInt(values, 'concurrency', '--concurrency');
       const leaseS = optionalInt(values, 'leaseS', '--lease-s') ?? DEFAULT_LEASE_S;
       const store = createStore({ workspace, url: storeUrl });
-      if (!isWorkSliceStore(store)) throw new Error('a PostgreSQL store hands out slices');
+      if (!isSharedStore(store)) throw new Error('a PostgreSQL store hands out slices');
       const stop = new AbortController();
       let signals = 0;
       const onSignal = (): void => {

@@ -11,9 +11,13 @@ import { LOG_EVENT } from '../../util/log-event.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createTokenCounter, createTokenEstimator } from '../../plan/estimate-tokens.ts';
-import { openBudget, type BudgetGuard } from '../budget-guard.ts';
+import { openBudget } from '../budget-guard.ts';
+import type { RequestPacer } from '../request-pacer.ts';
+import type { SpendGuard } from '../spend-guard.ts';
+import { SharedBudget } from '../shared-budget.ts';
+import { SharedRateLimiter } from '../shared-rate-limiter.ts';
+import type { SharedLimitsStore } from '../../store/store.ts';
 import { createRequestCoster } from '../estimate-request-cost.ts';
-import { RateLimiter } from '../rate-limiter.ts';
 import { CommitQueue } from '../commit-queue.ts';
 import type { RequestCost } from '../estimate-request-cost.ts';
 import { pushOpenItems } from '../feed-items.ts';
@@ -26,21 +30,27 @@ import { SentLedger } from './sent-ledger.ts';
 /** What `openJobSliceWork` builds the rest from. */
 export type JobSliceWorkBasis = Pick<
   JobSliceWorkOptions,
-  'jobId' | 'store' | 'provider' | 'settings' | 'parser' | 'clock' | 'logger' | 'staleMs'
->;
+  'jobId' | 'provider' | 'settings' | 'parser' | 'clock' | 'logger' | 'staleMs'
+> & { store: JobSliceWorkOptions['store'] & SharedLimitsStore };
 
 /**
- * A job's work in one process with the limits its settings name (rate, budget with what earlier runs spent, the
- * outage watch) and a holder token of its own: the one way a worker, or the process that submitted the job, starts.
+ * A job's work in one process with the limits its settings name, held with every other worker of the job in the
+ * store (rate and budget, docs/decisions/0032; the budget with what earlier runs spent), the outage watch, and a
+ * holder token of its own: the one way a worker, or the process that submitted the job, starts.
  */
 export async function openJobSliceWork(basis: JobSliceWorkBasis): Promise<JobSliceWork> {
-  const { settings, clock } = basis;
-  const budget = await openBudget(basis.store, basis.jobId, settings);
+  const { settings, clock, store, jobId } = basis;
+  const spent = await openBudget(store, jobId, settings);
+  const onError = (error: unknown): void =>
+    basis.logger.warn({ jobId, message: (error as Error).message }, LOG_EVENT.limitFail);
   return new JobSliceWork({
     ...basis,
     holder: workHolder(),
-    limiter: new RateLimiter({ rpm: settings.rpm, tpm: settings.tpm, now: () => clock.now() }),
-    budget,
+    limiter: new SharedRateLimiter({ jobId, store, rpm: settings.rpm, tpm: settings.tpm, clock, onError }),
+    budget:
+      spent === undefined
+        ? undefined
+        : new SharedBudget({ jobId, store, limitUsd: spent.limitUsd, spentBeforeUsd: spent.spentUsd, clock, onError }),
     outage:
       settings.outageMaxWaitMs === null
         ? undefined
@@ -50,7 +60,7 @@ export async function openJobSliceWork(basis: JobSliceWorkBasis): Promise<JobSli
           }),
     estimateTokens: settings.tpm > 0 ? await createTokenEstimator() : null,
     costRequest:
-      budget === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
+      spent === undefined ? undefined : createRequestCoster(await createTokenCounter(), settings.prices ?? {}),
   });
 }
 
@@ -73,8 +83,8 @@ export interface JobSliceWorkOptions {
   parser: LineParser;
   /** Who holds this job's slices in the slices table: unique to this worker and job (`${host}:${pid}:${uuid}`). */
   holder: string;
-  limiter: RateLimiter;
-  budget?: BudgetGuard | undefined;
+  limiter: RequestPacer & { close?(): Promise<void> };
+  budget?: (SpendGuard & { close?(): Promise<void> }) | undefined;
   outage?: OutageWatch | undefined;
   estimateTokens: TokenEstimator | null;
   costRequest?: ((request: PreparedRequest) => RequestCost) | undefined;
@@ -169,6 +179,9 @@ export class JobSliceWork {
     } finally {
       clearInterval(heartbeat);
       await store.releaseSlices(holder).catch(() => undefined);
+      // What this process took of the shared rate and budget and did not use goes back to the job's other workers.
+      await this.options.limiter.close?.().catch(() => undefined);
+      await this.options.budget?.close?.().catch(() => undefined);
     }
     if (this.failure !== undefined) throw this.failure;
   }

@@ -1,8 +1,8 @@
 import type { JobCounts } from '../../core/job.ts';
 import { ProviderError } from '../../errors/index.ts';
 import type { RealtimeProvider } from '../../providers/provider.ts';
-import type { Store } from '../../store/store.ts';
-import type { WorkSliceStore, WorkStop } from '../../store/work-slice-store.ts';
+import type { WorkStop } from '../../store/work-slice-store.ts';
+import type { SharedStore } from '../../store/shared-store.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/logger.ts';
 import { sleep } from '../../util/sleep.ts';
@@ -15,7 +15,7 @@ import { openJobSliceWork, type JobSliceWork } from './job-slice-work.ts';
 
 export interface RunSharedJobOptions {
   jobId: string;
-  store: Store & WorkSliceStore;
+  store: SharedStore;
   provider: RealtimeProvider;
   settings: RunSettings;
   /** Items per slice (docs/decisions/0031). */
@@ -99,7 +99,7 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
 }
 
 /** The job's end, if it has come: every slice done, a cancel, a worker's stop, or the caller's stop. */
-async function watch(run: JobRun, store: Store & WorkSliceStore): Promise<EngineEnd | undefined> {
+async function watch(run: JobRun, store: SharedStore): Promise<EngineEnd | undefined> {
   if (run.signal.aborted) return { outcome: 'interrupted' };
   const job = await store.getJob(run.job.id);
   if (job?.cancelRequestedAt !== null && job?.cancelRequestedAt !== undefined) {

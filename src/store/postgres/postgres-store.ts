@@ -32,6 +32,14 @@ import type {
   SinkStatusRecord,
   Store,
 } from '../store.ts';
+import type {
+  BudgetDraw,
+  BudgetState,
+  SharedBucket,
+  SharedLimitsStore,
+  TokenGrant,
+  TokenTake,
+} from '../shared-limits-store.ts';
 import { connectPool } from './connect-pool.ts';
 import { migrate } from './migrate.ts';
 import * as activityReads from './queries/activity.ts';
@@ -45,6 +53,7 @@ import { keysetPages, seqPages } from './queries/keyset-pages.ts';
 import { acquireLease } from './queries/lease.ts';
 import { commitProgress } from './queries/progress.ts';
 import { rejectPage } from './queries/rejects.ts';
+import * as sharedLimits from './queries/shared-limits.ts';
 import * as sinkOutbox from './queries/sink-outbox.ts';
 import * as slices from './queries/slices.ts';
 import { SliceQueue } from './slice-queue.ts';
@@ -74,7 +83,7 @@ type Work<T> = (db: pg.ClientBase) => Promise<T>;
  *
  * The schema is migrated on first use (`migrate.ts`); a server that cannot be reached is `STORE_UNREACHABLE`.
  */
-export class PostgresStore implements Store, WorkSliceStore {
+export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   /** Made on the first call (see `connectPool`). */
   private pool: Promise<pg.Pool> | undefined;
   private readonly url: string;
@@ -479,5 +488,35 @@ export class PostgresStore implements Store, WorkSliceStore {
     const row = await selectJob(db, jobId, forUpdate);
     if (row === undefined) throw jobNotFound(jobId);
     return toJob(row);
+  }
+
+  // SharedLimitsStore (docs/decisions/0032): limits held across the workers of a job, one statement each.
+
+  async takeTokens(jobId: string, take: TokenTake): Promise<TokenGrant> {
+    return this.run((db) => sharedLimits.takeTokens(db, jobId, take));
+  }
+
+  async giveBackTokens(jobId: string, bucket: SharedBucket, count: number): Promise<void> {
+    await this.run((db) => sharedLimits.giveBackTokens(db, jobId, bucket, count));
+  }
+
+  async pauseSending(jobId: string, forMs: number): Promise<void> {
+    await this.run((db) => sharedLimits.pauseSending(db, jobId, forMs));
+  }
+
+  async sendingPause(jobId: string): Promise<number | null> {
+    return this.run((db) => sharedLimits.sendingPause(db, jobId));
+  }
+
+  async reserveBudget(jobId: string, draw: BudgetDraw): Promise<number> {
+    return this.run((db) => sharedLimits.reserveBudget(db, jobId, draw));
+  }
+
+  async settleBudget(jobId: string, releasedUsd: number, spentUsd: number): Promise<void> {
+    await this.run((db) => sharedLimits.settleBudget(db, jobId, releasedUsd, spentUsd));
+  }
+
+  async budgetState(jobId: string): Promise<BudgetState> {
+    return this.run((db) => sharedLimits.budgetState(db, jobId));
   }
 }
