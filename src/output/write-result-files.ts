@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ItemRecord, MissingReason } from '../core/item.ts';
 import type { Job } from '../core/job.ts';
-import { createLineReader } from '../input/read-line-at.ts';
+import { createLineReader, type LineReader } from '../input/read-line-at.ts';
 import type { ItemStore } from '../store/store.ts';
 import { AtomicFileWriter } from './atomic-write.ts';
 import { RESULT_FILES } from './result-file-names.ts';
@@ -48,11 +48,13 @@ export async function writeResultFiles(
     missingByReason: {},
     skipped: 0,
   };
-  const reader = await createLineReader(job.inputPath);
+  // Opened at the first missing item: a job with none needs no input file (`collect JOB` on another machine).
+  let reader: LineReader | undefined;
   try {
     for (const writer of writers) await writer.open();
     let missingPage: ItemRecord[] = [];
     const flushMissing = async (): Promise<void> => {
+      reader ??= await createLineReader(job.inputPath);
       const lines = await reader.readMany(missingPage);
       for (const line of lines) await missing.writeLine(line);
       missingPage = [];
@@ -90,7 +92,7 @@ export async function writeResultFiles(
     for (const writer of writers) await writer.abort();
     throw error;
   } finally {
-    await reader.close();
+    await reader?.close();
   }
 }
 
