@@ -53,8 +53,6 @@ export interface CollectedJob {
    * file, is not on this machine): the message names the file and the fix. The plain result files were written.
    */
   joinBackError?: BatchpilotError;
-  /** Config warnings of the stored config, for the caller to show. */
-  warnings: string[];
 }
 
 /**
@@ -70,7 +68,8 @@ export async function collectJob(options: CollectJobOptions): Promise<CollectedJ
   const outDir = options.out === undefined ? stored.outDir : resolve(options.out);
   await assertOutDirFree(store, outDir, jobId);
   await assertWritable(outDir, options.out !== undefined);
-  const { config, warnings } = await fromStoredConfig(stored.config, {
+  // Its warnings are about the API key, which collect, sending nothing, never uses.
+  const { config } = await fromStoredConfig(stored.config, {
     env: options.env ?? process.env,
     flags: {},
     requireKey: false,
@@ -81,7 +80,11 @@ export async function collectJob(options: CollectJobOptions): Promise<CollectedJ
   const data = dataJobRecordOf(job);
   const jobDir = jobDirPath(options.workspace, jobId);
   const absent = data === undefined ? [] : await absentJoinBackFiles(jobDir, data.dataPath);
-  const counts = await withInputNamed(job, () => writeResultFiles(store, job, config.output.order));
+  const { cursor } = stored;
+  const unread = cursor.done
+    ? undefined
+    : { byte: cursor.byte, line: cursor.line, seq: cursor.seq, maxLineBytes: config.input.max_line_bytes };
+  const counts = await withInputNamed(job, () => writeResultFiles(store, job, config.output.order, unread));
   const groups = data !== undefined && absent.length === 0 ? await storedGroupLines(store, job, config, jobDir) : {};
   const report = await writeJobReport({
     store,
@@ -107,7 +110,7 @@ export async function collectJob(options: CollectJobOptions): Promise<CollectedJ
     reviewed: data !== undefined,
     ...groups,
   });
-  const result: CollectedJob = { job, state, ended, outDir, report, warnings };
+  const result: CollectedJob = { job, state, ended, outDir, report };
   if (data === undefined) return result;
   if (absent.length > 0) {
     return { ...result, joinBackError: joinBackUnavailable(jobId, absent, outDir, config.groups !== undefined) };

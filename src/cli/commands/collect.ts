@@ -25,7 +25,6 @@ export function registerCollectCommand(program: Command, exit: CommandExit): voi
       try {
         const { collectJob } = await import('../../compose/collect-job.ts');
         const collected = await collectJob({ store, workspace: options.workspace, jobId, out });
-        for (const warning of collected.warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
         if (!collected.ended) process.stderr.write(`batchpilot: ${describeUnended(collected)}\n`);
         const error = collected.joinBackError;
         if (options.json) {
