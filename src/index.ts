@@ -8,6 +8,7 @@ export { runJob, type RunJobOptions } from './compose/api/run-job.ts';
 export { createJob, type CreateJobOptions, type CreatedJob, type JobInputSource } from './compose/api/create-job.ts';
 export { resumeJob, type ResumeJobOptions } from './compose/api/resume-job.ts';
 export { planJob, type PlanJobOptions, type JobPlanResult } from './compose/api/plan-job.ts';
+export { collectJob, type CollectJobOptions, type CollectedJobResult } from './compose/api/collect-job.ts';
 export type { RunControlOptions } from './compose/api/run-options.ts';
 export type { JobResult, JobFiles, JobOutcome } from './compose/api/job-result.ts';
 export type { RunProgress } from './compose/run-progress.ts';

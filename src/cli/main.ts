@@ -4,6 +4,7 @@ import { BatchpilotError, toStorageFault } from '../errors/index.ts';
 import { storePathOf } from '../store/create-store.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { registerCancelCommand } from './commands/cancel.ts';
+import { registerCollectCommand } from './commands/collect.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerPrepareCommand } from './commands/prepare.ts';
 import { registerIntegrateCommand } from './commands/integrate.ts';
@@ -43,6 +44,7 @@ export function createProgram(exit: CommandExit = { code: 0 }): Command {
   registerPrepareCommand(program);
   registerValidateCommand(program, exit);
   registerIntegrateCommand(program, exit);
+  registerCollectCommand(program, exit);
   registerSinkCommand(program, exit);
   registerMonitorCommand(program);
   registerWaitCommand(program, exit);

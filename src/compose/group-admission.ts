@@ -1,5 +1,11 @@
 import type { GroupsConfig } from '../config/config-schema.ts';
-import type { AdmissionPolicy, AdmissionStep, ItemOutcome } from '../engine/admission-policy.ts';
+import {
+  SKIPPED_REASON,
+  type AdmissionPolicy,
+  type AdmissionStep,
+  type ItemOutcome,
+} from '../engine/admission-policy.ts';
+import type { ItemRecord } from '../core/item.ts';
 import type { GroupReportLine } from '../output/build-report.ts';
 import { isCovered } from '../output/join-prompt-answers.ts';
 import type { ManifestRow } from '../prep/manifest.ts';
@@ -40,6 +46,7 @@ const FAILED = 1; // a counted answer settled not valid
 const OUT = 2; // admitted, its counted answers not all in yet
 const SETTLED_BEFORE = 4; // an item settled before this run
 const SENT_BEFORE = 8; // an item went out before this run (a retry waiting, a re-ask, a lost request, an open chunk)
+const SKIPPED_ROW = 16; // stored: an item ended `target_reached` (readStoredGroupFigures)
 
 /** An item's flags (`itemFlags`). */
 const COUNTED = 1; // its answer decides whether the row counts
@@ -114,6 +121,28 @@ export async function readGroupAdmission(
   return builder.build();
 }
 
+/** An item as the store holds it, for `readStoredGroupFigures`. */
+export type StoredGroupItem = Pick<
+  ItemRecord,
+  'customId' | 'state' | 'attempts' | 'reasks' | 'missingReason' | 'check'
+>;
+
+/**
+ * The figures of a data job's groups from its items as the store holds them, with no run's admission (`collect JOB`,
+ * docs/decisions/0033): decided rows are valid or not as a run learns them; a row with items left `target_reached` was
+ * skipped; a row with an open counted item is in flight when an earlier answer or attempt shows it was sent, else
+ * waiting. For a job that ended these are the figures its run reported; for one still running, where it stands.
+ */
+export async function readStoredGroupFigures(
+  groups: GroupsConfig,
+  manifestRows: AsyncIterable<ManifestRow>,
+  items: AsyncIterable<StoredGroupItem>,
+): Promise<GroupFigures[]> {
+  const builder = new GroupAdmissionBuilder(groups, undefined);
+  for await (const row of manifestRows) builder.addRow(row);
+  return builder.storedFigures(items);
+}
+
 /**
  * The policy's state is kept per row and per item in typed arrays, by number, not in an object per row: a job of
  * millions of rows holds a few bytes per row besides the map from custom_id to item and the open items not admitted
@@ -178,6 +207,41 @@ class GroupAdmissionBuilder {
     this.rowCounted.push(counted);
   }
 
+  async storedFigures(items: AsyncIterable<StoredGroupItem>): Promise<GroupFigures[]> {
+    const { itemOf, list } = this;
+    const rowUnsettled = Uint32Array.from(this.rowCounted);
+    const rowFlags = new Uint8Array(this.rowGroup.length);
+    for await (const item of items) {
+      const index = itemOf.get(item.customId);
+      if (index === undefined) continue;
+      const row = this.itemRow[index] ?? 0;
+      if (item.state === 'succeeded' || item.state === 'failed') {
+        rowFlags[row] = (rowFlags[row] ?? 0) | SETTLED_BEFORE;
+        if (this.itemCounted[index] !== COUNTED) continue;
+        rowUnsettled[row] = (rowUnsettled[row] ?? 1) - 1;
+        if (!countsAsValid(item.state, item.check?.status ?? null)) rowFlags[row] = (rowFlags[row] ?? 0) | FAILED;
+      } else if (item.state === 'cancelled' && item.missingReason === SKIPPED_REASON) {
+        rowFlags[row] = (rowFlags[row] ?? 0) | SKIPPED_ROW;
+      } else if (item.state === 'in_flight' || item.attempts > 0 || item.reasks > 0) {
+        rowFlags[row] = (rowFlags[row] ?? 0) | SENT_BEFORE;
+      }
+    }
+    const waiting = new Map<Group, number>();
+    for (let row = 0; row < this.rowGroup.length; row++) {
+      const group = list[this.rowGroup[row] ?? 0] as Group;
+      const flags = rowFlags[row] ?? 0;
+      const counted = this.rowCounted[row] ?? 0;
+      if (counted > 0 && rowUnsettled[row] === 0) {
+        if ((flags & FAILED) === 0) group.valid += 1;
+        else group.invalid += 1;
+      } else if ((flags & SKIPPED_ROW) !== 0) group.skipped += 1;
+      else if (counted === 0) continue;
+      else if ((flags & (SETTLED_BEFORE | SENT_BEFORE)) !== 0) group.out += 1;
+      else waiting.set(group, (waiting.get(group) ?? 0) + 1);
+    }
+    return list.map((group) => groupFigures(group, waiting.get(group) ?? 0));
+  }
+
   build(): GroupAdmission {
     const { groups, list, itemOf } = this;
     const overshoot = groups.overshoot;
@@ -205,9 +269,7 @@ class GroupAdmissionBuilder {
       if ((flags & COUNTED) === 0 || (flags & SETTLED) !== 0) return undefined;
       itemFlags[item] = flags | SETTLED;
       const row = itemRow[item] ?? 0;
-      if (outcome.state !== 'succeeded' || (outcome.checkStatus !== null && !isCovered(outcome.checkStatus))) {
-        rowFlags[row] = (rowFlags[row] ?? 0) | FAILED;
-      }
+      if (!countsAsValid(outcome.state, outcome.checkStatus)) rowFlags[row] = (rowFlags[row] ?? 0) | FAILED;
       const left = (rowUnsettled[row] ?? 1) - 1;
       rowUnsettled[row] = left;
       return left === 0 ? row : undefined;
@@ -221,10 +283,7 @@ class GroupAdmissionBuilder {
       if ((flags & FAILED) === 0 && (rowCounted[row] ?? 0) > 0) group.valid += 1;
       else group.invalid += 1;
     };
-    const passRate = (group: Group): number | null => {
-      const decided = group.valid + group.invalid;
-      return decided === 0 ? null : group.valid / decided;
-    };
+    const passRate = passRateOf;
     const need = (group: Group): number => group.target - group.valid - group.already - group.out;
     const admissible = (group: Group): boolean => {
       if (group.waiting.size === 0) return false;
@@ -330,27 +389,39 @@ class GroupAdmissionBuilder {
         });
         return woken;
       },
-      figures: () =>
-        list.map((group) => {
-          const have = group.valid + group.already;
-          const left = group.waiting.size + group.out > 0;
-          const reached = group.target > 0 && have >= group.target;
-          const state = reached ? 'reached' : left ? 'open' : group.target > 0 ? 'short' : 'done';
-          return {
-            group: group.name,
-            target: group.target,
-            already: group.already,
-            valid: group.valid,
-            inFlight: group.out,
-            decided: group.valid + group.invalid,
-            waiting: group.waiting.size + group.skipped,
-            passRate: passRate(group),
-            state,
-            shortfall: state === 'short' ? group.target - have : 0,
-          };
-        }),
+      figures: () => list.map((group) => groupFigures(group, group.waiting.size)),
     };
   }
+}
+
+/** An answer that lets its row count: succeeded, and valid or repaired when it was checked. */
+function countsAsValid(state: string, checkStatus: string | null): boolean {
+  return state === 'succeeded' && (checkStatus === null || isCovered(checkStatus));
+}
+
+/** A group's figures, `waiting` being its rows not admitted yet. */
+function groupFigures(group: Group, waiting: number): GroupFigures {
+  const have = group.valid + group.already;
+  const left = waiting + group.out > 0;
+  const reached = group.target > 0 && have >= group.target;
+  const state = reached ? 'reached' : left ? 'open' : group.target > 0 ? 'short' : 'done';
+  return {
+    group: group.name,
+    target: group.target,
+    already: group.already,
+    valid: group.valid,
+    inFlight: group.out,
+    decided: group.valid + group.invalid,
+    waiting: waiting + group.skipped,
+    passRate: passRateOf(group),
+    state,
+    shortfall: state === 'short' ? group.target - have : 0,
+  };
+}
+
+function passRateOf(group: Group): number | null {
+  const decided = group.valid + group.invalid;
+  return decided === 0 ? null : group.valid / decided;
 }
 
 /** Whether an open item was sent by an earlier run (a retry waiting, a re-ask, a request lost to a kill). */

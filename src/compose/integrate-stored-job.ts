@@ -22,6 +22,8 @@ export interface IntegrateStoredJobOptions {
   config: ResolvedConfig;
   /** `integrate JOB --out`, over `integrate.out`; relative to the working folder. */
   out?: string | undefined;
+  /** Where integration_report.json and rows_without_valid.txt go (`collect JOB --out DIR`); default the job folder. */
+  reportDir?: string | undefined;
   /** `integrate JOB --format`, over `integrate.format`. */
   format?: EnrichedFormat | undefined;
   /** Follows a run still answering (join-back-worker.ts): each page waits for its items to settle. */
@@ -70,7 +72,7 @@ export async function integrateStoredJob(options: IntegrateStoredJobOptions): Pr
       format: target.format,
       fields: integrate.fields,
       meta: integrate.meta,
-      jobDir,
+      jobDir: options.reportDir ?? jobDir,
       minCoverage: integrate.min_coverage,
       dataPath: record.dataPath,
       ...(config.groups === undefined

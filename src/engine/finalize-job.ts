@@ -6,7 +6,7 @@ import { writeFileAtomically } from '../output/atomic-write.ts';
 import { buildReport, type AnswersReport, type GroupReportLine, type JobReport } from '../output/build-report.ts';
 import { computeJobCost, type JobCost } from '../output/job-cost.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
-import { writeResultFiles } from '../output/write-result-files.ts';
+import { writeResultFiles, type ResultFileCounts } from '../output/write-result-files.ts';
 import { requireJob } from '../store/require-job.ts';
 import type { ItemStore, Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
@@ -60,8 +60,46 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
   if (!keepState) await store.setJobState(jobId, 'finalizing');
   const counts = await writeResultFiles(store, await requireJob(store, jobId), options.order);
   await options.lease.flush();
-  const job = await requireJob(store, jobId);
-  const stats = await store.attemptStats(jobId);
+  // One instant for the report's `finished_at` and the job's `finishedAt`: `collect JOB` writes the same report later.
+  const finishedAt = clock.now();
+  const report = await writeJobReport({
+    store,
+    job: await requireJob(store, jobId),
+    state: options.finalState,
+    counts,
+    limit: options.limit,
+    finishedAt,
+    batch: options.batch,
+    reviewed: options.reviewed,
+    groups: options.groups,
+  });
+  if (!keepState) await store.setJobState(jobId, options.finalState, { finishedAt });
+  return { job: await requireJob(store, jobId), report };
+}
+
+export interface WriteJobReportOptions {
+  store: Store;
+  /** The job as stored; its `outDir` is where report.json goes and what its `files` name. */
+  job: Job;
+  /** The state the report names. */
+  state: string;
+  /** What `writeResultFiles` counted. */
+  counts: ResultFileCounts;
+  limit: number;
+  /** The report's `finished_at` (epoch ms). */
+  finishedAt: number;
+  batch?: FinalizeJobOptions['batch'];
+  reviewed?: boolean | undefined;
+  groups?: GroupReportLine[] | undefined;
+}
+
+/**
+ * report.json from the store, written atomically into `job.outDir`: the part of a run's end that changes nothing in
+ * the store, shared by `finalizeJob` and `collect JOB` (compose/collect-job.ts), so both write the same report.
+ */
+export async function writeJobReport(options: WriteJobReportOptions): Promise<JobReport> {
+  const { store, job, counts } = options;
+  const stats = await store.attemptStats(job.id);
   const cost = computeJobCost({
     mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
     model: await pricedModel(store, job, counts.succeeded),
@@ -70,23 +108,22 @@ export async function finalizeJob(options: FinalizeJobOptions): Promise<{ job: J
     prices: job.config.prices ?? {},
     ...(options.batch === undefined ? {} : { batchFactor: options.batch.discount }),
   });
-  const answers = options.reviewed === true ? await answersReport(store, jobId, cost) : undefined;
+  const answers = options.reviewed === true ? await answersReport(store, job.id, cost) : undefined;
   const report = buildReport({
     job,
-    state: options.finalState,
+    state: options.state,
     counts,
     stats,
     limit: options.limit,
     wallMs: job.activeMs,
-    now: clock.now(),
+    now: options.finishedAt,
     cost,
     ...(options.batch === undefined ? {} : { batch: options.batch }),
     ...(answers === undefined ? {} : { answers }),
     ...(options.groups === undefined ? {} : { groups: options.groups }),
   });
   await writeFileAtomically(join(job.outDir, RESULT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
-  if (!keepState) await store.setJobState(jobId, options.finalState, { finishedAt: clock.now() });
-  return { job: await requireJob(store, jobId), report };
+  return report;
 }
 
 /** The report's `answers`: checks by status, valid after N re-asks, and the re-asks' share of the cost. */

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   },
   JOB_NOT_FOUND: { exitCode: 2, meaning: 'no job with that id in the workspace' },
   OUT_DIR_IN_USE: { exitCode: 2, meaning: "--out names a folder that holds another job's result files" },
+  OUT_DIR_UNWRITABLE: { exitCode: 2, meaning: '--out names a folder that cannot be made or written' },
   JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
   SCHEDULER_RUNNING: { exitCode: 2, meaning: 'another live scheduler already serves the workspace' },
   SCHEDULER_SOCKET_UNSAFE: {

@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ItemRecord, MissingReason } from '../core/item.ts';
 import type { Job } from '../core/job.ts';
-import { createLineReader } from '../input/read-line-at.ts';
+import { createLineReader, type LineReader } from '../input/read-line-at.ts';
+import { readJsonlLines } from '../input/read-jsonl-lines.ts';
 import type { ItemStore } from '../store/store.ts';
 import { AtomicFileWriter } from './atomic-write.ts';
 import { RESULT_FILES } from './result-file-names.ts';
@@ -24,6 +25,18 @@ export interface ResultFileCounts {
 const MISSING_READ_PAGE = 1000;
 
 /**
+ * A job whose run is still reading its input (`collect JOB` while it runs): the lines after its committed cursor are
+ * not items yet. Items the store got after the cursor was read (seq from `seq`) are left out, and the lines from
+ * `byte` on are written to missing_records.jsonl as they are (`unread`), so every input line is in a file once.
+ */
+export interface UnreadInput {
+  byte: number;
+  line: number;
+  seq: number;
+  maxLineBytes: number;
+}
+
+/**
  * Materialises output.jsonl, errors.jsonl, missing_records.jsonl and rejects.jsonl from
  * the store. Every item is written to exactly one of the first three, by its state:
  * succeeded -> output, failed -> errors, anything else -> missing (its original line),
@@ -33,6 +46,7 @@ export async function writeResultFiles(
   store: ItemStore,
   job: Job,
   order: 'input' | 'completion',
+  unread?: UnreadInput,
 ): Promise<ResultFileCounts> {
   await mkdir(job.outDir, { recursive: true });
   const output = new AtomicFileWriter(join(job.outDir, RESULT_FILES.output));
@@ -48,16 +62,19 @@ export async function writeResultFiles(
     missingByReason: {},
     skipped: 0,
   };
-  const reader = await createLineReader(job.inputPath);
+  // Opened at the first missing item: a job with none needs no input file (`collect JOB` on another machine).
+  let reader: LineReader | undefined;
   try {
     for (const writer of writers) await writer.open();
     let missingPage: ItemRecord[] = [];
     const flushMissing = async (): Promise<void> => {
+      reader ??= await createLineReader(job.inputPath);
       const lines = await reader.readMany(missingPage);
       for (const line of lines) await missing.writeLine(line);
       missingPage = [];
     };
     for await (const item of store.iterateItems(job.id, order)) {
+      if (unread !== undefined && item.seq >= unread.seq) continue;
       if (item.state === 'succeeded') {
         counts.succeeded += 1;
         const [head, tail] = outputLineAround(job.id, item);
@@ -79,6 +96,20 @@ export async function writeResultFiles(
       }
     }
     if (missingPage.length > 0) await flushMissing();
+    if (unread !== undefined) {
+      const lines = readJsonlLines(job.inputPath, {
+        startByte: unread.byte,
+        startLine: unread.line,
+        maxLineBytes: unread.maxLineBytes,
+      });
+      for await (const line of lines) {
+        // A blank line or one over the limit becomes a reject, not an item: not missing.
+        if (line.text === null || line.text.trim() === '') continue;
+        counts.missing += 1;
+        counts.missingByReason['unread'] = (counts.missingByReason['unread'] ?? 0) + 1;
+        await missing.writeLine(line.text);
+      }
+    }
     for await (const reject of store.iterateRejects(job.id)) {
       counts.rejected += 1;
       await rejects.writeLine(JSON.stringify(reject));
@@ -90,7 +121,7 @@ export async function writeResultFiles(
     for (const writer of writers) await writer.abort();
     throw error;
   } finally {
-    await reader.close();
+    await reader?.close();
   }
 }
 

@@ -69,6 +69,21 @@ export interface CreateBatchProviderOptions {
  * The one place a batch adapter is chosen. The SDKs behind them load only here, when a batch
  * job needs one: importing both at startup would cost every command about 0.3 s.
  */
+/**
+ * The `name` of the batch provider `createBatchProvider` makes for these options (report.json's `batch.provider`),
+ * known without making it: `collect JOB` writes the report a batch run wrote, with no provider.
+ */
+export function batchProviderName(options: {
+  provider: CreateBatchProviderOptions['provider'];
+  /** Undefined: an OpenAI endpoint (the built-in simulator). */
+  baseUrl: string | undefined;
+  dialect: CreateBatchProviderOptions['dialect'];
+}): string {
+  if (options.provider === 'anthropic') return 'anthropic-batch';
+  const { dialect, baseUrl } = options;
+  return `openai-batch:${dialect !== 'auto' ? dialect : baseUrl === undefined ? 'openai' : detectBatchDialect(baseUrl)}`;
+}
+
 export async function createBatchProvider(options: CreateBatchProviderOptions): Promise<BatchProvider> {
   if (options.provider === 'command') throw new Error('provider: command has no batch mode (validated by the config)');
   const dispatcher = options.proxy == null ? undefined : createProxyDispatcher(options.proxy);

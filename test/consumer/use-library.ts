@@ -8,6 +8,7 @@ import {
   BatchpilotError,
   ConfigError,
   ERROR_CODES,
+  collectJob,
   createJob,
   defineConfig,
   planJob,
@@ -15,6 +16,7 @@ import {
   runJob,
   startSimulator,
   type BatchpilotConfig,
+  type CollectedJobResult,
   type ErrorCode,
   type JobOutcome,
   type JobResult,
@@ -53,7 +55,13 @@ export async function useLibrary(signal: AbortSignal): Promise<JobResult> {
     const paths: string[] = [result.files.output, result.files.errors, result.files.missing, result.files.report];
     const cost: number | null = result.costUsd;
     const counts: number = result.counts.succeeded + result.counts.failed + result.counts.missing + items;
-    void [outcome, paths, cost, counts, created.jobId, sim.stats().byStatus];
+    const collected: CollectedJobResult = await collectJob({
+      jobId: result.jobId,
+      out: 'elsewhere',
+      workspace: '.batchpilot',
+    });
+    const partial: boolean = !collected.ended && collected.joinBackError === undefined;
+    void [outcome, paths, cost, counts, created.jobId, sim.stats().byStatus, partial, collected.files.missing];
     return await resumeJob({ workspace: '.batchpilot', jobId: result.jobId, retryFailed: true });
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createGroupAdmission, type GroupAdmission } from '../../../src/compose/group-admission.ts';
+import {
+  createGroupAdmission,
+  readStoredGroupFigures,
+  type GroupAdmission,
+  type StoredGroupItem,
+} from '../../../src/compose/group-admission.ts';
 import type { GroupsConfig } from '../../../src/config/config-schema.ts';
 import type { AdmissionStep } from '../../../src/engine/admission-policy.ts';
 import type { ManifestRow } from '../../../src/prep/manifest.ts';
@@ -225,4 +230,48 @@ describe('group admission: skippable', () => {
     assert.equal(k.state, 'reached');
     assert.equal(k.waiting, 3);
   });
+
+  it('reads from the stored items the figures a run ended with (collect JOB)', async () => {
+    const config = groupsConfig({ targets: { k: 15, i: 20, m: 30, '*': 0 }, already: { k: 5 } });
+    const sizes = { k: 60, i: 60, m: 20, x: 7 };
+    const { rows, items } = manifest(sizes);
+    const policy = createGroupAdmission(config, rows);
+    for (const item of items) policy.add(item);
+    const settled = new Map<string, StoredGroupItem>();
+    const recording: GroupAdmission = {
+      ...policy,
+      settled: (outcome) => {
+        settled.set(outcome.customId, {
+          customId: outcome.customId,
+          state: outcome.state,
+          attempts: 1,
+          reasks: 0,
+          missingReason: null,
+          check: outcome.checkStatus === null ? null : { status: outcome.checkStatus, issues: [] },
+        });
+        policy.settled(outcome);
+      },
+    };
+    drive(recording, 5, 0.3, () => seed.random());
+    // The run ends the rows no group needed `target_reached`, as the engine does when it completes.
+    const stored = items.map(
+      (item): StoredGroupItem =>
+        settled.get(item.customId) ?? {
+          customId: item.customId,
+          state: 'cancelled',
+          attempts: 0,
+          reasks: 0,
+          missingReason: 'target_reached',
+          check: null,
+        },
+    );
+    const fromStore = await readStoredGroupFigures(config, toAsync(rows), toAsync(stored));
+    assert.deepEqual(fromStore, policy.figures(), seed.note);
+  });
 });
+
+function toAsync<T>(values: readonly T[]): AsyncIterable<T> {
+  return (async function* () {
+    for (const value of values) yield await Promise.resolve(value);
+  })();
+}
