@@ -342,8 +342,9 @@ export async function runJobMeasured({
   name,
   onSpawn,
   sampleRssMs,
+  extraGlobal = [],
 }) {
-  const args = ['run', input, '--base-url', baseUrl, '--no-progress', '--json', '--job', jobId];
+  const args = [...extraGlobal, 'run', input, '--base-url', baseUrl, '--no-progress', '--json', '--job', jobId];
   if (concurrency !== undefined) args.push('--concurrency', String(concurrency));
   for (const pair of set) args.push('--set', pair);
   log(`batchpilot ${args.join(' ')}`);

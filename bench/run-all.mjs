@@ -22,6 +22,7 @@ const BENCHMARKS = [
   'scheduler',
   'data-pipeline',
   'sinks',
+  'workers',
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,78 @@
+// A throwaway PostgreSQL server for the benchmarks (as test/helpers/start-postgres.ts does for the tests), with
+// fsync on: the figures should be what a real database costs, not a test server's.
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { sleep } from './lib.mjs';
+
+function postgresBin() {
+  const root = '/usr/lib/postgresql';
+  const major = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => existsSync(join(root, name, 'bin', 'postgres')))
+        .sort((a, b) => Number(b) - Number(a))[0]
+    : undefined;
+  if (major === undefined) throw new Error('PostgreSQL is not installed here: apt-get install -y postgresql');
+  return join(root, major, 'bin');
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPostgres() {
+  const bin = postgresBin();
+  const dir = mkdtempSync(join(tmpdir(), 'batchpilot-bench-pg-'));
+  const root = process.getuid?.() === 0;
+  const id = (flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  const user = root ? { uid: id('-u'), gid: id('-g') } : {};
+  if (root) chownSync(dir, user.uid, user.gid);
+  const data = join(dir, 'data');
+  execFileSync(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'bp', '-E', 'UTF8'], {
+    stdio: 'ignore',
+    ...user,
+  });
+  const port = await freePort();
+  const server = spawn(
+    join(bin, 'postgres'),
+    ['-D', data, '-c', 'listen_addresses=127.0.0.1', '-p', String(port), '-k', dir, '-c', 'max_connections=200'],
+    { stdio: 'ignore', ...user },
+  );
+  const url = `postgres://bp@127.0.0.1:${String(port)}/postgres`;
+  for (let tries = 0; ; tries += 1) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      break;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (tries > 300) throw error;
+      await sleep(100);
+    }
+  }
+  return {
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`CREATE DATABASE ${name}`);
+      await client.end();
+      return url.replace(/\/postgres$/, `/${name}`);
+    },
+    async stop() {
+      server.kill('SIGINT');
+      await new Promise((resolve) => server.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
