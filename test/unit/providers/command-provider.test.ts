@@ -37,7 +37,8 @@ const TARGETS: Record<string, CommandTarget> = {
     argv: [...target().argv, '--api-key', '{api_key}', '--output', '{output_path}'],
   }),
   code: target({ result: 'exit_code' }),
-  hang: target({ timeout_ms: 400 }),
+  // Long enough for the fixture to start and write its pids on a loaded 2-core machine (400 ms was not, once).
+  hang: target({ timeout_ms: 3000 }),
   missing: target({ argv: ['/nonexistent/batchpilot-no-such-program', '{custom_id}'] }),
 };
 
@@ -235,12 +236,12 @@ describe('CommandProvider', () => {
     const error = await sendError({ custom_id: 'hang', target: 'hang', spec: { hang: true } });
     assert.ok(error instanceof TimeoutError);
     assert.equal(error.kind, 'timeout');
-    assert.match(error.message, /ran past its timeout of 400 ms \(command.targets.hang.timeout_ms\)/);
+    assert.match(error.message, /ran past its timeout of 3000 ms \(command.targets.hang.timeout_ms\)/);
     assert.equal(decideRetry(error, 1, RETRY, () => 0).kind, 'retry');
     const [leader, helper] = (await readFile(join(stateDir, 'hang.pids'), 'utf8')).trim().split(' ').map(Number);
     assert.deepEqual(livingGroupMembers(leader!), [], 'the process group is gone');
     assert.notEqual(helper, leader);
-    assert.match(await readLog('hang'), /SIGTERM ignored\n--- timed out \(timeout_ms 400\): process group killed/);
+    assert.match(await readLog('hang'), /SIGTERM ignored\n--- timed out \(timeout_ms 3000\): process group killed/);
   });
 
   it('stops the command when the job stops (aborted, not retried)', async () => {
