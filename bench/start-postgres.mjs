@@ -30,6 +30,16 @@ async function freePort() {
   });
 }
 
+async function query(url, text, values = []) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startPostgres() {
   const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'batchpilot-bench-pg-'));
@@ -45,7 +55,23 @@ export async function startPostgres() {
   const port = await freePort();
   const server = spawn(
     join(bin, 'postgres'),
-    ['-D', data, '-c', 'listen_addresses=127.0.0.1', '-p', String(port), '-k', dir, '-c', 'max_connections=200'],
+    [
+      '-D',
+      data,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'max_connections=200',
+      // Statements per request are counted (docs/scale-out.md's projection is built on them).
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'pg_stat_statements.track=all',
+    ],
     { stdio: 'ignore', ...user },
   );
   const url = `postgres://bp@127.0.0.1:${String(port)}/postgres`;
@@ -67,7 +93,19 @@ export async function startPostgres() {
       await client.connect();
       await client.query(`CREATE DATABASE ${name}`);
       await client.end();
-      return url.replace(/\/postgres$/, `/${name}`);
+      const created = url.replace(/\/postgres$/, `/${name}`);
+      await query(created, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      return created;
+    },
+    /** Statements run in database `name` since the last reset (`pg_stat_statements`), and transactions committed. */
+    async statements(name) {
+      const rows = await query(
+        url,
+        `SELECT COALESCE(SUM(s.calls), 0)::bigint AS calls, (SELECT xact_commit FROM pg_stat_database WHERE datname = $1) AS commits
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`,
+        [name],
+      );
+      return { calls: Number(rows[0].calls), commits: Number(rows[0].commits) };
     },
     async stop() {
       server.kill('SIGINT');

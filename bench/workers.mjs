@@ -5,6 +5,7 @@
 import {
   BIN,
   check,
+  cpuSeconds,
   ensureInput,
   fixed,
   formatInt,
@@ -53,7 +54,8 @@ async function sharedRun({ postgres, workspace, input, baseUrl, processes, name 
       extraGlobal: ['--store', url],
     });
     if (result.json?.outcome !== 'completed') throw new Error(`${name}: ${result.stderr.slice(-2000)}`);
-    return { wallS: result.wallMs / 1000, report: result.json.report };
+    const statements = await postgres.statements(name);
+    return { wallS: result.wallMs / 1000, report: result.json.report, statements };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
   }
@@ -68,7 +70,7 @@ export async function run() {
   const figures = { requests: count, latency_ms: LATENCY_MS, concurrency_per_process: CONCURRENCY };
   try {
     for (const processes of [1, 2, 3]) {
-      const { wallS } = await sharedRun({
+      const { wallS, statements } = await sharedRun({
         postgres,
         workspace,
         input,
@@ -77,6 +79,8 @@ export async function run() {
         name: `workers${String(processes)}`,
       });
       figures[`rps_${String(processes)}`] = count / wallS;
+      figures[`statements_per_request_${String(processes)}`] = statements.calls / count;
+      figures[`commits_per_request_${String(processes)}`] = statements.commits / count;
       log(`workers: ${String(processes)} process(es): ${fixed(wallS, 1)} s, ${formatInt(count / wallS)} req/s`);
     }
     await slow.close();
@@ -99,6 +103,8 @@ export async function run() {
       });
       figures.sqlite_rps = count / (sqlite.wallMs / 1000);
       figures.postgres_rps = count / onPostgres.wallS;
+      figures.sqlite_cpu_s = cpuSeconds(sqlite.usage);
+      figures.postgres_statements_per_request = onPostgres.statements.calls / count;
     } finally {
       await fast.close();
     }
@@ -113,7 +119,8 @@ export async function run() {
     `workers: 1/2/3 processes at ${String(LATENCY_MS)} ms: ${formatInt(figures.rps_1)} / ${formatInt(figures.rps_2)} / ` +
     `${formatInt(figures.rps_3)} req/s = 1 / ${fixed(scaling2)}x / ${fixed(scaling3)}x | latency 0, one process: ` +
     `SQLite ${formatInt(figures.sqlite_rps)} req/s, PostgreSQL ${formatInt(figures.postgres_rps)} req/s ` +
-    `(${fixed(pgShare * 100, 0)}%) | ${formatInt(count)} requests`;
+    `(${fixed(pgShare * 100, 0)}%) | statements per request ${fixed(figures.statements_per_request_1)} / ` +
+    `${fixed(figures.statements_per_request_2)} / ${fixed(figures.statements_per_request_3)} | ${formatInt(count)} requests`;
   log(`workers figures: ${JSON.stringify(figures)}`);
   return {
     name: 'workers',

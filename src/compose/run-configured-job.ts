@@ -313,6 +313,7 @@ async function runEngine(
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
         onStarted,
+        onNotice: options.onNotice,
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });
     }

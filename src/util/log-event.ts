@@ -20,6 +20,8 @@ export const LOG_EVENT = {
   sliceCut: 'slice-cut',
   /** The limits shared in the store (rate, budget) could not be read or written (`message`); tried again. */
   limitFail: 'limit-fail',
+  /** No process has taken a slice of the job for a while (`waitedMs`): no worker seems to run. */
+  sliceWait: 'slice-wait',
   /** A worker took over a slice a lost worker held (`slice`, `inDoubt`: attempts that may be sent twice). */
   sliceAdopt: 'slice-adopt',
   /** A worker lost a slice it held (its heartbeat went stale, or the job stopped): it stops sending it. */

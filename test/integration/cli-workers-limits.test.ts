@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { describeResult, killRunningClis, runOutput, startCli } from '../helpers/run-cli.ts';
@@ -70,7 +72,6 @@ describe('limits shared by three workers over PostgreSQL', () => {
     const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(jobId) });
     assert.equal(files.succeeded.length, ITEMS);
     const stats = sim.stats();
-    process.stdout.write(`# shared rpm: ${((Date.now() - startedAt) / 1000).toFixed(1)} s wall\n`);
     assert.equal(stats.faults.rateLimited, 0, 'the simulator refused requests over its 6,000 rpm');
     // The two workers each sent part of the job: the limit held across them, not within one of them.
     for (const worker of workers) worker.child.kill('SIGTERM');
@@ -83,5 +84,67 @@ describe('limits shared by three workers over PostgreSQL', () => {
       `${wallS.toFixed(1)} s for ${String(ITEMS)} requests at ${String(RPM)} rpm (${expectedS.toFixed(1)} s)`,
     );
     assert.ok(wallS >= expectedS * 0.85, `${wallS.toFixed(1)} s: faster than ${String(RPM)} rpm allows`);
+  });
+
+  it('holds limits.budget_usd across three workers: spent stays within the budget and what was out', async () => {
+    const jobId = 'shared-budget';
+    const lines = 3000;
+    const concurrency = 16;
+    const budgetInput = await temp.write('budget.jsonl', toJsonl(chatBatchLines(lines, { prefix: 'budget' })));
+    // sim-model: 0.15 / 0.6 USD per Mtok; a line is estimated at its input plus all 16 max_tokens (about 400 lines).
+    const budgetUsd = 0.005;
+    const options = { cwd: temp.dir, timeoutMs: 55_000 };
+    const workers = [0, 1].map(() =>
+      startCli(['--workspace', temp.workspace, '--store', url, 'worker', '--jobs', jobId], options),
+    );
+    const result = await startCli(
+      [
+        '--workspace',
+        temp.workspace,
+        '--store',
+        url,
+        '--json',
+        'run',
+        budgetInput,
+        '--job',
+        jobId,
+        '--base-url',
+        sim.baseUrl,
+        '--concurrency',
+        String(concurrency),
+        '--set',
+        `limits.budget_usd=${String(budgetUsd)}`,
+        '--approve-budget',
+        '--no-progress',
+      ],
+      options,
+    ).done;
+    for (const worker of workers) worker.child.kill('SIGTERM');
+    for (const worker of await Promise.all(workers.map((w) => w.done))) {
+      assert.equal(worker.code, 0, describeResult(worker));
+    }
+    assert.equal(result.code, 3, describeResult(result));
+    assert.equal(runOutput(result)?.outcome, 'budget');
+    const files = await checkResultFiles({ inputPath: budgetInput, jobDir: temp.jobDir(jobId) });
+    assert.ok(files.succeeded.length > 100, `${String(files.succeeded.length)} answered before the budget`);
+    assert.equal(files.report.missing_by_reason['budget'], files.missing.length);
+    assert.equal(files.succeeded.length + files.missing.length, lines);
+    const output = await readFile(join(temp.jobDir(jobId), 'output.jsonl'), 'utf8');
+    let spentUsd = 0;
+    let largest = 0;
+    for (const line of output.trim().split('\n')) {
+      const usage = (JSON.parse(line) as { response: { body: { usage: Record<string, number> } } }).response.body.usage;
+      const cost = ((usage['prompt_tokens'] ?? 0) * 0.15 + (usage['completion_tokens'] ?? 0) * 0.6) / 1e6;
+      spentUsd += cost;
+      largest = Math.max(largest, cost);
+    }
+    // What three processes of `concurrency` each can have out when the budget is reached, each at most a request's
+    // estimate (input + 16 output tokens): bounded here by twice the dearest answer.
+    const inFlightUsd = 3 * concurrency * 2 * largest;
+    assert.ok(
+      spentUsd <= budgetUsd + inFlightUsd,
+      `spent ${spentUsd.toFixed(6)} of ${String(budgetUsd)} (+ ${inFlightUsd.toFixed(6)} in flight)`,
+    );
+    assert.ok(spentUsd >= budgetUsd * 0.5, `spent only ${spentUsd.toFixed(6)} of ${String(budgetUsd)}`);
   });
 });

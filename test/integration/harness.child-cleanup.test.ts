@@ -79,6 +79,12 @@ describe('child processes of a test', () => {
         `CLI ${String(cliPid)} to end after its test process got ${signal}`,
         20_000,
       );
+      // The group's other members get the same signal but may take a moment longer than its leader to exit.
+      await waitFor(
+        () => livingGroupMembers(cliPid).length === 0,
+        `the rest of CLI ${String(cliPid)}'s process group to end`,
+        20_000,
+      ).catch(() => undefined);
       assert.deepEqual(livingGroupMembers(cliPid), [], 'nothing of the CLI process group is left');
       assert.equal((await readFile(pidFile, 'utf8')).trim(), String(cliPid));
       await temp.remove();

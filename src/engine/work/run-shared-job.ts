@@ -34,10 +34,14 @@ export interface RunSharedJobOptions {
   /** @default 1000 */
   progressIntervalMs?: number | undefined;
   onStarted?: (() => void) | undefined;
+  /** Told once when no process has taken a slice of the job for a while (`--no-work` with no worker running). */
+  onNotice?: ((message: string) => void) | undefined;
 }
 
 /** How often the waiting process looks at the job: its slices, a cancel, a worker's stop. */
 const WATCH_MS = 250;
+/** How long slices may wait with none taken before the waiting process says no worker seems to run. */
+const NO_WORKER_NOTICE_MS = 30_000;
 
 /** Unfinished items after each way a shared run can end: none of them is out on a worker any more. */
 const SHARED_CANCEL_REASONS = {
@@ -82,11 +86,22 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
     options.onProgress(progressOf(run, await store.counts(job.id), local?.counters));
   };
   let end: EngineEnd | undefined;
+  let unheldSince = clock.now();
+  let told = false;
   try {
     await progress();
     while (end === undefined) {
       await sleep(WATCH_MS, run.signal);
-      end = await watch(run, store);
+      const seen = await watch(run, store);
+      end = seen.end;
+      if (seen.held > 0) unheldSince = clock.now();
+      else if (!told && end === undefined && clock.now() - unheldSince >= NO_WORKER_NOTICE_MS) {
+        told = true;
+        logger.warn({ jobId: job.id, waitedMs: clock.now() - unheldSince }, LOG_EVENT.sliceWait);
+        options.onNotice?.(
+          `no process has taken a slice of job ${job.id} for ${String(NO_WORKER_NOTICE_MS / 1000)} s; start "batchpilot worker --store URL" where the endpoint can be reached`,
+        );
+      }
       if (end === undefined && clock.now() - lastProgress >= (options.progressIntervalMs ?? 1000)) await progress();
     }
   } finally {
@@ -98,18 +113,21 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
   return end;
 }
 
-/** The job's end, if it has come: every slice done, a cancel, a worker's stop, or the caller's stop. */
-async function watch(run: JobRun, store: SharedStore): Promise<EngineEnd | undefined> {
-  if (run.signal.aborted) return { outcome: 'interrupted' };
+/**
+ * The job's end, if it has come (every slice done, a cancel, a worker's stop, or the caller's stop), and how many of
+ * its slices are held now.
+ */
+async function watch(run: JobRun, store: SharedStore): Promise<{ end: EngineEnd | undefined; held: number }> {
+  if (run.signal.aborted) return { end: { outcome: 'interrupted' }, held: 0 };
   const job = await store.getJob(run.job.id);
   if (job?.cancelRequestedAt !== null && job?.cancelRequestedAt !== undefined) {
     run.logger.info({ jobId: run.job.id }, LOG_EVENT.jobCancel);
-    return { outcome: 'cancelled' };
+    return { end: { outcome: 'cancelled' }, held: 0 };
   }
   const stop = await store.workStop(run.job.id);
-  if (stop !== undefined) return endFor(stop);
-  if ((await store.sliceCounts(run.job.id)).open === 0) return { outcome: 'completed' };
-  return undefined;
+  if (stop !== undefined) return { end: endFor(stop), held: 0 };
+  const counts = await store.sliceCounts(run.job.id);
+  return { end: counts.open === 0 ? { outcome: 'completed' } : undefined, held: counts.held };
 }
 
 function endFor(stop: WorkStop): EngineEnd {
