@@ -70,7 +70,7 @@ export async function startPostgres() {
       '-c',
       'shared_preload_libraries=pg_stat_statements',
       '-c',
-      'pg_stat_statements.track=all',
+      'pg_stat_statements.track=top',
     ],
     { stdio: 'ignore', ...user },
   );
@@ -87,17 +87,16 @@ export async function startPostgres() {
       await sleep(100);
     }
   }
+  await query(url, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   return {
     async createDatabase(name) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       await client.query(`CREATE DATABASE ${name}`);
       await client.end();
-      const created = url.replace(/\/postgres$/, `/${name}`);
-      await query(created, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-      return created;
+      return url.replace(/\/postgres$/, `/${name}`);
     },
-    /** Statements run in database `name` since the last reset (`pg_stat_statements`), and transactions committed. */
+    /** Statements run in database `name` (`pg_stat_statements`, cluster-wide, read by its oid) and transactions committed. */
     async statements(name) {
       const rows = await query(
         url,

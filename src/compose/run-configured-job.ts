@@ -403,4 +403,4 @@ export interface RunConfiguredJobOptions {
  * Items per slice of a job in a shared store (docs/decisions/0031): a few hundred keeps the queue small while
  * millions of items wait in the store, and a slice taken over from a lost worker small.
  */
-const SLICE_ITEMS = 500;
+const SLICE_ITEMS = 250;

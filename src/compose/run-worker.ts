@@ -40,7 +40,7 @@ export interface WorkerProgress {
 }
 
 /** How often the worker looks for jobs with slices to take and reclaims stale ones. */
-const SCAN_MS = 500;
+const SCAN_MS = 250;
 
 interface Working {
   work: JobSliceWork;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Chunk } from '../../core/chunk.ts';
-import type { Job, JobConfig, JobCounts, JobData, JobLease } from '../../core/job.ts';
+import type { IngestCursor, Job, JobConfig, JobCounts, JobData, JobLease } from '../../core/job.ts';
 import type { ItemLocation, ItemRecord, MissingReason } from '../../core/item.ts';
 import type { Reject } from '../../core/reject.ts';
 import { assertJobTransition, type JobState } from '../../core/states.ts';
@@ -69,6 +69,9 @@ export interface PostgresStoreOptions {
   clock?: Clock;
 }
 
+/** Below this many items a scan costs nothing worth an ANALYZE. */
+const ANALYZE_MIN_ITEMS = 1000;
+
 /** Tickets of earlier hand-outs one `claimSlice` goes through per job before it looks at the next job. */
 const MAX_STALE_TICKETS = 16;
 
@@ -92,6 +95,8 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   private ready: Promise<void> | undefined;
   private closed = false;
   private readonly queue: SliceQueue;
+  /** How many items each job had when this store last analyzed `items` (see `analyzeIfGrown`). */
+  private readonly analyzedItems = new Map<string, number>();
 
   constructor(options: PostgresStoreOptions) {
     this.url = options.url;
@@ -160,10 +165,12 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   }
 
   async ingest(jobId: string, batch: IngestBatch): Promise<IngestResult> {
-    return this.transaction(async (db) => {
+    const result = await this.transaction(async (db) => {
       const job = await this.requireJob(db, jobId, true);
       return ingestBatch(db, jobId, job.cursor, batch, this.clock.now());
     });
+    await this.analyzeIfGrown(jobId, result.cursor);
+    return result;
   }
 
   async commitProgress(batches: readonly JobProgressBatch[]): Promise<void> {
@@ -346,7 +353,7 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   }
 
   async finishSlice(key: SliceKey, holder: string): Promise<boolean> {
-    return this.run((db) => slices.finishSlice(db, key, holder));
+    return this.transaction((db) => slices.finishSlice(db, key, holder));
   }
 
   async releaseSlices(holder: string): Promise<number> {
@@ -394,6 +401,19 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
 
   async workStop(jobId: string): Promise<WorkStop | undefined> {
     return this.run((db) => slices.workStop(db, jobId));
+  }
+
+  /**
+   * `ANALYZE items` once the job's items have doubled since the last one (and when its input is read to the end): the
+   * planner then knows the job has many items, and updates them by index, not by a scan of all the job's open items
+   * (which, before, made each commit of a 20,000-item job cost 2.5 ms of server time).
+   */
+  private async analyzeIfGrown(jobId: string, cursor: IngestCursor): Promise<void> {
+    const items = cursor.accepted + cursor.leftOut;
+    const last = this.analyzedItems.get(jobId) ?? 0;
+    if (items < ANALYZE_MIN_ITEMS || (items < last * 2 && !(cursor.done && items > last))) return;
+    this.analyzedItems.set(jobId, items);
+    await this.run((db) => db.query('ANALYZE items'));
   }
 
   /** Open slices handed out again under a new generation, in the transaction that re-queues them. */

@@ -3,8 +3,9 @@
  * - `slices`: a running job's open items cut into ranges of seq; the worker holding one heartbeats it by the
  *   database's clock, and one whose heartbeat is stale goes back to the queue with a new `generation` (a claim names
  *   the generation it was handed, so a stale hand-out claims nothing).
- * - `sent_attempts`: the attempt ledger. A row is written before a request goes out and deleted in the transaction
- *   that commits the attempt's outcome; what is left of a lost worker's rows is what it had in flight.
+ * - `sent_attempts`: the attempt ledger. A row is written before a request goes out; the slice's rows are deleted
+ *   when it is done. A row without its `attempts` row is an attempt whose outcome was never committed: what a lost
+ *   worker had in flight.
  * - `jobs.work_stop_json`: why a worker stopped a job's work (401/403, the budget, an endpoint gone), for the process
  *   that waits for the job's end.
  * `items.request` (version 1) is written from here on: each line's text, deflated, so a worker on any machine can

@@ -22,6 +22,8 @@ export interface SliceTicket {
 export async function cutSlices(db: pg.ClientBase, jobId: string, size: number): Promise<SliceTicket[]> {
   await withdrawSlices(db, jobId);
   await db.query('UPDATE jobs SET work_stop_json = NULL WHERE id = $1', [jobId]);
+  // What an earlier cut's holders had out is unknown to the new one: its items are pending again, sent once more.
+  await db.query('DELETE FROM sent_attempts WHERE job_id = $1', [jobId]);
   const { rows } = await db.query<{ slice_no: number; generation: number }>(
     `WITH next AS (SELECT COALESCE(MAX(slice_no), 0) AS base FROM slices WHERE job_id = $1),
        open AS (
@@ -62,9 +64,12 @@ export async function claimSlice(
   });
   const row = rows[0];
   if (row === undefined) return undefined;
-  const cleared = await db.query({
+  const cleared = await db.query<{ in_doubt: boolean }>({
     name: 'sent-clear-slice',
-    text: 'DELETE FROM sent_attempts WHERE job_id = $1 AND seq BETWEEN $2 AND $3',
+    text: `DELETE FROM sent_attempts s WHERE job_id = $1 AND seq BETWEEN $2 AND $3
+       RETURNING NOT EXISTS (
+         SELECT 1 FROM attempts a WHERE a.job_id = s.job_id AND a.seq = s.seq AND a.attempt = s.attempt
+       ) AS in_doubt`,
     values: [jobId, row.first_seq, row.last_seq],
   });
   return {
@@ -72,7 +77,7 @@ export async function claimSlice(
     sliceNo: ticket.sliceNo,
     firstSeq: row.first_seq,
     lastSeq: row.last_seq,
-    inDoubt: cleared.rowCount ?? 0,
+    inDoubt: cleared.rows.filter((entry) => entry.in_doubt).length,
   };
 }
 
@@ -86,14 +91,22 @@ export async function heartbeatSlices(db: pg.ClientBase, holder: string): Promis
   return rows.map((row) => ({ jobId: row.job_id, sliceNo: row.slice_no }));
 }
 
+/** The slice is done, and its ledger rows go: every attempt in it was committed. In the caller's transaction. */
 export async function finishSlice(db: pg.ClientBase, key: SliceKey, holder: string): Promise<boolean> {
-  const result = await db.query({
+  const { rows } = await db.query<{ first_seq: number; last_seq: number }>({
     name: 'slice-finish',
     text: `UPDATE slices SET state = 'done', holder = NULL, heartbeat_at = NULL
-       WHERE job_id = $1 AND slice_no = $2 AND holder = $3 AND state = 'open'`,
+       WHERE job_id = $1 AND slice_no = $2 AND holder = $3 AND state = 'open' RETURNING first_seq, last_seq`,
     values: [key.jobId, key.sliceNo, holder],
   });
-  return (result.rowCount ?? 0) > 0;
+  const row = rows[0];
+  if (row === undefined) return false;
+  await db.query({
+    name: 'sent-clear-finished',
+    text: 'DELETE FROM sent_attempts WHERE job_id = $1 AND seq BETWEEN $2 AND $3',
+    values: [key.jobId, row.first_seq, row.last_seq],
+  });
+  return true;
 }
 
 /** Open slices back to unheld under a new generation: the caller hands each out again in the same transaction. */
@@ -224,16 +237,9 @@ export async function commitSliceProgress(
       if (!inHeld(seq)) dropped.push({ jobId: batch.jobId, seq });
     if (attempts.length > 0 || updates.length > 0) kept.push({ jobId: batch.jobId, attempts, updates });
   }
+  // The ledger rows of these attempts stay until their slice is done: an attempt row now says it was committed, and
+  // deleting them one commit at a time cost more than the rest of the commit (docs/decisions/0031).
   await commitProgress(db, kept);
-  for (const batch of kept) {
-    if (batch.attempts.length === 0) continue;
-    await db.query({
-      name: 'sent-close',
-      text: `DELETE FROM sent_attempts WHERE job_id = $1
-         AND (seq, attempt) IN (SELECT * FROM unnest($2::int[], $3::int[]))`,
-      values: [batch.jobId, batch.attempts.map((a) => a.seq), batch.attempts.map((a) => a.attempt)],
-    });
-  }
   return dropped.length === 0 ? [] : slicesOf(db, dropped);
 }
 
