@@ -23,8 +23,11 @@ export interface WorkSliceStore {
   heartbeatSlices(holder: string): Promise<SliceKey[]>;
   /** The slice's items are all settled: it is done. False when `holder` no longer held it. */
   finishSlice(key: SliceKey, holder: string): Promise<boolean>;
-  /** Gives back every slice `holder` holds (a worker stopping): handed out again at once. Returns how many. */
-  releaseSlices(holder: string): Promise<number>;
+  /**
+   * Gives back every slice `holder` holds (a worker stopping), or only `only` (one it stopped): handed out again at
+   * once. Returns how many.
+   */
+  releaseSlices(holder: string, only?: SliceKey): Promise<number>;
   /**
    * Hands out again every open slice whose holder has not heartbeated for `staleMs`, except those of holders starting
    * with `ownPrefix` (the caller's own: a process just woken from a pause heartbeats its slices itself, and taking

@@ -129,10 +129,13 @@ describe('PostgreSQL store: slices of work', () => {
       await a.cutSlices(JOB, 5);
       await a.claimSlice([JOB], 'a');
       await a.claimSlice([JOB], 'a');
+      const one = await a.claimSlice([JOB], 'a');
+      assert.ok(one !== undefined);
+      assert.equal(await a.releaseSlices('a', one), 1, 'only the slice named');
       assert.equal(await a.releaseSlices('a'), 2);
       const claimed = [];
       for (let n = 0; n < 5; n += 1) claimed.push(await b.claimSlice([JOB], 'b'));
-      assert.equal(claimed.filter((slice) => slice !== undefined).length, 4);
+      assert.equal(claimed.filter((slice) => slice !== undefined).length, 4, 'every slice handed out again once');
       assert.deepEqual(await a.jobsWithOpenSlices('*'), []);
       await a.withdrawSlices(JOB);
       assert.deepEqual(await b.heartbeatSlices('b'), []);

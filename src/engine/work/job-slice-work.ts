@@ -162,8 +162,10 @@ export class JobSliceWork {
     const { store, jobId, holder } = this.options;
     // Each beat also hands out again the slices of holders gone silent, so the job goes on with any one process left.
     const heartbeat = setInterval(() => {
+      // Only slices held before the beat was sent can be missing from its answer: one claimed meanwhile is not lost.
+      const before = this.heldSlices();
       store.heartbeatSlices(holder).then(
-        (held) => this.lose(this.heldSlices().filter((slice) => !held.some((h) => h.sliceNo === slice.sliceNo))),
+        (held) => this.lose(before.filter((slice) => !held.some((h) => h.sliceNo === slice.sliceNo))),
         () => undefined,
       );
       store.reclaimStaleSlices(this.options.staleMs, processHolderPrefix()).catch(() => undefined);
@@ -215,6 +217,9 @@ export class JobSliceWork {
       entry.stop.abort();
       entry.dispatcher.stop();
       entry.dispatcher.abortInFlight();
+      // Should the store still name this worker its holder (it was stopped for a failure, not taken), it goes back to
+      // the queue: a slice no one works on but whose holder heartbeats would hold the job up for good.
+      void this.options.store.releaseSlices(this.options.holder, key).catch(() => undefined);
     }
   }
 

@@ -356,8 +356,8 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
     return this.transaction((db) => slices.finishSlice(db, key, holder));
   }
 
-  async releaseSlices(holder: string): Promise<number> {
-    return this.reissue({ holder });
+  async releaseSlices(holder: string, only?: SliceKey): Promise<number> {
+    return this.reissue(only === undefined ? { holder } : { holder, only });
   }
 
   async reclaimStaleSlices(staleMs: number, ownPrefix?: string): Promise<number> {
@@ -417,7 +417,7 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   }
 
   /** Open slices handed out again under a new generation, in the transaction that re-queues them. */
-  private async reissue(where: { holder: string } | { staleMs: number; ownPrefix: string | null }): Promise<number> {
+  private async reissue(where: slices.ReissueWhere): Promise<number> {
     return this.transaction(async (db) => {
       const reissued = await slices.reissueSlices(db, where);
       const byJob = new Map<string, slices.SliceTicket[]>();

@@ -110,20 +110,26 @@ export async function finishSlice(db: pg.ClientBase, key: SliceKey, holder: stri
 }
 
 /** Open slices back to unheld under a new generation: the caller hands each out again in the same transaction. */
+/** Which open slices `reissueSlices` hands out again: a holder's (all, or one), or those gone stale. */
+export type ReissueWhere = { holder: string; only?: SliceKey } | { staleMs: number; ownPrefix: string | null };
+
 export async function reissueSlices(
   db: pg.ClientBase,
-  where: { holder: string } | { staleMs: number; ownPrefix: string | null },
+  where: ReissueWhere,
 ): Promise<(SliceTicket & { jobId: string })[]> {
+  const only = 'holder' in where ? where.only : undefined;
   const { rows } = await db.query<{ job_id: string; slice_no: number; generation: number }>(
     `UPDATE slices SET holder = NULL, heartbeat_at = NULL, generation = generation + 1
      WHERE state = 'open' AND ${
        'holder' in where
-         ? 'holder = $1'
+         ? `holder = $1${only === undefined ? '' : ' AND job_id = $2 AND slice_no = $3'}`
          : `holder IS NOT NULL AND heartbeat_at < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
             AND ($2::text IS NULL OR left(holder, length($2::text)) <> $2::text)`
      }
      RETURNING job_id, slice_no, generation`,
-    'holder' in where ? [where.holder] : [where.staleMs, where.ownPrefix],
+    'holder' in where
+      ? [where.holder, ...(only === undefined ? [] : [only.jobId, only.sliceNo])]
+      : [where.staleMs, where.ownPrefix],
   );
   return rows.map((row) => ({ jobId: row.job_id, sliceNo: row.slice_no, generation: row.generation }));
 }
