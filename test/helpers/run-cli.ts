@@ -19,7 +19,7 @@ import { EXIT_WITH_OWNER_ARGS, killOwned, OWNER_ENV, spawnOwned } from './spawn-
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
 const DEV_ENTRY = join(REPO_ROOT, 'src/cli/dev-entry.ts');
-const CLI_PREFIX =
+export const CLI_PREFIX =
   process.env['BATCHPILOT_TEST_CLI'] === 'dist'
     ? [join(REPO_ROOT, 'bin/batchpilot.js')]
     : ['--import', TSX_LOADER, DEV_ENTRY];

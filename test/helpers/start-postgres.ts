@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,15 @@ function postgresUser(): { uid: number; gid: number } | undefined {
  * test process owns (killed with it, whatever ends it: see spawn-owned.ts), listening on a free port of 127.0.0.1 and
  * its socket in its own folder. Resolves once a connection succeeds (within 60 s).
  */
-export async function startPostgres(): Promise<PostgresHandle> {
+export interface StartPostgresOptions {
+  /**
+   * One more address to listen on, besides 127.0.0.1, trusted from its /24 (a worker in a network namespace reaches
+   * the server through a veth pair).
+   */
+  alsoListenOn?: string;
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresHandle> {
   const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'batchpilot-pg-'));
   const user = postgresUser();
@@ -65,6 +73,10 @@ export async function startPostgres(): Promise<PostgresHandle> {
     stdio: 'ignore',
     ...user,
   });
+  if (options.alsoListenOn !== undefined) {
+    const subnet = `${options.alsoListenOn.split('.').slice(0, 3).join('.')}.0/24`;
+    appendFileSync(join(data, 'pg_hba.conf'), `host all all ${subnet} trust\n`);
+  }
   const port = await freePort();
   const server = spawnOwned(
     join(bin, 'postgres'),
@@ -72,7 +84,7 @@ export async function startPostgres(): Promise<PostgresHandle> {
       '-D',
       data,
       '-c',
-      'listen_addresses=127.0.0.1',
+      `listen_addresses=${['127.0.0.1', ...(options.alsoListenOn === undefined ? [] : [options.alsoListenOn])].join(',')}`,
       '-p',
       String(port),
       '-k',

@@ -175,6 +175,13 @@ export class JobSliceWork {
         // Room for more: fewer items queued and out than twice the concurrency, so the pool never waits for a claim.
         if (this.load() < 2 * this.options.settings.concurrency) {
           const slice = await store.claimSlice([jobId], holder);
+          if (slice !== undefined && this.running.has(slice.sliceNo)) {
+            // Handed back to this worker while its earlier run of the slice, lost, still winds down: that run's last
+            // commits would pass as the new holder's (the same name). Back to the queue; it is taken again later.
+            await store.releaseSlices(holder, slice);
+            await this.nextEnd(CLAIM_POLL_MS);
+            continue;
+          }
           if (slice !== undefined) {
             this.start(slice);
             continue;
@@ -295,7 +302,7 @@ export class JobSliceWork {
         entry.lost = true;
       })
       .finally(() => {
-        this.running.delete(slice.sliceNo);
+        if (this.running.get(slice.sliceNo) === entry) this.running.delete(slice.sliceNo);
         this.addCounters(dispatcher.counters);
         const waiters = this.ended.splice(0);
         for (const wake of waiters) wake();
