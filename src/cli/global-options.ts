@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from '../errors/index.ts';
 import { jobNotFound } from '../store/require-job.ts';
 import { resolveStoreUrl } from './resolve-store-url.ts';
 import { resolveWorkspace, type ResolvedWorkspace } from './workspace.ts';
@@ -40,22 +39,6 @@ export function assertWorkspaceExists(options: GlobalOptions, jobId: string): vo
     throw jobNotFound(
       jobId,
       `any workspace (no .batchpilot folder in ${options.workspaceSearched}; pass --workspace DIR)`,
-    );
-  }
-}
-
-/**
- * `--detach` hands a job to the workspace's background scheduler, whose lock and queue are in the workspace's SQLite
- * file and which opens that store to run it: with a PostgreSQL store it would look for the job in the wrong place.
- * Refused before anything is created, until workers that claim jobs from the shared database exist (issue 14).
- */
-export function assertNoDetachWithSharedStore(options: GlobalOptions, detach: boolean): void {
-  if (detach && options.store !== undefined) {
-    throw new UsageError(
-      'USAGE',
-      '--detach is not available with a PostgreSQL store (--store or BATCHPILOT_STORE) yet: the background ' +
-        'scheduler runs jobs of the SQLite store only. Run the job in the foreground (without --detach)',
-      { context: { flag: '--detach' } },
     );
   }
 }

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   OUT_DIR_IN_USE: { exitCode: 2, meaning: "--out names a folder that holds another job's result files" },
   OUT_DIR_UNWRITABLE: { exitCode: 2, meaning: '--out names a folder that cannot be made or written' },
   JOB_LOCKED: { exitCode: 2, meaning: 'another live process is running the job' },
+  JOB_START_FAILED: {
+    exitCode: 2,
+    meaning: 'the background process of a detached run on a shared store ended before it took the job (see its log)',
+  },
   SCHEDULER_RUNNING: { exitCode: 2, meaning: 'another live scheduler already serves the workspace' },
   SCHEDULER_SOCKET_UNSAFE: {
     exitCode: 2,

@@ -249,15 +249,20 @@ describe('--store postgres://', () => {
     );
   });
 
-  it('refuses --detach with a PostgreSQL store before creating anything', async () => {
-    const refused = await cli(['--store', url, ...runArgs(input, 'pg-detached', ['--detach'])]);
-    assert.equal(refused.code, 2, describeResult(refused));
-    assert.equal(cliError(refused)?.code, 'USAGE');
-    assert.equal(cliError(refused)?.context?.['flag'], '--detach');
-    const status = await cli(['--store', url, 'status', 'pg-detached']);
-    assert.equal(cliError(status)?.code, 'JOB_NOT_FOUND', describeResult(status));
-    const resumeRefused = await cli(['--store', url, 'resume', 'pg-plain', '--detach']);
-    assert.equal(cliError(resumeRefused)?.code, 'USAGE', describeResult(resumeRefused));
+  it('detaches a run to a background process of its own; wait sees it end, its files written', async () => {
+    const detached = await cli(['--store', url, ...runArgs(input, 'pg-detached', ['--detach'])]);
+    assert.equal(detached.code, 0, describeResult(detached));
+    const status = JSON.parse(detached.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      state?: string;
+      detached?: { pid: number };
+      log?: string;
+    };
+    assert.equal(status.state, 'running', describeResult(detached));
+    assert.ok((status.detached?.pid ?? 0) > 0);
+    assert.doesNotMatch(await readFile(status.log ?? '', 'utf8'), /postgres:\/\//, 'the store URL is not in its log');
+    const waited = await cli(['--store', url, 'wait', 'pg-detached']);
+    assert.equal(waited.code, 0, describeResult(waited));
+    assert.equal(answersById(await outputLines(temp.jobDir('pg-detached'))).size, ITEMS);
   });
 
   it('names the flag or variable for a value that is not a PostgreSQL URL, without echoing it', async () => {

@@ -3,7 +3,8 @@ import type { ConfigFlags } from '../../config/config-flags.ts';
 import { toStoredConfig } from '../../config/load-config.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
-import { assertNoDetachWithSharedStore, assertWorkspaceExists, globalOptions } from '../global-options.ts';
+import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
+import { parsePositiveInt } from '../parse-positive-int.ts';
 import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
 import { NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { prepareResume } from '../../compose/prepare-resume.ts';
@@ -21,6 +22,9 @@ export interface ResumeJobOptions {
   progress?: boolean;
   /** Approval flags given now: a concurrency raised over limits.concurrency needs `--approve-concurrency`. */
   approvals?: Approvals;
+  /** With a shared store: only wait while workers send (`--no-work`), and their lease (`--lease-s`). */
+  noWork?: boolean | undefined;
+  leaseS?: number | undefined;
 }
 
 /** Carries on a job with the config it was created with; flags given now win (e.g. a lower concurrency). */
@@ -46,6 +50,8 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
     json: options.json,
     reopenFailed: options.reopenFailed ?? false,
     progress: options.progress ?? true,
+    noWork: options.noWork,
+    leaseS: options.leaseS,
   });
 }
 
@@ -92,7 +98,15 @@ function registerResumeLike(
     .command(name)
     .description(description)
     .argument('<job>', 'job id (see "batchpilot list")')
-    .option('--no-progress', 'no progress display');
+    .option('--no-progress', 'no progress display')
+    .option(
+      '--no-work',
+      'with --store postgres://...: only wait for the job\'s end while "batchpilot worker" processes send it',
+    )
+    .option(
+      '--lease-s <seconds>',
+      'with --store postgres://...: take over the slices of a worker silent for this long',
+    );
   if (!reopenFailed) {
     command.option('--detach', 'hand the job to the background scheduler and print its status at once');
   }
@@ -100,9 +114,34 @@ function registerResumeLike(
     const global = globalOptions(command);
     const { workspace, json } = global;
     assertWorkspaceExists(global, jobId);
-    assertNoDetachWithSharedStore(global, values['detach'] === true);
     const store = createStore({ workspace, url: global.store });
+    const leaseS = typeof values['leaseS'] === 'string' ? parsePositiveInt(values['leaseS'], '--lease-s') : undefined;
     try {
+      if (values['detach'] === true && global.store !== undefined) {
+        const { detachSharedRun } = await import('../detach-shared-run.ts');
+        // Checked here (the job, its key, the caps), and flags given now kept with the job, which the background
+        // process reads from the store.
+        const flags = readConfigFlags(values);
+        const { config } = await prepareResume({
+          workspace,
+          store,
+          jobId,
+          env: process.env,
+          flags,
+          approvals: readApprovals(values),
+        });
+        if (hasConfigFlags(flags)) await store.setJobConfig(jobId, toStoredConfig(config));
+        exit.code = await detachSharedRun({
+          store,
+          workspace,
+          storeUrl: global.store,
+          jobId,
+          json,
+          noWork: values['work'] === false,
+          leaseS,
+        });
+        return;
+      }
       if (values['detach'] === true) {
         exit.code = await resumeDetached(store, workspace, jobId, values, json);
         return;
@@ -117,6 +156,8 @@ function registerResumeLike(
         reopenFailed,
         progress: values['progress'] !== false,
         approvals: readApprovals(values),
+        noWork: values['work'] === false,
+        leaseS,
       });
     } finally {
       await store.close();

@@ -17,7 +17,7 @@ import {
   readApprovals,
   readConfigFlags,
 } from './config-options.ts';
-import { assertNoDetachWithSharedStore, globalOptions } from '../global-options.ts';
+import { globalOptions } from '../global-options.ts';
 import { withStopSignals } from '../with-stop-signals.ts';
 import {
   addDataOptions,
@@ -70,7 +70,6 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
     const global = globalOptions(command);
     const { workspace, json } = global;
     const storeUrl = global.store;
-    assertNoDetachWithSharedStore(global, values['detach'] === true);
     const jobInput = await toJobInput(input);
     const flags = readConfigFlags(values);
     const simulate = values['simulate'] === true;
@@ -84,6 +83,21 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         if (existing !== undefined) {
           if (existing.keepsOwnCopy) {
             process.stderr.write(`batchpilot: job ${requestedId} keeps its own copy of the input; resuming it\n`);
+          }
+          if (detach && storeUrl !== undefined) {
+            const { config } = await fromStoredConfig(existing.job.config, { env: process.env, flags });
+            if (hasConfigFlags(flags)) await store.setJobConfig(existing.job.id, toStoredConfig(config));
+            const { detachSharedRun } = await import('../detach-shared-run.ts');
+            exit.code = await detachSharedRun({
+              store,
+              workspace,
+              storeUrl,
+              jobId: existing.job.id,
+              json,
+              noWork: values['work'] === false,
+              leaseS: readLeaseS(values),
+            });
+            return;
           }
           if (detach) {
             // Flags given now are kept with the job: the scheduler reads its config from the store.
@@ -140,6 +154,19 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         await createJobInStore({ store, workspace, jobId, inputPath, config, approvals, outDir });
         process.stderr.write(`batchpilot: job ${jobId}, input ${inputPath}\n`);
       }
+      if (detach && storeUrl !== undefined) {
+        const { detachSharedRun } = await import('../detach-shared-run.ts');
+        exit.code = await detachSharedRun({
+          store,
+          workspace,
+          storeUrl,
+          jobId,
+          json,
+          noWork: values['work'] === false,
+          leaseS: readLeaseS(values),
+        });
+        return;
+      }
       if (detach) {
         exit.code = await submitDetachedJob({ store, workspace, jobId, config: jobConfig, json });
         return;
@@ -155,12 +182,17 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         json,
         progress: values['progress'] !== false,
         noWork: values['work'] === false,
-        leaseS: typeof values['leaseS'] === 'string' ? parsePositiveInt(values['leaseS'], '--lease-s') : undefined,
+        leaseS: readLeaseS(values),
       });
     } finally {
       await store.close();
     }
   });
+}
+
+/** `--lease-s`, when given. */
+function readLeaseS(values: Record<string, unknown>): number | undefined {
+  return typeof values['leaseS'] === 'string' ? parsePositiveInt(values['leaseS'], '--lease-s') : undefined;
 }
 
 /** The keys of an object that have a value. */

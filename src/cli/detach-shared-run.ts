@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jobDirPath } from '../compose/job-paths.ts';
+import { isLeaseLive } from '../engine/lease.ts';
+import { BatchpilotError } from '../errors/index.ts';
+import { isProcessAlive } from '../util/is-process-alive.ts';
+import type { Store } from '../store/store.ts';
+import { requireJob } from '../store/require-job.ts';
+import { readJobStatus } from './job-status.ts';
+
+export interface DetachSharedRunOptions {
+  store: Store;
+  workspace: string;
+  /** The shared store's URL: handed to the background process in its environment, never on its command line. */
+  storeUrl: string;
+  jobId: string;
+  json: boolean;
+  /** `--no-work`: the background process only waits for the workers. */
+  noWork: boolean;
+  leaseS?: number | undefined;
+}
+
+/** How long `--detach` waits for the background process to take the job's lease before it says what went wrong. */
+const START_TIMEOUT_MS = 30_000;
+
+/**
+ * `run --detach` / `resume --detach` with a shared store (docs/decisions/0031): the job's run goes to a background
+ * process of its own (`resume JOB` in its own session, its output appended to `<job folder>/detached.log`), which
+ * works on the job like any worker unless `--no-work`, waits for its end and writes the result files here. The
+ * workspace's scheduler is not involved: its queue is in SQLite, and the job's state is in the shared store.
+ * Prints the job's status once the background process holds the job; returns the exit code.
+ */
+export async function detachSharedRun(options: DetachSharedRunOptions): Promise<number> {
+  const { store, workspace, jobId } = options;
+  const entry = process.argv[1];
+  if (entry === undefined) throw new Error('cannot start the background run: no entry script in process.argv');
+  const log = join(jobDirPath(workspace, jobId), 'detached.log');
+  const logFd = openSync(log, 'a', 0o600);
+  let pid: number;
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        entry,
+        '--workspace',
+        workspace,
+        'resume',
+        jobId,
+        '--no-progress',
+        ...(options.noWork ? ['--no-work'] : []),
+        ...(options.leaseS === undefined ? [] : ['--lease-s', String(options.leaseS)]),
+      ],
+      {
+        cwd: process.cwd(),
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        // The key stays in memory, inherited as this process has it; the URL (with its password) is not on argv.
+        env: { ...process.env, BATCHPILOT_STORE: options.storeUrl },
+        windowsHide: true,
+      },
+    );
+    child.on('error', () => undefined);
+    if (child.pid === undefined) throw new Error('cannot start the background run');
+    pid = child.pid;
+    child.unref();
+  } finally {
+    closeSync(logFd);
+  }
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const job = await requireJob(store, jobId);
+    if (job.lease?.pid === pid && isLeaseLive(job.lease, Date.now())) {
+      const status = await readJobStatus(store, job, Date.now());
+      const shown = { ...status, log, detached: { pid } };
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(shown)}\n`
+          : `job ${jobId} runs in the background (pid ${String(pid)}); its output: ${log}\n`,
+      );
+      return 0;
+    }
+    if (!isProcessAlive(pid) || Date.now() > deadline) {
+      const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ');
+      throw new BatchpilotError(
+        'JOB_START_FAILED',
+        `the background run of job ${jobId} did not start (${tail || 'no output'}); see ${log}, fix what it says and run "batchpilot resume ${jobId} --detach"`,
+        { context: { jobId, file: log } },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
