@@ -68,6 +68,8 @@ export interface HeldSlice extends SliceKey {
   lastSeq: number;
   /** Attempts a lost holder had out in this slice (see `claimSlice`). */
   inDoubt: number;
+  /** How often the slice was handed out before: above 0, another holder had it (lost, or given back). */
+  generation: number;
 }
 
 export interface SentAttempt {

@@ -22,7 +22,10 @@ export const LOG_EVENT = {
   limitFail: 'limit-fail',
   /** No process has taken a slice of the job for a while (`waitedMs`): no worker seems to run. */
   sliceWait: 'slice-wait',
-  /** A worker took over a slice a lost worker held (`slice`, `inDoubt`: attempts that may be sent twice). */
+  /**
+   * A worker took a slice another holder had: lost (killed, hung, cut off) or given back (`slice`, `inDoubt`: the
+   * attempts that holder had out, which may be sent twice).
+   */
   sliceAdopt: 'slice-adopt',
   /** A worker lost a slice it held (its heartbeat went stale, or the job stopped): it stops sending it. */
   sliceLose: 'slice-lose',

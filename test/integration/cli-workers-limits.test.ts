@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { describeResult, killRunningClis, runOutput, startCli } from '../helpers/run-cli.ts';
+import { sharedRunArgs, workerArgs } from '../helpers/shared-run-args.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
@@ -41,29 +42,11 @@ describe('limits shared by three workers over PostgreSQL', () => {
   it('holds rate_limit.rpm across three workers: no 429, wall time within 15% of N / rpm', async () => {
     const jobId = 'shared-rpm';
     const options = { cwd: temp.dir, timeoutMs: 55_000 };
-    const workers = [0, 1].map(() =>
-      startCli(['--workspace', temp.workspace, '--store', url, 'worker', '--jobs', jobId], options),
-    );
+    const target = { temp, url, jobId };
+    const workers = [0, 1].map(() => startCli(workerArgs(target), options));
     const startedAt = Date.now();
     const result = await startCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--store',
-        url,
-        '--json',
-        'run',
-        input,
-        '--job',
-        jobId,
-        '--base-url',
-        sim.baseUrl,
-        '--concurrency',
-        '64',
-        '--rpm',
-        String(RPM),
-        '--no-progress',
-      ],
+      sharedRunArgs(target, input, sim.baseUrl, ['--concurrency', '64', '--rpm', String(RPM)]),
       options,
     ).done;
     const wallS = (Date.now() - startedAt) / 1000;
@@ -94,29 +77,16 @@ describe('limits shared by three workers over PostgreSQL', () => {
     // sim-model: 0.15 / 0.6 USD per Mtok; a line is estimated at its input plus all 16 max_tokens (about 400 lines).
     const budgetUsd = 0.005;
     const options = { cwd: temp.dir, timeoutMs: 55_000 };
-    const workers = [0, 1].map(() =>
-      startCli(['--workspace', temp.workspace, '--store', url, 'worker', '--jobs', jobId], options),
-    );
+    const target = { temp, url, jobId };
+    const workers = [0, 1].map(() => startCli(workerArgs(target), options));
     const result = await startCli(
-      [
-        '--workspace',
-        temp.workspace,
-        '--store',
-        url,
-        '--json',
-        'run',
-        budgetInput,
-        '--job',
-        jobId,
-        '--base-url',
-        sim.baseUrl,
+      sharedRunArgs(target, budgetInput, sim.baseUrl, [
         '--concurrency',
         String(concurrency),
         '--set',
         `limits.budget_usd=${String(budgetUsd)}`,
         '--approve-budget',
-        '--no-progress',
-      ],
+      ]),
       options,
     ).done;
     for (const worker of workers) worker.child.kill('SIGTERM');

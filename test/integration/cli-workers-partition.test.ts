@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import pg from 'pg';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,9 +14,9 @@ import {
   REPO_ROOT,
   runOutput,
   startCli,
-  waitFor,
 } from '../helpers/run-cli.ts';
 import { killOwned, spawnOwned } from '../helpers/spawn-owned.ts';
+import { sharedRunArgs, workerArgs } from '../helpers/shared-run-args.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
@@ -104,60 +106,43 @@ describe('a worker cut off by a real network partition', () => {
     { skip: unavailable === undefined ? false : `no network namespace here (${unavailable ?? ''})` },
     async () => {
       const jobId = 'partitioned';
+      const target = { temp, url, jobId };
       const baseUrl = `http://${HOST_IP}:${new URL(sim.baseUrl).port}/v1`;
       // The worker in the namespace: a CLI like the others, started through `ip netns exec`.
       let cutOffOut = '';
       const cutOff = spawnOwned(
         'ip',
-        [
-          'netns',
-          'exec',
-          NS,
-          process.execPath,
-          ...CLI_PREFIX,
-          '--workspace',
-          temp.workspace,
-          '--store',
-          url,
-          'worker',
-          '--lease-s',
-          String(LEASE_S),
-          '--jobs',
-          jobId,
-        ],
+        ['netns', 'exec', NS, process.execPath, ...CLI_PREFIX, ...workerArgs(target, ['--lease-s', String(LEASE_S)])],
         { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       cutOff.stdout?.on('data', (chunk: Buffer) => (cutOffOut += chunk.toString()));
       try {
         const submitter = startCli(
-          [
-            '--workspace',
-            temp.workspace,
-            '--store',
-            url,
-            '--json',
-            'run',
-            input,
-            '--job',
-            jobId,
-            '--base-url',
-            baseUrl,
-            '--concurrency',
-            String(CONCURRENCY),
-            '--lease-s',
-            String(LEASE_S),
-            '--no-progress',
-          ],
+          sharedRunArgs(target, input, baseUrl, ['--concurrency', String(CONCURRENCY), '--lease-s', String(LEASE_S)]),
           { cwd: temp.dir, timeoutMs: 55_000 },
         );
-        // The cut-off worker has taken slices and answers before its link goes down.
-        await waitFor(
-          () => cutOffOut.includes('"msg":"worker-start"') && sim.stats().answered200 >= ITEMS / 4,
-          'work under way',
-          40_000,
-        );
+        // The cut-off worker holds slices before its link goes down (its holder names its host and pid).
+        const holds = new pg.Client({ connectionString: url });
+        await holds.connect();
+        try {
+          const holderPrefix = `${hostname()}:${String(cutOff.pid)}:%`;
+          for (let held = 0; held === 0;) {
+            await delay(50);
+            // Before the submitting process has migrated the store, there is no table to ask yet.
+            const rows = await holds
+              .query<{ held: number }>('SELECT COUNT(*)::int AS held FROM slices WHERE holder LIKE $1', [holderPrefix])
+              .then((result) => result.rows)
+              .catch(() => []);
+            held = rows[0]?.held ?? 0;
+            assert.equal(submitter.child.exitCode, null, 'the job ended before the worker took a slice');
+          }
+        } finally {
+          await holds.end();
+        }
         ip('link', 'set', HOST_LINK, 'down');
-        await delay(LEASE_S * 1000 * 3);
+        // Past its lease, and past the server's 10 s idle-in-transaction timeout (cut inside a transaction, its row
+        // locks would keep its slices until then).
+        await delay(12_000);
         ip('link', 'set', HOST_LINK, 'up');
         const result = await submitter.done;
         assert.equal(result.code, 0, describeResult(result));

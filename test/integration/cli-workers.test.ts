@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { delay, describeResult, killRunningClis, runOutput, startCli, waitFor } from '../helpers/run-cli.ts';
+import { sharedRunArgs, workerArgs } from '../helpers/shared-run-args.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
@@ -62,44 +63,26 @@ describe('one job on three workers over PostgreSQL', () => {
 
   const cliOptions = (): { cwd: string; timeoutMs: number } => ({ cwd: temp.dir, timeoutMs: 55_000 });
 
-  function worker(name: string): ReturnType<typeof startCli> {
-    return startCli(
-      ['--workspace', temp.workspace, '--store', url, 'worker', '--lease-s', String(LEASE_S), '--jobs', `${name}*`],
-      cliOptions(),
-    );
-  }
-
   it('completes exactly once with one worker killed and another stopped, the re-sends bounded', () =>
     seed.withNote(async () => {
-      const jobId = 'shared-faults';
-      const workers = [worker(jobId), worker(jobId)];
+      const target = { temp, url, jobId: 'shared-faults' };
+      const jobId = target.jobId;
+      const workers = [0, 1].map(() => startCli(workerArgs(target, ['--lease-s', String(LEASE_S)]), cliOptions()));
       const submitter = startCli(
-        [
-          '--workspace',
-          temp.workspace,
-          '--store',
-          url,
-          '--json',
-          'run',
-          input,
-          '--job',
-          jobId,
-          '--base-url',
-          sim.baseUrl,
+        sharedRunArgs(target, input, sim.baseUrl, [
           '--concurrency',
           String(CONCURRENCY),
           '--max-attempts',
           '12',
           '--timeout-ms',
           '800',
-          '--no-progress',
           '--lease-s',
           String(LEASE_S),
           '--set',
           'retry.base_delay_ms=10',
           '--set',
           'retry.max_delay_ms=100',
-        ],
+        ]),
         cliOptions(),
       );
       const [killed, stopped] = workers as [ReturnType<typeof startCli>, ReturnType<typeof startCli>];
@@ -107,8 +90,10 @@ describe('one job on three workers over PostgreSQL', () => {
       await waitFor(() => sim.stats().answered200 >= ITEMS / 5, 'a fifth of the job answered', 40_000);
       killed.child.kill('SIGKILL');
       stopped.child.kill('SIGSTOP');
-      // Stopped well past its lease: its slices go to the others, which must not wait for it.
-      await delay(LEASE_S * 1000 * 3);
+      // Stopped well past its lease, and past the 10 s after which the server ends a session stopped inside a
+      // transaction (whose row locks would otherwise keep its slices from the others until it wakes): its slices go
+      // to the others, which must not wait for it.
+      await delay(12_000);
       stopped.child.kill('SIGCONT');
       const result = await submitter.done;
       assert.equal(result.code, 0, describeResult(result));
@@ -136,7 +121,9 @@ describe('one job on three workers over PostgreSQL', () => {
       stopped.child.kill('SIGTERM');
       const ended = await stopped.done;
       assert.equal(ended.code, 0, describeResult(ended));
-      assert.match(ended.stdout, /"msg":"slice-lose"/, ended.stderr);
+      // It gave its slices up: lost to a takeover (seen by its heartbeat or its next commit), or failed with the session
+      // the server ended while it was stopped inside a transaction.
+      assert.match(ended.stdout, /"msg":"slice-(lose|fail)"/, ended.stderr);
       assert.match(ended.stdout, /"msg":"worker-stop"/);
       assert.equal((await killed.done).signal, 'SIGKILL');
     }));

@@ -97,6 +97,7 @@ describe('PostgreSQL store: slices of work', () => {
       assert.equal(await taker.reclaimStaleSlices(10), 1);
       const again = await taker.claimSlice([JOB], 'taker');
       assert.equal(again?.inDoubt, 1, 'item 1 was out on the lost worker');
+      assert.equal(again?.generation, 1, 'handed out a second time');
       assert.deepEqual(
         (await taker.sliceItems(JOB, 0, 3)).map((item) => item.seq),
         [1, 2, 3],

@@ -290,7 +290,7 @@ export class JobSliceWork {
     });
     const entry: Running = { slice, dispatcher, stop, lost: false };
     this.running.set(slice.sliceNo, entry);
-    if (slice.inDoubt > 0) {
+    if (slice.generation > 0) {
       options.logger.warn({ jobId: options.jobId, slice: slice.sliceNo, inDoubt: slice.inDoubt }, LOG_EVENT.sliceAdopt);
     }
     void this.work(entry)

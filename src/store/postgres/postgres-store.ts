@@ -95,6 +95,8 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   private ready: Promise<void> | undefined;
   private closed = false;
   private readonly queue: SliceQueue;
+  /** Connections given an 'error' listener (see `checkout`). */
+  private readonly watched = new WeakSet<pg.PoolClient>();
   /** How many items each job had when this store last analyzed `items` (see `analyzeIfGrown`). */
   private readonly analyzedItems = new Map<string, number>();
 
@@ -324,6 +326,7 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   // The work role (store/work-slice-store.ts, docs/decisions/0031).
 
   async cutSlices(jobId: string, size: number): Promise<number> {
+    await this.queue.prepare(jobId);
     return this.transaction(async (db) => {
       await this.requireJob(db, jobId, true);
       const tickets = await slices.cutSlices(db, jobId, size);
@@ -334,6 +337,7 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
 
   async claimSlice(jobIds: readonly string[], holder: string): Promise<HeldSlice | undefined> {
     for (const jobId of jobIds) {
+      await this.queue.prepare(jobId);
       // A ticket of an earlier hand-out claims nothing and is used up; a handful is the most one call goes through.
       for (let tries = 0; tries < MAX_STALE_TICKETS; tries += 1) {
         const taken = await this.transaction(async (db) => {
@@ -418,6 +422,8 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
 
   /** Open slices handed out again under a new generation, in the transaction that re-queues them. */
   private async reissue(where: slices.ReissueWhere): Promise<number> {
+    // Every job with a slice was cut, which made its queue: only pg-boss itself needs starting here.
+    await this.queue.prepare();
     return this.transaction(async (db) => {
       const reissued = await slices.reissueSlices(db, where);
       const byJob = new Map<string, slices.SliceTicket[]>();
@@ -445,26 +451,33 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   /** Work outside an explicit transaction (reads, and writes of one statement) on a connection of the pool. */
   private async run<T>(work: Work<T>): Promise<T> {
     const client = await this.connect();
+    let failure: Error | undefined;
     try {
       return await work(client);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw error;
     } finally {
-      client.release();
+      // A connection that failed is dropped, not pooled: the server may have ended it (see `checkout`).
+      client.release(failure);
     }
   }
 
   /** `work` in one transaction: committed when it resolves, rolled back when it throws. */
   private async transaction<T>(work: Work<T>): Promise<T> {
     const client = await this.connect();
+    let failure: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.release(failure);
     }
   }
 
@@ -478,7 +491,15 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
   private async checkout(): Promise<pg.PoolClient> {
     try {
       this.pool ??= connectPool(this.url);
-      return await (await this.pool).connect();
+      const client = await (await this.pool).connect();
+      // The server may end a connection while it is checked out (a worker stopped inside a transaction past
+      // idle_in_transaction_session_timeout, a restart): the client then emits 'error', which with no listener ends
+      // the process. The query under way fails with it, and the caller sees that failure.
+      if (!this.watched.has(client)) {
+        this.watched.add(client);
+        client.on('error', () => undefined);
+      }
+      return client;
     } catch (error) {
       throw isUnreachable(error) ? storeUnreachable(this.url, error) : error;
     }

@@ -18,10 +18,30 @@ export class SliceQueue {
     this.url = url;
   }
 
-  /** Queues the tickets of a job's slices, in the caller's transaction. */
+  /**
+   * pg-boss started, and the job's queue made when a job is named. Called before the caller's transaction begins:
+   * pg-boss works on its own connections here, and a transaction left open meanwhile (pg-boss starting on a busy
+   * server can take seconds) would be ended by the server's idle-in-transaction timeout.
+   */
+  async prepare(jobId?: string): Promise<void> {
+    this.boss ??= startBoss(this.url);
+    const boss = await this.boss;
+    if (jobId === undefined) return;
+    const name = queueName(jobId);
+    if (this.queues.has(name)) return;
+    if ((await boss.getQueue(name)) === null) {
+      // Two processes making it at once: the second's insert fails on the queue's name, and the queue is there.
+      await boss.createQueue(name).catch(async (error: unknown) => {
+        if ((await boss.getQueue(name)) === null) throw error;
+      });
+    }
+    this.queues.add(name);
+  }
+
+  /** Queues the tickets of a job's slices (its queue made by `prepare`), in the caller's transaction. */
   async publish(db: pg.ClientBase, jobId: string, tickets: readonly SliceTicket[]): Promise<void> {
     if (tickets.length === 0) return;
-    const boss = await this.ready(jobId);
+    const boss = await this.started();
     const name = queueName(jobId);
     await boss.insert(
       tickets.map((ticket) => ({ name, data: ticket, retryLimit: 0 })),
@@ -31,7 +51,7 @@ export class SliceQueue {
 
   /** Takes the next ticket of the job, in the caller's transaction (rolled back: the ticket is queued again). */
   async take(db: pg.ClientBase, jobId: string): Promise<SliceTicket | undefined> {
-    const boss = await this.ready(jobId);
+    const boss = await this.started();
     const name = queueName(jobId);
     const [job] = await boss.fetch<SliceTicket>(name, { batchSize: 1, db: inTransaction(db) });
     if (job === undefined) return undefined;
@@ -45,21 +65,10 @@ export class SliceQueue {
     if (boss !== undefined) await (await boss).stop({ graceful: false, wait: true, close: true });
   }
 
-  /** pg-boss started (its schema migrated under its own lock), and the job's queue made. */
-  private async ready(jobId: string): Promise<PgBoss> {
-    this.boss ??= startBoss(this.url);
-    const boss = await this.boss;
-    const name = queueName(jobId);
-    if (!this.queues.has(name)) {
-      if ((await boss.getQueue(name)) === null) {
-        // Two processes making it at once: the second's insert fails on the queue's name, and the queue is there.
-        await boss.createQueue(name).catch(async (error: unknown) => {
-          if ((await boss.getQueue(name)) === null) throw error;
-        });
-      }
-      this.queues.add(name);
-    }
-    return boss;
+  /** The pg-boss `prepare` started; never started inside a transaction. */
+  private async started(): Promise<PgBoss> {
+    if (this.boss === undefined) throw new Error('SliceQueue.prepare must run before a transaction uses the queue');
+    return this.boss;
   }
 }
 

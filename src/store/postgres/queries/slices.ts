@@ -78,6 +78,7 @@ export async function claimSlice(
     firstSeq: row.first_seq,
     lastSeq: row.last_seq,
     inDoubt: cleared.rows.filter((entry) => entry.in_doubt).length,
+    generation: ticket.generation,
   };
 }
 
