@@ -274,6 +274,14 @@ describe('--store postgres://', () => {
     assert.equal(byVariable.code, 2, describeResult(byVariable));
     assert.equal(cliError(byVariable)?.context?.['key'], 'BATCHPILOT_STORE');
     for (const result of [byFlag, byVariable]) assert.doesNotMatch(result.stdout + result.stderr, /hunter2pw/);
+    // A worker needs the shared store its jobs are in: without one it says which flag to give.
+    const worker = await cli(['worker'], { BATCHPILOT_STORE: '' });
+    assert.equal(worker.code, 2, describeResult(worker));
+    assert.equal(cliError(worker)?.code, 'USAGE');
+    assert.equal(cliError(worker)?.context?.['flag'], '--store');
+    const badLease = await cli(['--store', url, 'worker', '--lease-s', 'soon']);
+    assert.equal(cliError(badLease)?.code, 'USAGE', describeResult(badLease));
+    assert.match(cliError(badLease)?.message ?? '', /--lease-s expects a whole number/);
   });
 
   it('is one line and exit 2 (STORE_UNREACHABLE) when the server is down, with no password shown', async () => {

@@ -15,7 +15,7 @@ import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from
  * about N / 5,000 minutes, as one process would.
  */
 
-const ITEMS = 1500;
+const ITEMS = 1000;
 const RPM = 5000;
 
 describe('limits shared by three workers over PostgreSQL', () => {

@@ -28,7 +28,7 @@ import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from
  * link comes back, what it still sends or commits is fenced off. The job completes exactly once.
  */
 
-const ITEMS = 6000;
+const ITEMS = 4000;
 const CONCURRENCY = 16;
 const LEASE_S = 2;
 const NS = `bp${String(process.pid)}`;
@@ -140,9 +140,9 @@ describe('a worker cut off by a real network partition', () => {
           await holds.end();
         }
         ip('link', 'set', HOST_LINK, 'down');
-        // Past its lease, and past the server's 10 s idle-in-transaction timeout (cut inside a transaction, its row
+        // Past its lease, and past the server's 5 s idle-in-transaction timeout (cut inside a transaction, its row
         // locks would keep its slices until then).
-        await delay(12_000);
+        await delay(7_000);
         ip('link', 'set', HOST_LINK, 'up');
         const result = await submitter.done;
         assert.equal(result.code, 0, describeResult(result));

@@ -90,10 +90,10 @@ describe('one job on three workers over PostgreSQL', () => {
       await waitFor(() => sim.stats().answered200 >= ITEMS / 5, 'a fifth of the job answered', 40_000);
       killed.child.kill('SIGKILL');
       stopped.child.kill('SIGSTOP');
-      // Stopped well past its lease, and past the 10 s after which the server ends a session stopped inside a
+      // Stopped well past its lease, and past the 5 s after which the server ends a session stopped inside a
       // transaction (whose row locks would otherwise keep its slices from the others until it wakes): its slices go
       // to the others, which must not wait for it.
-      await delay(12_000);
+      await delay(7_000);
       stopped.child.kill('SIGCONT');
       const result = await submitter.done;
       assert.equal(result.code, 0, describeResult(result));

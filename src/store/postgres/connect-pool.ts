@@ -2,7 +2,7 @@ import type pg from 'pg';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
-const IDLE_IN_TRANSACTION_MS = 10_000;
+const IDLE_IN_TRANSACTION_MS = 5_000;
 
 /**
  * A pool of connections to `url`, answering bigints as numbers. The driver is loaded here, on a store's first call:
