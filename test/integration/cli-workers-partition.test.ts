@@ -47,17 +47,19 @@ function makeNamespace(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   try {
     ip('netns', 'add', NS);
+    ip('link', 'add', HOST_LINK, 'type', 'veth', 'peer', 'name', NS_LINK);
+    ip('link', 'set', NS_LINK, 'netns', NS);
+    ip('addr', 'add', `${HOST_IP}/24`, 'dev', HOST_LINK);
+    ip('link', 'set', HOST_LINK, 'up');
+    ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_IP}/24`, 'dev', NS_LINK);
+    ip('netns', 'exec', NS, 'ip', 'link', 'set', NS_LINK, 'up');
+    ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+    return undefined;
   } catch (error) {
-    return `ip netns add failed: ${(error as Error).message.split('\n')[0] ?? ''}`;
+    // No `ip`, no right to make a namespace, no veth driver: whatever step failed, nothing of it is left.
+    removeNamespace();
+    return `cannot make a network namespace with a veth pair: ${(error as Error).message.split('\n')[0] ?? ''}`;
   }
-  ip('link', 'add', HOST_LINK, 'type', 'veth', 'peer', 'name', NS_LINK);
-  ip('link', 'set', NS_LINK, 'netns', NS);
-  ip('addr', 'add', `${HOST_IP}/24`, 'dev', HOST_LINK);
-  ip('link', 'set', HOST_LINK, 'up');
-  ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_IP}/24`, 'dev', NS_LINK);
-  ip('netns', 'exec', NS, 'ip', 'link', 'set', NS_LINK, 'up');
-  ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
-  return undefined;
 }
 
 function removeNamespace(): void {
