@@ -10,6 +10,7 @@ import { isCovered } from '../output/join-prompt-answers.ts';
 import type { ActivityReads, AnswerCount, ChunkStore, ItemStore, SinkOutboxStore } from '../store/store.ts';
 import { estimateGroupEta, type GroupEtaState } from './group-eta.ts';
 import { knownSecrets, redactObject } from '../util/redact.ts';
+import type { SliceCounts, WorkSliceStore } from '../store/work-slice-store.ts';
 
 /** A job as `status --json` shows it: never a secret, `interrupted` for a dead runner. */
 export interface JobStatus {
@@ -65,6 +66,8 @@ export interface JobStatus {
   skipped?: number;
   /** A data job with `sinks:` (docs/decisions/0026, 0029): each sink as its outbox in the store has it. */
   sinks?: SinkStatus[];
+  /** A job run in slices by workers of a shared store (docs/decisions/0031): its slices by state. */
+  slices?: SliceCounts;
 }
 
 /** One sink of a data job as `status --json` and `monitor --json` show it. */
@@ -149,7 +152,8 @@ export interface JobStatusOptions {
 export type JobStatusStore = ActivityReads &
   ChunkStore &
   Pick<ItemStore, 'answerCounts' | 'groupTokens'> &
-  Pick<SinkOutboxStore, 'sinkStatuses'>;
+  Pick<SinkOutboxStore, 'sinkStatuses'> &
+  Partial<Pick<WorkSliceStore, 'sliceCounts'>>;
 
 export async function readJobStatus(
   store: JobStatusStore,
@@ -178,6 +182,7 @@ export async function readJobStatus(
   const skipped = groups?.reduce((sum, group) => sum + group.skipped, 0) ?? 0;
   const sinks =
     sinkConfigs.length === 0 ? undefined : await readSinks(store, job, sinkConfigs, answers, now, rowsKnown);
+  const slices = await store.sliceCounts?.(job.id);
   const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
   const rate = Math.round((activity.finishedSince / windowS) * 10) / 10;
   const left = counts.pending + counts.retryWait;
@@ -222,6 +227,7 @@ export async function readJobStatus(
     ...(job.config.mode === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
     ...(groups === undefined ? {} : { groups, skipped }),
     ...(sinks === undefined ? {} : { sinks }),
+    ...(slices === undefined || slices.open + slices.done === 0 ? {} : { slices }),
   };
 }
 

@@ -263,6 +263,16 @@ describe('--store postgres://', () => {
     const waited = await cli(['--store', url, 'wait', 'pg-detached']);
     assert.equal(waited.code, 0, describeResult(waited));
     assert.equal(answersById(await outputLines(temp.jobDir('pg-detached'))).size, ITEMS);
+    // Run in slices: status shows them, all done.
+    const shown = await cli(['--store', url, 'status', 'pg-detached']);
+    const ended = JSON.parse(shown.stdout) as { state: string; slices?: { open: number; held: number; done: number } };
+    assert.equal(ended.state, 'completed', describeResult(shown));
+    assert.equal(ended.slices?.open, 0);
+    assert.ok((ended.slices?.done ?? 0) >= 1, describeResult(shown));
+    const text = await runCli(['--workspace', temp.workspace, '--store', url, 'status', 'pg-detached'], {
+      cwd: temp.dir,
+    });
+    assert.match(text.stdout, /slices +\d+ done, 0 open \(0 held by workers\)/);
   });
 
   it('names the flag or variable for a value that is not a PostgreSQL URL, without echoing it', async () => {

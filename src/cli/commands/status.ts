@@ -56,6 +56,10 @@ function formatDetail(status: JobStatus): string {
     );
   }
   for (const sink of status.sinks ?? []) lines.push(`sink      ${describeSink(sink)}`);
+  if (status.slices !== undefined) {
+    const { done, open, held } = status.slices;
+    lines.push(`slices    ${String(done)} done, ${String(open)} open (${String(held)} held by workers)`);
+  }
   if (status.chunks !== undefined) {
     const open = status.chunks.filter((chunk) => chunk.state !== 'merged');
     lines.push(`chunks    ${String(status.chunks.length)} (${String(status.chunks.length - open.length)} merged)`);
