@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPostgresStore } from '../../src/store/create-store.ts';
-import type { Store } from '../../src/store/store.ts';
-import type { WorkSliceStore } from '../../src/store/work-slice-store.ts';
+import type { SharedStore } from '../../src/store/shared-store.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import { attemptOf, createTestJob, ingestItems, JOB } from '../store-conformance/store-fixtures.ts';
-
-type SharedStore = Store & WorkSliceStore;
 
 /** The work role (docs/decisions/0031) on a real server: slices cut, claimed once, heartbeated, reclaimed, guarded. */
 describe('PostgreSQL store: slices of work', () => {
@@ -143,8 +140,13 @@ describe('PostgreSQL store: slices of work', () => {
       await a.stopJobWork(JOB, { reason: 'auth', message: 'first' });
       await a.stopJobWork(JOB, { reason: 'budget', message: 'second' });
       assert.equal((await b.workStop(JOB))?.message, 'first');
+      // A worker of this cut reserves budget and is killed with -9: its reservation never comes back...
+      await a.reserveBudget(JOB, { limitUsd: 1, wantUsd: 0.4, spentBeforeUsd: 0.1 });
+      assert.equal((await b.budgetState(JOB))?.reservedUsd, 0.4);
       await a.cutSlices(JOB, 100);
       assert.equal(await b.workStop(JOB), undefined, 'a new cut clears it');
+      // ...until the job's slices are cut again (resume): no reservation of the earlier cut holds the budget back.
+      assert.deepEqual(await b.budgetState(JOB), { spentUsd: 0.1, reservedUsd: 0 });
       assert.deepEqual(await b.jobsWithOpenSlices('*'), [JOB]);
       assert.deepEqual(await b.jobsWithOpenSlices('other*'), []);
     });

@@ -330,6 +330,7 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
     return this.transaction(async (db) => {
       await this.requireJob(db, jobId, true);
       const tickets = await slices.cutSlices(db, jobId, size);
+      await sharedLimits.clearBudgetReservations(db, jobId);
       await this.queue.publish(db, jobId, tickets);
       return tickets.length;
     });

@@ -127,6 +127,15 @@ export async function settleBudget(
   });
 }
 
+/**
+ * Every reservation of the job's budget is void: a new cut of its slices withdrew them all, so what workers of the
+ * earlier cut reserved (one killed with -9 never gives it back) no longer holds back the budget. A worker of that cut
+ * still settling later is floored at 0 by `settleBudget`.
+ */
+export async function clearBudgetReservations(db: pg.ClientBase, jobId: string): Promise<void> {
+  await db.query('UPDATE job_limits SET budget_reserved_usd = 0 WHERE job_id = $1', [jobId]);
+}
+
 export async function budgetState(db: pg.ClientBase, jobId: string): Promise<BudgetState> {
   const { rows } = await db.query<{ spent: number; reserved: number }>(
     'SELECT budget_spent_usd AS spent, budget_reserved_usd AS reserved FROM job_limits WHERE job_id = $1',
