@@ -115,7 +115,7 @@ interface Running {
 
 /**
  * One worker's work on one job (docs/decisions/0031): it claims slices of the job while it has room for more (the
- * items it has queued and out below its concurrency), runs each through a realtime dispatcher of its own (one slot
+ * items it has queued and out below twice its concurrency), runs each through a realtime dispatcher of its own (one slot
  * pool of `concurrency` for all of them, one commit queue), and marks a slice done once every item of it settled.
  * A slice it loses (its heartbeat went stale, or the job stopped) is stopped at once: what it had out is dropped at
  * commit, and the slice's new holder sends it again.
@@ -147,11 +147,6 @@ export class JobSliceWork {
 
   get jobId(): string {
     return this.options.jobId;
-  }
-
-  /** Why this worker stopped the job (a 401/403, the budget, the endpoint gone), once it did. */
-  get stoppedFor(): WorkStop | undefined {
-    return this.stopReason;
   }
 
   /**
@@ -231,7 +226,7 @@ export class JobSliceWork {
   }
 
   /** The slices this worker runs now. */
-  heldSlices(): SliceKey[] {
+  private heldSlices(): SliceKey[] {
     return [...this.running.values()].filter((entry) => !entry.lost).map((entry) => entry.slice);
   }
 

@@ -111,15 +111,20 @@ export const locationPage = seqPage<ItemRow>(
    ORDER BY seq LIMIT $3`,
 );
 
-// A re-asked item's reask_base: the attempt whose answer was re-asked (recorded with reask = reasks - 1 and its
-// check, in the commit that made the item pending again); later attempts are the current re-ask's own tries.
-export const unfinishedPage = seqPage<ItemRow>(
-  'items-unfinished',
-  `SELECT ${OPEN_ITEM_COLUMNS},
+/**
+ * What `toOpenItem` reads, a re-asked item's `reask_base` included: the attempt whose answer was re-asked (recorded
+ * with reask = reasks - 1 and its check, in the commit that made the item pending again); later attempts are the
+ * current re-ask's own tries. Resume's pages and a worker's slices read open items with it.
+ */
+export const OPEN_ITEM_SELECT = `SELECT ${OPEN_ITEM_COLUMNS},
      CASE WHEN reasks = 0 THEN NULL ELSE (
        SELECT MAX(a.attempt) FROM attempts a
        WHERE a.job_id = items.job_id AND a.seq = items.seq AND a.reask = items.reasks - 1 AND a.check_status IS NOT NULL
-     ) END AS reask_base
+     ) END AS reask_base`;
+
+export const unfinishedPage = seqPage<ItemRow>(
+  'items-unfinished',
+  `${OPEN_ITEM_SELECT}
    FROM items WHERE job_id = $1 AND state IN ('pending', 'retry_wait', 'in_flight') AND seq > $2
    ORDER BY seq LIMIT $3`,
 );

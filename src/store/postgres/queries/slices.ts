@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { JobProgressBatch, OpenItem } from '../../item-store.ts';
 import type { HeldSlice, SentAttempt, SliceCounts, SliceKey, WorkStop } from '../../work-slice-store.ts';
-import { OPEN_ITEM_COLUMNS, toOpenItem, type ItemRow } from './items.ts';
+import { OPEN_ITEM_SELECT, toOpenItem, type ItemRow } from './items.ts';
 import { commitProgress } from './progress.ts';
 
 /**
@@ -170,11 +170,7 @@ export async function sliceItems(
 ): Promise<OpenItem[]> {
   const { rows } = await db.query<ItemRow>({
     name: 'slice-items',
-    text: `SELECT ${OPEN_ITEM_COLUMNS},
-       CASE WHEN reasks = 0 THEN NULL ELSE (
-         SELECT MAX(a.attempt) FROM attempts a
-         WHERE a.job_id = items.job_id AND a.seq = items.seq AND a.reask = items.reasks - 1 AND a.check_status IS NOT NULL
-       ) END AS reask_base
+    text: `${OPEN_ITEM_SELECT}
      FROM items WHERE job_id = $1 AND seq BETWEEN $2 AND $3 AND state IN ('pending', 'retry_wait') ORDER BY seq`,
     values: [jobId, firstSeq, lastSeq],
   });
