@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobDirPath } from '../compose/job-paths.ts';
+import { ENDED_JOB_STATES } from '../core/states.ts';
 import { isLeaseLive } from '../engine/lease.ts';
 import { BatchpilotError } from '../errors/index.ts';
 import { isProcessAlive } from '../util/is-process-alive.ts';
@@ -68,10 +69,15 @@ export async function detachSharedRun(options: DetachSharedRunOptions): Promise<
   } finally {
     closeSync(logFd);
   }
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const spawnedAt = Date.now();
+  const deadline = spawnedAt + START_TIMEOUT_MS;
   for (;;) {
     const job = await requireJob(store, jobId);
-    if (job.lease?.pid === pid && isLeaseLive(job.lease, Date.now())) {
+    // Started: the background process holds the job and has marked it running. It takes the lease a moment before
+    // the state moves on, and a short job may even have ended between two looks.
+    const running = job.state === 'running' && job.lease?.pid === pid && isLeaseLive(job.lease, Date.now());
+    const endedSince = ENDED_JOB_STATES.has(job.state) && (job.finishedAt ?? 0) >= spawnedAt;
+    if (running || endedSince) {
       const status = await readJobStatus(store, job, Date.now());
       const shown = { ...status, log, detached: { pid } };
       process.stdout.write(

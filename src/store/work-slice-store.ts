@@ -44,8 +44,11 @@ export interface WorkSliceStore {
   sliceItems(jobId: string, firstSeq: number, lastSeq: number): Promise<OpenItem[]>;
   /** The text of these items' lines, from the store (a worker cannot read the submitter's input file). */
   requestTexts(jobId: string, seqs: readonly number[]): Promise<Map<number, string>>;
-  /** The attempt ledger: these attempts are about to be sent by `holder`. */
-  recordSent(jobId: string, holder: string, sent: readonly SentAttempt[]): Promise<void>;
+  /**
+   * The attempt ledger: these attempts are about to be sent by `holder`. Only those in a slice it still holds are
+   * recorded; returns the seqs refused (their slice went to another worker), which must not be sent.
+   */
+  recordSent(jobId: string, holder: string, sent: readonly SentAttempt[]): Promise<number[]>;
   /**
    * `commitProgress` for a worker: in one transaction, what falls in slices `holder` still holds is committed (and
    * its ledger rows closed); what falls in a slice it lost is dropped, since the slice's new holder sends it again.

@@ -257,7 +257,8 @@ describe('--store postgres://', () => {
       detached?: { pid: number };
       log?: string;
     };
-    assert.equal(status.state, 'running', describeResult(detached));
+    // Running in the background, or (a short job on a fast machine) already ended by the time it was looked at.
+    assert.match(status.state ?? '', /^(running|completed)$/, describeResult(detached));
     assert.ok((status.detached?.pid ?? 0) > 0);
     assert.doesNotMatch(await readFile(status.log ?? '', 'utf8'), /postgres:\/\//, 'the store URL is not in its log');
     const waited = await cli(['--store', url, 'wait', 'pg-detached']);

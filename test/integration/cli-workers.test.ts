@@ -74,8 +74,10 @@ describe('one job on three workers over PostgreSQL', () => {
           String(CONCURRENCY),
           '--max-attempts',
           '12',
+          // Cuts the simulator's hangs short, yet long enough that a busy machine's stall does not cut an answered
+          // request (which, sent again, would count as answered twice).
           '--timeout-ms',
-          '800',
+          '2000',
           '--lease-s',
           String(LEASE_S),
           '--set',

@@ -62,10 +62,14 @@ describe('PostgreSQL store: slices of work', () => {
       await lost.cutSlices(JOB, 10);
       const first = await lost.claimSlice([JOB], 'lost');
       assert.ok(first !== undefined);
-      await lost.recordSent(JOB, 'lost', [
-        { seq: 0, attempt: 1, sentAt: 1 },
-        { seq: 1, attempt: 1, sentAt: 1 },
-      ]);
+      assert.deepEqual(
+        await lost.recordSent(JOB, 'lost', [
+          { seq: 0, attempt: 1, sentAt: 1 },
+          { seq: 1, attempt: 1, sentAt: 1 },
+        ]),
+        [],
+        'both in the slice it holds',
+      );
       // Item 0's outcome is committed before the worker is lost: it is never sent again.
       assert.deepEqual(
         await lost.commitSliceProgress(
@@ -99,6 +103,8 @@ describe('PostgreSQL store: slices of work', () => {
         (await taker.sliceItems(JOB, 0, 3)).map((item) => item.seq),
         [1, 2, 3],
       );
+      // Woken, the lost worker may record (and so send) nothing more of the slice.
+      assert.deepEqual(await lost.recordSent(JOB, 'lost', [{ seq: 2, attempt: 1, sentAt: 7 }]), [2]);
       const dropped = await lost.commitSliceProgress(
         [
           {

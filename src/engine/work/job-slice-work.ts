@@ -281,7 +281,10 @@ export class JobSliceWork {
         }),
       onBudgetReached: () => onStop({ reason: 'budget', message: 'limits.budget_usd reached' }),
       onOutage: (error) => onStop({ reason: 'unreachable', message: error.message }),
-      beforeSend: (seq, attempt) => this.ledger.record(options.jobId, seq, attempt),
+      // Refused: the slice went to another worker. Lost here at once, so the dispatcher sends none of it.
+      beforeSend: async (seq, attempt) => {
+        if (!(await this.ledger.record(options.jobId, seq, attempt))) this.lose([slice]);
+      },
     });
     const entry: Running = { slice, dispatcher, stop, lost: false };
     this.running.set(slice.sliceNo, entry);

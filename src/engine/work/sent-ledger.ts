@@ -5,14 +5,15 @@ interface Waiting {
   seq: number;
   attempt: number;
   sentAt: number;
-  resolve: () => void;
+  resolve: (recorded: boolean) => void;
   reject: (error: Error) => void;
 }
 
 /**
  * The attempt ledger's writer (docs/decisions/0031): every attempt a worker is about to send is recorded before it
  * goes out. Attempts asked for in the same turn of the event loop are written together, one statement per job, so
- * the ledger costs a statement per burst of sends, not per request.
+ * the ledger costs a statement per burst of sends, not per request. The store records only attempts in slices the
+ * worker still holds, so a worker that lost a slice (stopped, cut off) sends none of it once it wakes.
  */
 export class SentLedger {
   private readonly store: Pick<WorkSliceStore, 'recordSent'>;
@@ -27,9 +28,12 @@ export class SentLedger {
     this.clock = clock;
   }
 
-  /** Resolves once the attempt is recorded as sent; rejects when the store could not record it. */
-  async record(jobId: string, seq: number, attempt: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Resolves true once the attempt is recorded as sent, false when it was refused (its slice is no longer this
+   * worker's: it must not be sent); rejects when the store could not record it.
+   */
+  async record(jobId: string, seq: number, attempt: number): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       let list = this.waiting.get(jobId);
       if (list === undefined) {
         list = [];
@@ -49,8 +53,9 @@ export class SentLedger {
     this.waiting = new Map();
     for (const [jobId, list] of batches) {
       this.store.recordSent(jobId, this.holder, list).then(
-        () => {
-          for (const entry of list) entry.resolve();
+        (refused) => {
+          const lost = new Set(refused);
+          for (const entry of list) entry.resolve(!lost.has(entry.seq));
         },
         (error: unknown) => {
           const failure = error instanceof Error ? error : new Error(String(error));

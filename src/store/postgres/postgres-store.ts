@@ -392,8 +392,8 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
     return texts;
   }
 
-  async recordSent(jobId: string, holder: string, sent: readonly SentAttempt[]): Promise<void> {
-    await this.run((db) => slices.recordSent(db, jobId, holder, sent));
+  async recordSent(jobId: string, holder: string, sent: readonly SentAttempt[]): Promise<number[]> {
+    return this.run((db) => slices.recordSent(db, jobId, holder, sent));
   }
 
   async commitSliceProgress(batches: readonly JobProgressBatch[], holder: string): Promise<SliceKey[]> {

@@ -190,20 +190,29 @@ export async function requestRows(
   return rows;
 }
 
+/**
+ * The attempt ledger, fenced: only attempts in a slice `holder` still holds are recorded (and may then be sent).
+ * Returns the seqs refused, whose slice went to another worker: they are not sent.
+ */
 export async function recordSent(
   db: pg.ClientBase,
   jobId: string,
   holder: string,
   sent: readonly SentAttempt[],
-): Promise<void> {
-  if (sent.length === 0) return;
-  await db.query({
+): Promise<number[]> {
+  if (sent.length === 0) return [];
+  const { rows } = await db.query<{ seq: number }>({
     name: 'sent-insert',
     text: `INSERT INTO sent_attempts (job_id, seq, attempt, holder, sent_at)
        SELECT $1, u.seq, u.attempt, $2, u.sent_at FROM unnest($3::int[], $4::int[], $5::bigint[]) AS u(seq, attempt, sent_at)
-       ON CONFLICT (job_id, seq, attempt) DO UPDATE SET holder = EXCLUDED.holder, sent_at = EXCLUDED.sent_at`,
+       WHERE EXISTS (SELECT 1 FROM slices s WHERE s.holder = $2 AND s.job_id = $1 AND s.state = 'open'
+         AND u.seq BETWEEN s.first_seq AND s.last_seq)
+       ON CONFLICT (job_id, seq, attempt) DO UPDATE SET holder = EXCLUDED.holder, sent_at = EXCLUDED.sent_at
+       RETURNING seq`,
     values: [jobId, holder, sent.map((s) => s.seq), sent.map((s) => s.attempt), sent.map((s) => s.sentAt)],
   });
+  const recorded = new Set(rows.map((row) => row.seq));
+  return sent.map((s) => s.seq).filter((seq) => !recorded.has(seq));
 }
 
 /**
