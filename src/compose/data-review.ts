@@ -18,17 +18,21 @@ export interface DataJobIndex {
  * Indexes a data job's items by custom_id. The prompt is read from the id itself (`promptOfCustomId`) unless the
  * custom_id format has no `{prompt}`; the manifest is read only when the ids cannot say or a `covers` check needs
  * row fields, and then only what those need is kept (equal contexts share one object: a list of required dimensions
- * that is the same for every row costs one copy).
+ * that is the same for every row costs one copy). `manifestRows` is the manifest's path, or opens its text (a
+ * worker reads it from the shared store).
  */
-export async function indexDataJob(set: PromptSet, manifestRowsPath: string): Promise<DataJobIndex> {
+export async function indexDataJob(
+  set: PromptSet,
+  manifestRows: string | (() => Promise<NodeJS.ReadableStream>),
+): Promise<DataJobIndex> {
   const byName = new Map(set.prompts.map((prompt) => [prompt.name, prompt]));
   const parse = promptOfCustomId(set);
-  const needsContext = coveredRowFields(set).length > 0;
   const promptNames = parse === undefined ? new Map<string, string>() : undefined;
   const contexts = new Map<string, Record<string, unknown>>();
-  if (needsContext || promptNames !== undefined) {
+  if (indexReadsManifest(set)) {
     const shared = new Map<string, Record<string, unknown>>();
-    for await (const row of readManifestRows(manifestRowsPath)) {
+    const rows = readManifestRows(typeof manifestRows === 'string' ? manifestRows : await manifestRows());
+    for await (const row of rows) {
       let context = row.context;
       if (context !== undefined) {
         const text = JSON.stringify(context);
@@ -51,6 +55,11 @@ export async function indexDataJob(set: PromptSet, manifestRowsPath: string): Pr
     },
     rowOf: (customId) => contexts.get(customId),
   };
+}
+
+/** Whether indexing the job's answers reads its manifest: its custom_ids do not name the prompt, or a check reads row fields. */
+export function indexReadsManifest(set: PromptSet): boolean {
+  return promptOfCustomId(set) === undefined || coveredRowFields(set).length > 0;
 }
 
 /**

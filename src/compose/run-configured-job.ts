@@ -299,9 +299,16 @@ async function runEngine(
     sharedConnections: options.sharedConnections,
   });
   try {
-    if (isSharedStore(options.store) && review === undefined && !config.simulate) {
-      // A shared store: the job's slices go to every worker of the store, this process one of them.
+    // A shared store: the job's slices go to every worker of the store, this process one of them. Admission by need
+    // over groups stays here: it counts every answer as it settles (docs/decisions/0034).
+    if (isSharedStore(options.store) && admission === undefined && !config.simulate) {
+      if (review !== undefined) {
+        const { shareDataJobFiles } = await import('./shared-data-job.ts');
+        const prompts = await loadPromptSnapshot(options.workspace, options.jobId);
+        await shareDataJobFiles(options.store, options.workspace, options.jobId, prompts);
+      }
       return await runSharedJob({
+        review,
         jobId: options.jobId,
         store: options.store,
         provider,
@@ -313,6 +320,7 @@ async function runEngine(
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
         onStarted,
+        beforeRelease,
         onNotice: options.onNotice,
         ...(options.onRealtimeProgress === undefined ? {} : { onProgress: options.onRealtimeProgress }),
       });

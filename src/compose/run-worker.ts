@@ -11,6 +11,7 @@ import { sleep } from '../util/sleep.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
 import { dataJobRecordOf } from './data-job-record.ts';
 import { toRunSettings } from './job-settings.ts';
+import { loadSharedDataReview } from './shared-data-job.ts';
 import { openRealtimeProvider } from './open-realtime-provider.ts';
 
 export interface RunWorkerOptions {
@@ -108,13 +109,15 @@ async function startJob(
   const { store } = options;
   const job = await store.getJob(jobId);
   if (job === undefined) throw new Error(`job ${jobId} is gone from the store`);
-  if (dataJobRecordOf(job) !== undefined) throw new Error('a data job runs in the process that submitted it');
   const flags = options.concurrency === undefined ? {} : { concurrency: options.concurrency };
   const { config } = await fromStoredConfig(job.config, { env: options.env, flags });
   if (config.mode !== 'realtime') throw new Error('a batch-mode job runs in the process that submitted it');
   const settings = toRunSettings(config);
   const provider = openRealtimeProvider({ config, baseUrl: config.base_url, workDir: job.outDir, env: options.env });
+  // A data job's answers are checked and re-asked here as where it was submitted, from the prompts it shared.
+  const review = dataJobRecordOf(job) === undefined ? undefined : await loadSharedDataReview(store, jobId);
   const work = await openJobSliceWork({
+    review,
     jobId,
     store,
     provider,

@@ -59,9 +59,10 @@ export const MANIFEST_ROWS_FILE = 'manifest.rows.jsonl';
 export const REQUESTS_FILE = 'requests.jsonl';
 export const PREPARE_REJECTS_FILE = 'prepare_rejects.jsonl';
 
-/** The manifest's rows, streamed in source order. */
-export async function* readManifestRows(path: string): AsyncIterable<ManifestRow> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+/** The manifest's rows, streamed in source order, from its file or from a stream of its text. */
+export async function* readManifestRows(source: string | NodeJS.ReadableStream): AsyncIterable<ManifestRow> {
+  const input = typeof source === 'string' ? createReadStream(source) : source;
+  const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     if (line !== '') yield JSON.parse(line) as ManifestRow;
   }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { UsageError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
-import type { WorkSliceStore } from './work-slice-store.ts';
-import type { SharedLimitsStore, Store } from './store.ts';
+import type { SharedStore } from './shared-store.ts';
+import type { Store } from './store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
@@ -65,7 +65,7 @@ export interface CreatePostgresStoreOptions {
  * The shared PostgreSQL store (docs/decisions/0030) with the slices its workers take (0031) and the limits they share
  * (0032), migrated on first use.
  */
-export function createPostgresStore(options: CreatePostgresStoreOptions): Store & WorkSliceStore & SharedLimitsStore {
+export function createPostgresStore(options: CreatePostgresStoreOptions): SharedStore {
   return new PostgresStore(options);
 }
 

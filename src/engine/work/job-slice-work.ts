@@ -18,6 +18,7 @@ import { SharedBudget } from '../shared-budget.ts';
 import { SharedRateLimiter } from '../shared-rate-limiter.ts';
 import type { SharedLimitsStore } from '../../store/store.ts';
 import { createRequestCoster } from '../estimate-request-cost.ts';
+import type { AnswerReview } from '../answer-review.ts';
 import { CommitQueue } from '../commit-queue.ts';
 import type { RequestCost } from '../estimate-request-cost.ts';
 import { pushOpenItems } from '../feed-items.ts';
@@ -30,7 +31,7 @@ import { SentLedger } from './sent-ledger.ts';
 /** What `openJobSliceWork` builds the rest from. */
 export type JobSliceWorkBasis = Pick<
   JobSliceWorkOptions,
-  'jobId' | 'provider' | 'settings' | 'parser' | 'clock' | 'logger' | 'staleMs'
+  'jobId' | 'provider' | 'settings' | 'parser' | 'clock' | 'logger' | 'staleMs' | 'review'
 > & { store: JobSliceWorkOptions['store'] & SharedLimitsStore };
 
 /**
@@ -92,6 +93,8 @@ export interface JobSliceWorkOptions {
   logger: Logger;
   /** How long a slice's holder may go without a heartbeat before this process hands its slice out again. */
   staleMs: number;
+  /** A data job's answer review: each answer checked, and re-asked as its prompt says. */
+  review?: AnswerReview | undefined;
 }
 
 /** How often an idle worker asks for a slice again while others hold every slice of the job. */
@@ -270,6 +273,7 @@ export class JobSliceWork {
       timeoutMs: options.settings.timeoutMs,
       retry: options.settings.retry,
       slots: this.pool.join(String(slice.sliceNo)),
+      review: options.review,
       commits: this.commits,
       budget: options.budget,
       outage: options.outage,
@@ -326,7 +330,7 @@ export class JobSliceWork {
         signal: entry.stop.signal,
         estimateTokens: options.estimateTokens,
         costRequest: options.costRequest,
-        review: undefined,
+        review: options.review,
       },
       reader,
       options.parser,

@@ -7,8 +7,9 @@ import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/logger.ts';
 import { sleep } from '../../util/sleep.ts';
 import { LOG_EVENT } from '../../util/log-event.ts';
+import type { AnswerReview } from '../answer-review.ts';
 import type { DispatcherCounters } from '../realtime-dispatcher.ts';
-import { runJobScaffold, type EngineEnd, type JobRun } from '../run-job-scaffold.ts';
+import { runJobScaffold, type EngineEnd, type JobRun, type JobRunOptions } from '../run-job-scaffold.ts';
 import type { JobProgress, RunSettings } from '../run-job.ts';
 import type { RunJobResult } from '../run-outcome.ts';
 import { openJobSliceWork, type JobSliceWork } from './job-slice-work.ts';
@@ -24,6 +25,8 @@ export interface RunSharedJobOptions {
   staleMs: number;
   /** `run --no-work`: this process only submits and waits; workers elsewhere send. */
   noWork?: boolean | undefined;
+  /** A data job's answer review (checks, re-asks), for this process's own work; workers build theirs from the store. */
+  review?: AnswerReview | undefined;
   clock?: Clock | undefined;
   logger?: Logger | undefined;
   signal?: AbortSignal | undefined;
@@ -34,6 +37,8 @@ export interface RunSharedJobOptions {
   /** @default 1000 */
   progressIntervalMs?: number | undefined;
   onStarted?: (() => void) | undefined;
+  /** Runs once the job is finalized, its lease still held (a data job's join-back); see `JobRunOptions`. */
+  beforeRelease?: JobRunOptions['beforeRelease'];
   /** Told once when no process has taken a slice of the job for a while (`--no-work` with no worker running). */
   onNotice?: ((message: string) => void) | undefined;
 }
@@ -150,6 +155,7 @@ async function localWork(run: JobRun, options: RunSharedJobOptions): Promise<Job
     clock: run.clock,
     logger: run.logger,
     staleMs: options.staleMs,
+    review: options.review,
   });
 }
 

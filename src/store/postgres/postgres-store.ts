@@ -48,6 +48,7 @@ import { attemptStats } from './queries/attempts.ts';
 import * as chunks from './queries/chunks.ts';
 import { ingestBatch } from './queries/ingest.ts';
 import * as items from './queries/items.ts';
+import * as jobFiles from './queries/job-files.ts';
 import { insertJob, JOB_UPDATES, selectJob, selectJobs, toJob, updateJobState } from './queries/jobs.ts';
 import { keysetPages, seqPages } from './queries/keyset-pages.ts';
 import { acquireLease } from './queries/lease.ts';
@@ -58,6 +59,7 @@ import * as sinkOutbox from './queries/sink-outbox.ts';
 import * as slices from './queries/slices.ts';
 import { SliceQueue } from './slice-queue.ts';
 import { isUnreachable, storeUnreachable } from './store-unreachable.ts';
+import type { JobFileStore } from '../job-file-store.ts';
 import type { HeldSlice, SentAttempt, SliceCounts, SliceKey, WorkSliceStore, WorkStop } from '../work-slice-store.ts';
 
 export interface PostgresStoreOptions {
@@ -86,7 +88,7 @@ type Work<T> = (db: pg.ClientBase) => Promise<T>;
  *
  * The schema is migrated on first use (`migrate.ts`); a server that cannot be reached is `STORE_UNREACHABLE`.
  */
-export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
+export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, JobFileStore {
   /** Made on the first call (see `connectPool`). */
   private pool: Promise<pg.Pool> | undefined;
   private readonly url: string;
@@ -390,6 +392,18 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore {
     const texts = new Map<number, string>();
     for (const row of rows) if (row.request !== null) texts.set(row.seq, row.request.toString('utf8'));
     return texts;
+  }
+
+  async putJobFile(jobId: string, name: string, body: Buffer): Promise<void> {
+    await this.transaction((db) => jobFiles.putJobFile(db, jobId, name, body));
+  }
+
+  async hasJobFile(jobId: string, name: string): Promise<boolean> {
+    return this.run((db) => jobFiles.hasJobFile(db, jobId, name));
+  }
+
+  async getJobFile(jobId: string, name: string): Promise<Buffer | undefined> {
+    return this.run((db) => jobFiles.getJobFile(db, jobId, name));
   }
 
   async recordSent(jobId: string, holder: string, sent: readonly SentAttempt[]): Promise<number[]> {
