@@ -157,4 +157,20 @@ describe('PostgreSQL store: slices of work', () => {
       assert.deepEqual(await b.jobsWithOpenSlices('other*'), []);
     });
   });
+  it("keeps a job's files in parts and gives them back whole", async () => {
+    await withStores(1, async (store) => {
+      await createTestJob(store);
+      assert.equal(await store.hasJobFile(JOB, 'manifest.gz'), false);
+      assert.equal(await store.getJobFile(JOB, 'manifest.gz'), undefined);
+      // Over one 8 MB part, with every byte value.
+      const big = Buffer.alloc(9 * 1024 * 1024 + 7, 0);
+      for (let index = 0; index < big.length; index += 4093) big[index] = index % 256;
+      await store.putJobFile(JOB, 'manifest.gz', big);
+      assert.equal(await store.hasJobFile(JOB, 'manifest.gz'), true);
+      assert.ok((await store.getJobFile(JOB, 'manifest.gz'))?.equals(big));
+      // Put again: replaced, no part of the longer file left behind.
+      await store.putJobFile(JOB, 'manifest.gz', Buffer.from('small'));
+      assert.equal((await store.getJobFile(JOB, 'manifest.gz'))?.toString(), 'small');
+    });
+  });
 });
