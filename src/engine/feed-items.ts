@@ -237,7 +237,11 @@ export function ingestContext(
 export type UnreadOptions = Pick<
   FeedOptions,
   'store' | 'parser' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf'
-> & { jobId: string };
+> & {
+  jobId: string;
+  /** After each commit of lines as items (a shared run cuts what it committed into slices meanwhile). */
+  onCommitted?: (() => Promise<void>) | undefined;
+};
 
 /** Lines per commit when recording unread lines: nothing waits on them, so bigger is cheaper. */
 const UNREAD_SLICE = 4096;
@@ -250,7 +254,13 @@ const UNREAD_SLICE = 4096;
 export async function recordUnread(options: UnreadOptions): Promise<void> {
   const job = await options.store.getJob(options.jobId);
   if (job === undefined || job.cursor.done) return;
-  await ingestFromCursor({ ...options, job }, options.parser, UNREAD_SLICE, null);
+  const { onCommitted } = options;
+  await ingestFromCursor(
+    { ...options, job },
+    options.parser,
+    UNREAD_SLICE,
+    onCommitted === undefined ? null : async () => onCommitted(),
+  );
 }
 
 type IngestOptions = Pick<

@@ -87,9 +87,10 @@ export interface JobRun {
   readonly ingest: IngestContext;
   /**
    * Phase 5 now, for an engine that reports on the input after it (realtime progress): commits every line after the
-   * cursor as an item, whatever the signal says. A no-op once the input is read to its end.
+   * cursor as an item, whatever the signal says, calling `onCommitted` after each commit. A no-op once the input is
+   * read to its end.
    */
-  recordUnread(): Promise<void>;
+  recordUnread(onCommitted?: () => Promise<void>): Promise<void>;
 }
 
 /** How the engine's part of a run ended. */
@@ -155,10 +156,10 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
         return cursor;
       },
       ingest,
-      recordUnread: async () => {
+      recordUnread: async (onCommitted) => {
         if (cursor.done) return;
         logger.info({ jobId: job.id, line: cursor.line }, LOG_EVENT.unreadRecord);
-        await recordUnread({ ...ingest, jobId: job.id, signal: new AbortController().signal });
+        await recordUnread({ ...ingest, jobId: job.id, signal: new AbortController().signal, onCommitted });
       },
     };
     logger.info({ jobId: job.id, mode: engine.mode, ...engine.startFields(run) }, LOG_EVENT.jobStart);

@@ -15,6 +15,11 @@ export interface WorkSliceStore {
    */
   cutSlices(jobId: string, size: number): Promise<number>;
   /**
+   * Cuts the open items committed since the last cut into slices of `size` and hands them out, while the input is
+   * still being read: only whole slices unless `final` (the input's end). Returns how many slices were cut.
+   */
+  appendSlices(jobId: string, size: number, final: boolean): Promise<number>;
+  /**
    * Claims the next slice handed out of one of these jobs for `holder`, or undefined when none waits. The attempts
    * a lost holder had recorded as sent in it are cleared and counted (`inDoubt`): they are sent again.
    */

@@ -31,7 +31,7 @@ import { SentLedger } from './sent-ledger.ts';
 /** What `openJobSliceWork` builds the rest from. */
 export type JobSliceWorkBasis = Pick<
   JobSliceWorkOptions,
-  'jobId' | 'provider' | 'settings' | 'parser' | 'clock' | 'logger' | 'staleMs' | 'review'
+  'jobId' | 'provider' | 'settings' | 'parser' | 'clock' | 'logger' | 'staleMs' | 'review' | 'moreComing'
 > & { store: JobSliceWorkOptions['store'] & SharedLimitsStore };
 
 /**
@@ -95,6 +95,11 @@ export interface JobSliceWorkOptions {
   staleMs: number;
   /** A data job's answer review: each answer checked, and re-asked as its prompt says. */
   review?: AnswerReview | undefined;
+  /**
+   * While true, more slices of the job may come (its input is still being cut): with none to take and none held,
+   * `run()` waits for them instead of ending. Unset: it ends then.
+   */
+  moreComing?: (() => boolean) | undefined;
 }
 
 /** How often an idle worker asks for a slice again while others hold every slice of the job. */
@@ -184,7 +189,7 @@ export class JobSliceWork {
             this.start(slice);
             continue;
           }
-          if (this.running.size === 0) break;
+          if (this.running.size === 0 && this.options.moreComing?.() !== true) break;
           await this.nextEnd(CLAIM_POLL_MS);
         } else {
           await this.nextEnd(LOAD_POLL_MS);

@@ -77,10 +77,31 @@ export async function runSharedJob(options: RunSharedJobOptions): Promise<RunJob
 async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promise<EngineEnd> {
   const { store } = options;
   const { job, clock, logger } = run;
-  await run.recordUnread();
+  // What earlier runs committed is cut at once; the rest of the input is cut as it is committed, so workers send
+  // while it is still being read.
   const slices = await store.cutSlices(job.id, options.sliceItems);
   logger.info({ jobId: job.id, slices, sliceItems: options.sliceItems }, LOG_EVENT.sliceCut);
-  const local = options.noWork === true ? undefined : await localWork(run, options);
+  let inputCut = false;
+  // Cleared when the run ends: what is read after that is committed, not handed out.
+  let cutting = true;
+  let appending: Promise<unknown> = Promise.resolve();
+  const append = async (final: boolean): Promise<void> => {
+    if (!cutting) return;
+    appending = store.appendSlices(job.id, options.sliceItems, final);
+    await appending;
+  };
+  const ingest = run
+    .recordUnread(() => append(false))
+    .then(async () => {
+      await append(true);
+      inputCut = true;
+    });
+  // Looked at by the watch below; its failure (the store gone) ends the run as any other.
+  let ingestFailure: unknown;
+  ingest.catch((error: unknown) => {
+    ingestFailure = error;
+  });
+  const local = options.noWork === true ? undefined : await localWork(run, options, () => !inputCut);
   const working = local?.run().catch((error: unknown) => {
     logger.error({ jobId: job.id, message: (error as Error).message }, LOG_EVENT.sliceFail);
   });
@@ -97,8 +118,10 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
     await progress();
     while (end === undefined) {
       await sleep(WATCH_MS, run.signal);
+      if (ingestFailure !== undefined) throw ingestFailure;
       const seen = await watch(run, store);
-      end = seen.end;
+      // Every slice done is the end only once the whole input is cut.
+      end = seen.end?.outcome === 'completed' && !inputCut ? undefined : seen.end;
       if (seen.held > 0) unheldSince = clock.now();
       else if (!told && end === undefined && clock.now() - unheldSince >= NO_WORKER_NOTICE_MS) {
         told = true;
@@ -110,9 +133,13 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
       if (end === undefined && clock.now() - lastProgress >= (options.progressIntervalMs ?? 1000)) await progress();
     }
   } finally {
+    cutting = false;
+    await appending.catch(() => undefined);
     if (end?.outcome !== 'completed') await store.withdrawSlices(job.id);
     local?.stop(end?.outcome === 'auth_failed' ? 0 : (options.graceMs ?? 5000));
     await working;
+    // The scaffold records what is left of the input after the engine: the reading goes on to its end here first.
+    await ingest.catch(() => undefined);
   }
   await progress();
   return end;
@@ -144,7 +171,7 @@ function endFor(stop: WorkStop): EngineEnd {
 }
 
 /** This process's own share of the work: a worker like any other, on this job only. */
-async function localWork(run: JobRun, options: RunSharedJobOptions): Promise<JobSliceWork> {
+async function localWork(run: JobRun, options: RunSharedJobOptions, moreComing: () => boolean): Promise<JobSliceWork> {
   return openJobSliceWork({
     jobId: run.job.id,
     store: options.store,
@@ -156,6 +183,7 @@ async function localWork(run: JobRun, options: RunSharedJobOptions): Promise<Job
     logger: run.logger,
     staleMs: options.staleMs,
     review: options.review,
+    moreComing,
   });
 }
 

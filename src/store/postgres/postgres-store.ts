@@ -338,6 +338,15 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
     });
   }
 
+  async appendSlices(jobId: string, size: number, final: boolean): Promise<number> {
+    await this.queue.prepare(jobId);
+    return this.transaction(async (db) => {
+      const tickets = await slices.appendSlices(db, jobId, size, final);
+      await this.queue.publish(db, jobId, tickets);
+      return tickets.length;
+    });
+  }
+
   async claimSlice(jobIds: readonly string[], holder: string): Promise<HeldSlice | undefined> {
     for (const jobId of jobIds) {
       await this.queue.prepare(jobId);

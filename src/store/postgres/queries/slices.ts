@@ -38,6 +38,34 @@ export async function cutSlices(db: pg.ClientBase, jobId: string, size: number):
   return rows.map((row) => ({ sliceNo: row.slice_no, generation: row.generation }));
 }
 
+/**
+ * Cuts the job's open items after those of its slices (items committed since the last cut) into slices of `size`:
+ * only whole ones unless `final`, so the rest waits for the next commit of the input.
+ */
+export async function appendSlices(
+  db: pg.ClientBase,
+  jobId: string,
+  size: number,
+  final: boolean,
+): Promise<SliceTicket[]> {
+  const { rows } = await db.query<{ slice_no: number; generation: number }>({
+    name: 'slices-append',
+    text: `WITH next AS (
+         SELECT COALESCE(MAX(slice_no), 0) AS base, COALESCE(MAX(last_seq), -1) AS cut FROM slices WHERE job_id = $1
+       ),
+       open AS (
+         SELECT seq, (row_number() OVER (ORDER BY seq) - 1) / $2 AS n FROM items
+         WHERE job_id = $1 AND seq > (SELECT cut FROM next) AND state IN ('pending', 'retry_wait')
+       ),
+       cut AS (SELECT n, MIN(seq) AS first_seq, MAX(seq) AS last_seq, count(*) AS items FROM open GROUP BY n)
+     INSERT INTO slices (job_id, slice_no, first_seq, last_seq, state, generation)
+     SELECT $1, (SELECT base FROM next) + 1 + n, first_seq, last_seq, 'open', 0 FROM cut WHERE $3 OR items = $2
+     RETURNING slice_no, generation`,
+    values: [jobId, size, final],
+  });
+  return rows.map((row) => ({ sliceNo: row.slice_no, generation: row.generation }));
+}
+
 export async function withdrawSlices(db: pg.ClientBase, jobId: string): Promise<void> {
   await db.query(
     `UPDATE slices SET state = 'withdrawn', holder = NULL, heartbeat_at = NULL WHERE job_id = $1 AND state = 'open'`,
