@@ -97,9 +97,9 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
       inputCut = true;
     });
   // Looked at by the watch below; its failure (the store gone) ends the run as any other.
-  let ingestFailure: unknown;
+  let ingestFailure: Error | undefined;
   ingest.catch((error: unknown) => {
-    ingestFailure = error;
+    ingestFailure = error instanceof Error ? error : new Error(String(error));
   });
   const local = options.noWork === true ? undefined : await localWork(run, options, () => !inputCut);
   const working = local?.run().catch((error: unknown) => {
