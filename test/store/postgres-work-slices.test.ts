@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createPostgresStore } from '../../src/store/create-store.ts';
 import type { SharedStore } from '../../src/store/shared-store.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
-import { attemptOf, createTestJob, ingestItems, JOB } from '../store-conformance/store-fixtures.ts';
+import { attemptOf, createTestJob, ingestItems, JOB, newItems } from '../store-conformance/store-fixtures.ts';
 
 /** The work role (docs/decisions/0031) on a real server: slices cut, claimed once, heartbeated, reclaimed, guarded. */
 describe('PostgreSQL store: slices of work', () => {
@@ -171,6 +171,41 @@ describe('PostgreSQL store: slices of work', () => {
       // Put again: replaced, no part of the longer file left behind.
       await store.putJobFile(JOB, 'manifest.gz', Buffer.from('small'));
       assert.equal((await store.getJobFile(JOB, 'manifest.gz'))?.toString(), 'small');
+    });
+  });
+  it('cuts the input as it is committed: whole slices while it is read, the rest at its end', async () => {
+    await withStores(2, async (submitter, worker) => {
+      await createTestJob(submitter);
+      const commit = async (from: number, to: number, done: boolean): Promise<void> => {
+        await submitter.ingest(JOB, {
+          items: newItems(from, to - from),
+          rejects: [],
+          limit: 0,
+          position: { byte: to * 10, line: to, seq: to, done },
+        });
+      };
+      await commit(0, 5, false);
+      assert.equal(await submitter.cutSlices(JOB, 10), 1, 'what earlier runs committed');
+      await commit(5, 27, false);
+      assert.equal(await submitter.appendSlices(JOB, 10, false), 2, 'two whole slices; 2 items wait');
+      assert.equal(await submitter.appendSlices(JOB, 10, false), 0);
+      await commit(27, 30, true);
+      assert.equal(await submitter.appendSlices(JOB, 10, true), 1, 'the rest, at the end');
+      const claimed = [];
+      for (;;) {
+        const slice = await worker.claimSlice([JOB], 'w');
+        if (slice === undefined) break;
+        claimed.push([slice.firstSeq, slice.lastSeq]);
+      }
+      assert.deepEqual(
+        claimed.sort((x, y) => x[0]! - y[0]!),
+        [
+          [0, 4],
+          [5, 14],
+          [15, 24],
+          [25, 29],
+        ],
+      );
     });
   });
 });
