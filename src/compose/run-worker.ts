@@ -1,6 +1,7 @@
 import { fromStoredConfig } from '../config/load-config.ts';
 import type { BatchpilotError } from '../errors/index.ts';
 import type { DispatcherCounters } from '../engine/realtime-dispatcher.ts';
+import { isLeaseLive } from '../engine/lease.ts';
 import { openJobSliceWork, processHolderPrefix, type JobSliceWork } from '../engine/work/job-slice-work.ts';
 import { createLineParser } from '../input/parse-input-line.ts';
 import type { RealtimeProvider } from '../providers/provider.ts';
@@ -118,6 +119,12 @@ async function startJob(
   const review = dataJobRecordOf(job) === undefined ? undefined : await loadSharedDataReview(store, jobId);
   const work = await openJobSliceWork({
     review,
+    // While the submitting process still reads the job's input (and holds the job), more slices come: wait for them
+    // here rather than end and start the job's work over at the next scan.
+    moreComing: async () => {
+      const now = await store.getJob(jobId);
+      return now !== undefined && !now.cursor.done && isLeaseLive(now.lease, clock.now());
+    },
     jobId,
     store,
     provider,

@@ -99,7 +99,7 @@ export interface JobSliceWorkOptions {
    * While true, more slices of the job may come (its input is still being cut): with none to take and none held,
    * `run()` waits for them instead of ending. Unset: it ends then.
    */
-  moreComing?: (() => boolean) | undefined;
+  moreComing?: (() => boolean | Promise<boolean>) | undefined;
 }
 
 /** How often an idle worker asks for a slice again while others hold every slice of the job. */
@@ -189,7 +189,7 @@ export class JobSliceWork {
             this.start(slice);
             continue;
           }
-          if (this.running.size === 0 && this.options.moreComing?.() !== true) break;
+          if (this.running.size === 0 && (await this.options.moreComing?.()) !== true) break;
           await this.nextEnd(CLAIM_POLL_MS);
         } else {
           await this.nextEnd(LOAD_POLL_MS);
