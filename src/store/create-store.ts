@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
+import type { ChunkWorkStore } from './chunk-work-store.ts';
 import type { WorkSliceStore } from './work-slice-store.ts';
 import type { SharedLimitsStore, Store } from './store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
@@ -65,7 +66,9 @@ export interface CreatePostgresStoreOptions {
  * The shared PostgreSQL store (docs/decisions/0030) with the slices its workers take (0031) and the limits they share
  * (0032), migrated on first use.
  */
-export function createPostgresStore(options: CreatePostgresStoreOptions): Store & WorkSliceStore & SharedLimitsStore {
+export function createPostgresStore(
+  options: CreatePostgresStoreOptions,
+): Store & WorkSliceStore & SharedLimitsStore & ChunkWorkStore {
   return new PostgresStore(options);
 }
 

@@ -1,11 +1,15 @@
+import type { ChunkWorkStore } from './chunk-work-store.ts';
 import type { SharedLimitsStore } from './shared-limits-store.ts';
 import type { Store } from './store.ts';
 import type { WorkSliceStore } from './work-slice-store.ts';
 
-/** A store many processes share: the contract, plus the work handed out to workers (0031) and the limits they share (0032). */
-export type SharedStore = Store & WorkSliceStore & SharedLimitsStore;
+/**
+ * A store many processes share: the contract, plus the work handed out to workers (0031), the limits they share (0032)
+ * and batch-mode chunks handed out as slices (0034).
+ */
+export type SharedStore = Store & WorkSliceStore & SharedLimitsStore & ChunkWorkStore;
 
 /** Whether `store` is shared by workers (PostgreSQL), so a job in it runs in slices. */
 export function isSharedStore(store: Store): store is SharedStore {
-  return 'cutSlices' in store && 'claimSlice' in store && 'takeTokens' in store;
+  return 'cutSlices' in store && 'claimSlice' in store && 'takeTokens' in store && 'handOutChunks' in store;
 }

@@ -55,6 +55,8 @@ export const LOG_EVENT = {
   batchAdopt: 'batch-adopt',
   /** A chunk of pending lines was cut (`chunk`, `items`, `bytes`). */
   chunkPlan: 'chunk-plan',
+  /** A shared batch run handed chunks out to whoever works on them (`chunks`; docs/decisions/0034). */
+  chunkHandOut: 'chunk-hand-out',
   /** A chunk's batch was created (`batchId`). */
   chunkSubmit: 'chunk-submit',
   /** A chunk's batch was asked to cancel. */

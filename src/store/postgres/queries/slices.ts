@@ -55,11 +55,11 @@ export async function claimSlice(
   ticket: SliceTicket,
   holder: string,
 ): Promise<HeldSlice | undefined> {
-  const { rows } = await db.query<{ first_seq: number; last_seq: number }>({
+  const { rows } = await db.query<{ first_seq: number; last_seq: number; chunk_no: number | null }>({
     name: 'slice-claim',
     text: `UPDATE slices SET holder = $4, heartbeat_at = clock_timestamp()
        WHERE job_id = $1 AND slice_no = $2 AND generation = $3 AND state = 'open' AND holder IS NULL
-       RETURNING first_seq, last_seq`,
+       RETURNING first_seq, last_seq, chunk_no`,
     values: [jobId, ticket.sliceNo, ticket.generation, holder],
   });
   const row = rows[0];
@@ -79,6 +79,7 @@ export async function claimSlice(
     lastSeq: row.last_seq,
     inDoubt: cleared.rows.filter((entry) => entry.in_doubt).length,
     generation: ticket.generation,
+    ...(row.chunk_no === null ? {} : { chunkNo: row.chunk_no }),
   };
 }
 

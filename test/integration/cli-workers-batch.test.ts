@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { checkResultFiles } from '../helpers/check-result-files.ts';
+import { describeResult, killRunningClis, runOutput, startCli, type CliResult } from '../helpers/run-cli.ts';
+import { sharedRunArgs, workerArgs, type SharedTarget } from '../helpers/shared-run-args.ts';
+import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
+import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
+import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { createTestSeed } from '../helpers/test-seed.ts';
+
+/**
+ * Issue 14 §2, batch mode on workers (docs/decisions/0034): a batch-mode job in a PostgreSQL store, its chunks run by
+ * `worker`s (and the submitting process). It completes with each item in exactly one result file and each chunk's
+ * batch created once; a worker killed with -9 right after it created a chunk's batch (before it recorded it) loses
+ * the chunk to another worker, which finds that batch by its tag and adopts it instead of submitting a second one.
+ */
+
+const ITEMS = 1500;
+const LEASE_S = 2;
+const seed = createTestSeed(import.meta.url);
+
+interface ChunkLine {
+  chunk_no: number;
+  file_id: string | null;
+  batch_id: string | null;
+}
+
+describe('batch-mode chunks on workers over PostgreSQL', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+  let postgres: PostgresHandle;
+  let input: string;
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-workers-batch-');
+    [sim, postgres] = await Promise.all([
+      startSimulator({ batchLifetimeMs: 300, batchLineFailRate: 0.02, seed: seed.derive(1) }),
+      startPostgres(),
+    ]);
+    input = await temp.write('input.jsonl', toJsonl(chatBatchLines(ITEMS, { prefix: 'wb' })));
+  });
+
+  after(async () => {
+    await killRunningClis();
+    await sim.close();
+    await postgres.stop();
+    await temp.remove();
+  });
+
+  const cliOptions = (
+    env: Record<string, string> = {},
+  ): { cwd: string; timeoutMs: number; env: Record<string, string> } => ({
+    cwd: temp.dir,
+    timeoutMs: 50_000,
+    env,
+  });
+
+  const batchArgs = (extra: readonly string[] = []): string[] => [
+    '--set',
+    'mode=batch',
+    '--set',
+    'chunk.max_requests=150',
+    '--set',
+    'batch.max_concurrent=4',
+    '--set',
+    'poll_interval_s=0.1',
+    '--set',
+    'retry.base_delay_ms=20',
+    '--max-attempts',
+    '6',
+    '--lease-s',
+    String(LEASE_S),
+    ...extra,
+  ];
+
+  /** The job completed, each item in exactly one file, each chunk uploaded and submitted once. */
+  async function checkJob(target: SharedTarget, result: CliResult): Promise<ChunkLine[]> {
+    assert.equal(result.code, 0, describeResult(result));
+    assert.equal(runOutput(result)?.outcome, 'completed');
+    const files = await checkResultFiles({ inputPath: input, jobDir: temp.jobDir(target.jobId) });
+    assert.equal(files.succeeded.length, ITEMS);
+    assert.equal(files.failed.length + files.missing.length + files.rejects.length, 0);
+    const chunks = (files.report as unknown as { batch: { chunks: ChunkLine[] } }).batch.chunks;
+    const batchIds = chunks.flatMap((chunk) => (chunk.batch_id === null ? [] : [chunk.batch_id]));
+    const stats = sim.stats().batch;
+    assert.ok(chunks.length > 1, 'several chunks');
+    assert.equal(stats.batchesCreated.openai, batchIds.length, 'a chunk submitted twice');
+    assert.equal(new Set(batchIds).size, batchIds.length, 'two chunks claim the same batch');
+    assert.equal(stats.uploads, chunks.filter((chunk) => chunk.file_id !== null).length, 'a chunk uploaded twice');
+    assert.equal(stats.customIdsResubmittedAfterSuccess, 0, 'a line that succeeded was sent again');
+    return chunks;
+  }
+
+  it('runs the chunks on two workers and the submitter: exactly once, each batch created once', () =>
+    seed.withNote(async () => {
+      sim.resetStats();
+      const target = { temp, url: await postgres.createDatabase('batch_shared'), jobId: 'batch-shared' };
+      const workers = [0, 1].map(() => startCli(workerArgs(target, ['--lease-s', String(LEASE_S)]), cliOptions()));
+      const submitter = startCli(sharedRunArgs(target, input, sim.baseUrl, batchArgs()), cliOptions());
+      const result = await submitter.done;
+      await checkJob(target, result);
+      for (const worker of workers) worker.child.kill('SIGTERM');
+      for (const worker of workers) {
+        const ended = await worker.done;
+        assert.equal(ended.code, 0, describeResult(ended));
+        assert.match(ended.stdout, /"msg":"worker-stop"/);
+      }
+      // The workers took chunks of their own (each process takes one chunk per look, so they spread).
+      const merged = workers.map((worker) => (worker.stdout.match(/"msg":"chunk-merge"/g) ?? []).length);
+      assert.ok(merged[0]! + merged[1]! > 0, `the workers merged ${JSON.stringify(merged)} chunks`);
+    }));
+
+  it('a worker killed -9 after creating a batch: another adopts it, no chunk submitted twice', () =>
+    seed.withNote(async () => {
+      sim.resetStats();
+      const target = { temp, url: await postgres.createDatabase('batch_kill'), jobId: 'batch-kill' };
+      // The submitter only cuts and watches: every chunk goes to a worker.
+      const submitter = startCli(sharedRunArgs(target, input, sim.baseUrl, batchArgs(['--no-work'])), cliOptions());
+      const lease = ['--lease-s', String(LEASE_S)];
+      const killed = await startCli(workerArgs(target, lease), cliOptions({ BATCHPILOT_CRASH_AT: 'after-create' }))
+        .done;
+      assert.equal(killed.signal, 'SIGKILL', describeResult(killed));
+      const taker = startCli(workerArgs(target, lease), cliOptions());
+      const result = await submitter.done;
+      const chunks = await checkJob(target, result);
+      assert.ok(chunks.every((chunk) => chunk.batch_id !== null || chunk.file_id === null));
+      taker.child.kill('SIGTERM');
+      const ended = await taker.done;
+      assert.equal(ended.code, 0, describeResult(ended));
+      // The killed worker's chunk was taken over after its lease, and its batch found by its tag, not made again.
+      assert.match(ended.stdout, /"msg":"slice-adopt"/);
+      assert.match(ended.stdout, /"msg":"batch-adopt"/);
+      const log = await readFile(join(temp.jobDir(target.jobId), 'job.log'), 'utf8');
+      assert.match(log, /"msg":"chunk-hand-out"/);
+    }));
+});
