@@ -112,27 +112,34 @@ describe('batch-mode chunks on workers over PostgreSQL', () => {
       assert.ok(merged[0]! + merged[1]! > 0, `the workers merged ${JSON.stringify(merged)} chunks`);
     }));
 
-  it('a worker killed -9 after creating a batch: another adopts it, no chunk submitted twice', () =>
-    seed.withNote(async () => {
-      sim.resetStats();
-      const target = { temp, url: await postgres.createDatabase('batch_kill'), jobId: 'batch-kill' };
-      // The submitter only cuts and watches: every chunk goes to a worker.
-      const submitter = startCli(sharedRunArgs(target, input, sim.baseUrl, batchArgs(['--no-work'])), cliOptions());
-      const lease = ['--lease-s', String(LEASE_S)];
-      const killed = await startCli(workerArgs(target, lease), cliOptions({ BATCHPILOT_CRASH_AT: 'after-create' }))
-        .done;
-      assert.equal(killed.signal, 'SIGKILL', describeResult(killed));
-      const taker = startCli(workerArgs(target, lease), cliOptions());
-      const result = await submitter.done;
-      const chunks = await checkJob(target, result);
-      assert.ok(chunks.every((chunk) => chunk.batch_id !== null || chunk.file_id === null));
-      taker.child.kill('SIGTERM');
-      const ended = await taker.done;
-      assert.equal(ended.code, 0, describeResult(ended));
-      // The killed worker's chunk was taken over after its lease, and its batch found by its tag, not made again.
-      assert.match(ended.stdout, /"msg":"slice-adopt"/);
-      assert.match(ended.stdout, /"msg":"batch-adopt"/);
-      const log = await readFile(join(temp.jobDir(target.jobId), 'job.log'), 'utf8');
-      assert.match(log, /"msg":"chunk-hand-out"/);
-    }));
+  /** Where the killed worker dies, and what its taker logs for the step it finds done but not recorded. */
+  const kills = [
+    { point: 'after-upload', adopted: /"msg":"upload-adopt"/ },
+    { point: 'after-create', adopted: /"msg":"batch-adopt"/ },
+    { point: 'mid-download', adopted: /"msg":"chunk-merge"/ },
+  ];
+  for (const { point, adopted } of kills) {
+    it(`a worker killed -9 at ${point}: another takes the chunk on from its committed state, nothing twice`, () =>
+      seed.withNote(async () => {
+        sim.resetStats();
+        const jobId = `batch-kill-${point}`;
+        const target = { temp, url: await postgres.createDatabase(jobId.replaceAll('-', '_')), jobId };
+        // The submitter only cuts and watches: every chunk goes to a worker.
+        const submitter = startCli(sharedRunArgs(target, input, sim.baseUrl, batchArgs(['--no-work'])), cliOptions());
+        const lease = ['--lease-s', String(LEASE_S)];
+        const killed = await startCli(workerArgs(target, lease), cliOptions({ BATCHPILOT_CRASH_AT: point })).done;
+        assert.equal(killed.signal, 'SIGKILL', describeResult(killed));
+        const taker = startCli(workerArgs(target, lease), cliOptions());
+        const result = await submitter.done;
+        await checkJob(target, result);
+        taker.child.kill('SIGTERM');
+        const ended = await taker.done;
+        assert.equal(ended.code, 0, describeResult(ended));
+        // The killed worker's chunk was taken over once its lease went stale, and carried on from what it committed.
+        assert.match(ended.stdout, /"msg":"slice-adopt"/);
+        assert.match(ended.stdout, adopted);
+        const log = await readFile(join(temp.jobDir(target.jobId), 'job.log'), 'utf8');
+        assert.match(log, /"msg":"chunk-hand-out"/);
+      }));
+  }
 });
