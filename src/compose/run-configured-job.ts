@@ -275,8 +275,8 @@ async function runEngine(
     try {
       const settings = toBatchSettings(config);
       // A shared store: the chunks this run cuts go to every worker of the store, this process one of them (0034).
-      // A data job (and so one with groups) and one with a budget stay in this process: see the decision.
-      if (isSharedStore(options.store) && review === undefined && !config.simulate && (settings.budgetUsd ?? 0) <= 0) {
+      // A data job (and so one with groups) stays in this process: see the decision.
+      if (isSharedStore(options.store) && review === undefined && !config.simulate) {
         return await runSharedBatchJob({
           jobId: options.jobId,
           store: options.store,

@@ -24,4 +24,9 @@ export interface ChunkWorkStore {
   mergeHeldChunkResults(slice: SliceKey, holder: string, lines: readonly ChunkLineOutcome[]): Promise<number>;
   /** `closeChunk` of the chunk `slice` names, by its holder only. */
   closeHeldChunk(slice: SliceKey, holder: string, options: CloseChunkOptions): Promise<CloseChunkResult>;
+  /**
+   * The answer bodies of the chunk's items that succeeded in it, in seq order: what the submitting process prices a
+   * chunk another process merged at (`limits.budget_usd`), whoever merged which part of it.
+   */
+  chunkAnswers(jobId: string, chunkNo: number): AsyncIterable<string>;
 }

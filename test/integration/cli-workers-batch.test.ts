@@ -112,6 +112,53 @@ describe('batch-mode chunks on workers over PostgreSQL', () => {
       assert.ok(merged[0]! + merged[1]! > 0, `the workers merged ${JSON.stringify(merged)} chunks`);
     }));
 
+  it('holds limits.budget_usd in the submitter, pricing each chunk a worker closed from its answers', () =>
+    seed.withNote(async () => {
+      sim.resetStats();
+      const target = { temp, url: await postgres.createDatabase('batch_budget'), jobId: 'batch-budget' };
+      const lines = 300;
+      const budgeted = await temp.write('budget.jsonl', toJsonl(chatBatchLines(lines, { prefix: 'wbudget' })));
+      // As test/integration/cli-caps.budget.test.ts: sim-model at 0.15 / 0.6 USD per Mtok, half in batch.
+      const budgetUsd = 0.0008;
+      const worker = startCli(workerArgs(target, ['--lease-s', String(LEASE_S)]), cliOptions());
+      const result = await startCli(
+        sharedRunArgs(target, budgeted, sim.baseUrl, [
+          '--no-work',
+          '--set',
+          'mode=batch',
+          '--set',
+          'chunk.max_requests=50',
+          // One chunk at a time: the budget's later chunks are cut only after the earlier ones closed and were priced.
+          '--set',
+          'batch.max_concurrent=1',
+          '--set',
+          'poll_interval_s=0.1',
+          '--set',
+          `limits.budget_usd=${String(budgetUsd)}`,
+          '--approve-budget',
+        ]),
+        cliOptions(),
+      ).done;
+      assert.equal(result.code, 3, describeResult(result));
+      const files = await checkResultFiles({ inputPath: budgeted, jobDir: temp.jobDir(target.jobId) });
+      assert.ok(files.succeeded.length >= 90, `${String(files.succeeded.length)} answered`);
+      assert.ok(files.missing.length >= 100, `${String(files.missing.length)} missing`);
+      assert.equal(files.report.missing_by_reason['budget'], files.missing.length);
+      assert.equal(files.succeeded.length + files.missing.length, lines);
+      const output = await readFile(join(temp.jobDir(target.jobId), 'output.jsonl'), 'utf8');
+      let spentUsd = 0;
+      for (const line of output.trim().split('\n')) {
+        const usage = (JSON.parse(line) as { response: { body: { usage: Record<string, number> } } }).response.body
+          .usage;
+        spentUsd += (((usage['prompt_tokens'] ?? 0) * 0.15 + (usage['completion_tokens'] ?? 0) * 0.6) / 1e6) * 0.5;
+      }
+      assert.ok(spentUsd <= budgetUsd, `spent ${String(spentUsd)} of ${String(budgetUsd)}`);
+      worker.child.kill('SIGTERM');
+      const ended = await worker.done;
+      assert.equal(ended.code, 0, describeResult(ended));
+      assert.match(ended.stdout, /"msg":"chunk-merge"/, 'the worker merged the chunks');
+    }));
+
   /** Where the killed worker dies, and what its taker logs for the step it finds done but not recorded. */
   const kills = [
     { point: 'after-upload', adopted: /"msg":"upload-adopt"/ },

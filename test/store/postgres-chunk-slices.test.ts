@@ -113,6 +113,7 @@ describe('PostgreSQL store: chunks handed out as slices', () => {
       assert.equal(submitted.batchId, 'batch-1');
       await taker.updateHeldChunk(again, 'taker', { state: 'ended', end: 'completed', endedAt: 11 });
       assert.equal(await taker.mergeHeldChunkResults(again, 'taker', [line]), 1);
+      assert.deepEqual(await collect(taker.chunkAnswers(JOB, chunk.chunkNo)), ['{}'], 'what the chunk got, to price');
       const closed = await taker.closeHeldChunk(again, 'taker', { kind: 'cancel', now: 12 });
       assert.equal(closed.cancelled, 3);
       assert.equal(await taker.finishSlice(again, 'taker'), true);

@@ -126,7 +126,7 @@ export class BatchLoop {
     const { handOut } = this.options;
     if (handOut !== undefined) {
       await handOut.checkStop();
-      closed = this.seeHandedOutClose(before);
+      closed = await this.seeHandedOutClose(handOut, before);
       worked = closed;
     }
     for (const chunk of handOut === undefined ? this.openChunks() : []) {
@@ -169,14 +169,21 @@ export class BatchLoop {
 
   /**
    * Phase 2 with a hand-out: the chunks open in the last turn's view that the store now lists merged closed since.
-   * One whose batch failed on the enqueued-token limit pauses new chunks, as its merge does in one process.
+   * Its estimate is released and the answers it got are spent, as its merge does in one process; one whose batch failed
+   * on the enqueued-token limit pauses new chunks.
    */
-  private seeHandedOutClose(before: ReadonlyMap<number, Chunk>): boolean {
+  private async seeHandedOutClose(handOut: ChunkHandOut, before: ReadonlyMap<number, Chunk>): Promise<boolean> {
+    const { budget } = this.options;
     let closed = false;
     for (const [chunkNo, earlier] of before) {
       const now = this.view.get(chunkNo);
       if (!isOpenChunk(earlier) || now === undefined || isOpenChunk(now)) continue;
       closed = true;
+      if (budget !== undefined) {
+        let spentUsd = 0;
+        for await (const body of handOut.closedAnswers(chunkNo)) spentUsd += budget.answerCost(body);
+        budget.release(chunkNo, spentUsd);
+      }
       if (now.end === 'failed' && now.errors.some((error) => error.code === TOKEN_LIMIT_ERROR)) {
         this.steps.tokenPauseUntil = this.now() + this.options.settings.pollIntervalMs;
       }

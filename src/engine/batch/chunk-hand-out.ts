@@ -16,6 +16,8 @@ export interface ChunkHandOut {
    * `EndpointOutage`), which ends the run as it would in one process.
    */
   checkStop(): Promise<void>;
+  /** The answer bodies of a chunk a holder closed (to price it against `limits.budget_usd`). */
+  closedAnswers(chunkNo: number): AsyncIterable<string>;
   /** How long the loop waits between turns when nothing happened (ms): it watches the store, it polls no one. */
   readonly watchMs: number;
   /** The run ended (any outcome): no chunk is handed out any more, and this process's own work on them stops. */

@@ -79,8 +79,8 @@ export interface RunBatchJobOptions {
   beforeRelease?: ((result: RunJobResult) => Promise<void>) | undefined;
   /**
    * A shared store (docs/decisions/0034): the chunks this run cuts are handed out through what this makes, once the
-   * input is committed, and worked by whoever takes them. Unset: this run advances every chunk itself. Not with a
-   * budget or admission by need (they stay in one process).
+   * input is committed, and worked by whoever takes them. Unset: this run advances every chunk itself. Not with an
+   * answer review or admission by need (a data job stays in one process).
    */
   handOut?: ((run: JobRun) => ChunkHandOut) | undefined;
 }

@@ -19,8 +19,8 @@ export interface RunSharedBatchJobOptions extends Omit<
  * commits the input, cuts the chunks (under `batch.max_concurrent`, the enqueued-token limit), reports progress and
  * decides the job's end, as in one process; each chunk it cuts is handed out, and whoever takes it (a worker, or this
  * process unless `noWork`) runs its steps. The run scaffold around it (lease, result files, report) is a single
- * process's. A data job (answer review) or one with admission by need, and one with a budget, run in one process
- * (`runBatchJob`): the caller picks.
+ * process's; `limits.budget_usd` is held there too, each closed chunk priced from the answers it got. A data job
+ * (answer review, admission by need) runs in one process (`runBatchJob`): the caller picks.
  */
 export async function runSharedBatchJob(options: RunSharedBatchJobOptions): Promise<RunJobResult> {
   const { store, provider, settings, workDir, staleMs } = options;

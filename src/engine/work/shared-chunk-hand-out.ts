@@ -76,6 +76,10 @@ export class SharedChunkHandOut implements ChunkHandOut {
     run.logger.info({ jobId: run.job.id, chunks: [chunk.chunkNo] }, LOG_EVENT.chunkHandOut);
   }
 
+  closedAnswers(chunkNo: number): AsyncIterable<string> {
+    return this.options.store.chunkAnswers(this.options.run.job.id, chunkNo);
+  }
+
   async checkStop(): Promise<void> {
     const stop = await this.options.store.workStop(this.options.run.job.id);
     if (stop !== undefined) throw stopError(stop);

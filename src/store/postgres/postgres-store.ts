@@ -440,6 +440,13 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
     );
   }
 
+  async *chunkAnswers(jobId: string, chunkNo: number): AsyncIterable<string> {
+    const rows = seqPages((after, limit) =>
+      this.run((db) => chunkSlices.chunkAnswerPage(db, jobId, chunkNo, after, limit)),
+    );
+    for await (const row of rows) yield row.body;
+  }
+
   /**
    * `ANALYZE items` once the job's items have doubled since the last one (and when its input is read to the end): the
    * planner then knows the job has many items, and updates them by index, not by a scan of all the job's open items

@@ -64,3 +64,23 @@ export async function lockHeldChunk(db: pg.ClientBase, slice: SliceKey, holder: 
   }
   return chunkNo;
 }
+
+/** A page of `ChunkWorkStore.chunkAnswers`: the bodies of the items that succeeded in the chunk, after `afterSeq`. */
+export async function chunkAnswerPage(
+  db: pg.ClientBase,
+  jobId: string,
+  chunkNo: number,
+  afterSeq: number,
+  limit: number,
+): Promise<{ seq: number; body: string }[]> {
+  const { rows } = await db.query<{ seq: number; response_body: string | null; response_raw: Buffer | null }>({
+    name: 'chunk-answers',
+    text: `SELECT seq, response_body, response_raw FROM items
+       WHERE job_id = $1 AND chunk_no = $2 AND state = 'succeeded' AND seq > $3 ORDER BY seq LIMIT $4`,
+    values: [jobId, chunkNo, afterSeq, limit],
+  });
+  return rows.map((row) => ({
+    seq: row.seq,
+    body: row.response_raw === null ? (row.response_body ?? '') : row.response_raw.toString('utf8'),
+  }));
+}
