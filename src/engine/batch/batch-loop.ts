@@ -125,7 +125,7 @@ export class BatchLoop {
     let closed = false;
     const { handOut } = this.options;
     if (handOut !== undefined) {
-      await handOut.checkStop();
+      await handOut.watch();
       closed = await this.seeHandedOutClose(handOut, before);
       worked = closed;
     }

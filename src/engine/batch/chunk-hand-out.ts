@@ -13,9 +13,10 @@ export interface ChunkHandOut {
   handOut(chunk: Chunk): Promise<void>;
   /**
    * Each turn: throws the stop a holder of a chunk recorded (a refused key as `AUTH_FAILED`, the endpoint gone as
-   * `EndpointOutage`), which ends the run as it would in one process.
+   * `EndpointOutage`), which ends the run as it would in one process; tells when no process has taken a chunk for a
+   * while.
    */
-  checkStop(): Promise<void>;
+  watch(): Promise<void>;
   /** The answer bodies of a chunk a holder closed (to price it against `limits.budget_usd`). */
   closedAnswers(chunkNo: number): AsyncIterable<string>;
   /** How long the loop waits between turns when nothing happened (ms): it watches the store, it polls no one. */

@@ -24,6 +24,8 @@ export interface SharedChunkHandOutOptions {
   onNotice?: ((message: string) => void) | undefined;
 }
 
+/** How long handed-out chunks may wait with none taken before the submitting process says no worker seems to run. */
+const NO_WORKER_NOTICE_MS = 30_000;
 /** How often the submitting process looks at the store for closed chunks and stops, with nothing else to do. */
 const WATCH_MS = 250;
 
@@ -37,9 +39,12 @@ export class SharedChunkHandOut implements ChunkHandOut {
   private readonly options: SharedChunkHandOutOptions;
   private local: ChunkWork | undefined;
   private working: Promise<void> | undefined;
+  private unheldSince: number;
+  private told = false;
 
   constructor(options: SharedChunkHandOutOptions) {
     this.options = options;
+    this.unheldSince = options.run.clock.now();
   }
 
   async start(open: readonly Chunk[]): Promise<void> {
@@ -80,9 +85,22 @@ export class SharedChunkHandOut implements ChunkHandOut {
     return this.options.store.chunkAnswers(this.options.run.job.id, chunkNo);
   }
 
-  async checkStop(): Promise<void> {
-    const stop = await this.options.store.workStop(this.options.run.job.id);
+  async watch(): Promise<void> {
+    const { store, run } = this.options;
+    const stop = await store.workStop(run.job.id);
     if (stop !== undefined) throw stopError(stop);
+    if (!this.options.noWork || this.told) return;
+    // Only with --no-work can the chunks wait for no one: this process takes its share otherwise.
+    const counts = await store.sliceCounts(run.job.id);
+    const now = run.clock.now();
+    if (counts.open === 0 || counts.held > 0) this.unheldSince = now;
+    else if (now - this.unheldSince >= NO_WORKER_NOTICE_MS) {
+      this.told = true;
+      run.logger.warn({ jobId: run.job.id, waitedMs: now - this.unheldSince }, LOG_EVENT.sliceWait);
+      this.options.onNotice?.(
+        `no process has taken a chunk of job ${run.job.id} for ${String(NO_WORKER_NOTICE_MS / 1000)} s; start "batchpilot worker --store URL" where the endpoint can be reached`,
+      );
+    }
   }
 
   async close(): Promise<void> {
