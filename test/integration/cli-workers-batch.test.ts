@@ -13,8 +13,9 @@ import { useSharedBatchJob } from '../helpers/use-shared-batch-job.ts';
 /**
  * Issue 14 §2, batch mode on workers (docs/decisions/0034): a batch-mode job in a PostgreSQL store, its chunks run by
  * `worker`s and the submitting process, completes with each item in exactly one result file and each chunk's batch
- * created once; `limits.budget_usd` holds with a worker merging the chunks; `cancel JOB` reaches the workers. The
- * kill -9 cases are in cli-workers-batch.kill.test.ts.
+ * created once; the submitter killed -9 right after creating a batch is resumed and the batch adopted;
+ * `limits.budget_usd` holds with a worker merging the chunks; `cancel JOB` reaches the workers. A worker killed -9 is
+ * in cli-workers-batch.kill.test.ts.
  */
 
 const LEASE_S = 2;
@@ -40,6 +41,40 @@ describe('batch-mode chunks on workers over PostgreSQL', () => {
       // The workers took chunks of their own (each process takes one chunk per look, so they spread).
       const merged = workers.map((worker) => (worker.stdout.match(/"msg":"chunk-merge"/g) ?? []).length);
       assert.ok(merged[0]! + merged[1]! > 0, `the workers merged ${JSON.stringify(merged)} chunks`);
+    }));
+
+  it('the submitter killed -9 after creating a batch: resume hands the chunks out again and the batch is adopted', () =>
+    seed.withNote(async () => {
+      job.sim.resetStats();
+      const target = await job.target('batch-resume');
+      // Alone at first, so the chunk it dies on is its own: its batch exists remotely, its id in no record.
+      const crashed = await startCli(
+        sharedRunArgs(target, job.input, job.sim.baseUrl, job.batchArgs()),
+        job.cliOptions({ BATCHPILOT_CRASH_AT: 'after-create' }),
+      ).done;
+      assert.equal(crashed.signal, 'SIGKILL', describeResult(crashed));
+      const worker = startCli(workerArgs(target, ['--lease-s', String(LEASE_S)]), job.cliOptions());
+      const resumed = await startCli(
+        [
+          '--workspace',
+          job.temp.workspace,
+          '--store',
+          target.url,
+          '--json',
+          'resume',
+          target.jobId,
+          '--no-progress',
+          '--lease-s',
+          String(LEASE_S),
+        ],
+        job.cliOptions(),
+      ).done;
+      await job.checkCompleted(target, resumed);
+      worker.child.kill('SIGTERM');
+      const ended = await worker.done;
+      assert.equal(ended.code, 0, describeResult(ended));
+      const log = await readFile(join(job.temp.jobDir(target.jobId), 'job.log'), 'utf8');
+      assert.match(`${log}\n${ended.stdout}`, /"msg":"batch-adopt"/, "the dead run's batch was found by its tag");
     }));
 
   it('holds limits.budget_usd in the submitter, pricing each chunk a worker closed from its answers', () =>
