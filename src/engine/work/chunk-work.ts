@@ -259,13 +259,20 @@ export class ChunkWork {
     }
   }
 
+  /** Resolves when a held chunk ends (or `stop()`), or after `timeoutMs`. */
   private async nextEnd(timeoutMs: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.ended.push(() => {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // Taken off the list when the time is up: a chunk can last hours, and a waiter left behind per look would pile up.
+      const timer = setTimeout(() => {
+        const index = this.ended.indexOf(wake);
+        if (index >= 0) this.ended.splice(index, 1);
+        resolve();
+      }, timeoutMs);
+      this.ended.push(wake);
     });
   }
 }
