@@ -297,7 +297,7 @@ async function runEngine(
         jobId: options.jobId,
         store: options.store,
         provider,
-        settings: toBatchSettings(config),
+        settings,
         workDir,
         logger: options.logger,
         signal: options.signal,
