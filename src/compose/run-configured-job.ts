@@ -6,6 +6,7 @@ import type { BatchProgress } from '../engine/batch/run-batch-job.ts';
 import { runBatchJob } from '../engine/batch/run-batch-job.ts';
 import { runJob, type JobProgress } from '../engine/run-job.ts';
 import { runSharedJob } from '../engine/work/run-shared-job.ts';
+import { runSharedBatchJob } from '../engine/work/run-shared-batch-job.ts';
 import { DEFAULT_SLICE_LEASE_S } from '../engine/work/job-slice-work.ts';
 import { isSharedStore } from '../store/shared-store.ts';
 import type { RunJobResult, RunOutcome } from '../engine/run-outcome.ts';
@@ -272,11 +273,31 @@ async function runEngine(
       secrets,
     );
     try {
+      const settings = toBatchSettings(config);
+      // A shared store: the chunks this run cuts go to every worker of the store, this process one of them (0034).
+      // A data job (and so one with groups) stays in this process: see the decision.
+      if (isSharedStore(options.store) && review === undefined && !config.simulate) {
+        return await runSharedBatchJob({
+          jobId: options.jobId,
+          store: options.store,
+          provider,
+          settings,
+          workDir,
+          noWork: options.noWork,
+          staleMs: (options.leaseS ?? DEFAULT_SLICE_LEASE_S) * 1000,
+          logger: options.logger,
+          signal: options.signal,
+          reopenFailed: options.reopenFailed ?? false,
+          beforeRelease,
+          ...(options.onBatchProgress === undefined ? {} : { onProgress: options.onBatchProgress }),
+          ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
+        });
+      }
       return await runBatchJob({
         jobId: options.jobId,
         store: options.store,
         provider,
-        settings: toBatchSettings(config),
+        settings,
         workDir,
         logger: options.logger,
         signal: options.signal,
@@ -300,7 +321,7 @@ async function runEngine(
   });
   try {
     // A shared store: the job's slices go to every worker of the store, this process one of them. Admission by need
-    // over groups stays here: it counts every answer as it settles (docs/decisions/0034).
+    // over groups stays here: it counts every answer as it settles (docs/decisions/0035).
     if (isSharedStore(options.store) && admission === undefined && !config.simulate) {
       if (review !== undefined) {
         const { shareDataJobFiles } = await import('./shared-data-job.ts');

@@ -4,7 +4,6 @@ import type { DispatcherCounters } from '../engine/realtime-dispatcher.ts';
 import { isLeaseLive } from '../engine/lease.ts';
 import { openJobSliceWork, processHolderPrefix, type JobSliceWork } from '../engine/work/job-slice-work.ts';
 import { createLineParser } from '../input/parse-input-line.ts';
-import type { RealtimeProvider } from '../providers/provider.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
@@ -12,6 +11,7 @@ import { sleep } from '../util/sleep.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
 import { dataJobRecordOf } from './data-job-record.ts';
 import { toRunSettings } from './job-settings.ts';
+import { openChunkWork } from './open-chunk-work.ts';
 import { loadSharedDataReview } from './shared-data-job.ts';
 import { openRealtimeProvider } from './open-realtime-provider.ts';
 
@@ -33,7 +33,7 @@ export interface RunWorkerOptions {
   clock?: Clock | undefined;
   /** Told now and then what this worker did, per job. */
   onProgress?: ((progress: WorkerProgress) => void) | undefined;
-  /** A job this worker cannot work on (its key is not set here, its mode is batch): told once per job. */
+  /** A job this worker cannot work on (its key is not set here, it is a data job): told once per job. */
   onSkip?: ((jobId: string, reason: string) => void) | undefined;
 }
 
@@ -44,10 +44,13 @@ export interface WorkerProgress {
 /** How often the worker looks for jobs with slices to take and reclaims stale ones. */
 const SCAN_MS = 250;
 
+/** A job's work in this worker: its slices (realtime) or its chunks (batch mode, docs/decisions/0034). */
+type JobWork = Pick<JobSliceWork, 'jobId' | 'counters' | 'run'> & { stop(graceMs: number): void };
+
 interface Working {
-  work: JobSliceWork;
+  work: JobWork;
   done: Promise<void>;
-  provider: RealtimeProvider;
+  provider: { close(): Promise<void> };
 }
 
 /**
@@ -106,13 +109,15 @@ async function startJob(
   options: RunWorkerOptions,
   jobId: string,
   clock: Clock,
-): Promise<{ work: JobSliceWork; provider: RealtimeProvider }> {
+): Promise<{ work: JobWork; provider: { close(): Promise<void> } }> {
   const { store } = options;
   const job = await store.getJob(jobId);
   if (job === undefined) throw new Error(`job ${jobId} is gone from the store`);
   const flags = options.concurrency === undefined ? {} : { concurrency: options.concurrency };
   const { config } = await fromStoredConfig(job.config, { env: options.env, flags });
-  if (config.mode !== 'realtime') throw new Error('a batch-mode job runs in the process that submitted it');
+  if (config.mode === 'batch') {
+    return openChunkWork({ jobId, store, config, clock, logger: options.logger, staleMs: options.staleMs });
+  }
   const settings = toRunSettings(config);
   const provider = openRealtimeProvider({ config, baseUrl: config.base_url, workDir: job.outDir, env: options.env });
   // A data job's answers are checked and re-asked here as where it was submitted, from the prompts it shared.

@@ -16,7 +16,7 @@ import { jobDirPath } from './job-paths.ts';
 const SHARED_MANIFEST_ROWS = `${MANIFEST_ROWS_FILE}.gz`;
 
 /**
- * Puts in the shared store what a worker needs to check and re-ask a data job's answers (docs/decisions/0034): the
+ * Puts in the shared store what a worker needs to check and re-ask a data job's answers (docs/decisions/0035): the
  * prompt snapshot, and the manifest's rows when the answers' index reads them. Both were frozen when the job was
  * prepared, so the manifest goes up once, whichever run (or resume) comes first.
  */

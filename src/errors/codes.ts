@@ -60,6 +60,10 @@ export const ERROR_CODES = {
   },
   SINK_FAILED: { exitCode: 1, meaning: 'a sink failed in a way retrying cannot mend' },
   STORE_FAILED: { exitCode: 1, meaning: 'the state store failed' },
+  SLICE_LOST: {
+    exitCode: 1,
+    meaning: 'a worker wrote to a slice of work it no longer held (another process took it); nothing was written',
+  },
   STORE_UNREACHABLE: {
     exitCode: 2,
     meaning: "the store's database cannot be reached (server down, wrong URL, refused login); nothing was changed",

@@ -1,6 +1,6 @@
 /**
  * Files a job's run needs besides its items, kept in a shared store so that a worker on another machine, which cannot
- * read the submitter's job folder, has them too (a data job's prompt snapshot and manifest rows; docs/decisions/0034).
+ * read the submitter's job folder, has them too (a data job's prompt snapshot and manifest rows; docs/decisions/0035).
  * Stored as given: the caller compresses what is large.
  */
 export interface JobFileStore {

@@ -78,6 +78,8 @@ export interface HeldSlice extends SliceKey {
   inDoubt: number;
   /** How often the slice was handed out before: above 0, another holder had it (lost, or given back). */
   generation: number;
+  /** A slice of kind chunk (batch mode, store/chunk-work-store.ts): the chunk whose steps its holder runs. */
+  chunkNo?: number;
 }
 
 export interface SentAttempt {

@@ -12,7 +12,7 @@ export const LOG_EVENT = {
   jobStop: 'job-stop',
   /** A worker starts taking slices of running jobs in a shared store (`holder`, `jobs`). */
   workerStart: 'worker-start',
-  /** A worker leaves a job alone (`reason`: its key is not set here, it is a batch-mode or data job). */
+  /** A worker leaves a job alone (`reason`: its key is not set here, it is a data job). */
   workerSkip: 'worker-skip',
   /** A worker stops (`reason`); the slices it held go back to the queue. */
   workerStop: 'worker-stop',
@@ -55,6 +55,8 @@ export const LOG_EVENT = {
   batchAdopt: 'batch-adopt',
   /** A chunk of pending lines was cut (`chunk`, `items`, `bytes`). */
   chunkPlan: 'chunk-plan',
+  /** A shared batch run handed chunks out to whoever works on them (`chunks`; docs/decisions/0034). */
+  chunkHandOut: 'chunk-hand-out',
   /** A chunk's batch was created (`batchId`). */
   chunkSubmit: 'chunk-submit',
   /** A chunk's batch was asked to cancel. */

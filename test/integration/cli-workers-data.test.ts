@@ -9,7 +9,7 @@ import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator
 import { createTempWorkspace, type TempWorkspace } from '../helpers/temp-workspace.ts';
 
 /**
- * Issue 14 (docs/decisions/0034): a data job on a shared PostgreSQL store is sent by a worker, which checks every
+ * Issue 14 (docs/decisions/0035): a data job on a shared PostgreSQL store is sent by a worker, which checks every
  * answer against the job's schema and its row (`covers`) and re-asks what fails, with the prompts and manifest the submitting process put
  * in the store; the submitter (`--no-work`) only waits, then joins the answers back into the enriched dataset.
  */

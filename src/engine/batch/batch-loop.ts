@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isOpenChunk, type Chunk } from '../../core/chunk.ts';
+import { TOKEN_LIMIT_ERROR } from '../../providers/provider.ts';
+import type { Store } from '../../store/store.ts';
 import type { JobCounts } from '../../core/job.ts';
 import { requireJob } from '../../store/require-job.ts';
 import type { RunOutcome } from '../run-outcome.ts';
 import { advanceChunk } from './advance-chunk.ts';
+import type { ChunkHandOut } from './chunk-hand-out.ts';
 import { ChunkSteps, type ChunkStepsOptions } from './chunk-steps.ts';
 import { planNextChunk } from './plan-chunk.ts';
 import { StopRequested, type NetworkTrouble } from './remote-call.ts';
@@ -31,6 +34,10 @@ import { LOG_EVENT } from '../../util/log-event.ts';
  *             budget stops what is; else the loop goes on.
  * 6. WAIT:    if no phase did anything, sleep until the next poll is due (or the token pause ends); a stop wakes it.
  *
+ * With a `ChunkHandOut` (a shared store, docs/decisions/0034), phase 2 advances nothing here: each chunk cut in phase 3
+ * is handed out, its holder (a worker, or this process's own share of the work) runs its steps, and the turn sees it
+ * closed once the store lists it merged; a stop a holder recorded ends the run; phase 6 waits `watchMs`.
+ *
  * A stop (Ctrl-C, an outer signal) ends the loop at the next phase boundary or remote retry as `interrupted`;
  * remote batches keep running and a later run collects them. Everything that must survive the process is in the
  * store; the loop's own memory (`ChunkSteps`: poll times, chunks cut by this process, cancels sent) only saves
@@ -48,7 +55,11 @@ export interface BatchProgress {
   elapsedMs: number;
 }
 
-export interface BatchLoopOptions extends Omit<ChunkStepsOptions, 'settings' | 'claimedBatchIds' | 'onTrouble'> {
+export interface BatchLoopOptions extends Omit<
+  ChunkStepsOptions,
+  'store' | 'settings' | 'claimedBatchIds' | 'onTrouble'
+> {
+  store: Store;
   settings: ChunkStepsOptions['settings'] & {
     /** Config overrides of the provider's per-batch limits; undefined = the provider's. */
     chunkMaxRequests: number | undefined;
@@ -60,6 +71,8 @@ export interface BatchLoopOptions extends Omit<ChunkStepsOptions, 'settings' | '
   onProgress?: ((progress: BatchProgress) => void) | undefined;
   /** Admission by need, asked in waves (docs/decisions/0028); started already. Unset: every pending item is cut. */
   admission?: WaveAdmission | undefined;
+  /** Chunks worked elsewhere (see the design block); started already. Unset: this loop advances every chunk. */
+  handOut?: ChunkHandOut | undefined;
 }
 
 /** The loop of one run of a batch job (see the design block above). */
@@ -104,12 +117,19 @@ export class BatchLoop {
 
     // 1. READ
     steps.cancelling = (await requireJob(store, jobId)).cancelRequestedAt !== null;
+    const before = this.view;
     this.view = new Map((await store.listChunks(jobId)).map((chunk) => [chunk.chunkNo, chunk]));
 
     // 2. ADVANCE
     let worked = false;
     let closed = false;
-    for (const chunk of this.openChunks()) {
+    const { handOut } = this.options;
+    if (handOut !== undefined) {
+      await handOut.watch();
+      closed = await this.seeHandedOutClose(handOut, before);
+      worked = closed;
+    }
+    for (const chunk of handOut === undefined ? this.openChunks() : []) {
       const advanced = await advanceChunk(chunk, steps);
       worked ||= advanced.worked;
       if (advanced.chunk !== null) {
@@ -145,6 +165,30 @@ export class BatchLoop {
     // 6. WAIT
     if (!worked) await this.waitForNextPoll(open);
     return null;
+  }
+
+  /**
+   * Phase 2 with a hand-out: the chunks open in the last turn's view that the store now lists merged closed since.
+   * Its estimate is released and the answers it got are spent, as its merge does in one process; one whose batch failed
+   * on the enqueued-token limit pauses new chunks.
+   */
+  private async seeHandedOutClose(handOut: ChunkHandOut, before: ReadonlyMap<number, Chunk>): Promise<boolean> {
+    const { budget } = this.options;
+    let closed = false;
+    for (const [chunkNo, earlier] of before) {
+      const now = this.view.get(chunkNo);
+      if (!isOpenChunk(earlier) || now === undefined || isOpenChunk(now)) continue;
+      closed = true;
+      if (budget !== undefined) {
+        let spentUsd = 0;
+        for await (const body of handOut.closedAnswers(chunkNo)) spentUsd += budget.answerCost(body);
+        budget.release(chunkNo, spentUsd);
+      }
+      if (now.end === 'failed' && now.errors.some((error) => error.code === TOKEN_LIMIT_ERROR)) {
+        this.steps.tokenPauseUntil = this.now() + this.options.settings.pollIntervalMs;
+      }
+    }
+    return closed;
   }
 
   /** The open chunks of the view, in chunk order. */
@@ -195,6 +239,7 @@ export class BatchLoop {
       );
       this.view.set(chunk.chunkNo, chunk);
       steps.markFresh(chunk.chunkNo);
+      await this.options.handOut?.handOut(chunk);
       if (budget !== undefined) {
         budget.reserve(chunk.chunkNo, planned.costUsd);
         // The chunk that fills the budget is the last: a tail of ever smaller batches, each of which may take
@@ -210,8 +255,10 @@ export class BatchLoop {
     const { settings } = this.options;
     const { steps } = this;
     const now = this.now();
-    let wake = now + settings.pollIntervalMs;
-    for (const chunk of open) wake = Math.min(wake, steps.nextPollAt(chunk.chunkNo));
+    let wake = now + (this.options.handOut?.watchMs ?? settings.pollIntervalMs);
+    for (const chunk of this.options.handOut === undefined ? open : []) {
+      wake = Math.min(wake, steps.nextPollAt(chunk.chunkNo));
+    }
     if (steps.tokenPauseUntil > now) wake = Math.min(wake, steps.tokenPauseUntil);
     const delay = Math.max(20, wake - now);
     try {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { Chunk, SubmittedChunk } from '../../core/chunk.ts';
 import { ProviderError } from '../../errors/index.ts';
 import type { BatchInput, BatchProvider, RemoteBatch } from '../../providers/provider.ts';
-import type { ChunkPatch, Store } from '../../store/store.ts';
+import type { ChunkPatch, ChunkStore } from '../../store/store.ts';
 import type { Clock } from '../../util/clock.ts';
 import { crashPoint } from '../../util/crash-point.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -19,7 +19,8 @@ import { LOG_EVENT } from '../../util/log-event.ts';
 
 export interface ChunkStepsOptions {
   jobId: string;
-  store: Store;
+  /** Where the chunk's steps are committed: the store, or (a worker's) writes fenced by its lease on the chunk. */
+  store: ChunkStore;
   provider: BatchProvider;
   settings: { retry: RetrySettings; pollIntervalMs: number; outageMaxWaitMs?: number | undefined };
   /** Where chunk files are written before upload: the job's folder in the workspace. */

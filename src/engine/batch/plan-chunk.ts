@@ -33,7 +33,8 @@ export interface PlannedChunk {
 export interface ChunkSource {
   store: Store;
   jobId: string;
-  reader: LineReader;
+  /** Where the items' lines are read: the input file, or (a worker's) the lines kept in the store. */
+  reader: Pick<LineReader, 'readMany'>;
   parser: LineParser;
   provider: BatchProvider;
   /** Present only when `batch.max_enqueued_tokens` is set. */

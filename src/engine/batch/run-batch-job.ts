@@ -1,3 +1,4 @@
+import { isOpenChunk } from '../../core/chunk.ts';
 import { ProviderError } from '../../errors/index.ts';
 import type { LineParserOptions } from '../../input/parse-input-line.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
@@ -14,6 +15,7 @@ import { runJobScaffold, type EngineEnd, type JobRun, type RunEngine } from '../
 import type { RunJobResult } from '../run-outcome.ts';
 import { openBatchBudget } from './batch-budget.ts';
 import { BatchLoop, type BatchProgress } from './batch-loop.ts';
+import type { ChunkHandOut } from './chunk-hand-out.ts';
 import type { ChunkSource } from './plan-chunk.ts';
 import { EndpointOutage } from './remote-call.ts';
 import { LOG_EVENT } from '../../util/log-event.ts';
@@ -75,6 +77,12 @@ export interface RunBatchJobOptions {
   reportGroups?: (() => GroupReportLine[]) | undefined;
   /** Runs once the job is finalized, its lease still held (see the scaffold's `beforeRelease`). */
   beforeRelease?: ((result: RunJobResult) => Promise<void>) | undefined;
+  /**
+   * A shared store (docs/decisions/0034): the chunks this run cuts are handed out through what this makes, once the
+   * input is committed, and worked by whoever takes them. Unset: this run advances every chunk itself. Not with an
+   * answer review or admission by need (a data job stays in one process).
+   */
+  handOut?: ((run: JobRun) => ChunkHandOut) | undefined;
 }
 
 /**
@@ -112,6 +120,7 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
   const { store, provider, settings } = options;
   const { job, logger } = run;
   const reader = await createLineReader(job.inputPath);
+  let handOut: ChunkHandOut | undefined;
   try {
     // The whole input is committed as items first: chunks are cut from the store, not the stream.
     await recordUnread({ ...run.ingest, jobId: job.id, signal: run.signal });
@@ -125,6 +134,8 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
       estimateTokens: settings.maxEnqueuedTokens > 0 ? await createTokenEstimator() : null,
       costRequest: budget?.costRequest ?? null,
     };
+    handOut = options.handOut?.(run);
+    await handOut?.start((await store.listChunks(job.id)).filter(isOpenChunk));
     const loop = new BatchLoop({
       jobId: job.id,
       store,
@@ -140,6 +151,7 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
       onProgress: options.onProgress,
       onNotice: options.onNotice,
       admission,
+      handOut,
     });
     try {
       const outcome = await loop.run();
@@ -158,6 +170,7 @@ async function runBatches(run: JobRun, options: RunBatchJobOptions): Promise<Eng
       return { outcome: 'auth_failed', fatal: error };
     }
   } finally {
+    await handOut?.close();
     await reader.close();
   }
 }

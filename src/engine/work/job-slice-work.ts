@@ -245,13 +245,19 @@ export class JobSliceWork {
     return load;
   }
 
+  /** Resolves when a slice ends or after `timeoutMs`; a waiter whose time is up leaves the list (they would pile up). */
   private async nextEnd(timeoutMs: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.ended.push(() => {
+      const wake = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        const at = this.ended.indexOf(wake);
+        if (at >= 0) this.ended.splice(at, 1);
+        resolve();
+      }, timeoutMs);
+      this.ended.push(wake);
     });
   }
 

@@ -56,9 +56,11 @@ import { commitProgress } from './queries/progress.ts';
 import { rejectPage } from './queries/rejects.ts';
 import * as sharedLimits from './queries/shared-limits.ts';
 import * as sinkOutbox from './queries/sink-outbox.ts';
+import * as chunkSlices from './queries/chunk-slices.ts';
 import * as slices from './queries/slices.ts';
 import { SliceQueue } from './slice-queue.ts';
 import { isUnreachable, storeUnreachable } from './store-unreachable.ts';
+import type { ChunkWorkStore } from '../chunk-work-store.ts';
 import type { JobFileStore } from '../job-file-store.ts';
 import type { HeldSlice, SentAttempt, SliceCounts, SliceKey, WorkSliceStore, WorkStop } from '../work-slice-store.ts';
 
@@ -88,7 +90,7 @@ type Work<T> = (db: pg.ClientBase) => Promise<T>;
  *
  * The schema is migrated on first use (`migrate.ts`); a server that cannot be reached is `STORE_UNREACHABLE`.
  */
-export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, JobFileStore {
+export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, ChunkWorkStore, JobFileStore {
   /** Made on the first call (see `connectPool`). */
   private pool: Promise<pg.Pool> | undefined;
   private readonly url: string;
@@ -429,6 +431,43 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
 
   async workStop(jobId: string): Promise<WorkStop | undefined> {
     return this.run((db) => slices.workStop(db, jobId));
+  }
+
+  // Batch-mode chunks as slices (store/chunk-work-store.ts, docs/decisions/0034).
+
+  async handOutChunks(jobId: string, chunkNos: readonly number[], options?: { restart?: boolean }): Promise<number> {
+    await this.queue.prepare(jobId);
+    return this.transaction(async (db) => {
+      await this.requireJob(db, jobId, true);
+      const tickets = await chunkSlices.handOutChunks(db, jobId, chunkNos, options?.restart === true);
+      await this.queue.publish(db, jobId, tickets);
+      return tickets.length;
+    });
+  }
+
+  async updateHeldChunk(slice: SliceKey, holder: string, patch: ChunkPatch): Promise<Chunk> {
+    return this.transaction(async (db) =>
+      chunks.updateChunk(db, slice.jobId, await chunkSlices.lockHeldChunk(db, slice, holder), patch),
+    );
+  }
+
+  async mergeHeldChunkResults(slice: SliceKey, holder: string, lines: readonly ChunkLineOutcome[]): Promise<number> {
+    return this.transaction(async (db) =>
+      chunks.mergeChunkResults(db, slice.jobId, await chunkSlices.lockHeldChunk(db, slice, holder), lines),
+    );
+  }
+
+  async closeHeldChunk(slice: SliceKey, holder: string, options: CloseChunkOptions): Promise<CloseChunkResult> {
+    return this.transaction(async (db) =>
+      chunks.closeChunk(db, slice.jobId, await chunkSlices.lockHeldChunk(db, slice, holder), options),
+    );
+  }
+
+  async *chunkAnswers(jobId: string, chunkNo: number): AsyncIterable<string> {
+    const rows = seqPages((after, limit) =>
+      this.run((db) => chunkSlices.chunkAnswerPage(db, jobId, chunkNo, after, limit)),
+    );
+    for await (const row of rows) yield row.body;
   }
 
   /**

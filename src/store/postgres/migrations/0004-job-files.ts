@@ -1,5 +1,5 @@
 /**
- * PostgreSQL schema version 4: files a job's run needs besides its items (`JobFileStore`, docs/decisions/0034), such
+ * PostgreSQL schema version 4: files a job's run needs besides its items (`JobFileStore`, docs/decisions/0035), such
  * as a data job's prompt snapshot and manifest rows, for workers that cannot read the submitter's job folder. A file
  * is kept in parts of at most `JOB_FILE_PART_BYTES`, so no one value comes near PostgreSQL's 1 GB limit and no one
  * statement carries a whole large file. Never edit a migration that has shipped.

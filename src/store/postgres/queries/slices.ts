@@ -83,11 +83,11 @@ export async function claimSlice(
   ticket: SliceTicket,
   holder: string,
 ): Promise<HeldSlice | undefined> {
-  const { rows } = await db.query<{ first_seq: number; last_seq: number }>({
+  const { rows } = await db.query<{ first_seq: number; last_seq: number; chunk_no: number | null }>({
     name: 'slice-claim',
     text: `UPDATE slices SET holder = $4, heartbeat_at = clock_timestamp()
        WHERE job_id = $1 AND slice_no = $2 AND generation = $3 AND state = 'open' AND holder IS NULL
-       RETURNING first_seq, last_seq`,
+       RETURNING first_seq, last_seq, chunk_no`,
     values: [jobId, ticket.sliceNo, ticket.generation, holder],
   });
   const row = rows[0];
@@ -107,6 +107,7 @@ export async function claimSlice(
     lastSeq: row.last_seq,
     inDoubt: cleared.rows.filter((entry) => entry.in_doubt).length,
     generation: ticket.generation,
+    ...(row.chunk_no === null ? {} : { chunkNo: row.chunk_no }),
   };
 }
 
@@ -138,10 +139,10 @@ export async function finishSlice(db: pg.ClientBase, key: SliceKey, holder: stri
   return true;
 }
 
-/** Open slices back to unheld under a new generation: the caller hands each out again in the same transaction. */
 /** Which open slices `reissueSlices` hands out again: a holder's (all, or one), or those gone stale. */
 export type ReissueWhere = { holder: string; only?: SliceKey } | { staleMs: number; ownPrefix: string | null };
 
+/** Open slices back to unheld under a new generation: the caller hands each out again in the same transaction. */
 export async function reissueSlices(
   db: pg.ClientBase,
   where: ReissueWhere,
