@@ -255,13 +255,22 @@ export async function recordUnread(options: UnreadOptions): Promise<void> {
   const job = await options.store.getJob(options.jobId);
   if (job === undefined || job.cursor.done) return;
   const { onCommitted } = options;
+  if (onCommitted === undefined) {
+    await ingestFromCursor({ ...options, job }, options.parser, UNREAD_SLICE, null);
+    return;
+  }
+  // Someone waits on the first lines (workers of a shared run): small commits first, then ever bigger ones.
+  let commits = 0;
   await ingestFromCursor(
     { ...options, job },
     options.parser,
-    UNREAD_SLICE,
-    onCommitted === undefined ? null : async () => onCommitted(),
+    () => Math.min(UNREAD_SLICE, FIRST_WATCHED_SLICE * 2 ** commits++),
+    async () => onCommitted(),
   );
 }
+
+/** The first commit of lines someone waits on; each next one doubles, up to `UNREAD_SLICE`. */
+const FIRST_WATCHED_SLICE = 256;
 
 type IngestOptions = Pick<
   FeedOptions,
@@ -270,12 +279,13 @@ type IngestOptions = Pick<
 
 /**
  * Reads from the committed cursor to the end of the file, committing each slice of lines
- * (items, rejects and the new cursor in one transaction) before handing its pending items on.
+ * (items, rejects and the new cursor in one transaction) before handing its pending items on. `sliceSize` is asked
+ * before each slice when it is a function.
  */
 async function ingestFromCursor(
   options: IngestOptions,
   parser: LineParser,
-  sliceSize: number,
+  sliceSize: number | (() => number),
   onPending: ((pending: ItemLocation[], requests: Map<number, PreparedRequest>) => Promise<void>) | null,
 ): Promise<void> {
   const { job, store, signal, limit } = options;
@@ -292,8 +302,10 @@ async function ingestFromCursor(
     ...(contentHash === undefined ? {} : { contentHash }),
   });
   for await (const batch of lines) {
-    for (let start = 0; start < batch.length; start += sliceSize) {
-      const slice = batch.slice(start, start + sliceSize);
+    for (let start = 0; start < batch.length;) {
+      const size = typeof sliceSize === 'number' ? sliceSize : sliceSize();
+      const slice = batch.slice(start, start + size);
+      start += size;
       const items: NewItem[] = [];
       const requests = new Map<number, PreparedRequest>();
       const rejects: Reject[] = [];

@@ -102,6 +102,8 @@ export interface JobSliceWorkOptions {
   moreComing?: (() => boolean | Promise<boolean>) | undefined;
 }
 
+/** Items queued beyond the concurrency before a worker claims no more. */
+const CLAIM_AHEAD_ITEMS = 128;
 /** How often an idle worker asks for a slice again while others hold every slice of the job. */
 const CLAIM_POLL_MS = 250;
 /**
@@ -175,8 +177,10 @@ export class JobSliceWork {
     }, SLICE_HEARTBEAT_MS);
     try {
       while (!this.stopped) {
-        // Room for more: fewer items queued and out than twice the concurrency, so the pool never waits for a claim.
-        if (this.load() < 2 * this.options.settings.concurrency) {
+        // Room for more: fewer items queued and out than the concurrency and a little more (a claim takes a few ms,
+        // a few requests' worth), so the pool never waits for a claim. No more than that: near the job's end, what one
+        // process holds queued is what the others, idle, cannot help with.
+        if (this.load() < this.options.settings.concurrency + CLAIM_AHEAD_ITEMS) {
           const slice = await store.claimSlice([jobId], holder);
           if (slice !== undefined && this.running.has(slice.sliceNo)) {
             // Handed back to this worker while its earlier run of the slice, lost, still winds down: that run's last

@@ -43,8 +43,11 @@ export interface RunSharedJobOptions {
   onNotice?: ((message: string) => void) | undefined;
 }
 
-/** How often the waiting process looks at the job: its slices, a cancel, a worker's stop. */
-const WATCH_MS = 250;
+/**
+ * How often the waiting process looks at the job: its slices, a cancel, a worker's stop. One process per job, three
+ * indexed reads a look; often, since the job's end is seen no sooner.
+ */
+const WATCH_MS = 100;
 /** How long slices may wait with none taken before the waiting process says no worker seems to run. */
 const NO_WORKER_NOTICE_MS = 30_000;
 
