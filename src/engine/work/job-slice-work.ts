@@ -106,6 +106,8 @@ export interface JobSliceWorkOptions {
 const CLAIM_AHEAD_ITEMS = 128;
 /** How often an idle worker asks for a slice again while others hold every slice of the job. */
 const CLAIM_POLL_MS = 250;
+/** As often, while more slices may come (the job's input is still being read and cut). */
+const SOON_POLL_MS = 50;
 /**
  * How often a busy worker looks whether it has room for another slice: often enough that the next slice is claimed
  * and read before the pool drains (at 1,000 requests/s, 20 ms is 20 requests).
@@ -194,7 +196,8 @@ export class JobSliceWork {
             continue;
           }
           if (this.running.size === 0 && (await this.options.moreComing?.()) !== true) break;
-          await this.nextEnd(CLAIM_POLL_MS);
+          // While the input is still cut, the next slices come soon: asked for sooner.
+          await this.nextEnd(this.options.moreComing === undefined ? CLAIM_POLL_MS : SOON_POLL_MS);
         } else {
           await this.nextEnd(LOAD_POLL_MS);
         }
@@ -249,7 +252,13 @@ export class JobSliceWork {
     return load;
   }
 
-  /** Resolves when a slice ends or after `timeoutMs`; a waiter whose time is up leaves the list (they would pile up). */
+  /** Slices may wait to be claimed: a slice of this process ended, or (`moreComing`) new ones were just cut. */
+  wake(): void {
+    const waiters = this.ended.splice(0);
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves when a slice ends (or `wake()`) or after `timeoutMs`; a waiter whose time is up leaves the list (they would pile up). */
   private async nextEnd(timeoutMs: number): Promise<void> {
     await new Promise<void>((resolve) => {
       const wake = (): void => {
@@ -321,8 +330,7 @@ export class JobSliceWork {
       .finally(() => {
         if (this.running.get(slice.sliceNo) === entry) this.running.delete(slice.sliceNo);
         this.addCounters(dispatcher.counters);
-        const waiters = this.ended.splice(0);
-        for (const wake of waiters) wake();
+        this.wake();
       });
   }
 

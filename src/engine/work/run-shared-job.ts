@@ -87,11 +87,13 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
   let inputCut = false;
   // Cleared when the run ends: what is read after that is committed, not handed out.
   let cutting = true;
-  let appending: Promise<unknown> = Promise.resolve();
+  let appending: Promise<number> = Promise.resolve(0);
+  const local = options.noWork === true ? undefined : await localWork(run, options, () => !inputCut);
   const append = async (final: boolean): Promise<void> => {
     if (!cutting) return;
     appending = store.appendSlices(job.id, options.sliceItems, final);
-    await appending;
+    // This process's own work takes the new slices at once; workers elsewhere ask often while the input is cut.
+    if ((await appending) > 0) local?.wake();
   };
   const ingest = run
     .recordUnread(() => append(false))
@@ -104,7 +106,6 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
   ingest.catch((error: unknown) => {
     ingestFailure = error instanceof Error ? error : new Error(String(error));
   });
-  const local = options.noWork === true ? undefined : await localWork(run, options, () => !inputCut);
   const working = local?.run().catch((error: unknown) => {
     logger.error({ jobId: job.id, message: (error as Error).message }, LOG_EVENT.sliceFail);
   });
