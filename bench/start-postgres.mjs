@@ -106,6 +106,21 @@ export async function startPostgres() {
       );
       return { calls: Number(rows[0].calls), commits: Number(rows[0].commits) };
     },
+    /**
+     * The answer rate of job `jobId` (database `name`) once it got going: the middle 80% of its answers over the time
+     * between the 10th and the 90th percentile of their completion, leaving out start-up, reading and the end.
+     */
+    async steadyRate(name, jobId) {
+      const rows = await query(
+        url.replace(/\/postgres$/, `/${name}`),
+        `SELECT percentile_disc(0.1) WITHIN GROUP (ORDER BY completed_at) AS t10,
+                percentile_disc(0.9) WITHIN GROUP (ORDER BY completed_at) AS t90, count(*) AS n
+         FROM items WHERE job_id = $1 AND completed_at IS NOT NULL`,
+        [jobId],
+      );
+      const { t10, t90, n } = rows[0];
+      return (0.8 * Number(n)) / ((Number(t90) - Number(t10)) / 1000);
+    },
     async stop() {
       server.kill('SIGINT');
       await new Promise((resolve) => server.once('exit', resolve));

@@ -55,7 +55,8 @@ async function sharedRun({ postgres, workspace, input, baseUrl, processes, name 
     });
     if (result.json?.outcome !== 'completed') throw new Error(`${name}: ${result.stderr.slice(-2000)}`);
     const statements = await postgres.statements(name);
-    return { wallS: result.wallMs / 1000, report: result.json.report, statements };
+    const steadyRps = await postgres.steadyRate(name, name);
+    return { wallS: result.wallMs / 1000, report: result.json.report, statements, steadyRps };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));
   }
@@ -70,7 +71,7 @@ export async function run() {
   const figures = { requests: count, latency_ms: LATENCY_MS, concurrency_per_process: CONCURRENCY };
   try {
     for (const processes of [1, 2, 3]) {
-      const { wallS, statements } = await sharedRun({
+      const { wallS, statements, steadyRps } = await sharedRun({
         postgres,
         workspace,
         input,
@@ -79,6 +80,7 @@ export async function run() {
         name: `workers${String(processes)}`,
       });
       figures[`rps_${String(processes)}`] = count / wallS;
+      figures[`steady_rps_${String(processes)}`] = steadyRps;
       figures[`statements_per_request_${String(processes)}`] = statements.calls / count;
       figures[`commits_per_request_${String(processes)}`] = statements.commits / count;
       log(`workers: ${String(processes)} process(es): ${fixed(wallS, 1)} s, ${formatInt(count / wallS)} req/s`);
@@ -115,9 +117,11 @@ export async function run() {
   const scaling2 = figures.rps_2 / figures.rps_1;
   const scaling3 = figures.rps_3 / figures.rps_1;
   const pgShare = figures.postgres_rps / figures.sqlite_rps;
+  const steady3 = figures.steady_rps_3 / figures.steady_rps_1;
   const summary =
     `workers: 1/2/3 processes at ${String(LATENCY_MS)} ms: ${formatInt(figures.rps_1)} / ${formatInt(figures.rps_2)} / ` +
-    `${formatInt(figures.rps_3)} req/s = 1 / ${fixed(scaling2)}x / ${fixed(scaling3)}x | latency 0, one process: ` +
+    `${formatInt(figures.rps_3)} req/s = 1 / ${fixed(scaling2)}x / ${fixed(scaling3)}x (once going: ` +
+    `${formatInt(figures.steady_rps_1)} / ${formatInt(figures.steady_rps_3)} req/s = ${fixed(steady3)}x) | latency 0, one process: ` +
     `SQLite ${formatInt(figures.sqlite_rps)} req/s, PostgreSQL ${formatInt(figures.postgres_rps)} req/s ` +
     `(${fixed(pgShare * 100, 0)}%) | statements per request ${fixed(figures.statements_per_request_1)} / ` +
     `${fixed(figures.statements_per_request_2)} / ${fixed(figures.statements_per_request_3)} | ${formatInt(count)} requests`;
