@@ -6,13 +6,11 @@ import type { ResolvedConfig } from '../config/config-schema.ts';
 import { ChunkWork } from '../engine/work/chunk-work.ts';
 import { workHolder } from '../engine/work/job-slice-work.ts';
 import { createLineParser } from '../input/parse-input-line.ts';
-import { createBatchProvider } from '../providers/create-provider.ts';
 import type { SharedStore } from '../store/shared-store.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
-import { knownSecrets } from '../util/redact.ts';
 import { toBatchSettings } from './job-settings.ts';
-import { redactBatchProvider } from './redact-provider.ts';
+import { openBatchProvider } from './open-batch-provider.ts';
 
 export interface OpenChunkWorkOptions {
   jobId: string;
@@ -34,20 +32,7 @@ export async function openChunkWork(
   const { config } = options;
   if (config.base_url === undefined) throw new Error('the job names no base_url a worker can send to');
   const settings = toBatchSettings(config);
-  const secrets = Object.freeze([...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()]);
-  const provider = redactBatchProvider(
-    await createBatchProvider({
-      provider: config.provider,
-      baseUrl: config.base_url,
-      apiKey: config.apiKey,
-      dialect: config.batch.dialect,
-      completionWindow: config.batch.completion_window,
-      timeoutMs: config.timeout_ms,
-      proxy: config.proxy,
-      maxResponseBytes: config.max_response_bytes,
-    }),
-    secrets,
-  );
+  const provider = await openBatchProvider(config, config.base_url);
   const workDir = join(tmpdir(), `batchpilot-chunks-${String(process.pid)}-${randomUUID()}`);
   const work = new ChunkWork({
     jobId: options.jobId,

@@ -22,13 +22,11 @@ import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
 import { join } from 'node:path';
 import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { RequestSlots } from '../engine/slot-pool.ts';
-import { createBatchProvider } from '../providers/create-provider.ts';
 import type { HttpConnections } from '../providers/http-connections.ts';
 import type { SimulatorHandle } from '../simulator/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
-import { knownSecrets } from '../util/redact.ts';
-import { redactBatchProvider } from './redact-provider.ts';
+import { openBatchProvider } from './open-batch-provider.ts';
 import { openRealtimeProvider } from './open-realtime-provider.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
@@ -248,9 +246,6 @@ async function runEngine(
   const { onStarted, hold, beforeRelease } = around;
   const { config } = options;
   const workDir = jobDirPath(options.workspace, options.jobId);
-  // This job's key, and every other one this process was given (a scheduler runs several).
-  // Frozen: redaction works out what to mask for this list once (util/redact.ts), not per answer.
-  const secrets = Object.freeze([...(config.apiKey === null ? [] : [config.apiKey]), ...knownSecrets()]);
   if (config.provider !== 'command' && baseUrl !== undefined) {
     await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
   }
@@ -259,19 +254,7 @@ async function runEngine(
     admission === undefined ? {} : { admission, reportGroups: () => toGroupReportLines(admission.figures()) };
   if (config.mode === 'batch') {
     if (baseUrl === undefined) throw new Error('base_url is validated by the config layer');
-    const provider = redactBatchProvider(
-      await createBatchProvider({
-        provider: config.provider,
-        baseUrl,
-        apiKey: config.apiKey,
-        dialect: config.batch.dialect,
-        completionWindow: config.batch.completion_window,
-        timeoutMs: config.timeout_ms,
-        proxy: config.proxy,
-        maxResponseBytes: config.max_response_bytes,
-      }),
-      secrets,
-    );
+    const provider = await openBatchProvider(config, baseUrl);
     try {
       const settings = toBatchSettings(config);
       // A shared store: the chunks this run cuts go to every worker of the store, this process one of them (0034).

@@ -262,7 +262,10 @@ describe('--store postgres://', () => {
     assert.ok((status.detached?.pid ?? 0) > 0);
     assert.doesNotMatch(await readFile(status.log ?? '', 'utf8'), /postgres:\/\//, 'the store URL is not in its log');
     const waited = await cli(['--store', url, 'wait', 'pg-detached']);
-    assert.equal(waited.code, 0, describeResult(waited));
+    // On a failure, what the background run said (its log) and where the job stands.
+    const explain = async (): Promise<string> =>
+      `${describeResult(waited)}\n--- ${status.log ?? ''}\n${await readFile(status.log ?? '', 'utf8').catch(() => '')}\n--- status\n${(await cli(['--store', url, 'status', 'pg-detached'])).stdout}`;
+    if (waited.code !== 0) assert.fail(await explain());
     assert.equal(answersById(await outputLines(temp.jobDir('pg-detached'))).size, ITEMS);
     // Run in slices: status shows them, all done.
     const shown = await cli(['--store', url, 'status', 'pg-detached']);

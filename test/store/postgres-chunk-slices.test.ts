@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPostgresStore } from '../../src/store/create-store.ts';
-import type { SharedStore } from '../../src/store/shared-store.ts';
+import { withPostgresStores } from '../helpers/postgres-stores.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import {
   attemptOf,
@@ -20,7 +19,6 @@ import {
  */
 describe('PostgreSQL store: chunks handed out as slices', () => {
   let server: PostgresHandle;
-  let databases = 0;
   before(async () => {
     server = await startPostgres();
   });
@@ -28,16 +26,7 @@ describe('PostgreSQL store: chunks handed out as slices', () => {
     await server.stop();
   });
 
-  async function withStores(count: number, test: (...stores: SharedStore[]) => Promise<void>): Promise<void> {
-    databases += 1;
-    const url = await server.createDatabase(`chunk_slices_${String(databases)}`);
-    const stores = Array.from({ length: count }, () => createPostgresStore({ url }));
-    try {
-      await test(...stores);
-    } finally {
-      for (const store of stores) await store.close();
-    }
-  }
+  const withStores = withPostgresStores(() => server, 'chunk_slices');
 
   it('hands each chunk out once; the claim names the chunk and spans its items', async () => {
     await withStores(2, async (a, b) => {

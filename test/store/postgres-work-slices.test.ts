@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPostgresStore } from '../../src/store/create-store.ts';
-import type { SharedStore } from '../../src/store/shared-store.ts';
+import { withPostgresStores } from '../helpers/postgres-stores.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import { attemptOf, createTestJob, ingestItems, JOB, newItems } from '../store-conformance/store-fixtures.ts';
 
 /** The work role (docs/decisions/0031) on a real server: slices cut, claimed once, heartbeated, reclaimed, guarded. */
 describe('PostgreSQL store: slices of work', () => {
   let server: PostgresHandle;
-  let databases = 0;
   before(async () => {
     server = await startPostgres();
   });
@@ -16,16 +14,7 @@ describe('PostgreSQL store: slices of work', () => {
     await server.stop();
   });
 
-  async function withStores(count: number, test: (...stores: SharedStore[]) => Promise<void>): Promise<void> {
-    databases += 1;
-    const url = await server.createDatabase(`slices_${String(databases)}`);
-    const stores = Array.from({ length: count }, () => createPostgresStore({ url }));
-    try {
-      await test(...stores);
-    } finally {
-      for (const store of stores) await store.close();
-    }
-  }
+  const withStores = withPostgresStores(() => server, 'slices');
 
   it('cuts open items into slices, each claimed by one worker, with the lines kept in the store', async () => {
     await withStores(3, async (a, b, c) => {

@@ -17,6 +17,7 @@ import { EndpointOutage, StopRequested } from '../batch/remote-call.ts';
 import type { DispatcherCounters } from '../realtime-dispatcher.ts';
 import { heldChunkStore } from './held-chunk-store.ts';
 import { processHolderPrefix, SLICE_HEARTBEAT_MS } from './job-slice-work.ts';
+import { WakeSignal } from './wake-signal.ts';
 
 export interface ChunkWorkOptions {
   jobId: string;
@@ -71,7 +72,7 @@ interface HeldChunk {
 export class ChunkWork {
   private readonly options: ChunkWorkOptions;
   private readonly held = new Map<number, HeldChunk>();
-  private readonly ended: (() => void)[] = [];
+  private readonly ended = new WakeSignal();
   private readonly reader: Pick<LineReader, 'readMany'>;
   private stopped = false;
   private merged = 0;
@@ -116,7 +117,7 @@ export class ChunkWork {
     try {
       while (!this.stopped) {
         if (this.held.size >= (this.options.maxChunks ?? 64)) {
-          await this.nextEnd(CLAIM_POLL_MS);
+          await this.ended.wait(CLAIM_POLL_MS);
           continue;
         }
         const slice = await store.claimSlice([jobId], holder);
@@ -128,20 +129,20 @@ export class ChunkWork {
         if (slice !== undefined && this.held.has(slice.sliceNo)) {
           // Handed back to this process while its earlier run of the slice winds down (see JobSliceWork).
           await store.releaseSlices(holder, slice);
-          await this.nextEnd(CLAIM_POLL_MS);
+          await this.ended.wait(CLAIM_POLL_MS);
           continue;
         }
         if (slice !== undefined) {
           this.start({ ...slice, chunkNo: slice.chunkNo ?? 0 });
           // One chunk per look: a chunk lasts minutes, and the processes looking meanwhile take the next ones, so the
           // chunks spread over the workers instead of going all to the first that asks.
-          await this.nextEnd(CLAIM_POLL_MS);
+          await this.ended.wait(CLAIM_POLL_MS);
           continue;
         }
         if (this.held.size === 0 && this.options.untilStopped !== true) break;
-        await this.nextEnd(CLAIM_POLL_MS);
+        await this.ended.wait(CLAIM_POLL_MS);
       }
-      while (this.held.size > 0) await this.nextEnd(CLAIM_POLL_MS);
+      while (this.held.size > 0) await this.ended.wait(CLAIM_POLL_MS);
     } finally {
       clearInterval(heartbeat);
       await store.releaseSlices(holder).catch(() => undefined);
@@ -156,7 +157,7 @@ export class ChunkWork {
     if (this.stopped) return;
     this.stopped = true;
     for (const chunk of this.held.values()) chunk.stop.abort();
-    for (const wake of this.ended.splice(0)) wake();
+    this.ended.wake();
   }
 
   /** Chunks this process no longer holds (a stale heartbeat, a withdrawn job): stopped, nothing more written. */
@@ -201,7 +202,7 @@ export class ChunkWork {
       })
       .finally(() => {
         if (this.held.get(slice.sliceNo) === entry) this.held.delete(slice.sliceNo);
-        for (const wake of this.ended.splice(0)) wake();
+        this.ended.wake();
       });
   }
 
@@ -257,23 +258,6 @@ export class ChunkWork {
       if (error instanceof StopRequested) return;
       throw error;
     }
-  }
-
-  /** Resolves when a held chunk ends (or `stop()`), or after `timeoutMs`. */
-  private async nextEnd(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      // Taken off the list when the time is up: a chunk can last hours, and a waiter left behind per look would pile up.
-      const timer = setTimeout(() => {
-        const index = this.ended.indexOf(wake);
-        if (index >= 0) this.ended.splice(index, 1);
-        resolve();
-      }, timeoutMs);
-      this.ended.push(wake);
-    });
   }
 }
 

@@ -27,6 +27,7 @@ import { RealtimeDispatcher, type DispatcherCounters } from '../realtime-dispatc
 import type { RunSettings } from '../run-job.ts';
 import { SlotPool } from '../slot-pool.ts';
 import { SentLedger } from './sent-ledger.ts';
+import { WakeSignal } from './wake-signal.ts';
 
 /** What `openJobSliceWork` builds the rest from. */
 export type JobSliceWorkBasis = Pick<
@@ -140,7 +141,7 @@ export class JobSliceWork {
   private readonly options: JobSliceWorkOptions;
   private readonly pool: SlotPool;
   private readonly running = new Map<number, Running>();
-  private readonly ended: (() => void)[] = [];
+  private readonly ended = new WakeSignal();
   private stopped = false;
   private stopReason: WorkStop | undefined;
   private failure: Error | undefined;
@@ -183,26 +184,29 @@ export class JobSliceWork {
         // a few requests' worth), so the pool never waits for a claim. No more than that: near the job's end, what one
         // process holds queued is what the others, idle, cannot help with.
         if (this.load() < this.options.settings.concurrency + CLAIM_AHEAD_ITEMS) {
+          // Asked before the claim, never after: slices cut between a claim that found none and the question would
+          // otherwise be left to no one (the input's last slices, cut as this worker gave up).
+          const mayEnd = this.running.size === 0 && (await this.options.moreComing?.()) !== true;
           const slice = await store.claimSlice([jobId], holder);
           if (slice !== undefined && this.running.has(slice.sliceNo)) {
             // Handed back to this worker while its earlier run of the slice, lost, still winds down: that run's last
             // commits would pass as the new holder's (the same name). Back to the queue; it is taken again later.
             await store.releaseSlices(holder, slice);
-            await this.nextEnd(CLAIM_POLL_MS);
+            await this.ended.wait(CLAIM_POLL_MS);
             continue;
           }
           if (slice !== undefined) {
             this.start(slice);
             continue;
           }
-          if (this.running.size === 0 && (await this.options.moreComing?.()) !== true) break;
+          if (mayEnd && this.running.size === 0) break;
           // While the input is still cut, the next slices come soon: asked for sooner.
-          await this.nextEnd(this.options.moreComing === undefined ? CLAIM_POLL_MS : SOON_POLL_MS);
+          await this.ended.wait(this.options.moreComing === undefined ? CLAIM_POLL_MS : SOON_POLL_MS);
         } else {
-          await this.nextEnd(LOAD_POLL_MS);
+          await this.ended.wait(LOAD_POLL_MS);
         }
       }
-      while (this.running.size > 0) await this.nextEnd(CLAIM_POLL_MS);
+      while (this.running.size > 0) await this.ended.wait(CLAIM_POLL_MS);
     } finally {
       clearInterval(heartbeat);
       await store.releaseSlices(holder).catch(() => undefined);
@@ -254,24 +258,7 @@ export class JobSliceWork {
 
   /** Slices may wait to be claimed: a slice of this process ended, or (`moreComing`) new ones were just cut. */
   wake(): void {
-    const waiters = this.ended.splice(0);
-    for (const wake of waiters) wake();
-  }
-
-  /** Resolves when a slice ends (or `wake()`) or after `timeoutMs`; a waiter whose time is up leaves the list (they would pile up). */
-  private async nextEnd(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const at = this.ended.indexOf(wake);
-        if (at >= 0) this.ended.splice(at, 1);
-        resolve();
-      }, timeoutMs);
-      this.ended.push(wake);
-    });
+    this.ended.wake();
   }
 
   private start(slice: HeldSlice): void {
