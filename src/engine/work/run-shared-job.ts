@@ -123,9 +123,11 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
     while (end === undefined) {
       await sleep(WATCH_MS, run.signal);
       if (ingestFailure !== undefined) throw ingestFailure;
+      // Every slice done is the end only once the whole input is cut, as known before the slices were counted: the
+      // last ones may be cut while they are.
+      const wholeInputCut = inputCut;
       const seen = await watch(run, store);
-      // Every slice done is the end only once the whole input is cut.
-      end = seen.end?.outcome === 'completed' && !inputCut ? undefined : seen.end;
+      end = seen.end?.outcome === 'completed' && !wholeInputCut ? undefined : seen.end;
       if (seen.held > 0) unheldSince = clock.now();
       else if (!told && end === undefined && clock.now() - unheldSince >= NO_WORKER_NOTICE_MS) {
         told = true;
