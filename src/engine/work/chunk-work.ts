@@ -16,7 +16,8 @@ import type { ChunkSource } from '../batch/plan-chunk.ts';
 import { EndpointOutage, StopRequested } from '../batch/remote-call.ts';
 import type { DispatcherCounters } from '../realtime-dispatcher.ts';
 import { heldChunkStore } from './held-chunk-store.ts';
-import { processHolderPrefix, SLICE_HEARTBEAT_MS } from './job-slice-work.ts';
+import { processHolderPrefix } from './job-slice-work.ts';
+import { startSliceHeartbeat } from './slice-heartbeat.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 export interface ChunkWorkOptions {
@@ -106,14 +107,14 @@ export class ChunkWork {
   /** Works until stopped (or, without `untilStopped`, until nothing is left to take); held chunks go back after. */
   async run(): Promise<void> {
     const { store, jobId, holder } = this.options;
-    const heartbeat = setInterval(() => {
-      const before = [...this.held.values()].map((chunk) => chunk.slice);
-      store.heartbeatSlices(holder).then(
-        (held) => this.lose(before.filter((slice) => !held.some((h) => h.sliceNo === slice.sliceNo))),
-        () => undefined,
-      );
-      store.reclaimStaleSlices(this.options.staleMs, processHolderPrefix()).catch(() => undefined);
-    }, SLICE_HEARTBEAT_MS);
+    const heartbeat = startSliceHeartbeat({
+      store,
+      holder,
+      ownPrefix: processHolderPrefix(),
+      staleMs: this.options.staleMs,
+      held: () => [...this.held.values()].map((chunk) => chunk.slice),
+      lose: (keys) => this.lose(keys),
+    });
     try {
       while (!this.stopped) {
         if (this.held.size >= (this.options.maxChunks ?? 64)) {

@@ -27,6 +27,7 @@ import { RealtimeDispatcher, type DispatcherCounters } from '../realtime-dispatc
 import type { RunSettings } from '../run-job.ts';
 import { SlotPool } from '../slot-pool.ts';
 import { SentLedger } from './sent-ledger.ts';
+import { startSliceHeartbeat } from './slice-heartbeat.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 /** What `openJobSliceWork` builds the rest from. */
@@ -114,8 +115,6 @@ const SOON_POLL_MS = 50;
  * and read before the pool drains (at 1,000 requests/s, 20 ms is 20 requests).
  */
 const LOAD_POLL_MS = 20;
-/** How often held slices are heartbeated. */
-export const SLICE_HEARTBEAT_MS = 1000;
 /** How long a slice's holder may go without a heartbeat before another worker takes it (`--lease-s`). */
 export const DEFAULT_SLICE_LEASE_S = 15;
 
@@ -168,16 +167,14 @@ export class JobSliceWork {
    */
   async run(): Promise<void> {
     const { store, jobId, holder } = this.options;
-    // Each beat also hands out again the slices of holders gone silent, so the job goes on with any one process left.
-    const heartbeat = setInterval(() => {
-      // Only slices held before the beat was sent can be missing from its answer: one claimed meanwhile is not lost.
-      const before = this.heldSlices();
-      store.heartbeatSlices(holder).then(
-        (held) => this.lose(before.filter((slice) => !held.some((h) => h.sliceNo === slice.sliceNo))),
-        () => undefined,
-      );
-      store.reclaimStaleSlices(this.options.staleMs, processHolderPrefix()).catch(() => undefined);
-    }, SLICE_HEARTBEAT_MS);
+    const heartbeat = startSliceHeartbeat({
+      store,
+      holder,
+      ownPrefix: processHolderPrefix(),
+      staleMs: this.options.staleMs,
+      held: () => this.heldSlices(),
+      lose: (keys) => this.lose(keys),
+    });
     try {
       while (!this.stopped) {
         // Room for more: fewer items queued and out than the concurrency and a little more (a claim takes a few ms,
