@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobDirPath } from '../compose/job-paths.ts';
 import { ENDED_JOB_STATES } from '../core/states.ts';
 import { isLeaseLive } from '../engine/lease.ts';
 import { BatchpilotError } from '../errors/index.ts';
 import { isProcessAlive } from '../util/is-process-alive.ts';
+import { spawnBackgroundCli } from '../util/spawn-background-cli.ts';
 import type { Store } from '../store/store.ts';
 import { requireJob } from '../store/require-job.ts';
 import { readJobStatus } from './job-status.ts';
@@ -34,41 +34,20 @@ const START_TIMEOUT_MS = 30_000;
  */
 export async function detachSharedRun(options: DetachSharedRunOptions): Promise<number> {
   const { store, workspace, jobId } = options;
-  const entry = process.argv[1];
-  if (entry === undefined) throw new Error('cannot start the background run: no entry script in process.argv');
   const log = join(jobDirPath(workspace, jobId), 'detached.log');
-  const logFd = openSync(log, 'a', 0o600);
-  let pid: number;
-  try {
-    const child = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        entry,
-        '--workspace',
-        workspace,
-        'resume',
-        jobId,
-        '--no-progress',
-        ...(options.noWork ? ['--no-work'] : []),
-        ...(options.leaseS === undefined ? [] : ['--lease-s', String(options.leaseS)]),
-      ],
-      {
-        cwd: process.cwd(),
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-        // The key stays in memory, inherited as this process has it; the URL (with its password) is not on argv.
-        env: { ...process.env, BATCHPILOT_STORE: options.storeUrl },
-        windowsHide: true,
-      },
-    );
-    child.on('error', () => undefined);
-    if (child.pid === undefined) throw new Error('cannot start the background run');
-    pid = child.pid;
-    child.unref();
-  } finally {
-    closeSync(logFd);
-  }
+  const pid = spawnBackgroundCli(
+    [
+      '--workspace',
+      workspace,
+      'resume',
+      jobId,
+      '--no-progress',
+      ...(options.noWork ? ['--no-work'] : []),
+      ...(options.leaseS === undefined ? [] : ['--lease-s', String(options.leaseS)]),
+    ],
+    // The key stays in memory, inherited as this process has it; the URL (with its password) is not on argv.
+    { what: 'the background run', logPath: log, env: { ...process.env, BATCHPILOT_STORE: options.storeUrl } },
+  );
   const spawnedAt = Date.now();
   const deadline = spawnedAt + START_TIMEOUT_MS;
   for (;;) {

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LEASE_STALE_MS, isLeaseLive } from '../engine/lease.ts';
 import { BatchpilotError } from '../errors/index.ts';
 import type { SchedulerStore } from '../store/scheduler-store.ts';
+import { spawnBackgroundCli } from '../util/spawn-background-cli.ts';
 import { ensureSubmissionSocketFolder, schedulerLogPath } from './scheduler-paths.ts';
 import { describeSettings, toSetFlags, type SchedulerSettings } from './scheduler-settings.ts';
 
@@ -77,45 +77,11 @@ export async function readLiveScheduler(schedulerStore: SchedulerStore): Promise
   return lock !== undefined && isLeaseLive(lock, Date.now()) ? lock.pid : undefined;
 }
 
-/**
- * `batchpilot scheduler serve` in its own session, stdin closed, output appended to
- * `<workspace>/scheduler.log`. It runs from the same entry as this process
- * (`bin/batchpilot.js`, or `src/cli/dev-entry.ts` with `--import tsx` kept from execArgv).
- */
+/** `batchpilot scheduler serve` in the background, its output appended to `<workspace>/scheduler.log`. */
 function spawnScheduler(options: StartSchedulerOptions, token: string): number {
-  const entry = process.argv[1];
-  if (entry === undefined) throw new Error('cannot start the scheduler: no entry script in process.argv');
   mkdirSync(options.workspace, { recursive: true, mode: 0o700 });
-  const logFd = openSync(schedulerLogPath(options.workspace), 'a', 0o600);
-  try {
-    const child = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        entry,
-        '--workspace',
-        options.workspace,
-        'scheduler',
-        'serve',
-        '--lock-token',
-        token,
-        ...toSetFlags(options.settings),
-      ],
-      {
-        // The starter's folder: `--import tsx` in execArgv resolves from there, as it did for the starter.
-        cwd: process.cwd(),
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-        env: options.env,
-        windowsHide: true,
-      },
-    );
-    // A failed spawn also emits 'error'; the missing pid below reports it.
-    child.on('error', () => undefined);
-    if (child.pid === undefined) throw new Error('cannot start the scheduler process');
-    child.unref();
-    return child.pid;
-  } finally {
-    closeSync(logFd);
-  }
+  return spawnBackgroundCli(
+    ['--workspace', options.workspace, 'scheduler', 'serve', '--lock-token', token, ...toSetFlags(options.settings)],
+    { what: 'the scheduler', logPath: schedulerLogPath(options.workspace), env: options.env },
+  );
 }
