@@ -4,7 +4,6 @@ import type { LineParser } from '../../input/parse-input-line.ts';
 import type { LineReader } from '../../input/read-line-at.ts';
 import type { BatchProvider } from '../../providers/provider.ts';
 import type { SharedStore } from '../../store/shared-store.ts';
-import type { OpenItem } from '../../store/store.ts';
 import type { HeldSlice, SliceKey, WorkStop } from '../../store/work-slice-store.ts';
 import type { Clock } from '../../util/clock.ts';
 import { LOG_EVENT } from '../../util/log-event.ts';
@@ -18,6 +17,7 @@ import type { DispatcherCounters } from '../realtime-dispatcher.ts';
 import { heldChunkStore } from './held-chunk-store.ts';
 import { processHolderPrefix } from './job-slice-work.ts';
 import { startSliceHeartbeat } from './slice-heartbeat.ts';
+import { storedLineReader } from './stored-line-reader.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 export interface ChunkWorkOptions {
@@ -80,17 +80,8 @@ export class ChunkWork {
 
   constructor(options: ChunkWorkOptions) {
     this.options = options;
-    const { store, jobId } = options;
     // A worker on another machine cannot read the submitter's input: the lines come from the store.
-    this.reader = {
-      readMany: async (spans: readonly OpenItem[]): Promise<string[]> => {
-        const texts = await store.requestTexts(
-          jobId,
-          spans.map((span) => span.seq),
-        );
-        return spans.map((span) => texts.get(span.seq) ?? '');
-      },
-    };
+    this.reader = storedLineReader(options.store, options.jobId);
   }
 
   get jobId(): string {

@@ -1,9 +1,10 @@
 import type { PreparedRequest } from '../../core/item.ts';
 import type { ProviderError } from '../../errors/index.ts';
 import type { LineParser } from '../../input/parse-input-line.ts';
+import type { LineReader } from '../../input/read-line-at.ts';
 import type { TokenEstimator } from '../../plan/estimate-tokens.ts';
 import type { RealtimeProvider } from '../../providers/provider.ts';
-import type { ItemStore, OpenItem } from '../../store/store.ts';
+import type { ItemStore } from '../../store/store.ts';
 import type { HeldSlice, SliceKey, WorkSliceStore, WorkStop } from '../../store/work-slice-store.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -27,6 +28,7 @@ import { RealtimeDispatcher, type DispatcherCounters } from '../realtime-dispatc
 import type { RunSettings } from '../run-job.ts';
 import { SlotPool } from '../slot-pool.ts';
 import { SentLedger } from './sent-ledger.ts';
+import { storedLineReader } from './stored-line-reader.ts';
 import { startSliceHeartbeat } from './slice-heartbeat.ts';
 import { WakeSignal } from './wake-signal.ts';
 
@@ -145,12 +147,14 @@ export class JobSliceWork {
   private stopReason: WorkStop | undefined;
   private failure: Error | undefined;
   private readonly ledger: SentLedger;
+  private readonly reader: Pick<LineReader, 'readMany'>;
   private readonly commits: CommitQueue;
 
   constructor(options: JobSliceWorkOptions) {
     this.options = options;
     this.pool = new SlotPool(options.settings.concurrency);
     this.ledger = new SentLedger(options.store, options.holder, options.clock);
+    this.reader = storedLineReader(options.store, options.jobId);
     // Outcomes in a slice this worker lost are dropped by the store; the slices they fell in stop here.
     this.commits = new CommitQueue({
       commitProgress: async (batches) => this.lose(await options.store.commitSliceProgress(batches, options.holder)),
@@ -322,15 +326,6 @@ export class JobSliceWork {
     const { options } = this;
     const { slice, dispatcher } = entry;
     const items = await options.store.sliceItems(options.jobId, slice.firstSeq, slice.lastSeq);
-    const reader = {
-      readMany: async (spans: readonly OpenItem[]): Promise<string[]> => {
-        const texts = await options.store.requestTexts(
-          options.jobId,
-          spans.map((span) => span.seq),
-        );
-        return spans.map((span) => texts.get(span.seq) ?? '');
-      },
-    };
     await pushOpenItems(
       {
         dispatcher,
@@ -339,7 +334,7 @@ export class JobSliceWork {
         costRequest: options.costRequest,
         review: options.review,
       },
-      reader,
+      this.reader,
       options.parser,
       items,
     );
