@@ -13,6 +13,7 @@ import { runJobScaffold, type EngineEnd, type JobRun, type JobRunOptions } from 
 import type { JobProgress, RunSettings } from '../run-job.ts';
 import type { RunJobResult } from '../run-outcome.ts';
 import { openJobSliceWork, type JobSliceWork } from './job-slice-work.ts';
+import { NoWorkerNotice } from './no-worker-notice.ts';
 
 export interface RunSharedJobOptions {
   jobId: string;
@@ -48,8 +49,6 @@ export interface RunSharedJobOptions {
  * indexed reads a look; often, since the job's end is seen no sooner.
  */
 const WATCH_MS = 100;
-/** How long slices may wait with none taken before the waiting process says no worker seems to run. */
-const NO_WORKER_NOTICE_MS = 30_000;
 
 /** Unfinished items after each way a shared run can end: none of them is out on a worker any more. */
 const SHARED_CANCEL_REASONS = {
@@ -116,8 +115,7 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
     options.onProgress(progressOf(run, await store.counts(job.id), local?.counters));
   };
   let end: EngineEnd | undefined;
-  let unheldSince = clock.now();
-  let told = false;
+  const noWorker = new NoWorkerNotice({ jobId: job.id, unit: 'slice', clock, logger, onNotice: options.onNotice });
   try {
     await progress();
     while (end === undefined) {
@@ -128,14 +126,7 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
       const wholeInputCut = inputCut;
       const seen = await watch(run, store);
       end = seen.end?.outcome === 'completed' && !wholeInputCut ? undefined : seen.end;
-      if (seen.held > 0) unheldSince = clock.now();
-      else if (!told && end === undefined && clock.now() - unheldSince >= NO_WORKER_NOTICE_MS) {
-        told = true;
-        logger.warn({ jobId: job.id, waitedMs: clock.now() - unheldSince }, LOG_EVENT.sliceWait);
-        options.onNotice?.(
-          `no process has taken a slice of job ${job.id} for ${String(NO_WORKER_NOTICE_MS / 1000)} s; start "batchpilot worker --store URL" where the endpoint can be reached`,
-        );
-      }
+      noWorker.look(seen.held > 0 || end !== undefined);
       if (end === undefined && clock.now() - lastProgress >= (options.progressIntervalMs ?? 1000)) await progress();
     }
   } finally {

@@ -10,6 +10,7 @@ import { EndpointOutage } from '../batch/remote-call.ts';
 import type { JobRun } from '../run-job-scaffold.ts';
 import { ChunkWork } from './chunk-work.ts';
 import { workHolder } from './job-slice-work.ts';
+import { NoWorkerNotice } from './no-worker-notice.ts';
 
 export interface SharedChunkHandOutOptions {
   run: JobRun;
@@ -24,8 +25,6 @@ export interface SharedChunkHandOutOptions {
   onNotice?: ((message: string) => void) | undefined;
 }
 
-/** How long handed-out chunks may wait with none taken before the submitting process says no worker seems to run. */
-const NO_WORKER_NOTICE_MS = 30_000;
 /** How often the submitting process looks at the store for closed chunks and stops, with nothing else to do. */
 const WATCH_MS = 250;
 
@@ -39,12 +38,18 @@ export class SharedChunkHandOut implements ChunkHandOut {
   private readonly options: SharedChunkHandOutOptions;
   private local: ChunkWork | undefined;
   private working: Promise<void> | undefined;
-  private unheldSince: number;
-  private told = false;
+  private readonly noWorker: NoWorkerNotice;
 
   constructor(options: SharedChunkHandOutOptions) {
     this.options = options;
-    this.unheldSince = options.run.clock.now();
+    const { run } = options;
+    this.noWorker = new NoWorkerNotice({
+      jobId: run.job.id,
+      unit: 'chunk',
+      clock: run.clock,
+      logger: run.logger,
+      onNotice: options.onNotice,
+    });
   }
 
   async start(open: readonly Chunk[]): Promise<void> {
@@ -89,18 +94,10 @@ export class SharedChunkHandOut implements ChunkHandOut {
     const { store, run } = this.options;
     const stop = await store.workStop(run.job.id);
     if (stop !== undefined) throw stopError(stop);
-    if (!this.options.noWork || this.told) return;
+    if (!this.options.noWork || this.noWorker.told) return;
     // Only with --no-work can the chunks wait for no one: this process takes its share otherwise.
     const counts = await store.sliceCounts(run.job.id);
-    const now = run.clock.now();
-    if (counts.open === 0 || counts.held > 0) this.unheldSince = now;
-    else if (now - this.unheldSince >= NO_WORKER_NOTICE_MS) {
-      this.told = true;
-      run.logger.warn({ jobId: run.job.id, waitedMs: now - this.unheldSince }, LOG_EVENT.sliceWait);
-      this.options.onNotice?.(
-        `no process has taken a chunk of job ${run.job.id} for ${String(NO_WORKER_NOTICE_MS / 1000)} s; start "batchpilot worker --store URL" where the endpoint can be reached`,
-      );
-    }
+    this.noWorker.look(counts.open === 0 || counts.held > 0);
   }
 
   async close(): Promise<void> {
