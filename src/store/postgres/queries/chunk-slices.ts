@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { StoreError } from '../../../errors/index.ts';
 import type { SliceKey } from '../../work-slice-store.ts';
-import { withdrawSlices, type SliceTicket } from './slices.ts';
+import { restartJobWork, type SliceTicket } from './slices.ts';
 
 /**
  * Batch-mode chunks as slices (store/chunk-work-store.ts, docs/decisions/0034): the hand-out, and the lock every
@@ -18,10 +18,7 @@ export async function handOutChunks(
   chunkNos: readonly number[],
   restart: boolean,
 ): Promise<SliceTicket[]> {
-  if (restart) {
-    await withdrawSlices(db, jobId);
-    await db.query('UPDATE jobs SET work_stop_json = NULL WHERE id = $1', [jobId]);
-  }
+  if (restart) await restartJobWork(db, jobId);
   if (chunkNos.length === 0) return [];
   await db.query(
     `UPDATE slices SET state = 'withdrawn', holder = NULL, heartbeat_at = NULL

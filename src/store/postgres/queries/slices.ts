@@ -20,8 +20,7 @@ export interface SliceTicket {
  * last; returns the new slices' tickets. Runs in the caller's transaction, with the job's row locked.
  */
 export async function cutSlices(db: pg.ClientBase, jobId: string, size: number): Promise<SliceTicket[]> {
-  await withdrawSlices(db, jobId);
-  await db.query('UPDATE jobs SET work_stop_json = NULL WHERE id = $1', [jobId]);
+  await restartJobWork(db, jobId);
   // What an earlier cut's holders had out is unknown to the new one: its items are pending again, sent once more.
   await db.query('DELETE FROM sent_attempts WHERE job_id = $1', [jobId]);
   const { rows } = await db.query<{ slice_no: number; generation: number }>(
@@ -64,6 +63,15 @@ export async function appendSlices(
     values: [jobId, size, final],
   });
   return rows.map((row) => ({ sliceNo: row.slice_no, generation: row.generation }));
+}
+
+/**
+ * A new run of the job's work (a run starting or resuming): every open slice of earlier runs is withdrawn (their
+ * holders lose them) and a stop a worker recorded is cleared. In the caller's transaction.
+ */
+export async function restartJobWork(db: pg.ClientBase, jobId: string): Promise<void> {
+  await withdrawSlices(db, jobId);
+  await db.query('UPDATE jobs SET work_stop_json = NULL WHERE id = $1', [jobId]);
 }
 
 export async function withdrawSlices(db: pg.ClientBase, jobId: string): Promise<void> {
