@@ -10,3 +10,9 @@ export function parsePositiveInt(value: string, flag: string): number {
   }
   return parsed;
 }
+
+/** The value commander read for an optional whole-number flag (`values[key]`), parsed; undefined when not given. */
+export function readPositiveIntFlag(values: Record<string, unknown>, key: string, flag: string): number | undefined {
+  const value = values[key];
+  return typeof value === 'string' ? parsePositiveInt(value, flag) : undefined;
+}

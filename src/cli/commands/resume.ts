@@ -4,7 +4,7 @@ import { toStoredConfig } from '../../config/load-config.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { Store } from '../../store/store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
-import { parsePositiveInt } from '../parse-positive-int.ts';
+import { readPositiveIntFlag } from '../parse-positive-int.ts';
 import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from './config-options.ts';
 import { NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { prepareResume } from '../../compose/prepare-resume.ts';
@@ -115,7 +115,7 @@ function registerResumeLike(
     const { workspace, json } = global;
     assertWorkspaceExists(global, jobId);
     const store = createStore({ workspace, url: global.store });
-    const leaseS = typeof values['leaseS'] === 'string' ? parsePositiveInt(values['leaseS'], '--lease-s') : undefined;
+    const leaseS = readPositiveIntFlag(values, 'leaseS', '--lease-s');
     try {
       if (values['detach'] === true && global.store !== undefined) {
         const { detachSharedRun } = await import('../detach-shared-run.ts');

@@ -32,7 +32,7 @@ import type { Store } from '../../store/store.ts';
 import { resumeJob } from './resume.ts';
 import { markForeignStoreJob } from '../../compose/mark-foreign-store-job.ts';
 import { DEFAULT_SLICE_LEASE_S } from '../../engine/work/job-slice-work.ts';
-import { parsePositiveInt } from '../parse-positive-int.ts';
+import { readPositiveIntFlag } from '../parse-positive-int.ts';
 
 /**
  * `run INPUT`: creates a job from a JSONL file (or `-`, a pipe, a `.gz`, copied into the job folder) and runs it.
@@ -76,7 +76,14 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
     const requestedId = typeof values['job'] === 'string' ? values['job'] : undefined;
     const detach = values['detach'] === true;
     if (requestedId !== undefined) checkJobId(requestedId);
+    const noWork = values['work'] === false;
+    const leaseS = readPositiveIntFlag(values, 'leaseS', '--lease-s');
     const store = createStore({ workspace, url: storeUrl });
+    // With a shared store, `--detach` runs the job in a background process of its own (not the scheduler's).
+    const detachShared = async (url: string, jobId: string): Promise<number> => {
+      const { detachSharedRun } = await import('../detach-shared-run.ts');
+      return detachSharedRun({ store, workspace, storeUrl: url, jobId, json, noWork, leaseS });
+    };
     try {
       if (requestedId !== undefined) {
         const existing = await findJobToResume(store, workspace, requestedId, jobInput);
@@ -84,27 +91,15 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
           if (existing.keepsOwnCopy) {
             process.stderr.write(`batchpilot: job ${requestedId} keeps its own copy of the input; resuming it\n`);
           }
-          if (detach && storeUrl !== undefined) {
-            const { config } = await fromStoredConfig(existing.job.config, { env: process.env, flags });
-            if (hasConfigFlags(flags)) await store.setJobConfig(existing.job.id, toStoredConfig(config));
-            const { detachSharedRun } = await import('../detach-shared-run.ts');
-            exit.code = await detachSharedRun({
-              store,
-              workspace,
-              storeUrl,
-              jobId: existing.job.id,
-              json,
-              noWork: values['work'] === false,
-              leaseS: readLeaseS(values),
-            });
-            return;
-          }
           if (detach) {
-            // Flags given now are kept with the job: the scheduler reads its config from the store.
+            // Flags given now are kept with the job: the background run reads its config from the store.
             const { config, warnings } = await fromStoredConfig(existing.job.config, { env: process.env, flags });
             for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
             if (hasConfigFlags(flags)) await store.setJobConfig(existing.job.id, toStoredConfig(config));
-            exit.code = await submitDetachedJob({ store, workspace, jobId: existing.job.id, config, json });
+            exit.code =
+              storeUrl === undefined
+                ? await submitDetachedJob({ store, workspace, jobId: existing.job.id, config, json })
+                : await detachShared(storeUrl, existing.job.id);
             return;
           }
           exit.code = await resumeJob({
@@ -154,21 +149,11 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         await createJobInStore({ store, workspace, jobId, inputPath, config, approvals, outDir });
         process.stderr.write(`batchpilot: job ${jobId}, input ${inputPath}\n`);
       }
-      if (detach && storeUrl !== undefined) {
-        const { detachSharedRun } = await import('../detach-shared-run.ts');
-        exit.code = await detachSharedRun({
-          store,
-          workspace,
-          storeUrl,
-          jobId,
-          json,
-          noWork: values['work'] === false,
-          leaseS: readLeaseS(values),
-        });
-        return;
-      }
       if (detach) {
-        exit.code = await submitDetachedJob({ store, workspace, jobId, config: jobConfig, json });
+        exit.code =
+          storeUrl === undefined
+            ? await submitDetachedJob({ store, workspace, jobId, config: jobConfig, json })
+            : await detachShared(storeUrl, jobId);
         return;
       }
       // Loaded only to run here: `--detach` (and every other command) starts faster without the engine and undici.
@@ -181,18 +166,13 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         config: jobConfig,
         json,
         progress: values['progress'] !== false,
-        noWork: values['work'] === false,
-        leaseS: readLeaseS(values),
+        noWork,
+        leaseS,
       });
     } finally {
       await store.close();
     }
   });
-}
-
-/** `--lease-s`, when given. */
-function readLeaseS(values: Record<string, unknown>): number | undefined {
-  return typeof values['leaseS'] === 'string' ? parsePositiveInt(values['leaseS'], '--lease-s') : undefined;
 }
 
 /** The keys of an object that have a value. */

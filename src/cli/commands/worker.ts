@@ -6,7 +6,7 @@ import { isSharedStore } from '../../store/shared-store.ts';
 import { createLogger } from '../../util/logger.ts';
 import { globalOptions } from '../global-options.ts';
 import type { CommandExit } from '../command-exit.ts';
-import { parsePositiveInt } from '../parse-positive-int.ts';
+import { readPositiveIntFlag } from '../parse-positive-int.ts';
 import { DEFAULT_SLICE_LEASE_S as DEFAULT_LEASE_S } from '../../engine/work/job-slice-work.ts';
 
 /** How often the progress line is written. */
@@ -36,8 +36,8 @@ export function registerWorkerCommand(program: Command, exit: CommandExit): void
           { context: { flag: '--store' } },
         );
       }
-      const concurrency = optionalInt(values, 'concurrency', '--concurrency');
-      const leaseS = optionalInt(values, 'leaseS', '--lease-s') ?? DEFAULT_LEASE_S;
+      const concurrency = readPositiveIntFlag(values, 'concurrency', '--concurrency');
+      const leaseS = readPositiveIntFlag(values, 'leaseS', '--lease-s') ?? DEFAULT_LEASE_S;
       const store = createStore({ workspace, url: storeUrl });
       if (!isSharedStore(store)) throw new Error('a PostgreSQL store hands out slices');
       const stop = new AbortController();
@@ -84,9 +84,4 @@ function writeProgress(progress: WorkerProgress): void {
       `batchpilot: worker job ${jobId}: ${String(counters.succeeded)} succeeded, ${String(counters.failed)} failed, ${String(counters.inFlight)} in flight, ${String(counters.retries)} retries\n`,
     );
   }
-}
-
-function optionalInt(values: Record<string, unknown>, key: string, flag: string): number | undefined {
-  const value = values[key];
-  return typeof value === 'string' ? parsePositiveInt(value, flag) : undefined;
 }
