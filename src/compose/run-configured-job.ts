@@ -19,6 +19,7 @@ import type { IntegrateDataJobResult } from '../output/integrate-data-job.ts';
 import { MANIFEST_ROWS_FILE, readManifestRows } from '../prep/manifest.ts';
 import { readGroupAdmission, toGroupReportLines, type GroupAdmission } from './group-admission.ts';
 import { dataJobRecordOf, loadPromptSnapshot } from './data-job-record.ts';
+import type { PromptSet } from '../prep/prompt-spec.ts';
 import { join } from 'node:path';
 import type { CommitQueue } from '../engine/commit-queue.ts';
 import type { RequestSlots } from '../engine/slot-pool.ts';
@@ -60,13 +61,13 @@ export async function runConfiguredJob(given: RunConfiguredJobOptions): Promise<
 async function runAgainst(given: RunConfiguredJobOptions, baseUrl: string | undefined): Promise<ConfiguredJobRun> {
   const job = await given.store.getJob(given.jobId);
   const data = job === undefined || dataJobRecordOf(job) === undefined ? undefined : job;
-  const review = data === undefined ? undefined : await dataJobReview(given);
+  const reviewed = data === undefined ? undefined : await dataJobReview(given);
   // Opened before anything is sent (a sink that cannot take the rows stops the run here), and kept open in this
   // thread for the run: the join-back thread has them write its batches.
   const sinks = data === undefined ? new Map<string, Sink>() : await openSinks(given, data, baseUrl);
   try {
     const options = await withAlreadyFromCounted(given, sinks);
-    return await runWithSinks(options, review, sinks, baseUrl);
+    return await runWithSinks(options, reviewed, sinks, baseUrl);
   } finally {
     for (const sink of sinks.values()) await sink.close().catch(() => undefined);
   }
@@ -74,10 +75,11 @@ async function runAgainst(given: RunConfiguredJobOptions, baseUrl: string | unde
 
 async function runWithSinks(
   given: RunConfiguredJobOptions,
-  review: AnswerReview | undefined,
+  reviewed: DataJobReview | undefined,
   sinks: ReadonlyMap<string, Sink>,
   baseUrl: string | undefined,
 ): Promise<ConfiguredJobRun> {
+  const review = reviewed?.review;
   // A sink that stays down holds the run's sending, then stops the run (interrupted) once its wait is over.
   const hold = sinks.size > 0 ? new SinkHold() : undefined;
   const stop = new AbortController();
@@ -118,7 +120,7 @@ async function runWithSinks(
           },
       review,
       baseUrl,
-      { onStarted: follower?.started, hold, beforeRelease: joinBack },
+      { onStarted: follower?.started, hold, beforeRelease: joinBack, prompts: reviewed?.prompts },
     );
   } catch (error) {
     await follower?.abandon();
@@ -201,17 +203,23 @@ export interface ConfiguredJobRun extends RunJobResult {
 /** A data job is joined back when it ends; a stop that resume carries on (interrupted, an endpoint gone) is not. */
 const INTEGRATED_OUTCOMES: ReadonlySet<RunOutcome> = new Set(['completed', 'cancelled', 'budget']);
 
+/** A data job's answer review, and the prompts frozen with the job it was built from. */
+interface DataJobReview {
+  review: AnswerReview;
+  prompts: PromptSet;
+}
+
 /**
  * A data job's answer review (checks and re-asks), rebuilt from the prompts frozen with the job, on every run
  * (resume too). Loaded only for data jobs: the checkers pull in ajv.
  */
-async function dataJobReview(options: RunConfiguredJobOptions): Promise<AnswerReview> {
+async function dataJobReview(options: RunConfiguredJobOptions): Promise<DataJobReview> {
   const [{ createDataReview, indexDataJob }, prompts] = await Promise.all([
     import('./data-review.ts'),
     loadPromptSnapshot(options.workspace, options.jobId),
   ]);
   const index = await indexDataJob(prompts, join(jobDirPath(options.workspace, options.jobId), MANIFEST_ROWS_FILE));
-  return createDataReview(prompts, index);
+  return { review: createDataReview(prompts, index), prompts };
 }
 
 /**
@@ -227,7 +235,7 @@ async function groupAdmission(options: RunConfiguredJobOptions): Promise<GroupAd
   );
 }
 
-/** What a run is given besides its options: hooks into its life, and the hold of its sending. */
+/** What a run is given besides its options: hooks into its life, the hold of its sending, a data job's prompts. */
 interface RunAround {
   /** The run has started: the join-back thread may read the store. */
   onStarted?: (() => void) | undefined;
@@ -235,6 +243,8 @@ interface RunAround {
   hold?: SendHold | undefined;
   /** The job is finalized, its lease still held: the join-back runs here. */
   beforeRelease?: ((result: RunJobResult) => Promise<void>) | undefined;
+  /** A data job's frozen prompts: a run in slices puts them in the shared store for its workers. */
+  prompts?: PromptSet | undefined;
 }
 
 async function runEngine(
@@ -246,6 +256,9 @@ async function runEngine(
   const { onStarted, hold, beforeRelease } = around;
   const { config } = options;
   const workDir = jobDirPath(options.workspace, options.jobId);
+  // A shared store: the job's work goes to every worker of the store, this process one of them (0031, 0034, 0035).
+  const shared = isSharedStore(options.store) && !config.simulate ? options.store : undefined;
+  const staleMs = (options.leaseS ?? DEFAULT_SLICE_LEASE_S) * 1000;
   if (config.provider !== 'command' && baseUrl !== undefined) {
     await checkEndpoint({ ...options, baseUrl, shown: config.simulate ? baseUrl : (config.base_url ?? baseUrl) });
   }
@@ -257,17 +270,16 @@ async function runEngine(
     const provider = await openBatchProvider(config, baseUrl);
     try {
       const settings = toBatchSettings(config);
-      // A shared store: the chunks this run cuts go to every worker of the store, this process one of them (0034).
-      // A data job (and so one with groups) stays in this process: see the decision.
-      if (isSharedStore(options.store) && review === undefined && !config.simulate) {
+      // A batch-mode data job (and so one with groups) stays in this process: see decision 0034.
+      if (shared !== undefined && review === undefined) {
         return await runSharedBatchJob({
           jobId: options.jobId,
-          store: options.store,
+          store: shared,
           provider,
           settings,
           workDir,
           noWork: options.noWork,
-          staleMs: (options.leaseS ?? DEFAULT_SLICE_LEASE_S) * 1000,
+          staleMs,
           logger: options.logger,
           signal: options.signal,
           reopenFailed: options.reopenFailed ?? false,
@@ -303,23 +315,21 @@ async function runEngine(
     sharedConnections: options.sharedConnections,
   });
   try {
-    // A shared store: the job's slices go to every worker of the store, this process one of them. Admission by need
-    // over groups stays here: it counts every answer as it settles (docs/decisions/0035).
-    if (isSharedStore(options.store) && admission === undefined && !config.simulate) {
-      if (review !== undefined) {
+    // Admission by need over groups stays here: it counts every answer as it settles (docs/decisions/0035).
+    if (shared !== undefined && admission === undefined) {
+      if (around.prompts !== undefined) {
         const { shareDataJobFiles } = await import('./shared-data-job.ts');
-        const prompts = await loadPromptSnapshot(options.workspace, options.jobId);
-        await shareDataJobFiles(options.store, options.workspace, options.jobId, prompts);
+        await shareDataJobFiles(shared, options.workspace, options.jobId, around.prompts);
       }
       return await runSharedJob({
         review,
         jobId: options.jobId,
-        store: options.store,
+        store: shared,
         provider,
         settings: toRunSettings(config),
         sliceItems: SLICE_ITEMS,
         noWork: options.noWork,
-        staleMs: (options.leaseS ?? DEFAULT_SLICE_LEASE_S) * 1000,
+        staleMs,
         logger: options.logger,
         signal: options.signal,
         reopenFailed: options.reopenFailed ?? false,
