@@ -33,7 +33,7 @@ export interface RunWorkerOptions {
   clock?: Clock | undefined;
   /** Told now and then what this worker did, per job. */
   onProgress?: ((progress: WorkerProgress) => void) | undefined;
-  /** A job this worker cannot work on (its key is not set here, it is a data job): told once per job. */
+  /** A job this worker cannot work on (its key is not set here, its prompts are not in the store): told once per job. */
   onSkip?: ((jobId: string, reason: string) => void) | undefined;
 }
 

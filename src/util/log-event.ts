@@ -12,7 +12,7 @@ export const LOG_EVENT = {
   jobStop: 'job-stop',
   /** A worker starts taking slices of running jobs in a shared store (`holder`, `jobs`). */
   workerStart: 'worker-start',
-  /** A worker leaves a job alone (`reason`: its key is not set here, it is a data job). */
+  /** A worker leaves a job alone (`reason`: its key is not set here, its prompts are not in the store). */
   workerSkip: 'worker-skip',
   /** A worker stops (`reason`); the slices it held go back to the queue. */
   workerStop: 'worker-stop',

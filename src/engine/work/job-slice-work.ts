@@ -129,8 +129,9 @@ interface Running {
 
 /**
  * One worker's work on one job (docs/decisions/0031): it claims slices of the job while it has room for more (the
- * items it has queued and out below twice its concurrency), runs each through a realtime dispatcher of its own (one slot
- * pool of `concurrency` for all of them, one commit queue), and marks a slice done once every item of it settled.
+ * items it has queued and out below its concurrency and `CLAIM_AHEAD_ITEMS`), runs each through a realtime
+ * dispatcher of its own (one slot pool of `concurrency` for all of them, one commit queue), and marks a slice done
+ * once every item of it settled.
  * A slice it loses (its heartbeat went stale, or the job stopped) is stopped at once: what it had out is dropped at
  * commit, and the slice's new holder sends it again.
  *
