@@ -119,7 +119,7 @@ export async function pushOpenItems(
  */
 async function feedAdmitted(options: FeedOptions, admission: AdmissionPolicy): Promise<void> {
   const { job, store, dispatcher, signal } = options;
-  if (!job.cursor.done) await ingestFromCursor(options, options.parser, UNREAD_SLICE, null);
+  if (!job.cursor.done) await ingestFromCursor(options, options.parser, UNREAD_SLICE, {});
   if (signal.aborted) return;
   for await (const outcome of store.iterateOutcomes(job.id)) admission.learn(outcome);
   for await (const open of store.iterateUnfinished(job.id)) admission.add(open);
@@ -186,20 +186,22 @@ async function feedAdmitted(options: FeedOptions, admission: AdmissionPolicy): P
 
 async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise<void> {
   const { dispatcher, signal } = options;
-  await ingestFromCursor(options, parser, dispatcher.window, async (pending, requests) => {
-    for (const location of pending) {
-      const request = requests.get(location.seq);
-      if (request === undefined) continue;
-      await dispatcher.waitForSpace();
-      if (signal.aborted) return;
-      dispatcher.push({
-        location,
-        request,
-        attempts: 0,
-        tokens: options.estimateTokens?.(request.body) ?? 0,
-        ...options.costRequest?.(request),
-      });
-    }
+  await ingestFromCursor(options, parser, dispatcher.window, {
+    onPending: async (pending, requests) => {
+      for (const location of pending) {
+        const request = requests.get(location.seq);
+        if (request === undefined) continue;
+        await dispatcher.waitForSpace();
+        if (signal.aborted) return;
+        dispatcher.push({
+          location,
+          request,
+          attempts: 0,
+          tokens: options.estimateTokens?.(request.body) ?? 0,
+          ...options.costRequest?.(request),
+        });
+      }
+    },
   });
 }
 
@@ -256,7 +258,7 @@ export async function recordUnread(options: UnreadOptions): Promise<void> {
   if (job === undefined || job.cursor.done) return;
   const { onCommitted } = options;
   if (onCommitted === undefined) {
-    await ingestFromCursor({ ...options, job }, options.parser, UNREAD_SLICE, null);
+    await ingestFromCursor({ ...options, job }, options.parser, UNREAD_SLICE, {});
     return;
   }
   // Someone waits on the first lines (workers of a shared run): small commits first, then ever bigger ones.
@@ -265,7 +267,7 @@ export async function recordUnread(options: UnreadOptions): Promise<void> {
     { ...options, job },
     options.parser,
     () => Math.min(UNREAD_SLICE, FIRST_WATCHED_SLICE * 2 ** commits++),
-    async () => onCommitted(),
+    { onCommitted },
   );
 }
 
@@ -277,17 +279,26 @@ type IngestOptions = Pick<
   'job' | 'store' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf'
 >;
 
+/** What is told after each commit of lines as items. */
+interface IngestHooks {
+  /** The commit's pending items, with their parsed requests (kept for this only). */
+  onPending?: (pending: ItemLocation[], requests: Map<number, PreparedRequest>) => Promise<void>;
+  /** That a commit happened. */
+  onCommitted?: () => Promise<void>;
+}
+
 /**
  * Reads from the committed cursor to the end of the file, committing each slice of lines
- * (items, rejects and the new cursor in one transaction) before handing its pending items on. `sliceSize` is asked
- * before each slice when it is a function.
+ * (items, rejects and the new cursor in one transaction) before telling `hooks`. `sliceSize` is asked before each
+ * slice when it is a function.
  */
 async function ingestFromCursor(
   options: IngestOptions,
   parser: LineParser,
   sliceSize: number | (() => number),
-  onPending: ((pending: ItemLocation[], requests: Map<number, PreparedRequest>) => Promise<void>) | null,
+  hooks: IngestHooks,
 ): Promise<void> {
+  const { onPending, onCommitted } = hooks;
   const { job, store, signal, limit } = options;
   let seq = job.cursor.seq;
   let formatReported = parser.format !== undefined;
@@ -327,7 +338,7 @@ async function ingestFromCursor(
         };
         seq += 1;
         items.push(item);
-        if (onPending !== null) requests.set(item.seq, parsed.request);
+        if (onPending !== undefined) requests.set(item.seq, parsed.request);
       }
       if (!formatReported && parser.format !== undefined) {
         formatReported = true;
@@ -342,7 +353,8 @@ async function ingestFromCursor(
         position: { byte: last.nextByte, line: last.lineNo, seq, done: false },
       });
       options.onCursor(result.cursor);
-      if (onPending !== null) await onPending(result.pending, requests);
+      if (onPending !== undefined) await onPending(result.pending, requests);
+      await onCommitted?.();
       if (signal.aborted) return;
     }
   }
