@@ -13,6 +13,7 @@ import { runJobScaffold, type EngineEnd, type JobRun, type JobRunOptions } from 
 import type { JobProgress, RunSettings } from '../run-job.ts';
 import type { RunJobResult } from '../run-outcome.ts';
 import { openJobSliceWork, type JobSliceWork } from './job-slice-work.ts';
+import { InputCutter } from './input-cutter.ts';
 import { NoWorkerNotice } from './no-worker-notice.ts';
 
 export interface RunSharedJobOptions {
@@ -83,28 +84,10 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
   // while it is still being read.
   const slices = await store.cutSlices(job.id, options.sliceItems);
   logger.info({ jobId: job.id, slices, sliceItems: options.sliceItems }, LOG_EVENT.sliceCut);
-  let inputCut = false;
-  // Cleared when the run ends: what is read after that is committed, not handed out.
-  let cutting = true;
-  let appending: Promise<number> = Promise.resolve(0);
-  const local = options.noWork === true ? undefined : await localWork(run, options, () => !inputCut);
-  const append = async (final: boolean): Promise<void> => {
-    if (!cutting) return;
-    appending = store.appendSlices(job.id, options.sliceItems, final);
-    // This process's own work takes the new slices at once; workers elsewhere ask often while the input is cut.
-    if ((await appending) > 0) local?.wake();
-  };
-  const ingest = run
-    .recordUnread(() => append(false))
-    .then(async () => {
-      await append(true);
-      inputCut = true;
-    });
-  // Looked at by the watch below; its failure (the store gone) ends the run as any other.
-  let ingestFailure: Error | undefined;
-  ingest.catch((error: unknown) => {
-    ingestFailure = error instanceof Error ? error : new Error(String(error));
-  });
+  // Made before the input is read, since its first cut wakes it; it asks whether more comes only once it runs.
+  const local = options.noWork === true ? undefined : await localWork(run, options, () => !input.done);
+  // This process's own work takes new slices at once; workers elsewhere ask often while the input is cut.
+  const input = new InputCutter({ run, store, sliceItems: options.sliceItems, onCut: () => local?.wake() });
   const working = local?.run().catch((error: unknown) => {
     logger.error({ jobId: job.id, message: (error as Error).message }, LOG_EVENT.sliceFail);
   });
@@ -120,23 +103,22 @@ async function superviseSlices(run: JobRun, options: RunSharedJobOptions): Promi
     await progress();
     while (end === undefined) {
       await sleep(WATCH_MS, run.signal);
-      if (ingestFailure !== undefined) throw ingestFailure;
+      input.throwIfFailed();
       // Every slice done is the end only once the whole input is cut, as known before the slices were counted: the
       // last ones may be cut while they are.
-      const wholeInputCut = inputCut;
+      const wholeInputCut = input.done;
       const seen = await watch(run, store);
       end = seen.end?.outcome === 'completed' && !wholeInputCut ? undefined : seen.end;
       noWorker.look(seen.held > 0 || end !== undefined);
       if (end === undefined && clock.now() - lastProgress >= (options.progressIntervalMs ?? 1000)) await progress();
     }
   } finally {
-    cutting = false;
-    await appending.catch(() => undefined);
+    await input.stop();
     if (end?.outcome !== 'completed') await store.withdrawSlices(job.id);
     local?.stop(end?.outcome === 'auth_failed' ? 0 : (options.graceMs ?? 5000));
     await working;
     // The scaffold records what is left of the input after the engine: the reading goes on to its end here first.
-    await ingest.catch(() => undefined);
+    await input.finished();
   }
   await progress();
   return end;
