@@ -6,18 +6,12 @@ import { killRunningClis, runCli, type CliResult } from './run-cli.ts';
 import { startPostgres, type PostgresHandle } from './start-postgres.ts';
 import { startSimulator, type SimulatorHandle } from './start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, toJsonl, type TempWorkspace } from './temp-workspace.ts';
+import { SUMMARY_PROMPTS } from './summary-prompts.ts';
 
 /** Request lines in `input.jsonl`. */
 export const ITEMS = 60;
 /** Rows in `posts.jsonl`, the data file of `prompts.yaml`. */
 export const ROWS = 24;
-const PROMPTS = [
-  'defaults: { model: gpt-4o-mini, request: { max_tokens: 60 } }',
-  'prompts:',
-  '  summary:',
-  '    text: "Summarise: {{ text }}"',
-  '    output: { format: text }',
-].join('\n');
 
 /** What the `--store postgres://` test files share: a workspace, a simulator and one database on a server of their own. */
 export interface PostgresStoreWorkspace {
@@ -56,7 +50,7 @@ export function usePostgresStoreWorkspace(): PostgresStoreWorkspace {
         ),
       ),
     );
-    await state.temp.write('prompts.yaml', PROMPTS);
+    await state.temp.write('prompts.yaml', SUMMARY_PROMPTS);
   });
   after(async () => {
     await killRunningClis();

@@ -8,6 +8,7 @@ import { collectJob } from '../../src/index.ts';
 import { cliError, describeResult, killRunningClis, runCli, startCli, type CliResult } from '../helpers/run-cli.ts';
 import { startSimulator, type SimulatorHandle } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, toJsonl, type TempWorkspace } from '../helpers/temp-workspace.ts';
+import { SUMMARY_PROMPTS } from '../helpers/summary-prompts.ts';
 
 /**
  * Issue 14, `collect JOB [--out DIR]` (docs/decisions/0033): the files a job's run wrote, written again from the
@@ -21,13 +22,6 @@ const LIMIT = 36;
 /** The slow job's items: 250 ms each, 2 at a time, so it runs for about 10 s while it is collected. */
 const SLOW_ITEMS = 80;
 const PLAIN_FILES = ['output.jsonl', 'errors.jsonl', 'missing_records.jsonl', 'rejects.jsonl'] as const;
-const PROMPTS = [
-  'defaults: { model: gpt-4o-mini, request: { max_tokens: 60 } }',
-  'prompts:',
-  '  summary:',
-  '    text: "Summarise: {{ text }}"',
-  '    output: { format: text }',
-].join('\n');
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
@@ -97,7 +91,7 @@ describe('collect JOB', () => {
         ),
       ),
     );
-    await temp.write('prompts.yaml', PROMPTS);
+    await temp.write('prompts.yaml', SUMMARY_PROMPTS);
   });
 
   after(async () => {
