@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createPostgresStore } from '../../src/store/create-store.ts';
-import type { Store } from '../../src/store/store.ts';
+import { withPostgresStores } from '../helpers/postgres-stores.ts';
 import { startPostgres, type PostgresHandle } from '../helpers/start-postgres.ts';
 import {
   attemptOf,
@@ -19,7 +18,6 @@ import {
  */
 describe('PostgreSQL store shared by several workers', () => {
   let server: PostgresHandle;
-  let databases = 0;
   before(async () => {
     server = await startPostgres();
   });
@@ -27,22 +25,10 @@ describe('PostgreSQL store shared by several workers', () => {
     await server.stop();
   });
 
-  /** Two stores on one fresh database, closed after `test`. */
-  async function withTwoStores(test: (first: Store, second: Store) => Promise<void>): Promise<void> {
-    databases += 1;
-    const url = await server.createDatabase(`shared_${String(databases)}`);
-    const first = createPostgresStore({ url });
-    const second = createPostgresStore({ url });
-    try {
-      await test(first, second);
-    } finally {
-      await first.close();
-      await second.close();
-    }
-  }
+  const withStores = withPostgresStores(() => server, 'shared');
 
   it('gives a job lease to one of two workers taking it at the same moment', async () => {
-    await withTwoStores(async (first, second) => {
+    await withStores(2, async (first, second) => {
       await createTestJob(first);
       const host = 'another-host';
       const results = await Promise.allSettled([
@@ -58,7 +44,7 @@ describe('PostgreSQL store shared by several workers', () => {
   });
 
   it('numbers chunks cut at once by two workers apart, each item in one of them', async () => {
-    await withTwoStores(async (first, second) => {
+    await withStores(2, async (first, second) => {
       await createTestJob(first);
       await ingestItems(first, 10);
       const chunks = await Promise.all([
@@ -79,7 +65,7 @@ describe('PostgreSQL store shared by several workers', () => {
   });
 
   it('keeps the reader cursor and the accepted count right when two workers ingest at once', async () => {
-    await withTwoStores(async (first, second) => {
+    await withStores(2, async (first, second) => {
       await createTestJob(first);
       const batch = (from: number) => ({
         items: newItems(from, 50),
@@ -94,7 +80,7 @@ describe('PostgreSQL store shared by several workers', () => {
   });
 
   it('ends an item updated twice in one commit as its last update says, with both attempts', async () => {
-    await withTwoStores(async (first) => {
+    await withStores(2, async (first) => {
       await createTestJob(first);
       await ingestItems(first, 3);
       await first.commitProgress([
@@ -126,7 +112,7 @@ describe('PostgreSQL store shared by several workers', () => {
     });
   });
   it('rejects a line given again under a seq the job already has, as SQLite does, committing the rest', async () => {
-    await withTwoStores(async (first) => {
+    await withStores(2, async (first) => {
       await createTestJob(first);
       await ingestItems(first, 2);
       const result = await first.ingest(JOB, {
