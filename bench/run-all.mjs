@@ -23,6 +23,7 @@ const BENCHMARKS = [
   'data-pipeline',
   'sinks',
   'workers',
+  'startup',
 ];
 
 const wanted = process.argv.slice(2);

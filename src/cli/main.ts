@@ -1,29 +1,46 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { BatchpilotError, toStorageFault } from '../errors/index.ts';
-import { storePathOf } from '../store/create-store.ts';
+import { storePathOf } from '../store/store-path.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
-import { registerCancelCommand } from './commands/cancel.ts';
-import { registerCollectCommand } from './commands/collect.ts';
-import { registerPlanCommand } from './commands/plan.ts';
-import { registerPrepareCommand } from './commands/prepare.ts';
-import { registerIntegrateCommand } from './commands/integrate.ts';
-import { registerSinkCommand } from './commands/sink.ts';
-import { registerValidateCommand } from './commands/validate.ts';
-import { registerLogsCommand } from './commands/logs.ts';
-import { registerMonitorCommand } from './commands/monitor.ts';
-import { registerResumeCommand } from './commands/resume.ts';
-import { registerRunCommand } from './commands/run.ts';
-import { registerSchedulerCommand } from './commands/scheduler.ts';
-import { registerSimulateCommand } from './commands/simulate.ts';
-import { registerStatusCommands } from './commands/status.ts';
-import { registerWaitCommand } from './commands/wait.ts';
-import { registerWorkerCommand } from './commands/worker.ts';
 import { resolveWorkspace } from './workspace.ts';
 import type { CommandExit } from './command-exit.ts';
 
-/** The program; a command that ends without an error sets `exit.code` (see CommandExit). */
-export function createProgram(exit: CommandExit = { code: 0 }): Command {
+type Register = (program: Command, exit: CommandExit) => void;
+
+/**
+ * Each command's module, by the names it registers. A start loads only the command it runs:
+ * the modules behind all of them (the store drivers, undici, ajv, yaml, the engine) are most of
+ * a start-up, and `--version` or `status` need none of the rest (decision 0036).
+ */
+export const COMMAND_MODULES: readonly (readonly [readonly string[], () => Promise<Register>])[] = [
+  [['run'], async () => (await import('./commands/run.ts')).registerRunCommand],
+  [['resume', 'retry'], async () => (await import('./commands/resume.ts')).registerResumeCommand],
+  [['status', 'list'], async () => (await import('./commands/status.ts')).registerStatusCommands],
+  [['cancel'], async () => (await import('./commands/cancel.ts')).registerCancelCommand],
+  [['plan'], async () => (await import('./commands/plan.ts')).registerPlanCommand],
+  [['prepare'], async () => (await import('./commands/prepare.ts')).registerPrepareCommand],
+  [['validate'], async () => (await import('./commands/validate.ts')).registerValidateCommand],
+  [['integrate'], async () => (await import('./commands/integrate.ts')).registerIntegrateCommand],
+  [['collect'], async () => (await import('./commands/collect.ts')).registerCollectCommand],
+  [['sink'], async () => (await import('./commands/sink.ts')).registerSinkCommand],
+  [['monitor'], async () => (await import('./commands/monitor.ts')).registerMonitorCommand],
+  [['wait'], async () => (await import('./commands/wait.ts')).registerWaitCommand],
+  [['worker'], async () => (await import('./commands/worker.ts')).registerWorkerCommand],
+  [['logs'], async () => (await import('./commands/logs.ts')).registerLogsCommand],
+  [['simulate'], async () => (await import('./commands/simulate.ts')).registerSimulateCommand],
+  [['scheduler'], async () => (await import('./commands/scheduler.ts')).registerSchedulerCommand],
+];
+
+/** Options of the program itself that take a value, so the word after them is not the command. */
+const PROGRAM_OPTIONS_WITH_VALUE = new Set(['--workspace', '--store']);
+
+/**
+ * The program with the commands `argv` may run: the one it names, none for a bare `--version`,
+ * all of them otherwise (help lists them; an unknown name is matched against them). A command that
+ * ends without an error sets `exit.code` (see CommandExit).
+ */
+export async function createProgram(argv: readonly string[], exit: CommandExit = { code: 0 }): Promise<Command> {
   const program = new Command('batchpilot')
     .description('Run large batches of AI-model requests reliably: limits, retries, resume, clean merged output.')
     .version(packageVersion(), '-V, --version')
@@ -36,24 +53,32 @@ export function createProgram(exit: CommandExit = { code: 0 }): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(run "batchpilot --help" for usage)')
     .exitOverride();
-  registerRunCommand(program, exit);
-  registerResumeCommand(program, exit);
-  registerStatusCommands(program);
-  registerCancelCommand(program, exit);
-  registerPlanCommand(program);
-  registerPrepareCommand(program);
-  registerValidateCommand(program, exit);
-  registerIntegrateCommand(program, exit);
-  registerCollectCommand(program, exit);
-  registerSinkCommand(program, exit);
-  registerMonitorCommand(program);
-  registerWaitCommand(program, exit);
-  registerWorkerCommand(program, exit);
-  registerLogsCommand(program);
-  registerSimulateCommand(program);
-  registerSchedulerCommand(program);
+  for (const register of await Promise.all(commandModulesFor(argv).map(([, load]) => load()))) {
+    register(program, exit);
+  }
   for (const command of program.commands) command.exitOverride();
   return program;
+}
+
+function commandModulesFor(argv: readonly string[]): typeof COMMAND_MODULES {
+  const name = commandName(argv);
+  if (name === undefined) {
+    const versionOnly = argv.includes('--version') || argv.includes('-V');
+    return versionOnly && !argv.includes('--help') && !argv.includes('-h') ? [] : COMMAND_MODULES;
+  }
+  const named = COMMAND_MODULES.filter(([names]) => names.includes(name));
+  return named.length > 0 ? named : COMMAND_MODULES;
+}
+
+/** The first word of `argv` (node, script, ...) that is neither an option nor an option's value. */
+function commandName(argv: readonly string[]): string | undefined {
+  for (let index = 2; index < argv.length; index++) {
+    const word = argv[index]!;
+    if (word === '--') return argv[index + 1];
+    if (!word.startsWith('-')) return word;
+    if (PROGRAM_OPTIONS_WITH_VALUE.has(word)) index++;
+  }
+  return undefined;
 }
 
 function packageVersion(): string {
@@ -88,7 +113,7 @@ function endQuietlyWhenOutputCloses(): void {
 export async function main(argv: readonly string[]): Promise<number> {
   endQuietlyWhenOutputCloses();
   const exit: CommandExit = { code: 0 };
-  const program = createProgram(exit);
+  const program = await createProgram(argv, exit);
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv);

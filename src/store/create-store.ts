@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { UsageError } from '../errors/index.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SchedulerStore } from './scheduler-store.ts';
@@ -8,6 +7,9 @@ import type { Store } from './store.ts';
 import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteSchedulerStore } from './sqlite/sqlite-scheduler-store.ts';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
+import { storePathOf } from './store-path.ts';
+
+export { storePathOf } from './store-path.ts';
 
 export interface CreateStoreOptions {
   /** The workspace folder; the store lives in `<workspace>/state.db` unless `url` names a PostgreSQL database. */
@@ -72,11 +74,6 @@ export function createPostgresStore(options: CreatePostgresStoreOptions): Shared
 /** The scheduler's lock and queue, in the same `<workspace>/state.db`. Only composition roots call it. */
 export function createSchedulerStore(options: CreateStoreOptions): SchedulerStore {
   return new SqliteSchedulerStore(stateDbOptions(options));
-}
-
-/** The workspace's state store file. */
-export function storePathOf(workspace: string): string {
-  return join(workspace, 'state.db');
 }
 
 /**
