@@ -65,15 +65,18 @@ async function guarded<T>(secrets: readonly string[], call: () => Promise<T>): P
 }
 
 function redactResponse(response: ProviderResponse, secrets: readonly string[]): ProviderResponse {
-  const { parsed, ...rest } = response;
   const body = redactAnswer(response.body, secrets);
-  return {
-    ...rest,
-    body,
-    // The parsed body holds what the text held: kept only when nothing was masked in the text.
-    ...(parsed !== undefined && body === response.body ? { parsed } : {}),
+  // One literal per answer, not a rest and a spread (this runs for every answer of a realtime run).
+  const redacted: ProviderResponse = {
+    statusCode: response.statusCode,
     requestId: response.requestId === null ? null : redactError(response.requestId, secrets),
+    body,
+    usage: response.usage,
+    rateLimit: response.rateLimit,
   };
+  // The parsed body holds what the text held: kept only when nothing was masked in the text.
+  if (response.parsed !== undefined && body === response.body) redacted.parsed = response.parsed;
+  return redacted;
 }
 
 function redactItemError(error: ItemError, secrets: readonly string[]): ItemError {
@@ -107,8 +110,19 @@ function redactLine(line: BatchLineResult, secrets: readonly string[]): BatchLin
 export function redactRealtimeProvider(provider: RealtimeProvider, secrets: readonly string[]): RealtimeProvider {
   return {
     name: provider.name,
-    send: (request, options) =>
-      guarded(secrets, async () => redactResponse(await provider.send(request, options), secrets)),
+    // Not through `guarded`: an async wrapper and its closure per answer cost more than the answer's redaction.
+    send: (request, options) => {
+      try {
+        return provider.send(request, options).then(
+          (response) => redactResponse(response, secrets),
+          (thrown: unknown) => {
+            throw redactThrown(thrown, secrets);
+          },
+        );
+      } catch (thrown) {
+        return guarded(secrets, () => Promise.reject(thrown as Error));
+      }
+    },
     close: () => provider.close(),
   };
 }

@@ -16,7 +16,7 @@ export interface StoredErrorBody {
 /**
  * The one place an error body is cut before it is kept (in a `ProviderError`, hence in the
  * store and `errors.jsonl`). Never splits a UTF-8 character. `totalBytes` is the length the
- * endpoint sent when the caller read only a head of the body (see read-bounded-body.ts).
+ * endpoint sent when the caller read only a head of the body (see providers/answer-reader.ts).
  */
 export function cutErrorBody(body: string | Uint8Array, totalBytes?: number): StoredErrorBody {
   if (typeof body === 'string') {

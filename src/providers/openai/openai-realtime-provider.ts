@@ -15,7 +15,8 @@ import {
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
 import { isUtf8 } from 'node:buffer';
 import { scanJsonObject } from '../../input/scan-json-object.ts';
-import { readBoundedBody, type BoundedBody } from '../read-bounded-body.ts';
+import { AnswerAbandoned, AnswerReader, type AnswerReaderOptions, type RawAnswer } from '../answer-reader.ts';
+import { Deadlines } from '../deadlines.ts';
 import type { ProviderResponse, RealtimeProvider, SendOptions } from '../provider.ts';
 import { convertOpenAIUsage } from './convert-openai-usage.ts';
 import { joinEndpointPath } from './join-endpoint-path.ts';
@@ -68,6 +69,10 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
   private readonly headers: Record<string, string>;
   private readonly maxResponseBytes: number;
   private readonly idleTimeoutMs: number;
+  private readonly readerOptions: AnswerReaderOptions;
+  /** Every request in flight, by its deadline (one timer for all). */
+  private readonly deadlines = new Deadlines();
+  private readonly watched = new WeakSet<AbortSignal>();
 
   constructor(options: OpenAIRealtimeProviderOptions) {
     const url = new URL(options.baseUrl);
@@ -85,55 +90,65 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       (options.proxy == null ? new Pool(url.origin, keepAlive) : createProxyDispatcher(options.proxy, keepAlive));
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.readerOptions = { maxBytes: this.maxResponseBytes, errorKeepBytes: ERROR_BODY_MAX_BYTES };
     this.headers = { 'content-type': 'application/json', 'user-agent': 'batchpilot' };
     if (options.apiKey !== null && options.apiKey !== '') this.headers['authorization'] = `Bearer ${options.apiKey}`;
   }
 
   async send(request: PreparedRequest, options: SendOptions): Promise<ProviderResponse> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, options.timeoutMs);
-    const onOuterAbort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted === true)
+      throw toProviderError(new AnswerAbandoned(false), false, timeoutMs, this.idleTimeoutMs);
+    this.watch(signal);
+    const reader = new AnswerReader(this.readerOptions, signal);
+    this.deadlines.add(reader, Date.now() + timeoutMs);
+    let answer: RawAnswer;
     try {
-      const response = await this.pool.request({
-        origin: this.origin,
-        method: request.method,
-        path: joinEndpointPath(this.basePath, request.url),
-        headers: this.headers,
-        body: request.body,
-        signal: controller.signal,
-        // Our own timer is the deadline; undici's defaults (300 s) must never fire first. Its body
-        // timeout is an idle timer (reset by every chunk): `idle_timeout_ms`.
-        headersTimeout: options.timeoutMs + 1000,
-        bodyTimeout: Math.min(this.idleTimeoutMs, options.timeoutMs + 1000),
-      });
-      const headers = response.headers;
-      const requestId = readHeader(headers, 'x-request-id') ?? null;
-      const ok = response.statusCode >= 200 && response.statusCode < 300;
-      const body = await readBoundedBody(response.body, {
-        maxBytes: this.maxResponseBytes,
-        contentLength: readContentLength(headers),
-        // Of an error only a head is kept; the rest is counted, so the connection stays usable.
-        ...(ok ? {} : { keepBytes: ERROR_BODY_MAX_BYTES }),
-      });
-      if (body.overLimit) controller.abort();
-      if (!ok) throw createHttpError(response.statusCode, body, headers, requestId);
-      if (body.overLimit) throw createTooLargeError(response.statusCode, body, this.maxResponseBytes, requestId);
-      const answer = { statusCode: response.statusCode, requestId, rateLimit: readRateLimitHints(headers) };
-      return body.bytes.length <= PARSE_MAX_BYTES
-        ? readSmallAnswer(answer, body.bytes.toString('utf8'))
-        : readLargeAnswer(answer, body.bytes);
+      this.pool.dispatch(
+        {
+          origin: this.origin,
+          method: request.method,
+          path: joinEndpointPath(this.basePath, request.url),
+          headers: this.headers,
+          body: request.body,
+          // The deadline is ours (`Deadlines`); undici's defaults (300 s) must never fire first. Its body
+          // timeout is an idle timer (reset by every chunk): `idle_timeout_ms`.
+          headersTimeout: timeoutMs + 1000,
+          bodyTimeout: Math.min(this.idleTimeoutMs, timeoutMs + 1000),
+        },
+        reader,
+      );
+      answer = await reader.done;
     } catch (error) {
-      if (error instanceof ProviderError) throw error;
-      throw toProviderError(error, timedOut, options.timeoutMs, this.idleTimeoutMs);
+      const timedOut = error instanceof AnswerAbandoned && error.timedOut;
+      throw toProviderError(error, timedOut, timeoutMs, this.idleTimeoutMs);
     } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onOuterAbort);
+      this.deadlines.remove(reader);
     }
+    const { statusCode, headers } = answer;
+    const requestId = readHeader(headers, 'x-request-id') ?? null;
+    if (statusCode < 200 || statusCode >= 300) throw createHttpError(statusCode, answer, headers, requestId);
+    if (answer.overLimit) throw createTooLargeError(statusCode, answer, this.maxResponseBytes, requestId);
+    const head = { statusCode, requestId, rateLimit: readRateLimitHints(headers) };
+    return answer.bytes.length <= PARSE_MAX_BYTES
+      ? readSmallAnswer(head, answer.bytes.toString('utf8'))
+      : readLargeAnswer(head, answer.bytes);
+  }
+
+  /** The first request under a stop signal makes it abandon every request in flight under it when it fires. */
+  private watch(signal: AbortSignal | undefined): void {
+    if (signal === undefined || this.watched.has(signal)) return;
+    this.watched.add(signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const entry of this.deadlines.entries()) {
+          const reader = entry as AnswerReader;
+          if (reader.signal === signal) reader.abandon(false);
+        }
+      },
+      { once: true },
+    );
   }
 
   async close(): Promise<void> {
@@ -186,15 +201,9 @@ function malformedAnswer(head: AnswerHead, body: string | Buffer): ProviderError
   });
 }
 
-function readContentLength(headers: ResponseHeaders): number | undefined {
-  const value = readHeader(headers, 'content-length');
-  if (value === undefined || !/^\d+$/.test(value)) return undefined;
-  return Number(value);
-}
-
 function createTooLargeError(
   status: number,
-  body: BoundedBody,
+  body: RawAnswer,
   maxBytes: number,
   requestId: string | null,
 ): ProviderError {
@@ -209,7 +218,7 @@ function createTooLargeError(
 
 function createHttpError(
   status: number,
-  body: BoundedBody,
+  body: RawAnswer,
   headers: ResponseHeaders,
   requestId: string | null,
 ): ProviderError {
