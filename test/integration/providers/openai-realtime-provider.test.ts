@@ -92,6 +92,38 @@ describe('OpenAIRealtimeProvider against the simulator', () => {
     assert.equal((await failureOf({ failureRates: { hang: 1 } }, 300)).kind, 'timeout');
   });
 
+  it('abandons every request in flight under a stop signal when it fires, and sends none under a fired one', async () => {
+    await withSimulator({ failureRates: { hang: 1 } }, async (simulator) => {
+      const provider = new OpenAIRealtimeProvider({ baseUrl: simulator.baseUrl, apiKey: null, connections: 1 });
+      try {
+        const stop = new AbortController();
+        const other = new AbortController();
+        // Two share the one connection: the second is still queued in the pool when the signal fires.
+        const sent = [1, 2].map(() =>
+          provider.send(request, { timeoutMs: 30_000, signal: stop.signal }).catch((error: unknown) => error),
+        );
+        const untouched = provider
+          .send(request, { timeoutMs: 400, signal: other.signal })
+          .catch((error: unknown) => error);
+        stop.abort();
+        for (const error of await Promise.all(sent)) {
+          assert.ok(error instanceof ProviderError);
+          assert.equal(error.kind, 'aborted');
+        }
+        // The request under another signal goes on to its own deadline.
+        assert.equal(((await untouched) as ProviderError).kind, 'timeout');
+        const before = simulator.stats().requests;
+        const late = await provider
+          .send(request, { timeoutMs: 30_000, signal: stop.signal })
+          .catch((error: unknown) => error);
+        assert.equal((late as ProviderError).kind, 'aborted');
+        assert.equal(simulator.stats().requests, before);
+      } finally {
+        await provider.close();
+      }
+    });
+  });
+
   it('sends the key and maps a refusal to AUTH_FAILED without the key in the error', async () => {
     const key = 'sk-test-provider-abcdefghijklmnop';
     const ok = await sendOnce({ apiKey: key }, 2000, key);
