@@ -40,6 +40,8 @@ function numberHeader(headers: ResponseHeaders, name: string): number | undefine
  * OpenAI's wins where a server sends both.
  */
 export function readRateLimitHints(headers: ResponseHeaders, now: number = Date.now()): RateLimitHints | null {
+  // Most servers send none: one pass over the names, before building anything (this runs for every answer).
+  if (!hasRateLimitHeader(headers)) return null;
   const hints: RateLimitHints = {};
   const fill = (key: keyof RateLimitHints, ...values: (number | undefined)[]): void => {
     const value = values.find((candidate) => candidate !== undefined);
@@ -70,6 +72,13 @@ export function readRateLimitHints(headers: ResponseHeaders, now: number = Date.
     anthropicReset('input-tokens'),
   );
   return Object.keys(hints).length === 0 ? null : hints;
+}
+
+function hasRateLimitHeader(headers: ResponseHeaders): boolean {
+  for (const name in headers) {
+    if (name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-')) return true;
+  }
+  return false;
 }
 
 function resetDurationHeader(headers: ResponseHeaders, name: string): number | undefined {

@@ -8,7 +8,7 @@ function entry(name: string, expired: string[]): DeadlineEntry & { name: string 
 }
 
 const names = (deadlines: Deadlines): string[] =>
-  [...deadlines.entries()].map((item) => (item as { name: string }).name);
+  [...deadlines.entries()].map((item) => (item as DeadlineEntry & { name: string }).name);
 
 describe('Deadlines: one timer for the deadlines of every request in flight', () => {
   it('keeps entries in deadline order, whether they come in order or not, and removes any of them', () => {

@@ -41,8 +41,12 @@ export function prepareAttemptQueries(db: Database) {
        AND EXISTS (SELECT 1 FROM attempts b WHERE b.job_id = a.job_id AND b.seq = a.seq AND b.attempt > a.attempt)
      GROUP BY a.outcome`,
   );
-  const latencyAt = db.prepare<[string, number], { latency_ms: number }>(
-    `SELECT latency_ms FROM attempts WHERE job_id = ? AND outcome = 'ok' ORDER BY latency_ms LIMIT 1 OFFSET ?`,
+  // Both percentiles from one sort of the job's answered attempts (an OFFSET per percentile sorted them each time).
+  const latenciesAt = db.prepare<[string, number, number], { rank: number; latency_ms: number }>(
+    `SELECT rank, latency_ms FROM (
+       SELECT ROW_NUMBER() OVER (ORDER BY latency_ms) - 1 AS rank, latency_ms FROM attempts
+       WHERE job_id = ? AND outcome = 'ok'
+     ) WHERE rank IN (?, ?)`,
   );
 
   function stats(jobId: string): AttemptStats {
@@ -52,8 +56,13 @@ export function prepareAttemptQueries(db: Database) {
     const retriesByCause: Record<string, number> = {};
     for (const row of retries.all(jobId)) retriesByCause[row.outcome] = row.count;
     const ok = total.ok;
+    const rankOf = (fraction: number): number => Math.min(ok - 1, Math.floor(ok * fraction));
+    const latencies = new Map<number, number>();
+    if (ok > 0) {
+      for (const row of latenciesAt.all(jobId, rankOf(0.5), rankOf(0.95))) latencies.set(row.rank, row.latency_ms);
+    }
     const percentile = (fraction: number): number | null =>
-      ok === 0 ? null : (latencyAt.get(jobId, Math.min(ok - 1, Math.floor(ok * fraction)))?.latency_ms ?? null);
+      ok === 0 ? null : (latencies.get(rankOf(fraction)) ?? null);
     return {
       attempts: total.attempts,
       failuresByCause,
