@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BatchpilotError, toStorageFault } from '../errors/index.ts';
 import { storePathOf } from '../store/store-path.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
+import { limitHeapGrowth } from './limit-heap-growth.ts';
 import { resolveWorkspace } from './workspace.ts';
 import type { CommandExit } from './command-exit.ts';
 
@@ -112,6 +113,7 @@ function endQuietlyWhenOutputCloses(): void {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   endQuietlyWhenOutputCloses();
+  limitHeapGrowth();
   const exit: CommandExit = { code: 0 };
   const program = await createProgram(argv, exit);
   const json = argv.includes('--json');

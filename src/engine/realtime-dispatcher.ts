@@ -345,7 +345,7 @@ export class RealtimeDispatcher {
   /** The item's result: its answer, with the check of it when an answer review made one. */
   private commitAnswer(customId: string, record: Attempt, response: Answer, check?: ItemCheck): void {
     this.counters.succeeded += 1;
-    this.enqueueCommit(record, {
+    const update: ItemUpdate = {
       seq: record.seq,
       state: 'succeeded',
       attempts: record.attempt,
@@ -353,8 +353,10 @@ export class RealtimeDispatcher {
       requestId: response.requestId,
       body: response.body,
       completedAt: this.options.clock.now(),
-      ...(check === undefined ? {} : { check }),
-    });
+    };
+    // Set after, not spread in: a spread makes V8 build every answer's update on its slow path.
+    if (check !== undefined) update.check = check;
+    this.enqueueCommit(record, update);
     this.options.onSettled?.({ customId, state: 'succeeded', checkStatus: check?.status ?? null });
   }
 
