@@ -32,7 +32,7 @@ import {
 
 const CONCURRENCY = 256;
 const PAIRS = 3;
-const TARGET_RATIO = 0.85;
+const TARGET_RATIO = 0.9;
 const MAX_GROWTH = 0.25;
 
 const LANGS = ['en', 'zh', 'de', 'fr'];

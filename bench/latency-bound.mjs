@@ -25,7 +25,7 @@ import {
 const CONCURRENCY = 512;
 const LATENCY_MS = 200;
 const JITTER_MS = 100;
-const TARGET_RATIO = 0.9;
+const TARGET_RATIO = 0.95;
 
 async function zeroLatencyCeiling(context) {
   if (context.ceiling !== undefined) return context.ceiling.rps;

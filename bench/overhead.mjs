@@ -25,7 +25,8 @@ import {
 } from './lib.mjs';
 
 const CONCURRENCY = 256;
-const TARGET_RATIO = 0.6;
+const TARGET_RATIO = 0.85;
+const MAX_CPU_RATIO = 1.25;
 
 export async function run(context = {}) {
   const count = scaled(100_000);
@@ -107,6 +108,12 @@ export async function run(context = {}) {
       `peak RSS ${fixed(rss, 0)} MB | ${formatInt(count)} requests, ${fixed(wallS, 1)} s`;
     const checks = [
       check('req/s vs ceiling', ratio >= TARGET_RATIO, percent(ratio), `>= ${percent(TARGET_RATIO)}`),
+      check(
+        'CPU per request vs the loop',
+        cpuPer1k <= MAX_CPU_RATIO * ceiling.cpuPer1k,
+        `${fixed(cpuPer1k / ceiling.cpuPer1k, 2)}x`,
+        `<= ${fixed(MAX_CPU_RATIO, 2)}x`,
+      ),
       check('all succeeded', report.counts.succeeded === count, formatInt(report.counts.succeeded), formatInt(count)),
     ];
     return { name: 'overhead', summary, figures, checks };

@@ -21,7 +21,7 @@ import {
 
 const CONCURRENCY = 256;
 const LEFT = 1000;
-const TARGET_MS = 3000;
+const TARGET_MS = 500;
 const JOB = 'resume-cost';
 
 export async function run() {

@@ -29,7 +29,7 @@ import {
 const JOBS = 10;
 const LATENCY_MS = 100;
 const CONCURRENCY = 512;
-const MAX_OVERHEAD = 0.1;
+const MAX_OVERHEAD = 0.03;
 const MAX_SHARE_SPREAD = 0.25;
 /** Baseline + scheduler pairs; `BENCH_REPEAT` overrides. */
 const REPEATS = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 3));
@@ -167,7 +167,7 @@ export async function run() {
       `${fixed(middle.submit_s, 1)} s | per-job req/s ${fixed(Math.min(...middle.job_rps), 0)}..` +
       `${fixed(Math.max(...middle.job_rps), 0)}; widest spread ${percent(spread)}`;
     const checks = [
-      check('wall vs one job (median pair)', overhead <= MAX_OVERHEAD, signed(overhead), '<= +10%'),
+      check('wall vs one job (median pair)', overhead <= MAX_OVERHEAD, signed(overhead), '<= +3%'),
       check('throughput share spread (widest)', spread <= MAX_SHARE_SPREAD, percent(spread), '<= 25%'),
       check(
         'all succeeded',
