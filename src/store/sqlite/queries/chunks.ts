@@ -3,7 +3,8 @@ import type { Chunk } from '../../../core/chunk.ts';
 import { toChunk, type ChunkRow } from '../../chunk-row.ts';
 import type { Attempt } from '../../../core/attempt.ts';
 import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../chunk-store.ts';
-import { OPEN_ITEM_COLUMNS, stateGuard, type ItemRow } from './items.ts';
+import { OPEN_ITEM_FIELDS, stateGuard, type OpenItemRow } from './items.ts';
+import { prepareRows } from './prepare-rows.ts';
 import { assertChunkTransition } from '../../../core/chunk.ts';
 import type { prepareAttemptQueries } from './attempts.ts';
 
@@ -70,12 +71,15 @@ export function prepareChunkOperations(
       `UPDATE items SET state = 'in_flight', chunk_no = ? WHERE job_id = ? AND seq >= ? AND seq <= ?
          AND ${stateGuard(['pending'], 'in_flight')}`,
     ),
-    pendingPage: db.prepare<[string, number, number], ItemRow>(
-      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+    pendingPage: prepareRows<[string, number, number], OpenItemRow>(
+      db,
+      OPEN_ITEM_FIELDS,
+      `FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
-    chunkItemsPage: db.prepare<[string, number, number, number], ItemRow>(
-      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ?
-       ORDER BY seq LIMIT ?`,
+    chunkItemsPage: prepareRows<[string, number, number, number], OpenItemRow>(
+      db,
+      OPEN_ITEM_FIELDS,
+      `FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
     succeed: db.prepare<
       [number, number, string | null, string, number, string | null, string | null, string, number, number]
@@ -208,10 +212,10 @@ export function prepareChunkOperations(
     }),
 
     /** Rows for `toOpenItem` of queries/items.ts (a re-asked item's answer may be in parts). */
-    pendingPage: (jobId: string, afterSeq: number, limit: number): ItemRow[] =>
+    pendingPage: (jobId: string, afterSeq: number, limit: number): OpenItemRow[] =>
       statements.pendingPage.all(jobId, afterSeq, limit),
 
-    chunkItemsPage: (jobId: string, chunkNo: number, afterSeq: number, limit: number): ItemRow[] =>
+    chunkItemsPage: (jobId: string, chunkNo: number, afterSeq: number, limit: number): OpenItemRow[] =>
       statements.chunkItemsPage.all(jobId, chunkNo, afterSeq, limit),
 
     merge: db.transaction((jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): number => {

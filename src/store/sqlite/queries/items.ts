@@ -5,6 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
 import type { OpenItem } from '../../item-store.ts';
+import { prepareRows } from './prepare-rows.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
 
 export interface ItemRow {
@@ -96,11 +97,44 @@ export function toOpenItem(
 }
 
 /** The columns `toOpenItem` reads. */
-export const OPEN_ITEM_COLUMNS =
-  'seq, custom_id, line_no, byte_offset, byte_length, line_hash, attempts, reasks, response_body, response_bytes, check_json';
+export const OPEN_ITEM_FIELDS = [
+  'seq',
+  'custom_id',
+  'line_no',
+  'byte_offset',
+  'byte_length',
+  'line_hash',
+  'attempts',
+  'reasks',
+  'response_body',
+  'response_bytes',
+  'check_json',
+] as const satisfies readonly (keyof ItemRow)[];
 
-const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, attempts, missing_reason,
-  status_code, request_id, response_body, response_bytes, error_json, completed_at, reasks, check_json`;
+export type OpenItemRow = Pick<ItemRow, (typeof OPEN_ITEM_FIELDS)[number]>;
+
+export const OPEN_ITEM_COLUMNS = OPEN_ITEM_FIELDS.join(', ');
+
+/** Every column of `ItemRow` (`reask_base` is computed, by `unfinishedPage` only). */
+const ITEM_FIELDS = [
+  'seq',
+  'custom_id',
+  'line_no',
+  'byte_offset',
+  'byte_length',
+  'line_hash',
+  'state',
+  'attempts',
+  'missing_reason',
+  'status_code',
+  'request_id',
+  'response_body',
+  'response_bytes',
+  'error_json',
+  'completed_at',
+  'reasks',
+  'check_json',
+] as const satisfies readonly (keyof ItemRow)[];
 
 /** The states an item may move to `to` from, by the item lifecycle (core/states.ts). */
 function itemStatesBecoming(to: ItemState): ItemState[] {
@@ -220,15 +254,21 @@ export function prepareItemQueries(db: Database) {
       `SELECT seq, custom_id, line_no, byte_offset, byte_length, line_hash FROM items WHERE job_id = ? AND seq > ?
        ORDER BY seq LIMIT ?`,
     ),
-    pageBySeq: db.prepare<[string, number, number], ItemRow>(
-      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    pageBySeq: prepareRows<[string, number, number], ItemRow>(
+      db,
+      ITEM_FIELDS,
+      'FROM items WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    completedPage: db.prepare<[string, number, number, number, number], ItemRow>(
-      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND completed_at IS NOT NULL
+    completedPage: prepareRows<[string, number, number, number, number], ItemRow>(
+      db,
+      ITEM_FIELDS,
+      `FROM items WHERE job_id = ? AND completed_at IS NOT NULL
          AND (completed_at > ? OR (completed_at = ? AND seq > ?)) ORDER BY completed_at, seq LIMIT ?`,
     ),
-    notCompletedPage: db.prepare<[string, number, number], ItemRow>(
-      `SELECT ${ITEM_COLUMNS} FROM items WHERE job_id = ? AND completed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+    notCompletedPage: prepareRows<[string, number, number], ItemRow>(
+      db,
+      ITEM_FIELDS,
+      'FROM items WHERE job_id = ? AND completed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
     ),
     reopenFailed: db.prepare<[string]>(
       `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
