@@ -46,9 +46,20 @@ export function toItemLocation(
   };
 }
 
+/*
+ * The item objects below are written out field by field, not as `{ ...toItemLocation(row), more }`: V8 builds a
+ * spread followed by more members on a slow path, which measured about 5 µs an item (200,000 items of the result
+ * files: 960 ms in toItemRecord alone, against about 20 ms written out).
+ */
+
 export function toItemRecord(row: ItemRow): ItemRecord {
   return {
-    ...toItemLocation(row),
+    seq: row.seq,
+    customId: row.custom_id,
+    lineNo: row.line_no,
+    byteOffset: row.byte_offset,
+    byteLength: row.byte_length,
+    lineHash: row.line_hash,
     state: row.state as ItemState,
     attempts: row.attempts,
     missingReason: row.missing_reason as MissingReason | null,
@@ -83,7 +94,15 @@ export function toOpenItem(
     Pick<Partial<ItemRow>, 'reask_base'>,
   readParts: (seq: number, length: number) => Uint8Array,
 ): OpenItem {
-  const item: OpenItem = { ...toItemLocation(row), attempts: row.attempts };
+  const item: OpenItem = {
+    seq: row.seq,
+    customId: row.custom_id,
+    lineNo: row.line_no,
+    byteOffset: row.byte_offset,
+    byteLength: row.byte_length,
+    lineHash: row.line_hash,
+    attempts: row.attempts,
+  };
   if (row.reasks === 0) return item;
   item.reasks = row.reasks;
   if (row.reask_base !== undefined && row.reask_base !== null) item.reaskBase = row.reask_base;
