@@ -19,7 +19,6 @@ import { fromOpenAIError } from './to-provider-error.ts';
 import { unreadableLine } from '../unreadable-line.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../config/config-schema.ts';
 import { readResultLines } from '../read-result-lines.ts';
-import { findJsonMember } from '../../input/find-json-member.ts';
 
 export interface OpenAIBatchProviderOptions {
   baseUrl: string;
@@ -255,19 +254,6 @@ interface ResultLine {
   error?: { code?: unknown; message?: unknown } | null;
 }
 
-/**
- * The text of `response.body` in a result line that `JSON.parse` read, sliced from it rather than serialised again
- * (the body is stored as text; `JSON.stringify` of it was a third of the line's cost); undefined when the line's
- * shape hides it (`findJsonMember`), and the parsed body is serialised instead.
- */
-function bodyText(text: string): string | undefined {
-  const response = findJsonMember(text, 'response');
-  if (response === undefined) return undefined;
-  const responseText = text.slice(response.start, response.end);
-  const body = findJsonMember(responseText, 'body');
-  return body === undefined ? undefined : responseText.slice(body.start, body.end);
-}
-
 /** One line of an output or error file, in our terms. A line we cannot read fails only that item (STYLE shape 3). */
 export function parseResultLine(text: string, fileId: string): BatchLineResult {
   let parsed: unknown;
@@ -300,7 +286,7 @@ export function parseResultLine(text: string, fileId: string): BatchLineResult {
       kind: 'succeeded',
       statusCode: status,
       requestId,
-      body: bodyText(text) ?? JSON.stringify(response.body),
+      body: JSON.stringify(response.body),
       usage: convertOpenAIUsage(response.body),
     };
   }
