@@ -8,7 +8,8 @@ import type { RunOutcome } from '../run-outcome.ts';
 import { advanceChunk } from './advance-chunk.ts';
 import type { ChunkHandOut } from './chunk-hand-out.ts';
 import { ChunkSteps, type ChunkStepsOptions } from './chunk-steps.ts';
-import { planNextChunk } from './plan-chunk.ts';
+import { planNextChunk, type ChunkLimits, type PlannedChunk } from './plan-chunk.ts';
+import { ChunkFileDraft } from './chunk-file-draft.ts';
 import { StopRequested, type NetworkTrouble } from './remote-call.ts';
 import type { WaveAdmission } from './wave-admission.ts';
 import { isEmpty } from '../../util/is-empty.ts';
@@ -198,7 +199,7 @@ export class BatchLoop {
 
   /** Cuts new chunks while `batch.max_concurrent`, the token limit and the budget allow. Returns whether it cut one. */
   private async cutChunks(): Promise<boolean> {
-    const { store, settings, provider, budget, jobId, logger } = this.options;
+    const { settings, provider, budget, logger } = this.options;
     const { steps } = this;
     const { admission } = this.options;
     let worked = false;
@@ -216,7 +217,7 @@ export class BatchLoop {
         if (maxTokens <= 0 && open.length > 0) return worked;
         maxTokens = Math.max(1, maxTokens);
       }
-      const planned = await planNextChunk(this.options.source, {
+      const { planned, chunk } = await this.cutOne({
         maxRequests: settings.chunkMaxRequests ?? provider.limits.maxRequests,
         maxBytes: settings.chunkMaxBytes ?? provider.limits.maxBytes,
         maxTokens,
@@ -227,16 +228,11 @@ export class BatchLoop {
         return worked;
       }
       steps.tellNotices(planned.notices);
-      if (planned.seqs.length === 0) {
+      if (chunk === null) {
         // Nothing affordable now. While chunks are out their answers may cost less than reserved: wait for them.
         if (open.length === 0) budget?.markReached(logger);
         return worked;
       }
-      const chunk = await store.createChunk(
-        jobId,
-        { bytes: planned.bytes, tokens: planned.tokens, url: planned.url, model: planned.model, now: this.now() },
-        planned.seqs,
-      );
       this.view.set(chunk.chunkNo, chunk);
       steps.markFresh(chunk.chunkNo);
       await this.options.handOut?.handOut(chunk);
@@ -248,6 +244,33 @@ export class BatchLoop {
       }
       logger.info({ chunk: chunk.chunkNo, items: chunk.itemCount, bytes: chunk.bytes }, LOG_EVENT.chunkPlan);
       worked = true;
+    }
+  }
+
+  /**
+   * Plans the next chunk and commits it when it has a line (`chunk` null otherwise). Its file is written as it is
+   * planned and kept once the chunk is committed (`ChunkFileDraft`), so its upload need not build it again.
+   */
+  private async cutOne(limits: ChunkLimits): Promise<{ planned: PlannedChunk | null; chunk: Chunk | null }> {
+    const { store, jobId, handOut, workDir, source } = this.options;
+    // A chunk handed out is worked by its holder, which writes the file where it runs.
+    const draft = handOut === undefined ? await ChunkFileDraft.open(workDir) : undefined;
+    try {
+      const planned = await planNextChunk(source, limits, draft);
+      if (planned === null || planned.seqs.length === 0) {
+        await draft?.discard();
+        return { planned, chunk: null };
+      }
+      const chunk = await store.createChunk(
+        jobId,
+        { bytes: planned.bytes, tokens: planned.tokens, url: planned.url, model: planned.model, now: this.now() },
+        planned.seqs,
+      );
+      await draft?.keep(chunk.chunkNo);
+      return { planned, chunk };
+    } catch (error) {
+      await draft?.discard();
+      throw error;
     }
   }
 

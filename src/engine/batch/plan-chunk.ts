@@ -58,9 +58,14 @@ const PAGE = 1000;
  * re-ask wave (items re-asked N times go only with others re-asked N times: a wave is a
  * batch of its own, docs/decisions/0019); items of other kinds stay pending for a later chunk. Stops at the first limit reached. Commits
  * nothing: the caller creates the chunk. Null when nothing is pending; a chunk with
- * `budgetStop` (and perhaps no line at all) when the budget left cannot pay for the next line.
+ * `budgetStop` (and perhaps no line at all) when the budget left cannot pay for the next line. With a `draft`, the
+ * chunk's lines are written to it as they are taken, encoded as its file has them.
  */
-export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): Promise<PlannedChunk | null> {
+export async function planNextChunk(
+  source: ChunkSource,
+  limits: ChunkLimits,
+  draft?: { writeLine(line: string): Promise<void> },
+): Promise<PlannedChunk | null> {
   const { store, jobId, provider } = source;
   let key: string | undefined;
   const chunk: PlannedChunk = {
@@ -103,6 +108,7 @@ export async function planNextChunk(source: ChunkSource, limits: ChunkLimits): P
       return chunk;
     }
     chunk.seqs.push(item.seq);
+    await draft?.writeLine(encoded.line);
     chunk.bytes += bytes;
     chunk.tokens += tokens;
     chunk.costUsd += cost;

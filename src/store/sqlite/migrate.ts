@@ -9,6 +9,7 @@ import { migration0007 } from './migrations/0007-answer-checks-and-reasks.ts';
 import { migration0008 } from './migrations/0008-check-status.ts';
 import { migration0009 } from './migrations/0009-item-groups.ts';
 import { migration0010 } from './migrations/0010-sink-outbox.ts';
+import { migration0011 } from './migrations/0011-batch-item-indexes.ts';
 
 // SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace).
 type Migration = string | ((db: Database, context: MigrationContext) => void);
@@ -25,6 +26,7 @@ const MIGRATIONS: readonly Migration[] = [
   migration0008,
   migration0009,
   migration0010,
+  migration0011,
 ];
 
 /** What a migration written as code may need besides the database. */

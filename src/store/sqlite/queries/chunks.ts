@@ -3,7 +3,8 @@ import type { Chunk } from '../../../core/chunk.ts';
 import { toChunk, type ChunkRow } from '../../chunk-row.ts';
 import type { Attempt } from '../../../core/attempt.ts';
 import type { ChunkLineOutcome, ChunkPatch, CloseChunkOptions, CloseChunkResult, NewChunk } from '../../chunk-store.ts';
-import { OPEN_ITEM_COLUMNS, stateGuard, type ItemRow } from './items.ts';
+import { OPEN_ITEM_FIELDS, stateGuard, type OpenItemRow } from './items.ts';
+import { prepareRows } from './prepare-rows.ts';
 import { assertChunkTransition } from '../../../core/chunk.ts';
 import type { prepareAttemptQueries } from './attempts.ts';
 
@@ -24,6 +25,24 @@ function updateParams(chunk: Chunk): unknown[] {
     chunk.jobId,
     chunk.chunkNo,
   ];
+}
+
+/** `seqs` as runs of consecutive numbers, `[first, last]` each, in the order given. */
+function* consecutiveRuns(seqs: readonly number[]): Generator<[number, number]> {
+  let first = seqs[0];
+  if (first === undefined) return;
+  let last = first;
+  for (let index = 1; index < seqs.length; index += 1) {
+    const seq = seqs[index] as number;
+    if (seq === last + 1) {
+      last = seq;
+      continue;
+    }
+    yield [first, last];
+    first = seq;
+    last = seq;
+  }
+  yield [first, last];
 }
 
 /**
@@ -47,15 +66,20 @@ export function prepareChunkOperations(
     nextNo: db.prepare<[string], { next: number }>(
       'SELECT COALESCE(MAX(chunk_no), 0) + 1 AS next FROM chunks WHERE job_id = ?',
     ),
-    assign: db.prepare<[number, string, number]>(
-      `UPDATE items SET state = 'in_flight', chunk_no = ? WHERE job_id = ? AND seq = ? AND ${stateGuard(['pending'], 'in_flight')}`,
+    // A run of consecutive seqs in one statement: a chunk is mostly one run (about 1 µs less per item, see create).
+    assign: db.prepare<[number, string, number, number]>(
+      `UPDATE items SET state = 'in_flight', chunk_no = ? WHERE job_id = ? AND seq >= ? AND seq <= ?
+         AND ${stateGuard(['pending'], 'in_flight')}`,
     ),
-    pendingPage: db.prepare<[string, number, number], ItemRow>(
-      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+    pendingPage: prepareRows<[string, number, number], OpenItemRow>(
+      db,
+      OPEN_ITEM_FIELDS,
+      `FROM items WHERE job_id = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
-    chunkItemsPage: db.prepare<[string, number, number, number], ItemRow>(
-      `SELECT ${OPEN_ITEM_COLUMNS} FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ?
-       ORDER BY seq LIMIT ?`,
+    chunkItemsPage: prepareRows<[string, number, number, number], OpenItemRow>(
+      db,
+      OPEN_ITEM_FIELDS,
+      `FROM items WHERE job_id = ? AND chunk_no = ? AND state = 'in_flight' AND seq > ? ORDER BY seq LIMIT ?`,
     ),
     succeed: db.prepare<
       [number, number, string | null, string, number, string | null, string | null, string, number, number]
@@ -158,7 +182,10 @@ export function prepareChunkOperations(
     create: db.transaction((jobId: string, chunk: NewChunk, seqs: readonly number[]): Chunk => {
       const chunkNo = statements.nextNo.get(jobId)?.next ?? 1;
       let assigned = 0;
-      for (const seq of seqs) assigned += statements.assign.run(chunkNo, jobId, seq).changes;
+      // Every seq of a run [first, last] is in `seqs` (seqs are whole numbers), so the run's update assigns no other.
+      for (const [first, last] of consecutiveRuns(seqs)) {
+        assigned += statements.assign.run(chunkNo, jobId, first, last).changes;
+      }
       if (assigned !== seqs.length) {
         throw new Error(`chunk ${String(chunkNo)}: ${String(seqs.length - assigned)} items were not pending`);
       }
@@ -185,10 +212,10 @@ export function prepareChunkOperations(
     }),
 
     /** Rows for `toOpenItem` of queries/items.ts (a re-asked item's answer may be in parts). */
-    pendingPage: (jobId: string, afterSeq: number, limit: number): ItemRow[] =>
+    pendingPage: (jobId: string, afterSeq: number, limit: number): OpenItemRow[] =>
       statements.pendingPage.all(jobId, afterSeq, limit),
 
-    chunkItemsPage: (jobId: string, chunkNo: number, afterSeq: number, limit: number): ItemRow[] =>
+    chunkItemsPage: (jobId: string, chunkNo: number, afterSeq: number, limit: number): OpenItemRow[] =>
       statements.chunkItemsPage.all(jobId, chunkNo, afterSeq, limit),
 
     merge: db.transaction((jobId: string, chunkNo: number, lines: readonly ChunkLineOutcome[]): number => {

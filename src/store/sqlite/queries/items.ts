@@ -162,10 +162,25 @@ export function toOpenItem(
 }
 
 /** The columns `toOpenItem` reads. */
-export const OPEN_ITEM_COLUMNS =
-  'seq, custom_id, line_no, byte_offset, byte_length, line_hash, attempts, reasks, response_body, response_bytes, check_json';
+export const OPEN_ITEM_FIELDS = [
+  'seq',
+  'custom_id',
+  'line_no',
+  'byte_offset',
+  'byte_length',
+  'line_hash',
+  'attempts',
+  'reasks',
+  'response_body',
+  'response_bytes',
+  'check_json',
+] as const satisfies readonly (keyof ItemRow)[];
 
 const ITEM_COLUMNS = ITEM_COLUMN_NAMES.join(', ');
+
+export type OpenItemRow = Pick<ItemRow, (typeof OPEN_ITEM_FIELDS)[number]>;
+
+export const OPEN_ITEM_COLUMNS = OPEN_ITEM_FIELDS.join(', ');
 
 /** The states an item may move to `to` from, by the item lifecycle (core/states.ts). */
 function itemStatesBecoming(to: ItemState): ItemState[] {
