@@ -169,7 +169,8 @@ function readSmallAnswer(head: AnswerHead, text: string): ProviderResponse {
   // Output lines must stay one line each. In valid JSON a line break can only be whitespace
   // between tokens (inside strings it is escaped), so it is blanked, not re-serialised.
   const body = text.includes('\n') || text.includes('\r') ? text.replace(LINE_BREAKS, ' ') : text;
-  return { ...head, body, usage: convertOpenAIUsage(parsed), parsed };
+  const { statusCode, requestId, rateLimit } = head;
+  return { statusCode, requestId, rateLimit, body, usage: convertOpenAIUsage(parsed), parsed };
 }
 
 const LINE_BREAKS = /[\r\n]/g;
@@ -187,7 +188,7 @@ function readLargeAnswer(head: AnswerHead, bytes: Buffer): ProviderResponse {
   for (const lineBreak of [0x0a, 0x0d]) {
     for (let at = bytes.indexOf(lineBreak); at !== -1; at = bytes.indexOf(lineBreak, at + 1)) bytes[at] = 0x20;
   }
-  return { ...head, body: bytes, usage };
+  return { statusCode: head.statusCode, requestId: head.requestId, rateLimit: head.rateLimit, body: bytes, usage };
 }
 
 function malformedAnswer(head: AnswerHead, body: string | Buffer): ProviderError {
