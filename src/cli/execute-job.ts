@@ -4,6 +4,7 @@ import { exitCodeFor } from '../errors/index.ts';
 import { coverageShortfallError } from '../output/integrate-data-job.ts';
 import { RESULT_FILES } from '../output/result-file-names.ts';
 import type { Store } from '../store/store.ts';
+import type { EndpointProbe } from '../providers/probe-endpoint.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { runStoredJob, type StoredJobRun } from '../compose/run-stored-job.ts';
 import { createProgressRenderer } from './render/progress.ts';
@@ -25,6 +26,8 @@ export interface ExecuteJobOptions {
   noWork?: boolean | undefined;
   /** `run --lease-s` with a shared store (see `RunConfiguredJobOptions.leaseS`). */
   leaseS?: number | undefined;
+  /** The endpoint's probe, started before the job was created (see `RunConfiguredJobOptions.endpointProbe`). */
+  endpointProbe?: Promise<EndpointProbe | undefined> | undefined;
 }
 
 /** Runs a created or resumed job in the foreground and returns the process exit code. */
@@ -64,6 +67,7 @@ export async function executeJob(options: ExecuteJobOptions): Promise<number> {
       reopenFailed: options.reopenFailed ?? false,
       noWork: options.noWork,
       leaseS: options.leaseS,
+      endpointProbe: options.endpointProbe,
       ...(realtimeBar === undefined ? {} : { onRealtimeProgress: (progress) => realtimeBar.update(progress) }),
       ...(batchLine === undefined ? {} : { onBatchProgress: (progress) => batchLine.update(progress) }),
       onSimulator: (baseUrl) => process.stderr.write(`batchpilot: built-in simulator on ${baseUrl}\n`),

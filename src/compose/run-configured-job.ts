@@ -32,8 +32,8 @@ import { openRealtimeProvider } from './open-realtime-provider.ts';
 import { toBatchSettings, toRunSettings } from './job-settings.ts';
 import { startQuickstartSimulator } from './quickstart-simulator.ts';
 import { EndpointError, type SinkError } from '../errors/index.ts';
-import { probeEndpoint } from '../providers/probe-endpoint.ts';
-import { detectBatchDialect } from '../providers/openai/batch-dialects.ts';
+import type { EndpointProbe } from '../providers/probe-endpoint.ts';
+import { probeJobEndpoint } from './endpoint-probe.ts';
 import { LOG_EVENT } from '../util/log-event.ts';
 import { withoutCredentials } from '../util/without-credentials.ts';
 
@@ -371,17 +371,11 @@ async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: strin
   if (config.provider === 'command') return;
   // Cancelling needs no endpoint in realtime, and in batch mode must not be refused for one that is gone.
   if ((await options.store.getJob(options.jobId))?.cancelRequestedAt != null) return;
-  const probe = await probeEndpoint({
-    provider: config.provider,
-    mode: config.mode,
-    baseUrl: options.baseUrl,
-    apiKey: config.apiKey,
-    azure:
-      config.mode === 'batch' &&
-      (config.batch.dialect === 'auto' ? detectBatchDialect(options.baseUrl) : config.batch.dialect) === 'azure',
-    timeoutMs: Math.min(config.timeout_ms, 30_000),
-    signal: options.signal,
-  });
+  // One started early (before the job was created) is used unless the run targets the built-in simulator.
+  let probe = config.simulate ? undefined : await untilStopped(options.endpointProbe, options.signal);
+  if (options.signal.aborted) return;
+  probe ??= await untilStopped(probeJobEndpoint(config, options.baseUrl, options.signal), options.signal);
+  if (probe === undefined) return;
   // A stop asked for meanwhile is the engine's to honour (interrupted), not an endpoint fault.
   if (probe.ok || options.signal.aborted) return;
   options.logger.error({ url: withoutCredentials(probe.url), failure: probe.failure }, LOG_EVENT.probeFail);
@@ -392,6 +386,24 @@ async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: strin
   );
 }
 
+/** `probe`'s answer, or undefined as soon as `signal` stops the run (a probe started early does not listen to it). */
+async function untilStopped(
+  probe: Promise<EndpointProbe | undefined> | undefined,
+  signal: AbortSignal,
+): Promise<EndpointProbe | undefined> {
+  if (probe === undefined || signal.aborted) return undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([probe, stopped]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export interface RunConfiguredJobOptions {
   store: Store;
   workspace: string;
@@ -399,6 +411,8 @@ export interface RunConfiguredJobOptions {
   storeUrl?: string | undefined;
   jobId: string;
   config: ResolvedConfig;
+  /** The endpoint's probe, started before the job was created (`startEndpointProbe`); asked here when absent. */
+  endpointProbe?: Promise<EndpointProbe | undefined> | undefined;
   logger: Logger;
   signal: AbortSignal;
   reopenFailed?: boolean;

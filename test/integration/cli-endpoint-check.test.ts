@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { cliError, describeResult, runCli, runOutput } from '../helpers/run-cli.ts';
@@ -75,6 +76,38 @@ describe('the endpoint is checked before the first request', () => {
     const wrong = `${ws.sim.url}/not-the-api`;
     assertUnreachable(await run('wrong-path', wrong), wrong);
     assert.equal(ws.sim.stats().generationRequests, 0, 'no generation request was made');
+  });
+
+  it('abandons the probe it started early when the command ends before the run (a prepare that fails)', async () => {
+    // A server that takes the connection and never answers: a probe left running would hold the process 30 s.
+    const silent = createNetServer(() => undefined);
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const { port } = silent.address() as AddressInfo;
+      await ws.temp.write('rows.jsonl', '{"id":"r1","text":"hello"}\n');
+      const result = await runCli(
+        [
+          '--workspace',
+          ws.temp.workspace,
+          '--json',
+          'run',
+          'rows.jsonl',
+          '--prompts',
+          'missing-prompts.yaml',
+          '--base-url',
+          `http://127.0.0.1:${String(port)}/v1`,
+          '--no-progress',
+        ],
+        // Well under the probe's 30 s: the command must end with its own error, not wait for the probe.
+        { cwd: ws.temp.dir, env: { OPENAI_API_KEY: 'sk-test' }, timeoutMs: 15_000 },
+      );
+      assert.equal(result.code, 2, describeResult(result));
+      assert.ok(!result.stderr.includes('still running'), describeResult(result));
+      assert.ok(cliError(result)?.message.includes('missing-prompts.yaml'), describeResult(result));
+    } finally {
+      silent.close();
+    }
   });
 
   it('refuses batch mode against a server with no Batches API', async () => {

@@ -7,6 +7,7 @@ import { toJobInput, type JobInput } from '../../compose/job-input.ts';
 import { spoolJobInput } from '../../compose/spool-job-input.ts';
 import { fromStoredConfig, loadConfig, toStoredConfig } from '../../config/load-config.ts';
 import { createJobId } from '../../core/job-id.ts';
+import type { EndpointProbe } from '../../providers/probe-endpoint.ts';
 import { createStore } from '../../store/create-store.ts';
 import type { CommandExit } from '../command-exit.ts';
 import { submitDetachedJob } from '../submit-detached-job.ts';
@@ -79,6 +80,8 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
     const noWork = values['work'] === false;
     const leaseS = readPositiveIntFlag(values, 'leaseS', '--lease-s');
     const store = createStore({ workspace, url: storeUrl });
+    const probeStop = new AbortController();
+    let endpointProbe: Promise<EndpointProbe | undefined> | undefined;
     // With a shared store, `--detach` runs the job in a background process of its own (not the scheduler's).
     const detachShared = async (url: string, jobId: string): Promise<number> => {
       const { detachSharedRun } = await import('../detach-shared-run.ts');
@@ -122,6 +125,8 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         simulate,
       });
       for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
+      // Its round trip overlaps creating the job; abandoned if the command ends before the run asks for it.
+      if (!detach) endpointProbe = startEarlyProbe(config, probeStop.signal);
       const jobId = requestedId ?? createJobId();
       const dataCommand = isDataCommand(values, config);
       assertDataFlagsHavePrompts(values, dataCommand);
@@ -168,8 +173,10 @@ export function registerRunCommand(program: Command, exit: CommandExit): void {
         progress: values['progress'] !== false,
         noWork,
         leaseS,
+        endpointProbe,
       });
     } finally {
+      probeStop.abort();
       await store.close();
     }
   });
@@ -237,4 +244,11 @@ async function spoolWithSignals(workspace: string, jobId: string, input: JobInpu
     }
     return spoolJobInput({ workspace, jobId, input, signal });
   });
+}
+
+/** `startEndpointProbe`, loaded only by a run that goes on here (it brings undici); undefined when there is none. */
+function startEarlyProbe(config: ResolvedConfig, signal: AbortSignal): Promise<EndpointProbe | undefined> {
+  return import('../../compose/endpoint-probe.ts')
+    .then(({ startEndpointProbe }) => startEndpointProbe(config, signal))
+    .catch(() => undefined);
 }
