@@ -39,15 +39,7 @@ import { prepareAnswerQueries } from './queries/answers.ts';
 import { prepareAttemptQueries } from './queries/attempts.ts';
 import { prepareChunkOperations } from './queries/chunks.ts';
 import { prepareIngest } from './queries/ingest.ts';
-import {
-  COMPLETED_AT_AT,
-  RESPONSE_BYTES_AT,
-  prepareItemQueries,
-  toItemLocation,
-  toItemRecord,
-  toOpenItem,
-  type ItemValues,
-} from './queries/items.ts';
+import { prepareItemQueries, toItemLocation, toItemRecord, toOpenItem, type ItemRow } from './queries/items.ts';
 import { prepareJobQueries, toJob } from './queries/jobs.ts';
 import { prepareAcquireLease } from './queries/lease.ts';
 import { keysetPages, seqPages } from './queries/keyset-pages.ts';
@@ -262,20 +254,21 @@ export class SqliteStore implements Store {
 
   async *iterateItems(jobId: string, order: 'input' | 'completion'): AsyncIterable<ItemRecord> {
     if (order === 'input') {
-      const pages = keysetPages((after: number, limit) => this.items.pageBySeq.all(jobId, after, limit), -1, bySeq);
-      for (const values of pages) yield this.toItemRecord(jobId, values);
+      for (const row of seqPages((after, limit) => this.items.pageBySeq.all(jobId, after, limit))) {
+        yield this.toItemRecord(jobId, row);
+      }
       return;
     }
     const completed = keysetPages(
       (after: { time: number; seq: number }, limit) =>
         this.items.completedPage.all(jobId, after.time, after.time, after.seq, limit),
       { time: -1, seq: -1 },
-      (values) => ({ time: (values[COMPLETED_AT_AT] as number | null) ?? -1, seq: values[0] }),
+      (row) => ({ time: row.completed_at ?? -1, seq: row.seq }),
     );
-    for (const values of completed) yield this.toItemRecord(jobId, values);
-    const unfinished = (after: number, limit: number): ItemValues[] =>
-      this.items.notCompletedPage.all(jobId, after, limit);
-    for (const values of keysetPages(unfinished, -1, bySeq)) yield this.toItemRecord(jobId, values);
+    for (const row of completed) yield this.toItemRecord(jobId, row);
+    for (const row of seqPages((after, limit) => this.items.notCompletedPage.all(jobId, after, limit))) {
+      yield this.toItemRecord(jobId, row);
+    }
   }
 
   async *iterateRejects(jobId: string): AsyncIterable<Reject> {
@@ -388,10 +381,11 @@ export class SqliteStore implements Store {
   }
 
   /** The item with its answer, read from its parts when it was stored in parts. */
-  private toItemRecord(jobId: string, values: ItemValues): ItemRecord {
-    const record = toItemRecord(values);
-    const responseBytes = values[RESPONSE_BYTES_AT] as number | null;
-    if (responseBytes !== null) record.responseBody = this.responseParts.read(jobId, record.seq, responseBytes);
+  private toItemRecord(jobId: string, row: ItemRow): ItemRecord {
+    const record = toItemRecord(row);
+    if (row.response_bytes !== null) {
+      record.responseBody = this.responseParts.read(jobId, row.seq, row.response_bytes);
+    }
     return record;
   }
 
@@ -400,9 +394,4 @@ export class SqliteStore implements Store {
     if (row === undefined) throw jobNotFound(jobId);
     return toJob(row, this.workspace);
   }
-}
-
-/** The key of pages of `ItemValues` in input order. */
-function bySeq(values: ItemValues): number {
-  return values[0];
 }
