@@ -56,11 +56,20 @@ export function redactThrown(thrown: unknown, secrets: readonly string[]): unkno
   return thrown;
 }
 
-async function guarded<T>(secrets: readonly string[], call: () => Promise<T>): Promise<T> {
+/**
+ * `call()`, its failure redacted. Not an async function: it wraps every realtime answer, and an async frame per
+ * answer costs more than the answer's redaction.
+ */
+function guarded<T>(secrets: readonly string[], call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return call().catch((thrown: unknown) => {
+      throw redactThrown(thrown, secrets);
+    });
   } catch (thrown) {
-    throw redactThrown(thrown, secrets);
+    // A call that throws before it returns its promise is redacted the same way.
+    return Promise.resolve().then(() => {
+      throw redactThrown(thrown, secrets);
+    });
   }
 }
 
@@ -110,19 +119,8 @@ function redactLine(line: BatchLineResult, secrets: readonly string[]): BatchLin
 export function redactRealtimeProvider(provider: RealtimeProvider, secrets: readonly string[]): RealtimeProvider {
   return {
     name: provider.name,
-    // Not through `guarded`: an async wrapper and its closure per answer cost more than the answer's redaction.
-    send: (request, options) => {
-      try {
-        return provider.send(request, options).then(
-          (response) => redactResponse(response, secrets),
-          (thrown: unknown) => {
-            throw redactThrown(thrown, secrets);
-          },
-        );
-      } catch (thrown) {
-        return guarded(secrets, () => Promise.reject(thrown as Error));
-      }
-    },
+    send: (request, options) =>
+      guarded(secrets, () => provider.send(request, options).then((response) => redactResponse(response, secrets))),
     close: () => provider.close(),
   };
 }

@@ -69,6 +69,8 @@ export class AnswerReader implements Dispatcher.DispatchHandler, DeadlineEntry {
   private headers: AnswerHeaders = {};
   private keepBytes = 0;
   private announced: number | undefined;
+  /** The server announced more than `maxBytes`. */
+  private announcedOver = false;
   private target: Buffer | undefined;
   private parts: Buffer[] = [];
   private kept = 0;
@@ -110,9 +112,9 @@ export class AnswerReader implements Dispatcher.DispatchHandler, DeadlineEntry {
     this.keepBytes = ok ? this.maxBytes : Math.min(this.errorKeepBytes, this.maxBytes);
     const length = headers['content-length'];
     this.announced = typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined;
-    const announcedOver = this.announced !== undefined && this.announced > this.maxBytes;
+    this.announcedOver = this.announced !== undefined && this.announced > this.maxBytes;
     // The whole body was wanted and the server already said it is too large: not one byte is worth reading.
-    if (announcedOver && this.keepBytes === this.maxBytes) {
+    if (this.announcedOver && this.keepBytes === this.maxBytes) {
       this.finish(EMPTY, this.announced ?? 0, true);
       controller.abort(new AnswerAbandoned(false));
       return;
@@ -125,15 +127,14 @@ export class AnswerReader implements Dispatcher.DispatchHandler, DeadlineEntry {
     this.total += chunk.length;
     const { keepBytes, target } = this;
     if (this.kept < keepBytes) {
-      const room = target === undefined ? keepBytes - this.kept : Math.min(keepBytes, target.length) - this.kept;
-      const take = Math.min(chunk.length, room);
+      // An announced length sized `target` (never more than `keepBytes`).
+      const take = Math.min(chunk.length, (target?.length ?? keepBytes) - this.kept);
       const piece = take === chunk.length ? chunk : chunk.subarray(0, take);
       if (target !== undefined) target.set(piece, this.kept);
       else this.parts.push(piece);
       this.kept += take;
     }
-    const announcedOver = this.announced !== undefined && this.announced > this.maxBytes;
-    if (this.total > this.maxBytes || (announcedOver && this.kept >= keepBytes)) {
+    if (this.total > this.maxBytes || (this.announcedOver && this.kept >= keepBytes)) {
       this.finish(this.body(), Math.max(this.total, this.announced ?? 0), true);
       controller.abort(new AnswerAbandoned(false));
     }

@@ -143,6 +143,7 @@ export class OpenAIRealtimeProvider implements RealtimeProvider {
       'abort',
       () => {
         for (const entry of this.deadlines.entries()) {
+          // Only readers are added to this list.
           const reader = entry as AnswerReader;
           if (reader.signal === signal) reader.abandon(false);
         }
@@ -169,8 +170,8 @@ function readSmallAnswer(head: AnswerHead, text: string): ProviderResponse {
   // Output lines must stay one line each. In valid JSON a line break can only be whitespace
   // between tokens (inside strings it is escaped), so it is blanked, not re-serialised.
   const body = text.includes('\n') || text.includes('\r') ? text.replace(LINE_BREAKS, ' ') : text;
-  const { statusCode, requestId, rateLimit } = head;
-  return { statusCode, requestId, rateLimit, body, usage: convertOpenAIUsage(parsed), parsed };
+  // The head completed in place, not copied into a spread (every answer passes here).
+  return Object.assign(head, { body, usage: convertOpenAIUsage(parsed), parsed });
 }
 
 const LINE_BREAKS = /[\r\n]/g;
@@ -188,7 +189,7 @@ function readLargeAnswer(head: AnswerHead, bytes: Buffer): ProviderResponse {
   for (const lineBreak of [0x0a, 0x0d]) {
     for (let at = bytes.indexOf(lineBreak); at !== -1; at = bytes.indexOf(lineBreak, at + 1)) bytes[at] = 0x20;
   }
-  return { statusCode: head.statusCode, requestId: head.requestId, rateLimit: head.rateLimit, body: bytes, usage };
+  return Object.assign(head, { body: bytes, usage });
 }
 
 function malformedAnswer(head: AnswerHead, body: string | Buffer): ProviderError {
