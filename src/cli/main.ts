@@ -33,9 +33,6 @@ export const COMMAND_MODULES: readonly (readonly [readonly string[], () => Promi
   [['scheduler'], async () => (await import('./commands/scheduler.ts')).registerSchedulerCommand],
 ];
 
-/** Options of the program itself that take a value, so the word after them is not the command. */
-const PROGRAM_OPTIONS_WITH_VALUE = new Set(['--workspace', '--store']);
-
 /**
  * The program with the commands `argv` may run: the one it names, none for a bare `--version`,
  * all of them otherwise (help lists them; an unknown name is matched against them). A command that
@@ -54,15 +51,15 @@ export async function createProgram(argv: readonly string[], exit: CommandExit =
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(run "batchpilot --help" for usage)')
     .exitOverride();
-  for (const register of await Promise.all(commandModulesFor(argv).map(([, load]) => load()))) {
+  for (const register of await Promise.all(commandModulesFor(program, argv).map(([, load]) => load()))) {
     register(program, exit);
   }
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
-function commandModulesFor(argv: readonly string[]): typeof COMMAND_MODULES {
-  const name = commandName(argv);
+function commandModulesFor(program: Command, argv: readonly string[]): typeof COMMAND_MODULES {
+  const name = commandName(program, argv);
   if (name === undefined) {
     const versionOnly = argv.includes('--version') || argv.includes('-V');
     return versionOnly && !argv.includes('--help') && !argv.includes('-h') ? [] : COMMAND_MODULES;
@@ -71,13 +68,14 @@ function commandModulesFor(argv: readonly string[]): typeof COMMAND_MODULES {
   return named.length > 0 ? named : COMMAND_MODULES;
 }
 
-/** The first word of `argv` (node, script, ...) that is neither an option nor an option's value. */
-function commandName(argv: readonly string[]): string | undefined {
+/** The first word of `argv` (node, script, ...) that is neither an option nor the value of one of `program`'s. */
+function commandName(program: Command, argv: readonly string[]): string | undefined {
+  const takesValue = new Set(program.options.filter((option) => option.required).map((option) => option.long));
   for (let index = 2; index < argv.length; index++) {
     const word = argv[index]!;
     if (word === '--') return argv[index + 1];
     if (!word.startsWith('-')) return word;
-    if (PROGRAM_OPTIONS_WITH_VALUE.has(word)) index++;
+    if (takesValue.has(word)) index++;
   }
   return undefined;
 }

@@ -3,15 +3,16 @@ import { detectBatchDialect } from '../providers/openai/batch-dialects.ts';
 import { probeEndpoint, type EndpointProbe } from '../providers/probe-endpoint.ts';
 
 /**
- * The one probe of a job's endpoint before its first request (decision 0009), as its config asks for it: none for
- * `provider: command`. `baseUrl` is the config's or the built-in simulator's.
+ * The one probe of a job's endpoint before its first request (decision 0009), as its config asks for it: a
+ * `provider: command` job has no endpoint, so nothing refuses it. `baseUrl` is the config's or the built-in
+ * simulator's.
  */
-export function probeJobEndpoint(
+export async function probeJobEndpoint(
   config: ResolvedConfig,
   baseUrl: string,
   signal: AbortSignal | undefined,
-): Promise<EndpointProbe> | undefined {
-  if (config.provider === 'command') return undefined;
+): Promise<EndpointProbe> {
+  if (config.provider === 'command') return { ok: true };
   return probeEndpoint({
     provider: config.provider,
     mode: config.mode,

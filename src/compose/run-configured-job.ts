@@ -371,13 +371,15 @@ async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: strin
   if (config.provider === 'command') return;
   // Cancelling needs no endpoint in realtime, and in batch mode must not be refused for one that is gone.
   if ((await options.store.getJob(options.jobId))?.cancelRequestedAt != null) return;
-  // One started early (before the job was created) is used unless the run targets the built-in simulator.
-  let probe = config.simulate ? undefined : await untilStopped(options.endpointProbe, options.signal);
-  if (options.signal.aborted) return;
-  probe ??= await untilStopped(probeJobEndpoint(config, options.baseUrl, options.signal), options.signal);
-  if (probe === undefined) return;
+  // One started before the job was created stands for this one (none when the run targets the built-in simulator).
+  const early = config.simulate ? undefined : options.endpointProbe;
+  const asked = (): Promise<EndpointProbe | undefined> => probeJobEndpoint(config, options.baseUrl, options.signal);
+  const probe = await untilStopped(
+    early === undefined ? asked() : early.then((found) => found ?? asked()),
+    options.signal,
+  );
   // A stop asked for meanwhile is the engine's to honour (interrupted), not an endpoint fault.
-  if (probe.ok || options.signal.aborted) return;
+  if (probe === undefined || probe.ok || options.signal.aborted) return;
   options.logger.error({ url: withoutCredentials(probe.url), failure: probe.failure }, LOG_EVENT.probeFail);
   throw new EndpointError(
     'ENDPOINT_UNREACHABLE',
@@ -388,10 +390,10 @@ async function checkEndpoint(options: RunConfiguredJobOptions & { baseUrl: strin
 
 /** `probe`'s answer, or undefined as soon as `signal` stops the run (a probe started early does not listen to it). */
 async function untilStopped(
-  probe: Promise<EndpointProbe | undefined> | undefined,
+  probe: Promise<EndpointProbe | undefined>,
   signal: AbortSignal,
 ): Promise<EndpointProbe | undefined> {
-  if (probe === undefined || signal.aborted) return undefined;
+  if (signal.aborted) return undefined;
   let onAbort: (() => void) | undefined;
   const stopped = new Promise<undefined>((resolve) => {
     onAbort = () => resolve(undefined);

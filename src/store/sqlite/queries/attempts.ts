@@ -57,12 +57,9 @@ export function prepareAttemptQueries(db: Database) {
     for (const row of retries.all(jobId)) retriesByCause[row.outcome] = row.count;
     const ok = total.ok;
     const rankOf = (fraction: number): number => Math.min(ok - 1, Math.floor(ok * fraction));
-    const latencies = new Map<number, number>();
-    if (ok > 0) {
-      for (const row of latenciesAt.all(jobId, rankOf(0.5), rankOf(0.95))) latencies.set(row.rank, row.latency_ms);
-    }
+    const ranked = ok === 0 ? [] : latenciesAt.all(jobId, rankOf(0.5), rankOf(0.95));
     const percentile = (fraction: number): number | null =>
-      ok === 0 ? null : (latencies.get(rankOf(fraction)) ?? null);
+      ranked.find((row) => row.rank === rankOf(fraction))?.latency_ms ?? null;
     return {
       attempts: total.attempts,
       failuresByCause,
