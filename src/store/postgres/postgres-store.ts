@@ -40,8 +40,6 @@ import type {
   TokenGrant,
   TokenTake,
 } from '../shared-limits-store.ts';
-import { connectPool } from './connect-pool.ts';
-import { migrate } from './migrate.ts';
 import * as activityReads from './queries/activity.ts';
 import * as answers from './queries/answers.ts';
 import { attemptStats } from './queries/attempts.ts';
@@ -59,7 +57,7 @@ import * as sinkOutbox from './queries/sink-outbox.ts';
 import * as chunkSlices from './queries/chunk-slices.ts';
 import * as slices from './queries/slices.ts';
 import { SliceQueue } from './slice-queue.ts';
-import { isUnreachable, storeUnreachable } from './store-unreachable.ts';
+import { PostgresConnections, type Work } from './postgres-connections.ts';
 import type { ChunkWorkStore } from '../chunk-work-store.ts';
 import type { JobFileStore } from '../job-file-store.ts';
 import type { HeldSlice, SentAttempt, SliceCounts, SliceKey, WorkSliceStore, WorkStop } from '../work-slice-store.ts';
@@ -79,8 +77,6 @@ const ANALYZE_MIN_ITEMS = 1000;
 /** Tickets of earlier hand-outs one `claimSlice` goes through per job before it looks at the next job. */
 const MAX_STALE_TICKETS = 16;
 
-type Work<T> = (db: pg.ClientBase) => Promise<T>;
-
 /**
  * The shared store: one PostgreSQL database that many workers use at once (docs/decisions/0030). A thin class over
  * `queries/*`, as the SQLite store is: every contract call that writes runs in one transaction, and where SQLite's
@@ -91,21 +87,16 @@ type Work<T> = (db: pg.ClientBase) => Promise<T>;
  * The schema is migrated on first use (`migrate.ts`); a server that cannot be reached is `STORE_UNREACHABLE`.
  */
 export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, ChunkWorkStore, JobFileStore {
-  /** Made on the first call (see `connectPool`). */
-  private pool: Promise<pg.Pool> | undefined;
-  private readonly url: string;
+  private readonly connections: PostgresConnections;
   private readonly clock: Clock;
   private readonly isProcessAlive: (pid: number) => boolean;
-  private ready: Promise<void> | undefined;
   private closed = false;
   private readonly queue: SliceQueue;
-  /** Connections given an 'error' listener (see `checkout`). */
-  private readonly watched = new WeakSet<pg.PoolClient>();
   /** How many items each job had when this store last analyzed `items` (see `analyzeIfGrown`). */
   private readonly analyzedItems = new Map<string, number>();
 
   constructor(options: PostgresStoreOptions) {
-    this.url = options.url;
+    this.connections = new PostgresConnections(options.url);
     this.queue = new SliceQueue(options.url);
     this.clock = options.clock ?? systemClock;
     this.isProcessAlive = options.isProcessAlive ?? isProcessAlive;
@@ -501,7 +492,7 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
     if (this.closed) return;
     this.closed = true;
     await this.queue.close();
-    await (await this.pool)?.end();
+    await this.connections.close();
   }
 
   private seqPages<Row extends { seq: number }>(
@@ -511,76 +502,12 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
     return seqPages((after, limit) => this.run((db) => page(db, jobId, after, limit)));
   }
 
-  /** Work outside an explicit transaction (reads, and writes of one statement) on a connection of the pool. */
   private async run<T>(work: Work<T>): Promise<T> {
-    const client = await this.connect();
-    let failure: Error | undefined;
-    try {
-      return await work(client);
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    } finally {
-      // A connection that failed is dropped, not pooled: the server may have ended it (see `checkout`).
-      client.release(failure);
-    }
+    return this.connections.run(work);
   }
 
-  /** `work` in one transaction: committed when it resolves, rolled back when it throws. */
   private async transaction<T>(work: Work<T>): Promise<T> {
-    const client = await this.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release(failure);
-    }
-  }
-
-  /** A connection of a migrated database; `STORE_UNREACHABLE` when the server cannot be reached. */
-  private async connect(): Promise<pg.PoolClient> {
-    this.ready ??= this.migrateOnce();
-    await this.ready;
-    return this.checkout();
-  }
-
-  private async checkout(): Promise<pg.PoolClient> {
-    try {
-      this.pool ??= connectPool(this.url);
-      const client = await (await this.pool).connect();
-      // The server may end a connection while it is checked out (a worker stopped inside a transaction past
-      // idle_in_transaction_session_timeout, a restart): the client then emits 'error', which with no listener ends
-      // the process. The query under way fails with it, and the caller sees that failure.
-      if (!this.watched.has(client)) {
-        this.watched.add(client);
-        client.on('error', () => undefined);
-      }
-      return client;
-    } catch (error) {
-      throw isUnreachable(error) ? storeUnreachable(this.url, error) : error;
-    }
-  }
-
-  /** The schema migrated once per store; a failed attempt is tried again by the next call. */
-  private async migrateOnce(): Promise<void> {
-    try {
-      const client = await this.checkout();
-      try {
-        await migrate(client);
-      } finally {
-        client.release();
-      }
-    } catch (error) {
-      this.ready = undefined;
-      throw error;
-    }
+    return this.connections.transaction(work);
   }
 
   private async updateExistingJob(sql: string, values: unknown[], jobId: string): Promise<void> {
