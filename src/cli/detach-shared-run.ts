@@ -8,7 +8,7 @@ import { isProcessAlive } from '../util/is-process-alive.ts';
 import { spawnBackgroundCli } from '../util/spawn-background-cli.ts';
 import type { Store } from '../store/store.ts';
 import { requireJob } from '../store/require-job.ts';
-import { readJobStatus } from './job-status.ts';
+import { readJobStatus } from '../compose/status/job-status.ts';
 
 export interface DetachSharedRunOptions {
   store: Store;

@@ -7,7 +7,7 @@ import { ensureScheduler, readLiveScheduler } from '../scheduler/start-scheduler
 import { sendSubmission } from '../scheduler/submission-socket.ts';
 import { createSchedulerStore } from '../store/create-store.ts';
 import type { Store } from '../store/store.ts';
-import { readJobStatus, type JobStatus } from './job-status.ts';
+import { readJobStatus, type JobStatus } from '../compose/status/job-status.ts';
 import { requireJob } from '../store/require-job.ts';
 
 export interface SubmitDetachedJobOptions {

@@ -4,9 +4,9 @@ import { createSchedulerStore, createStore } from '../../store/create-store.ts';
 import type { AttemptStats, RecentFailure } from '../../store/store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { UsageError } from '../../errors/index.ts';
-import { answersAreRows } from '../answers-are-rows.ts';
-import { formatGroupEta } from '../group-eta.ts';
-import { readJobStatus, type JobStatus } from '../job-status.ts';
+import { answersAreRows } from '../../compose/status/answers-are-rows.ts';
+import { formatGroupEta } from '../../compose/status/group-eta.ts';
+import { readJobStatus, type JobStatus } from '../../compose/status/job-status.ts';
 import { describeSink } from '../render/describe-sink.ts';
 import { readJobPhase, type JobPhase, type JobPhaseReading } from '../read-job-phase.ts';
 

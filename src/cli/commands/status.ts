@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { createStore } from '../../store/create-store.ts';
 import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
-import { answersAreRows } from '../answers-are-rows.ts';
-import { formatGroupEta } from '../group-eta.ts';
-import { readJobStatus, type JobStatus } from '../job-status.ts';
+import { answersAreRows } from '../../compose/status/answers-are-rows.ts';
+import { formatGroupEta } from '../../compose/status/group-eta.ts';
+import { readJobStatus, type JobStatus } from '../../compose/status/job-status.ts';
 import { describeSink } from '../render/describe-sink.ts';
 import { requireJob } from '../../store/require-job.ts';
 

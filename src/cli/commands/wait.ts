@@ -12,7 +12,7 @@ import { assertWorkspaceExists, globalOptions } from '../global-options.ts';
 import { storedJobExitCode } from '../job-exit-code.ts';
 import type { CommandExit } from '../command-exit.ts';
 import { readJobPhase } from '../read-job-phase.ts';
-import { readJobStatus } from '../job-status.ts';
+import { readJobStatus } from '../../compose/status/job-status.ts';
 import type { JobReport } from '../../output/build-report.ts';
 import { INTEGRATION_FILES, RESULT_FILES } from '../../output/result-file-names.ts';
 

@@ -1,4 +1,5 @@
-import { isOpenChunk, type Chunk } from '../../core/chunk.ts';
+import { isOpenChunk } from '../../core/chunk.ts';
+import { describeChunk } from '../../compose/status/describe-chunk.ts';
 import type { BatchProgress } from '../../engine/batch/run-batch-job.ts';
 
 export interface BatchProgressRenderer {
@@ -6,25 +7,6 @@ export interface BatchProgressRenderer {
   /** A line of its own above the progress line (which a plain write would run into on a terminal). */
   note(line: string): void;
   stop(): void;
-}
-
-/** One chunk as the progress line and `status` show it, e.g. `#3 in_progress 120/500`. */
-export function describeChunk(chunk: Chunk): string {
-  const label =
-    chunk.state === 'planned'
-      ? 'planned'
-      : chunk.state === 'uploaded'
-        ? 'uploaded'
-        : chunk.state === 'ended'
-          ? `downloading (${chunk.rawStatus ?? 'ended'})`
-          : chunk.state === 'merged'
-            ? 'merged'
-            : (chunk.rawStatus ?? 'submitted');
-  const counts =
-    chunk.state === 'submitted' && chunk.counts !== null && chunk.counts.total > 0
-      ? ` ${String(chunk.counts.completed + chunk.counts.failed)}/${String(chunk.counts.total)}`
-      : '';
-  return `#${String(chunk.chunkNo)} ${label}${counts}`;
 }
 
 export function describeBatchProgress(progress: BatchProgress, now: number): string {

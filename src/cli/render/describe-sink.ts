@@ -1,4 +1,4 @@
-import type { SinkStatus } from '../job-status.ts';
+import type { SinkStatus } from '../../compose/status/job-status.ts';
 
 /** `lancedb: 120 rows in 3 batches, lag 14 rows, last batch 2 s ago` in `status` and `monitor`. */
 export function describeSink(sink: SinkStatus): string {

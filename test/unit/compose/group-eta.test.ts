@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { estimateGroupEta, formatGroupEta, type GroupEtaInput } from '../../../src/cli/group-eta.ts';
-import { readJobStatus } from '../../../src/cli/job-status.ts';
+import { estimateGroupEta, formatGroupEta, type GroupEtaInput } from '../../../src/compose/status/group-eta.ts';
+import { readJobStatus } from '../../../src/compose/status/job-status.ts';
 import { createStore } from '../../../src/store/create-store.ts';
 import type { ItemUpdate } from '../../../src/store/store.ts';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readJobStatus } from '../../../src/cli/job-status.ts';
+import { readJobStatus } from '../../../src/compose/status/job-status.ts';
 import { createStore } from '../../../src/store/create-store.ts';
 
 /**

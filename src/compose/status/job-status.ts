@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import type { Chunk } from '../core/chunk.ts';
-import type { Job, JobCounts } from '../core/job.ts';
-import { describeChunk } from './render/batch-progress.ts';
-import { effectiveState } from '../engine/lease.ts';
-import { countLinesFrom } from '../input/count-lines.ts';
-import { RESULT_FILES } from '../output/result-file-names.ts';
-import { computeJobCost } from '../output/job-cost.ts';
-import { isCovered } from '../output/join-prompt-answers.ts';
-import type { ActivityReads, AnswerCount, ChunkStore, ItemStore, SinkOutboxStore } from '../store/store.ts';
+import type { Chunk } from '../../core/chunk.ts';
+import type { Job, JobCounts } from '../../core/job.ts';
+import { describeChunk } from './describe-chunk.ts';
+import { effectiveState } from '../../engine/lease.ts';
+import { countLinesFrom } from '../../input/count-lines.ts';
+import { RESULT_FILES } from '../../output/result-file-names.ts';
+import { computeJobCost } from '../../output/job-cost.ts';
+import { isCovered } from '../../output/join-prompt-answers.ts';
+import type { ActivityReads, AnswerCount, ChunkStore, ItemStore, SinkOutboxStore } from '../../store/store.ts';
 import { estimateGroupEta, type GroupEtaState } from './group-eta.ts';
-import { knownSecrets, redactObject } from '../util/redact.ts';
-import type { SliceCounts, WorkSliceStore } from '../store/work-slice-store.ts';
+import { knownSecrets, redactObject } from '../../util/redact.ts';
+import type { SliceCounts, WorkSliceStore } from '../../store/work-slice-store.ts';
 
 /** A job as `status --json` shows it: never a secret, `interrupted` for a dead runner. */
 export interface JobStatus {

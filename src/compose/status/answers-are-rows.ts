@@ -1,5 +1,5 @@
-import { dataJobRecordOf, loadPromptSnapshot } from '../compose/data-job-record.ts';
-import type { Job } from '../core/job.ts';
+import { dataJobRecordOf, loadPromptSnapshot } from '../data-job-record.ts';
+import type { Job } from '../../core/job.ts';
 
 /**
  * Whether each row of a data job makes one request (one prompt, one sample), so the answers the store counts are
