@@ -1,5 +1,6 @@
 import type { ActivityReads } from './activity-reads.ts';
 import type { ChunkStore } from './chunk-store.ts';
+import type { ItemBrowseStore } from './item-browse-store.ts';
 import type { ItemStore } from './item-store.ts';
 import type { JobStore } from './job-store.ts';
 import type { LeaseStore } from './lease-store.ts';
@@ -29,6 +30,7 @@ export type {
   ReaskBasis,
   SettledItem,
 } from './item-store.ts';
+export type { AttemptRecord, ItemBrowseStore, ItemDetail, ItemFilter, ItemSummary } from './item-browse-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';
 export type {
@@ -55,6 +57,7 @@ export type { SinkBatchRecord, SinkOutboxStore, SinkProgress, SinkStatusRecord }
  * own (a job's `updatedAt`) come from the clock the store was built with; every other time
  * is the caller's argument.
  */
-export interface Store extends JobStore, LeaseStore, ItemStore, ChunkStore, ActivityReads, SinkOutboxStore {
+export interface Store
+  extends JobStore, LeaseStore, ItemStore, ItemBrowseStore, ChunkStore, ActivityReads, SinkOutboxStore {
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { describeAnswerContract } from './answer-contract.ts';
+import { describeBrowseContract } from './browse-contract.ts';
 import { describeChunkContract } from './chunk-contract.ts';
 import { describeItemContract } from './item-contract.ts';
 import { describeJobContract } from './job-contract.ts';
@@ -27,5 +28,6 @@ export function describeStoreContract(name: string, openStore: OpenStore): void 
     describeReaskContract(openStore);
     describeAnswerContract(openStore);
     describeSinkOutboxContract(openStore);
+    describeBrowseContract(openStore);
   });
 }

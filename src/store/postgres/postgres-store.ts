@@ -46,6 +46,8 @@ import { attemptStats } from './queries/attempts.ts';
 import * as chunks from './queries/chunks.ts';
 import { ingestBatch } from './queries/ingest.ts';
 import * as items from './queries/items.ts';
+import * as itemBrowse from './queries/item-browse.ts';
+import type { ItemDetail, ItemFilter, ItemSummary } from '../item-browse-store.ts';
 import * as jobFiles from './queries/job-files.ts';
 import { insertJob, JOB_UPDATES, selectJob, selectJobs, toJob, updateJobState } from './queries/jobs.ts';
 import { keysetPages, seqPages } from './queries/keyset-pages.ts';
@@ -387,6 +389,20 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
 
   async sliceItems(jobId: string, firstSeq: number, lastSeq: number): Promise<OpenItem[]> {
     return this.run((db) => slices.sliceItems(db, jobId, firstSeq, lastSeq));
+  }
+
+  // ItemBrowseStore (the dashboard, docs/decisions/0038).
+
+  async itemPage(jobId: string, filter: ItemFilter, afterSeq: number, limit: number): Promise<ItemSummary[]> {
+    return this.run((db) => itemBrowse.itemPage(db, jobId, filter, afterSeq, limit));
+  }
+
+  async countItems(jobId: string, filter: ItemFilter, cap: number): Promise<number> {
+    return this.run((db) => itemBrowse.countItems(db, jobId, filter, cap));
+  }
+
+  async itemDetail(jobId: string, seq: number): Promise<ItemDetail | undefined> {
+    return this.run((db) => itemBrowse.itemDetail(db, jobId, seq));
   }
 
   async requestTexts(jobId: string, seqs: readonly number[]): Promise<Map<number, string>> {

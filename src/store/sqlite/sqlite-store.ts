@@ -47,6 +47,8 @@ import { prepareProgress } from './queries/progress.ts';
 import { prepareRejectQueries } from './queries/rejects.ts';
 import { prepareResponsePartQueries } from './queries/response-parts.ts';
 import { prepareSinkOutboxQueries } from './queries/sink-outbox.ts';
+import { prepareItemBrowse } from './queries/item-browse.ts';
+import type { ItemDetail, ItemFilter, ItemSummary } from '../item-browse-store.ts';
 import { toStoredPath } from './workspace-paths.ts';
 
 export interface SqliteStoreOptions {
@@ -83,6 +85,7 @@ export class SqliteStore implements Store {
   private readonly activityQueries: ReturnType<typeof prepareActivityQueries>;
   private readonly answers: ReturnType<typeof prepareAnswerQueries>;
   private readonly sinkOutbox: ReturnType<typeof prepareSinkOutboxQueries>;
+  private readonly browse: ReturnType<typeof prepareItemBrowse>;
   private readonly ingestBatch: ReturnType<typeof prepareIngest>;
   private readonly progress: ReturnType<typeof prepareProgress>;
   private readonly acquire: ReturnType<typeof prepareAcquireLease>;
@@ -103,6 +106,7 @@ export class SqliteStore implements Store {
     this.activityQueries = prepareActivityQueries(this.db);
     this.answers = prepareAnswerQueries(this.db);
     this.sinkOutbox = prepareSinkOutboxQueries(this.db);
+    this.browse = prepareItemBrowse(this.db);
     this.ingestBatch = prepareIngest(this.db, { jobs: this.jobs, items: this.items, rejects: this.rejects });
     this.progress = prepareProgress(this.db, {
       items: this.items,
@@ -381,6 +385,28 @@ export class SqliteStore implements Store {
   }
 
   /** The item with its answer, read from its parts when it was stored in parts. */
+  // ItemBrowseStore (the dashboard, docs/decisions/0038).
+
+  async itemPage(jobId: string, filter: ItemFilter, afterSeq: number, limit: number): Promise<ItemSummary[]> {
+    return this.browse.page(jobId, filter, afterSeq, limit);
+  }
+
+  async countItems(jobId: string, filter: ItemFilter, cap: number): Promise<number> {
+    return this.browse.count(jobId, filter, cap);
+  }
+
+  async itemDetail(jobId: string, seq: number): Promise<ItemDetail | undefined> {
+    const row = this.browse.item(jobId, seq);
+    if (row === undefined) return undefined;
+    // The request is the input's line: the job's input is its one copy (read by the caller).
+    return {
+      item: this.toItemRecord(jobId, row),
+      group: row.group_key,
+      attempts: this.browse.attempts(jobId, seq),
+      request: null,
+    };
+  }
+
   private toItemRecord(jobId: string, row: ItemRow): ItemRecord {
     const record = toItemRecord(row);
     if (row.response_bytes !== null) {

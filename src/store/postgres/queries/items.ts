@@ -75,7 +75,7 @@ export function toOpenItem(row: ItemRow): OpenItem {
 export const OPEN_ITEM_COLUMNS =
   'seq, custom_id, line_no, byte_offset, byte_length, line_hash, attempts, reasks, response_body, response_raw, check_json';
 
-const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, attempts, missing_reason,
+export const ITEM_COLUMNS = `seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, attempts, missing_reason,
   status_code, request_id, response_body, response_raw, error_json, completed_at, reasks, check_json`;
 
 /**

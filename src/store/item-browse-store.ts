@@ -1,0 +1,68 @@
+import type { ItemRecord } from '../core/item.ts';
+import type { ItemState } from '../core/states.ts';
+
+/** Which items a page holds; every member set narrows it. */
+export interface ItemFilter {
+  state?: ItemState | undefined;
+  /** A data job's group (`items.group_key`); `''` is the items of no group. */
+  group?: string | undefined;
+  /** The code of the item's last error (`http_500`, `timeout`, `invalid_answer`, ...). */
+  errorCode?: string | undefined;
+  /** The status of the check of its last answer (`valid`, `invalid`, `repaired`, ...). */
+  checkStatus?: string | undefined;
+  /** Items sent at least this many times. */
+  minAttempts?: number | undefined;
+  /** A part of the custom_id, as typed (no wildcards). */
+  idContains?: string | undefined;
+}
+
+/** An item as a list shows it: no answer, no request. */
+export interface ItemSummary {
+  seq: number;
+  customId: string;
+  lineNo: number;
+  state: ItemState;
+  attempts: number;
+  reasks: number;
+  statusCode: number | null;
+  errorCode: string | null;
+  checkStatus: string | null;
+  group: string | null;
+  completedAt: number | null;
+}
+
+/** One attempt of an item, as the attempt ledger has it. */
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: number;
+  latencyMs: number;
+  statusCode: number | null;
+  /** `succeeded`, `http_500`, `timeout`, ... */
+  outcome: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  /** The re-ask this attempt belonged to (0: the first question); null before re-asks existed. */
+  reask: number | null;
+  checkStatus: string | null;
+}
+
+export interface ItemDetail {
+  item: ItemRecord;
+  group: string | null;
+  attempts: AttemptRecord[];
+  /** The request line, where the store keeps it (a shared store); otherwise it is read from the job's input. */
+  request: string | null;
+}
+
+/**
+ * Browsing a job's items (the dashboard, docs/decisions/0038): a filtered page in input order, read by keyset so a
+ * page of a million-item job costs what a page of a small one does, and one item whole with its attempts.
+ */
+export interface ItemBrowseStore {
+  /** Up to `limit` items after `afterSeq` (-1: from the first, seq 0) that pass `filter`, by seq. */
+  itemPage(jobId: string, filter: ItemFilter, afterSeq: number, limit: number): Promise<ItemSummary[]>;
+  /** Items that pass `filter`, counted up to `cap` (a count past it says "more than"). */
+  countItems(jobId: string, filter: ItemFilter, cap: number): Promise<number>;
+  /** One item by its seq, or undefined. */
+  itemDetail(jobId: string, seq: number): Promise<ItemDetail | undefined>;
+}

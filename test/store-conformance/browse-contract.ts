@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ItemFilter, Store } from '../../src/store/store.ts';
+import {
+  attemptOf,
+  createTestJob,
+  INVALID,
+  JOB,
+  newItems,
+  type OpenStore,
+  VALID,
+  withStore,
+} from './store-fixtures.ts';
+
+/**
+ * `ItemBrowseStore` (docs/decisions/0038): six items in two groups and one of none, answered valid, invalid, failed
+ * and left open; pages by seq under each filter, capped counts, and one item whole with its attempts.
+ */
+async function seedItems(store: Store): Promise<void> {
+  await createTestJob(store);
+  const group = (seq: number): string | null => (seq < 2 ? 'korean' : seq < 4 ? 'mural' : null);
+  await store.ingest(JOB, {
+    items: newItems(0, 6, (seq) => `row-${String(seq)}-${seq % 2 === 0 ? 'title' : 'tags'}`).map((item) => ({
+      ...item,
+      group: group(item.seq),
+    })),
+    rejects: [],
+    limit: 0,
+    position: { byte: 60, line: 6, seq: 6, done: true },
+  });
+  const answered = (seq: number, check: typeof VALID, attempts = 1) =>
+    ({
+      seq,
+      state: 'succeeded',
+      attempts,
+      statusCode: 200,
+      requestId: `req-${String(seq)}`,
+      body: `{"answer":${String(seq)}}`,
+      completedAt: 100 + seq,
+      check,
+    }) as const;
+  await store.commitProgress([
+    {
+      jobId: JOB,
+      attempts: [
+        attemptOf(0, { statusCode: 500, outcome: 'http_500', inputTokens: null, outputTokens: null }),
+        attemptOf(0, { attempt: 2, startedAt: 20, latencyMs: 7 }),
+        attemptOf(1),
+        attemptOf(2),
+        attemptOf(4, { statusCode: 500, outcome: 'http_500', inputTokens: null, outputTokens: null }),
+      ],
+      updates: [
+        answered(0, VALID, 2),
+        answered(1, VALID),
+        answered(2, INVALID),
+        {
+          seq: 4,
+          state: 'failed',
+          attempts: 1,
+          error: { code: 'http_500', message: 'down', status: 500 },
+          completedAt: 104,
+        },
+      ],
+    },
+  ]);
+}
+
+export function describeBrowseContract(openStore: OpenStore): void {
+  describe('item browsing', () => {
+    it('pages items by seq under each filter, and counts them up to a cap', async () => {
+      await withStore(openStore, async (store) => {
+        await seedItems(store);
+        const seqs = async (filter: ItemFilter, after = 0, limit = 10): Promise<number[]> =>
+          (await store.itemPage(JOB, filter, after, limit)).map((item) => item.seq);
+        // seq 0 is never listed after 0: pages start after a seq, and the first page after -1.
+        assert.deepEqual(await seqs({}, -1), [0, 1, 2, 3, 4, 5]);
+        assert.deepEqual(await seqs({}, -1, 2), [0, 1]);
+        assert.deepEqual(await seqs({}, 1, 2), [2, 3]);
+        assert.deepEqual(await seqs({ state: 'succeeded' }, -1), [0, 1, 2]);
+        assert.deepEqual(await seqs({ state: 'pending' }, -1), [3, 5]);
+        assert.deepEqual(await seqs({ group: 'mural' }, -1), [2, 3]);
+        assert.deepEqual(await seqs({ group: '' }, -1), [4, 5]);
+        assert.deepEqual(await seqs({ errorCode: 'http_500' }, -1), [4]);
+        assert.deepEqual(await seqs({ checkStatus: 'invalid' }, -1), [2]);
+        assert.deepEqual(await seqs({ minAttempts: 2 }, -1), [0]);
+        assert.deepEqual(await seqs({ idContains: 'tags' }, -1), [1, 3, 5]);
+        assert.deepEqual(await seqs({ idContains: '%' }, -1), [], 'no wildcard: the text as typed');
+        assert.deepEqual(await seqs({ state: 'succeeded', group: 'korean', idContains: 'title' }, -1), [0]);
+        assert.equal(await store.countItems(JOB, {}, 100), 6);
+        assert.equal(await store.countItems(JOB, {}, 4), 4);
+        assert.equal(await store.countItems(JOB, { state: 'pending' }, 100), 2);
+        assert.equal(await store.countItems('nope', {}, 100), 0);
+
+        const [first] = await store.itemPage(JOB, {}, -1, 1);
+        assert.deepEqual(first, {
+          seq: 0,
+          customId: 'row-0-title',
+          lineNo: 1,
+          state: 'succeeded',
+          attempts: 2,
+          reasks: 0,
+          statusCode: 200,
+          errorCode: null,
+          checkStatus: 'valid',
+          group: 'korean',
+          completedAt: 100,
+        });
+        const [failed] = await store.itemPage(JOB, { state: 'failed' }, -1, 1);
+        assert.equal(failed?.errorCode, 'http_500');
+      });
+    });
+
+    it('reads one item whole, with its attempts in order', async () => {
+      await withStore(openStore, async (store) => {
+        await seedItems(store);
+        const detail = await store.itemDetail(JOB, 0);
+        assert.ok(detail !== undefined);
+        assert.equal(detail.item.customId, 'row-0-title');
+        assert.equal(detail.item.state, 'succeeded');
+        assert.equal(detail.group, 'korean');
+        assert.deepEqual(detail.item.check, VALID);
+        const body = detail.item.responseBody;
+        assert.equal(typeof body === 'string' ? body : Buffer.from(body ?? []).toString('utf8'), '{"answer":0}');
+        assert.deepEqual(
+          detail.attempts.map((attempt) => [attempt.attempt, attempt.outcome, attempt.statusCode]),
+          [
+            [1, 'http_500', 500],
+            [2, 'ok', 200],
+          ],
+        );
+        assert.equal(detail.attempts[1]?.latencyMs, 7);
+        assert.equal((await store.itemDetail(JOB, 4))?.item.error?.code, 'http_500');
+        assert.equal(await store.itemDetail(JOB, 99), undefined);
+        assert.equal(await store.itemDetail('nope', 0), undefined);
+      });
+    });
+  });
+}
