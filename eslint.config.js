@@ -36,6 +36,8 @@ const allowedImports = {
   scheduler: ['**', '!cli/**'],
   // The CLI knows nothing about SQL or a concrete provider: it reaches them through compose/ and the factories.
   cli: ['**', '!store/sqlite/**', '!store/postgres/**', '!providers/*/**'],
+  // The dashboard's server reads what `status` reads, through compose/ (docs/decisions/0038): no SQL, no provider.
+  server: [...foundation, 'compose/dashboard/**', 'store/store.ts'],
   'index.ts': ['**', '!cli/**'],
 };
 
@@ -71,6 +73,22 @@ export default tseslint.config(
         Buffer: 'readonly',
         performance: 'readonly',
         fetch: 'readonly',
+      },
+    },
+  },
+  {
+    // The dashboard's page runs in the browser (docs/decisions/0038).
+    files: ['ui/**/*.js'],
+    languageOptions: {
+      globals: {
+        location: 'readonly',
+        history: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        URLSearchParams: 'readonly',
+        FormData: 'readonly',
+        addEventListener: 'readonly',
       },
     },
   },

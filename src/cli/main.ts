@@ -31,6 +31,7 @@ export const COMMAND_MODULES: readonly (readonly [readonly string[], () => Promi
   [['logs'], async () => (await import('./commands/logs.ts')).registerLogsCommand],
   [['simulate'], async () => (await import('./commands/simulate.ts')).registerSimulateCommand],
   [['scheduler'], async () => (await import('./commands/scheduler.ts')).registerSchedulerCommand],
+  [['ui'], async () => (await import('./commands/ui.ts')).registerUiCommand],
 ];
 
 /**

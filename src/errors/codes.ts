@@ -28,6 +28,10 @@ export const ERROR_CODES = {
     exitCode: 2,
     meaning: 'the scheduler socket cannot be made or used safely (not private to this user); no key is sent',
   },
+  UI_UNAVAILABLE: {
+    exitCode: 2,
+    meaning: "the dashboard cannot listen on --host and --port (taken, or not this machine's address)",
+  },
   AUTH_FAILED: { exitCode: 2, meaning: 'the provider refused the API key (401/403); the job stopped' },
   CONCURRENCY_REQUIRES_APPROVAL: {
     exitCode: 2,

@@ -1,0 +1,325 @@
+import type { Job } from '../../core/job.ts';
+import { ITEM_STATES, type ItemState } from '../../core/states.ts';
+import { createLineReader } from '../../input/read-line-at.ts';
+import { computeJobCost } from '../../output/job-cost.ts';
+import type { ItemFilter, ItemSummary, ReviewStats, Store } from '../../store/store.ts';
+import type { WorkSliceStore } from '../../store/work-slice-store.ts';
+import { knownSecrets, redactObject, registerSecret } from '../../util/redact.ts';
+import { answersAreRows } from '../status/answers-are-rows.ts';
+import { readJobStatus, type JobStatus } from '../status/job-status.ts';
+
+/**
+ * What the dashboard shows (docs/decisions/0038), read from the store as `status` reads it: the same `JobStatus`,
+ * plus what a page needs beside it (cost, failures by cause, an item whole). Nothing here writes.
+ */
+export type DashboardStore = Store & Partial<Pick<WorkSliceStore, 'sliceCounts'>>;
+
+/** A job as the jobs page lists it. */
+export interface JobSummary {
+  job_id: string;
+  state: string;
+  mode: 'realtime' | 'batch';
+  provider: string;
+  model: string | null;
+  counts: JobStatus['counts'];
+  /** Items finished (succeeded or failed), of `counts.total`. */
+  done: number;
+  input_fully_read: boolean;
+  rate_rps: number;
+  eta_s: number | null;
+  /** Spent so far at the job's model and mode; null when the model has no price. */
+  cost_usd: number | null;
+  /** `limits.budget_usd`; 0 = none. */
+  budget_usd: number;
+  created_at: string;
+  last_progress_age_s: number | null;
+}
+
+export interface JobPage {
+  jobs: JobSummary[];
+  /** Jobs that pass the filter, in all. */
+  total: number;
+}
+
+/** A job as its page shows it: its status, summary, failures by cause and what the checks said. */
+export interface JobView {
+  summary: JobSummary;
+  status: JobStatus;
+  /** Failed attempts by cause (`http_429`, `timeout`, `invalid_answer`, ...), and those retried. */
+  failures: Record<string, number>;
+  retries: Record<string, number>;
+  attempts: number;
+  tokens: { input: number; output: number };
+  latency_ms: { p50: number | null; p95: number | null };
+  /** Answers by the status of their check; empty when nothing was checked. */
+  checks: ReviewStats['byStatus'];
+}
+
+export interface ItemListPage {
+  items: ItemSummary[];
+  /** Where the next page starts (`after`), or null when this was the last. */
+  next_after: number | null;
+  /** Items that pass the filter, counted up to `ITEM_COUNT_CAP` (`total_capped` when there are more). */
+  total: number;
+  total_capped: boolean;
+}
+
+/** An item whole, for its side-by-side view. */
+export interface ItemView {
+  item: ItemSummary & { missing_reason: string | null; request_id: string | null };
+  /** The request line as sent (secrets in it shown as `***`), or null when it cannot be read any more. */
+  request: string | null;
+  /** Why the request is null (its input gone or changed), when it is. */
+  request_unreadable: string | null;
+  /** The raw answer, as the store keeps it (cut to `ANSWER_VIEW_BYTES`). */
+  answer: string | null;
+  answer_bytes: number;
+  /** The value the check parsed from the answer, with its status and the issues found (JSON paths). */
+  check: { status: string; value?: unknown; issues: { path: string; message: string }[] } | null;
+  error: { code: string; message: string; status?: number } | null;
+  attempts: {
+    attempt: number;
+    started_at: string;
+    latency_ms: number;
+    status_code: number | null;
+    outcome: string;
+    input_tokens: number | null;
+    output_tokens: number | null;
+    reask: number | null;
+    check_status: string | null;
+  }[];
+}
+
+export const ITEM_COUNT_CAP = 100_000;
+/** An answer is shown up to this many bytes (a page stays light whatever a model wrote). */
+export const ANSWER_VIEW_BYTES = 256 * 1024;
+
+export function jobSummary(job: Job, status: JobStatus, costUsd: number | null): JobSummary {
+  const config = job.config;
+  const limits = config['limits'] as { budget_usd?: unknown } | undefined;
+  return {
+    job_id: job.id,
+    state: status.state,
+    mode: config.mode === 'batch' ? 'batch' : 'realtime',
+    provider: typeof config['provider'] === 'string' ? config['provider'] : 'openai',
+    model: typeof config.model === 'string' ? config.model : null,
+    counts: status.counts,
+    done: status.counts.succeeded + status.counts.failed,
+    input_fully_read: status.input_fully_read,
+    rate_rps: status.rate_rps,
+    eta_s: status.eta_s,
+    cost_usd: costUsd,
+    budget_usd: typeof limits?.budget_usd === 'number' ? limits.budget_usd : 0,
+    created_at: status.created_at,
+    last_progress_age_s: status.last_progress_age_s,
+  };
+}
+
+async function costOf(
+  store: DashboardStore,
+  job: Job,
+): Promise<{ usd: number | null; stats: Awaited<ReturnType<Store['attemptStats']>> }> {
+  const stats = await store.attemptStats(job.id);
+  const usd = computeJobCost({
+    mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
+    model: typeof job.config.model === 'string' ? job.config.model : null,
+    inputTokens: stats.inputTokens,
+    outputTokens: stats.outputTokens,
+    prices: job.config.prices ?? {},
+  }).usd;
+  return { usd, stats };
+}
+
+async function statusOf(store: DashboardStore, workspace: string, job: Job, now: number): Promise<JobStatus> {
+  return readJobStatus(store, job, now, { answersAreRows: await answersAreRows(workspace, job) });
+}
+
+/**
+ * The jobs page: newest first, those in `state` only when given, `limit` from `offset`. Only the page's jobs have
+ * their status read, so a store of thousands of jobs costs a page of them.
+ */
+export async function listJobSummaries(
+  store: DashboardStore,
+  workspace: string,
+  page: { state?: string | undefined; offset: number; limit: number },
+  now: number,
+): Promise<JobPage> {
+  const jobs = (await store.listJobs()).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  const statuses = new Map<string, JobStatus>();
+  let matching = jobs;
+  if (page.state !== undefined) {
+    // The state shown is the effective one (a dead runner's job is interrupted), read from the status.
+    matching = [];
+    for (const job of jobs) {
+      const status = await statusOf(store, workspace, job, now);
+      statuses.set(job.id, status);
+      if (status.state === page.state) matching.push(job);
+    }
+  }
+  const shown = matching.slice(page.offset, page.offset + page.limit);
+  const summaries = await Promise.all(
+    shown.map(async (job) => {
+      const status = statuses.get(job.id) ?? (await statusOf(store, workspace, job, now));
+      return jobSummary(job, status, (await costOf(store, job)).usd);
+    }),
+  );
+  return { jobs: summaries, total: matching.length };
+}
+
+/** The job page's figures, or undefined when there is no such job. */
+export async function readJobView(
+  store: DashboardStore,
+  workspace: string,
+  jobId: string,
+  now: number,
+): Promise<JobView | undefined> {
+  const job = await store.getJob(jobId);
+  if (job === undefined) return undefined;
+  const [status, cost, review] = await Promise.all([
+    statusOf(store, workspace, job, now),
+    costOf(store, job),
+    store.reviewStats(jobId),
+  ]);
+  return {
+    summary: jobSummary(job, status, cost.usd),
+    status,
+    failures: cost.stats.failuresByCause,
+    retries: cost.stats.retriesByCause,
+    attempts: cost.stats.attempts,
+    tokens: { input: cost.stats.inputTokens, output: cost.stats.outputTokens },
+    latency_ms: { p50: cost.stats.latencyP50Ms, p95: cost.stats.latencyP95Ms },
+    checks: review.byStatus,
+  };
+}
+
+/** A filter from a query string's members; an unknown state is an error naming it. */
+export function toItemFilter(query: Readonly<Record<string, string | undefined>>): ItemFilter {
+  const filter: ItemFilter = {};
+  const state = query['state'];
+  if (state !== undefined && state !== '') {
+    if (!Object.hasOwn(ITEM_STATES, state)) {
+      throw new RangeError(`state "${state}" is not an item state; use one of ${Object.keys(ITEM_STATES).join(', ')}`);
+    }
+    filter.state = state as ItemState;
+  }
+  if (query['group'] !== undefined) filter.group = query['group'];
+  if (query['error'] !== undefined && query['error'] !== '') filter.errorCode = query['error'];
+  if (query['check'] !== undefined && query['check'] !== '') filter.checkStatus = query['check'];
+  const attempts = query['attempts'];
+  if (attempts !== undefined && attempts !== '') {
+    const value = Number(attempts);
+    if (!Number.isInteger(value) || value < 0) throw new RangeError(`attempts "${attempts}" is not a whole number`);
+    filter.minAttempts = value;
+  }
+  if (query['q'] !== undefined && query['q'] !== '') filter.idContains = query['q'];
+  return filter;
+}
+
+/** A page of a job's items under `filter`, `limit` after seq `after` (-1: the first). */
+export async function readItemPage(
+  store: DashboardStore,
+  jobId: string,
+  filter: ItemFilter,
+  after: number,
+  limit: number,
+): Promise<ItemListPage> {
+  const [items, total] = await Promise.all([
+    store.itemPage(jobId, filter, after, limit + 1),
+    store.countItems(jobId, filter, ITEM_COUNT_CAP + 1),
+  ]);
+  const more = items.length > limit;
+  const shown = more ? items.slice(0, limit) : items;
+  return {
+    items: shown,
+    next_after: more ? (shown.at(-1)?.seq ?? null) : null,
+    total: Math.min(total, ITEM_COUNT_CAP),
+    total_capped: total > ITEM_COUNT_CAP,
+  };
+}
+
+function textOf(body: string | Uint8Array | null): string | null {
+  if (body === null) return null;
+  return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+}
+
+/**
+ * One item whole: its request (kept in a shared store; otherwise read back from the job's input, where it is the
+ * one copy), its answer, check and attempts. Secrets the config names are shown as `***` wherever they appear.
+ */
+export async function readItemView(store: DashboardStore, job: Job, seq: number): Promise<ItemView | undefined> {
+  const detail = await store.itemDetail(job.id, seq);
+  if (detail === undefined) return undefined;
+  const { item } = detail;
+  let request = detail.request;
+  let unreadable: string | null = null;
+  if (request === null) {
+    try {
+      const reader = await createLineReader(job.inputPath);
+      try {
+        [request = null] = await reader.readMany([item]);
+      } finally {
+        await reader.close();
+      }
+    } catch (error) {
+      unreadable = error instanceof Error ? error.message : String(error);
+    }
+  }
+  const answer = textOf(item.responseBody);
+  const view: ItemView = {
+    item: {
+      seq: item.seq,
+      customId: item.customId,
+      lineNo: item.lineNo,
+      state: item.state,
+      attempts: item.attempts,
+      reasks: item.reasks,
+      statusCode: item.statusCode,
+      errorCode: item.error?.code ?? null,
+      checkStatus: item.check?.status ?? null,
+      group: detail.group,
+      completedAt: null,
+      missing_reason: item.missingReason,
+      request_id: item.requestId,
+    },
+    request,
+    request_unreadable: unreadable,
+    answer: answer === null ? null : answer.slice(0, ANSWER_VIEW_BYTES),
+    answer_bytes: answer === null ? 0 : Buffer.byteLength(answer),
+    check: item.check,
+    error:
+      item.error === null
+        ? null
+        : {
+            code: item.error.code,
+            message: item.error.message,
+            ...(item.error.status === undefined ? {} : { status: item.error.status }),
+          },
+    attempts: detail.attempts.map((attempt) => ({
+      attempt: attempt.attempt,
+      started_at: new Date(attempt.startedAt).toISOString(),
+      latency_ms: attempt.latencyMs,
+      status_code: attempt.statusCode,
+      outcome: attempt.outcome,
+      input_tokens: attempt.inputTokens,
+      output_tokens: attempt.outputTokens,
+      reask: attempt.reask,
+      check_status: attempt.checkStatus,
+    })),
+  };
+  return redactObject<ItemView>(view, knownSecrets());
+}
+
+/**
+ * Remembers the API key each of `jobs` reads (`api_key_env` in this process's environment), so an answer or error
+ * that echoes it is masked before it leaves the dashboard, as it is everywhere else.
+ */
+export function rememberJobKeys(
+  jobs: readonly Pick<Job, 'config'>[],
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  for (const job of jobs) {
+    const name = job.config.api_key_env;
+    const key = typeof name === 'string' ? env[name] : undefined;
+    if (key !== undefined) registerSecret(key);
+  }
+}

@@ -1,0 +1,248 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BatchpilotError } from '../errors/index.ts';
+import {
+  listJobSummaries,
+  readItemPage,
+  readItemView,
+  readJobView,
+  rememberJobKeys,
+  toItemFilter,
+  type DashboardStore,
+} from '../compose/dashboard/dashboard-reads.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { knownSecrets, redactSecrets } from '../util/redact.ts';
+import { isLoopbackHostHeader, requestToken, tokenMatches } from './dashboard-access.ts';
+import { loadUiAssets } from './ui-assets.ts';
+
+export interface DashboardServerOptions {
+  store: DashboardStore;
+  /** The workspace folder the store belongs to (a data job's prompts are read from it). */
+  workspace: string;
+  /** @default '127.0.0.1' */
+  host?: string | undefined;
+  /** 0: any free port. @default 0 */
+  port?: number | undefined;
+  /** Required on every API request when set (see `dashboardToken`); null: none (loopback only). */
+  token: string | null;
+  /** How often a live page's figures are read again and pushed when they changed. @default 1000 */
+  pushMs?: number | undefined;
+  clock?: Clock | undefined;
+  /** Where the jobs' API keys are read from, to mask them should an answer echo one. @default process.env */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+export interface DashboardHandle {
+  /** The address to open, with the token in its fragment when there is one (never sent to the server by a browser). */
+  url: string;
+  /** Where it listens, without the token. */
+  origin: string;
+  /** Ends the live streams and stops listening. */
+  close(): Promise<void>;
+}
+
+const PAGE_LIMIT_MAX = 200;
+/** A comment line on idle streams, so proxies and browsers keep them open. */
+const KEEPALIVE_MS = 15_000;
+
+/** An API error as JSON: `{ error: { code, message } }` with the status given. */
+class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function intParam(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ApiError(400, 'BAD_REQUEST', `${name} must be a whole number from ${String(min)} to ${String(max)}`);
+  }
+  return parsed;
+}
+
+type Query = Record<string, string | undefined>;
+
+/** Why `request` is refused (401 without the token, 403 for a foreign Host on a tokenless loopback), or undefined. */
+function refusal(request: FastifyRequest, token: string | null): ApiError | undefined {
+  if (token === null) {
+    // No token: loopback only, and only pages this machine's own names asked for (see isLoopbackHostHeader).
+    return isLoopbackHostHeader(request.headers.host)
+      ? undefined
+      : new ApiError(403, 'FORBIDDEN', 'this dashboard answers requests to its loopback address only');
+  }
+  if (!request.url.startsWith('/api/')) return undefined;
+  const given = requestToken(request.headers.authorization, (request.query as Query)['token']);
+  return given !== undefined && tokenMatches(given, token)
+    ? undefined
+    : new ApiError(401, 'UNAUTHORIZED', 'this dashboard needs its token: open the URL `batchpilot ui` printed');
+}
+
+/**
+ * `batchpilot ui` (docs/decisions/0038): the dashboard's HTTP server. It serves the page and its modules, a JSON API
+ * over the store (jobs, a job, its items, one item) and live streams of the jobs list and of one job (server-sent
+ * events, pushed when the figures changed, at most once per `pushMs`). It reads; it writes nothing.
+ */
+export async function startDashboard(options: DashboardServerOptions): Promise<DashboardHandle> {
+  const { default: createFastify } = await import('fastify');
+  const { store, workspace, token } = options;
+  const clock = options.clock ?? systemClock;
+  const pushMs = options.pushMs ?? 1000;
+  const assets = await loadUiAssets();
+  const streams = new Set<ServerResponse>();
+  const app: FastifyInstance = createFastify({ logger: false, forceCloseConnections: true });
+
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    done(refusal(request, token));
+  });
+
+  // Whatever a stored answer or error holds, a key this process knows of never leaves in a response.
+  app.addHook('onSend', (_request, reply, payload, done: (error: null, payload: unknown) => void) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    done(
+      null,
+      typeof payload === 'string' && type.startsWith('application/json')
+        ? redactSecrets(payload, knownSecrets())
+        : payload,
+    );
+  });
+
+  app.setErrorHandler((error: unknown, _request, reply: FastifyReply) => {
+    const [status, code, message] =
+      error instanceof ApiError
+        ? [error.status, error.code, error.message]
+        : error instanceof RangeError
+          ? [400, 'BAD_REQUEST', error.message]
+          : error instanceof BatchpilotError
+            ? [error.code === 'JOB_NOT_FOUND' ? 404 : 503, error.code, error.message]
+            : [500, 'INTERNAL', 'the dashboard failed to read the store; see the `batchpilot ui` output'];
+    void reply.status(status).send({ error: { code, message: redactSecrets(message, knownSecrets()) } });
+  });
+
+  const page = (_request: FastifyRequest, reply: FastifyReply): FastifyReply => sendAsset(reply, '/index.html');
+  const sendAsset = (reply: FastifyReply, path: string): FastifyReply => {
+    const asset = assets.get(path);
+    if (asset === undefined) throw new ApiError(404, 'NOT_FOUND', `no file ${path}`);
+    return reply.header('content-type', asset.type).header('cache-control', 'no-cache').send(asset.body);
+  };
+  for (const path of ['/', '/jobs/:job', '/jobs/:job/items', '/jobs/:job/items/:seq']) app.get(path, page);
+  for (const path of assets.keys()) app.get(path, (_request, reply) => sendAsset(reply, path));
+
+  const jobsPage = (query: Query) =>
+    listJobSummaries(
+      store,
+      workspace,
+      {
+        state: query['state'] === '' ? undefined : query['state'],
+        offset: intParam(query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+        limit: intParam(query['limit'], 'limit', 50, 1, PAGE_LIMIT_MAX),
+      },
+      clock.now(),
+    );
+  const env = options.env ?? process.env;
+  const jobView = async (jobId: string) => {
+    const job = await store.getJob(jobId);
+    if (job !== undefined) rememberJobKeys([job], env);
+    const view = await readJobView(store, workspace, jobId, clock.now());
+    if (view === undefined) throw new ApiError(404, 'JOB_NOT_FOUND', `no job "${jobId}" in this store`);
+    return view;
+  };
+
+  app.get('/api/jobs', async (request) => jobsPage(request.query as Query));
+  app.get('/api/jobs/:job', async (request) => jobView((request.params as { job: string }).job));
+  app.get('/api/jobs/:job/items', async (request) => {
+    const { job } = request.params as { job: string };
+    const query = request.query as Query;
+    await jobView(job);
+    return readItemPage(
+      store,
+      job,
+      toItemFilter(query),
+      intParam(query['after'], 'after', -1, -1, Number.MAX_SAFE_INTEGER),
+      intParam(query['limit'], 'limit', 50, 1, PAGE_LIMIT_MAX),
+    );
+  });
+  app.get('/api/jobs/:job/items/:seq', async (request) => {
+    const { job: jobId, seq } = request.params as { job: string; seq: string };
+    const job = await store.getJob(jobId);
+    if (job === undefined) throw new ApiError(404, 'JOB_NOT_FOUND', `no job "${jobId}" in this store`);
+    const view = await readItemView(store, job, intParam(seq, 'seq', 0, 0, Number.MAX_SAFE_INTEGER));
+    if (view === undefined) throw new ApiError(404, 'ITEM_NOT_FOUND', `job "${jobId}" has no item ${seq}`);
+    return view;
+  });
+
+  // Live figures: the jobs list (`?view=jobs` with its filter and page) or one job (`?view=job&job=ID`).
+  app.get('/api/stream', (request, reply) => {
+    const query = request.query as Query;
+    const read =
+      query['view'] === 'job' && query['job'] !== undefined
+        ? () => jobView(query['job'] as string)
+        : () => jobsPage(query);
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    streams.add(response);
+    let last = '';
+    let lastWrite = clock.now();
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      streams.delete(response);
+      clearTimeout(timer);
+    };
+    const tick = async (): Promise<void> => {
+      try {
+        const data = redactSecrets(JSON.stringify(await read()), knownSecrets());
+        if (data !== last) {
+          last = data;
+          lastWrite = clock.now();
+          response.write(`data: ${data}\n\n`);
+        } else if (clock.now() - lastWrite >= KEEPALIVE_MS) {
+          lastWrite = clock.now();
+          response.write(': still here\n\n');
+        }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        response.write(
+          `event: failure\ndata: ${JSON.stringify({ message: redactSecrets(message, knownSecrets()) })}\n\n`,
+        );
+      }
+      if (streams.has(response)) timer = setTimeout(() => void tick(), pushMs);
+    };
+    request.raw.on('close', stop);
+    void tick();
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ host, port: options.port ?? 0 });
+  } catch (error) {
+    await app.close();
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new BatchpilotError(
+      'UI_UNAVAILABLE',
+      `cannot listen on ${host}:${String(options.port ?? 0)} (${reason}): choose another --port, or a --host of this machine`,
+      { context: { flag: reason === 'EADDRINUSE' ? '--port' : '--host' }, cause: error },
+    );
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+  return {
+    origin,
+    url: token === null ? `${origin}/` : `${origin}/#token=${token}`,
+    close: async () => {
+      for (const response of streams) response.end();
+      streams.clear();
+      await app.close();
+    },
+  };
+}
