@@ -188,12 +188,10 @@ describe('the dashboard API', () => {
       signal: controller.signal,
     });
     assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
-    const reader = response.body!.getReader();
     let text = '';
-    while (!text.includes('\n\n')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString('utf8');
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      text += Buffer.from(chunk).toString('utf8');
+      if (text.includes('\n\n')) break;
     }
     controller.abort();
     bodies.push(text);
