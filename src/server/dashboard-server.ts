@@ -2,10 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BatchpilotError } from '../errors/index.ts';
 import {
-  listJobSummaries,
+  DashboardReads,
   readItemPage,
   readItemView,
-  readJobView,
   rememberJobKeys,
   toItemFilter,
   type DashboardStore,
@@ -133,10 +132,9 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   for (const path of ['/', '/jobs/:job', '/jobs/:job/items', '/jobs/:job/items/:seq']) app.get(path, page);
   for (const path of assets.keys()) app.get(path, (_request, reply) => sendAsset(reply, path));
 
+  const reads = new DashboardReads(store, workspace);
   const jobsPage = (query: Query) =>
-    listJobSummaries(
-      store,
-      workspace,
+    reads.jobs(
       {
         state: query['state'] === '' ? undefined : query['state'],
         offset: intParam(query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
@@ -148,7 +146,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   const jobView = async (jobId: string) => {
     const job = await store.getJob(jobId);
     if (job !== undefined) rememberJobKeys([job], env);
-    const view = await readJobView(store, workspace, jobId, clock.now());
+    const view = await reads.job(jobId, clock.now());
     if (view === undefined) throw new ApiError(404, 'JOB_NOT_FOUND', `no job "${jobId}" in this store`);
     return view;
   };

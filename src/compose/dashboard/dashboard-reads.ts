@@ -1,8 +1,10 @@
 import type { Job } from '../../core/job.ts';
+import { answerModel } from '../../core/item.ts';
+import { effectiveState } from '../../engine/lease.ts';
 import { ITEM_STATES, type ItemState } from '../../core/states.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { computeJobCost } from '../../output/job-cost.ts';
-import type { ItemFilter, ItemSummary, ReviewStats, Store } from '../../store/store.ts';
+import type { AttemptStats, ItemFilter, ItemSummary, ReviewStats, Store } from '../../store/store.ts';
 import type { WorkSliceStore } from '../../store/work-slice-store.ts';
 import { knownSecrets, redactObject, registerSecret } from '../../util/redact.ts';
 import { answersAreRows } from '../status/answers-are-rows.ts';
@@ -94,7 +96,11 @@ export const ITEM_COUNT_CAP = 100_000;
 /** An answer is shown up to this many bytes (a page stays light whatever a model wrote). */
 export const ANSWER_VIEW_BYTES = 256 * 1024;
 
-export function jobSummary(job: Job, status: JobStatus, costUsd: number | null): JobSummary {
+export function jobSummary(
+  job: Job,
+  status: JobStatus,
+  cost: { usd: number | null; model: string | null },
+): JobSummary {
   const config = job.config;
   const limits = config['limits'] as { budget_usd?: unknown } | undefined;
   return {
@@ -102,94 +108,96 @@ export function jobSummary(job: Job, status: JobStatus, costUsd: number | null):
     state: status.state,
     mode: config.mode === 'batch' ? 'batch' : 'realtime',
     provider: typeof config['provider'] === 'string' ? config['provider'] : 'openai',
-    model: typeof config.model === 'string' ? config.model : null,
+    model: cost.model,
     counts: status.counts,
     done: status.counts.succeeded + status.counts.failed,
     input_fully_read: status.input_fully_read,
     rate_rps: status.rate_rps,
     eta_s: status.eta_s,
-    cost_usd: costUsd,
+    cost_usd: cost.usd,
     budget_usd: typeof limits?.budget_usd === 'number' ? limits.budget_usd : 0,
     created_at: status.created_at,
     last_progress_age_s: status.last_progress_age_s,
   };
 }
 
-async function costOf(
-  store: DashboardStore,
-  job: Job,
-): Promise<{ usd: number | null; stats: Awaited<ReturnType<Store['attemptStats']>> }> {
-  const stats = await store.attemptStats(job.id);
-  const usd = computeJobCost({
-    mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
-    model: typeof job.config.model === 'string' ? job.config.model : null,
-    inputTokens: stats.inputTokens,
-    outputTokens: stats.outputTokens,
-    prices: job.config.prices ?? {},
-  }).usd;
-  return { usd, stats };
-}
-
-async function statusOf(store: DashboardStore, workspace: string, job: Job, now: number): Promise<JobStatus> {
-  return readJobStatus(store, job, now, { answersAreRows: await answersAreRows(workspace, job) });
-}
-
 /**
- * The jobs page: newest first, those in `state` only when given, `limit` from `offset`. Only the page's jobs have
- * their status read, so a store of thousands of jobs costs a page of them.
+ * The dashboard's reads of one store. It keeps the model each job's first answer named (what the provider billed, and
+ * what the report prices, as `finalize-job.ts` does): a job whose requests name the model has none in its config.
  */
-export async function listJobSummaries(
-  store: DashboardStore,
-  workspace: string,
-  page: { state?: string | undefined; offset: number; limit: number },
-  now: number,
-): Promise<JobPage> {
-  const jobs = (await store.listJobs()).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
-  const statuses = new Map<string, JobStatus>();
-  let matching = jobs;
-  if (page.state !== undefined) {
-    // The state shown is the effective one (a dead runner's job is interrupted), read from the status.
-    matching = [];
-    for (const job of jobs) {
-      const status = await statusOf(store, workspace, job, now);
-      statuses.set(job.id, status);
-      if (status.state === page.state) matching.push(job);
-    }
-  }
-  const shown = matching.slice(page.offset, page.offset + page.limit);
-  const summaries = await Promise.all(
-    shown.map(async (job) => {
-      const status = statuses.get(job.id) ?? (await statusOf(store, workspace, job, now));
-      return jobSummary(job, status, (await costOf(store, job)).usd);
-    }),
-  );
-  return { jobs: summaries, total: matching.length };
-}
+export class DashboardReads {
+  private readonly store: DashboardStore;
+  private readonly workspace: string;
+  private readonly answeredModels = new Map<string, string>();
 
-/** The job page's figures, or undefined when there is no such job. */
-export async function readJobView(
-  store: DashboardStore,
-  workspace: string,
-  jobId: string,
-  now: number,
-): Promise<JobView | undefined> {
-  const job = await store.getJob(jobId);
-  if (job === undefined) return undefined;
-  const [status, cost, review] = await Promise.all([
-    statusOf(store, workspace, job, now),
-    costOf(store, job),
-    store.reviewStats(jobId),
-  ]);
-  return {
-    summary: jobSummary(job, status, cost.usd),
-    status,
-    failures: cost.stats.failuresByCause,
-    retries: cost.stats.retriesByCause,
-    attempts: cost.stats.attempts,
-    tokens: { input: cost.stats.inputTokens, output: cost.stats.outputTokens },
-    latency_ms: { p50: cost.stats.latencyP50Ms, p95: cost.stats.latencyP95Ms },
-    checks: review.byStatus,
-  };
+  constructor(store: DashboardStore, workspace: string) {
+    this.store = store;
+    this.workspace = workspace;
+  }
+
+  /**
+   * The jobs page: newest first, those in `state` only when given, `limit` from `offset`. Only the page's jobs have
+   * their status read, so a store of thousands of jobs costs a page of them.
+   */
+  async jobs(page: { state?: string | undefined; offset: number; limit: number }, now: number): Promise<JobPage> {
+    const jobs = (await this.store.listJobs()).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    // The state shown is the effective one: a job whose runner died is interrupted.
+    const matching = page.state === undefined ? jobs : jobs.filter((job) => effectiveState(job, now) === page.state);
+    const shown = matching.slice(page.offset, page.offset + page.limit);
+    const summaries = await Promise.all(
+      shown.map(async (job) => jobSummary(job, await this.status(job, now), (await this.cost(job)).cost)),
+    );
+    return { jobs: summaries, total: matching.length };
+  }
+
+  /** The job page's figures, or undefined when there is no such job. */
+  async job(jobId: string, now: number): Promise<JobView | undefined> {
+    const job = await this.store.getJob(jobId);
+    if (job === undefined) return undefined;
+    const [status, { cost, stats }, review] = await Promise.all([
+      this.status(job, now),
+      this.cost(job),
+      this.store.reviewStats(jobId),
+    ]);
+    return {
+      summary: jobSummary(job, status, cost),
+      status,
+      failures: stats.failuresByCause,
+      retries: stats.retriesByCause,
+      attempts: stats.attempts,
+      tokens: { input: stats.inputTokens, output: stats.outputTokens },
+      latency_ms: { p50: stats.latencyP50Ms, p95: stats.latencyP95Ms },
+      checks: review.byStatus,
+    };
+  }
+
+  private async status(job: Job, now: number): Promise<JobStatus> {
+    return readJobStatus(this.store, job, now, { answersAreRows: await answersAreRows(this.workspace, job) });
+  }
+
+  private async cost(job: Job): Promise<{ cost: { usd: number | null; model: string | null }; stats: AttemptStats }> {
+    const stats = await this.store.attemptStats(job.id);
+    const model = (await this.answeredModel(job)) ?? (typeof job.config.model === 'string' ? job.config.model : null);
+    const usd = computeJobCost({
+      mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
+      model,
+      inputTokens: stats.inputTokens,
+      outputTokens: stats.outputTokens,
+      prices: job.config.prices ?? {},
+    }).usd;
+    return { cost: { usd, model }, stats };
+  }
+
+  private async answeredModel(job: Job): Promise<string | null> {
+    const known = this.answeredModels.get(job.id);
+    if (known !== undefined) return known;
+    const [first] = await this.store.itemPage(job.id, { state: 'succeeded' }, -1, 1);
+    if (first === undefined) return null;
+    const body = (await this.store.itemDetail(job.id, first.seq))?.item.responseBody ?? null;
+    const model = body === null ? null : answerModel(body);
+    if (model !== null) this.answeredModels.set(job.id, model);
+    return model;
+  }
 }
 
 /** A filter from a query string's members; an unknown state is an error naming it. */
