@@ -89,6 +89,7 @@ export default tseslint.config(
         URLSearchParams: 'readonly',
         FormData: 'readonly',
         addEventListener: 'readonly',
+        confirm: 'readonly',
       },
     },
   },

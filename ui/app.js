@@ -11,9 +11,10 @@ const token = new URLSearchParams(location.hash.slice(1)).get('token');
 /** The fragment every link keeps, so a reload or a new tab still has the token. */
 const fragment = token === null ? '' : `#token=${encodeURIComponent(token)}`;
 
-async function api(path) {
+async function api(path, init = {}) {
   const response = await fetch(path, {
-    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    ...init,
+    headers: { ...(init.headers ?? {}), ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
   });
   const body = await response.json();
   if (!response.ok) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
@@ -228,6 +229,66 @@ function Histogram({ title, counts }) {
   </section>`;
 }
 
+/** The actions a job in `state` offers, each the CLI command of the same name (run by the dashboard). */
+function actionsFor(view) {
+  const { state, counts } = { state: view.summary.state, counts: view.status.counts };
+  const actions = [];
+  if (state === 'running' || state === 'created' || state === 'queued')
+    actions.push(['cancel', 'Cancel', 'Stop the job? In-flight answers are kept; resume carries it on.']);
+  if (state === 'interrupted' || state === 'cancelled')
+    actions.push(['resume', 'Resume', 'Resume the job in the background?']);
+  if (state !== 'running' && counts.failed > 0)
+    actions.push(['retry', 'Retry failed', `Send the ${counts.failed} failed items again?`]);
+  if (view.data_job && state !== 'running') {
+    actions.push([
+      'validate',
+      'Validate again',
+      'Check every stored answer again with the current rules (sends nothing)?',
+    ]);
+    actions.push([
+      'integrate',
+      'Write the enriched dataset again',
+      'Write the enriched dataset and its report again (sends nothing)?',
+    ]);
+  }
+  return actions;
+}
+
+function Actions({ jobId, view }) {
+  const [outcome, setOutcome] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const actions = actionsFor(view);
+  if (actions.length === 0 && outcome === null) return null;
+  const take = async (action, question) => {
+    if (!confirm(question)) return;
+    setBusy(true);
+    setOutcome(null);
+    try {
+      const result = await api(`/api/jobs/${encodeURIComponent(jobId)}/actions/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const failed =
+        result.exit_code !== 0 && !(action === 'retry' || action === 'resume' ? result.exit_code === 3 : false);
+      const message =
+        result.output?.error?.message ?? (failed ? result.log || `exit code ${result.exit_code}` : 'done');
+      setOutcome({ action, failed, message });
+    } catch (error) {
+      setOutcome({ action, failed: true, message: error.message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section aria-labelledby="actions-title">
+    <h2 id="actions-title">Actions</h2>
+    <div class="actions">
+      ${actions.map(([action, label, question]) => html`<button type="button" data-action=${action} disabled=${busy} onClick=${() => take(action, question)}>${label}</button>`)}
+    </div>
+    ${outcome === null ? null : html`<p class=${outcome.failed ? 'failure' : 'done'} role="status" data-testid="action-outcome">${`${outcome.action}: ${outcome.message}`}</p>`}
+  </section>`;
+}
+
 // Lines of text with figures in them are built as one string: htm drops whitespace that holds a line break.
 const groupDetail = (group) =>
   `${number(group.open)} open · pass rate ${group.succeeded > 0 ? `${percent(group.valid_answers, group.succeeded)}%` : '–'}` +
@@ -287,6 +348,7 @@ function JobPage({ jobId }) {
       </dl>
       <p><${Link} href=${`/jobs/${encodeURIComponent(jobId)}/items`}>Browse the items<//></p>
     </section>
+    <${Actions} jobId=${jobId} view=${data} />
     ${
       status.groups === undefined
         ? null

@@ -12,6 +12,7 @@ import {
 import { systemClock, type Clock } from '../util/clock.ts';
 import { knownSecrets, redactSecrets } from '../util/redact.ts';
 import { isLoopbackHostHeader, requestToken, tokenMatches } from './dashboard-access.ts';
+import { DASHBOARD_ACTIONS, isDashboardAction, runDashboardAction } from './dashboard-actions.ts';
 import { loadUiAssets } from './ui-assets.ts';
 
 export interface DashboardServerOptions {
@@ -27,8 +28,15 @@ export interface DashboardServerOptions {
   /** How often a live page's figures are read again and pushed when they changed. @default 1000 */
   pushMs?: number | undefined;
   clock?: Clock | undefined;
-  /** Where the jobs' API keys are read from, to mask them should an answer echo one. @default process.env */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * Where the jobs' API keys are read from: to mask them should an answer echo one, and for the actions' commands.
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** The shared store's URL, for the actions' commands; unset: the workspace's own store. */
+  storeUrl?: string | undefined;
+  /** Told of an error the dashboard answered with a 500 (a bug, or the store gone): the CLI prints it. */
+  onError?: ((error: unknown) => void) | undefined;
 }
 
 export interface DashboardHandle {
@@ -66,6 +74,20 @@ function intParam(value: unknown, name: string, fallback: number, min: number, m
 }
 
 type Query = Record<string, string | undefined>;
+
+/** What an error becomes in an answer: ours as they are, the HTTP layer's 4xx as it says, anything else a 500. */
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof RangeError) return new ApiError(400, 'BAD_REQUEST', error.message);
+  if (error instanceof BatchpilotError) {
+    return new ApiError(error.code === 'JOB_NOT_FOUND' ? 404 : 503, error.code, error.message);
+  }
+  const { statusCode, code, message } = error as { statusCode?: unknown; code?: unknown; message?: unknown };
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return new ApiError(statusCode, typeof code === 'string' ? code : 'BAD_REQUEST', String(message));
+  }
+  return new ApiError(500, 'INTERNAL', 'the dashboard failed to answer; see the output of `batchpilot ui`');
+}
 
 /** Why `request` is refused (401 without the token, 403 for a foreign Host on a tokenless loopback), or undefined. */
 function refusal(request: FastifyRequest, token: string | null): ApiError | undefined {
@@ -112,15 +134,11 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   });
 
   app.setErrorHandler((error: unknown, _request, reply: FastifyReply) => {
-    const [status, code, message] =
-      error instanceof ApiError
-        ? [error.status, error.code, error.message]
-        : error instanceof RangeError
-          ? [400, 'BAD_REQUEST', error.message]
-          : error instanceof BatchpilotError
-            ? [error.code === 'JOB_NOT_FOUND' ? 404 : 503, error.code, error.message]
-            : [500, 'INTERNAL', 'the dashboard failed to read the store; see the `batchpilot ui` output'];
-    void reply.status(status).send({ error: { code, message: redactSecrets(message, knownSecrets()) } });
+    const failure = toApiError(error);
+    if (failure.status >= 500) options.onError?.(error);
+    void reply
+      .status(failure.status)
+      .send({ error: { code: failure.code, message: redactSecrets(failure.message, knownSecrets()) } });
   });
 
   const page = (_request: FastifyRequest, reply: FastifyReply): FastifyReply => sendAsset(reply, '/index.html');
@@ -172,6 +190,28 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     const view = await readItemView(store, job, intParam(seq, 'seq', 0, 0, Number.MAX_SAFE_INTEGER));
     if (view === undefined) throw new ApiError(404, 'ITEM_NOT_FOUND', `job "${jobId}" has no item ${seq}`);
     return view;
+  });
+
+  // An action runs the CLI command a user would type (dashboard-actions.ts). Only the page itself may ask: a JSON body
+  // (which another site's form cannot send without the browser asking first) from this origin, if it names one.
+  app.post('/api/jobs/:job/actions/:action', async (request) => {
+    const { job, action } = request.params as { job: string; action: string };
+    if (!isDashboardAction(action)) {
+      throw new ApiError(
+        404,
+        'NOT_FOUND',
+        `no action "${action}"; the actions are ${Object.keys(DASHBOARD_ACTIONS).join(', ')}`,
+      );
+    }
+    const origin = request.headers.origin;
+    if (
+      !String(request.headers['content-type'] ?? '').startsWith('application/json') ||
+      (origin !== undefined && origin !== `http://${request.headers.host ?? ''}`)
+    ) {
+      throw new ApiError(403, 'FORBIDDEN', 'actions are taken from the dashboard page only');
+    }
+    await jobView(job);
+    return runDashboardAction(action, job, { workspace, storeUrl: options.storeUrl, env, cwd: process.cwd() });
   });
 
   // Live figures: the jobs list (`?view=jobs` with its filter and page) or one job (`?view=job&job=ID`).

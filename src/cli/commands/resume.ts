@@ -56,7 +56,7 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
 }
 
 /**
- * `resume JOB --detach`: the scheduler carries the job on (as `run INPUT --job JOB --detach` does), prepared as
+ * `resume JOB --detach` (and `retry JOB --detach`): the scheduler carries the job on (as `run INPUT --job JOB --detach` does), prepared as
  * `resume` prepares it (`prepareResume`), with flags given now kept in its stored config, since the scheduler reads the
  * config from the store.
  */
@@ -66,6 +66,7 @@ async function resumeDetached(
   jobId: string,
   values: Record<string, unknown>,
   json: boolean,
+  reopenFailed: boolean,
 ): Promise<number> {
   const flags = readConfigFlags(values);
   const { job, config, warnings } = await prepareResume({
@@ -78,6 +79,9 @@ async function resumeDetached(
   });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
   if (hasConfigFlags(flags)) await store.setJobConfig(job.id, toStoredConfig(config));
+  // `retry JOB --detach`: the failed items go back to pending once the job passed its checks, as a foreground retry
+  // reopens them when its run starts; the scheduler's run then sends them.
+  if (reopenFailed) await store.reopenItems(job.id, 'failed');
   const { submitDetachedJob } = await import('../submit-detached-job.ts');
   return submitDetachedJob({ store, workspace, jobId: job.id, config, json });
 }
@@ -107,9 +111,7 @@ function registerResumeLike(
       '--lease-s <seconds>',
       'with --store postgres://...: take over the slices of a worker silent for this long',
     );
-  if (!reopenFailed) {
-    command.option('--detach', 'hand the job to the background scheduler and print its status at once');
-  }
+  command.option('--detach', 'hand the job to the background scheduler and print its status at once');
   addConfigOptions(command).action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
     const global = globalOptions(command);
     const { workspace, json } = global;
@@ -131,6 +133,7 @@ function registerResumeLike(
           approvals: readApprovals(values),
         });
         if (hasConfigFlags(flags)) await store.setJobConfig(jobId, toStoredConfig(config));
+        if (reopenFailed) await store.reopenItems(jobId, 'failed');
         exit.code = await detachSharedRun({
           store,
           workspace,
@@ -143,7 +146,7 @@ function registerResumeLike(
         return;
       }
       if (values['detach'] === true) {
-        exit.code = await resumeDetached(store, workspace, jobId, values, json);
+        exit.code = await resumeDetached(store, workspace, jobId, values, json, reopenFailed);
         return;
       }
       exit.code = await resumeJob({

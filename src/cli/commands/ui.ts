@@ -3,6 +3,7 @@ import { rememberJobKeys } from '../../compose/dashboard/dashboard-reads.ts';
 import { createStore } from '../../store/create-store.ts';
 import { dashboardToken } from '../../server/dashboard-access.ts';
 import { startDashboard } from '../../server/dashboard-server.ts';
+import { knownSecrets, redactSecrets } from '../../util/redact.ts';
 import { globalOptions } from '../global-options.ts';
 import { parsePositiveInt } from '../parse-positive-int.ts';
 
@@ -34,7 +35,16 @@ export function registerUiCommand(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const dashboard = await startDashboard({ store, workspace, host, port, token, env: process.env });
+        const dashboard = await startDashboard({
+          store,
+          workspace,
+          host,
+          port,
+          token,
+          env: process.env,
+          storeUrl,
+          onError: (error) => process.stderr.write(`batchpilot ui: ${redactSecrets(String(error), knownSecrets())}\n`),
+        });
         process.stdout.write(`batchpilot ui: ${dashboard.url}\n`);
         process.stderr.write('batchpilot ui: serving until Ctrl-C\n');
         await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -7,6 +7,7 @@ import { computeJobCost } from '../../output/job-cost.ts';
 import type { AttemptStats, ItemFilter, ItemSummary, ReviewStats, Store } from '../../store/store.ts';
 import type { WorkSliceStore } from '../../store/work-slice-store.ts';
 import { knownSecrets, redactObject, registerSecret } from '../../util/redact.ts';
+import { dataJobRecordOf } from '../data-job-record.ts';
 import { answersAreRows } from '../status/answers-are-rows.ts';
 import { readJobStatus, type JobStatus } from '../status/job-status.ts';
 
@@ -55,6 +56,8 @@ export interface JobView {
   latency_ms: { p50: number | null; p95: number | null };
   /** Answers by the status of their check; empty when nothing was checked. */
   checks: ReviewStats['byStatus'];
+  /** A data job (`run DATA --prompts`): it has an enriched dataset, and answers to validate again. */
+  data_job: boolean;
 }
 
 export interface ItemListPage {
@@ -168,6 +171,7 @@ export class DashboardReads {
       tokens: { input: stats.inputTokens, output: stats.outputTokens },
       latency_ms: { p50: stats.latencyP50Ms, p95: stats.latencyP95Ms },
       checks: review.byStatus,
+      data_job: dataJobRecordOf(job) !== undefined,
     };
   }
 

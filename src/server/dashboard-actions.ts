@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * What the dashboard's buttons do (docs/decisions/0038): each one is the CLI command a user would type, run as a child
+ * process of the dashboard, so it takes the same path with the same caps, approvals and errors. `resume` and `retry`
+ * hand the job to the background scheduler (`--detach`) and return at once.
+ */
+export const DASHBOARD_ACTIONS = {
+  cancel: (jobId: string) => ['cancel', jobId, '--no-progress'],
+  resume: (jobId: string) => ['resume', jobId, '--detach'],
+  retry: (jobId: string) => ['retry', jobId, '--detach'],
+  validate: (jobId: string) => ['validate', jobId],
+  integrate: (jobId: string) => ['integrate', jobId],
+} as const satisfies Record<string, (jobId: string) => string[]>;
+
+export type DashboardAction = keyof typeof DASHBOARD_ACTIONS;
+
+export function isDashboardAction(name: string): name is DashboardAction {
+  return Object.hasOwn(DASHBOARD_ACTIONS, name);
+}
+
+export interface ActionResult {
+  action: DashboardAction;
+  /** The command's exit code (0: done; see the README's exit codes). */
+  exit_code: number | null;
+  /** What `--json` printed: the command's result or its error (`{ error: { code, message } }`). */
+  output: unknown;
+  /** Its stderr's last lines (warnings, or why it failed when it printed no JSON). */
+  log: string;
+}
+
+/** An action that takes longer is stopped (every command is safe to stop; run it again to go on). */
+const ACTION_TIMEOUT_MS = 120_000;
+const LOG_TAIL_CHARS = 2_000;
+
+/** Node's options that load code before the entry: kept for the child, as `spawnBackgroundCli` keeps execArgv. */
+const PRELOAD_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+
+/**
+ * How to start this package's CLI: the compiled one (bin/batchpilot.js) beside dist/, or src/cli/dev-entry.ts when
+ * running from source. This process's preloads go along (tsx under source, a test's watchdog), its other options not.
+ */
+function cliCommand(): string[] {
+  const preloads: string[] = [];
+  const argv = process.execArgv;
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index]!;
+    if (PRELOAD_FLAGS.has(flag) && index + 1 < argv.length) preloads.push(flag, argv[++index]!);
+    else if ([...PRELOAD_FLAGS].some((name) => flag.startsWith(`${name}=`))) preloads.push(flag);
+  }
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return [...preloads, fileURLToPath(new URL('../../bin/batchpilot.js', here))];
+  if (!preloads.some((value) => value.includes('tsx'))) preloads.push('--import', import.meta.resolve('tsx/esm'));
+  return [...preloads, fileURLToPath(new URL('../cli/dev-entry.ts', here))];
+}
+
+export interface RunActionOptions {
+  workspace: string;
+  /** A shared store's URL: given to the child in its environment, never on its command line (`ps` shows that). */
+  storeUrl?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Runs `action` on `jobId` as `batchpilot --json --workspace WS ACTION JOB ...` and reports what it said. */
+export async function runDashboardAction(
+  action: DashboardAction,
+  jobId: string,
+  options: RunActionOptions,
+): Promise<ActionResult> {
+  const args = [...cliCommand(), '--json', '--workspace', options.workspace, ...DASHBOARD_ACTIONS[action](jobId)];
+  const env = { ...options.env };
+  if (options.storeUrl === undefined) delete env['BATCHPILOT_STORE'];
+  else env['BATCHPILOT_STORE'] = options.storeUrl;
+  const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-LOG_TAIL_CHARS)));
+  const timer = setTimeout(() => {
+    stderr += `\nstopped after ${String(ACTION_TIMEOUT_MS / 1000)} s; run it again to go on`;
+    child.kill('SIGTERM');
+  }, ACTION_TIMEOUT_MS);
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.once('error', (error) => {
+      stderr += `\ncannot start the CLI: ${error.message}`;
+      resolve(null);
+    });
+    child.once('close', (code) => resolve(code));
+  }).finally(() => clearTimeout(timer));
+  return { action, exit_code: exitCode, output: lastJson(stdout), log: stderr.trim() };
+}
+
+/** What a command printed as JSON: the whole of `text`, else its last line that is a JSON object, else null. */
+function lastJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Several lines, one object each: the result or error comes last.
+  }
+  const lines = text.trim().split('\n').reverse();
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    try {
+      return JSON.parse(line) as unknown;
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
