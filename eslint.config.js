@@ -90,6 +90,7 @@ export default tseslint.config(
         FormData: 'readonly',
         addEventListener: 'readonly',
         confirm: 'readonly',
+        getComputedStyle: 'readonly',
       },
     },
   },

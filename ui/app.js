@@ -2,8 +2,9 @@
 // of `batchpilot ui`; live pages follow its server-sent events. The token, when there is one, is read from the URL's
 // fragment (never sent to the server by the browser) and kept in memory only.
 import { h, render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
+import uPlot from 'uplot';
 
 const html = htm.bind(h);
 
@@ -289,6 +290,85 @@ function Actions({ jobId, view }) {
   </section>`;
 }
 
+/** A colour of the page's palette, for a canvas (which cannot read CSS variables). */
+const colour = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+/**
+ * A uPlot chart of `series` (each `{ label, values, colour }`) over `times` (epoch ms), made once and given new data
+ * as the job's figures come in. `summary` says in words what it shows, for those who do not see it.
+ */
+function Chart({ title, times, series, summary }) {
+  const holder = useRef(null);
+  const plot = useRef(null);
+  const data = [times.map((at) => at / 1000), ...series.map((line) => line.values)];
+  useEffect(() => {
+    if (plot.current === null) {
+      const axis = {
+        stroke: colour('--muted'),
+        grid: { stroke: colour('--line') },
+        ticks: { stroke: colour('--line') },
+      };
+      plot.current = new uPlot(
+        {
+          width: Math.max(280, holder.current.clientWidth),
+          height: 200,
+          legend: { show: true },
+          axes: [axis, axis],
+          series: [{}, ...series.map((line) => ({ label: line.label, stroke: colour(line.colour), width: 2 }))],
+        },
+        data,
+        holder.current,
+      );
+    } else {
+      plot.current.setData(data);
+    }
+  });
+  useEffect(() => () => plot.current?.destroy(), []);
+  return html`<figure class="chart">
+    <figcaption>${title}</figcaption>
+    <div ref=${holder} role="img" aria-label=${`${title}: ${summary}`}></div>
+    <p class="chart-summary">${summary}</p>
+  </figure>`;
+}
+
+function HistoryCharts({ view }) {
+  const history = view.history;
+  if (history.length === 0) return null;
+  const times = history.map((point) => point.at);
+  const last = history[history.length - 1];
+  let spent = 0;
+  const cumulative = history.map((point) => (spent += point.cost_usd ?? 0));
+  const budget = view.summary.budget_usd;
+  const priced = history.some((point) => point.cost_usd !== null);
+  return html`<section aria-labelledby="history-title">
+    <h2 id="history-title">History</h2>
+    <div class="two-columns">
+      <${Chart}
+        title="Attempts per minute"
+        times=${times}
+        series=${[
+          { label: 'answered', values: history.map((point) => point.ok), colour: '--fill' },
+          { label: 'failed', values: history.map((point) => point.failed), colour: '--bad' },
+        ]}
+        summary=${`last minute: ${number(last.ok)} answered, ${number(last.failed)} failed`}
+      />
+      ${
+        priced
+          ? html`<${Chart}
+            title="Cost so far"
+            times=${times}
+            series=${[
+              { label: 'spent ($)', values: cumulative, colour: '--accent' },
+              ...(budget > 0 ? [{ label: 'budget ($)', values: times.map(() => budget), colour: '--bad' }] : []),
+            ]}
+            summary=${`${usd(spent)} spent${budget > 0 ? ` of ${usd(budget)}` : ''}; forecast for the whole job ${usd(view.forecast_usd)}`}
+          />`
+          : null
+      }
+    </div>
+  </section>`;
+}
+
 // Lines of text with figures in them are built as one string: htm drops whitespace that holds a line break.
 const groupDetail = (group) =>
   `${number(group.open)} open · pass rate ${group.succeeded > 0 ? `${percent(group.valid_answers, group.succeeded)}%` : '–'}` +
@@ -349,6 +429,7 @@ function JobPage({ jobId }) {
       <p><${Link} href=${`/jobs/${encodeURIComponent(jobId)}/items`}>Browse the items<//></p>
     </section>
     <${Actions} jobId=${jobId} view=${data} />
+    <${HistoryCharts} view=${data} />
     ${
       status.groups === undefined
         ? null
@@ -380,7 +461,7 @@ function JobPage({ jobId }) {
               max=${summary.budget_usd}
               detail=${`${usd(summary.cost_usd)} of ${usd(summary.budget_usd)}`}
             />`
-          : html`<p>${usd(summary.cost_usd)} spent (no budget set)</p>`
+          : html`<p>${`${usd(summary.cost_usd)} spent (no budget set); forecast for the whole job ${usd(data.forecast_usd)}`}</p>`
       }
       <p>
         ${usageLine(data)}

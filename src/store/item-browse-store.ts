@@ -54,6 +54,23 @@ export interface ItemDetail {
   request: string | null;
 }
 
+/** Attempts that started within one bucket of time, as the job's history chart shows them. */
+export interface HistoryBucket {
+  /** The bucket's start, epoch ms (a multiple of the bucket's length). */
+  at: number;
+  /** Attempts that got an answer (`ok`), and those that failed (any other outcome: 429, 5xx, timeout, ...). */
+  ok: number;
+  failed: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface HistorySince {
+  /** The ledger's position after the rows read: pass it as `afterRow` next time to read only newer attempts. */
+  lastRow: number;
+  buckets: HistoryBucket[];
+}
+
 /**
  * Browsing a job's items (the dashboard, docs/decisions/0038): a filtered page in input order, read by keyset so a
  * page of a million-item job costs what a page of a small one does, and one item whole with its attempts.
@@ -65,4 +82,9 @@ export interface ItemBrowseStore {
   countItems(jobId: string, filter: ItemFilter, cap: number): Promise<number>;
   /** One item by its seq, or undefined. */
   itemDetail(jobId: string, seq: number): Promise<ItemDetail | undefined>;
+  /**
+   * The job's attempts recorded after ledger row `afterRow` (0: all), summed per `bucketMs` of their start: the
+   * history is the attempt ledger itself, read in increments, so it costs the hot path nothing.
+   */
+  attemptHistory(jobId: string, afterRow: number, bucketMs: number): Promise<HistorySince>;
 }

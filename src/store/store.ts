@@ -30,7 +30,15 @@ export type {
   ReaskBasis,
   SettledItem,
 } from './item-store.ts';
-export type { AttemptRecord, ItemBrowseStore, ItemDetail, ItemFilter, ItemSummary } from './item-browse-store.ts';
+export type {
+  AttemptRecord,
+  HistoryBucket,
+  HistorySince,
+  ItemBrowseStore,
+  ItemDetail,
+  ItemFilter,
+  ItemSummary,
+} from './item-browse-store.ts';
 export type { JobStore, NewJob } from './job-store.ts';
 export type { LeaseStore } from './lease-store.ts';
 export type {

@@ -4,7 +4,7 @@ import { effectiveState } from '../../engine/lease.ts';
 import { ITEM_STATES, type ItemState } from '../../core/states.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { computeJobCost } from '../../output/job-cost.ts';
-import type { AttemptStats, ItemFilter, ItemSummary, ReviewStats, Store } from '../../store/store.ts';
+import type { AttemptStats, HistoryBucket, ItemFilter, ItemSummary, ReviewStats, Store } from '../../store/store.ts';
 import type { WorkSliceStore } from '../../store/work-slice-store.ts';
 import { knownSecrets, redactObject, registerSecret } from '../../util/redact.ts';
 import { dataJobRecordOf } from '../data-job-record.ts';
@@ -58,7 +58,23 @@ export interface JobView {
   checks: ReviewStats['byStatus'];
   /** A data job (`run DATA --prompts`): it has an enriched dataset, and answers to validate again. */
   data_job: boolean;
+  /** Attempts per minute since the job began, and what they cost (the chart of its history). */
+  history: HistoryPoint[];
+  /** What the whole job should cost at the cost per item so far (null until an item is done, or unpriced). */
+  forecast_usd: number | null;
 }
+
+/** One minute of a job's history. */
+export interface HistoryPoint {
+  at: number;
+  ok: number;
+  failed: number;
+  /** At the job's model and mode; null when unpriced. */
+  cost_usd: number | null;
+}
+
+/** The history's grain: a point a minute, so hours of a job stay a few hundred points. */
+export const HISTORY_BUCKET_MS = 60_000;
 
 export interface ItemListPage {
   items: ItemSummary[];
@@ -132,6 +148,11 @@ export class DashboardReads {
   private readonly store: DashboardStore;
   private readonly workspace: string;
   private readonly answeredModels = new Map<string, string>();
+  /** Each job's history read so far: the ledger row read up to, and the minutes summed. */
+  private readonly histories = new Map<
+    string,
+    { lastRow: number; buckets: Map<number, HistoryBucket>; reading: Promise<unknown> }
+  >();
 
   constructor(store: DashboardStore, workspace: string) {
     this.store = store;
@@ -157,11 +178,21 @@ export class DashboardReads {
   async job(jobId: string, now: number): Promise<JobView | undefined> {
     const job = await this.store.getJob(jobId);
     if (job === undefined) return undefined;
-    const [status, { cost, stats }, review] = await Promise.all([
+    const [status, { cost, stats }, review, history] = await Promise.all([
       this.status(job, now),
       this.cost(job),
       this.store.reviewStats(jobId),
+      this.history(jobId),
     ]);
+    const done = status.counts.succeeded + status.counts.failed;
+    const priceOf = (bucket: HistoryBucket): number | null =>
+      computeJobCost({
+        mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
+        model: cost.model,
+        inputTokens: bucket.inputTokens,
+        outputTokens: bucket.outputTokens,
+        prices: job.config.prices ?? {},
+      }).usd;
     return {
       summary: jobSummary(job, status, cost),
       status,
@@ -172,7 +203,44 @@ export class DashboardReads {
       latency_ms: { p50: stats.latencyP50Ms, p95: stats.latencyP95Ms },
       checks: review.byStatus,
       data_job: dataJobRecordOf(job) !== undefined,
+      history: history.map((bucket) => ({
+        at: bucket.at,
+        ok: bucket.ok,
+        failed: bucket.failed,
+        cost_usd: priceOf(bucket),
+      })),
+      forecast_usd:
+        cost.usd === null || done === 0 || !status.input_fully_read
+          ? null
+          : Math.round(((cost.usd * status.counts.total) / done) * 1e6) / 1e6,
     };
+  }
+
+  /** The job's history, per minute: only the attempts recorded since the last read are read (`attemptHistory`). */
+  private async history(jobId: string): Promise<HistoryBucket[]> {
+    let entry = this.histories.get(jobId);
+    if (entry === undefined) {
+      entry = { lastRow: 0, buckets: new Map(), reading: Promise.resolve() };
+      this.histories.set(jobId, entry);
+    }
+    const known = entry;
+    // One read at a time per job: two pages open on it must not both add the same newer attempts.
+    const read = known.reading.then(() => this.store.attemptHistory(jobId, known.lastRow, HISTORY_BUCKET_MS));
+    known.reading = read.catch(() => undefined);
+    const since = await read;
+    known.lastRow = since.lastRow;
+    for (const bucket of since.buckets) {
+      const sum = known.buckets.get(bucket.at);
+      if (sum === undefined) {
+        known.buckets.set(bucket.at, { ...bucket });
+        continue;
+      }
+      sum.ok += bucket.ok;
+      sum.failed += bucket.failed;
+      sum.inputTokens += bucket.inputTokens;
+      sum.outputTokens += bucket.outputTokens;
+    }
+    return [...known.buckets.values()].sort((a, b) => a.at - b.at);
   }
 
   private async status(job: Job, now: number): Promise<JobStatus> {

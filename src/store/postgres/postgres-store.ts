@@ -47,7 +47,7 @@ import * as chunks from './queries/chunks.ts';
 import { ingestBatch } from './queries/ingest.ts';
 import * as items from './queries/items.ts';
 import * as itemBrowse from './queries/item-browse.ts';
-import type { ItemDetail, ItemFilter, ItemSummary } from '../item-browse-store.ts';
+import type { HistorySince, ItemDetail, ItemFilter, ItemSummary } from '../item-browse-store.ts';
 import * as jobFiles from './queries/job-files.ts';
 import { insertJob, JOB_UPDATES, selectJob, selectJobs, toJob, updateJobState } from './queries/jobs.ts';
 import { keysetPages, seqPages } from './queries/keyset-pages.ts';
@@ -403,6 +403,10 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
 
   async itemDetail(jobId: string, seq: number): Promise<ItemDetail | undefined> {
     return this.run((db) => itemBrowse.itemDetail(db, jobId, seq));
+  }
+
+  async attemptHistory(jobId: string, afterRow: number, bucketMs: number): Promise<HistorySince> {
+    return this.run((db) => itemBrowse.attemptHistory(db, jobId, afterRow, bucketMs));
   }
 
   async requestTexts(jobId: string, seqs: readonly number[]): Promise<Map<number, string>> {

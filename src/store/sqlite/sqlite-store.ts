@@ -48,7 +48,7 @@ import { prepareRejectQueries } from './queries/rejects.ts';
 import { prepareResponsePartQueries } from './queries/response-parts.ts';
 import { prepareSinkOutboxQueries } from './queries/sink-outbox.ts';
 import { prepareItemBrowse } from './queries/item-browse.ts';
-import type { ItemDetail, ItemFilter, ItemSummary } from '../item-browse-store.ts';
+import type { HistorySince, ItemDetail, ItemFilter, ItemSummary } from '../item-browse-store.ts';
 import { toStoredPath } from './workspace-paths.ts';
 
 export interface SqliteStoreOptions {
@@ -405,6 +405,10 @@ export class SqliteStore implements Store {
       attempts: this.browse.attempts(jobId, seq),
       request: null,
     };
+  }
+
+  async attemptHistory(jobId: string, afterRow: number, bucketMs: number): Promise<HistorySince> {
+    return this.browse.history(jobId, afterRow, bucketMs);
   }
 
   private toItemRecord(jobId: string, row: ItemRow): ItemRecord {

@@ -1,7 +1,7 @@
 /** The dashboard's reads of items (docs/decisions/0038), as the SQLite store's `item-browse.ts` has them. */
 import type pg from 'pg';
 import type { ItemState } from '../../../core/states.ts';
-import type { AttemptRecord, ItemDetail, ItemFilter, ItemSummary } from '../../item-browse-store.ts';
+import type { AttemptRecord, HistorySince, ItemDetail, ItemFilter, ItemSummary } from '../../item-browse-store.ts';
 import { itemFilterClause, POSTGRES_FILTER } from '../../item-filter-clause.ts';
 import { ITEM_COLUMNS, toItemRecord, type ItemRow } from './items.ts';
 
@@ -95,6 +95,38 @@ export async function itemDetail(db: pg.ClientBase, jobId: string, seq: number):
       outputTokens: attempt.output_tokens,
       reask: attempt.reask,
       checkStatus: attempt.check_status,
+    })),
+  };
+}
+
+export async function attemptHistory(
+  db: pg.ClientBase,
+  jobId: string,
+  afterRow: number,
+  bucketMs: number,
+): Promise<HistorySince> {
+  const { rows } = await db.query<{
+    at: number;
+    ok: number;
+    failed: number;
+    input_tokens: number;
+    output_tokens: number;
+    last_row: number;
+  }>(
+    `SELECT (started_at / $1) * $1 AS at, COUNT(*) FILTER (WHERE outcome = 'ok') AS ok,
+       COUNT(*) FILTER (WHERE outcome <> 'ok') AS failed, COALESCE(SUM(input_tokens), 0) AS input_tokens,
+       COALESCE(SUM(output_tokens), 0) AS output_tokens, MAX(id) AS last_row
+     FROM attempts WHERE job_id = $2 AND id > $3 GROUP BY 1 ORDER BY 1`,
+    [bucketMs, jobId, afterRow],
+  );
+  return {
+    lastRow: rows.reduce((last, row) => Math.max(last, row.last_row), afterRow),
+    buckets: rows.map((row) => ({
+      at: row.at,
+      ok: row.ok,
+      failed: row.failed,
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
     })),
   };
 }
