@@ -73,6 +73,7 @@ export default tseslint.config(
         Buffer: 'readonly',
         performance: 'readonly',
         fetch: 'readonly',
+        AbortController: 'readonly',
       },
     },
   },

@@ -24,6 +24,7 @@ const BENCHMARKS = [
   'sinks',
   'workers',
   'startup',
+  'dashboard',
 ];
 
 const wanted = process.argv.slice(2);

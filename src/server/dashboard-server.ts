@@ -118,12 +118,17 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   const streams = new Set<ServerResponse>();
   const app: FastifyInstance = createFastify({ logger: false, forceCloseConnections: true });
 
+  const startedAt = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    startedAt.set(request, performance.now());
     done(refusal(request, token));
   });
 
   // Whatever a stored answer or error holds, a key this process knows of never leaves in a response.
-  app.addHook('onSend', (_request, reply, payload, done: (error: null, payload: unknown) => void) => {
+  app.addHook('onSend', (request, reply, payload, done: (error: null, payload: unknown) => void) => {
+    // How long the answer took here, for the browser's devtools and bench/dashboard.mjs.
+    const took = performance.now() - (startedAt.get(request) ?? performance.now());
+    void reply.header('server-timing', `app;dur=${took.toFixed(1)}`);
     const type = String(reply.getHeader('content-type') ?? '');
     done(
       null,
