@@ -369,13 +369,53 @@ function HistoryCharts({ view }) {
   </section>`;
 }
 
+/**
+ * The groups' bars: once the job ended, its report's figures (valid rows, `already` included, against the target);
+ * while it runs, the live item counts of the status.
+ */
+function Groups({ view }) {
+  const { status } = view;
+  if (status.groups === undefined) return null;
+  const bars =
+    view.report_groups !== null
+      ? view.report_groups.map(
+          (group) => html`<div class="group" data-group=${group.group}>
+            <${Progress}
+              label=${group.group === '' ? '(no group)' : group.group}
+              value=${group.valid + group.already}
+              max=${group.target > 0 ? group.target : group.valid + group.already}
+              detail=${`${number(group.valid + group.already)} valid rows / ${group.target > 0 ? `target ${number(group.target)}` : 'no target'}`}
+            />
+            <p class="group-detail">${reportGroupDetail(group)}</p>
+          </div>`,
+        )
+      : status.groups.map(
+          (group) => html`<div class="group" data-group=${group.group}>
+            <${Progress}
+              label=${group.group === '' ? '(no group)' : group.group}
+              value=${group.valid_answers}
+              max=${group.target > 0 ? group.target : group.items}
+              detail=${`${number(group.valid_answers)} valid answers / ${group.target > 0 ? `target ${number(group.target)}` : `${number(group.items)} items`}`}
+            />
+            <p class="group-detail">${groupDetail(group)}</p>
+          </div>`,
+        );
+  return html`<section aria-labelledby="groups-title">
+    <h2 id="groups-title">Groups</h2>
+    ${bars}
+  </section>`;
+}
+
+const reportGroupDetail = (group) =>
+  `${group.state}${group.shortfall > 0 ? `, ${number(group.shortfall)} short` : ''} · pass rate ` +
+  `${group.pass_rate === null ? '–' : `${Math.round(group.pass_rate * 1000) / 10}%`} · ${number(group.skipped_rows)} rows not needed`;
+
 // Lines of text with figures in them are built as one string: htm drops whitespace that holds a line break.
 const groupDetail = (group) =>
   `${number(group.open)} open · pass rate ${group.succeeded > 0 ? `${percent(group.valid_answers, group.succeeded)}%` : '–'}` +
   ` · ${number(group.failed)} failed · ETA ${group.eta === 'estimated' ? seconds(group.eta_s) : group.eta}`;
 const usageLine = (data) =>
-  `${number(data.tokens.input)} input and ${number(data.tokens.output)} output tokens over ${number(data.attempts)} attempts;` +
-  ` latency p50 ${data.latency_ms.p50 ?? '–'} ms, p95 ${data.latency_ms.p95 ?? '–'} ms`;
+  `${number(data.tokens.input)} input and ${number(data.tokens.output)} output tokens over ${number(data.attempts)} attempts`;
 
 function JobPage({ jobId }) {
   const { data, error } = useStream({ view: 'job', job: jobId });
@@ -430,27 +470,7 @@ function JobPage({ jobId }) {
     </section>
     <${Actions} jobId=${jobId} view=${data} />
     <${HistoryCharts} view=${data} />
-    ${
-      status.groups === undefined
-        ? null
-        : html`<section aria-labelledby="groups-title">
-            <h2 id="groups-title">Groups</h2>
-            ${status.groups.map(
-              (group) =>
-                html`<div class="group" data-group=${group.group}>
-                  <${Progress}
-                    label=${group.group === '' ? '(no group)' : group.group}
-                    value=${group.valid_answers}
-                    max=${group.target > 0 ? group.target : group.items}
-                    detail=${`${number(group.valid_answers)} valid / ${group.target > 0 ? `target ${number(group.target)}` : `${number(group.items)} items`}`}
-                  />
-                  <p class="group-detail">
-                    ${groupDetail(group)}
-                  </p>
-                </div>`,
-            )}
-          </section>`
-    }
+    <${Groups} view=${data} />
     <section aria-labelledby="cost-title">
       <h2 id="cost-title">Cost</h2>
       ${

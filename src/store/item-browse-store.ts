@@ -61,8 +61,12 @@ export interface HistoryBucket {
   /** Attempts that got an answer (`ok`), and those that failed (any other outcome: 429, 5xx, timeout, ...). */
   ok: number;
   failed: number;
+  /** The failed ones by outcome (`http_429`, `timeout`, ...). */
+  failures: Record<string, number>;
   inputTokens: number;
   outputTokens: number;
+  /** When the last of them ended (start plus latency), epoch ms. */
+  lastAt: number;
 }
 
 export interface HistorySince {

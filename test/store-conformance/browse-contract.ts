@@ -140,14 +140,16 @@ export function describeBrowseContract(openStore: OpenStore): void {
         await seedItems(store);
         const all = await store.attemptHistory(JOB, 0, 10);
         assert.deepEqual(all.buckets, [
-          { at: 10, ok: 2, failed: 2, inputTokens: 6, outputTokens: 8 },
-          { at: 20, ok: 1, failed: 0, inputTokens: 3, outputTokens: 4 },
+          { at: 10, ok: 2, failed: 2, failures: { http_500: 2 }, inputTokens: 6, outputTokens: 8, lastAt: 15 },
+          { at: 20, ok: 1, failed: 0, failures: {}, inputTokens: 3, outputTokens: 4, lastAt: 27 },
         ]);
         assert.ok(all.lastRow > 0);
         assert.deepEqual(await store.attemptHistory(JOB, all.lastRow, 10), { lastRow: all.lastRow, buckets: [] });
         await store.commitProgress([{ jobId: JOB, attempts: [attemptOf(3, { startedAt: 37 })], updates: [] }]);
         const newer = await store.attemptHistory(JOB, all.lastRow, 10);
-        assert.deepEqual(newer.buckets, [{ at: 30, ok: 1, failed: 0, inputTokens: 3, outputTokens: 4 }]);
+        assert.deepEqual(newer.buckets, [
+          { at: 30, ok: 1, failed: 0, failures: {}, inputTokens: 3, outputTokens: 4, lastAt: 42 },
+        ]);
         assert.ok(newer.lastRow > all.lastRow);
         assert.deepEqual(await store.attemptHistory('nope', 0, 10), { lastRow: 0, buckets: [] });
       });

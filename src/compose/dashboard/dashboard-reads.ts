@@ -1,10 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Job } from '../../core/job.ts';
+import type { GroupReportLine, JobReport } from '../../output/build-report.ts';
+import { RESULT_FILES } from '../../output/result-file-names.ts';
 import { answerModel } from '../../core/item.ts';
 import { effectiveState } from '../../engine/lease.ts';
-import { ITEM_STATES, type ItemState } from '../../core/states.ts';
+import { ENDED_JOB_STATES, ITEM_STATES, type ItemState, type JobState } from '../../core/states.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { computeJobCost } from '../../output/job-cost.ts';
-import type { AttemptStats, HistoryBucket, ItemFilter, ItemSummary, ReviewStats, Store } from '../../store/store.ts';
+import type { HistoryBucket, ItemFilter, ItemSummary, JobActivity, ReviewStats, Store } from '../../store/store.ts';
 import type { WorkSliceStore } from '../../store/work-slice-store.ts';
 import { knownSecrets, redactObject, registerSecret } from '../../util/redact.ts';
 import { dataJobRecordOf } from '../data-job-record.ts';
@@ -48,12 +52,10 @@ export interface JobPage {
 export interface JobView {
   summary: JobSummary;
   status: JobStatus;
-  /** Failed attempts by cause (`http_429`, `timeout`, `invalid_answer`, ...), and those retried. */
+  /** Failed attempts by cause (`http_429`, `timeout`, `http_500`, ...). */
   failures: Record<string, number>;
-  retries: Record<string, number>;
   attempts: number;
   tokens: { input: number; output: number };
-  latency_ms: { p50: number | null; p95: number | null };
   /** Answers by the status of their check; empty when nothing was checked. */
   checks: ReviewStats['byStatus'];
   /** A data job (`run DATA --prompts`): it has an enriched dataset, and answers to validate again. */
@@ -62,6 +64,11 @@ export interface JobView {
   history: HistoryPoint[];
   /** What the whole job should cost at the cost per item so far (null until an item is done, or unpriced). */
   forecast_usd: number | null;
+  /**
+   * The groups as the job's report.json has them once a run ended: valid rows against the target. The live `groups`
+   * of the status count items (a row of two prompts is two); null while no report is there.
+   */
+  report_groups: GroupReportLine[] | null;
 }
 
 /** One minute of a job's history. */
@@ -140,6 +147,18 @@ export function jobSummary(
   };
 }
 
+/** A job's history as read so far, and its answers of the last minute (each read's new ones, by when it was read). */
+interface HistoryEntry {
+  lastRow: number;
+  buckets: Map<number, HistoryBucket>;
+  reading: Promise<unknown>;
+  recent: { at: number; ok: number }[];
+  lastAt: number | null;
+}
+
+/** The rate's window, as `status` has it: answers over the last minute. */
+const RECENT_MS = 60_000;
+
 /**
  * The dashboard's reads of one store. It keeps the model each job's first answer named (what the provider billed, and
  * what the report prices, as `finalize-job.ts` does): a job whose requests name the model has none in its config.
@@ -149,10 +168,7 @@ export class DashboardReads {
   private readonly workspace: string;
   private readonly answeredModels = new Map<string, string>();
   /** Each job's history read so far: the ledger row read up to, and the minutes summed. */
-  private readonly histories = new Map<
-    string,
-    { lastRow: number; buckets: Map<number, HistoryBucket>; reading: Promise<unknown> }
-  >();
+  private readonly histories = new Map<string, HistoryEntry>();
 
   constructor(store: DashboardStore, workspace: string) {
     this.store = store;
@@ -169,7 +185,10 @@ export class DashboardReads {
     const matching = page.state === undefined ? jobs : jobs.filter((job) => effectiveState(job, now) === page.state);
     const shown = matching.slice(page.offset, page.offset + page.limit);
     const summaries = await Promise.all(
-      shown.map(async (job) => jobSummary(job, await this.status(job, now), (await this.cost(job)).cost)),
+      shown.map(async (job) => {
+        const history = await this.history(job.id, now);
+        return jobSummary(job, await this.status(job, now, history.activity), await this.cost(job, history.buckets));
+      }),
     );
     return { jobs: summaries, total: matching.length };
   }
@@ -178,12 +197,29 @@ export class DashboardReads {
   async job(jobId: string, now: number): Promise<JobView | undefined> {
     const job = await this.store.getJob(jobId);
     if (job === undefined) return undefined;
-    const [status, { cost, stats }, review, history] = await Promise.all([
-      this.status(job, now),
-      this.cost(job),
-      this.store.reviewStats(jobId),
-      this.history(jobId),
+    const dataJob = dataJobRecordOf(job) !== undefined;
+    const { buckets: history, activity } = await this.history(jobId, now);
+    const [status, review, report] = await Promise.all([
+      this.status(job, now, activity),
+      // Only a data job's answers are checked.
+      dataJob ? this.store.reviewStats(jobId) : undefined,
+      // Only an ended job's report is its own: a resumed one's is the last run's until this run ends.
+      job.config['groups'] === undefined || !ENDED_JOB_STATES.has(effectiveState(job, now) as JobState)
+        ? undefined
+        : readReport(job.outDir),
     ]);
+    const cost = await this.cost(job, history);
+    const failures: Record<string, number> = {};
+    let attempts = 0;
+    let inputTokens = 0;
+    let outputTokens = 0;
+    for (const bucket of history) {
+      attempts += bucket.ok + bucket.failed;
+      inputTokens += bucket.inputTokens;
+      outputTokens += bucket.outputTokens;
+      for (const [outcome, count] of Object.entries(bucket.failures))
+        failures[outcome] = (failures[outcome] ?? 0) + count;
+    }
     const done = status.counts.succeeded + status.counts.failed;
     const priceOf = (bucket: HistoryBucket): number | null =>
       computeJobCost({
@@ -196,19 +232,18 @@ export class DashboardReads {
     return {
       summary: jobSummary(job, status, cost),
       status,
-      failures: stats.failuresByCause,
-      retries: stats.retriesByCause,
-      attempts: stats.attempts,
-      tokens: { input: stats.inputTokens, output: stats.outputTokens },
-      latency_ms: { p50: stats.latencyP50Ms, p95: stats.latencyP95Ms },
-      checks: review.byStatus,
-      data_job: dataJobRecordOf(job) !== undefined,
+      failures,
+      attempts,
+      tokens: { input: inputTokens, output: outputTokens },
+      checks: review?.byStatus ?? {},
+      data_job: dataJob,
       history: history.map((bucket) => ({
         at: bucket.at,
         ok: bucket.ok,
         failed: bucket.failed,
         cost_usd: priceOf(bucket),
       })),
+      report_groups: report?.groups ?? null,
       forecast_usd:
         cost.usd === null || done === 0 || !status.input_fully_read
           ? null
@@ -216,11 +251,14 @@ export class DashboardReads {
     };
   }
 
-  /** The job's history, per minute: only the attempts recorded since the last read are read (`attemptHistory`). */
-  private async history(jobId: string): Promise<HistoryBucket[]> {
+  /**
+   * The job's history, per minute: only the attempts recorded since the last read are read (`attemptHistory`). It also
+   * gives the job's recent activity, which `readJobStatus` would otherwise count over every item of the job.
+   */
+  private async history(jobId: string, now: number): Promise<{ buckets: HistoryBucket[]; activity: JobActivity }> {
     let entry = this.histories.get(jobId);
     if (entry === undefined) {
-      entry = { lastRow: 0, buckets: new Map(), reading: Promise.resolve() };
+      entry = { lastRow: 0, buckets: new Map(), reading: Promise.resolve(), recent: [], lastAt: null };
       this.histories.set(jobId, entry);
     }
     const known = entry;
@@ -228,36 +266,64 @@ export class DashboardReads {
     const read = known.reading.then(() => this.store.attemptHistory(jobId, known.lastRow, HISTORY_BUCKET_MS));
     known.reading = read.catch(() => undefined);
     const since = await read;
+    const first = known.lastRow === 0;
     known.lastRow = since.lastRow;
+    let answered = 0;
     for (const bucket of since.buckets) {
+      // A first read holds the whole ledger: of it, only what ended within the window is recent.
+      if (!first || bucket.lastAt >= now - RECENT_MS) answered += bucket.ok;
+      known.lastAt = Math.max(known.lastAt ?? 0, bucket.lastAt);
       const sum = known.buckets.get(bucket.at);
       if (sum === undefined) {
-        known.buckets.set(bucket.at, { ...bucket });
+        known.buckets.set(bucket.at, { ...bucket, failures: { ...bucket.failures } });
         continue;
       }
       sum.ok += bucket.ok;
       sum.failed += bucket.failed;
+      for (const [outcome, count] of Object.entries(bucket.failures)) {
+        sum.failures[outcome] = (sum.failures[outcome] ?? 0) + count;
+      }
       sum.inputTokens += bucket.inputTokens;
       sum.outputTokens += bucket.outputTokens;
+      sum.lastAt = Math.max(sum.lastAt, bucket.lastAt);
     }
-    return [...known.buckets.values()].sort((a, b) => a.at - b.at);
+    if (answered > 0) known.recent.push({ at: now, ok: answered });
+    known.recent = known.recent.filter((read) => read.at >= now - RECENT_MS);
+    return {
+      buckets: [...known.buckets.values()].sort((a, b) => a.at - b.at),
+      activity: { finishedSince: known.recent.reduce((sum, read) => sum + read.ok, 0), lastFinishedAt: known.lastAt },
+    };
   }
 
-  private async status(job: Job, now: number): Promise<JobStatus> {
-    return readJobStatus(this.store, job, now, { answersAreRows: await answersAreRows(this.workspace, job) });
+  private async status(job: Job, now: number, activity: JobActivity): Promise<JobStatus> {
+    return readJobStatus(this.store, job, now, {
+      answersAreRows: await answersAreRows(this.workspace, job),
+      activity,
+      // Each group's tokens are summed over every attempt of the job: not shown here, not paid for.
+      groupTokens: false,
+    });
   }
 
-  private async cost(job: Job): Promise<{ cost: { usd: number | null; model: string | null }; stats: AttemptStats }> {
-    const stats = await this.store.attemptStats(job.id);
+  /** The job's cost so far, priced at the model its first answer named, from the tokens of its history. */
+  private async cost(
+    job: Job,
+    history: readonly HistoryBucket[],
+  ): Promise<{ usd: number | null; model: string | null }> {
     const model = (await this.answeredModel(job)) ?? (typeof job.config.model === 'string' ? job.config.model : null);
+    let inputTokens = 0;
+    let outputTokens = 0;
+    for (const bucket of history) {
+      inputTokens += bucket.inputTokens;
+      outputTokens += bucket.outputTokens;
+    }
     const usd = computeJobCost({
       mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
       model,
-      inputTokens: stats.inputTokens,
-      outputTokens: stats.outputTokens,
+      inputTokens,
+      outputTokens,
       prices: job.config.prices ?? {},
     }).usd;
-    return { cost: { usd, model }, stats };
+    return { usd, model };
   }
 
   private async answeredModel(job: Job): Promise<string | null> {
@@ -269,6 +335,15 @@ export class DashboardReads {
     const model = body === null ? null : answerModel(body);
     if (model !== null) this.answeredModels.set(job.id, model);
     return model;
+  }
+}
+
+/** The job's report.json, or undefined while there is none (or it cannot be read: the page goes on without it). */
+async function readReport(outDir: string): Promise<Pick<JobReport, 'groups'> | undefined> {
+  try {
+    return JSON.parse(await readFile(join(outDir, RESULT_FILES.report), 'utf8')) as Pick<JobReport, 'groups'>;
+  } catch {
+    return undefined;
   }
 }
 
@@ -303,12 +378,11 @@ export async function readItemPage(
   after: number,
   limit: number,
 ): Promise<ItemListPage> {
-  const [items, total] = await Promise.all([
-    store.itemPage(jobId, filter, after, limit + 1),
-    store.countItems(jobId, filter, ITEM_COUNT_CAP + 1),
-  ]);
+  const items = await store.itemPage(jobId, filter, after, limit + 1);
   const more = items.length > limit;
   const shown = more ? items.slice(0, limit) : items;
+  // A first page that holds every match has its count already: no second pass over the job's items.
+  const total = after === -1 && !more ? shown.length : await store.countItems(jobId, filter, ITEM_COUNT_CAP + 1);
   return {
     items: shown,
     next_after: more ? (shown.at(-1)?.seq ?? null) : null,

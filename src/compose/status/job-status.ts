@@ -7,7 +7,14 @@ import { countLinesFrom } from '../../input/count-lines.ts';
 import { RESULT_FILES } from '../../output/result-file-names.ts';
 import { computeJobCost } from '../../output/job-cost.ts';
 import { isCovered } from '../../output/join-prompt-answers.ts';
-import type { ActivityReads, AnswerCount, ChunkStore, ItemStore, SinkOutboxStore } from '../../store/store.ts';
+import type {
+  ActivityReads,
+  AnswerCount,
+  ChunkStore,
+  ItemStore,
+  JobActivity,
+  SinkOutboxStore,
+} from '../../store/store.ts';
 import { estimateGroupEta, type GroupEtaState } from './group-eta.ts';
 import { knownSecrets, redactObject } from '../../util/redact.ts';
 import type { SliceCounts, WorkSliceStore } from '../../store/work-slice-store.ts';
@@ -147,6 +154,11 @@ export interface JobStatusOptions {
    * store are rows: only then are a group's ETA and a sink's lag known live. False when unset.
    */
   answersAreRows?: boolean;
+  /**
+   * The job's recent activity, when the caller knows it already (the dashboard follows the attempt ledger): the store
+   * is not asked, which on SQLite reads every item of the job.
+   */
+  activity?: JobActivity | undefined;
 }
 
 export type JobStatusStore = ActivityReads &
@@ -183,7 +195,7 @@ export async function readJobStatus(
   const sinks =
     sinkConfigs.length === 0 ? undefined : await readSinks(store, job, sinkConfigs, answers, now, rowsKnown);
   const slices = await store.sliceCounts?.(job.id);
-  const activity = await store.activity(job.id, now - RATE_WINDOW_MS);
+  const activity = options.activity ?? (await store.activity(job.id, now - RATE_WINDOW_MS));
   const rate = Math.round((activity.finishedSince / windowS) * 10) / 10;
   const left = counts.pending + counts.retryWait;
   const unread = await countUnread(job, state);

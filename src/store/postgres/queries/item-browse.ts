@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { ItemState } from '../../../core/states.ts';
 import type { AttemptRecord, HistorySince, ItemDetail, ItemFilter, ItemSummary } from '../../item-browse-store.ts';
+import { foldHistory, type HistoryRow } from '../../fold-history.ts';
 import { itemFilterClause, POSTGRES_FILTER } from '../../item-filter-clause.ts';
 import { ITEM_COLUMNS, toItemRecord, type ItemRow } from './items.ts';
 
@@ -105,28 +106,11 @@ export async function attemptHistory(
   afterRow: number,
   bucketMs: number,
 ): Promise<HistorySince> {
-  const { rows } = await db.query<{
-    at: number;
-    ok: number;
-    failed: number;
-    input_tokens: number;
-    output_tokens: number;
-    last_row: number;
-  }>(
-    `SELECT (started_at / $1) * $1 AS at, COUNT(*) FILTER (WHERE outcome = 'ok') AS ok,
-       COUNT(*) FILTER (WHERE outcome <> 'ok') AS failed, COALESCE(SUM(input_tokens), 0) AS input_tokens,
-       COALESCE(SUM(output_tokens), 0) AS output_tokens, MAX(id) AS last_row
-     FROM attempts WHERE job_id = $2 AND id > $3 GROUP BY 1 ORDER BY 1`,
+  const { rows } = await db.query<HistoryRow>(
+    `SELECT (started_at - started_at % $1) AS at, outcome, COUNT(*) AS n, COALESCE(SUM(input_tokens), 0) AS input_tokens,
+       COALESCE(SUM(output_tokens), 0) AS output_tokens, MAX(id) AS last_row, MAX(started_at + latency_ms) AS last_at
+     FROM attempts WHERE job_id = $2 AND id > $3 GROUP BY 1, 2 ORDER BY 1`,
     [bucketMs, jobId, afterRow],
   );
-  return {
-    lastRow: rows.reduce((last, row) => Math.max(last, row.last_row), afterRow),
-    buckets: rows.map((row) => ({
-      at: row.at,
-      ok: row.ok,
-      failed: row.failed,
-      inputTokens: row.input_tokens,
-      outputTokens: row.output_tokens,
-    })),
-  };
+  return foldHistory(rows, afterRow);
 }

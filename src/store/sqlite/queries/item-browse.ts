@@ -5,6 +5,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ItemState } from '../../../core/states.ts';
 import type { AttemptRecord, HistorySince, ItemFilter, ItemSummary } from '../../item-browse-store.ts';
+import { foldHistory, type HistoryRow } from '../../fold-history.ts';
 import { itemFilterClause, SQLITE_FILTER } from '../../item-filter-clause.ts';
 import { ITEM_FIELDS, type ItemRow } from './items.ts';
 
@@ -20,15 +21,6 @@ interface SummaryRow {
   check_status: string | null;
   group_key: string | null;
   completed_at: number | null;
-}
-
-interface HistoryRow {
-  at: number;
-  ok: number;
-  failed: number;
-  input_tokens: number;
-  output_tokens: number;
-  last_row: number;
 }
 
 interface AttemptRow {
@@ -88,24 +80,14 @@ export function prepareItemBrowse(db: Database) {
     `SELECT ${ITEM_FIELDS.join(', ')}, group_key FROM items WHERE job_id = ? AND seq = ?`,
   );
   const history = db.prepare<[number, string, number], HistoryRow>(
-    `SELECT started_at - started_at % CAST(? AS INTEGER) AS at, SUM(outcome = 'ok') AS ok, SUM(outcome <> 'ok') AS failed,
+    `SELECT started_at - started_at % CAST(? AS INTEGER) AS at, outcome, COUNT(*) AS n,
        COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
-       MAX(rowid) AS last_row
-     FROM attempts WHERE job_id = ? AND rowid > ? GROUP BY 1 ORDER BY 1`,
+       MAX(rowid) AS last_row, MAX(started_at + latency_ms) AS last_at
+     FROM attempts WHERE job_id = ? AND rowid > ? GROUP BY 1, 2 ORDER BY 1`,
   );
   return {
     history(jobId: string, afterRow: number, bucketMs: number): HistorySince {
-      const rows = history.all(bucketMs, jobId, afterRow);
-      return {
-        lastRow: rows.reduce((last, row) => Math.max(last, row.last_row), afterRow),
-        buckets: rows.map((row) => ({
-          at: row.at,
-          ok: row.ok,
-          failed: row.failed,
-          inputTokens: row.input_tokens,
-          outputTokens: row.output_tokens,
-        })),
-      };
+      return foldHistory(history.all(bucketMs, jobId, afterRow), afterRow);
     },
     page(jobId: string, filter: ItemFilter, afterSeq: number, limit: number): ItemSummary[] {
       const clause = itemFilterClause(filter, SQLITE_FILTER, 3);
