@@ -205,7 +205,7 @@ function JobsPage({ query }) {
   </main>`;
 }
 
-function Histogram({ title, counts }) {
+function Histogram({ title, counts, tone = 'bad' }) {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
   if (entries.length === 0)
     return html`<section>
@@ -221,7 +221,7 @@ function Histogram({ title, counts }) {
           html`<div class="histogram-row">
             <dt>${cause}</dt>
             <dd>
-              <span class="histogram-bar" style=${`width: ${percent(count, max)}%`}></span>
+              <span class=${`histogram-bar tone-${tone}`} style=${`width: ${percent(count, max)}%`}></span>
               <span class="histogram-count">${number(count)}</span>
             </dd>
           </div>`,
@@ -314,6 +314,16 @@ function Chart({ title, times, series, summary }) {
           height: 200,
           legend: { show: true },
           axes: [axis, axis],
+          // One point alone would get a range of years: a minute either side of it instead.
+          scales: {
+            x: {
+              time: true,
+              range: (self, min, max) => {
+                const xs = self.data[0];
+                return xs.length === 1 ? [xs[0] - 60, xs[0] + 60] : [min, max];
+              },
+            },
+          },
           series: [{}, ...series.map((line) => ({ label: line.label, stroke: colour(line.colour), width: 2 }))],
         },
         data,
@@ -453,6 +463,14 @@ function JobPage({ jobId }) {
           <dt>Missing</dt>
           <dd data-count="missing">${number(counts.missing)}</dd>
         </div>
+        ${
+          status.skipped === undefined
+            ? null
+            : html`<div>
+              <dt>Not needed</dt>
+              <dd data-count="skipped">${number(status.skipped)}</dd>
+            </div>`
+        }
         <div>
           <dt>Pending</dt>
           <dd data-count="pending">${number(counts.pending)}</dd>
@@ -489,7 +507,7 @@ function JobPage({ jobId }) {
     </section>
     <div class="two-columns">
       <${Histogram} title="Failures by cause" counts=${data.failures} />
-      <${Histogram} title="Answers by check" counts=${data.checks} />
+      <${Histogram} title="Answers by check" counts=${data.checks} tone="neutral" />
     </div>
     ${
       status.chunks === undefined

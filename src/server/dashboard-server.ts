@@ -166,6 +166,12 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
       clock.now(),
     );
   const env = options.env ?? process.env;
+  /** 404 for a job the store does not have (one read of its row, not its figures). */
+  const requireJob = async (jobId: string) => {
+    const job = await store.getJob(jobId);
+    if (job === undefined) throw new ApiError(404, 'JOB_NOT_FOUND', `no job "${jobId}" in this store`);
+    return job;
+  };
   const jobView = async (jobId: string) => {
     const job = await store.getJob(jobId);
     if (job !== undefined) rememberJobKeys([job], env);
@@ -179,7 +185,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   app.get('/api/jobs/:job/items', async (request) => {
     const { job } = request.params as { job: string };
     const query = request.query as Query;
-    await jobView(job);
+    await requireJob(job);
     return readItemPage(
       store,
       job,
@@ -190,8 +196,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   });
   app.get('/api/jobs/:job/items/:seq', async (request) => {
     const { job: jobId, seq } = request.params as { job: string; seq: string };
-    const job = await store.getJob(jobId);
-    if (job === undefined) throw new ApiError(404, 'JOB_NOT_FOUND', `no job "${jobId}" in this store`);
+    const job = await requireJob(jobId);
     const view = await readItemView(store, job, intParam(seq, 'seq', 0, 0, Number.MAX_SAFE_INTEGER));
     if (view === undefined) throw new ApiError(404, 'ITEM_NOT_FOUND', `job "${jobId}" has no item ${seq}`);
     return view;
@@ -215,7 +220,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     ) {
       throw new ApiError(403, 'FORBIDDEN', 'actions are taken from the dashboard page only');
     }
-    await jobView(job);
+    await requireJob(job);
     return runDashboardAction(action, job, { workspace, storeUrl: options.storeUrl, env, cwd: process.cwd() });
   });
 

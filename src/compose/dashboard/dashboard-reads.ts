@@ -136,7 +136,8 @@ export function jobSummary(
     provider: typeof config['provider'] === 'string' ? config['provider'] : 'openai',
     model: cost.model,
     counts: status.counts,
-    done: status.counts.succeeded + status.counts.failed,
+    // Items a group did not need (`target_reached`) are done too: nothing is left to send for them.
+    done: status.counts.succeeded + status.counts.failed + (status.skipped ?? 0),
     input_fully_read: status.input_fully_read,
     rate_rps: status.rate_rps,
     eta_s: status.eta_s,

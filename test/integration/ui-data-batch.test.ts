@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CRITIQUE_PROMPTS,
+  CRITIQUE_SCHEMA,
+  GROUP_SIZES,
+  type GroupLine,
+  interleavedGroupRows,
+} from '../helpers/critique-groups-fixture.ts';
+import { openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
+import { type CliProcess, describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
+import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
+import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
+import { createTestSeed } from '../helpers/test-seed.ts';
+
+/**
+ * Issue 16 in a real browser, for the two other kinds of job: a data job with group targets (its bars are its
+ * report's valid rows against each target; an invalid answer opens with its validation errors) and a batch-mode job
+ * (its provider batches listed with their ids, as `status --json` has them).
+ */
+
+const seed = createTestSeed(import.meta.url);
+const SCREENSHOTS = process.env['BATCHPILOT_SCREENSHOTS'];
+
+describe('the dashboard in a browser: a data job with groups, a batch-mode job', () => {
+  let temp: TempWorkspace;
+  let sim: SimulatorHandle;
+  let ui: CliProcess;
+  let url: string;
+  let browser: BrowserHandle;
+
+  const cli = (args: readonly string[]) => runCli(['--workspace', temp.workspace, ...args], { cwd: temp.dir });
+
+  before(async () => {
+    temp = await createTempWorkspace('batchpilot-ui-data-');
+    await temp.write('critique.schema.json', JSON.stringify(CRITIQUE_SCHEMA));
+    await temp.write('prompts.yaml', CRITIQUE_PROMPTS);
+    await temp.write('images.jsonl', interleavedGroupRows(GROUP_SIZES));
+    await temp.write(
+      'groups.yaml',
+      [
+        'data: { key: id, group_by: meta.culture }',
+        'groups:',
+        '  targets: { korean: 20, indian: 15, mural: 30, "*": 0 }',
+        '  already: { korean: 8 }',
+        '  count_prompt: critique',
+      ].join('\n'),
+    );
+    await temp.write('requests.jsonl', toJsonl(chatBatchLines(120)));
+    sim = await startSimulator({
+      seed: seed.derive(1),
+      structured: { schemaBreak: 0.3, reaskFixRate: 1 },
+      batchLifetimeMs: 300,
+    });
+    const data = await cli([
+      'run',
+      'images.jsonl',
+      '--prompts',
+      'prompts.yaml',
+      '--config',
+      'groups.yaml',
+      '--job',
+      'groups',
+      '--base-url',
+      sim.baseUrl,
+      '--no-progress',
+      '--concurrency',
+      '12',
+    ]);
+    assert.equal(data.code, 3, `${describeResult(data)}\n${seed.note}`);
+    const batch = await cli([
+      'run',
+      'requests.jsonl',
+      '--job',
+      'batched',
+      '--base-url',
+      sim.baseUrl,
+      '--no-progress',
+      '--set',
+      'mode=batch',
+      '--set',
+      'poll_interval_s=0.05',
+      '--set',
+      'chunk.max_requests=50',
+    ]);
+    assert.equal(batch.code, 0, describeResult(batch));
+    ui = startCli(['--workspace', temp.workspace, 'ui', '--port', '0'], { cwd: temp.dir, timeoutMs: 58_000 });
+    await waitFor(() => ui.stdout.includes('http://'), 'the ui URL', 20_000);
+    url = /http:\/\/\S+/.exec(ui.stdout)![0].replace(/\/$/, '');
+    browser = await openBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await killRunningClis();
+    await sim.close();
+    await temp.remove();
+  });
+
+  it("shows each group's bar as its report counts it, and an invalid answer with its validation errors", async () => {
+    const { page } = browser;
+    const report = JSON.parse(await readFile(join(temp.jobDir('groups'), 'report.json'), 'utf8')) as {
+      groups: GroupLine[];
+    };
+    await page.goto(`${url}/jobs/groups`);
+    await page.locator('[data-count="succeeded"]').waitFor();
+    for (const group of report.groups) {
+      const label = page.locator(`.group[data-group="${group.group}"] .progress-label`);
+      const target = group.target > 0 ? `target ${group.target.toLocaleString('en-US')}` : 'no target';
+      assert.equal(
+        (await label.textContent())?.replace(group.group, ''),
+        `${(group.valid + group.already).toLocaleString('en-US')} valid rows / ${target}`,
+        `${group.group}\n${seed.note}`,
+      );
+    }
+    const status = JSON.parse((await cli(['--json', 'status', 'groups'])).stdout) as {
+      counts: Record<string, number>;
+    };
+    for (const [name, count] of Object.entries(status.counts)) {
+      if (name === 'total') continue;
+      const shown = await page.locator(`[data-count="${name}"]`).textContent();
+      assert.equal(Number(shown?.replace(/,/g, '')), count, name);
+    }
+    if (SCREENSHOTS !== undefined) await page.screenshot({ path: join(SCREENSHOTS, 'job-groups.png'), fullPage: true });
+
+    await page.goto(`${url}/jobs/groups/items?check=invalid`);
+    const first = page.locator('table.items tbody tr a').first();
+    await first.waitFor();
+    await first.click();
+    const issues = page.locator('[data-testid="issues"] li');
+    await issues.first().waitFor();
+    assert.ok((await issues.count()) > 0);
+    assert.match((await page.locator('.badge.check-invalid').textContent()) ?? '', /invalid/);
+    assert.match((await page.locator('[data-testid="request"]').textContent()) ?? '', /Critique image/);
+    assert.deepEqual(browser.errors, []);
+  });
+
+  it("lists a batch-mode job's provider batches with their ids", async () => {
+    const { page } = browser;
+    const status = JSON.parse((await cli(['--json', 'status', 'batched'])).stdout) as {
+      chunks: { batch_id: string | null; items: number }[];
+    };
+    assert.ok(status.chunks.length >= 3, JSON.stringify(status.chunks));
+    await page.goto(`${url}/jobs/batched`);
+    await page.getByRole('heading', { name: 'Provider batches' }).waitFor();
+    const ids = await page.locator('section[aria-labelledby="chunks-title"] tbody tr code').allTextContents();
+    assert.deepEqual(
+      ids,
+      status.chunks.map((chunk) => chunk.batch_id ?? '(not submitted)'),
+    );
+    assert.equal(await page.locator('[data-count="succeeded"]').textContent(), '120');
+    assert.deepEqual(browser.errors, []);
+  });
+});
