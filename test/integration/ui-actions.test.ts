@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { checkResultFiles } from '../helpers/check-result-files.ts';
 import { openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
-import { type CliProcess, describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
+import { startUi } from '../helpers/start-ui.ts';
+import { describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 
@@ -17,7 +18,6 @@ const ITEMS = 600;
 describe('dashboard actions in a browser', () => {
   let temp: TempWorkspace;
   let sim: SimulatorHandle;
-  let ui: CliProcess;
   let url: string;
   let browser: BrowserHandle;
   let input: string;
@@ -28,9 +28,7 @@ describe('dashboard actions in a browser', () => {
     // ten is a 500 and each item gets one attempt, so the job ends with failed items to retry.
     sim = await startSimulator({ latencyMs: 30, jitterMs: 10, seed: 1616, failureRates: { http500: 0.1 } });
     input = await temp.write('input.jsonl', toJsonl(chatBatchLines(ITEMS)));
-    ui = startCli(['--workspace', temp.workspace, 'ui', '--port', '0'], { cwd: temp.dir, timeoutMs: 58_000 });
-    await waitFor(() => ui.stdout.includes('http://'), 'the ui URL', 20_000);
-    url = /http:\/\/\S+/.exec(ui.stdout)![0].replace(/\/$/, '');
+    ({ url } = await startUi(temp));
     browser = await openBrowser();
     // Every action asks first: yes.
     browser.page.on('dialog', (dialog) => void dialog.accept());

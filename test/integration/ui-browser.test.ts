@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
-import { type CliProcess, describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
+import { startUi } from '../helpers/start-ui.ts';
+import { describeResult, killRunningClis, runCli, startCli } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 
@@ -20,7 +21,6 @@ const SCREENSHOTS = process.env['BATCHPILOT_SCREENSHOTS'];
 describe('the dashboard in a browser', () => {
   let temp: TempWorkspace;
   let sim: SimulatorHandle;
-  let ui: CliProcess;
   let url: string;
   let browser: BrowserHandle;
   let input: string;
@@ -30,9 +30,7 @@ describe('the dashboard in a browser', () => {
     // Slow enough (2,000 requests, two at a time, 10-30 ms each) that the job is still running when its page opens.
     sim = await startSimulator({ latencyMs: 20, jitterMs: 10, seed: 16 });
     input = await temp.write('input.jsonl', toJsonl(chatBatchLines(ITEMS)));
-    ui = startCli(['--workspace', temp.workspace, 'ui', '--port', '0'], { cwd: temp.dir, timeoutMs: 58_000 });
-    await waitFor(() => ui.stdout.includes('http://'), 'the ui URL', 20_000);
-    url = /http:\/\/\S+/.exec(ui.stdout)![0];
+    ({ url } = await startUi(temp));
     browser = await openBrowser();
     if (SCREENSHOTS !== undefined) await mkdir(SCREENSHOTS, { recursive: true });
   });

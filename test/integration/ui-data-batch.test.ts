@@ -10,7 +10,8 @@ import {
   interleavedGroupRows,
 } from '../helpers/critique-groups-fixture.ts';
 import { openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
-import { type CliProcess, describeResult, killRunningClis, runCli, startCli, waitFor } from '../helpers/run-cli.ts';
+import { startUi } from '../helpers/start-ui.ts';
+import { describeResult, killRunningClis, runCli } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
 import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from '../helpers/temp-workspace.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
@@ -27,7 +28,6 @@ const SCREENSHOTS = process.env['BATCHPILOT_SCREENSHOTS'];
 describe('the dashboard in a browser: a data job with groups, a batch-mode job', () => {
   let temp: TempWorkspace;
   let sim: SimulatorHandle;
-  let ui: CliProcess;
   let url: string;
   let browser: BrowserHandle;
 
@@ -86,9 +86,7 @@ describe('the dashboard in a browser: a data job with groups, a batch-mode job',
       'chunk.max_requests=50',
     ]);
     assert.equal(batch.code, 0, describeResult(batch));
-    ui = startCli(['--workspace', temp.workspace, 'ui', '--port', '0'], { cwd: temp.dir, timeoutMs: 58_000 });
-    await waitFor(() => ui.stdout.includes('http://'), 'the ui URL', 20_000);
-    url = /http:\/\/\S+/.exec(ui.stdout)![0].replace(/\/$/, '');
+    ({ url } = await startUi(temp));
     browser = await openBrowser();
   });
 

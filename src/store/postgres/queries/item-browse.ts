@@ -1,27 +1,17 @@
 /** The dashboard's reads of items (docs/decisions/0038), as the SQLite store's `item-browse.ts` has them. */
 import type pg from 'pg';
-import type { ItemState } from '../../../core/states.ts';
-import type { AttemptRecord, HistorySince, ItemDetail, ItemFilter, ItemSummary } from '../../item-browse-store.ts';
+import type { HistorySince, ItemDetail, ItemFilter, ItemSummary } from '../../item-browse-store.ts';
+import {
+  ATTEMPT_COLUMNS,
+  summaryColumns,
+  toAttemptRecord,
+  toItemSummary,
+  type AttemptRow,
+  type SummaryRow,
+} from '../../item-browse-rows.ts';
 import { foldHistory, type HistoryRow } from '../../fold-history.ts';
 import { itemFilterClause, POSTGRES_FILTER } from '../../item-filter-clause.ts';
 import { ITEM_COLUMNS, toItemRecord, type ItemRow } from './items.ts';
-
-const SUMMARY_COLUMNS = `seq, custom_id, line_no, state, attempts, reasks, status_code,
-  ${POSTGRES_FILTER.errorCode} AS error_code, check_status, group_key, completed_at`;
-
-interface SummaryRow {
-  seq: number;
-  custom_id: string;
-  line_no: number;
-  state: string;
-  attempts: number;
-  reasks: number;
-  status_code: number | null;
-  error_code: string | null;
-  check_status: string | null;
-  group_key: string | null;
-  completed_at: number | null;
-}
 
 export async function itemPage(
   db: pg.ClientBase,
@@ -33,22 +23,10 @@ export async function itemPage(
   const clause = itemFilterClause(filter, POSTGRES_FILTER, 3);
   const limitAt = `$${String(3 + clause.values.length)}`;
   const { rows } = await db.query<SummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS} FROM items WHERE job_id = $1 AND seq > $2${clause.sql} ORDER BY seq LIMIT ${limitAt}`,
+    `SELECT ${summaryColumns(POSTGRES_FILTER)} FROM items WHERE job_id = $1 AND seq > $2${clause.sql} ORDER BY seq LIMIT ${limitAt}`,
     [jobId, afterSeq, ...clause.values, limit],
   );
-  return rows.map((row) => ({
-    seq: row.seq,
-    customId: row.custom_id,
-    lineNo: row.line_no,
-    state: row.state as ItemState,
-    attempts: row.attempts,
-    reasks: row.reasks,
-    statusCode: row.status_code,
-    errorCode: row.error_code,
-    checkStatus: row.check_status,
-    group: row.group_key,
-    completedAt: row.completed_at,
-  }));
+  return rows.map(toItemSummary);
 }
 
 export async function countItems(db: pg.ClientBase, jobId: string, filter: ItemFilter, cap: number): Promise<number> {
@@ -67,36 +45,15 @@ export async function itemDetail(db: pg.ClientBase, jobId: string, seq: number):
   );
   const row = rows[0];
   if (row === undefined) return undefined;
-  const attempts = await db.query<{
-    attempt: number;
-    started_at: number;
-    latency_ms: number;
-    status_code: number | null;
-    outcome: string;
-    input_tokens: number | null;
-    output_tokens: number | null;
-    reask: number | null;
-    check_status: string | null;
-  }>(
-    `SELECT attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens, reask, check_status
-     FROM attempts WHERE job_id = $1 AND seq = $2 ORDER BY attempt, id`,
+  const attempts = await db.query<AttemptRow>(
+    `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE job_id = $1 AND seq = $2 ORDER BY attempt, id`,
     [jobId, seq],
   );
   return {
     item: toItemRecord(row),
     group: row.group_key,
     request: row.request === null ? null : row.request.toString('utf8'),
-    attempts: attempts.rows.map((attempt): AttemptRecord => ({
-      attempt: attempt.attempt,
-      startedAt: attempt.started_at,
-      latencyMs: attempt.latency_ms,
-      statusCode: attempt.status_code,
-      outcome: attempt.outcome,
-      inputTokens: attempt.input_tokens,
-      outputTokens: attempt.output_tokens,
-      reask: attempt.reask,
-      checkStatus: attempt.check_status,
-    })),
+    attempts: attempts.rows.map(toAttemptRecord),
   };
 }
 

@@ -3,78 +3,25 @@
  * item with its attempts. A statement is prepared once per filter shape (which members are set), not per call.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { ItemState } from '../../../core/states.ts';
 import type { AttemptRecord, HistorySince, ItemFilter, ItemSummary } from '../../item-browse-store.ts';
+import {
+  ATTEMPT_COLUMNS,
+  summaryColumns,
+  toAttemptRecord,
+  toItemSummary,
+  type AttemptRow,
+  type SummaryRow,
+} from '../../item-browse-rows.ts';
 import { foldHistory, type HistoryRow } from '../../fold-history.ts';
 import { itemFilterClause, SQLITE_FILTER } from '../../item-filter-clause.ts';
 import { ITEM_FIELDS, type ItemRow } from './items.ts';
-
-interface SummaryRow {
-  seq: number;
-  custom_id: string;
-  line_no: number;
-  state: string;
-  attempts: number;
-  reasks: number;
-  status_code: number | null;
-  error_code: string | null;
-  check_status: string | null;
-  group_key: string | null;
-  completed_at: number | null;
-}
-
-interface AttemptRow {
-  attempt: number;
-  started_at: number;
-  latency_ms: number;
-  status_code: number | null;
-  outcome: string;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  reask: number | null;
-  check_status: string | null;
-}
-
-const SUMMARY_COLUMNS = `seq, custom_id, line_no, state, attempts, reasks, status_code,
-  ${SQLITE_FILTER.errorCode} AS error_code, check_status, group_key, completed_at`;
-
-export function toItemSummary(row: SummaryRow): ItemSummary {
-  return {
-    seq: row.seq,
-    customId: row.custom_id,
-    lineNo: row.line_no,
-    state: row.state as ItemState,
-    attempts: row.attempts,
-    reasks: row.reasks,
-    statusCode: row.status_code,
-    errorCode: row.error_code,
-    checkStatus: row.check_status,
-    group: row.group_key,
-    completedAt: row.completed_at,
-  };
-}
-
-export function toAttemptRecord(row: AttemptRow): AttemptRecord {
-  return {
-    attempt: row.attempt,
-    startedAt: row.started_at,
-    latencyMs: row.latency_ms,
-    statusCode: row.status_code,
-    outcome: row.outcome,
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    reask: row.reask,
-    checkStatus: row.check_status,
-  };
-}
 
 /** @internal Its inferred type names better-sqlite3's unexported namespace. */
 export function prepareItemBrowse(db: Database) {
   const pages = new Map<string, Statement<unknown[], SummaryRow>>();
   const counts = new Map<string, Statement<unknown[], { n: number }>>();
   const attempts = db.prepare<[string, number], AttemptRow>(
-    `SELECT attempt, started_at, latency_ms, status_code, outcome, input_tokens, output_tokens, reask, check_status
-     FROM attempts WHERE job_id = ? AND seq = ? ORDER BY attempt`,
+    `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE job_id = ? AND seq = ? ORDER BY attempt`,
   );
   const item = db.prepare<[string, number], ItemRow & { group_key: string | null }>(
     `SELECT ${ITEM_FIELDS.join(', ')}, group_key FROM items WHERE job_id = ? AND seq = ?`,
@@ -94,7 +41,7 @@ export function prepareItemBrowse(db: Database) {
       let statement = pages.get(clause.sql);
       if (statement === undefined) {
         statement = db.prepare(
-          `SELECT ${SUMMARY_COLUMNS} FROM items WHERE job_id = ? AND seq > ?${clause.sql} ORDER BY seq LIMIT ?`,
+          `SELECT ${summaryColumns(SQLITE_FILTER)} FROM items WHERE job_id = ? AND seq > ?${clause.sql} ORDER BY seq LIMIT ?`,
         );
         pages.set(clause.sql, statement);
       }
