@@ -22,6 +22,12 @@ async function api(path, init = {}) {
   return body;
 }
 
+/** A result file's download; the token, when there is one, goes in the query (a link cannot set a header). */
+function fileHref(jobId, name) {
+  const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
+  return `/api/jobs/${encodeURIComponent(jobId)}/files/${name}${query}`;
+}
+
 function streamUrl(params) {
   const query = new URLSearchParams(params);
   if (token !== null) query.set('token', token);
@@ -420,6 +426,56 @@ const reportGroupDetail = (group) =>
   `${group.state}${group.shortfall > 0 ? `, ${number(group.shortfall)} short` : ''} · pass rate ` +
   `${group.pass_rate === null ? '–' : `${Math.round(group.pass_rate * 1000) / 10}%`} · ${number(group.skipped_rows)} rows not needed`;
 
+/** Re-renders its component every `everyMs`, for what counts down between pushes. */
+function useNow(everyMs) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+/** Batch mode: each chunk with its remote batch, its counts, and how long the provider gives it before it expires. */
+function Chunks({ chunks }) {
+  const now = useNow(1000);
+  if (chunks === undefined) return null;
+  const countdown = (chunk) => {
+    if (chunk.expires_at === null) return '–';
+    const left = (Date.parse(chunk.expires_at) - now) / 1000;
+    return left <= 0 ? 'expired' : `in ${seconds(left)}`;
+  };
+  return html`<section aria-labelledby="chunks-title">
+    <h2 id="chunks-title">Provider batches</h2>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Chunk</th>
+            <th scope="col">Items</th>
+            <th scope="col">Batch</th>
+            <th scope="col">Done / failed</th>
+            <th scope="col">Submitted</th>
+            <th scope="col">Expires</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${chunks.map(
+            (chunk) => html`<tr>
+              <td>${chunk.shown_as}</td>
+              <td>${number(chunk.items)}</td>
+              <td><code>${chunk.batch_id ?? '(not submitted)'}</code></td>
+              <td>${chunk.request_counts === null ? '–' : `${number(chunk.request_counts.completed)} / ${number(chunk.request_counts.failed)}`}</td>
+              <td>${chunk.submitted_at === null ? '–' : chunk.submitted_at.replace('T', ' ').slice(0, 19)}</td>
+              <td data-expires=${chunk.expires_at ?? ''}>${countdown(chunk)}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </section>`;
+}
+
 // Lines of text with figures in them are built as one string: htm drops whitespace that holds a line break.
 const groupDetail = (group) =>
   `${number(group.open)} open · pass rate ${group.succeeded > 0 ? `${percent(group.valid_answers, group.succeeded)}%` : '–'}` +
@@ -509,34 +565,7 @@ function JobPage({ jobId }) {
       <${Histogram} title="Failures by cause" counts=${data.failures} />
       <${Histogram} title="Answers by check" counts=${data.checks} tone="neutral" />
     </div>
-    ${
-      status.chunks === undefined
-        ? null
-        : html`<section aria-labelledby="chunks-title">
-            <h2 id="chunks-title">Provider batches</h2>
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Chunk</th>
-                    <th scope="col">Items</th>
-                    <th scope="col">Batch</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${status.chunks.map(
-                    (chunk) =>
-                      html`<tr>
-                        <td>${chunk.shown_as}</td>
-                        <td>${number(chunk.items)}</td>
-                        <td><code>${chunk.batch_id ?? '(not submitted)'}</code></td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>
-          </section>`
-    }
+    <${Chunks} chunks=${status.chunks} />
     ${
       status.sinks === undefined
         ? null
@@ -550,7 +579,9 @@ function JobPage({ jobId }) {
     <section aria-labelledby="files-title">
       <h2 id="files-title">Files</h2>
       <ul class="files">
-        ${Object.entries(status.files).map(([name, path]) => html`<li><span>${name}</span> <code>${path}</code></li>`)}
+        ${Object.entries(status.files).map(
+          ([name, path]) => html`<li><a href=${fileHref(jobId, name)} download>${name}</a> <code>${path}</code></li>`,
+        )}
       </ul>
     </section>
     <details>

@@ -1,4 +1,6 @@
+import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
+import { basename } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BatchpilotError } from '../errors/index.ts';
 import {
@@ -6,6 +8,7 @@ import {
   readItemPage,
   readItemView,
   rememberJobKeys,
+  resultFilePath,
   toItemFilter,
   type DashboardStore,
 } from '../compose/dashboard/dashboard-reads.ts';
@@ -49,6 +52,7 @@ export interface DashboardHandle {
 }
 
 const PAGE_LIMIT_MAX = 200;
+const RESULT_FILE_NAMES = 'output, errors, missing, rejects, report';
 /** A comment line on idle streams, so proxies and browsers keep them open. */
 const KEEPALIVE_MS = 15_000;
 
@@ -200,6 +204,20 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     const view = await readItemView(store, job, intParam(seq, 'seq', 0, 0, Number.MAX_SAFE_INTEGER));
     if (view === undefined) throw new ApiError(404, 'ITEM_NOT_FOUND', `job "${jobId}" has no item ${seq}`);
     return view;
+  });
+
+  // A result file, streamed as it is on disk (written without secrets, decision 0007).
+  app.get('/api/jobs/:job/files/:name', async (request, reply) => {
+    const { job: jobId, name } = request.params as { job: string; name: string };
+    const path = resultFilePath(await requireJob(jobId), name);
+    if (path === undefined)
+      throw new ApiError(404, 'NOT_FOUND', `no file "${name}"; the files are ${RESULT_FILE_NAMES}`);
+    const file = await open(path).catch(() => undefined);
+    if (file === undefined) throw new ApiError(404, 'NOT_FOUND', `job "${jobId}" has no ${name} file yet`);
+    return reply
+      .header('content-type', path.endsWith('.json') ? 'application/json' : 'application/x-ndjson')
+      .header('content-disposition', `attachment; filename="${basename(path)}"`)
+      .send(file.createReadStream());
   });
 
   // An action runs the CLI command a user would type (dashboard-actions.ts). Only the page itself may ask: a JSON body

@@ -159,6 +159,23 @@ describe('the dashboard API', () => {
     for (let seq = 0; seq < ITEMS; seq++) assert.equal((await get(`/api/jobs/dash/items/${String(seq)}`)).status, 200);
   });
 
+  it('downloads the result files, and no path but theirs', async () => {
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const output = await fetch(`${dashboard.origin}/api/jobs/dash/files/output`, { headers });
+    assert.equal(output.status, 200);
+    assert.match(output.headers.get('content-disposition') ?? '', /filename="output.jsonl"/);
+    const lines = (await output.text()).trim().split('\n');
+    const { body } = await get<{ status: { counts: { succeeded: number } } }>('/api/jobs/dash');
+    assert.equal(lines.length, body.status.counts.succeeded);
+    bodies.push(lines.join('\n'));
+    const report = await fetch(`${dashboard.origin}/api/jobs/dash/files/report`, { headers });
+    assert.equal(((await report.json()) as { job_id: string }).job_id, 'dash');
+    for (const name of ['state.db', '..%2F..%2Fstate.db', 'toString', '__proto__']) {
+      assert.equal((await fetch(`${dashboard.origin}/api/jobs/dash/files/${name}`, { headers })).status, 404, name);
+    }
+    assert.equal((await fetch(`${dashboard.origin}/api/jobs/dash/files/output`)).status, 401);
+  });
+
   it('answers mistakes with a status and a message naming them', async () => {
     const missing = await get<{ error: { code: string; message: string } }>('/api/jobs/nope');
     assert.equal(missing.status, 404);

@@ -478,3 +478,13 @@ export function rememberJobKeys(
     if (key !== undefined) registerSecret(key);
   }
 }
+
+/**
+ * Where the result file `name` of `job` is (`output`, `errors`, `missing`, `rejects`, `report`), for a download; any
+ * other name is undefined, so a request can never reach a path of its own making.
+ */
+export function resultFilePath(job: Pick<Job, 'outDir'>, name: string): string | undefined {
+  return Object.hasOwn(RESULT_FILES, name)
+    ? join(job.outDir, RESULT_FILES[name as keyof typeof RESULT_FILES])
+    : undefined;
+}

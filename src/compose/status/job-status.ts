@@ -139,6 +139,9 @@ export interface ChunkStatus {
   batch_id: string | null;
   raw_status: string | null;
   request_counts: { total: number; completed: number; failed: number } | null;
+  /** When its batch was created, and when the provider will expire it unless it ends first (its completion window). */
+  submitted_at: string | null;
+  expires_at: string | null;
 }
 
 const RATE_WINDOW_MS = 60_000;
@@ -236,7 +239,9 @@ export async function readJobStatus(
     eta_s: state === 'running' && rate > 0 && job.cursor.done ? Math.ceil(left / rate) : null,
     last_progress_age_s:
       activity.lastFinishedAt === null ? null : Math.max(0, Math.round((now - activity.lastFinishedAt) / 1000)),
-    ...(job.config.mode === 'batch' ? { chunks: (await store.listChunks(job.id)).map(toChunkStatus) } : {}),
+    ...(job.config.mode === 'batch'
+      ? { chunks: (await store.listChunks(job.id)).map((chunk) => toChunkStatus(chunk, completionWindowMs(job))) }
+      : {}),
     ...(groups === undefined ? {} : { groups, skipped }),
     ...(sinks === undefined ? {} : { sinks }),
     ...(slices === undefined || slices.open + slices.done === 0 ? {} : { slices }),
@@ -406,7 +411,16 @@ function room(job: Job): number {
   return Number.isFinite(limit) && limit > 0 ? Math.max(0, limit - job.cursor.accepted) : Number.POSITIVE_INFINITY;
 }
 
-function toChunkStatus(chunk: Chunk): ChunkStatus {
+/** The batches' completion window (`batch.completion_window`, `24h` unless set; Anthropic's is 24 h), in ms. */
+function completionWindowMs(job: Job): number | null {
+  const batch = job.config['batch'] as { completion_window?: unknown } | undefined;
+  const window = typeof batch?.completion_window === 'string' ? batch.completion_window : '24h';
+  const hours = /^(\d+)h$/.exec(window);
+  return hours === null ? null : Number(hours[1]) * 3_600_000;
+}
+
+function toChunkStatus(chunk: Chunk, windowMs: number | null): ChunkStatus {
+  const open = chunk.state === 'submitted' && chunk.submittedAt !== null && windowMs !== null;
   return {
     chunk: chunk.chunkNo,
     state: chunk.state,
@@ -416,5 +430,7 @@ function toChunkStatus(chunk: Chunk): ChunkStatus {
     batch_id: chunk.batchId,
     raw_status: chunk.rawStatus,
     request_counts: chunk.counts,
+    submitted_at: chunk.submittedAt === null ? null : new Date(chunk.submittedAt).toISOString(),
+    expires_at: open ? new Date((chunk.submittedAt ?? 0) + (windowMs ?? 0)).toISOString() : null,
   };
 }
