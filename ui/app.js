@@ -476,6 +476,12 @@ function Chunks({ chunks }) {
   </section>`;
 }
 
+const sinkLine = (sink) =>
+  `${sink.name}: ${number(sink.rows_written)} rows in ${number(sink.batches)} batches` +
+  `${sink.lag_rows === null ? '' : `, ${number(sink.lag_rows)} rows behind`}` +
+  `${sink.pending_batches > 0 ? `, ${number(sink.pending_batches)} batches being written` : ''}` +
+  `${sink.last_batch_age_s === null ? '' : `, last batch ${seconds(sink.last_batch_age_s)} ago`}`;
+
 // Lines of text with figures in them are built as one string: htm drops whitespace that holds a line break.
 const groupDetail = (group) =>
   `${number(group.open)} open · pass rate ${group.succeeded > 0 ? `${percent(group.valid_answers, group.succeeded)}%` : '–'}` +
@@ -572,14 +578,14 @@ function JobPage({ jobId }) {
         : html`<section aria-labelledby="sinks-title">
             <h2 id="sinks-title">Sinks</h2>
             <ul>
-              ${status.sinks.map((sink) => html`<li>${sink.name}: ${number(sink.rows_written)} rows in ${number(sink.batches)} batches</li>`)}
+              ${status.sinks.map((sink) => html`<li data-sink=${sink.name}>${sinkLine(sink)}</li>`)}
             </ul>
           </section>`
     }
     <section aria-labelledby="files-title">
       <h2 id="files-title">Files</h2>
       <ul class="files">
-        ${Object.entries(status.files).map(
+        ${Object.entries(data.files).map(
           ([name, path]) => html`<li><a href=${fileHref(jobId, name)} download>${name}</a> <code>${path}</code></li>`,
         )}
       </ul>

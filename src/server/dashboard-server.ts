@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BatchpilotError } from '../errors/index.ts';
 import {
@@ -52,7 +52,6 @@ export interface DashboardHandle {
 }
 
 const PAGE_LIMIT_MAX = 200;
-const RESULT_FILE_NAMES = 'output, errors, missing, rejects, report';
 /** A comment line on idle streams, so proxies and browsers keep them open. */
 const KEEPALIVE_MS = 15_000;
 
@@ -78,6 +77,17 @@ function intParam(value: unknown, name: string, fallback: number, min: number, m
 }
 
 type Query = Record<string, string | undefined>;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.jsonl': 'application/x-ndjson',
+  '.csv': 'text/csv; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function contentTypeOf(path: string): string {
+  return CONTENT_TYPES[extname(path)] ?? 'application/octet-stream';
+}
 
 /** What an error becomes in an answer: ours as they are, the HTTP layer's 4xx as it says, anything else a 500. */
 function toApiError(error: unknown): ApiError {
@@ -211,11 +221,11 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     const { job: jobId, name } = request.params as { job: string; name: string };
     const path = resultFilePath(await requireJob(jobId), name);
     if (path === undefined)
-      throw new ApiError(404, 'NOT_FOUND', `no file "${name}"; the files are ${RESULT_FILE_NAMES}`);
+      throw new ApiError(404, 'NOT_FOUND', `job "${jobId}" offers no file "${name}" for download`);
     const file = await open(path).catch(() => undefined);
     if (file === undefined) throw new ApiError(404, 'NOT_FOUND', `job "${jobId}" has no ${name} file yet`);
     return reply
-      .header('content-type', path.endsWith('.json') ? 'application/json' : 'application/x-ndjson')
+      .header('content-type', contentTypeOf(path))
       .header('content-disposition', `attachment; filename="${basename(path)}"`)
       .send(file.createReadStream());
   });

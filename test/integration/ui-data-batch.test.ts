@@ -122,6 +122,12 @@ describe('the dashboard in a browser: a data job with groups, a batch-mode job',
       assert.equal(Number(shown?.replace(/,/g, '')), count, name);
     }
     if (SCREENSHOTS !== undefined) await page.screenshot({ path: join(SCREENSHOTS, 'job-groups.png'), fullPage: true });
+    // The enriched dataset downloads from the page's own link: one line a data row.
+    const enrichedHref = await page.getByRole('link', { name: 'enriched', exact: true }).getAttribute('href');
+    const enriched = await fetch(`${url}${enrichedHref ?? ''}`);
+    assert.equal(enriched.status, 200);
+    const rows = Object.values(GROUP_SIZES).reduce((sum, size) => sum + size, 0);
+    assert.equal((await enriched.text()).trim().split('\n').length, rows);
 
     await page.goto(`${url}/jobs/groups/items?check=invalid`);
     const first = page.locator('table.items tbody tr a').first();

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from '../../core/job.ts';
 import type { GroupReportLine, JobReport } from '../../output/build-report.ts';
-import { RESULT_FILES } from '../../output/result-file-names.ts';
+import { INTEGRATION_FILES, RESULT_FILES } from '../../output/result-file-names.ts';
+import { resolveEnrichedTarget, type EnrichedFormat } from '../../output/write-enriched.ts';
 import { answerModel } from '../../core/item.ts';
 import { effectiveState } from '../../engine/lease.ts';
 import { ENDED_JOB_STATES, ITEM_STATES, type ItemState, type JobState } from '../../core/states.ts';
@@ -60,6 +61,8 @@ export interface JobView {
   checks: ReviewStats['byStatus'];
   /** A data job (`run DATA --prompts`): it has an enriched dataset, and answers to validate again. */
   data_job: boolean;
+  /** What the page offers for download, by name (`/api/jobs/JOB/files/NAME`), and where each is. */
+  files: Record<string, string>;
   /** Attempts per minute since the job began, and what they cost (the chart of its history). */
   history: HistoryPoint[];
   /** What the whole job should cost at the cost per item so far (null until an item is done, or unpriced). */
@@ -238,6 +241,7 @@ export class DashboardReads {
       tokens: { input: inputTokens, output: outputTokens },
       checks: review?.byStatus ?? {},
       data_job: dataJob,
+      files: downloadableFiles(job),
       history: history.map((bucket) => ({
         at: bucket.at,
         ok: bucket.ok,
@@ -480,11 +484,23 @@ export function rememberJobKeys(
 }
 
 /**
- * Where the result file `name` of `job` is (`output`, `errors`, `missing`, `rejects`, `report`), for a download; any
- * other name is undefined, so a request can never reach a path of its own making.
+ * The files of `job` a page offers for download, by name: the result files, and a data job's enriched dataset and
+ * integration report when they are in the job folder (an `integrate.out` elsewhere is the user's own file).
  */
-export function resultFilePath(job: Pick<Job, 'outDir'>, name: string): string | undefined {
-  return Object.hasOwn(RESULT_FILES, name)
-    ? join(job.outDir, RESULT_FILES[name as keyof typeof RESULT_FILES])
-    : undefined;
+export function downloadableFiles(job: Pick<Job, 'outDir' | 'config' | 'data'>): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [name, file] of Object.entries(RESULT_FILES)) files[name] = join(job.outDir, file);
+  if (dataJobRecordOf(job) === undefined) return files;
+  const integrate = (job.config['integrate'] ?? {}) as { out?: string; format?: EnrichedFormat };
+  if (integrate.out === undefined) {
+    files['enriched'] = resolveEnrichedTarget({ format: integrate.format }, job.outDir).path;
+  }
+  files['integration'] = join(job.outDir, INTEGRATION_FILES.report);
+  return files;
+}
+
+/** Where the file `name` of `job` is, or undefined for any name it does not offer: no path of a request's making. */
+export function resultFilePath(job: Pick<Job, 'outDir' | 'config' | 'data'>, name: string): string | undefined {
+  const files = downloadableFiles(job);
+  return Object.hasOwn(files, name) ? files[name] : undefined;
 }
