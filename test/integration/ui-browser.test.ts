@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
@@ -134,5 +135,19 @@ describe('the dashboard in a browser', () => {
     assert.equal(result.code, 2, describeResult(result));
     assert.match(result.stderr, /--token/);
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('says which flag to change when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const result = await runCli(['--workspace', temp.workspace, 'ui', '--port', port], { cwd: temp.dir });
+      assert.equal(result.code, 2, describeResult(result));
+      assert.match(result.stderr, /EADDRINUSE.*--port|--port/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });
