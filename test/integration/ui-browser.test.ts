@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
+import { accessibilityViolations, openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
 import { startUi } from '../helpers/start-ui.ts';
 import { describeResult, killRunningClis, runCli, startCli } from '../helpers/run-cli.ts';
 import { type SimulatorHandle, startSimulator } from '../helpers/start-simulator.ts';
@@ -43,8 +43,10 @@ describe('the dashboard in a browser', () => {
     await temp.remove();
   });
 
+  /** Saves the page (with `BATCHPILOT_SCREENSHOTS`) and checks it with axe-core: no serious accessibility fault. */
   async function screenshot(name: string): Promise<void> {
     if (SCREENSHOTS !== undefined) await browser.page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    assert.deepEqual(await accessibilityViolations(browser.page), [], `${name} page`);
   }
 
   it('follows a job live from the jobs page to its items, and ends with the counts status shows', async () => {
@@ -125,6 +127,12 @@ describe('the dashboard in a browser', () => {
     assert.match((await page.locator('[data-testid="answer"]').textContent()) ?? '', /chat\.completion/);
     assert.equal(await page.locator('table tbody tr').count(), 1, 'one attempt');
     await screenshot('item');
+    // Dark, as the system asks: the same checks hold (contrast above all).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${url}/jobs/live`);
+    await page.locator('[data-count="succeeded"]').waitFor();
+    assert.deepEqual(await accessibilityViolations(page), [], 'job page, dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     assert.deepEqual(browser.errors, []);
   });
 
