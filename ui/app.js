@@ -95,12 +95,22 @@ const seconds = (value) => {
   if (value < 5400) return `${Math.round(value / 60)} min`;
   return `${(value / 3600).toFixed(1)} h`;
 };
+/** Answers per second over the last minute, while the job runs; an ended job has no rate. */
+const rateOf = (job) => (job.state === 'running' && job.rate_rps > 0 ? `${job.rate_rps}/s` : '–');
+/** `n thing` or `n things`. */
+const count = (n, thing) => `${number(n)} ${thing}${n === 1 ? '' : 's'}`;
 const percent = (part, whole) => (whole > 0 ? Math.min(100, Math.round((part / whole) * 1000) / 10) : 0);
 
-function Progress({ label, value, max, detail }) {
-  const shown = percent(value, max);
+/**
+ * A bar of `value` out of `max`; `failed` (part of `value`) shows in the failure colour. `hideLabel` keeps the label
+ * for screen readers only (a table row already names what it is the progress of).
+ */
+function Progress({ label, value, max, detail, failed = 0, hideLabel = false }) {
+  const shown = percent(value - failed, max);
   return html`<div class="progress">
-    <div class="progress-label"><span>${label}</span><span>${detail ?? `${number(value)} / ${number(max)}`}</span></div>
+    <div class="progress-label">
+      <span class=${hideLabel ? 'visually-hidden' : ''}>${label}</span><span>${detail ?? `${number(value)} / ${number(max)}`}</span>
+    </div>
     <div
       class="bar"
       role="progressbar"
@@ -110,6 +120,7 @@ function Progress({ label, value, max, detail }) {
       aria-valuenow=${value}
     >
       <div class="fill" style=${`width: ${shown}%`}></div>
+      ${failed > 0 ? html`<div class="fill failed" style=${`width: ${percent(failed, max)}%`}></div>` : null}
     </div>
   </div>`;
 }
@@ -182,12 +193,14 @@ function JobsPage({ query }) {
                         <td class="progress-cell">
                           <${Progress}
                             label=${`${job.job_id} progress`}
+                            hideLabel=${true}
+                            failed=${job.counts.failed}
                             value=${job.done}
                             max=${job.counts.total}
                             detail=${`${number(job.done)} / ${number(job.counts.total)}${job.input_fully_read ? '' : '+'}`}
                           />
                         </td>
-                        <td>${job.rate_rps > 0 ? `${job.rate_rps}/s` : '–'}</td>
+                        <td>${rateOf(job)}</td>
                         <td>${seconds(job.eta_s)}</td>
                         <td>${usd(job.cost_usd)}${job.budget_usd > 0 ? ` / ${usd(job.budget_usd)}` : ''}</td>
                         <td>
@@ -322,6 +335,7 @@ function Chart({ title, times, series, summary }) {
           axes: [axis, axis],
           // One point alone would get a range of years: a minute either side of it instead.
           scales: {
+            y: { range: (_self, _min, max) => [0, Math.max(1, max)] },
             x: {
               time: true,
               range: (self, min, max) => {
@@ -366,7 +380,7 @@ function HistoryCharts({ view }) {
           { label: 'answered', values: history.map((point) => point.ok), colour: '--fill' },
           { label: 'failed', values: history.map((point) => point.failed), colour: '--bad' },
         ]}
-        summary=${`last minute: ${number(last.ok)} answered, ${number(last.failed)} failed`}
+        summary=${`latest minute: ${number(last.ok)} answered, ${number(last.failed)} failed`}
       />
       ${
         priced
@@ -495,7 +509,7 @@ function JobPage({ jobId }) {
     return html`<main>
       <h1>${jobId}</h1>
       <${Failure} error=${error} />
-      <p class="loading">Loading…</p>
+      ${error === null ? html`<p class="loading">Loading…</p>` : null}
     </main>`;
   const { summary, status } = data;
   const counts = status.counts;
@@ -507,11 +521,11 @@ function JobPage({ jobId }) {
     <h1>${jobId} <${StateBadge} state=${summary.state} /></h1>
     <${Failure} error=${error} />
     <p class="summary">
-      ${`${summary.mode} · ${summary.provider} ${summary.model ?? ''} · rate ${summary.rate_rps > 0 ? `${summary.rate_rps}/s` : '–'} · ETA ${seconds(summary.eta_s)}`}
+      ${`${summary.mode} · ${summary.provider} ${summary.model ?? ''} · rate ${rateOf(summary)} · ETA ${seconds(summary.eta_s)}`}
     </p>
     <section aria-labelledby="progress-title">
       <h2 id="progress-title">Progress</h2>
-      <${Progress} label="Items done" value=${summary.done} max=${counts.total} />
+      <${Progress} label="Items done" value=${summary.done} failed=${counts.failed} max=${counts.total} />
       <dl class="counts" data-testid="counts">
         <div>
           <dt>Succeeded</dt>
@@ -568,7 +582,7 @@ function JobPage({ jobId }) {
       </p>
     </section>
     <div class="two-columns">
-      <${Histogram} title="Failures by cause" counts=${data.failures} />
+      <${Histogram} title="Failed attempts by cause (retried or final)" counts=${data.failures} />
       <${Histogram} title="Answers by check" counts=${data.checks} tone="neutral" />
     </div>
     <${Chunks} chunks=${status.chunks} />
@@ -668,7 +682,7 @@ function ItemsPage({ jobId, query }) {
                         <td>${item.seq}</td>
                         <td><${Link} href=${`${base}/${item.seq}`}>${item.customId}<//></td>
                         <td><${StateBadge} state=${item.state} /></td>
-                        <td>${item.attempts}${item.reasks > 0 ? ` (${item.reasks} re-asks)` : ''}</td>
+                        <td>${item.attempts}${item.reasks > 0 ? ` (${count(item.reasks, 're-ask')})` : ''}</td>
                         <td>${item.statusCode ?? '–'}</td>
                         <td>${item.errorCode ?? ''}</td>
                         <td>${item.checkStatus ?? ''}</td>
@@ -689,6 +703,13 @@ function ItemsPage({ jobId, query }) {
             </nav>`
     }
   </main>`;
+}
+
+/** Why an item has no answer to show. */
+function noAnswer(item) {
+  if (item.state === 'failed') return 'No answer: it failed (see the error above).';
+  if (item.state === 'cancelled') return `Not answered: ${item.missing_reason ?? 'cancelled'}.`;
+  return 'No answer yet.';
 }
 
 /** Pretty JSON when the text is JSON, the text as it is otherwise. */
@@ -718,7 +739,7 @@ function ItemPage({ jobId, seq }) {
     ${crumbs}
     <h1>${item.customId} <${StateBadge} state=${item.state} /></h1>
     <p class="summary">
-      ${`line ${item.lineNo} · ${item.attempts} attempts${item.reasks > 0 ? ` · ${item.reasks} re-asks` : ''}${item.group === null ? '' : ` · group ${item.group}`}${item.missing_reason === null ? '' : ` · ${item.missing_reason}`}`}
+      ${`line ${item.lineNo} · ${count(item.attempts, 'attempt')}${item.reasks > 0 ? ` · ${count(item.reasks, 're-ask')}` : ''}${item.group === null ? '' : ` · group ${item.group}`}${item.missing_reason === null ? '' : ` · ${item.missing_reason}`}`}
     </p>
     ${data.error === null ? null : html`<p class="failure" role="status">${data.error.code}: ${data.error.message}</p>`}
     <div class="side-by-side">
@@ -734,7 +755,10 @@ function ItemPage({ jobId, seq }) {
         <h2 id="answer-title">Answer</h2>
         ${
           data.answer === null
-            ? html`<p class="none">No answer yet.</p>`
+            ? data.error?.body !== undefined
+              ? html`<p class="none">What the endpoint sent back (the start of it):</p>
+                  <pre data-testid="error-body">${pretty(data.error.body)}</pre>`
+              : html`<p class="none">${noAnswer(data.item)}</p>`
             : html`<pre data-testid="answer">${pretty(data.answer)}</pre>
                 ${data.answer_bytes > data.answer.length ? html`<p class="none">Shown in part (${number(data.answer_bytes)} bytes).</p>` : null}`
         }
@@ -820,4 +844,13 @@ function renderApp() {
 }
 
 addEventListener('popstate', renderApp);
-renderApp();
+
+// A dashboard with a token, opened without it (a bookmark, a link copied without its #token): say so, rather than
+// pages whose streams fail without a word.
+api('/api/jobs?limit=1').then(renderApp, (error) => {
+  render(
+    html`<header class="top"><span class="brand">batchpilot</span></header>
+      <main><h1>Dashboard</h1><${Failure} error=${error.message} /></main>`,
+    root,
+  );
+});

@@ -10,10 +10,11 @@ import {
   rememberJobKeys,
   resultFilePath,
   toItemFilter,
+  toJobStateFilter,
   type DashboardStore,
 } from '../compose/dashboard/dashboard-reads.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { knownSecrets, redactSecrets } from '../util/redact.ts';
+import { knownSecrets, redactObject, redactSecrets } from '../util/redact.ts';
 import { isLoopbackHostHeader, requestToken, tokenMatches } from './dashboard-access.ts';
 import { DASHBOARD_ACTIONS, isDashboardAction, runDashboardAction } from './dashboard-actions.ts';
 import { loadUiAssets } from './ui-assets.ts';
@@ -138,18 +139,22 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     done(refusal(request, token));
   });
 
-  // Whatever a stored answer or error holds, a key this process knows of never leaves in a response.
+  // Whatever a stored answer or error holds, a key this process knows of never leaves in a response. Redacted value by
+  // value before serialization: masking the JSON text could cut an escape (`\"`) in half.
+  app.addHook('preSerialization', (_request, _reply, payload, done: (error: null, payload: unknown) => void) => {
+    done(null, redactObject(payload, knownSecrets()));
+  });
   app.addHook('onSend', (request, reply, payload, done: (error: null, payload: unknown) => void) => {
     // How long the answer took here, for the browser's devtools and bench/dashboard.mjs.
     const took = performance.now() - (startedAt.get(request) ?? performance.now());
     void reply.header('server-timing', `app;dur=${took.toFixed(1)}`);
-    const type = String(reply.getHeader('content-type') ?? '');
-    done(
-      null,
-      typeof payload === 'string' && type.startsWith('application/json')
-        ? redactSecrets(payload, knownSecrets())
-        : payload,
-    );
+    done(null, payload);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no such page or API: ${request.url.split('?')[0] ?? ''}` } });
   });
 
   app.setErrorHandler((error: unknown, _request, reply: FastifyReply) => {
@@ -173,7 +178,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   const jobsPage = (query: Query) =>
     reads.jobs(
       {
-        state: query['state'] === '' ? undefined : query['state'],
+        state: toJobStateFilter(query['state']),
         offset: intParam(query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
         limit: intParam(query['limit'], 'limit', 50, 1, PAGE_LIMIT_MAX),
       },
@@ -253,12 +258,14 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   });
 
   // Live figures: the jobs list (`?view=jobs` with its filter and page) or one job (`?view=job&job=ID`).
-  app.get('/api/stream', (request, reply) => {
+  app.get('/api/stream', async (request, reply) => {
     const query = request.query as Query;
-    const read =
-      query['view'] === 'job' && query['job'] !== undefined
-        ? () => jobView(query['job'] as string)
-        : () => jobsPage(query);
+    const view = query['view'] ?? 'jobs';
+    if (view !== 'jobs' && view !== 'job') throw new ApiError(400, 'BAD_REQUEST', 'view must be jobs or job');
+    // Checked before the stream opens: a wrong job or filter is an answer, not an endless stream of failures.
+    const jobId = view === 'job' ? (await requireJob(query['job'] ?? '')).id : undefined;
+    if (jobId === undefined) await jobsPage(query);
+    const read = jobId === undefined ? () => jobsPage(query) : () => jobView(jobId);
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, {
@@ -276,7 +283,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     };
     const tick = async (): Promise<void> => {
       try {
-        const data = redactSecrets(JSON.stringify(await read()), knownSecrets());
+        const data = JSON.stringify(redactObject(await read(), knownSecrets()));
         if (data !== last) {
           last = data;
           lastWrite = clock.now();

@@ -185,6 +185,14 @@ describe('the dashboard API', () => {
     assert.equal(state.status, 400);
     assert.match(state.body.error.message, /state "done"/);
     assert.equal((await get('/api/jobs/dash/items?limit=0')).status, 400);
+    const jobState = await get<{ error: { message: string } }>('/api/jobs?state=bogus');
+    assert.equal(jobState.status, 400);
+    assert.match(jobState.body.error.message, /state "bogus" is not a job state; use one of .*interrupted/);
+    const route = await get<{ error: { code: string } }>('/api/nothing-here');
+    assert.deepEqual([route.status, route.body.error.code], [404, 'NOT_FOUND']);
+    // A stream that could only fail is refused before it opens.
+    assert.equal((await get('/api/stream?view=bogus')).status, 400);
+    assert.equal((await get('/api/stream?view=job&job=nope')).status, 404);
   });
 
   it('refuses the API without its token, and serves the page itself to anyone', async () => {

@@ -14,7 +14,9 @@ import { parsePositiveInt } from '../parse-positive-int.ts';
 export function registerUiCommand(program: Command): void {
   program
     .command('ui')
-    .description('serve a dashboard of the jobs (http://127.0.0.1:PORT); it reads the store and changes nothing')
+    .description(
+      'serve a dashboard of the jobs (http://127.0.0.1:PORT); its buttons run cancel, resume, retry, validate and integrate',
+    )
     .option('--port <port>', 'port to listen on (default: 7420; 0 picks a free one)')
     .option('--host <host>', 'address to listen on (default: 127.0.0.1; any other needs --token)')
     .option('--token [token]', 'require this token (16+ characters) on every API request; alone: generate one')

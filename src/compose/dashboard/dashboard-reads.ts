@@ -6,7 +6,7 @@ import { INTEGRATION_FILES, RESULT_FILES } from '../../output/result-file-names.
 import { resolveEnrichedTarget, type EnrichedFormat } from '../../output/write-enriched.ts';
 import { answerModel } from '../../core/item.ts';
 import { effectiveState } from '../../engine/lease.ts';
-import { ENDED_JOB_STATES, ITEM_STATES, type ItemState, type JobState } from '../../core/states.ts';
+import { ENDED_JOB_STATES, ITEM_STATES, JOB_STATES, type ItemState, type JobState } from '../../core/states.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
 import { computeJobCost } from '../../output/job-cost.ts';
 import type { HistoryBucket, ItemFilter, ItemSummary, JobActivity, ReviewStats, Store } from '../../store/store.ts';
@@ -107,7 +107,7 @@ export interface ItemView {
   answer_bytes: number;
   /** The value the check parsed from the answer, with its status and the issues found (JSON paths). */
   check: { status: string; value?: unknown; issues: { path: string; message: string }[] } | null;
-  error: { code: string; message: string; status?: number } | null;
+  error: { code: string; message: string; status?: number; body?: string } | null;
   attempts: {
     attempt: number;
     started_at: string;
@@ -352,6 +352,16 @@ async function readReport(outDir: string): Promise<Pick<JobReport, 'groups'> | u
   }
 }
 
+/** A job state named in a query, checked; an unknown one is an error naming the states there are. */
+export function toJobStateFilter(state: string | undefined): string | undefined {
+  if (state === undefined || state === '') return undefined;
+  const states: string[] = [...Object.values(JOB_STATES), 'interrupted'];
+  if (!states.includes(state)) {
+    throw new RangeError(`state "${state}" is not a job state; use one of ${states.join(', ')}`);
+  }
+  return state;
+}
+
 /** A filter from a query string's members; an unknown state is an error naming it. */
 export function toItemFilter(query: Readonly<Record<string, string | undefined>>): ItemFilter {
   const filter: ItemFilter = {};
@@ -452,6 +462,8 @@ export async function readItemView(store: DashboardStore, job: Job, seq: number)
             code: item.error.code,
             message: item.error.message,
             ...(item.error.status === undefined ? {} : { status: item.error.status }),
+            // The start of what the endpoint sent back (kept redacted): the raw answer of a malformed reply.
+            ...(item.error.body === undefined ? {} : { body: item.error.body }),
           },
     attempts: detail.attempts.map((attempt) => ({
       attempt: attempt.attempt,
