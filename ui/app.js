@@ -165,7 +165,7 @@ function JobsPage({ query }) {
     ${
       data === null
         ? html`<p class="loading">Loading…</p>`
-        : html`<p class="count">${number(data.total)} jobs</p>
+        : html`<p class="count">${count(data.total, 'job')}</p>
             <div class="table-wrap">
               <table class="jobs">
                 <thead>
