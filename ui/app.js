@@ -22,17 +22,19 @@ async function api(path, init = {}) {
   return body;
 }
 
-/** A result file's download; the token, when there is one, goes in the query (a link cannot set a header). */
-function fileHref(jobId, name) {
-  const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
-  return `/api/jobs/${encodeURIComponent(jobId)}/files/${name}${query}`;
-}
-
-function streamUrl(params) {
+/**
+ * `path` with `params` and, when there is one, the token in its query: for what cannot set a header (a download link,
+ * an EventSource).
+ */
+function withToken(path, params = {}) {
   const query = new URLSearchParams(params);
   if (token !== null) query.set('token', token);
-  return `/api/stream?${query}`;
+  const text = query.toString();
+  return text === '' ? path : `${path}?${text}`;
 }
+
+const fileHref = (jobId, name) => withToken(`/api/jobs/${encodeURIComponent(jobId)}/files/${name}`);
+const streamUrl = (params) => withToken('/api/stream', params);
 
 function navigate(path) {
   history.pushState(null, '', path + fragment);

@@ -7,7 +7,7 @@ import {
   DashboardReads,
   readItemPage,
   readItemView,
-  rememberJobKeys,
+  rememberJobKey,
   resultFilePath,
   toItemFilter,
   toJobStateFilter,
@@ -139,8 +139,9 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     done(refusal(request, token));
   });
 
-  // Whatever a stored answer or error holds, a key this process knows of never leaves in a response. Redacted value by
-  // value before serialization: masking the JSON text could cut an escape (`\"`) in half.
+  // Whatever a stored answer or error holds, a key this process knows of never leaves in a response (the error and
+  // not-found handlers' answers included). Redacted value by value before serialization: masking the JSON text could
+  // cut an escape (`\"`) in half.
   app.addHook('preSerialization', (_request, _reply, payload, done: (error: null, payload: unknown) => void) => {
     done(null, redactObject(payload, knownSecrets()));
   });
@@ -160,9 +161,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   app.setErrorHandler((error: unknown, _request, reply: FastifyReply) => {
     const failure = toApiError(error);
     if (failure.status >= 500) options.onError?.(error);
-    void reply
-      .status(failure.status)
-      .send({ error: { code: failure.code, message: redactSecrets(failure.message, knownSecrets()) } });
+    void reply.status(failure.status).send({ error: { code: failure.code, message: failure.message } });
   });
 
   const page = (_request: FastifyRequest, reply: FastifyReply): FastifyReply => sendAsset(reply, '/index.html');
@@ -175,31 +174,26 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   for (const path of assets.keys()) app.get(path, (_request, reply) => sendAsset(reply, path));
 
   const reads = new DashboardReads(store, workspace);
-  const jobsPage = (query: Query) =>
-    reads.jobs(
-      {
-        state: toJobStateFilter(query['state']),
-        offset: intParam(query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
-        limit: intParam(query['limit'], 'limit', 50, 1, PAGE_LIMIT_MAX),
-      },
-      clock.now(),
-    );
+  /** The jobs page a query asks for; a wrong member is a 400 naming it. */
+  const jobsQuery = (query: Query) => ({
+    state: toJobStateFilter(query['state']),
+    offset: intParam(query['offset'], 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+    limit: intParam(query['limit'], 'limit', 50, 1, PAGE_LIMIT_MAX),
+  });
   const env = options.env ?? process.env;
-  /** 404 for a job the store does not have (one read of its row, not its figures). */
+  /**
+   * The job a route names, or 404 (one read of its row, not its figures). Its key is remembered here, so every answer
+   * about the job (its page, items, one item, a stream) is masked with it.
+   */
   const requireJob = async (jobId: string) => {
     const job = await store.getJob(jobId);
     if (job === undefined) throw new ApiError(404, 'JOB_NOT_FOUND', `no job "${jobId}" in this store`);
+    rememberJobKey(job, env);
     return job;
   };
-  const jobView = async (jobId: string) => {
-    const job = await store.getJob(jobId);
-    if (job !== undefined) rememberJobKeys([job], env);
-    const view = await reads.job(jobId, clock.now());
-    if (view === undefined) throw new ApiError(404, 'JOB_NOT_FOUND', `no job "${jobId}" in this store`);
-    return view;
-  };
+  const jobView = async (jobId: string) => reads.job(await requireJob(jobId), clock.now());
 
-  app.get('/api/jobs', async (request) => jobsPage(request.query as Query));
+  app.get('/api/jobs', async (request) => reads.jobs(jobsQuery(request.query as Query), clock.now()));
   app.get('/api/jobs/:job', async (request) => jobView((request.params as { job: string }).job));
   app.get('/api/jobs/:job/items', async (request) => {
     const { job } = request.params as { job: string };
@@ -263,9 +257,14 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     const view = query['view'] ?? 'jobs';
     if (view !== 'jobs' && view !== 'job') throw new ApiError(400, 'BAD_REQUEST', 'view must be jobs or job');
     // Checked before the stream opens: a wrong job or filter is an answer, not an endless stream of failures.
-    const jobId = view === 'job' ? (await requireJob(query['job'] ?? '')).id : undefined;
-    if (jobId === undefined) await jobsPage(query);
-    const read = jobId === undefined ? () => jobsPage(query) : () => jobView(jobId);
+    let read: () => Promise<unknown>;
+    if (view === 'job') {
+      const { id } = await requireJob(query['job'] ?? '');
+      read = () => jobView(id);
+    } else {
+      const page = jobsQuery(query);
+      read = () => reads.jobs(page, clock.now());
+    }
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, {

@@ -13,7 +13,7 @@ import { chatBatchLines, createTempWorkspace, type TempWorkspace, toJsonl } from
  * `status --json` counts them.
  */
 
-const ITEMS = 600;
+const ITEMS = 900;
 
 describe('dashboard actions in a browser', () => {
   let temp: TempWorkspace;
@@ -24,8 +24,9 @@ describe('dashboard actions in a browser', () => {
 
   before(async () => {
     temp = await createTempWorkspace('batchpilot-ui-actions-');
-    // Two at a time at 20-40 ms: about 10 s for the job, so it is still running when its page opens. One answer in
-    // ten is a 500 and each item gets one attempt, so the job ends with failed items to retry.
+    // Two at a time at 20-40 ms: about 15 s for the job, so it is still running when the page cancels it, even on a
+    // busy machine where opening the page and starting the cancel command are slow (the job's pace is the simulator's,
+    // not the machine's). One answer in ten is a 500 and each item gets one attempt: failed items to retry.
     sim = await startSimulator({ latencyMs: 30, jitterMs: 10, seed: 1616, failureRates: { http500: 0.1 } });
     input = await temp.write('input.jsonl', toJsonl(chatBatchLines(ITEMS)));
     ({ url } = await startUi(temp));

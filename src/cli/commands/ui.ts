@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { rememberJobKeys } from '../../compose/dashboard/dashboard-reads.ts';
 import { createStore } from '../../store/create-store.ts';
 import { dashboardToken } from '../../server/dashboard-access.ts';
 import { startDashboard } from '../../server/dashboard-server.ts';
@@ -31,7 +30,6 @@ export function registerUiCommand(program: Command): void {
             ? parsePositiveInt(values['port'], '--port')
             : 7420;
       const store = createStore({ workspace, url: storeUrl });
-      rememberJobKeys(await store.listJobs(), process.env);
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.on('SIGINT', onSignal);

@@ -11,7 +11,7 @@ import { createLineReader } from '../../input/read-line-at.ts';
 import { computeJobCost } from '../../output/job-cost.ts';
 import type { HistoryBucket, ItemFilter, ItemSummary, JobActivity, ReviewStats, Store } from '../../store/store.ts';
 import type { WorkSliceStore } from '../../store/work-slice-store.ts';
-import { knownSecrets, redactObject, registerSecret } from '../../util/redact.ts';
+import { registerSecret } from '../../util/redact.ts';
 import { dataJobRecordOf } from '../data-job-record.ts';
 import { answersAreRows } from '../status/answers-are-rows.ts';
 import { readJobStatus, type JobStatus } from '../status/job-status.ts';
@@ -191,16 +191,16 @@ export class DashboardReads {
     const summaries = await Promise.all(
       shown.map(async (job) => {
         const history = await this.history(job.id, now);
-        return jobSummary(job, await this.status(job, now, history.activity), await this.cost(job, history.buckets));
+        const status = await this.status(job, now, history.activity);
+        return jobSummary(job, status, await this.cost(job, historyTotals(history.buckets)));
       }),
     );
     return { jobs: summaries, total: matching.length };
   }
 
-  /** The job page's figures, or undefined when there is no such job. */
-  async job(jobId: string, now: number): Promise<JobView | undefined> {
-    const job = await this.store.getJob(jobId);
-    if (job === undefined) return undefined;
+  /** The job page's figures. */
+  async job(job: Job, now: number): Promise<JobView> {
+    const jobId = job.id;
     const dataJob = dataJobRecordOf(job) !== undefined;
     const { buckets: history, activity } = await this.history(jobId, now);
     const [status, review, report] = await Promise.all([
@@ -212,33 +212,15 @@ export class DashboardReads {
         ? undefined
         : readReport(job.outDir),
     ]);
-    const cost = await this.cost(job, history);
-    const failures: Record<string, number> = {};
-    let attempts = 0;
-    let inputTokens = 0;
-    let outputTokens = 0;
-    for (const bucket of history) {
-      attempts += bucket.ok + bucket.failed;
-      inputTokens += bucket.inputTokens;
-      outputTokens += bucket.outputTokens;
-      for (const [outcome, count] of Object.entries(bucket.failures))
-        failures[outcome] = (failures[outcome] ?? 0) + count;
-    }
+    const totals = historyTotals(history);
+    const cost = await this.cost(job, totals);
     const done = status.counts.succeeded + status.counts.failed;
-    const priceOf = (bucket: HistoryBucket): number | null =>
-      computeJobCost({
-        mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
-        model: cost.model,
-        inputTokens: bucket.inputTokens,
-        outputTokens: bucket.outputTokens,
-        prices: job.config.prices ?? {},
-      }).usd;
     return {
       summary: jobSummary(job, status, cost),
       status,
-      failures,
-      attempts,
-      tokens: { input: inputTokens, output: outputTokens },
+      failures: totals.failures,
+      attempts: totals.attempts,
+      tokens: { input: totals.inputTokens, output: totals.outputTokens },
       checks: review?.byStatus ?? {},
       data_job: dataJob,
       files: downloadableFiles(job),
@@ -246,7 +228,7 @@ export class DashboardReads {
         at: bucket.at,
         ok: bucket.ok,
         failed: bucket.failed,
-        cost_usd: priceOf(bucket),
+        cost_usd: priceTokens(job, cost.model, bucket),
       })),
       report_groups: report?.groups ?? null,
       forecast_usd:
@@ -283,13 +265,7 @@ export class DashboardReads {
         known.buckets.set(bucket.at, { ...bucket, failures: { ...bucket.failures } });
         continue;
       }
-      sum.ok += bucket.ok;
-      sum.failed += bucket.failed;
-      for (const [outcome, count] of Object.entries(bucket.failures)) {
-        sum.failures[outcome] = (sum.failures[outcome] ?? 0) + count;
-      }
-      sum.inputTokens += bucket.inputTokens;
-      sum.outputTokens += bucket.outputTokens;
+      addCounts(sum, bucket);
       sum.lastAt = Math.max(sum.lastAt, bucket.lastAt);
     }
     if (answered > 0) known.recent.push({ at: now, ok: answered });
@@ -310,25 +286,9 @@ export class DashboardReads {
   }
 
   /** The job's cost so far, priced at the model its first answer named, from the tokens of its history. */
-  private async cost(
-    job: Job,
-    history: readonly HistoryBucket[],
-  ): Promise<{ usd: number | null; model: string | null }> {
+  private async cost(job: Job, totals: HistoryTotals): Promise<{ usd: number | null; model: string | null }> {
     const model = (await this.answeredModel(job)) ?? (typeof job.config.model === 'string' ? job.config.model : null);
-    let inputTokens = 0;
-    let outputTokens = 0;
-    for (const bucket of history) {
-      inputTokens += bucket.inputTokens;
-      outputTokens += bucket.outputTokens;
-    }
-    const usd = computeJobCost({
-      mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
-      model,
-      inputTokens,
-      outputTokens,
-      prices: job.config.prices ?? {},
-    }).usd;
-    return { usd, model };
+    return { usd: priceTokens(job, model, totals), model };
   }
 
   private async answeredModel(job: Job): Promise<string | null> {
@@ -341,6 +301,43 @@ export class DashboardReads {
     if (model !== null) this.answeredModels.set(job.id, model);
     return model;
   }
+}
+
+/** What a job's history sums to: attempts, tokens, and failed attempts by cause. */
+type HistoryTotals = Pick<HistoryBucket, 'ok' | 'failed' | 'failures' | 'inputTokens' | 'outputTokens'> & {
+  attempts: number;
+};
+
+/** Adds `bucket`'s counts and tokens to `sum`. */
+function addCounts(sum: Omit<HistoryTotals, 'attempts'>, bucket: Omit<HistoryTotals, 'attempts'>): void {
+  sum.ok += bucket.ok;
+  sum.failed += bucket.failed;
+  sum.inputTokens += bucket.inputTokens;
+  sum.outputTokens += bucket.outputTokens;
+  for (const [outcome, count] of Object.entries(bucket.failures)) {
+    sum.failures[outcome] = (sum.failures[outcome] ?? 0) + count;
+  }
+}
+
+function historyTotals(buckets: readonly HistoryBucket[]): HistoryTotals {
+  const sum = { ok: 0, failed: 0, failures: {}, inputTokens: 0, outputTokens: 0 };
+  for (const bucket of buckets) addCounts(sum, bucket);
+  return { ...sum, attempts: sum.ok + sum.failed };
+}
+
+/** What `tokens` cost at `model` in the job's mode and prices; null when the model has no price. */
+function priceTokens(
+  job: Job,
+  model: string | null,
+  tokens: Pick<HistoryBucket, 'inputTokens' | 'outputTokens'>,
+): number | null {
+  return computeJobCost({
+    mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
+    model,
+    inputTokens: tokens.inputTokens,
+    outputTokens: tokens.outputTokens,
+    prices: job.config.prices ?? {},
+  }).usd;
 }
 
 /** The job's report.json, or undefined while there is none (or it cannot be read: the page goes on without it). */
@@ -413,7 +410,8 @@ function textOf(body: string | Uint8Array | null): string | null {
 
 /**
  * One item whole: its request (kept in a shared store; otherwise read back from the job's input, where it is the
- * one copy), its answer, check and attempts. Secrets the config names are shown as `***` wherever they appear.
+ * one copy), its answer, check and attempts. As stored (redacted when written); the server masks every answer again
+ * with the keys it knows.
  */
 export async function readItemView(store: DashboardStore, job: Job, seq: number): Promise<ItemView | undefined> {
   const detail = await store.itemDetail(job.id, seq);
@@ -434,7 +432,7 @@ export async function readItemView(store: DashboardStore, job: Job, seq: number)
     }
   }
   const answer = textOf(item.responseBody);
-  const view: ItemView = {
+  return {
     item: {
       seq: item.seq,
       customId: item.customId,
@@ -477,22 +475,16 @@ export async function readItemView(store: DashboardStore, job: Job, seq: number)
       check_status: attempt.checkStatus,
     })),
   };
-  return redactObject<ItemView>(view, knownSecrets());
 }
 
 /**
- * Remembers the API key each of `jobs` reads (`api_key_env` in this process's environment), so an answer or error
- * that echoes it is masked before it leaves the dashboard, as it is everywhere else.
+ * Remembers the API key `job` reads (`api_key_env` in this process's environment), so an answer or error that echoes
+ * it is masked before it leaves the dashboard, as it is everywhere else.
  */
-export function rememberJobKeys(
-  jobs: readonly Pick<Job, 'config'>[],
-  env: Readonly<Record<string, string | undefined>>,
-): void {
-  for (const job of jobs) {
-    const name = job.config.api_key_env;
-    const key = typeof name === 'string' ? env[name] : undefined;
-    if (key !== undefined) registerSecret(key);
-  }
+export function rememberJobKey(job: Pick<Job, 'config'>, env: Readonly<Record<string, string | undefined>>): void {
+  const name = job.config.api_key_env;
+  const key = typeof name === 'string' ? env[name] : undefined;
+  if (key !== undefined) registerSecret(key);
 }
 
 /**

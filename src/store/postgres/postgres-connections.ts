@@ -42,17 +42,19 @@ export class PostgresConnections {
 
   /** Work outside an explicit transaction (reads, and writes of one statement) on a connection of the pool. */
   async run<T>(work: Work<T>): Promise<T> {
-    return this.once(work, false).catch((error: unknown) => {
-      if (!isNeverSent(error)) throw error;
-      return this.once(work, false);
-    });
+    return this.onceMore(work, false);
   }
 
   /** `work` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(work: Work<T>): Promise<T> {
-    return this.once(work, true).catch((error: unknown) => {
+    return this.onceMore(work, true);
+  }
+
+  /** `work` once, and once more on a fresh connection when the first had failed before it could commit anything. */
+  private async onceMore<T>(work: Work<T>, inTransaction: boolean): Promise<T> {
+    return this.once(work, inTransaction).catch((error: unknown) => {
       if (!isNeverSent(error)) throw error;
-      return this.once(work, true);
+      return this.once(work, inTransaction);
     });
   }
 
