@@ -261,6 +261,13 @@ function actionsFor(view) {
     actions.push(['resume', 'Resume', 'Resume the job in the background?']);
   if (state !== 'running' && counts.failed > 0)
     actions.push(['retry', 'Retry failed', `Send the ${counts.failed} failed items again?`]);
+  const notValid = (view.checks.invalid ?? 0) + (view.checks.truncated ?? 0);
+  if (view.data_job && state !== 'running' && notValid > 0)
+    actions.push([
+      'reask',
+      'Re-ask invalid',
+      `Ask the ${notValid} invalid or truncated answers once more, with their errors as feedback?`,
+    ]);
   if (view.data_job && state !== 'running') {
     actions.push([
       'validate',
@@ -292,7 +299,7 @@ function Actions({ jobId, view }) {
         body: '{}',
       });
       const failed =
-        result.exit_code !== 0 && !(action === 'retry' || action === 'resume' ? result.exit_code === 3 : false);
+        result.exit_code !== 0 && !(['retry', 'resume', 'reask'].includes(action) ? result.exit_code === 3 : false);
       const message =
         result.output?.error?.message ?? (failed ? result.log || `exit code ${result.exit_code}` : 'done');
       setOutcome({ action, failed, message });
@@ -438,6 +445,37 @@ function Groups({ view }) {
   </section>`;
 }
 
+/**
+ * A data job's prompts: each one's answers against its items (live from the store), the ones that failed their check
+ * or the provider in the failure colour, with a link to those items.
+ */
+function Prompts({ jobId, prompts }) {
+  if (prompts === undefined) return null;
+  const items = (prompt, filter) =>
+    `/jobs/${encodeURIComponent(jobId)}/items?${new URLSearchParams({ prompt: prompt.prompt, ...filter })}`;
+  return html`<section aria-labelledby="prompts-title">
+    <h2 id="prompts-title">Prompts</h2>
+    ${prompts.map((prompt) => {
+      const notValid = Object.values(prompt.not_valid).reduce((sum, n) => sum + n, 0);
+      const bad = notValid + prompt.failed;
+      return html`<div class="group" data-prompt=${prompt.prompt}>
+        <${Progress}
+          label=${prompt.prompt}
+          value=${prompt.valid + bad}
+          failed=${bad}
+          max=${prompt.items}
+          detail=${`${number(prompt.valid)} valid / ${number(prompt.items)} items`}
+        />
+        <p class="group-detail">
+          ${`pass rate ${prompt.pass_rate === null ? '–' : `${Math.round(prompt.pass_rate * 1000) / 10}%`} · ${number(prompt.open)} open · ${number(prompt.failed)} failed · ${number(prompt.missing)} not sent`}
+          ${Object.entries(prompt.not_valid).map(([status, n]) => html` · <${Link} href=${items(prompt, { check: status })}>${`${number(n)} ${status}`}<//>`)}
+          ${' · '}<${Link} href=${items(prompt, {})}>${'its items'}<//>
+        </p>
+      </div>`;
+    })}
+  </section>`;
+}
+
 const reportGroupDetail = (group) =>
   `${group.state}${group.shortfall > 0 ? `, ${number(group.shortfall)} short` : ''} · pass rate ` +
   `${group.pass_rate === null ? '–' : `${Math.round(group.pass_rate * 1000) / 10}%`} · ${number(group.skipped_rows)} rows not needed`;
@@ -566,6 +604,7 @@ function JobPage({ jobId }) {
     </section>
     <${Actions} jobId=${jobId} view=${data} />
     <${HistoryCharts} view=${data} />
+    <${Prompts} jobId=${jobId} prompts=${status.prompts} />
     <${Groups} view=${data} />
     <section aria-labelledby="cost-title">
       <h2 id="cost-title">Cost</h2>
@@ -614,7 +653,7 @@ function JobPage({ jobId }) {
 }
 
 const ITEM_STATES = ['', 'pending', 'in_flight', 'retry_wait', 'succeeded', 'failed', 'cancelled'];
-const ITEM_FILTERS = ['state', 'group', 'error', 'check', 'attempts', 'q'];
+const ITEM_FILTERS = ['state', 'prompt', 'group', 'error', 'check', 'attempts', 'q'];
 
 function ItemsPage({ jobId, query }) {
   const filters = Object.fromEntries(ITEM_FILTERS.map((name) => [name, query.get(name) ?? '']));
@@ -647,6 +686,7 @@ function ItemsPage({ jobId, query }) {
           ${ITEM_STATES.map((value) => html`<option value=${value}>${value === '' ? 'any' : value}</option>`)}
         </select>
       </label>
+      <label>Prompt <input name="prompt" value=${filters.prompt} size="10" /></label>
       <label>Group <input name="group" value=${filters.group} size="10" /></label>
       <label>Error code <input name="error" value=${filters.error} placeholder="http_500" size="10" /></label>
       <label>Check <input name="check" value=${filters.check} placeholder="invalid" size="8" /></label>
@@ -674,6 +714,7 @@ function ItemsPage({ jobId, query }) {
                     <th scope="col">Status</th>
                     <th scope="col">Error</th>
                     <th scope="col">Check</th>
+                    <th scope="col">Prompt</th>
                     <th scope="col">Group</th>
                   </tr>
                 </thead>
@@ -688,6 +729,7 @@ function ItemsPage({ jobId, query }) {
                         <td>${item.statusCode ?? '–'}</td>
                         <td>${item.errorCode ?? ''}</td>
                         <td>${item.checkStatus ?? ''}</td>
+                        <td>${item.prompt ?? ''}</td>
                         <td>${item.group ?? ''}</td>
                       </tr>`,
                   )}
@@ -710,7 +752,7 @@ function ItemsPage({ jobId, query }) {
 /** Why an item has no answer to show. */
 function noAnswer(item) {
   if (item.state === 'failed') return 'No answer: it failed (see the error above).';
-  if (item.state === 'cancelled') return `Not answered: ${item.missing_reason ?? 'cancelled'}.`;
+  if (item.state === 'cancelled') return `Not answered: ${item.missingReason ?? 'cancelled'}.`;
   return 'No answer yet.';
 }
 
@@ -741,7 +783,7 @@ function ItemPage({ jobId, seq }) {
     ${crumbs}
     <h1>${item.customId} <${StateBadge} state=${item.state} /></h1>
     <p class="summary">
-      ${`line ${item.lineNo} · ${count(item.attempts, 'attempt')}${item.reasks > 0 ? ` · ${count(item.reasks, 're-ask')}` : ''}${item.group === null ? '' : ` · group ${item.group}`}${item.missing_reason === null ? '' : ` · ${item.missing_reason}`}`}
+      ${`line ${item.lineNo} · ${count(item.attempts, 'attempt')}${item.reasks > 0 ? ` · ${count(item.reasks, 're-ask')}` : ''}${item.prompt === null ? '' : ` · prompt ${item.prompt}`}${item.group === null ? '' : ` · group ${item.group}`}${item.missingReason === null ? '' : ` · ${item.missingReason}`}`}
     </p>
     ${data.error === null ? null : html`<p class="failure" role="status">${data.error.code}: ${data.error.message}</p>`}
     <div class="side-by-side">

@@ -91,5 +91,6 @@ export function createDataReview(set: PromptSet, index: DataJobIndex): AnswerRev
         { responseBody: previous.responseBody, check: previous.check as StoredAnswerCheck },
         item.reasks + 1,
       ),
+    promptOf: (customId) => index.promptOf(customId)?.name,
   };
 }

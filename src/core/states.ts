@@ -8,7 +8,8 @@
  * - in_flight:  a request is out. Never persisted as such by the SQLite store: a crash
  *               mid-request leaves the item `pending`, so resume simply sends it again.
  * - retry_wait: the last attempt failed with a retryable error; waits for its backoff.
- * - succeeded:  a response body is committed. Terminal.
+ * - succeeded:  a response body is committed. Terminal, but `retry JOB --invalid` moves a data job's answer that
+ *               ended invalid or truncated back to pending for one re-ask more, its answer kept (decision 0039).
  * - failed:     retries ran out or the error was not retryable. Terminal, but `retry JOB`
  *               moves it back to pending.
  * - cancelled:  will not be sent in this run (interrupted, over `limit`); it shows up in
@@ -45,7 +46,7 @@ const ITEM_TRANSITIONS: Record<ItemState, readonly ItemState[]> = {
   pending: ['pending', 'in_flight', 'succeeded', 'failed', 'retry_wait', 'cancelled'],
   in_flight: ['succeeded', 'failed', 'retry_wait', 'pending', 'cancelled'],
   retry_wait: ['in_flight', 'pending', 'succeeded', 'failed', 'retry_wait', 'cancelled'],
-  succeeded: [],
+  succeeded: ['pending'],
   failed: ['pending'],
   cancelled: ['pending'],
 };

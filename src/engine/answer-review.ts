@@ -38,6 +38,8 @@ export interface AnswerReview {
   check(item: ReviewedItem, responseBody: string, parsedBody?: unknown): ItemCheck & { text?: string };
   shouldReask(item: ReviewedItem, check: ItemCheck): boolean;
   reask(item: ReviewedItem, original: PreparedRequest, previous: PreviousAnswer): PreparedRequest | null;
+  /** The prompt an item answers, kept with it at ingest (`items.prompt`) for per-prompt counts; unset: none. */
+  promptOf?(customId: string): string | undefined;
 }
 
 /**

@@ -38,6 +38,8 @@ export interface FeedOptions {
   admission?: AdmissionPolicy | undefined;
   /** The group of an item, kept with it at ingest (the admission policy's `groupOf`). */
   groupOf?: ((customId: string) => string | undefined) | undefined;
+  /** The prompt of a data job's item, kept with it at ingest (the answer review's `promptOf`). */
+  promptOf?: ((customId: string) => string | undefined) | undefined;
 }
 
 const RESUME_PAGE = 512;
@@ -208,7 +210,7 @@ async function feedFromCursor(options: FeedOptions, parser: LineParser): Promise
 /** What ingesting needs besides the job and a signal; both engines build it with `ingestContext`. */
 export type IngestContext = Pick<
   FeedOptions,
-  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'onFormatDetected' | 'onCursor' | 'groupOf'
+  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'onFormatDetected' | 'onCursor' | 'groupOf' | 'promptOf'
 >;
 
 /**
@@ -220,10 +222,11 @@ export function ingestContext(
   job: Job,
   settings: { parser: LineParserOptions; maxLineBytes: number; limit: number },
   onCursor: (cursor: IngestCursor) => void,
-  groupOf?: (customId: string) => string | undefined,
+  labels: Pick<IngestContext, 'groupOf' | 'promptOf'> = {},
 ): IngestContext {
   return {
-    groupOf,
+    groupOf: labels.groupOf,
+    promptOf: labels.promptOf,
     store,
     parser: createLineParser(settings.parser),
     maxLineBytes: settings.maxLineBytes,
@@ -238,7 +241,7 @@ export function ingestContext(
 
 export type UnreadOptions = Pick<
   FeedOptions,
-  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf'
+  'store' | 'parser' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf' | 'promptOf'
 > & {
   jobId: string;
   /** After each commit of lines as items (a shared run cuts what it committed into slices meanwhile). */
@@ -276,7 +279,7 @@ const FIRST_WATCHED_SLICE = 256;
 
 type IngestOptions = Pick<
   FeedOptions,
-  'job' | 'store' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf'
+  'job' | 'store' | 'maxLineBytes' | 'limit' | 'signal' | 'onFormatDetected' | 'onCursor' | 'groupOf' | 'promptOf'
 >;
 
 /** What is told after each commit of lines as items. */
@@ -335,6 +338,7 @@ async function ingestFromCursor(
           lineHash: line.lineHash ?? null,
           raw: line.text ?? '',
           group: options.groupOf?.(parsed.customId) ?? null,
+          prompt: options.promptOf?.(parsed.customId) ?? null,
         };
         seq += 1;
         items.push(item);

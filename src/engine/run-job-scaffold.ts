@@ -137,7 +137,7 @@ export async function runJobScaffold(options: JobRunOptions, engine: RunEngine):
       (next) => {
         cursor = next;
       },
-      options.groupOf,
+      { groupOf: options.groupOf, promptOf: options.review?.promptOf?.bind(options.review) },
     );
     const run: JobRun = {
       job,

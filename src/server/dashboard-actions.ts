@@ -3,13 +3,14 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * What the dashboard's buttons do (docs/decisions/0038): each one is the CLI command a user would type, run as a child
- * process of the dashboard, so it takes the same path with the same caps, approvals and errors. `resume` and `retry`
- * hand the job to the background scheduler (`--detach`) and return at once.
+ * process of the dashboard, so it takes the same path with the same caps, approvals and errors. `resume`, `retry` and
+ * `reask` (`retry --invalid`) hand the job to the background scheduler (`--detach`) and return at once.
  */
 export const DASHBOARD_ACTIONS = {
   cancel: (jobId: string) => ['cancel', jobId, '--no-progress'],
   resume: (jobId: string) => ['resume', jobId, '--detach'],
   retry: (jobId: string) => ['retry', jobId, '--detach'],
+  reask: (jobId: string) => ['retry', jobId, '--invalid', '--detach'],
   validate: (jobId: string) => ['validate', jobId],
   integrate: (jobId: string) => ['integrate', jobId],
 } as const satisfies Record<string, (jobId: string) => string[]>;

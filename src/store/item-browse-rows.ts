@@ -17,6 +17,7 @@ export interface SummaryRow {
   error_code: string | null;
   check_status: string | null;
   group_key: string | null;
+  prompt: string | null;
   completed_at: number | null;
 }
 
@@ -35,7 +36,7 @@ export interface AttemptRow {
 /** The columns of a `SummaryRow`, the error's code read from its JSON as `dialect` reads it. */
 export function summaryColumns(dialect: FilterDialect): string {
   return `seq, custom_id, line_no, state, attempts, reasks, status_code, ${dialect.errorCode} AS error_code,
-    check_status, group_key, completed_at`;
+    check_status, group_key, prompt, completed_at`;
 }
 
 /** The columns of an `AttemptRow`. */
@@ -54,6 +55,7 @@ export function toItemSummary(row: SummaryRow): ItemSummary {
     errorCode: row.error_code,
     checkStatus: row.check_status,
     group: row.group_key,
+    prompt: row.prompt,
     completedAt: row.completed_at,
   };
 }

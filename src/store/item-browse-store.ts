@@ -6,6 +6,8 @@ export interface ItemFilter {
   state?: ItemState | undefined;
   /** A data job's group (`items.group_key`); `''` is the items of no group. */
   group?: string | undefined;
+  /** A data job's prompt (`items.prompt`). */
+  prompt?: string | undefined;
   /** The code of the item's last error (`http_500`, `timeout`, `invalid_answer`, ...). */
   errorCode?: string | undefined;
   /** The status of the check of its last answer (`valid`, `invalid`, `repaired`, ...). */
@@ -28,6 +30,7 @@ export interface ItemSummary {
   errorCode: string | null;
   checkStatus: string | null;
   group: string | null;
+  prompt: string | null;
   completedAt: number | null;
 }
 
@@ -49,6 +52,9 @@ export interface AttemptRecord {
 export interface ItemDetail {
   item: ItemRecord;
   group: string | null;
+  prompt: string | null;
+  /** When its outcome was committed, epoch ms; null while it has none. */
+  completedAt: number | null;
   attempts: AttemptRecord[];
   /** The request line, where the store keeps it (a shared store); otherwise it is read from the job's input. */
   request: string | null;

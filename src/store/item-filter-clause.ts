@@ -41,6 +41,7 @@ export function itemFilterClause(
   if (filter.group !== undefined) {
     conditions.push(filter.group === '' ? 'group_key IS NULL' : `group_key = ${next(filter.group)}`);
   }
+  if (filter.prompt !== undefined) conditions.push(`prompt = ${next(filter.prompt)}`);
   if (filter.errorCode !== undefined) conditions.push(`${dialect.errorCode} = ${next(filter.errorCode)}`);
   if (filter.checkStatus !== undefined) conditions.push(`check_status = ${next(filter.checkStatus)}`);
   if (filter.minAttempts !== undefined) conditions.push(`attempts >= ${next(filter.minAttempts)}`);

@@ -43,8 +43,14 @@ export interface ItemStore {
    * them finished at or after `since` (`completed_at`): the live view's rates per group and sink lag (one scan).
    */
   answerCounts(jobId: string, since: number): Promise<AnswerCount[]>;
-  /** Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume. */
-  reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number>;
+  /** A data job's items by prompt (`items.prompt`; items without one left out), state and check status. */
+  promptCounts(jobId: string): Promise<PromptCount[]>;
+  /**
+   * Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume, and for
+   * `retry JOB --invalid` the answers that ended `invalid` or `truncated`, as a re-ask: `reasks` one more, the answer
+   * and its check kept, so the run asks again from them (docs/decisions/0039).
+   */
+  reopenItems(jobId: string, from: ReopenFrom): Promise<number>;
   /** Mark every unfinished item cancelled with a reason (interrupt, auth failure). */
   cancelUnfinished(jobId: string, reason: MissingReason): Promise<number>;
 
@@ -129,6 +135,8 @@ export interface NewItem extends ItemLocation {
   raw: string;
   /** A data job's row group (`data.group_by`, docs/decisions/0024), kept as `items.group_key`. */
   group?: string | null;
+  /** A data job's prompt (the one that rendered its request), kept as `items.prompt` for per-prompt counts. */
+  prompt?: string | null;
 }
 
 /** A settled item as admission by need counts it (`ItemStore.iterateOutcomes`). */
@@ -143,6 +151,17 @@ export interface GroupTokens {
   group: string;
   inputTokens: number;
   outputTokens: number;
+}
+
+/** What `reopenItems` moves back to pending. */
+export type ReopenFrom = 'failed' | 'cancelled' | 'invalid';
+
+/** Items of one prompt in one state and check status. */
+export interface PromptCount {
+  prompt: string;
+  state: string;
+  checkStatus: string | null;
+  count: number;
 }
 
 /** Items of one group (null: none) in one state, check status and missing reason; `recent` finished since a time. */

@@ -27,7 +27,9 @@ export type {
   JobProgressBatch,
   NewItem,
   OpenItem,
+  PromptCount,
   ReaskBasis,
+  ReopenFrom,
   SettledItem,
 } from './item-store.ts';
 export type {

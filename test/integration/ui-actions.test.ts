@@ -100,10 +100,14 @@ describe('dashboard actions in a browser', () => {
     assert.equal(await shownCount('failed'), failed);
 
     assert.equal(await act('retry'), 'retry: done');
-    // Retried, most failed items succeed: the page follows until the job is done again with fewer failed.
+    // Retried, most failed items succeed: the page follows until the job is done again with fewer failed. The
+    // reopened items are pending (the job still shown completed) until the scheduler's run sent them all.
     await page.waitForFunction(
-      `Number(document.querySelector('[data-count="failed"]')?.textContent?.replace(/,/g, '')) < ${String(failed)} &&
-       document.querySelector('h1 .badge')?.textContent === 'completed'`,
+      `(() => {
+        const shown = (name) => Number(document.querySelector('[data-count="' + name + '"]')?.textContent?.replace(/,/g, ''));
+        return shown('failed') < ${String(failed)} && shown('pending') === 0 && shown('retry_wait') === 0 &&
+          document.querySelector('h1 .badge')?.textContent === 'completed';
+      })()`,
       undefined,
       { timeout: 30_000 },
     );

@@ -23,6 +23,13 @@ import { createTestSeed } from '../helpers/test-seed.ts';
  */
 
 const seed = createTestSeed(import.meta.url);
+
+interface PromptLine {
+  prompt: string;
+  items: number;
+  valid: number;
+  not_valid: Record<string, number>;
+}
 const SCREENSHOTS = process.env['BATCHPILOT_SCREENSHOTS'];
 
 describe('the dashboard in a browser: a data job with groups, a batch-mode job', () => {
@@ -115,11 +122,21 @@ describe('the dashboard in a browser: a data job with groups, a batch-mode job',
     }
     const status = JSON.parse((await cli(['--json', 'status', 'groups'])).stdout) as {
       counts: Record<string, number>;
+      prompts: PromptLine[];
     };
     for (const [name, count] of Object.entries(status.counts)) {
       if (name === 'total') continue;
       const shown = await page.locator(`[data-count="${name}"]`).textContent();
       assert.equal(Number(shown?.replace(/,/g, '')), count, name);
+    }
+    // A bar per prompt, as `status --json` counts its items.
+    assert.ok(status.prompts.length > 0);
+    for (const prompt of status.prompts) {
+      const label = page.locator(`.group[data-prompt="${prompt.prompt}"] .progress-label`);
+      assert.equal(
+        (await label.textContent())?.replace(prompt.prompt, ''),
+        `${prompt.valid.toLocaleString('en-US')} valid / ${prompt.items.toLocaleString('en-US')} items`,
+      );
     }
     if (SCREENSHOTS !== undefined) await page.screenshot({ path: join(SCREENSHOTS, 'job-groups.png'), fullPage: true });
     // The enriched dataset downloads from the page's own link: one line a data row.
@@ -138,6 +155,26 @@ describe('the dashboard in a browser: a data job with groups, a batch-mode job',
     assert.ok((await issues.count()) > 0);
     assert.match((await page.locator('.badge.check-invalid').textContent()) ?? '', /invalid/);
     assert.match((await page.locator('[data-testid="request"]').textContent()) ?? '', /Critique image/);
+    assert.deepEqual(browser.errors, []);
+  });
+
+  it('re-asks the invalid answers from the button, in the background, and the page follows them', async () => {
+    const { page } = browser;
+    const invalidOf = async (): Promise<number> => {
+      const status = JSON.parse((await cli(['--json', 'status', 'groups'])).stdout) as { prompts: PromptLine[] };
+      return status.prompts.reduce((sum, prompt) => sum + (prompt.not_valid['invalid'] ?? 0), 0);
+    };
+    assert.ok((await invalidOf()) > 0, seed.note);
+    await page.goto(`${url}/jobs/groups`);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('button[data-action="reask"]').click();
+    await page.locator('[data-testid="action-outcome"]').waitFor();
+    assert.match((await page.locator('[data-testid="action-outcome"]').textContent()) ?? '', /^reask: done/);
+    const waited = await cli(['--json', 'wait', 'groups']);
+    assert.ok([0, 3].includes(waited.code ?? -1), describeResult(waited));
+    // Every re-ask is answered valid by this simulator: nothing invalid is left, and the button is gone.
+    assert.equal(await invalidOf(), 0);
+    await page.locator('button[data-action="reask"]').waitFor({ state: 'detached' });
     assert.deepEqual(browser.errors, []);
   });
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { ItemFilter, Store } from '../../src/store/store.ts';
 import {
   attemptOf,
+  collect,
   createTestJob,
   INVALID,
   JOB,
@@ -13,8 +14,9 @@ import {
 } from './store-fixtures.ts';
 
 /**
- * `ItemBrowseStore` (docs/decisions/0038): six items in two groups and one of none, answered valid, invalid, failed
- * and left open; pages by seq under each filter, capped counts, and one item whole with its attempts.
+ * `ItemBrowseStore` (docs/decisions/0038): six items in two groups and one of none, of two prompts and one of none,
+ * answered valid, invalid, failed and left open; pages by seq under each filter, capped counts, one item whole with
+ * its attempts, the counts per prompt, and an invalid answer re-asked again (`reopenItems(job, 'invalid')`).
  */
 async function seedItems(store: Store): Promise<void> {
   await createTestJob(store);
@@ -23,6 +25,7 @@ async function seedItems(store: Store): Promise<void> {
     items: newItems(0, 6, (seq) => `row-${String(seq)}-${seq % 2 === 0 ? 'title' : 'tags'}`).map((item) => ({
       ...item,
       group: group(item.seq),
+      prompt: item.seq === 5 ? null : item.seq % 2 === 0 ? 'title' : 'tags',
     })),
     rejects: [],
     limit: 0,
@@ -46,7 +49,7 @@ async function seedItems(store: Store): Promise<void> {
         attemptOf(0, { statusCode: 500, outcome: 'http_500', inputTokens: null, outputTokens: null }),
         attemptOf(0, { attempt: 2, startedAt: 20, latencyMs: 7 }),
         attemptOf(1),
-        attemptOf(2),
+        attemptOf(2, { reask: 0, check: 'invalid' }),
         attemptOf(4, { statusCode: 500, outcome: 'http_500', inputTokens: null, outputTokens: null }),
       ],
       updates: [
@@ -80,6 +83,7 @@ export function describeBrowseContract(openStore: OpenStore): void {
         assert.deepEqual(await seqs({ state: 'pending' }, -1), [3, 5]);
         assert.deepEqual(await seqs({ group: 'mural' }, -1), [2, 3]);
         assert.deepEqual(await seqs({ group: '' }, -1), [4, 5]);
+        assert.deepEqual(await seqs({ prompt: 'tags' }, -1), [1, 3]);
         assert.deepEqual(await seqs({ errorCode: 'http_500' }, -1), [4]);
         assert.deepEqual(await seqs({ checkStatus: 'invalid' }, -1), [2]);
         assert.deepEqual(await seqs({ minAttempts: 2 }, -1), [0]);
@@ -103,6 +107,7 @@ export function describeBrowseContract(openStore: OpenStore): void {
           errorCode: null,
           checkStatus: 'valid',
           group: 'korean',
+          prompt: 'title',
           completedAt: 100,
         });
         const [failed] = await store.itemPage(JOB, { state: 'failed' }, -1, 1);
@@ -118,6 +123,8 @@ export function describeBrowseContract(openStore: OpenStore): void {
         assert.equal(detail.item.customId, 'row-0-title');
         assert.equal(detail.item.state, 'succeeded');
         assert.equal(detail.group, 'korean');
+        assert.equal(detail.prompt, 'title');
+        assert.equal(detail.completedAt, 100);
         assert.deepEqual(detail.item.check, VALID);
         const body = detail.item.responseBody;
         assert.equal(typeof body === 'string' ? body : Buffer.from(body ?? []).toString('utf8'), '{"answer":0}');
@@ -132,6 +139,40 @@ export function describeBrowseContract(openStore: OpenStore): void {
         assert.equal((await store.itemDetail(JOB, 4))?.item.error?.code, 'http_500');
         assert.equal(await store.itemDetail(JOB, 99), undefined);
         assert.equal(await store.itemDetail('nope', 0), undefined);
+      });
+    });
+
+    it('counts items per prompt, and asks an invalid answer again with its answer and check kept', async () => {
+      await withStore(openStore, async (store) => {
+        await seedItems(store);
+        const counts = (await store.promptCounts(JOB))
+          .map((row) => `${row.prompt} ${row.state} ${String(row.checkStatus)} ${String(row.count)}`)
+          .sort();
+        assert.deepEqual(counts, [
+          'tags pending null 1',
+          'tags succeeded valid 1',
+          'title failed null 1',
+          'title succeeded invalid 1',
+          'title succeeded valid 1',
+        ]);
+        assert.deepEqual(await store.promptCounts('nope'), []);
+
+        assert.equal(await store.reopenItems(JOB, 'invalid'), 1);
+        const open = await collect(store.iterateUnfinished(JOB));
+        assert.deepEqual(
+          open.map((item) => item.seq),
+          [2, 3, 5],
+        );
+        const reasked = open[0];
+        assert.equal(reasked?.reasks, 1);
+        assert.equal(reasked?.reaskBase, 1);
+        assert.deepEqual(reasked?.previous, { responseBody: '{"answer":2}', check: INVALID });
+        assert.equal(await store.reopenItems(JOB, 'invalid'), 0, 'a pending re-ask is not reopened twice');
+        // The valid answers stay answered.
+        assert.deepEqual(
+          (await store.itemPage(JOB, { state: 'succeeded' }, -1, 10)).map((item) => item.seq),
+          [0, 1],
+        );
       });
     });
 

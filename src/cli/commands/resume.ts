@@ -9,6 +9,12 @@ import { addConfigOptions, hasConfigFlags, readApprovals, readConfigFlags } from
 import { NO_APPROVALS, type Approvals } from '../../plan/check-safety-caps.ts';
 import { prepareResume } from '../../compose/prepare-resume.ts';
 import type { CommandExit } from '../command-exit.ts';
+import { dataJobRecordOf } from '../../compose/data-job-record.ts';
+import { UsageError } from '../../errors/index.ts';
+import { requireJob } from '../../store/require-job.ts';
+
+/** What `retry JOB` sends again: the failed items, or with `--invalid` the answers that did not pass their check. */
+type Reopen = 'failed' | 'invalid' | undefined;
 
 export interface ResumeJobOptions {
   store: Store;
@@ -19,6 +25,8 @@ export interface ResumeJobOptions {
   json: boolean;
   flags: ConfigFlags;
   reopenFailed?: boolean;
+  /** `retry JOB --invalid`: the answers that ended invalid or truncated are asked again first (decision 0039). */
+  reaskInvalid?: boolean;
   progress?: boolean;
   /** Approval flags given now: a concurrency raised over limits.concurrency needs `--approve-concurrency`. */
   approvals?: Approvals;
@@ -38,6 +46,7 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
     approvals: options.approvals ?? NO_APPROVALS,
   });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
+  if (options.reaskInvalid === true) await reopenForRetry(options.store, job.id, 'invalid');
   process.stderr.write(`batchpilot: resuming job ${job.id} (${job.state})\n`);
   // Loaded when a job runs here: the engine and undici are a large part of a command's startup.
   const { executeJob } = await import('../execute-job.ts');
@@ -66,7 +75,7 @@ async function resumeDetached(
   jobId: string,
   values: Record<string, unknown>,
   json: boolean,
-  reopenFailed: boolean,
+  reopen: Reopen,
 ): Promise<number> {
   const flags = readConfigFlags(values);
   const { job, config, warnings } = await prepareResume({
@@ -81,7 +90,7 @@ async function resumeDetached(
   if (hasConfigFlags(flags)) await store.setJobConfig(job.id, toStoredConfig(config));
   // `retry JOB --detach`: the failed items go back to pending once the job passed its checks, as a foreground retry
   // reopens them when its run starts; the scheduler's run then sends them.
-  if (reopenFailed) await store.reopenItems(job.id, 'failed');
+  await reopenForRetry(store, job.id, reopen);
   const { submitDetachedJob } = await import('../submit-detached-job.ts');
   return submitDetachedJob({ store, workspace, jobId: job.id, config, json });
 }
@@ -89,6 +98,32 @@ async function resumeDetached(
 export function registerResumeCommand(program: Command, exit: CommandExit): void {
   registerResumeLike(program, exit, 'resume', 'carry on an interrupted or stopped job where it stopped', false);
   registerResumeLike(program, exit, 'retry', 'run the failed items of a job again (succeeded ones are kept)', true);
+}
+
+/**
+ * Moves back to pending what a retry sends again, once the job passed its checks. `invalid` is only for a data job,
+ * whose answers are checked: it says how many answers it re-asks, since none may be left to.
+ */
+async function reopenForRetry(store: Store, jobId: string, reopen: Reopen): Promise<void> {
+  if (reopen === undefined) return;
+  if (reopen === 'failed') {
+    await store.reopenItems(jobId, 'failed');
+    return;
+  }
+  const reopened = await store.reopenItems(jobId, 'invalid');
+  process.stderr.write(
+    `batchpilot: re-asking ${String(reopened)} answer${reopened === 1 ? '' : 's'} that ended invalid or truncated\n`,
+  );
+}
+
+/** `retry --invalid` is refused for a job whose answers are not checked: it would re-ask nothing. */
+async function assertReaskable(store: Store, jobId: string): Promise<void> {
+  if (dataJobRecordOf(await requireJob(store, jobId)) !== undefined) return;
+  throw new UsageError(
+    'USAGE',
+    `--invalid: job ${jobId} is not a data job (run DATA --prompts FILE), so its answers have no checks to re-ask; use "batchpilot retry ${jobId}" for its failed items`,
+    { context: { flag: '--invalid', jobId } },
+  );
 }
 
 function registerResumeLike(
@@ -112,13 +147,21 @@ function registerResumeLike(
       'with --store postgres://...: take over the slices of a worker silent for this long',
     );
   command.option('--detach', 'hand the job to the background scheduler and print its status at once');
+  if (reopenFailed) {
+    command.option(
+      '--invalid',
+      "instead of the failed items, ask again (once more each) a data job's answers that ended invalid or truncated, with their errors as feedback",
+    );
+  }
   addConfigOptions(command).action(async (jobId: string, values: Record<string, unknown>, command: Command) => {
     const global = globalOptions(command);
     const { workspace, json } = global;
     assertWorkspaceExists(global, jobId);
     const store = createStore({ workspace, url: global.store });
     const leaseS = readPositiveIntFlag(values, 'leaseS', '--lease-s');
+    const reopen: Reopen = reopenFailed ? (values['invalid'] === true ? 'invalid' : 'failed') : undefined;
     try {
+      if (reopen === 'invalid') await assertReaskable(store, jobId);
       if (values['detach'] === true && global.store !== undefined) {
         const { detachSharedRun } = await import('../detach-shared-run.ts');
         // Checked here (the job, its key, the caps), and flags given now kept with the job, which the background
@@ -133,7 +176,7 @@ function registerResumeLike(
           approvals: readApprovals(values),
         });
         if (hasConfigFlags(flags)) await store.setJobConfig(jobId, toStoredConfig(config));
-        if (reopenFailed) await store.reopenItems(jobId, 'failed');
+        await reopenForRetry(store, jobId, reopen);
         exit.code = await detachSharedRun({
           store,
           workspace,
@@ -146,7 +189,7 @@ function registerResumeLike(
         return;
       }
       if (values['detach'] === true) {
-        exit.code = await resumeDetached(store, workspace, jobId, values, json, reopenFailed);
+        exit.code = await resumeDetached(store, workspace, jobId, values, json, reopen);
         return;
       }
       exit.code = await resumeJob({
@@ -156,7 +199,8 @@ function registerResumeLike(
         jobId,
         json,
         flags: readConfigFlags(values),
-        reopenFailed,
+        reopenFailed: reopen === 'failed',
+        reaskInvalid: reopen === 'invalid',
         progress: values['progress'] !== false,
         approvals: readApprovals(values),
         noWork: values['work'] === false,

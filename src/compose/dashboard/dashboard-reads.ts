@@ -97,7 +97,7 @@ export interface ItemListPage {
 
 /** An item whole, for its side-by-side view. */
 export interface ItemView {
-  item: ItemSummary & { missing_reason: string | null; request_id: string | null };
+  item: ItemSummary & { missingReason: string | null; requestId: string | null };
   /** The request line as sent (secrets in it shown as `***`), or null when it cannot be read any more. */
   request: string | null;
   /** Why the request is null (its input gone or changed), when it is. */
@@ -370,6 +370,7 @@ export function toItemFilter(query: Readonly<Record<string, string | undefined>>
     filter.state = state as ItemState;
   }
   if (query['group'] !== undefined) filter.group = query['group'];
+  if (query['prompt'] !== undefined && query['prompt'] !== '') filter.prompt = query['prompt'];
   if (query['error'] !== undefined && query['error'] !== '') filter.errorCode = query['error'];
   if (query['check'] !== undefined && query['check'] !== '') filter.checkStatus = query['check'];
   const attempts = query['attempts'];
@@ -444,9 +445,10 @@ export async function readItemView(store: DashboardStore, job: Job, seq: number)
       errorCode: item.error?.code ?? null,
       checkStatus: item.check?.status ?? null,
       group: detail.group,
-      completedAt: null,
-      missing_reason: item.missingReason,
-      request_id: item.requestId,
+      prompt: detail.prompt,
+      completedAt: detail.completedAt,
+      missingReason: item.missingReason,
+      requestId: item.requestId,
     },
     request,
     request_unreadable: unreadable,

@@ -16,6 +16,8 @@ import type {
   SinkOutboxStore,
 } from '../../store/store.ts';
 import { estimateGroupEta, type GroupEtaState } from './group-eta.ts';
+import { toPromptStatuses, type PromptStatus } from './prompt-status.ts';
+import { dataJobRecordOf } from '../data-job-record.ts';
 import { knownSecrets, redactObject } from '../../util/redact.ts';
 import type { SliceCounts, WorkSliceStore } from '../../store/work-slice-store.ts';
 
@@ -69,6 +71,8 @@ export interface JobStatus {
    * item counts, live. `counts.missing` leaves out `skipped` (items no group needed: `target_reached`).
    */
   groups?: GroupStatus[];
+  /** A data job whose items carry their prompt (jobs made since schema 12): its items per prompt. */
+  prompts?: PromptStatus[];
   /** Items no group needed (`target_reached`); only for a job with groups. */
   skipped?: number;
   /** A data job with `sinks:` (docs/decisions/0026, 0029): each sink as its outbox in the store has it. */
@@ -166,7 +170,7 @@ export interface JobStatusOptions {
 
 export type JobStatusStore = ActivityReads &
   ChunkStore &
-  Pick<ItemStore, 'answerCounts' | 'groupTokens'> &
+  Pick<ItemStore, 'answerCounts' | 'groupTokens' | 'promptCounts'> &
   Pick<SinkOutboxStore, 'sinkStatuses'> &
   Partial<Pick<WorkSliceStore, 'sliceCounts'>>;
 
@@ -195,6 +199,7 @@ export async function readJobStatus(
           running: state === 'running',
         });
   const skipped = groups?.reduce((sum, group) => sum + group.skipped, 0) ?? 0;
+  const prompts = dataJobRecordOf(job) === undefined ? [] : toPromptStatuses(await store.promptCounts(job.id));
   const sinks =
     sinkConfigs.length === 0 ? undefined : await readSinks(store, job, sinkConfigs, answers, now, rowsKnown);
   const slices = await store.sliceCounts?.(job.id);
@@ -243,6 +248,7 @@ export async function readJobStatus(
       ? { chunks: (await store.listChunks(job.id)).map((chunk) => toChunkStatus(chunk, completionWindowMs(job))) }
       : {}),
     ...(groups === undefined ? {} : { groups, skipped }),
+    ...(prompts.length === 0 ? {} : { prompts }),
     ...(sinks === undefined ? {} : { sinks }),
     ...(slices === undefined || slices.open + slices.done === 0 ? {} : { slices }),
   };

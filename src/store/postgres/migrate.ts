@@ -4,9 +4,17 @@ import { migration0002 } from './migrations/0002-work-slices.ts';
 import { migration0003 } from './migrations/0003-shared-limits.ts';
 import { migration0004 } from './migrations/0004-job-files.ts';
 import { migration0005 } from './migrations/0005-chunk-slices.ts';
+import { migration0006 } from './migrations/0006-item-prompts.ts';
 
 /** Numbered migrations, applied in order. Kept as TS so the build needs no copy step. */
-const MIGRATIONS: readonly string[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+const MIGRATIONS: readonly string[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+];
 
 /**
  * Any 64-bit number, the same in every process: the key of the advisory lock migrations run under. Its value is

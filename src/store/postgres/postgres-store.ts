@@ -9,6 +9,8 @@ import { isProcessAlive } from '../../util/is-process-alive.ts';
 import { jobNotFound } from '../require-job.ts';
 import type {
   AnswerCount,
+  PromptCount,
+  ReopenFrom,
   AttemptStats,
   ChunkLineOutcome,
   ChunkPatch,
@@ -198,8 +200,17 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
     return this.run((db) => items.groupTokens(db, jobId));
   }
 
-  async reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
-    const sql = from === 'failed' ? items.BULK_MOVES.reopenFailed : items.BULK_MOVES.reopenCancelled;
+  async promptCounts(jobId: string): Promise<PromptCount[]> {
+    return this.run((db) => items.promptCounts(db, jobId));
+  }
+
+  async reopenItems(jobId: string, from: ReopenFrom): Promise<number> {
+    const moves = {
+      failed: items.BULK_MOVES.reopenFailed,
+      cancelled: items.BULK_MOVES.reopenCancelled,
+      invalid: items.BULK_MOVES.reopenInvalid,
+    };
+    const sql = moves[from];
     return (await this.run((db) => db.query(sql, [jobId]))).rowCount ?? 0;
   }
 

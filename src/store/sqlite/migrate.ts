@@ -10,6 +10,7 @@ import { migration0008 } from './migrations/0008-check-status.ts';
 import { migration0009 } from './migrations/0009-item-groups.ts';
 import { migration0010 } from './migrations/0010-sink-outbox.ts';
 import { migration0011 } from './migrations/0011-batch-item-indexes.ts';
+import { migration0012 } from './migrations/0012-item-prompts.ts';
 
 // SQL, or code for a step SQL alone cannot do (e.g. paths made relative to the workspace).
 type Migration = string | ((db: Database, context: MigrationContext) => void);
@@ -27,6 +28,7 @@ const MIGRATIONS: readonly Migration[] = [
   migration0009,
   migration0010,
   migration0011,
+  migration0012,
 ];
 
 /** What a migration written as code may need besides the database. */

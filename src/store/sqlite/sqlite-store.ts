@@ -10,6 +10,8 @@ import { isProcessAlive } from '../../util/is-process-alive.ts';
 import { jobNotFound } from '../require-job.ts';
 import type {
   AnswerCount,
+  PromptCount,
+  ReopenFrom,
   AttemptStats,
   ChunkLineOutcome,
   ChunkPatch,
@@ -247,9 +249,22 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async reopenItems(jobId: string, from: 'failed' | 'cancelled'): Promise<number> {
-    const statement = from === 'failed' ? this.items.reopenFailed : this.items.reopenCancelled;
-    return statement.run(jobId).changes;
+  async promptCounts(jobId: string): Promise<PromptCount[]> {
+    return this.items.promptCounts.all(jobId).map((row) => ({
+      prompt: row.prompt,
+      state: row.state,
+      checkStatus: row.check_status,
+      count: row.n,
+    }));
+  }
+
+  async reopenItems(jobId: string, from: ReopenFrom): Promise<number> {
+    const statements = {
+      failed: this.items.reopenFailed,
+      cancelled: this.items.reopenCancelled,
+      invalid: this.items.reopenInvalid,
+    };
+    return statements[from].run(jobId).changes;
   }
 
   async cancelUnfinished(jobId: string, reason: MissingReason): Promise<number> {
@@ -402,6 +417,8 @@ export class SqliteStore implements Store {
     return {
       item: this.toItemRecord(jobId, row),
       group: row.group_key,
+      prompt: row.prompt,
+      completedAt: row.completed_at,
       attempts: this.browse.attempts(jobId, seq),
       request: null,
     };

@@ -65,14 +65,14 @@ export async function ingestBatch(
     const column = <T>(pick: (item: NewItem) => T): T[] => accepted.map(({ item }) => pick(item));
     const { rows } = await db.query<{ seq: number }>({
       name: 'items-insert',
-      text: `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, state,
-           missing_reason, request)
-         SELECT $1, u.seq, u.custom_id, u.line_no, u.byte_offset, u.byte_length, u.line_hash, u.group_key,
+      text: `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, prompt,
+           state, missing_reason, request)
+         SELECT $1, u.seq, u.custom_id, u.line_no, u.byte_offset, u.byte_length, u.line_hash, u.group_key, u.prompt,
            CASE WHEN u.pending THEN 'pending' ELSE 'cancelled' END, CASE WHEN u.pending THEN NULL ELSE 'limit' END,
            convert_to(u.request, 'UTF8')
          FROM unnest($2::int[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::bigint[], $8::text[], $9::bool[],
-           $10::text[])
-           AS u(seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, pending, request)
+           $10::text[], $11::text[])
+           AS u(seq, custom_id, line_no, byte_offset, byte_length, line_hash, group_key, pending, request, prompt)
          ON CONFLICT DO NOTHING RETURNING seq`,
       values: [
         jobId,
@@ -86,6 +86,7 @@ export async function ingestBatch(
         accepted.map((entry) => entry.pending),
         // The line itself, for workers on other machines (docs/decisions/0031); PostgreSQL compresses a long one.
         column((item) => item.raw),
+        column((item) => item.prompt ?? null),
       ],
     });
     if (rows.length < accepted.length)

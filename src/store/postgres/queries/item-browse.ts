@@ -39,10 +39,9 @@ export async function countItems(db: pg.ClientBase, jobId: string, filter: ItemF
 }
 
 export async function itemDetail(db: pg.ClientBase, jobId: string, seq: number): Promise<ItemDetail | undefined> {
-  const { rows } = await db.query<ItemRow & { group_key: string | null; request: Buffer | null }>(
-    `SELECT ${ITEM_COLUMNS}, group_key, request FROM items WHERE job_id = $1 AND seq = $2`,
-    [jobId, seq],
-  );
+  const { rows } = await db.query<
+    ItemRow & { group_key: string | null; prompt: string | null; request: Buffer | null }
+  >(`SELECT ${ITEM_COLUMNS}, group_key, prompt, request FROM items WHERE job_id = $1 AND seq = $2`, [jobId, seq]);
   const row = rows[0];
   if (row === undefined) return undefined;
   const attempts = await db.query<AttemptRow>(
@@ -52,6 +51,8 @@ export async function itemDetail(db: pg.ClientBase, jobId: string, seq: number):
   return {
     item: toItemRecord(row),
     group: row.group_key,
+    prompt: row.prompt,
+    completedAt: row.completed_at === null ? null : Number(row.completed_at),
     request: row.request === null ? null : row.request.toString('utf8'),
     attempts: attempts.rows.map(toAttemptRecord),
   };

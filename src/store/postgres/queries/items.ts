@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
-import type { AnswerCount, GroupTokens, OpenItem, SettledItem } from '../../item-store.ts';
+import type { AnswerCount, GroupTokens, OpenItem, PromptCount, SettledItem } from '../../item-store.ts';
 
 export interface ItemRow {
   seq: number;
@@ -210,6 +210,15 @@ export async function answerCounts(db: pg.ClientBase, jobId: string, since: numb
   }));
 }
 
+export async function promptCounts(db: pg.ClientBase, jobId: string): Promise<PromptCount[]> {
+  const { rows } = await db.query<{ prompt: string; state: string; check_status: string | null; n: number }>(
+    `SELECT prompt, state, check_status, COUNT(*)::int AS n FROM items
+     WHERE job_id = $1 AND prompt IS NOT NULL GROUP BY prompt, state, check_status`,
+    [jobId],
+  );
+  return rows.map((row) => ({ prompt: row.prompt, state: row.state, checkStatus: row.check_status, count: row.n }));
+}
+
 export async function groupTokens(db: pg.ClientBase, jobId: string): Promise<GroupTokens[]> {
   const { rows } = await db.query<{ group_key: string; input_tokens: number | null; output_tokens: number | null }>(
     `SELECT i.group_key, SUM(a.input_tokens) AS input_tokens, SUM(a.output_tokens) AS output_tokens
@@ -228,6 +237,9 @@ export async function groupTokens(db: pg.ClientBase, jobId: string): Promise<Gro
 export const BULK_MOVES = {
   reopenFailed: `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
     WHERE job_id = $1 AND ${stateGuard(['failed'], 'pending')}`,
+  // Re-asked as the engine re-asks (the `reask` move): the answer and check stay; the run rebuilds the request.
+  reopenInvalid: `UPDATE items SET state = 'pending', reasks = reasks + 1, completed_at = NULL
+    WHERE job_id = $1 AND ${stateGuard(['succeeded'], 'pending')} AND check_status IN ('invalid', 'truncated')`,
   reopenCancelled: `UPDATE items SET state = 'pending', missing_reason = NULL
     WHERE job_id = $1 AND ${stateGuard(['cancelled'], 'pending')} AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
   cancelUnfinished: `UPDATE items SET missing_reason = $2, state = 'cancelled' WHERE job_id = $1 AND ${UNFINISHED}`,

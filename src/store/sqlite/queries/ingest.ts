@@ -43,6 +43,7 @@ export function prepareIngest(db: Database, queries: IngestQueries) {
         withinLimit ? 'pending' : 'cancelled',
         withinLimit ? null : 'limit',
         item.group ?? null,
+        item.prompt ?? null,
       );
       if (inserted.changes === 0) {
         const first = items.findCustomIdLine.get(jobId, item.customId);

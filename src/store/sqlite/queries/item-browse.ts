@@ -23,8 +23,8 @@ export function prepareItemBrowse(db: Database) {
   const attempts = db.prepare<[string, number], AttemptRow>(
     `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE job_id = ? AND seq = ? ORDER BY attempt`,
   );
-  const item = db.prepare<[string, number], ItemRow & { group_key: string | null }>(
-    `SELECT ${ITEM_FIELDS.join(', ')}, group_key FROM items WHERE job_id = ? AND seq = ?`,
+  const item = db.prepare<[string, number], ItemRow & { group_key: string | null; prompt: string | null }>(
+    `SELECT ${ITEM_FIELDS.join(', ')}, group_key, prompt FROM items WHERE job_id = ? AND seq = ?`,
   );
   const history = db.prepare<[number, string, number], HistoryRow>(
     `SELECT started_at - started_at % CAST(? AS INTEGER) AS at, outcome, COUNT(*) AS n,
@@ -60,7 +60,7 @@ export function prepareItemBrowse(db: Database) {
     attempts(jobId: string, seq: number): AttemptRecord[] {
       return attempts.all(jobId, seq).map(toAttemptRecord);
     },
-    item(jobId: string, seq: number): (ItemRow & { group_key: string | null }) | undefined {
+    item(jobId: string, seq: number): (ItemRow & { group_key: string | null; prompt: string | null }) | undefined {
       return item.get(jobId, seq);
     },
   };

@@ -156,10 +156,23 @@ const UNFINISHED = stateGuard(['pending', 'retry_wait', 'in_flight'], 'cancelled
 export function prepareItemQueries(db: Database) {
   return {
     insert: db.prepare<
-      [string, number, string, number, number, number, number | null, string, string | null, string | null]
+      [
+        string,
+        number,
+        string,
+        number,
+        number,
+        number,
+        number | null,
+        string,
+        string | null,
+        string | null,
+        string | null,
+      ]
     >(
-      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, missing_reason, group_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO items (job_id, seq, custom_id, line_no, byte_offset, byte_length, line_hash, state, missing_reason, group_key,
+         prompt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     outcomePage: db.prepare<
       [string, number, number],
@@ -186,6 +199,10 @@ export function prepareItemQueries(db: Database) {
     >(
       `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n, SUM(completed_at >= ?) AS recent FROM items
        WHERE job_id = ? GROUP BY group_key, state, check_status, missing_reason`,
+    ),
+    promptCounts: db.prepare<[string], { prompt: string; state: string; check_status: string | null; n: number }>(
+      `SELECT prompt, state, check_status, COUNT(*) AS n FROM items
+       WHERE job_id = ? AND prompt IS NOT NULL GROUP BY prompt, state, check_status`,
     ),
     findCustomIdLine: db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
@@ -263,6 +280,11 @@ export function prepareItemQueries(db: Database) {
     reopenFailed: db.prepare<[string]>(
       `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
        WHERE job_id = ? AND ${stateGuard(['failed'], 'pending')}`,
+    ),
+    // Re-asked as the engine re-asks (the `reask` move): the answer and check stay; the run rebuilds the request.
+    reopenInvalid: db.prepare<[string]>(
+      `UPDATE items SET state = 'pending', reasks = reasks + 1, completed_at = NULL
+       WHERE job_id = ? AND ${stateGuard(['succeeded'], 'pending')} AND check_status IN ('invalid', 'truncated')`,
     ),
     reopenCancelled: db.prepare<[string]>(
       `UPDATE items SET state = 'pending', missing_reason = NULL
