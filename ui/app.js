@@ -599,6 +599,14 @@ function JobPage({ jobId }) {
           <dt>Total</dt>
           <dd data-count="total">${number(counts.total)}${status.input_fully_read ? '' : '+'}</dd>
         </div>
+        ${
+          status.left_out_by_limit > 0
+            ? html`<div>
+              <dt>Left out by --limit (in Missing, not in Total)</dt>
+              <dd data-count="left_out_by_limit">${number(status.left_out_by_limit)}</dd>
+            </div>`
+            : null
+        }
       </dl>
       <p><${Link} href=${`/jobs/${encodeURIComponent(jobId)}/items`}>Browse the items<//></p>
     </section>

@@ -14,7 +14,7 @@ export function registerUiCommand(program: Command): void {
   program
     .command('ui')
     .description(
-      'serve a dashboard of the jobs (http://127.0.0.1:PORT); its buttons run cancel, resume, retry, validate and integrate',
+      'serve a dashboard of the jobs (http://127.0.0.1:PORT); its buttons run cancel, resume, retry (--invalid), validate and integrate',
     )
     .option('--port <port>', 'port to listen on (default: 7420; 0 picks a free one)')
     .option('--host <host>', 'address to listen on (default: 127.0.0.1; any other needs --token)')
