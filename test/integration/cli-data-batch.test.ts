@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { FAST } from '../helpers/batch-cli.ts';
 import { describeResult, jsonLines } from '../helpers/run-cli.ts';
+import { writeLabelPrompt } from '../helpers/label-prompt.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
@@ -20,26 +21,7 @@ describe('run DATA --prompts (batch mode)', () => {
   });
 
   before(async () => {
-    await ws.temp.write(
-      'schema.json',
-      JSON.stringify({
-        type: 'object',
-        properties: { label: { type: 'string', enum: ['a', 'b'] } },
-        required: ['label'],
-        additionalProperties: false,
-      }),
-    );
-    await ws.temp.write(
-      'prompts.yaml',
-      [
-        'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
-        'prompts:',
-        '  label:',
-        '    text: "Label {{ text }}. Answer with JSON only."',
-        '    output: { schema: schema.json }',
-        '    reask: { max: 2, invalid: feedback }',
-      ].join('\n'),
-    );
+    await writeLabelPrompt(ws.temp, 2);
     const rows = Array.from({ length: ROWS }, (_, index) => JSON.stringify({ text: `row ${String(index)}` }));
     await ws.temp.write('rows.jsonl', `${rows.join('\n')}\n`);
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { FAST } from '../helpers/batch-cli.ts';
 import { cliError, describeResult, jsonLines, type CliResult } from '../helpers/run-cli.ts';
+import { writeLabelPrompt } from '../helpers/label-prompt.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
@@ -42,29 +43,7 @@ describe('retry JOB --invalid', () => {
   });
 
   before(async () => {
-    await ws.temp.write(
-      'schema.json',
-      JSON.stringify({
-        type: 'object',
-        properties: { label: { type: 'string', enum: ['a', 'b'] } },
-        required: ['label'],
-        additionalProperties: false,
-      }),
-    );
-    await ws.temp.write(
-      'prompts.yaml',
-      [
-        'defaults: { model: gpt-4o-mini, request: { max_tokens: 100 } }',
-        'prompts:',
-        '  label:',
-        '    text: "Label {{ text }}. Answer with JSON only."',
-        '    output: { schema: schema.json }',
-        '    reask: { max: 0, invalid: feedback }',
-        '  note:',
-        '    text: "A note on {{ text }}"',
-        '    output: { format: text }',
-      ].join('\n'),
-    );
+    await writeLabelPrompt(ws.temp, 0, ['  note:', '    text: "A note on {{ text }}"', '    output: { format: text }']);
     const rows = Array.from({ length: ROWS }, (_, index) =>
       JSON.stringify({ id: `r${String(index)}`, text: `row ${String(index)}` }),
     );
