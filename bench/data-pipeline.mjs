@@ -140,7 +140,7 @@ Answer with JSON only: the polarity (positive, neutral or negative), a score fro
 `;
 
 /** Writes the prompts file, its template and its schemas to bench/.out/inputs/data-pipeline/; returns its path. */
-function writePrompts() {
+export function writePrompts() {
   const dir = ensureOutDir('inputs', 'data-pipeline');
   for (const [name, schema] of Object.entries(SCHEMAS)) writeFileSync(join(dir, name), JSON.stringify(schema, null, 2));
   writeFileSync(join(dir, 'sentiment.md'), SENTIMENT_TEMPLATE);

@@ -456,8 +456,8 @@ function Prompts({ jobId, prompts }) {
   return html`<section aria-labelledby="prompts-title">
     <h2 id="prompts-title">Prompts</h2>
     ${prompts.map((prompt) => {
-      const notValid = Object.values(prompt.not_valid).reduce((sum, n) => sum + n, 0);
-      const bad = notValid + prompt.failed;
+      const notValid = Object.entries(prompt.checks).filter(([status]) => status !== 'valid' && status !== 'repaired');
+      const bad = notValid.reduce((sum, [, n]) => sum + n, 0) + prompt.failed;
       return html`<div class="group" data-prompt=${prompt.prompt}>
         <${Progress}
           label=${prompt.prompt}
@@ -468,7 +468,7 @@ function Prompts({ jobId, prompts }) {
         />
         <p class="group-detail">
           ${`pass rate ${prompt.pass_rate === null ? '–' : `${Math.round(prompt.pass_rate * 1000) / 10}%`} · ${number(prompt.open)} open · ${number(prompt.failed)} failed · ${number(prompt.missing)} not sent`}
-          ${Object.entries(prompt.not_valid).map(([status, n]) => html` · <${Link} href=${items(prompt, { check: status })}>${`${number(n)} ${status}`}<//>`)}
+          ${notValid.map(([status, n]) => html` · <${Link} href=${items(prompt, { check: status })}>${`${number(n)} ${status}`}<//>`)}
           ${' · '}<${Link} href=${items(prompt, {})}>${'its items'}<//>
         </p>
       </div>`;

@@ -95,3 +95,17 @@ export interface JobCounts {
   failed: number;
   cancelled: number;
 }
+
+/** Sums item counts by state into `JobCounts`; in-flight items (batch mode) count as pending. */
+export function tallyJobCounts(rows: Iterable<{ state: string; count: number }>): JobCounts {
+  const counts: JobCounts = { total: 0, pending: 0, retryWait: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  for (const row of rows) {
+    counts.total += row.count;
+    if (row.state === 'pending' || row.state === 'in_flight') counts.pending += row.count;
+    else if (row.state === 'retry_wait') counts.retryWait += row.count;
+    else if (row.state === 'succeeded') counts.succeeded += row.count;
+    else if (row.state === 'failed') counts.failed += row.count;
+    else if (row.state === 'cancelled') counts.cancelled += row.count;
+  }
+  return counts;
+}

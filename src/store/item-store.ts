@@ -39,12 +39,11 @@ export interface ItemStore {
   /** Tokens of every attempt per group (`items.group_key`), for the cost so far of each group. */
   groupTokens(jobId: string): Promise<GroupTokens[]>;
   /**
-   * Every item of the job by group (null without one), state, check status and missing reason, with how many of
-   * them finished at or after `since` (`completed_at`): the live view's rates per group and sink lag (one scan).
+   * Every item of the job by group (null without one), state, check status, missing reason and prompt, with how many
+   * of them finished at or after `since` (`completed_at`): the live view's counts per group and prompt, rates and
+   * sink lag (one scan, of an index on SQLite).
    */
   answerCounts(jobId: string, since: number): Promise<AnswerCount[]>;
-  /** A data job's items by prompt (`items.prompt`; items without one left out), state and check status. */
-  promptCounts(jobId: string): Promise<PromptCount[]>;
   /**
    * Move items back to pending: `failed` for `retry JOB`, `cancelled` (except for `limit`) for resume, and for
    * `retry JOB --invalid` the answers that ended `invalid` or `truncated`, as a re-ask: `reasks` one more, the answer
@@ -156,20 +155,14 @@ export interface GroupTokens {
 /** What `reopenItems` moves back to pending. */
 export type ReopenFrom = 'failed' | 'cancelled' | 'invalid';
 
-/** Items of one prompt in one state and check status. */
-export interface PromptCount {
-  prompt: string;
-  state: string;
-  checkStatus: string | null;
-  count: number;
-}
-
 /** Items of one group (null: none) in one state, check status and missing reason; `recent` finished since a time. */
 export interface AnswerCount {
   group: string | null;
   state: string;
   checkStatus: string | null;
   missingReason: string | null;
+  /** A data job's prompt (`items.prompt`); null for other jobs and items ingested before it was kept. */
+  prompt: string | null;
   count: number;
   recent: number;
 }

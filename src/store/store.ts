@@ -27,7 +27,6 @@ export type {
   JobProgressBatch,
   NewItem,
   OpenItem,
-  PromptCount,
   ReaskBasis,
   ReopenFrom,
   SettledItem,

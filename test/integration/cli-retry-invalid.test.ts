@@ -19,7 +19,7 @@ interface PromptLine {
   prompt: string;
   items: number;
   valid: number;
-  not_valid: Record<string, number>;
+  checks: Record<string, number>;
   pass_rate: number | null;
 }
 
@@ -82,7 +82,7 @@ describe('retry JOB --invalid', () => {
       assert.equal(label?.items, ROWS, JSON.stringify(before.prompts));
       assert.equal(note?.items, ROWS);
       assert.equal(note?.valid, ROWS);
-      const invalid = label?.not_valid['invalid'] ?? 0;
+      const invalid = label?.checks['invalid'] ?? 0;
       assert.ok(invalid > 0 && invalid < ROWS, `some answers broke their schema: ${JSON.stringify(label)}`);
       assert.equal(label?.valid, ROWS - invalid);
 
@@ -100,7 +100,7 @@ describe('retry JOB --invalid', () => {
       const after = statusOf(await ws.cli(['status', job]));
       const labelAfter = after.prompts?.find((line) => line.prompt === 'label');
       assert.equal(labelAfter?.valid, ROWS, JSON.stringify(labelAfter));
-      assert.deepEqual(labelAfter?.not_valid, {});
+      assert.deepEqual(labelAfter?.checks, { valid: ROWS });
       assert.equal(labelAfter?.pass_rate, 1);
       assert.equal(after.counts.succeeded, 2 * ROWS);
 

@@ -28,7 +28,7 @@ interface PromptLine {
   prompt: string;
   items: number;
   valid: number;
-  not_valid: Record<string, number>;
+  checks: Record<string, number>;
 }
 const SCREENSHOTS = process.env['BATCHPILOT_SCREENSHOTS'];
 
@@ -162,7 +162,7 @@ describe('the dashboard in a browser: a data job with groups, a batch-mode job',
     const { page } = browser;
     const invalidOf = async (): Promise<number> => {
       const status = JSON.parse((await cli(['--json', 'status', 'groups'])).stdout) as { prompts: PromptLine[] };
-      return status.prompts.reduce((sum, prompt) => sum + (prompt.not_valid['invalid'] ?? 0), 0);
+      return status.prompts.reduce((sum, prompt) => sum + (prompt.checks['invalid'] ?? 0), 0);
     };
     assert.ok((await invalidOf()) > 0, seed.note);
     await page.goto(`${url}/jobs/groups`);

@@ -142,20 +142,20 @@ export function describeBrowseContract(openStore: OpenStore): void {
       });
     });
 
-    it('counts items per prompt, and asks an invalid answer again with its answer and check kept', async () => {
+    it('counts items per prompt (with their group and state), and asks an invalid answer again with its answer and check kept', async () => {
       await withStore(openStore, async (store) => {
         await seedItems(store);
-        const counts = (await store.promptCounts(JOB))
-          .map((row) => `${row.prompt} ${row.state} ${String(row.checkStatus)} ${String(row.count)}`)
+        const counts = (await store.answerCounts(JOB, 0))
+          .map((row) => `${String(row.prompt)} ${row.state} ${String(row.checkStatus)} ${String(row.count)}`)
           .sort();
         assert.deepEqual(counts, [
+          'null pending null 1',
           'tags pending null 1',
           'tags succeeded valid 1',
           'title failed null 1',
           'title succeeded invalid 1',
           'title succeeded valid 1',
         ]);
-        assert.deepEqual(await store.promptCounts('nope'), []);
 
         assert.equal(await store.reopenItems(JOB, 'invalid'), 1);
         const open = await collect(store.iterateUnfinished(JOB));

@@ -15,6 +15,7 @@ import { registerSecret } from '../../util/redact.ts';
 import { dataJobRecordOf } from '../data-job-record.ts';
 import { answersAreRows } from '../status/answers-are-rows.ts';
 import { readJobStatus, type JobStatus } from '../status/job-status.ts';
+import type { PromptStatus } from '../status/prompt-status.ts';
 
 /**
  * What the dashboard shows (docs/decisions/0038), read from the store as `status` reads it: the same `JobStatus`,
@@ -203,15 +204,21 @@ export class DashboardReads {
     const jobId = job.id;
     const dataJob = dataJobRecordOf(job) !== undefined;
     const { buckets: history, activity } = await this.history(jobId, now);
-    const [status, review, report] = await Promise.all([
+    const [status, report] = await Promise.all([
       this.status(job, now, activity),
-      // Only a data job's answers are checked.
-      dataJob ? this.store.reviewStats(jobId) : undefined,
       // Only an ended job's report is its own: a resumed one's is the last run's until this run ends.
       job.config['groups'] === undefined || !ENDED_JOB_STATES.has(effectiveState(job, now) as JobState)
         ? undefined
         : readReport(job.outDir),
     ]);
+    // Only a data job's answers are checked. Its items carry their prompt (decision 0039), whose counts hold the
+    // checks; a job made before that is asked the store, which reads every answered item.
+    const checks =
+      status.prompts !== undefined
+        ? sumChecks(status.prompts)
+        : dataJob
+          ? (await this.store.reviewStats(jobId)).byStatus
+          : {};
     const totals = historyTotals(history);
     const cost = await this.cost(job, totals);
     const done = status.counts.succeeded + status.counts.failed;
@@ -221,7 +228,7 @@ export class DashboardReads {
       failures: totals.failures,
       attempts: totals.attempts,
       tokens: { input: totals.inputTokens, output: totals.outputTokens },
-      checks: review?.byStatus ?? {},
+      checks,
       data_job: dataJob,
       files: downloadableFiles(job),
       history: history.map((bucket) => ({
@@ -509,4 +516,13 @@ export function downloadableFiles(job: Pick<Job, 'outDir' | 'config' | 'data'>):
 export function resultFilePath(job: Pick<Job, 'outDir' | 'config' | 'data'>, name: string): string | undefined {
   const files = downloadableFiles(job);
   return Object.hasOwn(files, name) ? files[name] : undefined;
+}
+
+/** The answers of every prompt by check status. */
+function sumChecks(prompts: readonly PromptStatus[]): Record<string, number> {
+  const checks: Record<string, number> = {};
+  for (const prompt of prompts) {
+    for (const [status, count] of Object.entries(prompt.checks)) checks[status] = (checks[status] ?? 0) + count;
+  }
+  return checks;
 }

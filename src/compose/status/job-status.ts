@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Chunk } from '../../core/chunk.ts';
-import type { Job, JobCounts } from '../../core/job.ts';
+import { tallyJobCounts, type Job, type JobCounts } from '../../core/job.ts';
 import { describeChunk } from './describe-chunk.ts';
 import { effectiveState } from '../../engine/lease.ts';
 import { countLinesFrom } from '../../input/count-lines.ts';
@@ -170,7 +170,7 @@ export interface JobStatusOptions {
 
 export type JobStatusStore = ActivityReads &
   ChunkStore &
-  Pick<ItemStore, 'answerCounts' | 'groupTokens' | 'promptCounts'> &
+  Pick<ItemStore, 'answerCounts' | 'groupTokens'> &
   Pick<SinkOutboxStore, 'sinkStatuses'> &
   Partial<Pick<WorkSliceStore, 'sliceCounts'>>;
 
@@ -180,13 +180,15 @@ export async function readJobStatus(
   now: number,
   options: JobStatusOptions = {},
 ): Promise<JobStatus> {
-  const counts: JobCounts = await store.counts(job.id);
   const sinkConfigs = configuredSinks(job);
+  const dataJob = dataJobRecordOf(job) !== undefined;
   const windowS = Math.max(1, Math.min(RATE_WINDOW_MS, now - job.createdAt) / 1000);
   const answers =
-    job.config['groups'] === undefined && sinkConfigs.length === 0
+    job.config['groups'] === undefined && sinkConfigs.length === 0 && !dataJob
       ? []
       : await store.answerCounts(job.id, now - RATE_WINDOW_MS);
+  // The answers' counts hold every item by state already: the job's counts need no second pass.
+  const counts: JobCounts = answers.length > 0 ? tallyJobCounts(answers) : await store.counts(job.id);
   const state = effectiveState(job, now);
   const rowsKnown = options.answersAreRows ?? false;
   const groups =
@@ -199,7 +201,7 @@ export async function readJobStatus(
           running: state === 'running',
         });
   const skipped = groups?.reduce((sum, group) => sum + group.skipped, 0) ?? 0;
-  const prompts = dataJobRecordOf(job) === undefined ? [] : toPromptStatuses(await store.promptCounts(job.id));
+  const prompts = dataJob ? toPromptStatuses(answers) : [];
   const sinks =
     sinkConfigs.length === 0 ? undefined : await readSinks(store, job, sinkConfigs, answers, now, rowsKnown);
   const slices = await store.sliceCounts?.(job.id);

@@ -9,7 +9,6 @@ import { isProcessAlive } from '../../util/is-process-alive.ts';
 import { jobNotFound } from '../require-job.ts';
 import type {
   AnswerCount,
-  PromptCount,
   ReopenFrom,
   AttemptStats,
   ChunkLineOutcome,
@@ -198,10 +197,6 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
 
   async groupTokens(jobId: string): Promise<GroupTokens[]> {
     return this.run((db) => items.groupTokens(db, jobId));
-  }
-
-  async promptCounts(jobId: string): Promise<PromptCount[]> {
-    return this.run((db) => items.promptCounts(db, jobId));
   }
 
   async reopenItems(jobId: string, from: ReopenFrom): Promise<number> {

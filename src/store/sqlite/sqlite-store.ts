@@ -10,7 +10,6 @@ import { isProcessAlive } from '../../util/is-process-alive.ts';
 import { jobNotFound } from '../require-job.ts';
 import type {
   AnswerCount,
-  PromptCount,
   ReopenFrom,
   AttemptStats,
   ChunkLineOutcome,
@@ -236,6 +235,7 @@ export class SqliteStore implements Store {
       state: row.state,
       checkStatus: row.check_status,
       missingReason: row.missing_reason,
+      prompt: row.prompt,
       count: row.n,
       recent: row.recent ?? 0,
     }));
@@ -246,15 +246,6 @@ export class SqliteStore implements Store {
       group: row.group_key,
       inputTokens: row.input_tokens ?? 0,
       outputTokens: row.output_tokens ?? 0,
-    }));
-  }
-
-  async promptCounts(jobId: string): Promise<PromptCount[]> {
-    return this.items.promptCounts.all(jobId).map((row) => ({
-      prompt: row.prompt,
-      state: row.state,
-      checkStatus: row.check_status,
-      count: row.n,
     }));
   }
 

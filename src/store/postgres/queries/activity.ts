@@ -1,6 +1,6 @@
 /** What `status`, `monitor` and the report read of a job's activity (`ActivityReads`), each one short read beside the writers. */
 import type pg from 'pg';
-import type { JobCounts } from '../../../core/job.ts';
+import { tallyJobCounts, type JobCounts } from '../../../core/job.ts';
 import type { JobActivity, RecentFailure, ReviewStats } from '../../activity-reads.ts';
 
 /** Items by state; in-flight items (batch mode) count as pending. */
@@ -9,16 +9,7 @@ export async function counts(db: pg.ClientBase, jobId: string): Promise<JobCount
     'SELECT state, COUNT(*) AS count FROM items WHERE job_id = $1 GROUP BY state',
     [jobId],
   );
-  const result: JobCounts = { total: 0, pending: 0, retryWait: 0, succeeded: 0, failed: 0, cancelled: 0 };
-  for (const row of rows) {
-    result.total += row.count;
-    if (row.state === 'pending' || row.state === 'in_flight') result.pending += row.count;
-    else if (row.state === 'retry_wait') result.retryWait += row.count;
-    else if (row.state === 'succeeded') result.succeeded += row.count;
-    else if (row.state === 'failed') result.failed += row.count;
-    else if (row.state === 'cancelled') result.cancelled += row.count;
-  }
-  return result;
+  return tallyJobCounts(rows);
 }
 
 export async function activity(db: pg.ClientBase, jobId: string, sinceMs: number): Promise<JobActivity> {

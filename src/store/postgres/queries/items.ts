@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
-import type { AnswerCount, GroupTokens, OpenItem, PromptCount, SettledItem } from '../../item-store.ts';
+import type { AnswerCount, GroupTokens, OpenItem, SettledItem } from '../../item-store.ts';
 
 export interface ItemRow {
   seq: number;
@@ -192,12 +192,13 @@ export async function answerCounts(db: pg.ClientBase, jobId: string, since: numb
     state: string;
     check_status: string | null;
     missing_reason: string | null;
+    prompt: string | null;
     n: number;
     recent: number;
   }>(
-    `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n,
+    `SELECT group_key, state, check_status, missing_reason, prompt, COUNT(*) AS n,
        COUNT(*) FILTER (WHERE completed_at >= $1) AS recent
-     FROM items WHERE job_id = $2 GROUP BY group_key, state, check_status, missing_reason`,
+     FROM items WHERE job_id = $2 GROUP BY group_key, state, check_status, missing_reason, prompt`,
     [since, jobId],
   );
   return rows.map((row) => ({
@@ -205,18 +206,10 @@ export async function answerCounts(db: pg.ClientBase, jobId: string, since: numb
     state: row.state,
     checkStatus: row.check_status,
     missingReason: row.missing_reason,
+    prompt: row.prompt,
     count: row.n,
     recent: row.recent,
   }));
-}
-
-export async function promptCounts(db: pg.ClientBase, jobId: string): Promise<PromptCount[]> {
-  const { rows } = await db.query<{ prompt: string; state: string; check_status: string | null; n: number }>(
-    `SELECT prompt, state, check_status, COUNT(*)::int AS n FROM items
-     WHERE job_id = $1 AND prompt IS NOT NULL GROUP BY prompt, state, check_status`,
-    [jobId],
-  );
-  return rows.map((row) => ({ prompt: row.prompt, state: row.state, checkStatus: row.check_status, count: row.n }));
 }
 
 export async function groupTokens(db: pg.ClientBase, jobId: string): Promise<GroupTokens[]> {

@@ -193,16 +193,14 @@ export function prepareItemQueries(db: Database) {
         state: string;
         check_status: string | null;
         missing_reason: string | null;
+        prompt: string | null;
         n: number;
         recent: number | null;
       }
     >(
-      `SELECT group_key, state, check_status, missing_reason, COUNT(*) AS n, SUM(completed_at >= ?) AS recent FROM items
-       WHERE job_id = ? GROUP BY group_key, state, check_status, missing_reason`,
-    ),
-    promptCounts: db.prepare<[string], { prompt: string; state: string; check_status: string | null; n: number }>(
-      `SELECT prompt, state, check_status, COUNT(*) AS n FROM items
-       WHERE job_id = ? AND prompt IS NOT NULL GROUP BY prompt, state, check_status`,
+      // In the order of `items_job_tally` (migration 0012), which holds every column read: counted from the index alone.
+      `SELECT group_key, state, check_status, missing_reason, prompt, COUNT(*) AS n, SUM(completed_at >= ?) AS recent
+       FROM items WHERE job_id = ? GROUP BY group_key, state, check_status, missing_reason, prompt`,
     ),
     findCustomIdLine: db.prepare<[string, string], { line_no: number }>(
       'SELECT line_no FROM items WHERE job_id = ? AND custom_id = ?',
