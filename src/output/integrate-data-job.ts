@@ -77,6 +77,8 @@ export function describeCoverageShortfalls(shortfalls: readonly CoverageShortfal
     .join(', ');
   return (
     `valid answers below integrate.min_coverage ${share(minCoverage)}: ${prompts}; see integration_report.json ` +
-    `(top_errors) and rows_without_valid.txt, then \`retry\` the job or lower integrate.min_coverage`
+    `(top_errors) and rows_without_valid.txt, then ask the invalid answers again ("batchpilot retry JOB --invalid"), ` +
+    `retry failed items ("batchpilot retry JOB") or lower the threshold (--set integrate.min_coverage=0.9, or ` +
+    `integrate: { min_coverage: 0.9 } in the config file)`
   );
 }

@@ -273,7 +273,9 @@ function invalidError(issues: readonly z.core.$ZodIssue[], source: PromptSource)
   const lines = issues.map((issue) => {
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
     const message =
-      issue.code === 'unrecognized_keys' ? `is not a known key (known: ${knownKeys(issue.path)})` : issue.message;
+      issue.code === 'unrecognized_keys'
+        ? `is not a known key (known: ${knownKeys(issue.path)})${configHint(issue.path, issue.keys[0])}`
+        : issue.message;
     return { path, text: `${where(source, path)}: ${message}` };
   });
   const first = lines[0];
@@ -281,6 +283,25 @@ function invalidError(issues: readonly z.core.$ZodIssue[], source: PromptSource)
     context: first === undefined ? { file: source.file } : contextOf(source, first.path),
   });
 }
+
+/** A top-level key of the config file (`integrate:`, `data:`, ...) put in a prompts file: where it goes instead. */
+function configHint(path: readonly PropertyKey[], key: string | undefined): string {
+  if (path.length > 0 || key === undefined || !CONFIG_KEYS.has(key)) return '';
+  return `; "${key}" is a setting of the config file (batchpilot.yaml, or --config FILE), or --set ${key}.NAME=VALUE`;
+}
+
+/** Top-level config keys a prompts file may be mistaken for. */
+const CONFIG_KEYS = new Set([
+  'integrate',
+  'data',
+  'groups',
+  'sinks',
+  'limits',
+  'retry',
+  'batch',
+  'mode',
+  'concurrency',
+]);
 
 function knownKeys(path: readonly PropertyKey[]): string {
   const last = path.at(-1);

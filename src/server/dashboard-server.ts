@@ -98,6 +98,13 @@ function toApiError(error: unknown): ApiError {
     return new ApiError(error.code === 'JOB_NOT_FOUND' ? 404 : 503, error.code, error.message);
   }
   const { statusCode, code, message } = error as { statusCode?: unknown; code?: unknown; message?: unknown };
+  if (statusCode === 415) {
+    return new ApiError(
+      415,
+      'BAD_REQUEST',
+      'an action is posted as JSON: send the body {} with content-type application/json',
+    );
+  }
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return new ApiError(statusCode, typeof code === 'string' ? code : 'BAD_REQUEST', String(message));
   }

@@ -9,7 +9,8 @@
  *
  * A failed request (`provider_error`) never reaches a check: it is an item error, not an answer.
  */
-export type AnswerStatus = 'valid' | 'repaired' | 'invalid' | 'truncated' | 'refused';
+export const ANSWER_STATUSES = ['valid', 'repaired', 'invalid', 'truncated', 'refused'] as const;
+export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
 
 /** One reason an answer is not valid. `path` is a JSON pointer (`/a/0/b`), '' for the whole answer. */
 export interface CheckIssue {

@@ -185,6 +185,9 @@ describe('the dashboard API', () => {
     assert.equal(state.status, 400);
     assert.match(state.body.error.message, /state "done"/);
     assert.equal((await get('/api/jobs/dash/items?limit=0')).status, 400);
+    const check = await get<{ error: { message: string } }>('/api/jobs/dash/items?check=bogus');
+    assert.equal(check.status, 400);
+    assert.match(check.body.error.message, /check "bogus" is not a check status; use one of valid, repaired/);
     const jobState = await get<{ error: { message: string } }>('/api/jobs?state=bogus');
     assert.equal(jobState.status, 400);
     assert.match(jobState.body.error.message, /state "bogus" is not a job state; use one of .*interrupted/);

@@ -47,7 +47,9 @@ export async function resumeJob(options: ResumeJobOptions): Promise<number> {
   });
   for (const warning of warnings) process.stderr.write(`batchpilot: warning: ${warning}\n`);
   if (options.reaskInvalid === true) await reopenForRetry(options.store, job.id, 'invalid');
-  process.stderr.write(`batchpilot: resuming job ${job.id} (${job.state})\n`);
+  const doing =
+    options.reaskInvalid === true ? 're-asking in' : options.reopenFailed === true ? 'retrying' : 'resuming';
+  process.stderr.write(`batchpilot: ${doing} job ${job.id} (${job.state})\n`);
   // Loaded when a job runs here: the engine and undici are a large part of a command's startup.
   const { executeJob } = await import('../execute-job.ts');
   return executeJob({

@@ -16,6 +16,7 @@ import { dataJobRecordOf } from '../data-job-record.ts';
 import { answersAreRows } from '../status/answers-are-rows.ts';
 import { readJobStatus, type JobStatus } from '../status/job-status.ts';
 import type { PromptStatus } from '../status/prompt-status.ts';
+import { ANSWER_STATUSES } from '../../validate/answer-check.ts';
 
 /**
  * What the dashboard shows (docs/decisions/0038), read from the store as `status` reads it: the same `JobStatus`,
@@ -379,7 +380,13 @@ export function toItemFilter(query: Readonly<Record<string, string | undefined>>
   if (query['group'] !== undefined) filter.group = query['group'];
   if (query['prompt'] !== undefined && query['prompt'] !== '') filter.prompt = query['prompt'];
   if (query['error'] !== undefined && query['error'] !== '') filter.errorCode = query['error'];
-  if (query['check'] !== undefined && query['check'] !== '') filter.checkStatus = query['check'];
+  const check = query['check'];
+  if (check !== undefined && check !== '') {
+    if (!(ANSWER_STATUSES as readonly string[]).includes(check)) {
+      throw new RangeError(`check "${check}" is not a check status; use one of ${ANSWER_STATUSES.join(', ')}`);
+    }
+    filter.checkStatus = check;
+  }
   const attempts = query['attempts'];
   if (attempts !== undefined && attempts !== '') {
     const value = Number(attempts);

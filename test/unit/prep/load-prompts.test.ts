@@ -58,6 +58,15 @@ describe('loadPromptsFile', () => {
     assert.equal(unknown.code, 'CONFIG_INVALID');
     assert.deepEqual(unknown.context, { file: temp.path('unknown.yaml'), line: 4, key: 'prompts.a.sampels' });
 
+    // A setting of the config file put in the prompts file: the error says where it goes.
+    await temp.write('config-key.yaml', 'prompts:\n  a:\n    text: hi\nintegrate:\n  min_coverage: 0.5\n');
+    const configKey = await catchConfigError(loadPromptsFile('config-key.yaml', temp.dir));
+    assert.equal(configKey.context.key, 'integrate');
+    assert.match(
+      configKey.message,
+      /"integrate" is a setting of the config file \(batchpilot\.yaml, or --config FILE\)/,
+    );
+
     await temp.write('wrong.yaml', 'prompts:\n  a:\n    text: hi\n\n    samples: 0\n');
     const wrong = await catchConfigError(loadPromptsFile('wrong.yaml', temp.dir));
     assert.equal(wrong.code, 'CONFIG_INVALID');
