@@ -731,12 +731,12 @@ function ItemsPage({ jobId, query }) {
                     (item) =>
                       html`<tr data-seq=${item.seq}>
                         <td>${item.seq}</td>
-                        <td><${Link} href=${`${base}/${item.seq}`}>${item.customId}<//></td>
+                        <td><${Link} href=${`${base}/${item.seq}`}>${item.custom_id}<//></td>
                         <td><${StateBadge} state=${item.state} /></td>
                         <td>${item.attempts}${item.reasks > 0 ? ` (${count(item.reasks, 're-ask')})` : ''}</td>
-                        <td>${item.statusCode ?? '–'}</td>
-                        <td>${item.errorCode ?? ''}</td>
-                        <td>${item.checkStatus ?? ''}</td>
+                        <td>${item.status_code ?? '–'}</td>
+                        <td>${item.error_code ?? ''}</td>
+                        <td>${item.check_status ?? ''}</td>
                         <td>${item.prompt ?? ''}</td>
                         <td>${item.group ?? ''}</td>
                       </tr>`,
@@ -760,7 +760,7 @@ function ItemsPage({ jobId, query }) {
 /** Why an item has no answer to show. */
 function noAnswer(item) {
   if (item.state === 'failed') return 'No answer: it failed (see the error above).';
-  if (item.state === 'cancelled') return `Not answered: ${item.missingReason ?? 'cancelled'}.`;
+  if (item.state === 'cancelled') return `Not answered: ${item.missing_reason ?? 'cancelled'}.`;
   return 'No answer yet.';
 }
 
@@ -789,9 +789,9 @@ function ItemPage({ jobId, seq }) {
   const { item } = data;
   return html`<main>
     ${crumbs}
-    <h1>${item.customId} <${StateBadge} state=${item.state} /></h1>
+    <h1>${item.custom_id} <${StateBadge} state=${item.state} /></h1>
     <p class="summary">
-      ${`line ${item.lineNo} · ${count(item.attempts, 'attempt')}${item.reasks > 0 ? ` · ${count(item.reasks, 're-ask')}` : ''}${item.prompt === null ? '' : ` · prompt ${item.prompt}`}${item.group === null ? '' : ` · group ${item.group}`}${item.missingReason === null ? '' : ` · ${item.missingReason}`}`}
+      ${`line ${item.line_no} · ${count(item.attempts, 'attempt')}${item.reasks > 0 ? ` · ${count(item.reasks, 're-ask')}` : ''}${item.prompt === null ? '' : ` · prompt ${item.prompt}`}${item.group === null ? '' : ` · group ${item.group}`}${item.missing_reason === null ? '' : ` · ${item.missing_reason}`}`}
     </p>
     ${data.error === null ? null : html`<p class="failure" role="status">${data.error.code}: ${data.error.message}</p>`}
     <div class="side-by-side">

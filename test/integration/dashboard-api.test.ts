@@ -80,7 +80,7 @@ describe('the dashboard API', () => {
   }
 
   interface ItemPage {
-    items: { seq: number; customId: string; state: string; errorCode: string | null }[];
+    items: { seq: number; custom_id: string; state: string; error_code: string | null }[];
     next_after: number | null;
     total: number;
   }
@@ -129,27 +129,27 @@ describe('the dashboard API', () => {
     );
     const failed = await allItems('state=failed', 3);
     assert.ok(failed.length > 0);
-    assert.ok(failed.every((item) => item.state === 'failed' && item.errorCode === 'http_500'));
+    assert.ok(failed.every((item) => item.state === 'failed' && item.error_code === 'http_500'));
     const byError = await allItems('error=http_500', 50);
     assert.deepEqual(byError, failed);
     const { body } = await get<ItemPage>('/api/jobs/dash/items?state=succeeded&limit=1');
     assert.equal(body.total, ITEMS - failed.length);
     const search = await allItems('q=-7', 50);
-    assert.ok(search.length > 0 && search.every((item) => item.customId.includes('-7')));
+    assert.ok(search.length > 0 && search.every((item) => item.custom_id.includes('-7')));
   });
 
   it('shows one item whole: its request, its answer and its attempts', async () => {
     const [first] = (await get<ItemPage>('/api/jobs/dash/items?state=succeeded&limit=1')).body.items;
     assert.ok(first !== undefined);
     const view = await get<{
-      item: { customId: string; state: string };
+      item: { custom_id: string; state: string };
       request: string;
       answer: string;
       attempts: { outcome: string; status_code: number }[];
     }>(`/api/jobs/dash/items/${String(first.seq)}`);
     assert.equal(view.status, 200);
-    assert.equal(view.body.item.customId, first.customId);
-    assert.equal((JSON.parse(view.body.request) as { custom_id: string }).custom_id, first.customId);
+    assert.equal(view.body.item.custom_id, first.custom_id);
+    assert.equal((JSON.parse(view.body.request) as { custom_id: string }).custom_id, first.custom_id);
     assert.ok(view.body.answer.includes('chat.completion'), view.body.answer);
     assert.deepEqual(
       view.body.attempts.map((attempt) => [attempt.outcome, attempt.status_code]),

@@ -42,7 +42,7 @@ describe('the dashboard over PostgreSQL', () => {
         assert.deepEqual(view.status.counts, expected.counts, job);
         assert.equal(view.status.counts['succeeded'], count, job);
         assert.ok(view.attempts >= count, job);
-        const page = await get<{ items: { seq: number; customId: string }[]; total: number }>(
+        const page = await get<{ items: { seq: number; custom_id: string }[]; total: number }>(
           `/api/jobs/${job}/items?state=succeeded&limit=5`,
         );
         assert.equal(page.total, count);
@@ -51,7 +51,7 @@ describe('the dashboard over PostgreSQL', () => {
           `/api/jobs/${job}/items/${String(first.seq)}`,
         );
         assert.equal(item.request_unreadable, null);
-        assert.equal((JSON.parse(item.request) as { custom_id: string }).custom_id, first.customId);
+        assert.equal((JSON.parse(item.request) as { custom_id: string }).custom_id, first.custom_id);
         assert.ok(item.answer.length > 0);
       }
     } finally {

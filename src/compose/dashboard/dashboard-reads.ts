@@ -88,8 +88,42 @@ export interface HistoryPoint {
 /** The history's grain: a point a minute, so hours of a job stay a few hundred points. */
 export const HISTORY_BUCKET_MS = 60_000;
 
+/** An item as the API lists it: the store's summary in the API's snake_case. */
+export interface ItemJson {
+  seq: number;
+  custom_id: string;
+  line_no: number;
+  state: ItemState;
+  attempts: number;
+  reasks: number;
+  status_code: number | null;
+  error_code: string | null;
+  check_status: string | null;
+  group: string | null;
+  prompt: string | null;
+  /** When its outcome was committed (ISO), or null. */
+  completed_at: string | null;
+}
+
+function toItemJson(item: ItemSummary): ItemJson {
+  return {
+    seq: item.seq,
+    custom_id: item.customId,
+    line_no: item.lineNo,
+    state: item.state,
+    attempts: item.attempts,
+    reasks: item.reasks,
+    status_code: item.statusCode,
+    error_code: item.errorCode,
+    check_status: item.checkStatus,
+    group: item.group,
+    prompt: item.prompt,
+    completed_at: item.completedAt === null ? null : new Date(item.completedAt).toISOString(),
+  };
+}
+
 export interface ItemListPage {
-  items: ItemSummary[];
+  items: ItemJson[];
   /** Where the next page starts (`after`), or null when this was the last. */
   next_after: number | null;
   /** Items that pass the filter, counted up to `ITEM_COUNT_CAP` (`total_capped` when there are more). */
@@ -99,7 +133,7 @@ export interface ItemListPage {
 
 /** An item whole, for its side-by-side view. */
 export interface ItemView {
-  item: ItemSummary & { missingReason: string | null; requestId: string | null };
+  item: ItemJson & { missing_reason: string | null; request_id: string | null };
   /** The request line as sent (secrets in it shown as `***`), or null when it cannot be read any more. */
   request: string | null;
   /** Why the request is null (its input gone or changed), when it is. */
@@ -411,7 +445,7 @@ export async function readItemPage(
   // A first page that holds every match has its count already: no second pass over the job's items.
   const total = after === -1 && !more ? shown.length : await store.countItems(jobId, filter, ITEM_COUNT_CAP + 1);
   return {
-    items: shown,
+    items: shown.map(toItemJson),
     next_after: more ? (shown.at(-1)?.seq ?? null) : null,
     total: Math.min(total, ITEM_COUNT_CAP),
     total_capped: total > ITEM_COUNT_CAP,
@@ -449,20 +483,22 @@ export async function readItemView(store: DashboardStore, job: Job, seq: number)
   const answer = textOf(item.responseBody);
   return {
     item: {
-      seq: item.seq,
-      customId: item.customId,
-      lineNo: item.lineNo,
-      state: item.state,
-      attempts: item.attempts,
-      reasks: item.reasks,
-      statusCode: item.statusCode,
-      errorCode: item.error?.code ?? null,
-      checkStatus: item.check?.status ?? null,
-      group: detail.group,
-      prompt: detail.prompt,
-      completedAt: detail.completedAt,
-      missingReason: item.missingReason,
-      requestId: item.requestId,
+      ...toItemJson({
+        seq: item.seq,
+        customId: item.customId,
+        lineNo: item.lineNo,
+        state: item.state,
+        attempts: item.attempts,
+        reasks: item.reasks,
+        statusCode: item.statusCode,
+        errorCode: item.error?.code ?? null,
+        checkStatus: item.check?.status ?? null,
+        group: detail.group,
+        prompt: detail.prompt,
+        completedAt: detail.completedAt,
+      }),
+      missing_reason: item.missingReason,
+      request_id: item.requestId,
     },
     request,
     request_unreadable: unreadable,
