@@ -394,7 +394,9 @@ export function formatIntegrationSummary(report: IntegrationReport): string[] {
     .map(([reasks, count]) => `${number(count)} after ${reasks}`);
   lines.push(
     `  tokens ${number(overall.tokens.input)} in / ${number(overall.tokens.output)} out, cost ${usd(overall.cost_usd)}; ` +
-      `re-asks ${number(overall.reasks.requests)}${afterReasks.length > 0 ? ` (valid ${afterReasks.join(', ')})` : ''}, cost ${usd(overall.reasks.cost_usd)}`,
+      // No re-ask has no cost to price: "unpriced" would read as a model without a price.
+      `re-asks ${number(overall.reasks.requests)}${afterReasks.length > 0 ? ` (valid ${afterReasks.join(', ')})` : ''}` +
+      (overall.reasks.requests === 0 ? '' : `, cost ${usd(overall.reasks.cost_usd)}`),
   );
   const topError = overall.top_errors[0];
   if (topError !== undefined) {
