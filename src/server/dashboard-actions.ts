@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { cliArguments } from '../util/spawn-background-cli.ts';
 
 /**
  * What the dashboard's buttons do (docs/decisions/0038): each one is the CLI command a user would type, run as a child
@@ -35,33 +35,11 @@ export interface ActionResult {
 const ACTION_TIMEOUT_MS = 120_000;
 const LOG_TAIL_CHARS = 2_000;
 
-/** Node's options that load code before the entry: kept for the child, as `spawnBackgroundCli` keeps execArgv. */
-const PRELOAD_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
-
-/**
- * How to start this package's CLI: the compiled one (bin/batchpilot.js) beside dist/, or src/cli/dev-entry.ts when
- * running from source. This process's preloads go along (tsx under source, a test's watchdog), its other options not.
- */
-function cliCommand(): string[] {
-  const preloads: string[] = [];
-  const argv = process.execArgv;
-  for (let index = 0; index < argv.length; index++) {
-    const flag = argv[index]!;
-    if (PRELOAD_FLAGS.has(flag) && index + 1 < argv.length) preloads.push(flag, argv[++index]!);
-    else if ([...PRELOAD_FLAGS].some((name) => flag.startsWith(`${name}=`))) preloads.push(flag);
-  }
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return [...preloads, fileURLToPath(new URL('../../bin/batchpilot.js', here))];
-  if (!preloads.some((value) => value.includes('tsx'))) preloads.push('--import', import.meta.resolve('tsx/esm'));
-  return [...preloads, fileURLToPath(new URL('../cli/dev-entry.ts', here))];
-}
-
 export interface RunActionOptions {
   workspace: string;
   /** A shared store's URL: given to the child in its environment, never on its command line (`ps` shows that). */
   storeUrl?: string | undefined;
   env: NodeJS.ProcessEnv;
-  cwd: string;
 }
 
 /** Runs `action` on `jobId` as `batchpilot --json --workspace WS ACTION JOB ...` and reports what it said. */
@@ -70,11 +48,15 @@ export async function runDashboardAction(
   jobId: string,
   options: RunActionOptions,
 ): Promise<ActionResult> {
-  const args = [...cliCommand(), '--json', '--workspace', options.workspace, ...DASHBOARD_ACTIONS[action](jobId)];
+  // `batchpilot ui` is this process: the action runs from its entry, as the scheduler does.
+  const args = cliArguments(
+    ['--json', '--workspace', options.workspace, ...DASHBOARD_ACTIONS[action](jobId)],
+    `the ${action} command`,
+  );
   const env = { ...options.env };
   if (options.storeUrl === undefined) delete env['BATCHPILOT_STORE'];
   else env['BATCHPILOT_STORE'] = options.storeUrl;
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -255,7 +255,7 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
       throw new ApiError(403, 'FORBIDDEN', 'actions are taken from the dashboard page only');
     }
     await requireJob(job);
-    return runDashboardAction(action, job, { workspace, storeUrl: options.storeUrl, env, cwd: process.cwd() });
+    return runDashboardAction(action, job, { workspace, storeUrl: options.storeUrl, env });
   });
 
   // Live figures: the jobs list (`?view=jobs` with its filter and page) or one job (`?view=job&job=ID`).

@@ -10,17 +10,25 @@ export interface SpawnBackgroundCliOptions {
 }
 
 /**
- * This CLI again with `args`, in a session of its own, stdin closed, its output appended to `logPath`: a process that
- * outlives the one starting it. It runs from the same entry as this process (`bin/batchpilot.js`, or
- * `src/cli/dev-entry.ts` with `--import tsx` kept from execArgv), in this process's folder, where `--import tsx`
- * resolves as it did here. Returns its pid.
+ * Node's arguments that start this CLI again with `args`: the same entry as this process (`bin/batchpilot.js`, or
+ * `src/cli/dev-entry.ts` with `--import tsx` kept from execArgv). Run in this process's folder, where `--import tsx`
+ * resolves as it did here. `what` names the process for the error when there is no entry.
+ */
+export function cliArguments(args: readonly string[], what: string): string[] {
+  const entry = process.argv[1];
+  if (entry === undefined) throw new Error(`cannot start ${what}: no entry script in process.argv`);
+  return [...process.execArgv, entry, ...args];
+}
+
+/**
+ * This CLI again with `args` (`cliArguments`), in a session of its own, stdin closed, its output appended to
+ * `logPath`: a process that outlives the one starting it. Returns its pid.
  */
 export function spawnBackgroundCli(args: readonly string[], options: SpawnBackgroundCliOptions): number {
-  const entry = process.argv[1];
-  if (entry === undefined) throw new Error(`cannot start ${options.what}: no entry script in process.argv`);
+  const argv = cliArguments(args, options.what);
   const logFd = openSync(options.logPath, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [...process.execArgv, entry, ...args], {
+    const child = spawn(process.execPath, argv, {
       cwd: process.cwd(),
       detached: true,
       stdio: ['ignore', logFd, logFd],
