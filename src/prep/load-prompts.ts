@@ -5,7 +5,9 @@ import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { configSchema } from '../config/config-schema.ts';
 import { labelConfigFile } from '../config/read-config-file.ts';
+import { keysAt } from '../config/schema-shape.ts';
 import { ConfigError } from '../errors/index.ts';
 import { checkWhenExpression } from './check-when-expression.ts';
 import { createYamlLocator, type LocateKey } from './create-yaml-locator.ts';
@@ -286,22 +288,10 @@ function invalidError(issues: readonly z.core.$ZodIssue[], source: PromptSource)
 
 /** A top-level key of the config file (`integrate:`, `data:`, ...) put in a prompts file: where it goes instead. */
 function configHint(path: readonly PropertyKey[], key: string | undefined): string {
-  if (path.length > 0 || key === undefined || !CONFIG_KEYS.has(key)) return '';
-  return `; "${key}" is a setting of the config file (batchpilot.yaml, or --config FILE), or --set ${key}.NAME=VALUE`;
+  if (path.length > 0 || key === undefined || !(keysAt(configSchema, []) ?? []).includes(key)) return '';
+  const set = keysAt(configSchema, [key]) === undefined ? `${key}=VALUE` : `${key}.NAME=VALUE`;
+  return `; "${key}" is a setting of the config file (batchpilot.yaml, or --config FILE), or --set ${set}`;
 }
-
-/** Top-level config keys a prompts file may be mistaken for. */
-const CONFIG_KEYS = new Set([
-  'integrate',
-  'data',
-  'groups',
-  'sinks',
-  'limits',
-  'retry',
-  'batch',
-  'mode',
-  'concurrency',
-]);
 
 function knownKeys(path: readonly PropertyKey[]): string {
   const last = path.at(-1);
