@@ -1,3 +1,4 @@
+import type { Job } from '../core/job.ts';
 import { BATCH_PRICE_FACTOR, costUsd, findPrice, type ModelPrice } from '../plan/price-table.ts';
 
 /** What a job cost, in report.json and the run's summary. */
@@ -43,4 +44,22 @@ export function computeJobCost(options: JobCostOptions): JobCost {
     model: options.model,
     price: price ?? null,
   };
+}
+
+/**
+ * What `tokens` cost at `model` in the mode and with the `prices` of `job`'s stored config: the live figures of
+ * `status` and the dashboard; null when the model has no price.
+ */
+export function priceJobTokens(
+  job: Pick<Job, 'config'>,
+  model: string | null,
+  tokens: { inputTokens: number; outputTokens: number },
+): number | null {
+  return computeJobCost({
+    mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
+    model,
+    inputTokens: tokens.inputTokens,
+    outputTokens: tokens.outputTokens,
+    prices: job.config.prices ?? {},
+  }).usd;
 }

@@ -8,7 +8,7 @@ import { answerModel } from '../../core/item.ts';
 import { effectiveState } from '../../engine/lease.ts';
 import { ENDED_JOB_STATES, ITEM_STATES, JOB_STATES, type ItemState, type JobState } from '../../core/states.ts';
 import { createLineReader } from '../../input/read-line-at.ts';
-import { computeJobCost } from '../../output/job-cost.ts';
+import { priceJobTokens } from '../../output/job-cost.ts';
 import type { HistoryBucket, ItemFilter, ItemSummary, JobActivity, ReviewStats, Store } from '../../store/store.ts';
 import type { WorkSliceStore } from '../../store/work-slice-store.ts';
 import { registerSecret } from '../../util/redact.ts';
@@ -270,7 +270,7 @@ export class DashboardReads {
         at: bucket.at,
         ok: bucket.ok,
         failed: bucket.failed,
-        cost_usd: priceTokens(job, cost.model, bucket),
+        cost_usd: priceJobTokens(job, cost.model, bucket),
       })),
       report_groups: report?.groups ?? null,
       forecast_usd:
@@ -330,7 +330,7 @@ export class DashboardReads {
   /** The job's cost so far, priced at the model its first answer named, from the tokens of its history. */
   private async cost(job: Job, totals: HistoryTotals): Promise<{ usd: number | null; model: string | null }> {
     const model = (await this.answeredModel(job)) ?? (typeof job.config.model === 'string' ? job.config.model : null);
-    return { usd: priceTokens(job, model, totals), model };
+    return { usd: priceJobTokens(job, model, totals), model };
   }
 
   private async answeredModel(job: Job): Promise<string | null> {
@@ -365,21 +365,6 @@ function historyTotals(buckets: readonly HistoryBucket[]): HistoryTotals {
   const sum = { ok: 0, failed: 0, failures: {}, inputTokens: 0, outputTokens: 0 };
   for (const bucket of buckets) addCounts(sum, bucket);
   return { ...sum, attempts: sum.ok + sum.failed };
-}
-
-/** What `tokens` cost at `model` in the job's mode and prices; null when the model has no price. */
-function priceTokens(
-  job: Job,
-  model: string | null,
-  tokens: Pick<HistoryBucket, 'inputTokens' | 'outputTokens'>,
-): number | null {
-  return computeJobCost({
-    mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
-    model,
-    inputTokens: tokens.inputTokens,
-    outputTokens: tokens.outputTokens,
-    prices: job.config.prices ?? {},
-  }).usd;
 }
 
 /** The job's report.json, or undefined while there is none (or it cannot be read: the page goes on without it). */

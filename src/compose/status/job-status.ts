@@ -5,7 +5,7 @@ import { describeChunk } from './describe-chunk.ts';
 import { effectiveState } from '../../engine/lease.ts';
 import { countLinesFrom } from '../../input/count-lines.ts';
 import { RESULT_FILES } from '../../output/result-file-names.ts';
-import { computeJobCost } from '../../output/job-cost.ts';
+import { priceJobTokens } from '../../output/job-cost.ts';
 import { isCovered } from '../../output/join-prompt-answers.ts';
 import type {
   ActivityReads,
@@ -379,13 +379,7 @@ async function readGroups(
     const group = byName.get(row.group);
     if (group === undefined) continue;
     group.tokens = { input: row.inputTokens, output: row.outputTokens };
-    group.cost_usd = computeJobCost({
-      mode: job.config.mode === 'batch' ? 'batch' : 'realtime',
-      model: typeof job.config.model === 'string' ? job.config.model : null,
-      inputTokens: row.inputTokens,
-      outputTokens: row.outputTokens,
-      prices: job.config.prices ?? {},
-    }).usd;
+    group.cost_usd = priceJobTokens(job, typeof job.config.model === 'string' ? job.config.model : null, row);
   }
   return [...byName.values()];
 }
