@@ -200,12 +200,7 @@ export class PostgresStore implements Store, WorkSliceStore, SharedLimitsStore, 
   }
 
   async reopenItems(jobId: string, from: ReopenFrom): Promise<number> {
-    const moves = {
-      failed: items.BULK_MOVES.reopenFailed,
-      cancelled: items.BULK_MOVES.reopenCancelled,
-      invalid: items.BULK_MOVES.reopenInvalid,
-    };
-    const sql = moves[from];
+    const sql = items.BULK_MOVES.reopen[from];
     return (await this.run((db) => db.query(sql, [jobId]))).rowCount ?? 0;
   }
 

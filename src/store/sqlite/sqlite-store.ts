@@ -250,12 +250,7 @@ export class SqliteStore implements Store {
   }
 
   async reopenItems(jobId: string, from: ReopenFrom): Promise<number> {
-    const statements = {
-      failed: this.items.reopenFailed,
-      cancelled: this.items.reopenCancelled,
-      invalid: this.items.reopenInvalid,
-    };
-    return statements[from].run(jobId).changes;
+    return this.items.reopen[from].run(jobId).changes;
   }
 
   async cancelUnfinished(jobId: string, reason: MissingReason): Promise<number> {

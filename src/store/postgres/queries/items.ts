@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
-import type { AnswerCount, GroupTokens, OpenItem, SettledItem } from '../../item-store.ts';
+import type { AnswerCount, GroupTokens, OpenItem, ReopenFrom, SettledItem } from '../../item-store.ts';
 
 export interface ItemRow {
   seq: number;
@@ -228,13 +228,16 @@ export async function groupTokens(db: pg.ClientBase, jobId: string): Promise<Gro
 
 /** The bulk moves: each touches only the items the lifecycle lets make it, and returns how many moved. */
 export const BULK_MOVES = {
-  reopenFailed: `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
-    WHERE job_id = $1 AND ${stateGuard(['failed'], 'pending')}`,
-  // Re-asked as the engine re-asks (the `reask` move): the answer and check stay; the run rebuilds the request.
-  reopenInvalid: `UPDATE items SET state = 'pending', reasks = reasks + 1, completed_at = NULL
-    WHERE job_id = $1 AND ${stateGuard(['succeeded'], 'pending')} AND check_status IN ('invalid', 'truncated')`,
-  reopenCancelled: `UPDATE items SET state = 'pending', missing_reason = NULL
-    WHERE job_id = $1 AND ${stateGuard(['cancelled'], 'pending')} AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
+  /** `reopenItems(job, from)`, by `from`. */
+  reopen: {
+    failed: `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
+      WHERE job_id = $1 AND ${stateGuard(['failed'], 'pending')}`,
+    cancelled: `UPDATE items SET state = 'pending', missing_reason = NULL
+      WHERE job_id = $1 AND ${stateGuard(['cancelled'], 'pending')} AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
+    // Re-asked as the engine re-asks (the `reask` move): the answer and check stay; the run rebuilds the request.
+    invalid: `UPDATE items SET state = 'pending', reasks = reasks + 1, completed_at = NULL
+      WHERE job_id = $1 AND ${stateGuard(['succeeded'], 'pending')} AND check_status IN ('invalid', 'truncated')`,
+  } satisfies Record<ReopenFrom, string>,
   cancelUnfinished: `UPDATE items SET missing_reason = $2, state = 'cancelled' WHERE job_id = $1 AND ${UNFINISHED}`,
 } as const;
 

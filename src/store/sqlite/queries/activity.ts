@@ -16,8 +16,9 @@ export function prepareActivityQueries(db: Database) {
       WHERE a.job_id = ? AND a.outcome <> 'ok'
       ORDER BY a.rowid DESC LIMIT ?`,
   );
-  // Grouped in the order of the covering index `items_job_tally` (migration 0012), so SQLite counts as it reads it instead of
-  // sorting every item into a temporary tree first (56 against 150 ms at 1,000,000 items); summed by state below.
+  // Grouped in the order of the covering index `items_job_tally` (migration 0012), so SQLite counts as it reads it
+  // instead of sorting every item into a temporary tree first (56 against 150 ms at 1,000,000 items); summed by state
+  // below.
   const countByState = db.prepare<[string], { state: string; count: number }>(
     'SELECT state, COUNT(*) AS count FROM items WHERE job_id = ? GROUP BY group_key, state',
   );

@@ -2,9 +2,9 @@
  * The items table: its rows turned into items, the state guard every item UPDATE carries (generated from the
  * transition table of core/states.ts; decision 0014), and the item statements of the SQLite store.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { ItemCheck, ItemError, ItemLocation, ItemRecord, MissingReason } from '../../../core/item.ts';
-import type { OpenItem } from '../../item-store.ts';
+import type { OpenItem, ReopenFrom } from '../../item-store.ts';
 import { prepareRows } from './prepare-rows.ts';
 import { assertItemTransition, canTransitionItem, ITEM_STATES, type ItemState } from '../../../core/states.ts';
 
@@ -275,19 +275,22 @@ export function prepareItemQueries(db: Database) {
       ITEM_FIELDS,
       'FROM items WHERE job_id = ? AND completed_at IS NULL AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    reopenFailed: db.prepare<[string]>(
-      `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
-       WHERE job_id = ? AND ${stateGuard(['failed'], 'pending')}`,
-    ),
-    // Re-asked as the engine re-asks (the `reask` move): the answer and check stay; the run rebuilds the request.
-    reopenInvalid: db.prepare<[string]>(
-      `UPDATE items SET state = 'pending', reasks = reasks + 1, completed_at = NULL
-       WHERE job_id = ? AND ${stateGuard(['succeeded'], 'pending')} AND check_status IN ('invalid', 'truncated')`,
-    ),
-    reopenCancelled: db.prepare<[string]>(
-      `UPDATE items SET state = 'pending', missing_reason = NULL
-       WHERE job_id = ? AND ${stateGuard(['cancelled'], 'pending')} AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
-    ),
+    /** `reopenItems(job, from)`, by `from`. */
+    reopen: {
+      failed: db.prepare<[string]>(
+        `UPDATE items SET state = 'pending', attempts = 0, error_json = NULL, status_code = NULL, completed_at = NULL
+         WHERE job_id = ? AND ${stateGuard(['failed'], 'pending')}`,
+      ),
+      cancelled: db.prepare<[string]>(
+        `UPDATE items SET state = 'pending', missing_reason = NULL
+         WHERE job_id = ? AND ${stateGuard(['cancelled'], 'pending')} AND (missing_reason IS NULL OR missing_reason <> 'limit')`,
+      ),
+      // Re-asked as the engine re-asks (the `reask` move): the answer and check stay; the run rebuilds the request.
+      invalid: db.prepare<[string]>(
+        `UPDATE items SET state = 'pending', reasks = reasks + 1, completed_at = NULL
+         WHERE job_id = ? AND ${stateGuard(['succeeded'], 'pending')} AND check_status IN ('invalid', 'truncated')`,
+      ),
+    } satisfies Record<ReopenFrom, Statement<[string]>>,
     cancelUnfinished: db.prepare<[string, string]>(
       `UPDATE items SET missing_reason = ?, state = 'cancelled' WHERE job_id = ? AND ${UNFINISHED}`,
     ),
