@@ -30,6 +30,11 @@ export const CRITIQUE_PROMPTS = [
 ].join('\n');
 
 /** Rows per group, interleaved in the data file (korean, indian, mural, other, korean, ...). */
+/** `run images.jsonl --prompts prompts.yaml --config CONFIG --job JOB --base-url URL`: a data job over the rows. */
+export function groupsRunArgs(job: string, baseUrl: string, config = 'groups.yaml'): string[] {
+  return ['run', 'images.jsonl', '--prompts', 'prompts.yaml', '--config', config, '--job', job, '--base-url', baseUrl];
+}
+
 export const GROUP_SIZES: Record<string, number> = { korean: 60, indian: 60, mural: 10, other: 5 };
 
 /**

@@ -10,6 +10,7 @@ import {
   enrichedByGroup,
   interleavedGroupRows,
   type GroupLine,
+  groupsRunArgs,
 } from '../helpers/critique-groups-fixture.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
@@ -55,22 +56,7 @@ describe('data jobs with group targets (batch mode)', () => {
   });
 
   const run = (job: string, env: Record<string, string> = {}): Promise<CliResult> =>
-    ws.cli(
-      [
-        'run',
-        'images.jsonl',
-        '--prompts',
-        'prompts.yaml',
-        '--config',
-        'groups.yaml',
-        '--job',
-        job,
-        '--base-url',
-        ws.sim.baseUrl,
-        ...FAST,
-      ],
-      { env },
-    );
+    ws.cli([...groupsRunArgs(job, ws.sim.baseUrl), ...FAST], { env });
 
   function runJson(result: CliResult, note: string): RunJson {
     const found = jsonLines(result.stdout).find((value) => 'report' in value);

@@ -13,6 +13,7 @@ import {
   enrichedByGroup,
   interleavedGroupRows,
   type GroupLine,
+  groupsRunArgs,
 } from '../helpers/critique-groups-fixture.ts';
 
 /**
@@ -67,16 +68,7 @@ describe('data jobs with group targets (realtime)', () => {
         '--workspace',
         temp.workspace,
         '--json',
-        'run',
-        'images.jsonl',
-        '--prompts',
-        'prompts.yaml',
-        '--config',
-        configFile,
-        '--job',
-        job,
-        '--base-url',
-        simulator.baseUrl,
+        ...groupsRunArgs(job, simulator.baseUrl, configFile),
         '--no-progress',
         '--concurrency',
         '12',

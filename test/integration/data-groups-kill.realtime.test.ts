@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, killRunningClis, startCli, waitFor } from '../helpers/run-cli.ts';
 import { createTestSeed } from '../helpers/test-seed.ts';
-import { CRITIQUE_PROMPTS as PROMPTS } from '../helpers/critique-groups-fixture.ts';
+import { CRITIQUE_PROMPTS as PROMPTS, groupsRunArgs } from '../helpers/critique-groups-fixture.ts';
 import { useCliWorkspace } from '../helpers/use-cli-workspace.ts';
 
 /**
@@ -46,18 +46,7 @@ describe('a data job with group targets killed -9 in realtime, then resumed', ()
     const kills = [seed.between(50, 400), seed.between(50, 400)];
     const story = `kills after ${JSON.stringify(kills)} answers; ${seed.note}`;
     const common = ['--no-progress', '--concurrency', '16'];
-    const first = [
-      'run',
-      'images.jsonl',
-      '--prompts',
-      'prompts.yaml',
-      '--config',
-      'groups.yaml',
-      '--job',
-      JOB,
-      '--base-url',
-      ws.sim.baseUrl,
-    ];
+    const first = groupsRunArgs(JOB, ws.sim.baseUrl);
     for (const [index, answers] of kills.entries()) {
       const args = index === 0 ? first : ['resume', JOB];
       const wanted = ws.sim.stats().answered200 + answers;

@@ -8,6 +8,7 @@ import {
   GROUP_SIZES,
   type GroupLine,
   interleavedGroupRows,
+  groupsRunArgs,
 } from '../helpers/critique-groups-fixture.ts';
 import { openBrowser, type BrowserHandle } from '../helpers/open-browser.ts';
 import { startUi } from '../helpers/start-ui.ts';
@@ -61,21 +62,7 @@ describe('the dashboard in a browser: a data job with groups, a batch-mode job',
       structured: { schemaBreak: 0.3, reaskFixRate: 1 },
       batchLifetimeMs: 300,
     });
-    const data = await cli([
-      'run',
-      'images.jsonl',
-      '--prompts',
-      'prompts.yaml',
-      '--config',
-      'groups.yaml',
-      '--job',
-      'groups',
-      '--base-url',
-      sim.baseUrl,
-      '--no-progress',
-      '--concurrency',
-      '12',
-    ]);
+    const data = await cli([...groupsRunArgs('groups', sim.baseUrl), '--no-progress', '--concurrency', '12']);
     assert.equal(data.code, 3, `${describeResult(data)}\n${seed.note}`);
     const batch = await cli([
       'run',
