@@ -102,6 +102,8 @@ const rateOf = (job) => (job.state === 'running' && job.rate_rps > 0 ? `${job.ra
 /** `n thing` or `n things`. */
 const count = (n, thing) => `${number(n)} ${thing}${n === 1 ? '' : 's'}`;
 const percent = (part, whole) => (whole > 0 ? Math.min(100, Math.round((part / whole) * 1000) / 10) : 0);
+/** A share from 0 to 1 as a percentage, `–` when there is none yet. */
+const share = (rate) => (rate === null ? '–' : `${percent(rate, 1)}%`);
 
 /**
  * A bar of `value` out of `max`; `failed` (part of `value`) shows in the failure colour. `hideLabel` keeps the label
@@ -467,7 +469,7 @@ function Prompts({ jobId, prompts }) {
           detail=${`${number(prompt.valid)} valid / ${number(prompt.items)} items`}
         />
         <p class="group-detail">
-          ${`pass rate ${prompt.pass_rate === null ? '–' : `${Math.round(prompt.pass_rate * 1000) / 10}%`} · ${number(prompt.open)} open · ${number(prompt.failed)} failed · ${number(prompt.missing)} not sent`}
+          ${`pass rate ${share(prompt.pass_rate)} · ${number(prompt.open)} open · ${number(prompt.failed)} failed · ${number(prompt.missing)} not sent`}
           ${notValid.map(([status, n]) => html` · <${Link} href=${items(prompt, { check: status })}>${`${number(n)} ${status}`}<//>`)}
           ${' · '}<${Link} href=${items(prompt, {})}>${'its items'}<//>
         </p>
@@ -478,7 +480,7 @@ function Prompts({ jobId, prompts }) {
 
 const reportGroupDetail = (group) =>
   `${group.state}${group.shortfall > 0 ? `, ${number(group.shortfall)} short` : ''} · pass rate ` +
-  `${group.pass_rate === null ? '–' : `${Math.round(group.pass_rate * 1000) / 10}%`} · ${number(group.skipped_rows)} rows not needed`;
+  `${share(group.pass_rate)} · ${number(group.skipped_rows)} rows not needed`;
 
 /** Re-renders its component every `everyMs`, for what counts down between pushes. */
 function useNow(everyMs) {
